@@ -1,0 +1,1 @@
+//! Scripted Responses-API provider (placeholder).

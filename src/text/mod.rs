@@ -1,0 +1,1 @@
+//! Text documents, position encodings, diffs and merges (placeholder).

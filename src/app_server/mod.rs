@@ -1,4 +1,21 @@
 //! The app-server half: everything that speaks `codex app-server`'s JSON-RPC wire.
 //! Nothing here knows LSP.
+//!
+//! - [`transport`]: bytes to whole messages (a spawned child's stdio; sockets later).
+//! - [`connection`]: the JSON-RPC peer — correlation, routing, answering server requests.
+//! - [`protocol`]: the wire types, matched to the pinned runtime's schema.
+//! - [`client`]: the SDK's concepts — threads, turn handles, `run()`/`stream()`, logins.
 
+pub mod client;
+pub mod connection;
+pub mod error;
 pub mod protocol;
+pub mod transport;
+
+pub use client::{Codex, LoginHandle, TurnCollector, TurnHandle, TurnResult, Watchdog};
+pub use connection::{
+    Connection, DeclineAll, IncomingRequest, Notification, RetryPolicy, ServerAnswer,
+    ServerRequestHandler,
+};
+pub use error::{Error, Result, RpcError, RpcErrorKind};
+pub use transport::SpawnOptions;

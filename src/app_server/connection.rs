@@ -1,0 +1,728 @@
+//! The JSON-RPC peer: request/response correlation, notification routing, and answering the
+//! app-server's own requests.
+//!
+//! One task reads messages and never waits on anyone: responses complete their callers,
+//! notifications go to unbounded per-subscriber queues (so a slow consumer of one turn never
+//! stalls another), and each server-to-client request is handled on a task of its own and is
+//! always answered — by the handler, or with the protocol's "no" if the handler fails.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::error::{Closed, Error, Result, RpcError, RpcErrorKind};
+use super::protocol;
+use super::transport::{MessageReader, MessageWriter, TransportParts, TransportStatus};
+
+/// A notification from the app-server. Params stay raw until someone asks for them typed:
+/// routing reads only the thread and turn ids.
+#[derive(Debug)]
+pub struct Notification {
+    pub method: String,
+    pub params: Box<RawValue>,
+    pub thread_id: Option<String>,
+    pub turn_id: Option<String>,
+}
+
+impl Notification {
+    /// Decodes into the typed notification; unknown methods and shapes become `Unknown`.
+    pub fn decode(&self) -> protocol::ServerNotification {
+        protocol::ServerNotification::decode(&self.method, self.params_value())
+    }
+
+    pub fn params_value(&self) -> Value {
+        serde_json::from_str(self.params.get()).unwrap_or(Value::Null)
+    }
+}
+
+/// A request the app-server sent us, waiting for an answer.
+#[derive(Debug, Clone)]
+pub struct IncomingRequest {
+    pub id: Value,
+    pub method: String,
+    pub params: Value,
+    pub thread_id: Option<String>,
+    pub turn_id: Option<String>,
+    /// Cancelled when the app-server says the request was resolved elsewhere
+    /// (`serverRequest/resolved`): a prompt still showing is stale and must go.
+    pub resolved: CancellationToken,
+}
+
+impl IncomingRequest {
+    pub fn decode(&self) -> protocol::ServerRequest {
+        protocol::ServerRequest::decode(&self.method, self.params.clone())
+    }
+}
+
+/// The answer to a server request: the JSON-RPC `result`, or an error object.
+pub type ServerAnswer = std::result::Result<Value, RpcError>;
+
+/// Answers the app-server's requests.
+pub trait ServerRequestHandler: Send + Sync + 'static {
+    fn handle(&self, request: IncomingRequest) -> BoxFuture<'static, ServerAnswer>;
+}
+
+/// The safe default: every request gets the protocol's "no".
+pub struct DeclineAll;
+
+impl ServerRequestHandler for DeclineAll {
+    fn handle(&self, request: IncomingRequest) -> BoxFuture<'static, ServerAnswer> {
+        let answer = decline_answer(&request.method);
+        Box::pin(async move { answer })
+    }
+}
+
+/// The protocol's own "no" for each server request, so an unhandled request is declined the
+/// way the app-server understands, not failed: a JSON-RPC error on an approval is read as
+/// neither yes nor no. Token refresh and attestation have no "no" in their schema; for those
+/// (and unknown methods) an error is the only honest answer.
+pub fn decline_answer(method: &str) -> ServerAnswer {
+    use serde_json::json;
+    match method {
+        "item/commandExecution/requestApproval" | "item/fileChange/requestApproval" => {
+            Ok(json!({ "decision": "decline" }))
+        }
+        "applyPatchApproval" | "execCommandApproval" => Ok(json!({ "decision": "denied" })),
+        "item/permissions/requestApproval" => Ok(json!({ "permissions": {}, "scope": "turn" })),
+        "item/tool/requestUserInput" => Ok(json!({ "answers": {} })),
+        "mcpServer/elicitation/request" => Ok(json!({ "action": "decline", "content": null })),
+        "item/tool/call" => Ok(json!({ "success": false, "contentItems": [] })),
+        _ => Err(RpcError {
+            code: -32601,
+            message: format!("codex-lsp does not handle `{method}`"),
+            data: None,
+        }),
+    }
+}
+
+/// Exponential backoff with jitter for overload (-32001) answers.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            initial_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempt + 1` (attempt counts from 1): doubling, capped, with
+    /// jitter in [50%, 150%) so a burst of rejected callers does not come back in lockstep.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        capped.mul_f64(0.5 + fastrand::f64())
+    }
+}
+
+/// Requests that can be sent again without doing anything twice. Starting threads, turns,
+/// reviews or logins is not on the list: a caller that wants those retried says so with
+/// [`Connection::retry_on_overload`].
+pub fn is_safe_to_repeat(method: &str) -> bool {
+    matches!(
+        method,
+        "thread/list"
+            | "thread/read"
+            | "thread/loaded/list"
+            | "thread/resume"
+            | "thread/archive"
+            | "thread/unarchive"
+            | "thread/name/set"
+            | "thread/turns/list"
+            | "thread/items/list"
+            | "turn/interrupt"
+            | "model/list"
+            | "account/read"
+            | "account/logout"
+            | "account/login/cancel"
+            | "account/rateLimits/read"
+            | "config/read"
+    )
+}
+
+type Pending = oneshot::Sender<std::result::Result<Box<RawValue>, RpcError>>;
+
+#[derive(Default)]
+struct PendingRequests {
+    waiting: HashMap<u64, Pending>,
+    /// Set once the stream has ended; no new request may wait after that.
+    closed: bool,
+}
+
+/// A queue of notifications for one subscriber.
+pub type NotificationReceiver = mpsc::UnboundedReceiver<Arc<Notification>>;
+
+#[derive(Default)]
+struct Router {
+    by_thread: HashMap<String, Vec<mpsc::UnboundedSender<Arc<Notification>>>>,
+    all: Vec<mpsc::UnboundedSender<Arc<Notification>>>,
+}
+
+impl Router {
+    fn route(&mut self, notification: Arc<Notification>) {
+        if let Some(thread_id) = &notification.thread_id {
+            if let Some(subscribers) = self.by_thread.get_mut(thread_id) {
+                subscribers.retain(|tx| tx.send(notification.clone()).is_ok());
+                if subscribers.is_empty() {
+                    self.by_thread.remove(thread_id);
+                }
+            }
+        }
+        self.all.retain(|tx| tx.send(notification.clone()).is_ok());
+    }
+}
+
+struct Shared {
+    outgoing: mpsc::UnboundedSender<String>,
+    pending: Mutex<PendingRequests>,
+    next_id: AtomicU64,
+    router: Mutex<Router>,
+    closed: OnceLock<Closed>,
+    closed_notify: tokio::sync::Notify,
+    in_flight_server_requests: Mutex<HashMap<String, CancellationToken>>,
+    retry: RetryPolicy,
+}
+
+/// A live JSON-RPC connection to one app-server. Cheap to clone; the peer (for a spawned
+/// child: the process) lives while any clone does.
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+    _keep_alive: Arc<Box<dyn Send + Sync>>,
+    pid: Option<u32>,
+}
+
+/// The fields routing needs, read without decoding the rest of the params.
+#[derive(Deserialize)]
+struct RoutingKeys {
+    #[serde(rename = "threadId")]
+    thread_id: Option<String>,
+    #[serde(rename = "turnId")]
+    turn_id: Option<String>,
+    turn: Option<TurnKey>,
+    #[serde(rename = "conversationId")]
+    conversation_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TurnKey {
+    id: Option<String>,
+}
+
+impl RoutingKeys {
+    fn read(params: &RawValue) -> (Option<String>, Option<String>) {
+        match serde_json::from_str::<RoutingKeys>(params.get()) {
+            Ok(keys) => (
+                keys.thread_id.or(keys.conversation_id),
+                keys.turn_id.or(keys.turn.and_then(|t| t.id)),
+            ),
+            Err(_) => (None, None),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IncomingMessage {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<Box<RawValue>>,
+    #[serde(default)]
+    result: Option<Box<RawValue>>,
+    #[serde(default)]
+    error: Option<RpcError>,
+}
+
+fn empty_params() -> Box<RawValue> {
+    RawValue::from_string("{}".to_string()).expect("valid JSON")
+}
+
+impl Connection {
+    /// Starts the reader and writer tasks over a transport. Must run inside a tokio runtime.
+    pub fn start(parts: TransportParts, handler: Arc<dyn ServerRequestHandler>) -> Connection {
+        Self::start_with(parts, handler, RetryPolicy::default())
+    }
+
+    pub fn start_with(
+        parts: TransportParts,
+        handler: Arc<dyn ServerRequestHandler>,
+        retry: RetryPolicy,
+    ) -> Connection {
+        let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            outgoing,
+            pending: Mutex::new(PendingRequests::default()),
+            next_id: AtomicU64::new(1),
+            router: Mutex::new(Router::default()),
+            closed: OnceLock::new(),
+            closed_notify: tokio::sync::Notify::new(),
+            in_flight_server_requests: Mutex::new(HashMap::new()),
+            retry,
+        });
+        tokio::spawn(write_loop(parts.writer, outgoing_rx));
+        tokio::spawn(read_loop(
+            parts.reader,
+            parts.status,
+            Arc::downgrade(&shared),
+            handler,
+        ));
+        Connection {
+            shared,
+            _keep_alive: Arc::new(parts.keep_alive),
+            pid: parts.pid,
+        }
+    }
+
+    /// The app-server's process id, when this connection spawned it.
+    pub fn peer_pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Why the connection ended, once it has.
+    pub fn closed_reason(&self) -> Option<Closed> {
+        self.shared.closed.get().cloned()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.get().is_some()
+    }
+
+    /// Resolves when the connection has ended.
+    pub async fn wait_closed(&self) -> Closed {
+        loop {
+            let notified = self.shared.closed_notify.notified();
+            if let Some(closed) = self.shared.closed.get() {
+                return closed.clone();
+            }
+            notified.await;
+        }
+    }
+
+    fn closed_error(&self) -> Error {
+        Error::TransportClosed(self.closed_reason().unwrap_or_else(|| Closed {
+            reason: "the app-server connection is closed".into(),
+            stderr_tail: String::new(),
+        }))
+    }
+
+    /// Every notification on the connection, in order.
+    pub fn subscribe_all(&self) -> NotificationReceiver {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.shared.router.lock().expect("router lock").all.push(tx);
+        rx
+    }
+
+    /// Notifications of one thread, in order. Subscribe before starting a turn so that no
+    /// event of it can slip by between the request and the subscription.
+    pub fn subscribe_thread(&self, thread_id: &str) -> NotificationReceiver {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.shared
+            .router
+            .lock()
+            .expect("router lock")
+            .by_thread
+            .entry(thread_id.to_string())
+            .or_default()
+            .push(tx);
+        rx
+    }
+
+    /// Sends a notification (`params` always present, `{}` when empty).
+    pub fn notify(&self, method: &str, params: impl Serialize) -> Result<()> {
+        let params = params_value(method, params)?;
+        let message = serde_json::json!({ "method": method, "params": params });
+        self.send_text(message.to_string())
+    }
+
+    fn send_text(&self, text: String) -> Result<()> {
+        if self.is_closed() {
+            return Err(self.closed_error());
+        }
+        self.shared
+            .outgoing
+            .send(text)
+            .map_err(|_| self.closed_error())
+    }
+
+    /// One request, one attempt; the raw result.
+    pub async fn request_once(&self, method: &str, params: &Value) -> Result<Box<RawValue>> {
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.shared.pending.lock().expect("pending lock");
+            if pending.closed {
+                drop(pending);
+                return Err(self.closed_error());
+            }
+            pending.waiting.insert(id, tx);
+        }
+        let message = serde_json::json!({ "id": id, "method": method, "params": params });
+        if let Err(e) = self.send_text(message.to_string()) {
+            self.shared
+                .pending
+                .lock()
+                .expect("pending lock")
+                .waiting
+                .remove(&id);
+            return Err(e);
+        }
+        match rx.await {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(Error::Rpc {
+                method: method.to_string(),
+                error,
+            }),
+            Err(_) => Err(self.closed_error()),
+        }
+    }
+
+    /// A request decoded into `R`. Overload answers are retried with backoff when the method
+    /// is safe to repeat ([`is_safe_to_repeat`]).
+    pub async fn request<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: impl Serialize,
+    ) -> Result<R> {
+        let params = params_value(method, params)?;
+        let raw = if is_safe_to_repeat(method) {
+            self.with_overload_retry(method, || self.request_once(method, &params))
+                .await?
+        } else {
+            self.request_once(method, &params).await?
+        };
+        decode_result(method, &raw)
+    }
+
+    /// Like [`Connection::request`], but retries overload whatever the method: for callers
+    /// that know the request was rejected before it did anything.
+    pub async fn retry_on_overload<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: impl Serialize,
+    ) -> Result<R> {
+        let params = params_value(method, params)?;
+        let raw = self
+            .with_overload_retry(method, || self.request_once(method, &params))
+            .await?;
+        decode_result(method, &raw)
+    }
+
+    async fn with_overload_retry<'a, F, Fut>(
+        &'a self,
+        method: &str,
+        attempt: F,
+    ) -> Result<Box<RawValue>>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Box<RawValue>>> + 'a,
+    {
+        let policy = self.shared.retry;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match attempt().await {
+                Err(Error::Rpc { error, .. }) if error.kind() == RpcErrorKind::ServerBusy => {
+                    if attempts >= policy.max_attempts {
+                        return Err(Error::ServerBusy {
+                            method: method.to_string(),
+                            attempts,
+                            error,
+                        });
+                    }
+                    let delay = policy.delay(attempts);
+                    tracing::debug!(method, attempts, ?delay, "app-server overloaded; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn params_value(method: &str, params: impl Serialize) -> Result<Value> {
+    let value = serde_json::to_value(params).map_err(|error| Error::Decode {
+        method: method.to_string(),
+        error,
+    })?;
+    // The app-server rejects a missing `params`, even for methods whose params are optional.
+    Ok(if value.is_null() {
+        Value::Object(Default::default())
+    } else {
+        value
+    })
+}
+
+fn decode_result<R: DeserializeOwned>(method: &str, raw: &RawValue) -> Result<R> {
+    serde_json::from_str(raw.get()).map_err(|error| Error::Decode {
+        method: method.to_string(),
+        error,
+    })
+}
+
+async fn write_loop(mut writer: Box<dyn MessageWriter>, mut rx: mpsc::UnboundedReceiver<String>) {
+    while let Some(message) = rx.recv().await {
+        if let Err(e) = writer.send(&message).await {
+            tracing::debug!("app-server write failed: {e}");
+            break;
+        }
+    }
+}
+
+async fn read_loop(
+    mut reader: Box<dyn MessageReader>,
+    status: Arc<dyn TransportStatus>,
+    shared: std::sync::Weak<Shared>,
+    handler: Arc<dyn ServerRequestHandler>,
+) {
+    loop {
+        let message = match reader.next_message().await {
+            Ok(Some(message)) => message,
+            Ok(None) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                tracing::warn!("skipping an app-server message that is not UTF-8: {e}");
+                continue;
+            }
+            Err(e) => {
+                tracing::debug!("app-server read failed: {e}");
+                break;
+            }
+        };
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        dispatch(&shared, &handler, &message);
+    }
+    let closed = status.closed().await;
+    if let Some(shared) = shared.upgrade() {
+        close(&shared, closed);
+    }
+}
+
+fn close(shared: &Shared, closed: Closed) {
+    tracing::debug!("app-server connection closed: {closed}");
+    let _ = shared.closed.set(closed);
+    let waiting = {
+        let mut pending = shared.pending.lock().expect("pending lock");
+        pending.closed = true;
+        std::mem::take(&mut pending.waiting)
+    };
+    // Dropping the senders fails every waiting request with the closed reason.
+    drop(waiting);
+    // Dropping the subscriber queues ends every stream.
+    *shared.router.lock().expect("router lock") = Router::default();
+    for (_, token) in shared
+        .in_flight_server_requests
+        .lock()
+        .expect("in-flight lock")
+        .drain()
+    {
+        token.cancel();
+    }
+    shared.closed_notify.notify_waiters();
+}
+
+fn dispatch(shared: &Arc<Shared>, handler: &Arc<dyn ServerRequestHandler>, text: &str) {
+    let message: IncomingMessage = match serde_json::from_str(text) {
+        Ok(message) => message,
+        Err(e) => {
+            tracing::warn!("skipping a malformed app-server message: {e}");
+            return;
+        }
+    };
+    match (message.id, message.method) {
+        (Some(id), Some(method)) => {
+            let params = message.params.unwrap_or_else(empty_params);
+            handle_server_request(shared, handler, id, method, params);
+        }
+        (None, Some(method)) => {
+            let params = message.params.unwrap_or_else(empty_params);
+            if method == "serverRequest/resolved" {
+                mark_resolved(shared, &params);
+            }
+            let (thread_id, turn_id) = RoutingKeys::read(&params);
+            let notification = Arc::new(Notification {
+                method,
+                params,
+                thread_id,
+                turn_id,
+            });
+            shared
+                .router
+                .lock()
+                .expect("router lock")
+                .route(notification);
+        }
+        (Some(id), None) => {
+            let Some(id) = id.as_u64() else {
+                tracing::warn!("app-server answered an id we never sent: {id}");
+                return;
+            };
+            let waiter = shared
+                .pending
+                .lock()
+                .expect("pending lock")
+                .waiting
+                .remove(&id);
+            let Some(waiter) = waiter else {
+                tracing::warn!("app-server answered request {id}, which nobody is waiting for");
+                return;
+            };
+            let outcome = match (message.result, message.error) {
+                (_, Some(error)) => Err(error),
+                (Some(result), None) => Ok(result),
+                (None, None) => Ok(RawValue::from_string("null".into()).expect("valid JSON")),
+            };
+            let _ = waiter.send(outcome);
+        }
+        (None, None) => tracing::warn!("skipping an app-server message with neither id nor method"),
+    }
+}
+
+fn request_key(id: &Value) -> String {
+    id.to_string()
+}
+
+fn mark_resolved(shared: &Shared, params: &RawValue) {
+    #[derive(Deserialize)]
+    struct Resolved {
+        #[serde(rename = "requestId")]
+        request_id: Value,
+    }
+    if let Ok(resolved) = serde_json::from_str::<Resolved>(params.get()) {
+        if let Some(token) = shared
+            .in_flight_server_requests
+            .lock()
+            .expect("in-flight lock")
+            .remove(&request_key(&resolved.request_id))
+        {
+            token.cancel();
+        }
+    }
+}
+
+fn handle_server_request(
+    shared: &Arc<Shared>,
+    handler: &Arc<dyn ServerRequestHandler>,
+    id: Value,
+    method: String,
+    params: Box<RawValue>,
+) {
+    let (thread_id, turn_id) = RoutingKeys::read(&params);
+    let resolved = CancellationToken::new();
+    shared
+        .in_flight_server_requests
+        .lock()
+        .expect("in-flight lock")
+        .insert(request_key(&id), resolved.clone());
+    let request = IncomingRequest {
+        id: id.clone(),
+        params: serde_json::from_str(params.get()).unwrap_or(Value::Null),
+        method,
+        thread_id,
+        turn_id,
+        resolved: resolved.clone(),
+    };
+    let decline = decline_answer(&request.method);
+    let method = request.method.clone();
+    let answer = handler.handle(request);
+    let shared = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        // A panicking handler must not leave the app-server waiting forever.
+        let result = match tokio::spawn(answer).await {
+            Ok(result) => result,
+            Err(e) => {
+                tracing::warn!("the handler of {method} failed ({e}); declining");
+                decline
+            }
+        };
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        shared
+            .in_flight_server_requests
+            .lock()
+            .expect("in-flight lock")
+            .remove(&request_key(&id));
+        if resolved.is_cancelled() {
+            // Resolved elsewhere (or the connection closed): nobody is waiting for this answer.
+            return;
+        }
+        let message = match result {
+            Ok(result) => serde_json::json!({ "id": id, "result": result }),
+            Err(error) => serde_json::json!({
+                "id": id,
+                "error": { "code": error.code, "message": error.message, "data": error.data },
+            }),
+        };
+        let _ = shared.outgoing.send(message.to_string());
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_and_stay_capped() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
+        for _ in 0..50 {
+            let first = policy.delay(1);
+            assert!(first >= Duration::from_millis(50) && first < Duration::from_millis(150));
+            let late = policy.delay(9);
+            assert!(late >= Duration::from_millis(500) && late < Duration::from_millis(1500));
+        }
+    }
+
+    #[test]
+    fn routing_keys_come_from_thread_turn_and_nested_turn_ids() {
+        let raw = RawValue::from_string(
+            r#"{"threadId":"t1","turn":{"id":"u1","items":[]},"x":1}"#.into(),
+        )
+        .unwrap();
+        assert_eq!(
+            RoutingKeys::read(&raw),
+            (Some("t1".into()), Some("u1".into()))
+        );
+        let raw = RawValue::from_string(r#"{"threadId":"t1","turnId":"u2"}"#.into()).unwrap();
+        assert_eq!(
+            RoutingKeys::read(&raw),
+            (Some("t1".into()), Some("u2".into()))
+        );
+        let raw = RawValue::from_string(r#"[1,2]"#.into()).unwrap();
+        assert_eq!(RoutingKeys::read(&raw), (None, None));
+    }
+
+    #[test]
+    fn params_are_never_null() {
+        assert_eq!(params_value("m", ()).unwrap(), serde_json::json!({}));
+        assert_eq!(
+            params_value("m", serde_json::json!({"a": 1})).unwrap(),
+            serde_json::json!({"a": 1})
+        );
+    }
+}

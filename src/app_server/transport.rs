@@ -1,0 +1,360 @@
+//! How bytes reach the app-server. A transport hands the connection a reader and a writer of
+//! whole JSON messages; what is underneath (a child's stdio today, a unix socket or ws://
+//! later) stays here.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::error::{Closed, Error};
+use crate::runtime::Runtime;
+
+/// Reads one JSON message at a time. `Ok(None)` is a clean end of stream.
+pub trait MessageReader: Send {
+    fn next_message(&mut self) -> BoxFuture<'_, std::io::Result<Option<String>>>;
+}
+
+/// Writes one JSON message at a time (no framing in the argument).
+pub trait MessageWriter: Send {
+    fn send<'a>(&'a mut self, message: &'a str) -> BoxFuture<'a, std::io::Result<()>>;
+}
+
+/// What the connection may ask of a transport after the stream has ended.
+pub trait TransportStatus: Send + Sync {
+    /// Why the peer went away, with whatever it printed last: used in every
+    /// "transport closed" error so a crash explains itself.
+    fn closed(&self) -> BoxFuture<'_, Closed>;
+}
+
+/// A live transport split into its halves. Dropping `keep_alive` ends the peer (for a child:
+/// kills it).
+pub struct TransportParts {
+    pub reader: Box<dyn MessageReader>,
+    pub writer: Box<dyn MessageWriter>,
+    pub status: Arc<dyn TransportStatus>,
+    pub keep_alive: Box<dyn Send + Sync>,
+    /// The peer's process id, when we started it.
+    pub pid: Option<u32>,
+}
+
+/// JSONL over any byte stream: one message per line.
+pub struct JsonLinesReader<R> {
+    inner: BufReader<R>,
+    buf: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin + Send> JsonLinesReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner: BufReader::with_capacity(64 * 1024, inner),
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin + Send> MessageReader for JsonLinesReader<R> {
+    fn next_message(&mut self) -> BoxFuture<'_, std::io::Result<Option<String>>> {
+        Box::pin(async move {
+            loop {
+                self.buf.clear();
+                let n = self.inner.read_until(b'\n', &mut self.buf).await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let line = self.buf.trim_ascii();
+                if line.is_empty() {
+                    continue;
+                }
+                return String::from_utf8(line.to_vec())
+                    .map(Some)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+            }
+        })
+    }
+}
+
+pub struct JsonLinesWriter<W> {
+    inner: W,
+}
+
+impl<W: AsyncWrite + Unpin + Send> JsonLinesWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self { inner }
+    }
+}
+
+impl<W: AsyncWrite + Unpin + Send> MessageWriter for JsonLinesWriter<W> {
+    fn send<'a>(&'a mut self, message: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+        Box::pin(async move {
+            debug_assert!(!message.contains('\n'), "JSONL messages are one line");
+            self.inner.write_all(message.as_bytes()).await?;
+            self.inner.write_all(b"\n").await?;
+            self.inner.flush().await
+        })
+    }
+}
+
+/// How to start `codex app-server` as a child speaking JSONL on stdio.
+#[derive(Debug, Clone)]
+pub struct SpawnOptions {
+    pub runtime: Runtime,
+    /// `-c key=value` overrides, passed before `app-server`.
+    pub config_overrides: Vec<(String, String)>,
+    /// Extra environment for the child (on top of ours).
+    pub env: Vec<(OsString, OsString)>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl SpawnOptions {
+    pub fn new(runtime: Runtime) -> Self {
+        Self {
+            runtime,
+            config_overrides: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
+    }
+
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config_overrides.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(cwd.into());
+        self
+    }
+
+    /// The argument vector after the program name.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (key, value) in &self.config_overrides {
+            args.push("-c".to_string());
+            args.push(format!("{key}={value}"));
+        }
+        args.extend(["app-server", "--listen", "stdio://"].map(String::from));
+        args
+    }
+}
+
+/// The last lines the child printed on stderr, kept for error messages.
+#[derive(Default)]
+struct StderrTail {
+    lines: VecDeque<String>,
+}
+
+const STDERR_TAIL_LINES: usize = 40;
+const STDERR_LINE_MAX: usize = 2000;
+
+impl StderrTail {
+    fn push(&mut self, mut line: String) {
+        if line.len() > STDERR_LINE_MAX {
+            let mut cut = STDERR_LINE_MAX;
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+            line.push('…');
+        }
+        if self.lines.len() == STDERR_TAIL_LINES {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(line);
+    }
+
+    fn text(&self) -> String {
+        self.lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+}
+
+struct ChildStatus {
+    child: Arc<tokio::sync::Mutex<Child>>,
+    stderr: Arc<Mutex<StderrTail>>,
+    stderr_done: tokio::sync::watch::Receiver<bool>,
+}
+
+impl TransportStatus for ChildStatus {
+    fn closed(&self) -> BoxFuture<'_, Closed> {
+        Box::pin(async move {
+            // The exit status and the last stderr lines arrive a moment after stdout closes.
+            let reason = {
+                let mut child = self.child.lock().await;
+                let waited = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait());
+                match waited.await {
+                    Ok(Ok(status)) => describe_exit(status),
+                    Ok(Err(e)) => format!("the app-server's exit status is unknown ({e})"),
+                    Err(_) => "the app-server closed its output but is still running".into(),
+                }
+            };
+            let mut done = self.stderr_done.clone();
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_millis(500), done.wait_for(|d| *d))
+                    .await;
+            let stderr_tail = self.stderr.lock().expect("stderr tail lock").text();
+            Closed {
+                reason,
+                stderr_tail,
+            }
+        })
+    }
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("the app-server exited with status {code}"),
+        (None, Some(signal)) => format!("the app-server was killed by signal {signal}"),
+        _ => "the app-server exited".to_string(),
+    }
+}
+
+/// Kills the child when the connection is dropped. `kill_on_drop` covers our own drop; the
+/// parent-death signal covers codex-lsp itself being killed.
+struct ChildGuard {
+    child: Arc<tokio::sync::Mutex<Child>>,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(mut child) = self.child.try_lock() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+/// Starts `codex [-c k=v…] app-server --listen stdio://`.
+pub fn spawn_stdio(options: &SpawnOptions) -> Result<TransportParts, Error> {
+    let program = options.runtime.codex.clone();
+    let mut command = Command::new(&program);
+    command
+        .args(options.args())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(cwd) = &options.cwd {
+        command.current_dir(cwd);
+    }
+    if let Some(path_dir) = &options.runtime.path_dir {
+        let mut paths = vec![path_dir.clone()];
+        if let Some(existing) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&existing));
+        }
+        if let Ok(joined) = std::env::join_paths(paths) {
+            command.env("PATH", joined);
+        }
+    }
+    for (key, value) in &options.env {
+        command.env(key, value);
+    }
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL the child
+    // when the thread that forked it dies.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+
+    let mut child = command.spawn().map_err(|source| Error::Spawn {
+        program: program.display().to_string(),
+        source,
+    })?;
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+
+    let tail = Arc::new(Mutex::new(StderrTail::default()));
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+    let tail_writer = tail.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::debug!(target: "codex_lsp::app_server::stderr", "{line}");
+            tail_writer.lock().expect("stderr tail lock").push(line);
+        }
+        let _ = done_tx.send(true);
+    });
+
+    let pid = child.id();
+    let child = Arc::new(tokio::sync::Mutex::new(child));
+    Ok(TransportParts {
+        pid,
+        reader: Box::new(JsonLinesReader::new(stdout)),
+        writer: Box::new(JsonLinesWriter::new(stdin)),
+        status: Arc::new(ChildStatus {
+            child: child.clone(),
+            stderr: tail,
+            stderr_done: done_rx,
+        }),
+        keep_alive: Box::new(ChildGuard { child }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn json_lines_skip_blank_lines_and_report_eof() {
+        let data: &[u8] = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n";
+        let mut reader = JsonLinesReader::new(data);
+        assert_eq!(reader.next_message().await.unwrap().unwrap(), "{\"a\":1}");
+        assert_eq!(reader.next_message().await.unwrap().unwrap(), "{\"b\":2}");
+        assert!(reader.next_message().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_is_an_error_not_a_panic() {
+        let data: &[u8] = b"{\"a\":\"\xff\"}\n{}\n";
+        let mut reader = JsonLinesReader::new(data);
+        assert!(reader.next_message().await.is_err());
+        assert_eq!(reader.next_message().await.unwrap().unwrap(), "{}");
+    }
+
+    #[test]
+    fn stderr_tail_keeps_the_last_lines_and_cuts_long_ones() {
+        let mut tail = StderrTail::default();
+        for i in 0..100 {
+            tail.push(format!("line {i}"));
+        }
+        tail.push("é".repeat(STDERR_LINE_MAX));
+        let text = tail.text();
+        assert!(!text.contains("line 60\n") && text.contains("line 99\n"));
+        assert_eq!(text.lines().count(), STDERR_TAIL_LINES);
+    }
+
+    #[test]
+    fn args_put_overrides_before_the_subcommand() {
+        let rt = Runtime {
+            codex: "/bin/codex".into(),
+            path_dir: None,
+            source: crate::runtime::RuntimeSource::Setting,
+        };
+        let opts = SpawnOptions::new(rt).config("model", "\"gpt-5.5\"");
+        assert_eq!(
+            opts.args(),
+            [
+                "-c",
+                "model=\"gpt-5.5\"",
+                "app-server",
+                "--listen",
+                "stdio://"
+            ]
+        );
+    }
+}

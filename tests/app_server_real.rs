@@ -1,0 +1,482 @@
+//! The app-server client against the REAL `codex app-server` (the pinned runtime) and a
+//! scripted Responses-API provider on 127.0.0.1: no network, no account.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use codex_lsp::app_server::connection::ServerAnswer;
+use codex_lsp::app_server::protocol::{ServerNotification, ThreadItem, TurnStartParams};
+use codex_lsp::app_server::{Codex, IncomingRequest, ServerRequestHandler, TurnResult};
+use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
+use futures::future::BoxFuture;
+use serde_json::{json, Value};
+use support::{within, TestEnv};
+
+async fn start_thread(codex: &Codex, env: &TestEnv, approval: &str, sandbox: &str) -> String {
+    let params = serde_json::from_value(json!({
+        "cwd": env.cwd(), "approvalPolicy": approval, "sandbox": sandbox,
+    }))
+    .unwrap();
+    codex
+        .thread_start(&params)
+        .await
+        .expect("thread/start")
+        .thread
+        .id
+}
+
+fn turn_params(thread_id: &str, prompt: &str) -> TurnStartParams {
+    serde_json::from_value(json!({
+        "threadId": thread_id,
+        "input": [{ "type": "text", "text": prompt, "text_elements": [] }],
+    }))
+    .unwrap()
+}
+
+async fn run_turn(codex: &Codex, thread_id: &str, prompt: &str) -> TurnResult {
+    let handle = codex
+        .turn_start(&turn_params(thread_id, prompt))
+        .await
+        .expect("turn/start");
+    within("the turn", 60, handle.run())
+        .await
+        .expect("turn result")
+}
+
+fn status(result: &TurnResult) -> String {
+    serde_json::to_value(&result.status)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_turn_returns_a_full_turn_result() {
+    let env = TestEnv::new(vec![Rule::new(
+        "say hello",
+        vec![Reply::text("Hello there, friend of the editor.")],
+    )])
+    .await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    assert_eq!(
+        codex.info().version.as_ref().unwrap().to_string(),
+        "0.163.0"
+    );
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let result = run_turn(&codex, &thread, "please say hello").await;
+
+    assert_eq!(status(&result), "completed");
+    assert_eq!(result.thread_id, thread);
+    assert!(!result.turn_id.is_empty());
+    assert_eq!(result.final_response, "Hello there, friend of the editor.");
+    assert!(result.error.is_none());
+    assert!(result.started_at.is_some() && result.completed_at.is_some());
+    assert!(result.duration_ms.is_some());
+    assert!(!result.recovered_by_watchdog);
+    assert!(result.items.iter().any(
+        |item| matches!(item, ThreadItem::AgentMessage(m) if m.text == result.final_response)
+    ));
+    let usage = serde_json::to_value(result.usage.as_ref().expect("usage")).unwrap();
+    assert_eq!(usage["last"]["totalTokens"], 11, "{usage}");
+    // The provider really was asked, with our prompt.
+    let requests = env.provider.requests();
+    assert!(requests
+        .iter()
+        .any(|r| r.to_string().contains("please say hello")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_turns_on_two_threads_stream_at_once_each_to_its_own_handle() {
+    let env = TestEnv::new(vec![
+        Rule::new(
+            "thread A",
+            vec![Reply::slow_text(
+                "alpha reply for A",
+                Duration::from_millis(80),
+            )],
+        ),
+        Rule::new(
+            "thread B",
+            vec![Reply::slow_text(
+                "beta reply for B",
+                Duration::from_millis(80),
+            )],
+        ),
+    ])
+    .await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let a = start_thread(&codex, &env, "never", "workspace-write").await;
+    let b = start_thread(&codex, &env, "never", "workspace-write").await;
+    let turn_a = codex
+        .turn_start(&turn_params(&a, "work on thread A"))
+        .await
+        .unwrap();
+    let turn_b = codex
+        .turn_start(&turn_params(&b, "work on thread B"))
+        .await
+        .unwrap();
+
+    let collect = |mut handle: codex_lsp::app_server::TurnHandle| async move {
+        let mut deltas = String::new();
+        let mut threads = std::collections::HashSet::new();
+        let mut first_delta_at = None;
+        while let Some(event) = handle.next_event().await {
+            let event = event.unwrap();
+            threads.insert(event.thread_id.clone());
+            if let ServerNotification::AgentMessageDelta(d) = event.decode() {
+                first_delta_at.get_or_insert_with(std::time::Instant::now);
+                deltas.push_str(&d.delta);
+            }
+        }
+        (
+            deltas,
+            threads,
+            first_delta_at.unwrap(),
+            std::time::Instant::now(),
+        )
+    };
+    let ((text_a, threads_a, start_a, end_a), (text_b, threads_b, start_b, end_b)) =
+        within("both turns", 60, async {
+            tokio::join!(collect(turn_a), collect(turn_b))
+        })
+        .await;
+    assert_eq!(text_a, "alpha reply for A");
+    assert_eq!(text_b, "beta reply for B");
+    assert_eq!(threads_a, [Some(a.clone())].into_iter().collect());
+    assert_eq!(threads_b, [Some(b.clone())].into_iter().collect());
+    // They overlapped in time: each started streaming before the other finished.
+    assert!(
+        start_a < end_b && start_b < end_a,
+        "the turns ran one after the other"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_patch_adds_updates_and_deletes_files_on_disk() {
+    let patch = PatchBuilder::new()
+        .add("new.txt", "fresh line\n")
+        .update("old.txt", "alpha\n", "ALPHA\n")
+        .delete("gone.txt")
+        .into_reply();
+    let env = TestEnv::new(vec![Rule::new(
+        "patch it",
+        vec![patch, Reply::text("patched")],
+    )])
+    .await;
+    std::fs::write(env.path("old.txt"), "alpha\nbeta\n").unwrap();
+    std::fs::write(env.path("gone.txt"), "bye\n").unwrap();
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let result = run_turn(&codex, &thread, "patch it please").await;
+
+    assert_eq!(status(&result), "completed");
+    assert_eq!(result.final_response, "patched");
+    let change = result
+        .items
+        .iter()
+        .find_map(|item| match item {
+            ThreadItem::FileChange(change) => Some(serde_json::to_value(change).unwrap()),
+            _ => None,
+        })
+        .expect("a fileChange item");
+    let kinds: Vec<_> = change["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"]["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds.len(), 3, "{change}");
+    for kind in ["add", "update", "delete"] {
+        assert!(kinds.contains(&kind.to_string()), "{change}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(env.path("new.txt")).unwrap(),
+        "fresh line\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("old.txt")).unwrap(),
+        "ALPHA\nbeta\n"
+    );
+    assert!(!env.path("gone.txt").exists());
+}
+
+/// Answers every approval with one decision and records what was asked.
+struct Decide {
+    decision: &'static str,
+    asked: Mutex<Vec<(String, Value)>>,
+}
+
+impl ServerRequestHandler for Decide {
+    fn handle(&self, request: IncomingRequest) -> BoxFuture<'static, ServerAnswer> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((request.method.clone(), request.params.clone()));
+        let decision = self.decision;
+        Box::pin(async move { Ok(json!({ "decision": decision })) })
+    }
+}
+
+async fn patch_with_approval(
+    decision: &'static str,
+) -> (TestEnv, TurnResult, Vec<String>, Arc<Decide>) {
+    let env = TestEnv::new(vec![Rule::new(
+        "guarded edit",
+        vec![
+            Reply::apply_patch_add("guarded.txt", "written\n"),
+            Reply::text("after the patch"),
+        ],
+    )])
+    .await;
+    let handler = Arc::new(Decide {
+        decision,
+        asked: Mutex::new(Vec::new()),
+    });
+    let codex = env.codex(handler.clone()).await;
+    let thread = start_thread(&codex, &env, "on-request", "read-only").await;
+    let mut handle = codex
+        .turn_start(&turn_params(&thread, "a guarded edit"))
+        .await
+        .unwrap();
+    let mut methods = Vec::new();
+    let mut collector =
+        codex_lsp::app_server::TurnCollector::new(&handle.thread_id, &handle.turn_id);
+    within("the guarded turn", 60, async {
+        while let Some(event) = handle.next_event().await {
+            let event = event.unwrap();
+            collector.observe(&event);
+            let kind = event.params_value()["item"]["type"].clone();
+            methods.push(format!("{} {}", event.method, kind.as_str().unwrap_or("")));
+        }
+    })
+    .await;
+    (env, collector.finish().unwrap(), methods, handler)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_file_change_is_written() {
+    let (env, result, _, handler) = patch_with_approval("accept").await;
+    assert_eq!(
+        handler.asked.lock().unwrap()[0].0,
+        "item/fileChange/requestApproval"
+    );
+    assert_eq!(status(&result), "completed");
+    assert_eq!(
+        std::fs::read_to_string(env.path("guarded.txt")).unwrap(),
+        "written\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_file_change_is_not_written_and_the_turn_goes_on() {
+    let (env, result, _, handler) = patch_with_approval("decline").await;
+    assert_eq!(handler.asked.lock().unwrap().len(), 1);
+    assert_eq!(status(&result), "completed");
+    assert_eq!(result.final_response, "after the patch");
+    assert!(!env.path("guarded.txt").exists());
+    let change = result
+        .items
+        .iter()
+        .find_map(|item| match item {
+            ThreadItem::FileChange(c) => Some(serde_json::to_value(c).unwrap()),
+            _ => None,
+        })
+        .expect("the declined change is still an item");
+    assert_eq!(change["status"], "declined", "{change}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_file_change_interrupts_the_turn_and_we_still_finish() {
+    let (env, result, methods, _) = patch_with_approval("cancel").await;
+    assert_eq!(status(&result), "interrupted");
+    assert!(!env.path("guarded.txt").exists());
+    assert!(
+        methods.contains(&"item/started fileChange".to_string()),
+        "{methods:?}"
+    );
+    assert!(
+        !methods.contains(&"item/completed fileChange".to_string()),
+        "cancel leaves the fileChange item without item/completed: {methods:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_approval_offers_its_decisions_and_a_decline_stops_the_command() {
+    let env = TestEnv::new(vec![Rule::new(
+        "make a file",
+        vec![
+            Reply::exec_escalated("touch escalated.txt", "needs to write"),
+            Reply::text("tried"),
+        ],
+    )])
+    .await;
+    let handler = Arc::new(Decide {
+        decision: "decline",
+        asked: Mutex::new(Vec::new()),
+    });
+    let codex = env.codex(handler.clone()).await;
+    let thread = start_thread(&codex, &env, "on-request", "read-only").await;
+    let result = run_turn(&codex, &thread, "make a file now").await;
+    assert_eq!(status(&result), "completed");
+    let asked = handler.asked.lock().unwrap().clone();
+    assert_eq!(asked[0].0, "item/commandExecution/requestApproval");
+    assert!(
+        asked[0].1["availableDecisions"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        "{:?}",
+        asked[0].1
+    );
+    assert!(
+        !env.path("escalated.txt").exists(),
+        "a declined command must not run"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_ends_the_turn_interrupted() {
+    let env = TestEnv::new(vec![Rule::new("never ends", vec![Reply::Hang])]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let mut handle = codex
+        .turn_start(&turn_params(&thread, "this never ends"))
+        .await
+        .unwrap();
+    within("turn/started", 30, async {
+        loop {
+            let event = handle.next_event().await.unwrap().unwrap();
+            if event.method == "turn/started" {
+                break;
+            }
+        }
+    })
+    .await;
+    handle.interrupt().await.expect("turn/interrupt");
+    let result = within("the interrupted turn", 30, handle.run())
+        .await
+        .unwrap();
+    assert_eq!(status(&result), "interrupted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_failure_ends_the_turn_failed_with_its_error_info() {
+    let env = TestEnv::new(vec![Rule::new("overload me", vec![Reply::Overloaded])]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let result = run_turn(&codex, &thread, "please overload me").await;
+    assert_eq!(status(&result), "failed");
+    let error = serde_json::to_value(result.error.as_ref().expect("an error")).unwrap();
+    assert_eq!(error["codexErrorInfo"], "serverOverloaded", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("capacity"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_server_killed_mid_turn_is_a_transport_error_not_a_hang() {
+    let env = TestEnv::new(vec![Rule::new("long job", vec![Reply::Hang])]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let mut handle = codex
+        .turn_start(&turn_params(&thread, "a long job"))
+        .await
+        .unwrap();
+    within("turn/started", 30, async {
+        while handle.next_event().await.unwrap().unwrap().method != "turn/started" {}
+    })
+    .await;
+    let pid = codex.connection().peer_pid().expect("a spawned child");
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let err = within("the killed turn", 20, handle.run())
+        .await
+        .unwrap_err();
+    assert!(err.is_transport_closed(), "{err:?}");
+    assert!(err.to_string().contains("signal 9"), "{err}");
+    let err = codex.model_list().await.unwrap_err();
+    assert!(err.is_transport_closed(), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_by_api_key_round_trip_and_logout() {
+    let env = TestEnv::new(vec![]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let mut events = codex.connection().subscribe_all();
+    let auth_file = env.codex_home.path().join("auth.json");
+    assert!(!auth_file.exists());
+
+    within("login", 20, codex.login_api_key("sk-test-not-a-real-key"))
+        .await
+        .unwrap();
+    let auth_mode = |events: &mut codex_lsp::app_server::connection::NotificationReceiver| {
+        let mut found = None;
+        while let Ok(event) = events.try_recv() {
+            if event.method == "account/updated" {
+                found = Some(event.params_value()["authMode"].clone());
+            }
+        }
+        found
+    };
+    within("account/updated", 10, async {
+        while !auth_file.exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(auth_mode(&mut events), Some(json!("apikey")));
+    assert!(std::fs::read_to_string(&auth_file)
+        .unwrap()
+        .contains("sk-test-not-a-real-key"));
+
+    codex.logout().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(auth_mode(&mut events), Some(Value::Null));
+    assert!(!auth_file.exists(), "logout removes the stored key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threads_list_read_resume_and_models() {
+    let env = TestEnv::new(vec![Rule::new("remember", vec![Reply::text("noted")])]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    run_turn(&codex, &thread, "remember this").await;
+    let list = codex
+        .thread_list(&serde_json::from_value(json!({ "cwd": env.cwd() })).unwrap())
+        .await
+        .unwrap();
+    let listed = serde_json::to_value(&list).unwrap();
+    assert!(listed.to_string().contains(&thread), "{listed}");
+    let read = codex.thread_read(&thread, true).await.unwrap();
+    assert_eq!(read.turns.len(), 1);
+    codex
+        .thread_set_name(&thread, "named by test")
+        .await
+        .unwrap();
+    let resumed = codex
+        .thread_resume(&serde_json::from_value(json!({ "threadId": thread })).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resumed.thread.id, thread);
+    let models = codex.model_list().await.unwrap();
+    assert!(!models.is_empty());
+}

@@ -1,7 +1,7 @@
 //! The app-server client against the REAL `codex app-server` (the pinned runtime) and a
 //! scripted Responses-API provider on 127.0.0.1: no network, no account.
 
-mod support;
+mod app_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +12,7 @@ use codex_lsp::app_server::{Codex, IncomingRequest, ServerRequestHandler, TurnRe
 use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use support::{within, TestEnv};
+use app_support::{within, TestEnv};
 
 async fn start_thread(codex: &Codex, env: &TestEnv, approval: &str, sandbox: &str) -> String {
     let params = serde_json::from_value(json!({
@@ -479,4 +479,164 @@ async fn threads_list_read_resume_and_models() {
     assert_eq!(resumed.thread.id, thread);
     let models = codex.model_list().await.unwrap();
     assert!(!models.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_turn_overrides_and_rich_inputs_reach_the_model() {
+    let env = TestEnv::new(vec![Rule::new(
+        "with overrides",
+        vec![Reply::text("{\"ok\":true}")],
+    )])
+    .await;
+    // A 1×1 PNG for the local image input.
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0, 0, 0, 0x0D, 0x49, 0x44,
+        0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xFF, 0xFF, 0x3F, 0, 0x05, 0xFE, 0x02, 0xFE, 0xA7,
+        0x35, 0x81, 0x84, 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    std::fs::write(env.path("pixel.png"), png).unwrap();
+    std::fs::write(env.path("notes.md"), "# notes\n").unwrap();
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let params: TurnStartParams = serde_json::from_value(json!({
+        "threadId": thread,
+        "input": [
+            { "type": "text", "text": "answer with overrides", "text_elements": [] },
+            { "type": "localImage", "path": env.path("pixel.png").display().to_string() },
+            { "type": "mention", "name": "notes.md", "path": env.path("notes.md").display().to_string() },
+        ],
+        "model": "gpt-5.5",
+        "effort": "high",
+        "outputSchema": { "type": "object", "properties": { "ok": { "type": "boolean" } },
+                          "required": ["ok"], "additionalProperties": false },
+        "additionalContext": { "editor/unsaved": { "kind": "untrusted",
+                               "value": "UNSAVED-BUFFER-MARKER" } },
+    }))
+    .unwrap();
+    let handle = codex
+        .turn_start(&params)
+        .await
+        .expect("turn/start with overrides");
+    let result = within("the turn", 60, handle.run()).await.unwrap();
+    assert_eq!(status(&result), "completed");
+    assert_eq!(result.final_response, "{\"ok\":true}");
+
+    let request = env
+        .provider
+        .requests()
+        .into_iter()
+        .find(|r| r.to_string().contains("answer with overrides"))
+        .expect("the provider saw the turn");
+    let body = request.to_string();
+    assert_eq!(request["model"], "gpt-5.5");
+    assert_eq!(
+        request["reasoning"]["effort"], "high",
+        "{}",
+        request["reasoning"]
+    );
+    assert!(
+        request["text"]["format"]["schema"]["required"] == json!(["ok"]),
+        "{}",
+        request["text"]
+    );
+    assert!(
+        body.contains("UNSAVED-BUFFER-MARKER"),
+        "additionalContext reached the model"
+    );
+    let input = request["input"].to_string();
+    assert!(input.contains("image"), "the image reached the model: {}", &input[input.len().saturating_sub(1500)..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threads_fork_compact_and_archive() {
+    let env = TestEnv::new(vec![Rule::new("first", vec![Reply::text("one")])]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    run_turn(&codex, &thread, "first question").await;
+
+    let fork = codex
+        .thread_fork(&serde_json::from_value(json!({ "threadId": thread })).unwrap())
+        .await
+        .expect("thread/fork");
+    assert_ne!(fork.thread.id, thread);
+    assert_eq!(fork.thread.forked_from_id.as_deref(), Some(thread.as_str()));
+
+    codex
+        .thread_compact(&thread)
+        .await
+        .expect("thread/compact/start");
+    codex
+        .thread_archive(&fork.thread.id)
+        .await
+        .expect("thread/archive");
+    let list = codex
+        .thread_list(&serde_json::from_value(json!({ "cwd": env.cwd() })).unwrap())
+        .await
+        .unwrap();
+    let ids: Vec<String> = serde_json::to_value(&list).unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&thread), "{ids:?}");
+    assert!(
+        !ids.contains(&fork.thread.id),
+        "archived threads are not listed: {ids:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chatgpt_login_hands_out_its_url_and_can_be_cancelled() {
+    let env = TestEnv::new(vec![]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let login = codex
+        .login_chatgpt()
+        .await
+        .expect("account/login/start chatgpt");
+    let url = login.auth_url.clone().expect("an auth URL");
+    assert!(url.contains("oauth/authorize"), "{url}");
+    assert!(
+        url.contains("127.0.0.1%3A1455"),
+        "the callback listens locally: {url}"
+    );
+    assert!(!login.login_id.is_empty());
+    login.cancel().await.expect("account/login/cancel");
+    let outcome = within("the cancelled login", 20, login.wait())
+        .await
+        .unwrap();
+    assert!(!outcome.success);
+    assert!(outcome.error.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_runs_as_a_turn_and_finishes() {
+    let env = TestEnv::new(vec![]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let thread = start_thread(&codex, &env, "never", "workspace-write").await;
+    let params = serde_json::from_value(json!({
+        "threadId": thread,
+        "target": { "type": "custom", "instructions": "look at nothing in particular" },
+    }))
+    .unwrap();
+    let handle = codex.review_start(&params).await.expect("review/start");
+    let result = within("the review", 60, handle.run()).await.unwrap();
+    assert_eq!(status(&result), "completed", "{result:?}");
+    assert!(
+        result
+            .items
+            .iter()
+            .any(|item| matches!(item, ThreadItem::ExitedReviewMode(_))),
+        "{:?}",
+        result.items
+    );
 }

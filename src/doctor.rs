@@ -1,0 +1,271 @@
+//! `codex-lsp doctor [--self-test] [--codex-path PATH]`: checks the chain codex-lsp depends on
+//! and says plainly which link is broken.
+//!
+//! Without `--self-test` it finds the runtime, starts it, initializes, and prints the runtime
+//! version, account state and models. `--self-test` also runs one real turn through the real
+//! app-server against a scripted provider served here on 127.0.0.1, in a scratch `CODEX_HOME`
+//! and workspace: no account, no network. It shows the streamed reply and the file the agent
+//! wrote, and exits non-zero if anything in the chain fails.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::app_server::client::decline_all;
+use crate::app_server::protocol::{ServerNotification, ThreadItem};
+use crate::app_server::{Codex, SpawnOptions};
+use crate::mock_provider::{self, MockProvider, Reply, Rule};
+use crate::runtime::{self, Runtime, RuntimeSource};
+
+const USAGE: &str = "usage: codex-lsp doctor [--self-test] [--codex-path PATH]";
+const SELF_TEST_FILE: &str = "codex-lsp-self-test.txt";
+const SELF_TEST_CONTENT: &str = "Written by the agent during codex-lsp doctor --self-test.\n";
+const SELF_TEST_REPLY: &str = "Self-test complete: the file is written and the reply streamed.";
+
+struct Options {
+    self_test: bool,
+    codex_path: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        self_test: false,
+        codex_path: None,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--self-test" => options.self_test = true,
+            "--codex-path" => {
+                let path = args.next().ok_or("--codex-path needs a path")?;
+                options.codex_path = Some(PathBuf::from(path));
+            }
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+/// Runs the doctor; the value is the process exit code.
+pub async fn run(args: &[String]) -> i32 {
+    let options = match parse(args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
+    let mut out = std::io::stdout();
+    match check(&options, &mut out).await {
+        Ok(()) => {
+            let _ = writeln!(out, "\nall checks passed");
+            0
+        }
+        Err(message) => {
+            let _ = writeln!(out, "\nFAILED: {message}");
+            1
+        }
+    }
+}
+
+fn source_name(source: RuntimeSource) -> &'static str {
+    match source {
+        RuntimeSource::Setting => "--codex-path",
+        RuntimeSource::Env => concat!("$", "CODEX_LSP_CODEX_PATH"),
+        RuntimeSource::Pinned => "pinned runtime",
+        RuntimeSource::SystemPath => "PATH",
+    }
+}
+
+async fn check(options: &Options, out: &mut impl Write) -> Result<(), String> {
+    let runtime = runtime::discover(options.codex_path.as_deref()).map_err(|e| e.to_string())?;
+    let _ = writeln!(
+        out,
+        "runtime     {} ({}; codex-lsp is pinned to {})",
+        runtime.codex.display(),
+        source_name(runtime.source),
+        runtime::PINNED_VERSION
+    );
+
+    let started = Instant::now();
+    let codex = Codex::spawn(&SpawnOptions::new(runtime.clone()), decline_all())
+        .await
+        .map_err(|e| format!("starting the app-server: {e}"))?;
+    let _ = writeln!(
+        out,
+        "app-server  {} (initialized in {} ms)",
+        codex.info().user_agent,
+        started.elapsed().as_millis()
+    );
+
+    let account = codex
+        .account_read()
+        .await
+        .map_err(|e| format!("account/read: {e}"))?;
+    let account = serde_json::to_value(&account).unwrap_or_default();
+    let account_line = match account.get("account").filter(|a| !a.is_null()) {
+        Some(a) => format!(
+            "logged in ({})",
+            a.get("type").and_then(|t| t.as_str()).unwrap_or("unknown")
+        ),
+        None if account["requiresOpenaiAuth"] == json!(true) => {
+            "not logged in — use codex.login (API key, ChatGPT or device code)".to_string()
+        }
+        None => "no account needed by the configured provider".to_string(),
+    };
+    let _ = writeln!(out, "account     {account_line}");
+
+    let models = codex
+        .model_list()
+        .await
+        .map_err(|e| format!("model/list: {e}"))?;
+    let names: Vec<String> = models
+        .iter()
+        .map(|m| serde_json::to_value(m).unwrap_or_default()["id"].clone())
+        .filter_map(|id| id.as_str().map(str::to_string))
+        .collect();
+    let _ = writeln!(out, "models      {}", names.join(", "));
+    drop(codex);
+
+    if options.self_test {
+        self_test(runtime, out).await?;
+    }
+    Ok(())
+}
+
+async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String> {
+    let _ = writeln!(out, "\nself-test");
+    let patch = Reply::apply_patch_add(SELF_TEST_FILE, SELF_TEST_CONTENT);
+    let provider = MockProvider::start(vec![Rule::new(
+        "codex-lsp self-test",
+        vec![patch, Reply::text(SELF_TEST_REPLY)],
+    )])
+    .await
+    .map_err(|e| format!("starting the scripted provider: {e}"))?;
+    let codex_home = tempfile_dir("codex-home")?;
+    let workspace = tempfile_dir("workspace")?;
+    mock_provider::write_codex_home(&codex_home, &provider.base_url())
+        .map_err(|e| format!("writing the scratch CODEX_HOME: {e}"))?;
+    let _ = writeln!(
+        out,
+        "  provider  scripted, at {} (nothing leaves this machine)",
+        provider.base_url()
+    );
+    let _ = writeln!(out, "  workspace {}", workspace.display());
+
+    let result = run_self_test_turn(runtime, &codex_home, &workspace, out).await;
+    let _ = std::fs::remove_dir_all(&codex_home);
+    let _ = std::fs::remove_dir_all(&workspace);
+    result
+}
+
+async fn run_self_test_turn(
+    runtime: Runtime,
+    codex_home: &std::path::Path,
+    workspace: &std::path::Path,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    let mut options = SpawnOptions::new(runtime).cwd(workspace);
+    for (key, value) in mock_provider::codex_env(codex_home) {
+        options = options.env(key, value);
+    }
+    let codex = Codex::spawn(&options, decline_all())
+        .await
+        .map_err(|e| format!("starting the self-test app-server: {e}"))?;
+    let thread = codex
+        .thread_start(
+            &serde_json::from_value(json!({
+                "cwd": workspace.display().to_string(),
+                "approvalPolicy": "never",
+                "sandbox": "workspace-write",
+            }))
+            .expect("valid params"),
+        )
+        .await
+        .map_err(|e| format!("thread/start: {e}"))?
+        .thread
+        .id;
+    let _ = writeln!(out, "  thread    {thread}");
+    let params = serde_json::from_value(json!({
+        "threadId": thread,
+        "input": [{ "type": "text", "text": "codex-lsp self-test: write the file", "text_elements": [] }],
+    }))
+    .expect("valid params");
+    let mut turn = codex
+        .turn_start(&params)
+        .await
+        .map_err(|e| format!("turn/start: {e}"))?;
+    let _ = writeln!(out, "  turn      {}", turn.turn_id);
+    let _ = write!(out, "  reply     ");
+    let mut collector = crate::app_server::TurnCollector::new(&turn.thread_id, &turn.turn_id);
+    let deadline = std::time::Duration::from_secs(60);
+    let streamed = tokio::time::timeout(deadline, async {
+        while let Some(event) = turn.next_event().await {
+            let event = event.map_err(|e| e.to_string())?;
+            collector.observe(&event);
+            match event.decode() {
+                ServerNotification::AgentMessageDelta(delta) => {
+                    let _ = write!(out, "{}", delta.delta);
+                    let _ = out.flush();
+                }
+                ServerNotification::ItemCompleted(done) => {
+                    if let ThreadItem::FileChange(change) = &done.item {
+                        let change = serde_json::to_value(change).unwrap_or_default();
+                        for c in change["changes"].as_array().into_iter().flatten() {
+                            let _ = write!(
+                                out,
+                                "[{} {}] ",
+                                c["kind"]["type"].as_str().unwrap_or("?"),
+                                c["path"].as_str().unwrap_or("?")
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok::<(), String>(())
+    })
+    .await;
+    let _ = writeln!(out);
+    streamed.map_err(|_| "the self-test turn did not finish within 60 s".to_string())??;
+    let result = collector.finish().map_err(|e| e.to_string())?;
+    let status = serde_json::to_value(&result.status).unwrap_or_default();
+    if status != json!("completed") {
+        return Err(format!(
+            "the turn ended {status}: {}",
+            serde_json::to_value(&result.error).unwrap_or_default()
+        ));
+    }
+    if result.final_response != SELF_TEST_REPLY {
+        return Err(format!(
+            "the final response was {:?}, expected {SELF_TEST_REPLY:?}",
+            result.final_response
+        ));
+    }
+    let written = std::fs::read_to_string(workspace.join(SELF_TEST_FILE))
+        .map_err(|e| format!("the agent's file is not on disk: {e}"))?;
+    if written != SELF_TEST_CONTENT {
+        return Err(format!("the agent's file holds {written:?}"));
+    }
+    let _ = writeln!(
+        out,
+        "  file      {SELF_TEST_FILE} written by the agent, {} bytes, as scripted",
+        written.len()
+    );
+    let _ = writeln!(out, "  status    completed in {} ms", result.duration_ms.unwrap_or(0));
+    Ok(())
+}
+
+fn tempfile_dir(what: &str) -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "codex-lsp-doctor-{what}-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    Ok(dir)
+}

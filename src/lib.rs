@@ -5,6 +5,7 @@
 //! them owns the state.
 
 pub mod app_server;
+pub mod doctor;
 pub mod mock_provider;
 pub mod runtime;
 pub mod text;

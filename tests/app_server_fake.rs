@@ -421,10 +421,13 @@ async fn unhandled_server_requests_get_the_protocols_decline() {
             "item/fileChange/requestApproval",
             json!({ "decision": "decline" }),
         ),
-        ("execCommandApproval", json!({ "decision": "denied" })),
+        (
+            "execCommandApproval",
+            json!({ "decision": { "denied": { "rejection": "declined by the user" } } }),
+        ),
         (
             "mcpServer/elicitation/request",
-            json!({ "action": "decline", "content": null }),
+            json!({ "action": "decline" }),
         ),
         ("item/tool/requestUserInput", json!({ "answers": {} })),
     ];
@@ -439,10 +442,9 @@ async fn unhandled_server_requests_get_the_protocols_decline() {
     fake.send(json!({ "id": 7, "method": "account/chatgptAuthTokens/refresh", "params": {} }));
     let answer = fake.recv().await;
     assert_eq!(answer["id"], 7);
-    assert!(answer["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("does not handle"));
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("does not manage"), "{answer}");
+    assert!(answer.get("result").is_none(), "{answer}");
 }
 
 #[tokio::test]

@@ -83,22 +83,16 @@ impl ServerRequestHandler for DeclineAll {
 
 /// The protocol's own "no" for each server request, so an unhandled request is declined the
 /// way the app-server understands, not failed: a JSON-RPC error on an approval is read as
-/// neither yes nor no. Token refresh and attestation have no "no" in their schema; for those
-/// (and unknown methods) an error is the only honest answer.
+/// neither yes nor no. The answers live with the wire types
+/// ([`protocol::ServerRequest::decline`]); requests with no "no" in their schema (token
+/// refresh, attestation) and unknown methods get an error, the only honest answer.
 pub fn decline_answer(method: &str) -> ServerAnswer {
-    use serde_json::json;
-    match method {
-        "item/commandExecution/requestApproval" | "item/fileChange/requestApproval" => {
-            Ok(json!({ "decision": "decline" }))
-        }
-        "applyPatchApproval" | "execCommandApproval" => Ok(json!({ "decision": "denied" })),
-        "item/permissions/requestApproval" => Ok(json!({ "permissions": {}, "scope": "turn" })),
-        "item/tool/requestUserInput" => Ok(json!({ "answers": {} })),
-        "mcpServer/elicitation/request" => Ok(json!({ "action": "decline", "content": null })),
-        "item/tool/call" => Ok(json!({ "success": false, "contentItems": [] })),
-        _ => Err(RpcError {
-            code: -32601,
-            message: format!("codex-lsp does not handle `{method}`"),
+    let request = protocol::ServerRequest::decode(method, Value::Object(Default::default()));
+    match request.decline() {
+        protocol::Reply::Result(result) => Ok(result),
+        protocol::Reply::Error { code, message } => Err(RpcError {
+            code,
+            message,
             data: None,
         }),
     }

@@ -256,7 +256,11 @@ async fn run_self_test_turn(
         "  file      {SELF_TEST_FILE} written by the agent, {} bytes, as scripted",
         written.len()
     );
-    let _ = writeln!(out, "  status    completed in {} ms", result.duration_ms.unwrap_or(0));
+    let _ = writeln!(
+        out,
+        "  status    completed in {} ms",
+        result.duration_ms.unwrap_or(0)
+    );
     Ok(())
 }
 

@@ -6,13 +6,13 @@ mod app_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use app_support::{within, TestEnv};
 use codex_lsp::app_server::connection::ServerAnswer;
 use codex_lsp::app_server::protocol::{ServerNotification, ThreadItem, TurnStartParams};
 use codex_lsp::app_server::{Codex, IncomingRequest, ServerRequestHandler, TurnResult};
 use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use app_support::{within, TestEnv};
 
 async fn start_thread(codex: &Codex, env: &TestEnv, approval: &str, sandbox: &str) -> String {
     let params = serde_json::from_value(json!({
@@ -547,7 +547,11 @@ async fn per_turn_overrides_and_rich_inputs_reach_the_model() {
         "additionalContext reached the model"
     );
     let input = request["input"].to_string();
-    assert!(input.contains("image"), "the image reached the model: {}", &input[input.len().saturating_sub(1500)..]);
+    assert!(
+        input.contains("image"),
+        "the image reached the model: {}",
+        &input[input.len().saturating_sub(1500)..]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

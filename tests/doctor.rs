@@ -33,7 +33,10 @@ fn self_test_runs_a_real_turn_and_passes() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("codex_lsp/0.163.0"), "{text}");
     assert!(text.contains("models      "), "{text}");
-    assert!(text.contains("Self-test complete"), "the streamed reply: {text}");
+    assert!(
+        text.contains("Self-test complete"),
+        "the streamed reply: {text}"
+    );
     assert!(text.contains("[add "), "the file edit: {text}");
     assert!(text.contains("written by the agent"), "{text}");
     assert!(text.contains("all checks passed"), "{text}");

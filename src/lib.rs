@@ -5,7 +5,10 @@
 //! them owns the state.
 
 pub mod app_server;
+pub mod bridge;
 pub mod doctor;
+pub mod logging;
+pub mod lsp;
 pub mod mock_provider;
 pub mod runtime;
 pub mod text;

@@ -1,7 +1,71 @@
-#[tokio::main]
-async fn main() {
+//! `codex-lsp`: the language server on stdio (the default), or a subcommand.
+
+use std::path::PathBuf;
+
+fn usage() -> &'static str {
+    "usage: codex-lsp [--stdio] [--log-file PATH]\n       codex-lsp doctor [--self-test]"
+}
+
+fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("doctor") {
-        std::process::exit(codex_lsp::doctor::run(&args[1..]).await);
+    let code = match args.first().map(String::as_str) {
+        Some("doctor") => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(codex_lsp::doctor::run(&args[1..])),
+            Err(e) => {
+                eprintln!("codex-lsp doctor: cannot start the async runtime: {e}");
+                1
+            }
+        },
+        Some("--help" | "-h") => {
+            println!("{}", usage());
+            0
+        }
+        Some("--version" | "-V") => {
+            println!("codex-lsp {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        _ => match parse_server_args(&args) {
+            Ok(log_file) => run_server(log_file),
+            Err(e) => {
+                eprintln!("codex-lsp: {e}\n{}", usage());
+                2
+            }
+        },
+    };
+    std::process::exit(code);
+}
+
+/// `--stdio` is accepted and ignored (VS Code passes it); stdio is the only transport.
+fn parse_server_args(args: &[String]) -> Result<Option<PathBuf>, String> {
+    let mut log_file = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--stdio" => {}
+            "--log-file" => {
+                let path = iter.next().ok_or("--log-file needs a path")?;
+                log_file = Some(PathBuf::from(path));
+            }
+            other => match other.strip_prefix("--log-file=") {
+                Some(path) => log_file = Some(PathBuf::from(path)),
+                None => return Err(format!("unknown argument `{other}`")),
+            },
+        }
     }
+    Ok(log_file)
+}
+
+fn run_server(log_file: Option<PathBuf>) -> i32 {
+    let log = codex_lsp::logging::init(log_file.as_deref());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async move {
+        // async-lsp's PipeStdin/PipeStdout are not `Send`, and our stdio guard runs on tasks;
+        // tokio's stdio is fine here (we exit the process when serving ends).
+        let (input, output) = (tokio::io::stdin(), tokio::io::stdout());
+        codex_lsp::lsp::serve(input, output, log).await
+    })
 }

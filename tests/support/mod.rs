@@ -1,81 +1,406 @@
-//! Shared by the integration tests: the pinned runtime, a scripted provider, a scratch
-//! `CODEX_HOME` and workspace, and a client of the real app-server over them.
+//! A scripted editor for end-to-end tests: starts the built `codex-lsp` over stdio, frames
+//! messages, records notifications and server requests, and answers server requests with
+//! a scripted function. Every wait is bounded.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use codex_lsp::app_server::{Codex, ServerRequestHandler, SpawnOptions};
-use codex_lsp::mock_provider::{self, MockProvider, Rule};
-use codex_lsp::runtime::{self, Runtime};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::{oneshot, Notify};
 
-/// The pinned runtime, installed by the project's own script. Missing is a failure, never
-/// a skip: these tests are the evidence that we work with the real app-server.
-pub fn pinned_runtime() -> Runtime {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new(root.join("scripts/install-runtime.sh"))
+use codex_lsp::mock_provider::{codex_env, write_codex_home, MockProvider, Rule};
+
+pub const WAIT: Duration = Duration::from_secs(40);
+
+/// Answers a server request (method, params) with a result.
+pub type Answerer = Box<dyn FnMut(&str, &Value) -> Value + Send>;
+
+#[derive(Default)]
+struct Recorded {
+    notifications: Vec<Value>,
+    server_requests: Vec<Value>,
+}
+
+pub struct Editor {
+    child: Child,
+    stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
+    pending: Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>,
+    recorded: Arc<Mutex<Recorded>>,
+    changed: Arc<Notify>,
+    answerer: Arc<Mutex<Answerer>>,
+    next_id: i64,
+    pub pid: u32,
+}
+
+/// The pinned runtime; a test fails (never skips) when it is missing.
+pub fn runtime_path() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-runtime.sh");
+    let out = std::process::Command::new(script)
         .arg("--print")
         .output()
-        .expect("run scripts/install-runtime.sh");
+        .expect("run install-runtime.sh --print");
+    let path = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(
-        out.status.success(),
-        "scripts/install-runtime.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        out.status.success() && Path::new(&path).is_file(),
+        "the codex runtime is missing: run scripts/install-runtime.sh"
     );
-    let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    runtime::discover(Some(&path)).expect("the pinned runtime is executable")
+    PathBuf::from(path)
 }
 
-/// A scripted provider, a `CODEX_HOME` that points at it, and an empty workspace.
-pub struct TestEnv {
+/// A scripted provider, a CODEX_HOME pointing at it, and a workspace folder.
+pub struct Fixture {
     pub provider: MockProvider,
     pub codex_home: tempfile::TempDir,
-    pub workspace: tempfile::TempDir,
-    pub runtime: Runtime,
+    pub workspace: PathBuf,
+    _workspace_dir: tempfile::TempDir,
 }
 
-impl TestEnv {
-    pub async fn new(rules: Vec<Rule>) -> TestEnv {
-        let provider = MockProvider::start(rules)
-            .await
-            .expect("start the provider");
+impl Fixture {
+    pub async fn new(rules: Vec<Rule>) -> Fixture {
+        let provider = MockProvider::start(rules).await.unwrap();
         let codex_home = tempfile::tempdir().unwrap();
-        mock_provider::write_codex_home(codex_home.path(), &provider.base_url()).unwrap();
-        let workspace = tempfile::tempdir().unwrap();
-        TestEnv {
+        write_codex_home(codex_home.path(), &provider.base_url()).unwrap();
+        let workspace_dir = tempfile::tempdir().unwrap();
+        let workspace = workspace_dir.path().canonicalize().unwrap();
+        Fixture {
             provider,
             codex_home,
             workspace,
-            runtime: pinned_runtime(),
+            _workspace_dir: workspace_dir,
         }
     }
 
-    pub fn spawn_options(&self) -> SpawnOptions {
-        let mut options = SpawnOptions::new(self.runtime.clone()).cwd(self.workspace.path());
-        for (key, value) in mock_provider::codex_env(self.codex_home.path()) {
-            options = options.env(key, value);
-        }
-        options
+    pub fn env(&self) -> Vec<(String, OsString)> {
+        let mut env = codex_env(self.codex_home.path());
+        env.push((
+            "CODEX_LSP_CODEX_PATH".into(),
+            runtime_path().into_os_string(),
+        ));
+        env
     }
 
-    pub async fn codex(&self, handler: Arc<dyn ServerRequestHandler>) -> Codex {
-        Codex::spawn(&self.spawn_options(), handler)
+    pub fn workspace_uri(&self) -> String {
+        format!("file://{}", self.workspace.display())
+    }
+
+    pub fn file_uri(&self, name: &str) -> String {
+        format!("file://{}", self.workspace.join(name).display())
+    }
+
+    /// Starts codex-lsp and initializes it with `options` and `capabilities`.
+    pub async fn editor(&self, options: Value, capabilities: Value) -> Editor {
+        let mut editor = Editor::start(self.env());
+        let result = editor
+            .request(
+                "initialize",
+                json!({
+                    "processId": std::process::id(),
+                    "rootUri": self.workspace_uri(),
+                    "workspaceFolders": [{ "uri": self.workspace_uri(), "name": "ws" }],
+                    "capabilities": capabilities,
+                    "initializationOptions": options,
+                }),
+            )
             .await
-            .expect("start and initialize the real app-server")
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.workspace.path().join(name)
-    }
-
-    pub fn cwd(&self) -> String {
-        self.workspace.path().display().to_string()
+            .expect("initialize");
+        assert!(result["capabilities"]["executeCommandProvider"]["commands"].is_array());
+        editor.notify("initialized", json!({})).await;
+        editor
     }
 }
 
-/// Bounds every wait in a test: a hang fails with a message instead of stalling CI.
-pub async fn within<T>(what: &str, seconds: u64, fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(std::time::Duration::from_secs(seconds), fut)
+/// Capabilities of a typical editor with progress support.
+pub fn progress_capabilities() -> Value {
+    json!({ "window": { "workDoneProgress": true }, "general": { "positionEncodings": ["utf-16"] } })
+}
+
+impl Editor {
+    pub fn start(env: Vec<(String, OsString)>) -> Editor {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_codex-lsp"));
+        command
+            .arg("--stdio")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .env(
+                "CODEX_LSP_LOG",
+                std::env::var("CODEX_LSP_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .kill_on_drop(true);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn codex-lsp");
+        let pid = child.id().unwrap();
+        let stdin = Arc::new(tokio::sync::Mutex::new(child.stdin.take().unwrap()));
+        let stdout = child.stdout.take().unwrap();
+        let pending: Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>> = Default::default();
+        let recorded: Arc<Mutex<Recorded>> = Default::default();
+        let changed = Arc::new(Notify::new());
+        let answerer: Arc<Mutex<Answerer>> = Arc::new(Mutex::new(Box::new(|_, _| Value::Null)));
+        tokio::spawn(read_loop(
+            BufReader::new(stdout),
+            stdin.clone(),
+            pending.clone(),
+            recorded.clone(),
+            changed.clone(),
+            answerer.clone(),
+        ));
+        Editor {
+            child,
+            stdin,
+            pending,
+            recorded,
+            changed,
+            answerer,
+            next_id: 1000,
+            pid,
+        }
+    }
+
+    pub fn answer_with(&self, answerer: impl FnMut(&str, &Value) -> Value + Send + 'static) {
+        *self.answerer.lock().unwrap() = Box::new(answerer);
+    }
+
+    pub async fn send(&self, message: &Value) {
+        self.send_raw(message.to_string().as_bytes()).await;
+    }
+
+    pub async fn send_raw(&self, body: &[u8]) {
+        let mut stdin = self.stdin.lock().await;
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(body);
+        stdin.write_all(&frame).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    pub async fn notify(&self, method: &str, params: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }))
+            .await;
+    }
+
+    /// Sends a request without waiting; returns its id and the receiver of the response.
+    pub async fn start_request(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> (i64, oneshot::Receiver<Value>) {
+        self.next_id += 1;
+        let id = self.next_id;
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap().insert(id, tx);
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
+            .await;
+        (id, rx)
+    }
+
+    /// A request; `Ok(result)` or `Err(error object)`.
+    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let (_, rx) = self.start_request(method, params).await;
+        let response = tokio::time::timeout(WAIT, rx)
+            .await
+            .unwrap_or_else(|_| panic!("no answer to {method} within {WAIT:?}"))
+            .expect("codex-lsp closed");
+        match response.get("error") {
+            Some(error) if !error.is_null() => Err(error.clone()),
+            _ => Ok(response["result"].clone()),
+        }
+    }
+
+    pub async fn command(&mut self, command: &str, argument: Value) -> Result<Value, Value> {
+        let arguments = if argument.is_null() {
+            json!([])
+        } else {
+            json!([argument])
+        };
+        self.request(
+            "workspace/executeCommand",
+            json!({ "command": command, "arguments": arguments }),
+        )
         .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within {seconds} s"))
+    }
+
+    pub fn notifications(&self) -> Vec<Value> {
+        self.recorded.lock().unwrap().notifications.clone()
+    }
+
+    pub fn server_requests(&self) -> Vec<Value> {
+        self.recorded.lock().unwrap().server_requests.clone()
+    }
+
+    /// Waits for a notification matching `pred`.
+    pub async fn wait_notification(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.wait_for(what, || self.notifications().into_iter().find(|n| pred(n)))
+            .await
+    }
+
+    pub async fn wait_for<T>(&self, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let notified = self.changed.notified();
+            if let Some(found) = probe() {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "timed out waiting for {what}; notifications: {:#?}",
+                    self.notifications()
+                );
+            }
+        }
+    }
+
+    /// `codex/turnCompleted` of `turn_id`.
+    pub async fn turn_completed(&self, turn_id: &str) -> Value {
+        let n = self
+            .wait_notification(&format!("codex/turnCompleted of {turn_id}"), |n| {
+                n["method"] == "codex/turnCompleted" && n["params"]["turnId"] == turn_id
+            })
+            .await;
+        n["params"].clone()
+    }
+
+    /// `$/progress` values for `token`, in order.
+    pub fn progress_of(&self, token: &str) -> Vec<Value> {
+        self.notifications()
+            .into_iter()
+            .filter(|n| n["method"] == "$/progress" && n["params"]["token"] == token)
+            .map(|n| n["params"]["value"].clone())
+            .collect()
+    }
+
+    /// The app-server processes codex-lsp started (its children).
+    pub fn app_server_pids(&self) -> Vec<i32> {
+        let mut pids = Vec::new();
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid))
+            .into_iter()
+            .flatten()
+            .flatten();
+        for task in tasks {
+            if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
+                pids.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|p| p.parse::<i32>().ok()),
+                );
+            }
+        }
+        pids
+    }
+
+    pub async fn shutdown(mut self) {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(10),
+            self.request("shutdown", Value::Null),
+        )
+        .await;
+        self.notify("exit", Value::Null).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).await.ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+async fn read_loop(
+    mut stdout: BufReader<tokio::process::ChildStdout>,
+    stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
+    pending: Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>,
+    recorded: Arc<Mutex<Recorded>>,
+    changed: Arc<Notify>,
+    answerer: Arc<Mutex<Answerer>>,
+) {
+    while let Some(message) = read_frame(&mut stdout).await {
+        let has_method = message.get("method").is_some();
+        let id = message.get("id").cloned().filter(|id| !id.is_null());
+        match (has_method, id) {
+            (true, Some(id)) => {
+                recorded
+                    .lock()
+                    .unwrap()
+                    .server_requests
+                    .push(message.clone());
+                let method = message["method"].as_str().unwrap_or_default().to_string();
+                let result = (answerer.lock().unwrap())(&method, &message["params"]);
+                let response = json!({ "jsonrpc": "2.0", "id": id, "result": result });
+                let body = response.to_string();
+                let mut stdin = stdin.lock().await;
+                let _ = stdin
+                    .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+                    .await;
+                let _ = stdin.flush().await;
+            }
+            (true, None) => recorded.lock().unwrap().notifications.push(message),
+            (false, id) => {
+                let id = id.and_then(|i| i.as_i64());
+                let waiter = id.and_then(|id| pending.lock().unwrap().remove(&id));
+                match waiter {
+                    Some(tx) => {
+                        let _ = tx.send(message);
+                    }
+                    // Answers to requests we never made (e.g. to malformed input).
+                    None => recorded
+                        .lock()
+                        .unwrap()
+                        .notifications
+                        .push(json!({ "method": "<response>", "params": message })),
+                }
+            }
+        }
+        changed.notify_waiters();
+    }
+}
+
+/// Rules most tests share.
+pub fn rules() -> Vec<Rule> {
+    use codex_lsp::mock_provider::Reply;
+    vec![
+        Rule::new(
+            "say hello",
+            vec![Reply::slow_text(
+                "Hello from the mock.\nSecond line.",
+                Duration::from_millis(30),
+            )],
+        ),
+        Rule::new("hang forever", vec![Reply::Hang]),
+        Rule::new(
+            "touch accepted.txt",
+            vec![
+                Reply::exec_escalated("touch accepted.txt", "the test wants it"),
+                Reply::text("made it"),
+            ],
+        ),
+        Rule::new(
+            "touch declined.txt",
+            vec![
+                Reply::exec_escalated("touch declined.txt", "the test wants it"),
+                Reply::text("ok, not made"),
+            ],
+        ),
+    ]
 }

@@ -1,0 +1,353 @@
+//! The bridge between the two halves: it owns the state (settings, workspaces, threads,
+//! active turns, open documents) and turns editor intents into app-server calls and
+//! app-server events into editor UI.
+//!
+//! It knows the app-server client ([`crate::app_server`]) and speaks to the editor only
+//! through [`EditorUi`], in plain Rust: no LSP types here.
+
+pub mod activity;
+pub mod approvals;
+pub mod documents;
+pub mod editor_ui;
+pub mod prompts;
+pub mod settings;
+
+mod account;
+mod server_requests;
+mod threads;
+mod turns;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{json, Value};
+
+use crate::app_server::{Codex, SpawnOptions};
+use crate::text::PositionEncoding;
+
+pub use account::LoginMethod;
+pub use documents::Documents;
+pub use editor_ui::{ChoicePrompt, EditorUi, MessageLevel};
+pub use settings::Settings;
+pub use turns::AskRequest;
+
+/// Why a bridge call failed, in the terms the editor answers with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BridgeError {
+    /// The caller's arguments are wrong; the message names the field.
+    InvalidParams(String),
+    /// Anything else; the message is for the user.
+    Failed(String),
+}
+
+impl std::fmt::Display for BridgeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidParams(m) | Self::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+pub type BridgeResult<T> = Result<T, BridgeError>;
+
+impl From<crate::app_server::Error> for BridgeError {
+    fn from(e: crate::app_server::Error) -> Self {
+        BridgeError::Failed(user_message(&e))
+    }
+}
+
+/// An app-server error, said so that the user knows what to do.
+fn user_message(e: &crate::app_server::Error) -> String {
+    use crate::app_server::Error;
+    match e {
+        Error::ServerBusy { .. } => format!("Codex is overloaded and gave up retrying: {e}. Try again in a moment."),
+        Error::TransportClosed(closed) => format!(
+            "the Codex app-server stopped ({closed}). It restarts on the next request; the next ask resumes the same thread."
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The running app-server and which incarnation it is (threads must be resumed on a new one).
+struct AppServer {
+    codex: Codex,
+    generation: u64,
+}
+
+struct Inner {
+    ui: Arc<dyn EditorUi>,
+    encoding: PositionEncoding,
+    settings: Mutex<Settings>,
+    restart_pending: Mutex<bool>,
+    folders: Mutex<Vec<PathBuf>>,
+    documents: Mutex<Documents>,
+    app_server: tokio::sync::Mutex<Option<AppServer>>,
+    generation: Mutex<u64>,
+    threads: tokio::sync::Mutex<threads::Threads>,
+    turns: Mutex<HashMap<String, Arc<turns::ActiveTurn>>>,
+    /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
+    file_changes: Mutex<HashMap<String, Value>>,
+    /// Messages already shown, so a repeated failure reaches the editor once.
+    reported: Mutex<HashSet<String>>,
+    shutting_down: Mutex<bool>,
+}
+
+/// A cheap handle on the bridge; clones share the state.
+#[derive(Clone)]
+pub struct Bridge {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Bridge {
+    pub fn new(
+        ui: Arc<dyn EditorUi>,
+        settings: Settings,
+        folders: Vec<PathBuf>,
+        encoding: PositionEncoding,
+    ) -> Bridge {
+        let folders = folders
+            .into_iter()
+            .map(|f| f.canonicalize().unwrap_or(f))
+            .collect();
+        Bridge {
+            inner: Arc::new(Inner {
+                ui,
+                encoding,
+                settings: Mutex::new(settings),
+                restart_pending: Mutex::new(false),
+                folders: Mutex::new(folders),
+                documents: Mutex::new(Documents::default()),
+                app_server: tokio::sync::Mutex::new(None),
+                generation: Mutex::new(0),
+                threads: tokio::sync::Mutex::new(threads::Threads::default()),
+                turns: Mutex::new(HashMap::new()),
+                file_changes: Mutex::new(HashMap::new()),
+                reported: Mutex::new(HashSet::new()),
+                shutting_down: Mutex::new(false),
+            }),
+        }
+    }
+
+    pub fn encoding(&self) -> PositionEncoding {
+        self.inner.encoding
+    }
+
+    /// The document mirror. Keep the guard short: never hold it across an await.
+    pub fn documents(&self) -> MutexGuard<'_, Documents> {
+        lock(&self.inner.documents)
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.inner.settings).clone()
+    }
+
+    /// New settings from the editor; a new runtime path or config restarts the app-server
+    /// once no turn is running.
+    pub fn update_settings(&self, settings: Settings) {
+        let mut current = lock(&self.inner.settings);
+        if current.needs_restart(&settings) {
+            *lock(&self.inner.restart_pending) = true;
+        }
+        *current = settings;
+    }
+
+    pub fn folders(&self) -> Vec<PathBuf> {
+        lock(&self.inner.folders).clone()
+    }
+
+    /// The workspace folder a file belongs to (see [`Bridge::workspace_for`]).
+    pub fn workspace_of(&self, path: Option<&Path>) -> Option<PathBuf> {
+        self.workspace_for(path)
+    }
+
+    pub fn set_folders(&self, folders: Vec<PathBuf>) {
+        *lock(&self.inner.folders) = folders
+            .into_iter()
+            .map(|f| f.canonicalize().unwrap_or(f))
+            .collect();
+    }
+
+    /// Starts the app-server without waiting for it, so `initialize` answers at once and
+    /// a missing runtime is reported early.
+    pub fn start_in_background(&self) {
+        let bridge = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bridge.codex().await {
+                tracing::warn!("the app-server did not start: {e}");
+            }
+        });
+    }
+
+    /// Stops the app-server. Running turns end with the transport closed.
+    pub async fn shutdown(&self) {
+        *lock(&self.inner.shutting_down) = true;
+        let server = self.inner.app_server.lock().await.take();
+        lock(&self.inner.turns).clear();
+        drop(server);
+    }
+
+    /// Shows a message once per distinct text.
+    fn report_once(&self, level: MessageLevel, message: String) {
+        if lock(&self.inner.reported).insert(message.clone()) {
+            self.inner.ui.show_message(level, message);
+        }
+    }
+
+    /// The workspace folder holding `path`, else the first folder, else `path`'s directory.
+    fn workspace_for(&self, path: Option<&Path>) -> Option<PathBuf> {
+        let folders = lock(&self.inner.folders).clone();
+        if let Some(path) = path {
+            let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            let best = folders
+                .iter()
+                .filter(|f| path.starts_with(f))
+                .max_by_key(|f| f.components().count());
+            if let Some(best) = best {
+                return Some(best.clone());
+            }
+            if folders.is_empty() {
+                return path.parent().map(Path::to_path_buf);
+            }
+        }
+        folders
+            .first()
+            .cloned()
+            .or_else(|| std::env::current_dir().ok())
+    }
+
+    /// The app-server, started (or restarted after a crash or a settings change) on demand.
+    async fn codex(&self) -> BridgeResult<(Codex, u64)> {
+        if *lock(&self.inner.shutting_down) {
+            return Err(BridgeError::Failed("codex-lsp is shutting down".into()));
+        }
+        let mut slot = self.inner.app_server.lock().await;
+        let restart = *lock(&self.inner.restart_pending) && lock(&self.inner.turns).is_empty();
+        if let Some(server) = slot.as_ref() {
+            if !server.codex.connection().is_closed() && !restart {
+                return Ok((server.codex.clone(), server.generation));
+            }
+        }
+        *lock(&self.inner.restart_pending) = false;
+        *slot = None;
+        let settings = self.settings();
+        let runtime = match crate::runtime::discover(settings.codex_path.as_deref()) {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                let message = format!("Codex: {e}");
+                self.report_once(MessageLevel::Error, message.clone());
+                return Err(BridgeError::Failed(message));
+            }
+        };
+        let mut options = SpawnOptions::new(runtime);
+        options.config_overrides = settings.config_overrides.clone();
+        options.cwd = lock(&self.inner.folders).first().cloned();
+        let handler = Arc::new(server_requests::Handler {
+            bridge: Arc::downgrade(&self.inner),
+        });
+        let codex = match Codex::spawn(&options, handler).await {
+            Ok(codex) => codex,
+            Err(e) => {
+                let message = format!("Codex: the app-server did not start: {}", user_message(&e));
+                self.report_once(MessageLevel::Error, message.clone());
+                return Err(BridgeError::Failed(message));
+            }
+        };
+        let generation = {
+            let mut g = lock(&self.inner.generation);
+            *g += 1;
+            *g
+        };
+        tracing::info!(generation, version = ?codex.info().version, "app-server started");
+        self.watch_app_server(codex.clone(), generation);
+        *slot = Some(AppServer {
+            codex: codex.clone(),
+            generation,
+        });
+        Ok((codex, generation))
+    }
+
+    /// Records `fileChange` items for approvals, and says so once when the app-server dies.
+    fn watch_app_server(&self, codex: Codex, generation: u64) {
+        let mut events = codex.connection().subscribe_all();
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if event.method != "item/started" {
+                    continue;
+                }
+                let params = event.params_value();
+                if params.pointer("/item/type").and_then(Value::as_str) == Some("fileChange") {
+                    let Some(inner) = weak.upgrade() else { return };
+                    let id = params
+                        .pointer("/item/id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    let mut changes = lock(&inner.file_changes);
+                    if changes.len() > 256 {
+                        changes.clear();
+                    }
+                    changes.insert(id, params["item"].clone());
+                }
+            }
+            let closed = codex.connection().wait_closed().await;
+            let Some(inner) = weak.upgrade() else { return };
+            let bridge = Bridge { inner };
+            let current = *lock(&bridge.inner.generation) == generation;
+            if current && !*lock(&bridge.inner.shutting_down) {
+                tracing::warn!("the app-server stopped: {closed}");
+                bridge.inner.ui.show_message(
+                    MessageLevel::Error,
+                    format!(
+                        "Codex: the app-server stopped ({}). It restarts on the next request; the next ask resumes the same thread.",
+                        closed.reason
+                    ),
+                );
+            }
+        });
+    }
+
+    /// `codex.status`: what is running, for the user and for bug reports.
+    pub async fn status(&self) -> BridgeResult<Value> {
+        let server = self.inner.app_server.lock().await;
+        let app_server = match server.as_ref() {
+            Some(s) if !s.codex.connection().is_closed() => json!({
+                "state": "running",
+                "userAgent": s.codex.info().user_agent,
+                "version": s.codex.info().version.as_ref().map(|v| v.to_string()),
+                "codexHome": s.codex.info().codex_home,
+                "generation": s.generation,
+            }),
+            Some(_) => json!({ "state": "stopped" }),
+            None => json!({ "state": "not started" }),
+        };
+        drop(server);
+        let threads = self.inner.threads.lock().await.by_folder_json();
+        let turns: Vec<Value> = lock(&self.inner.turns)
+            .values()
+            .map(|t| json!({ "threadId": t.thread_id, "turnId": t.turn_id }))
+            .collect();
+        let settings = self.settings();
+        Ok(json!({
+            "appServer": app_server,
+            "workspaceFolders": lock(&self.inner.folders).iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "threads": threads,
+            "activeTurns": turns,
+            "positionEncoding": self.inner.encoding.to_string(),
+            "settings": {
+                "codexPath": settings.codex_path.map(|p| p.display().to_string()),
+                "model": settings.model,
+                "effort": settings.effort,
+                "approvalPolicy": settings.approval_policy.as_wire(),
+                "sandbox": settings.sandbox.as_wire(),
+                "config": settings.config_overrides.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+                "streamEvents": settings.stream_events,
+            },
+        }))
+    }
+}

@@ -1,0 +1,221 @@
+//! Threads: one per workspace folder, created on first use and resumed after a restart
+//! (of the editor: found by `thread/list` on the folder; of the app-server: by id).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::{Bridge, BridgeError, BridgeResult};
+use crate::app_server::Codex;
+
+#[derive(Default)]
+pub(super) struct Threads {
+    by_folder: HashMap<PathBuf, String>,
+    /// Threads loaded in app-server incarnation `loaded_generation`.
+    loaded: HashSet<String>,
+    loaded_generation: u64,
+}
+
+impl Threads {
+    pub(super) fn by_folder_json(&self) -> Value {
+        let map: serde_json::Map<String, Value> = self
+            .by_folder
+            .iter()
+            .map(|(f, t)| (f.display().to_string(), json!(t)))
+            .collect();
+        Value::Object(map)
+    }
+
+    fn is_loaded(&mut self, generation: u64, thread_id: &str) -> bool {
+        if self.loaded_generation != generation {
+            self.loaded.clear();
+            self.loaded_generation = generation;
+        }
+        self.loaded.contains(thread_id)
+    }
+
+    fn mark_loaded(&mut self, generation: u64, thread_id: &str) {
+        if self.loaded_generation != generation {
+            self.loaded.clear();
+            self.loaded_generation = generation;
+        }
+        self.loaded.insert(thread_id.to_string());
+    }
+
+    pub(super) fn folder_thread(&self, folder: &Path) -> Option<String> {
+        self.by_folder.get(folder).cloned()
+    }
+}
+
+fn thread_id_of(response: &Value) -> BridgeResult<String> {
+    response
+        .pointer("/thread/id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| BridgeError::Failed("the app-server answered without a thread id".into()))
+}
+
+impl Bridge {
+    /// Params shared by `thread/start` and `thread/resume`: the user's model, sandbox and
+    /// approval policy.
+    fn thread_settings(&self, folder: Option<&Path>) -> Value {
+        let settings = self.settings();
+        let mut params = json!({
+            "approvalPolicy": settings.approval_policy.as_wire(),
+            "sandbox": settings.sandbox.as_wire(),
+        });
+        if let Some(folder) = folder {
+            params["cwd"] = json!(folder.display().to_string());
+        }
+        if let Some(model) = settings.model {
+            params["model"] = json!(model);
+        }
+        params
+    }
+
+    async fn start_thread(&self, codex: &Codex, folder: Option<&Path>) -> BridgeResult<String> {
+        let response: Value = codex
+            .request("thread/start", self.thread_settings(folder))
+            .await?;
+        let id = thread_id_of(&response)?;
+        tracing::info!(thread = %id, folder = ?folder, "started a thread");
+        Ok(id)
+    }
+
+    async fn resume(
+        &self,
+        codex: &Codex,
+        thread_id: &str,
+        folder: Option<&Path>,
+    ) -> BridgeResult<()> {
+        let mut params = self.thread_settings(folder);
+        params["threadId"] = json!(thread_id);
+        params["excludeTurns"] = json!(true);
+        let _: Value = codex.request("thread/resume", params).await?;
+        tracing::info!(thread = %thread_id, "resumed a thread");
+        Ok(())
+    }
+
+    /// The thread an ask runs on: `explicit`, else a new one (`new_thread`), else the
+    /// folder's. Holding the lock across creation makes concurrent asks share one thread.
+    pub(super) async fn thread_for(
+        &self,
+        explicit: Option<&str>,
+        new_thread: bool,
+        folder: Option<&Path>,
+    ) -> BridgeResult<(Codex, String)> {
+        let (codex, generation) = self.codex().await?;
+        let mut threads = self.inner.threads.lock().await;
+        if let Some(id) = explicit {
+            if !threads.is_loaded(generation, id) {
+                self.resume(&codex, id, None).await?;
+                threads.mark_loaded(generation, id);
+            }
+            return Ok((codex, id.to_string()));
+        }
+        let known = folder.and_then(|f| threads.folder_thread(f));
+        let id = match (new_thread, known) {
+            (false, Some(id)) => {
+                if !threads.is_loaded(generation, &id) {
+                    self.resume(&codex, &id, folder).await?;
+                }
+                id
+            }
+            (false, None) => match self.last_thread_of(&codex, folder).await {
+                Some(id) => match self.resume(&codex, &id, folder).await {
+                    Ok(()) => id,
+                    Err(e) => {
+                        tracing::warn!("could not resume thread {id}: {e}; starting a new one");
+                        self.start_thread(&codex, folder).await?
+                    }
+                },
+                None => self.start_thread(&codex, folder).await?,
+            },
+            (true, _) => self.start_thread(&codex, folder).await?,
+        };
+        threads.mark_loaded(generation, &id);
+        if let Some(folder) = folder {
+            threads.by_folder.insert(folder.to_path_buf(), id.clone());
+        }
+        Ok((codex, id))
+    }
+
+    /// The most recently updated thread recorded for `folder`.
+    async fn last_thread_of(&self, codex: &Codex, folder: Option<&Path>) -> Option<String> {
+        let folder = folder?;
+        let params = json!({
+            "cwd": folder.display().to_string(),
+            "limit": 1,
+            "sortKey": "updated_at",
+        });
+        match codex.request::<Value>("thread/list", params).await {
+            Ok(list) => list
+                .pointer("/data/0/id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            Err(e) => {
+                tracing::warn!("thread/list failed: {e}");
+                None
+            }
+        }
+    }
+
+    /// The thread recorded for the workspace of `path`, if any (does not start one).
+    pub(super) async fn known_thread(&self, path: Option<&Path>) -> Option<String> {
+        let folder = self.workspace_for(path)?;
+        self.inner.threads.lock().await.folder_thread(&folder)
+    }
+
+    /// `codex.newThread`: a fresh thread becomes the workspace's thread.
+    pub async fn new_thread(&self, path: Option<&Path>) -> BridgeResult<Value> {
+        let folder = self.workspace_for(path);
+        let (_, id) = self.thread_for(None, true, folder.as_deref()).await?;
+        Ok(json!({ "threadId": id }))
+    }
+
+    /// `codex.resumeThread`: the given thread becomes the workspace's thread.
+    pub async fn resume_thread(&self, thread_id: &str, path: Option<&Path>) -> BridgeResult<Value> {
+        let folder = self.workspace_for(path);
+        let (codex, generation) = self.codex().await?;
+        let mut threads = self.inner.threads.lock().await;
+        self.resume(&codex, thread_id, folder.as_deref()).await?;
+        threads.mark_loaded(generation, thread_id);
+        if let Some(folder) = folder {
+            threads.by_folder.insert(folder, thread_id.to_string());
+        }
+        Ok(json!({ "threadId": thread_id }))
+    }
+
+    /// `codex.listThreads`: the threads recorded for the workspace folder.
+    pub async fn list_threads(&self, path: Option<&Path>) -> BridgeResult<Value> {
+        let folder = self.workspace_for(path);
+        let (codex, _) = self.codex().await?;
+        let mut params = json!({ "limit": 50, "sortKey": "updated_at" });
+        if let Some(folder) = folder {
+            params["cwd"] = json!(folder.display().to_string());
+        }
+        Ok(codex.request::<Value>("thread/list", params).await?)
+    }
+
+    /// `codex.readThread`: a thread with its turns (default: the workspace's thread).
+    pub async fn read_thread(
+        &self,
+        thread_id: Option<&str>,
+        path: Option<&Path>,
+    ) -> BridgeResult<Value> {
+        let id = match thread_id {
+            Some(id) => id.to_string(),
+            None => self.known_thread(path).await.ok_or_else(|| {
+                BridgeError::Failed("this workspace has no Codex thread yet; ask something first or pass `threadId`".into())
+            })?,
+        };
+        let (codex, _) = self.codex().await?;
+        Ok(codex
+            .request::<Value>(
+                "thread/read",
+                json!({ "threadId": id, "includeTurns": true }),
+            )
+            .await?)
+    }
+}

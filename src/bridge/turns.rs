@@ -1,0 +1,493 @@
+//! Turns: starting one with its context, following it as progress, ending it with
+//! `codex/turnCompleted`, and stopping it by any path (progress cancel, a cancelled
+//! waiting request, `codex.interrupt`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+
+use super::activity::{first_line, Activity, Coalescer};
+use super::documents::{differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET};
+use super::prompts::{turn_text, FileContext};
+use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
+use crate::app_server::client::TurnCollector;
+use crate::app_server::{protocol as p, TurnHandle};
+use crate::text::Range;
+
+/// Progress reports per second, at most.
+const REPORT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// `codex.ask`, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct AskRequest {
+    pub prompt: String,
+    /// The document the ask is about (its key in the mirror) and its file.
+    pub uri: Option<String>,
+    pub path: Option<PathBuf>,
+    pub range: Option<Range>,
+    pub thread_id: Option<String>,
+    pub new_thread: bool,
+    pub wait: bool,
+}
+
+pub(super) enum Hint {
+    WaitingForApproval(bool),
+}
+
+pub(super) struct ActiveTurn {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub progress_token: String,
+    hints: mpsc::UnboundedSender<Hint>,
+    done: watch::Receiver<Option<Value>>,
+}
+
+/// Interrupts the turn if the request waiting on it is dropped (`$/cancelRequest`).
+struct InterruptOnDrop {
+    bridge: Weak<Inner>,
+    thread_id: String,
+    turn_id: String,
+    armed: bool,
+}
+
+impl Drop for InterruptOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Some(inner) = self.bridge.upgrade() else {
+            return;
+        };
+        let bridge = Bridge { inner };
+        let (thread_id, turn_id) = (self.thread_id.clone(), self.turn_id.clone());
+        tracing::info!(thread = %thread_id, turn = %turn_id, "the waiting request was cancelled; interrupting");
+        tokio::spawn(async move {
+            if let Err(e) = bridge.interrupt_turn(&thread_id, &turn_id).await {
+                tracing::warn!("interrupt after cancel failed: {e}");
+            }
+        });
+    }
+}
+
+impl Bridge {
+    /// `codex.ask`: answers `{threadId, turnId}` once the turn started, or with `wait` the
+    /// TurnResult once it ended.
+    pub async fn ask(&self, request: AskRequest) -> BridgeResult<Value> {
+        if request.prompt.trim().is_empty() {
+            return Err(BridgeError::InvalidParams(
+                "codex.ask: `prompt` must not be empty".into(),
+            ));
+        }
+        let folder = self.workspace_for(request.path.as_deref());
+        let text = turn_text(
+            &request.prompt,
+            self.file_context(&request, folder.as_deref())?.as_ref(),
+        );
+        let (codex, thread_id) = self
+            .thread_for(
+                request.thread_id.as_deref(),
+                request.new_thread,
+                folder.as_deref(),
+            )
+            .await?;
+        let settings = self.settings();
+        let mut params = json!({
+            "threadId": thread_id,
+            "input": [{ "type": "text", "text": text, "text_elements": [] }],
+            "approvalPolicy": settings.approval_policy.as_wire(),
+        });
+        if let Some(model) = &settings.model {
+            params["model"] = json!(model);
+        }
+        if let Some(effort) = &settings.effort {
+            params["effort"] = json!(effort);
+        }
+        let unsaved = self.unsaved_context(request.uri.as_deref(), folder.as_deref());
+        if !unsaved.is_empty() {
+            params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");
+        }
+        let params: p::TurnStartParams = serde_json::from_value(params)
+            .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
+        let handle = codex.turn_start(&params).await?;
+        let turn_id = handle.turn_id.clone();
+        let active = self.follow_turn(handle, folder);
+        let answer = json!({ "threadId": thread_id, "turnId": turn_id });
+        if !request.wait {
+            return Ok(answer);
+        }
+        let mut guard = InterruptOnDrop {
+            bridge: Arc::downgrade(&self.inner),
+            thread_id: thread_id.clone(),
+            turn_id: turn_id.clone(),
+            armed: true,
+        };
+        let mut done = active.done.clone();
+        let result = loop {
+            if let Some(result) = done.borrow().clone() {
+                break result;
+            }
+            if done.changed().await.is_err() {
+                break done.borrow().clone().unwrap_or_else(|| answer.clone());
+            }
+        };
+        guard.armed = false;
+        Ok(result)
+    }
+
+    /// The file and selection an ask points at.
+    fn file_context(
+        &self,
+        request: &AskRequest,
+        folder: Option<&Path>,
+    ) -> BridgeResult<Option<FileContext>> {
+        let Some(path) = &request.path else {
+            return Ok(None);
+        };
+        let display = super::activity::display_path(&path.display().to_string(), folder);
+        let docs = self.documents();
+        let doc = request.uri.as_deref().and_then(|u| docs.get(u));
+        let language_id = doc.map(|d| d.language_id.clone()).unwrap_or_default();
+        let (lines, selection) = match (request.range, &request.uri) {
+            (Some(range), Some(uri)) if doc.is_some() => {
+                let text = docs
+                    .text_in(uri, range, self.inner.encoding)
+                    .map_err(|e| BridgeError::InvalidParams(format!("codex.ask: `range`: {e}")))?;
+                let end_line = if range.end.character == 0 && range.end.line > range.start.line {
+                    range.end.line
+                } else {
+                    range.end.line + 1
+                };
+                (Some((range.start.line + 1, end_line)), Some(text))
+            }
+            (Some(range), _) => (Some((range.start.line + 1, range.end.line + 1)), None),
+            _ => (None, None),
+        };
+        Ok(Some(FileContext {
+            path: display,
+            language_id,
+            lines,
+            selection,
+        }))
+    }
+
+    /// Unsaved content of open, modified documents, the asked-about one first, within
+    /// the budget; what was left out is logged.
+    fn unsaved_context(
+        &self,
+        first: Option<&str>,
+        folder: Option<&Path>,
+    ) -> BTreeMap<String, Value> {
+        let candidates = self.documents().candidates_for_unsaved(first);
+        let modified: Vec<UnsavedBuffer> = candidates
+            .into_iter()
+            .filter(|(path, text)| differs_from_disk(path, text))
+            .map(|(path, text)| UnsavedBuffer { path, text })
+            .collect();
+        let (kept, left_out) = fit_unsaved(modified, UNSAVED_CONTEXT_BUDGET);
+        if !left_out.is_empty() {
+            tracing::info!(
+                budget = UNSAVED_CONTEXT_BUDGET,
+                ?left_out,
+                "unsaved buffers left out of the turn's context (over the budget)"
+            );
+        }
+        kept.into_iter()
+            .map(|buffer| {
+                let shown = super::activity::display_path(&buffer.path.display().to_string(), folder);
+                let value = format!(
+                    "Unsaved editor buffer of {shown} (the file on disk differs; this is what the user sees):\n{}",
+                    buffer.text
+                );
+                (
+                    format!("codex-lsp:unsaved:{}", buffer.path.display()),
+                    json!({ "kind": "untrusted", "value": value }),
+                )
+            })
+            .collect()
+    }
+
+    /// Starts following a turn (once per turn, even if two asks joined it).
+    fn follow_turn(&self, handle: TurnHandle, folder: Option<PathBuf>) -> Arc<ActiveTurn> {
+        let mut turns = lock(&self.inner.turns);
+        if let Some(active) = turns.get(&handle.turn_id) {
+            return active.clone();
+        }
+        let (hints_tx, hints_rx) = mpsc::unbounded_channel();
+        let (done_tx, done_rx) = watch::channel(None);
+        let active = Arc::new(ActiveTurn {
+            thread_id: handle.thread_id.clone(),
+            turn_id: handle.turn_id.clone(),
+            progress_token: format!("codex-lsp/turn/{}", handle.turn_id),
+            hints: hints_tx,
+            done: done_rx,
+        });
+        turns.insert(handle.turn_id.clone(), active.clone());
+        tokio::spawn(
+            self.clone()
+                .drive_turn(handle, active.clone(), hints_rx, done_tx, folder),
+        );
+        active
+    }
+
+    async fn drive_turn(
+        self,
+        mut handle: TurnHandle,
+        active: Arc<ActiveTurn>,
+        mut hints: mpsc::UnboundedReceiver<Hint>,
+        done: watch::Sender<Option<Value>>,
+        folder: Option<PathBuf>,
+    ) {
+        let ui = self.inner.ui.clone();
+        let token = active.progress_token.clone();
+        let with_progress = ui.supports_progress()
+            && ui
+                .progress_begin(token.clone(), "Codex".into(), "thinking".into())
+                .await;
+        if !with_progress {
+            ui.show_message(MessageLevel::Info, "Codex is working…".into());
+        }
+        let mut activity = Activity::new();
+        let mut coalescer = Coalescer::new(REPORT_INTERVAL);
+        let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
+        let stream_events = self.settings().stream_events;
+        let mut failure: Option<String> = None;
+        loop {
+            let deadline = coalescer.deadline().map(tokio::time::Instant::from_std);
+            let update = tokio::select! {
+                event = handle.next_event() => match event {
+                    None => break,
+                    Some(Err(e)) => {
+                        failure = Some(super::user_message(&e));
+                        break;
+                    }
+                    Some(Ok(event)) => {
+                        collector.observe(&event);
+                        let params = event.params_value();
+                        if stream_events {
+                            ui.event(json!({
+                                "threadId": active.thread_id,
+                                "turnId": active.turn_id,
+                                "method": event.method,
+                                "params": params,
+                            }));
+                        }
+                        activity.observe(&event.method, &params, folder.as_deref())
+                    }
+                },
+                Some(hint) = hints.recv() => match hint {
+                    Hint::WaitingForApproval(waiting) => Some(activity.set_waiting_for_approval(waiting)),
+                },
+                _ = sleep_until(deadline) => coalescer.due(Instant::now()),
+            };
+            if let Some(message) = update {
+                if let Some(message) = coalescer
+                    .offer(Instant::now(), message)
+                    .or_else(|| coalescer.due(Instant::now()))
+                {
+                    if with_progress {
+                        ui.progress_report(&token, message);
+                    }
+                }
+            }
+        }
+        let result = match (failure, collector.finish()) {
+            (None, Ok(result)) => serde_json::to_value(&result).expect("serializable"),
+            (failure, outcome) => {
+                let message = failure.unwrap_or_else(|| match outcome {
+                    Err(e) => e.to_string(),
+                    Ok(_) => unreachable!(),
+                });
+                json!({
+                    "threadId": active.thread_id,
+                    "turnId": active.turn_id,
+                    "status": "failed",
+                    "finalResponse": "",
+                    "items": [],
+                    "usage": null,
+                    "error": { "message": message },
+                    "startedAt": null,
+                    "completedAt": null,
+                    "durationMs": null,
+                })
+            }
+        };
+        let end = end_message(&result);
+        if with_progress {
+            ui.progress_end(&token, end.clone());
+        } else {
+            let level = if result["status"] == "failed" {
+                MessageLevel::Error
+            } else {
+                MessageLevel::Info
+            };
+            ui.show_message(level, format!("Codex: {end}"));
+        }
+        ui.turn_completed(result.clone());
+        lock(&self.inner.turns).remove(&active.turn_id);
+        let _ = done.send(Some(result));
+    }
+
+    /// Tells the turn's progress that an approval is (or no longer is) waiting.
+    pub(super) fn hint_waiting_for_approval(&self, turn_id: &str, waiting: bool) {
+        if let Some(active) = lock(&self.inner.turns).get(turn_id) {
+            let _ = active.hints.send(Hint::WaitingForApproval(waiting));
+        }
+    }
+
+    /// `turn/interrupt`. Right after `turn/start` the app-server may not count the turn as
+    /// active yet ("no active turn"); while we still follow the turn, try again briefly.
+    pub(super) async fn interrupt_turn(&self, thread_id: &str, turn_id: &str) -> BridgeResult<()> {
+        let (codex, _) = self.codex().await?;
+        let mut attempts = 0;
+        loop {
+            match codex.turn_interrupt(thread_id, turn_id).await {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if attempts < 40
+                        && not_active_yet(&e)
+                        && lock(&self.inner.turns).contains_key(turn_id) =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// `codex.interrupt`: the given turn, or the running turns of the given thread, or
+    /// every running turn.
+    pub async fn interrupt(
+        &self,
+        thread_id: Option<&str>,
+        turn_id: Option<&str>,
+    ) -> BridgeResult<Value> {
+        let targets: Vec<(String, String)> = lock(&self.inner.turns)
+            .values()
+            .filter(|t| turn_id.is_none_or(|id| t.turn_id == id))
+            .filter(|t| thread_id.is_none_or(|id| t.thread_id == id))
+            .map(|t| (t.thread_id.clone(), t.turn_id.clone()))
+            .collect();
+        let targets = match (targets.is_empty(), thread_id, turn_id) {
+            // A turn we are not following (started elsewhere): interrupt it anyway.
+            (true, Some(thread), Some(turn)) => vec![(thread.to_string(), turn.to_string())],
+            (true, _, _) => return Err(BridgeError::Failed("no Codex turn is running".into())),
+            (false, _, _) => targets,
+        };
+        let mut interrupted = Vec::new();
+        for (thread, turn) in targets {
+            self.interrupt_turn(&thread, &turn).await?;
+            interrupted.push(json!({ "threadId": thread, "turnId": turn }));
+        }
+        Ok(json!({ "interrupted": interrupted }))
+    }
+
+    /// `window/workDoneProgress/cancel` on a turn's progress.
+    pub fn cancel_progress(&self, token: &str) {
+        let target = lock(&self.inner.turns)
+            .values()
+            .find(|t| t.progress_token == token)
+            .map(|t| (t.thread_id.clone(), t.turn_id.clone()));
+        let Some((thread, turn)) = target else {
+            tracing::debug!(token, "cancel for a progress that is not a running turn");
+            return;
+        };
+        let bridge = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = bridge.interrupt_turn(&thread, &turn).await {
+                tracing::warn!("interrupt after progress cancel failed: {e}");
+            }
+        });
+    }
+
+    /// `codex.steer`: adds to the running turn of the thread.
+    pub async fn steer(&self, prompt: &str, thread_id: Option<&str>) -> BridgeResult<Value> {
+        if prompt.trim().is_empty() {
+            return Err(BridgeError::InvalidParams(
+                "codex.steer: `prompt` must not be empty".into(),
+            ));
+        }
+        let thread = match thread_id {
+            Some(id) => Some(id.to_string()),
+            None => self.known_thread(None).await,
+        };
+        let running = lock(&self.inner.turns)
+            .values()
+            .find(|t| thread.as_ref().is_none_or(|id| &t.thread_id == id))
+            .map(|t| (t.thread_id.clone(), t.turn_id.clone()));
+        let Some((thread, turn)) = running else {
+            return Err(BridgeError::Failed(
+                "no Codex turn is running to steer; use codex.ask".into(),
+            ));
+        };
+        let (codex, _) = self.codex().await?;
+        let input: Vec<p::UserInput> = serde_json::from_value(
+            json!([{ "type": "text", "text": prompt, "text_elements": [] }]),
+        )
+        .map_err(|e| BridgeError::Failed(e.to_string()))?;
+        let turn_id = codex.turn_steer(&thread, &turn, input).await?;
+        Ok(json!({ "threadId": thread, "turnId": turn_id }))
+    }
+}
+
+/// The app-server does not (yet) see our turn as the thread's active one: right after
+/// `turn/start`, or while the previous turn is still winding down.
+fn not_active_yet(e: &crate::app_server::Error) -> bool {
+    let text = e.to_string();
+    text.contains("no active turn") || text.contains("expected active turn id")
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The progress end text: the first line of the reply, or what went wrong.
+pub fn end_message(result: &Value) -> String {
+    let status = result["status"].as_str().unwrap_or("unknown");
+    let error = result
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match status {
+        "completed" => first_line(result["finalResponse"].as_str().unwrap_or_default())
+            .unwrap_or_else(|| "done".into()),
+        "interrupted" => "interrupted".into(),
+        _ => {
+            let info = result.pointer("/error/codexErrorInfo");
+            let hint = match info.and_then(Value::as_str) {
+                Some("unauthorized") => " — Codex is not logged in: run the command codex.login",
+                Some("serverOverloaded") => {
+                    " — the model is overloaded; codex gave up retrying, try again later"
+                }
+                _ => "",
+            };
+            format!("failed: {}{hint}", super::activity::one_line(error, 200))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_messages() {
+        assert_eq!(
+            end_message(&json!({"status": "completed", "finalResponse": "\nAll good.\nDetails"})),
+            "All good."
+        );
+        assert_eq!(
+            end_message(&json!({"status": "interrupted"})),
+            "interrupted"
+        );
+        let failed = json!({"status": "failed", "error": {"message": "boom", "codexErrorInfo": "serverOverloaded"}});
+        assert!(end_message(&failed).starts_with("failed: boom — the model is overloaded"));
+    }
+}

@@ -1,0 +1,203 @@
+//! `textDocument/codeAction`: cheap, no app-server call. Four actions for any range and a
+//! quickfix per diagnostic, each a `codex.ask` command whose prompt carries the file, the
+//! lines, the selected text and the diagnostic.
+
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, Command, Diagnostic, NumberOrString, Range,
+    Url,
+};
+use serde_json::json;
+
+use super::commands::ASK;
+use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
+
+/// The fixed actions: (title, instruction).
+const ACTIONS: &[(&str, &str)] = &[
+    ("Codex: Explain", "Explain what this code does."),
+    (
+        "Codex: Document",
+        "Write documentation comments for this code.",
+    ),
+    ("Codex: Add tests", "Add tests for this code."),
+    (
+        "Codex: Refactor",
+        "Refactor this code to be clearer, keeping its behaviour.",
+    ),
+];
+
+/// What the code actions are about.
+pub struct Target<'a> {
+    pub uri: &'a Url,
+    /// For the prompt: relative to the workspace when possible.
+    pub display_path: &'a str,
+    pub language_id: &'a str,
+    pub range: Range,
+    pub selected_text: &'a str,
+}
+
+pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
+    let mut actions = Vec::new();
+    for diagnostic in diagnostics {
+        let title = format!("Codex: Fix: {}", first_line(&diagnostic.message));
+        let prompt = fix_prompt(target, diagnostic);
+        actions.push(action(
+            title,
+            CodeActionKind::QUICKFIX,
+            target,
+            prompt,
+            Some(diagnostic.clone()),
+        ));
+    }
+    for (title, instruction) in ACTIONS {
+        let prompt = prompt(instruction, target);
+        actions.push(action(
+            title.to_string(),
+            CodeActionKind::EMPTY,
+            target,
+            prompt,
+            None,
+        ));
+    }
+    actions
+}
+
+fn action(
+    title: String,
+    kind: CodeActionKind,
+    target: &Target,
+    prompt: String,
+    diagnostic: Option<Diagnostic>,
+) -> CodeActionOrCommand {
+    // `uri` routes the ask to the file's workspace; the selection is already in the prompt.
+    let arguments = json!({ "prompt": prompt, "uri": target.uri.as_str() });
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.clone(),
+        kind: Some(kind),
+        diagnostics: diagnostic.map(|d| vec![d]),
+        command: Some(Command {
+            title,
+            command: ASK.to_string(),
+            arguments: Some(vec![arguments]),
+        }),
+        ..CodeAction::default()
+    })
+}
+
+fn location(target: &Target) -> String {
+    let (start, end) = (target.range.start.line + 1, target.range.end.line + 1);
+    if start == end {
+        format!("{} line {start}", target.display_path)
+    } else {
+        format!("{} lines {start}-{end}", target.display_path)
+    }
+}
+
+fn selection_block(target: &Target) -> String {
+    if target.selected_text.trim().is_empty() {
+        return String::new();
+    }
+    let (shown, cut) = cut_at(target.selected_text, SELECTION_LIMIT);
+    format!(
+        "\n\n```{}\n{}{}```{}",
+        target.language_id,
+        shown,
+        if shown.ends_with('\n') { "" } else { "\n" },
+        if cut { "\n(selection cut)" } else { "" }
+    )
+}
+
+fn prompt(instruction: &str, target: &Target) -> String {
+    format!(
+        "{instruction}\n\nIn {}:{}",
+        location(target),
+        selection_block(target)
+    )
+}
+
+fn fix_prompt(target: &Target, diagnostic: &Diagnostic) -> String {
+    let mut about = diagnostic.message.clone();
+    if let Some(source) = &diagnostic.source {
+        about = format!("{source}: {about}");
+    }
+    if let Some(code) = &diagnostic.code {
+        let code = match code {
+            NumberOrString::Number(n) => n.to_string(),
+            NumberOrString::String(s) => s.clone(),
+        };
+        about = format!("{about} [{code}]");
+    }
+    let line = diagnostic.range.start.line + 1;
+    format!(
+        "Fix this diagnostic at {} line {line}:\n{about}\n\nIn {}:{}",
+        target.display_path,
+        location(target),
+        selection_block(target)
+    )
+}
+
+fn first_line(text: &str) -> String {
+    crate::bridge::activity::one_line(text.lines().next().unwrap_or_default(), 80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_types::Position;
+
+    #[test]
+    fn actions_carry_prompts_with_file_selection_and_diagnostic() {
+        let uri = Url::parse("file:///w/src/a.rs").unwrap();
+        let range = Range::new(Position::new(2, 0), Position::new(3, 5));
+        let target = Target {
+            uri: &uri,
+            display_path: "src/a.rs",
+            language_id: "rust",
+            range,
+            selected_text: "let x = 1;\nx + y",
+        };
+        let diagnostic = Diagnostic {
+            range: Range::new(Position::new(3, 4), Position::new(3, 5)),
+            message: "cannot find value `y`\nhelp: ...".into(),
+            source: Some("rustc".into()),
+            code: Some(NumberOrString::String("E0425".into())),
+            ..Diagnostic::default()
+        };
+        let actions = code_actions(&target, &[diagnostic]);
+        let titles: Vec<String> = actions
+            .iter()
+            .map(|a| match a {
+                CodeActionOrCommand::CodeAction(a) => a.title.clone(),
+                CodeActionOrCommand::Command(c) => c.title.clone(),
+            })
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "Codex: Fix: cannot find value `y`",
+                "Codex: Explain",
+                "Codex: Document",
+                "Codex: Add tests",
+                "Codex: Refactor"
+            ]
+        );
+        let CodeActionOrCommand::CodeAction(fix) = &actions[0] else {
+            panic!()
+        };
+        assert_eq!(fix.kind, Some(CodeActionKind::QUICKFIX));
+        let command = fix.command.as_ref().unwrap();
+        assert_eq!(command.command, "codex.ask");
+        let prompt = command.arguments.as_ref().unwrap()[0]["prompt"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(prompt.contains("rustc: cannot find value `y`"), "{prompt}");
+        assert!(
+            prompt.contains("[E0425]") && prompt.contains("src/a.rs lines 3-4"),
+            "{prompt}"
+        );
+        assert!(
+            prompt.contains("```rust\nlet x = 1;\nx + y\n```"),
+            "{prompt}"
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! `workspace/executeCommand`: each command takes one argument object. Arguments are
+//! checked here (a bad one is -32602 naming the field); the work is the bridge's.
+
+use async_lsp::{ErrorCode, ResponseError};
+use lsp_types::Url;
+use serde_json::{Map, Value};
+
+use super::convert;
+use crate::bridge::{AskRequest, Bridge, BridgeError, LoginMethod};
+
+pub const ASK: &str = "codex.ask";
+pub const INTERRUPT: &str = "codex.interrupt";
+pub const STEER: &str = "codex.steer";
+pub const NEW_THREAD: &str = "codex.newThread";
+pub const RESUME_THREAD: &str = "codex.resumeThread";
+pub const LIST_THREADS: &str = "codex.listThreads";
+pub const READ_THREAD: &str = "codex.readThread";
+pub const LOGIN: &str = "codex.login";
+pub const LOGOUT: &str = "codex.logout";
+pub const ACCOUNT: &str = "codex.account";
+pub const LIST_MODELS: &str = "codex.listModels";
+pub const STATUS: &str = "codex.status";
+
+/// Every command, as announced in `executeCommandProvider`.
+pub const ALL: &[&str] = &[
+    ASK,
+    INTERRUPT,
+    STEER,
+    NEW_THREAD,
+    RESUME_THREAD,
+    LIST_THREADS,
+    READ_THREAD,
+    LOGIN,
+    LOGOUT,
+    ACCOUNT,
+    LIST_MODELS,
+    STATUS,
+];
+
+pub fn invalid_params(message: impl Into<String>) -> ResponseError {
+    ResponseError::new(ErrorCode::INVALID_PARAMS, message.into())
+}
+
+pub fn bridge_error(e: BridgeError) -> ResponseError {
+    match e {
+        BridgeError::InvalidParams(m) => ResponseError::new(ErrorCode::INVALID_PARAMS, m),
+        BridgeError::Failed(m) => ResponseError::new(ErrorCode::REQUEST_FAILED, m),
+    }
+}
+
+/// The one argument object of a command.
+struct Args {
+    command: String,
+    fields: Map<String, Value>,
+}
+
+impl Args {
+    fn new(command: &str, arguments: Vec<Value>) -> Result<Args, ResponseError> {
+        let fields = match arguments.into_iter().next() {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(fields)) => fields,
+            Some(_) => {
+                return Err(invalid_params(format!(
+                    "{command}: the argument must be one object"
+                )));
+            }
+        };
+        Ok(Args {
+            command: command.to_string(),
+            fields,
+        })
+    }
+
+    fn ill_typed(&self, field: &str, expected: &str) -> ResponseError {
+        invalid_params(format!("{}: `{field}` must be {expected}", self.command))
+    }
+
+    fn string(&self, field: &str) -> Result<Option<String>, ResponseError> {
+        match self.fields.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.ill_typed(field, "a string")),
+        }
+    }
+
+    fn required_string(&self, field: &str) -> Result<String, ResponseError> {
+        self.string(field)?
+            .ok_or_else(|| invalid_params(format!("{}: missing field `{field}`", self.command)))
+    }
+
+    fn bool(&self, field: &str) -> Result<bool, ResponseError> {
+        match self.fields.get(field) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(self.ill_typed(field, "true or false")),
+        }
+    }
+
+    fn uri(&self, field: &str) -> Result<Option<Url>, ResponseError> {
+        self.string(field)?
+            .map(|s| Url::parse(&s).map_err(|_| self.ill_typed(field, "a URI")))
+            .transpose()
+    }
+
+    fn range(&self, field: &str) -> Result<Option<lsp_types::Range>, ResponseError> {
+        match self.fields.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => serde_json::from_value(value.clone())
+                .map(Some)
+                .map_err(|_| {
+                    self.ill_typed(
+                        field,
+                        "an LSP range {start: {line, character}, end: {line, character}}",
+                    )
+                }),
+        }
+    }
+}
+
+/// Runs one command; the future owns what it needs, so it may outlive the main loop's turn.
+pub async fn execute(
+    bridge: Bridge,
+    command: String,
+    arguments: Vec<Value>,
+) -> Result<Option<Value>, ResponseError> {
+    let args = Args::new(&command, arguments)?;
+    let path_of = |uri: &Option<Url>| uri.as_ref().and_then(|u| u.to_file_path().ok());
+    let result = match command.as_str() {
+        ASK => {
+            let prompt = match args.string("prompt")? {
+                Some(prompt) => prompt,
+                None if args.fields.is_empty() => {
+                    return Err(invalid_params(
+                        "codex.ask: missing field `prompt` (the command takes one object \
+                         {prompt, uri?, range?, threadId?, newThread?, wait?}; editors that cannot \
+                         pass arguments can use the Codex code actions instead)",
+                    ))
+                }
+                None => return Err(invalid_params("codex.ask: missing field `prompt`")),
+            };
+            let uri = args.uri("uri")?;
+            let range = args.range("range")?;
+            if range.is_some() && uri.is_none() {
+                return Err(invalid_params("codex.ask: `range` needs `uri`"));
+            }
+            let request = AskRequest {
+                prompt,
+                path: path_of(&uri),
+                uri: uri.map(|u| u.to_string()),
+                range: range.map(convert::range_from_lsp),
+                thread_id: args.string("threadId")?,
+                new_thread: args.bool("newThread")?,
+                wait: args.bool("wait")?,
+            };
+            bridge.ask(request).await
+        }
+        INTERRUPT => {
+            bridge
+                .interrupt(
+                    args.string("threadId")?.as_deref(),
+                    args.string("turnId")?.as_deref(),
+                )
+                .await
+        }
+        STEER => {
+            let prompt = args.required_string("prompt")?;
+            bridge
+                .steer(&prompt, args.string("threadId")?.as_deref())
+                .await
+        }
+        NEW_THREAD => {
+            bridge
+                .new_thread(path_of(&args.uri("uri")?).as_deref())
+                .await
+        }
+        RESUME_THREAD => {
+            let thread_id = args.required_string("threadId")?;
+            bridge
+                .resume_thread(&thread_id, path_of(&args.uri("uri")?).as_deref())
+                .await
+        }
+        LIST_THREADS => {
+            bridge
+                .list_threads(path_of(&args.uri("uri")?).as_deref())
+                .await
+        }
+        READ_THREAD => {
+            bridge
+                .read_thread(
+                    args.string("threadId")?.as_deref(),
+                    path_of(&args.uri("uri")?).as_deref(),
+                )
+                .await
+        }
+        LOGIN => {
+            let method = match args.required_string("method")?.as_str() {
+                "apiKey" => LoginMethod::ApiKey(args.required_string("apiKey")?),
+                "chatgpt" => LoginMethod::Chatgpt,
+                "deviceCode" => LoginMethod::DeviceCode,
+                _ => {
+                    return Err(
+                        args.ill_typed("method", "one of \"apiKey\", \"chatgpt\", \"deviceCode\"")
+                    )
+                }
+            };
+            bridge.login(method).await
+        }
+        LOGOUT => bridge.logout().await,
+        ACCOUNT => bridge.account().await,
+        LIST_MODELS => bridge.list_models().await,
+        STATUS => bridge.status().await,
+        other => {
+            return Err(ResponseError::new(
+                ErrorCode::INVALID_PARAMS,
+                format!(
+                    "unknown command `{other}`; codex-lsp knows: {}",
+                    ALL.join(", ")
+                ),
+            ))
+        }
+    };
+    result.map(Some).map_err(bridge_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn argument_errors_name_the_field() {
+        let args = Args::new(
+            "codex.ask",
+            vec![json!({"prompt": 3, "wait": "yes", "range": {"start": 1}})],
+        )
+        .unwrap();
+        assert!(args
+            .string("prompt")
+            .unwrap_err()
+            .message
+            .contains("`prompt` must be a string"));
+        assert!(args.bool("wait").unwrap_err().message.contains("`wait`"));
+        assert!(args.range("range").unwrap_err().message.contains("`range`"));
+        let missing = Args::new("codex.steer", vec![json!({})])
+            .unwrap()
+            .required_string("prompt")
+            .unwrap_err();
+        assert_eq!(missing.code, ErrorCode::INVALID_PARAMS);
+        assert_eq!(missing.message, "codex.steer: missing field `prompt`");
+        assert!(Args::new("codex.ask", vec![json!("text")]).is_err());
+        assert!(Args::new("codex.ask", vec![]).unwrap().fields.is_empty());
+    }
+}

@@ -1,0 +1,52 @@
+//! codex-lsp's own methods, beyond the LSP spec.
+
+use serde_json::Value;
+
+/// Sent when a turn ends, with the TurnResult in camelCase.
+pub enum TurnCompleted {}
+
+impl lsp_types::notification::Notification for TurnCompleted {
+    type Params = Value;
+    const METHOD: &'static str = "codex/turnCompleted";
+}
+
+/// One app-server notification of the client's turns (only with `streamEvents: true`).
+pub enum CodexEvent {}
+
+impl lsp_types::notification::Notification for CodexEvent {
+    type Params = Value;
+    const METHOD: &'static str = "codex/event";
+}
+
+/// An approval with the full diff, for clients declaring `experimental.codexApprovals`.
+/// The client answers `{decision}` with one of the offered `choices[].decision`, or
+/// anything else to decline.
+pub enum CodexApproval {}
+
+impl lsp_types::request::Request for CodexApproval {
+    type Params = Value;
+    type Result = Value;
+    const METHOD: &'static str = "codex/approval";
+}
+
+/// Registers a notification whose params are read leniently: async-lsp stops the main
+/// loop on params that do not decode, and a bad notification must not kill the server.
+pub struct Lenient<N>(std::marker::PhantomData<N>);
+
+impl<N: lsp_types::notification::Notification> lsp_types::notification::Notification
+    for Lenient<N>
+{
+    type Params = Value;
+    const METHOD: &'static str = N::METHOD;
+}
+
+/// Decodes lenient params, logging what did not fit.
+pub fn decode<N: lsp_types::notification::Notification>(params: Value) -> Option<N::Params> {
+    match serde_json::from_value(params) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!("ignoring {} with params that do not fit: {e}", N::METHOD);
+            None
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The LSP state and its router: lifecycle, settings, text sync, progress cancel,
+//! commands and code actions. Notifications run in order with `&mut` state; requests
+//! return futures that own what they need and never hold the state.
+
+use std::future::ready;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_lsp::router::Router;
+use async_lsp::{ClientSocket, ErrorCode, ResponseError};
+use lsp_types::notification::{
+    Cancel, DidChangeConfiguration, DidChangeTextDocument, DidChangeWorkspaceFolders,
+    DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument, Exit, Initialized, ShowMessage,
+    WorkDoneProgressCancel,
+};
+use lsp_types::request::{
+    CodeActionRequest, ExecuteCommand, Initialize, Shutdown, WorkspaceConfiguration,
+};
+use lsp_types::{
+    CodeActionProviderCapability, ConfigurationItem, ConfigurationParams, ExecuteCommandOptions,
+    InitializeParams, InitializeResult, MessageType, NumberOrString, PositionEncodingKind,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, Url,
+};
+use serde_json::Value;
+
+use super::code_actions::{self, Target};
+use super::editor::{EditorAbilities, LspEditor};
+use super::ext::{decode, Lenient};
+use super::{commands, convert};
+use crate::bridge::{activity::display_path, Bridge, Settings};
+use crate::logging::LogHandle;
+use crate::text::PositionEncoding;
+
+pub struct State {
+    client: ClientSocket,
+    bridge: Option<Bridge>,
+    /// Settings warnings from `initialize`, shown once the editor is ready.
+    pending_warnings: Vec<String>,
+    pull_configuration: bool,
+    log: LogHandle,
+    /// Where `serve` finds the bridge to shut it down after the main loop.
+    bridge_slot: BridgeSlot,
+}
+
+pub type BridgeSlot = Arc<std::sync::Mutex<Option<Bridge>>>;
+
+/// Prefer UTF-8 when offered (no conversion), else the LSP default UTF-16.
+pub fn negotiate_encoding(offered: Option<&[PositionEncodingKind]>) -> PositionEncoding {
+    match offered {
+        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
+        _ => PositionEncoding::Utf16,
+    }
+}
+
+fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
+    let from_folders: Vec<PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| f.uri.to_file_path().ok())
+        .collect();
+    if !from_folders.is_empty() {
+        return from_folders;
+    }
+    #[allow(deprecated)]
+    let root = params.root_uri.as_ref().and_then(|u| u.to_file_path().ok());
+    root.into_iter().collect()
+}
+
+pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(convert::encoding_to_lsp(encoding)),
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(
+            TextDocumentSyncKind::INCREMENTAL,
+        )),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: commands::ALL.iter().map(|c| c.to_string()).collect(),
+            work_done_progress_options: Default::default(),
+        }),
+        ..ServerCapabilities::default()
+    }
+}
+
+fn not_initialized() -> ResponseError {
+    ResponseError::new(
+        ErrorCode::SERVER_NOT_INITIALIZED,
+        "codex-lsp is not initialized",
+    )
+}
+
+impl State {
+    fn bridge(&self) -> Option<&Bridge> {
+        self.bridge.as_ref()
+    }
+
+    fn warn(&self, message: String) {
+        let _ = self.client.notify::<ShowMessage>(ShowMessageParams {
+            typ: MessageType::WARNING,
+            message,
+        });
+    }
+
+    fn apply_settings(&mut self, settings: &Settings) {
+        self.log
+            .apply(settings.log_level.as_deref(), settings.log_file.as_deref());
+    }
+}
+
+pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> Router<State> {
+    let mut router = Router::new(State {
+        client,
+        bridge: None,
+        pending_warnings: Vec::new(),
+        pull_configuration: false,
+        log,
+        bridge_slot,
+    });
+    router
+        .request::<Initialize, _>(|state, params| ready(Ok(initialize(state, params))))
+        .notification::<Lenient<Initialized>>(|state, _| {
+            for warning in std::mem::take(&mut state.pending_warnings) {
+                state.warn(warning);
+            }
+            if let Some(bridge) = state.bridge() {
+                bridge.start_in_background();
+            }
+            ControlFlow::Continue(())
+        })
+        .request::<Shutdown, _>(|state, _| {
+            let bridge = state.bridge.clone();
+            async move {
+                if let Some(bridge) = bridge {
+                    bridge.shutdown().await;
+                }
+                Ok(())
+            }
+        })
+        .notification::<Lenient<Exit>>(|_, _| ControlFlow::Continue(()))
+        .notification::<Lenient<DidOpenTextDocument>>(|state, params| {
+            if let (Some(bridge), Some(p)) = (state.bridge(), decode::<DidOpenTextDocument>(params))
+            {
+                let doc = p.text_document;
+                let path = doc.uri.to_file_path().ok();
+                bridge.documents().open(
+                    doc.uri.to_string(),
+                    path,
+                    doc.language_id,
+                    doc.version,
+                    &doc.text,
+                );
+            }
+            ControlFlow::Continue(())
+        })
+        .notification::<Lenient<DidChangeTextDocument>>(|state, params| {
+            if let (Some(bridge), Some(p)) =
+                (state.bridge(), decode::<DidChangeTextDocument>(params))
+            {
+                let changes = p
+                    .content_changes
+                    .into_iter()
+                    .map(|c| (c.range.map(convert::range_from_lsp), c.text));
+                let encoding = bridge.encoding();
+                if let Err(e) = bridge.documents().change(
+                    p.text_document.uri.as_str(),
+                    p.text_document.version,
+                    changes,
+                    encoding,
+                ) {
+                    tracing::warn!("{e}");
+                }
+            }
+            ControlFlow::Continue(())
+        })
+        .notification::<Lenient<DidCloseTextDocument>>(|state, params| {
+            if let (Some(bridge), Some(p)) =
+                (state.bridge(), decode::<DidCloseTextDocument>(params))
+            {
+                bridge.documents().close(p.text_document.uri.as_str());
+            }
+            ControlFlow::Continue(())
+        })
+        .notification::<Lenient<DidSaveTextDocument>>(|_, _| ControlFlow::Continue(()))
+        .notification::<Lenient<DidChangeWorkspaceFolders>>(|state, params| {
+            if let (Some(bridge), Some(p)) =
+                (state.bridge(), decode::<DidChangeWorkspaceFolders>(params))
+            {
+                let mut folders: Vec<PathBuf> = bridge.folders();
+                let removed: Vec<PathBuf> = p
+                    .event
+                    .removed
+                    .iter()
+                    .filter_map(|f| f.uri.to_file_path().ok())
+                    .collect();
+                folders.retain(|f| !removed.contains(f));
+                folders.extend(
+                    p.event
+                        .added
+                        .iter()
+                        .filter_map(|f| f.uri.to_file_path().ok()),
+                );
+                bridge.set_folders(folders);
+            }
+            ControlFlow::Continue(())
+        })
+        .notification::<Lenient<DidChangeConfiguration>>(|state, params| {
+            did_change_configuration(state, params);
+            ControlFlow::Continue(())
+        })
+        .notification::<Lenient<WorkDoneProgressCancel>>(|state, params| {
+            if let (Some(bridge), Some(p)) =
+                (state.bridge(), decode::<WorkDoneProgressCancel>(params))
+            {
+                let token = match p.token {
+                    NumberOrString::String(s) => s,
+                    NumberOrString::Number(n) => n.to_string(),
+                };
+                bridge.cancel_progress(&token);
+            }
+            ControlFlow::Continue(())
+        })
+        .notification::<Lenient<Cancel>>(|_, _| ControlFlow::Continue(()))
+        .request::<ExecuteCommand, _>(|state, params| {
+            let bridge = state.bridge.clone();
+            async move {
+                let bridge = bridge.ok_or_else(not_initialized)?;
+                commands::execute(bridge, params.command, params.arguments).await
+            }
+        })
+        .request::<CodeActionRequest, _>(|state, params| {
+            let answer = match state.bridge() {
+                Some(bridge) => code_action(bridge, params),
+                None => Err(not_initialized()),
+            };
+            ready(answer)
+        })
+        // Unknown notifications are ignored (async-lsp would stop the main loop on them).
+        .unhandled_notification(|_, notification| {
+            tracing::debug!("ignoring notification {}", notification.method);
+            ControlFlow::Continue(())
+        });
+    router
+}
+
+fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
+    let encoding = negotiate_encoding(
+        params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_deref()),
+    );
+    let options = params.initialization_options.clone().unwrap_or(Value::Null);
+    let (settings, warnings) = Settings::from_json(&options);
+    state.pending_warnings = warnings;
+    state.apply_settings(&settings);
+    let window = params.capabilities.window.as_ref();
+    let abilities = EditorAbilities {
+        work_done_progress: window.and_then(|w| w.work_done_progress).unwrap_or(false),
+        rich_approvals: params
+            .capabilities
+            .experimental
+            .as_ref()
+            .and_then(|e| e.get("codexApprovals"))
+            .is_some_and(|v| v.as_bool() != Some(false) && !v.is_null()),
+    };
+    state.pull_configuration = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.configuration)
+        .unwrap_or(false);
+    let editor = Arc::new(LspEditor::new(state.client.clone(), abilities));
+    let bridge = Bridge::new(editor, settings, workspace_folders(&params), encoding);
+    *state.bridge_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(bridge.clone());
+    state.bridge = Some(bridge);
+    InitializeResult {
+        capabilities: capabilities(encoding),
+        server_info: Some(ServerInfo {
+            name: "codex-lsp".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    }
+}
+
+/// Re-reads the `codex` section: pulled with `workspace/configuration` when the editor
+/// supports it (on a task: the main loop never waits on the editor), else from the push.
+fn did_change_configuration(state: &mut State, params: Value) {
+    let Some(bridge) = state.bridge.clone() else {
+        return;
+    };
+    let client = state.client.clone();
+    let log = state.log.clone();
+    let pushed = params.get("settings").cloned().unwrap_or(Value::Null);
+    let pull = state.pull_configuration;
+    tokio::spawn(async move {
+        let section = if pull {
+            let items = ConfigurationParams {
+                items: vec![ConfigurationItem {
+                    scope_uri: None,
+                    section: Some("codex".into()),
+                }],
+            };
+            match client.request::<WorkspaceConfiguration>(items).await {
+                Ok(mut values) if !values.is_empty() => values.swap_remove(0),
+                Ok(_) => Value::Null,
+                Err(e) => {
+                    tracing::warn!("workspace/configuration failed: {e}");
+                    return;
+                }
+            }
+        } else {
+            pushed.get("codex").cloned().unwrap_or(pushed)
+        };
+        let (settings, warnings) = Settings::from_json(&section);
+        for message in warnings {
+            let _ = client.notify::<ShowMessage>(ShowMessageParams {
+                typ: MessageType::WARNING,
+                message,
+            });
+        }
+        log.apply(settings.log_level.as_deref(), settings.log_file.as_deref());
+        bridge.update_settings(settings);
+    });
+}
+
+fn code_action(
+    bridge: &Bridge,
+    params: lsp_types::CodeActionParams,
+) -> Result<Option<lsp_types::CodeActionResponse>, ResponseError> {
+    let uri: &Url = &params.text_document.uri;
+    let docs = bridge.documents();
+    let Some(doc) = docs.get(uri.as_str()) else {
+        return Err(ResponseError::new(
+            ErrorCode::INVALID_PARAMS,
+            format!("textDocument/codeAction: the document is not open: {uri}"),
+        ));
+    };
+    let language_id = doc.language_id.clone();
+    let path = doc.path.clone();
+    let selected = docs
+        .text_in(
+            uri.as_str(),
+            convert::range_from_lsp(params.range),
+            bridge.encoding(),
+        )
+        .map_err(|e| {
+            ResponseError::new(
+                ErrorCode::INVALID_PARAMS,
+                format!("textDocument/codeAction: {e}"),
+            )
+        })?;
+    drop(docs);
+    let folder = bridge.workspace_of(path.as_deref());
+    let shown = match &path {
+        Some(p) => display_path(&p.display().to_string(), folder.as_deref()),
+        None => uri.to_string(),
+    };
+    let target = Target {
+        uri,
+        display_path: &shown,
+        language_id: &language_id,
+        range: params.range,
+        selected_text: &selected,
+    };
+    Ok(Some(code_actions::code_actions(
+        &target,
+        &params.context.diagnostics,
+    )))
+}

@@ -97,3 +97,20 @@ fn killing_codex_lsp_with_sigkill_leaves_no_app_server() {
         "app-server {pid} was orphaned when its parent was killed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_kills_the_app_server_even_while_clones_are_held() {
+    let env = TestEnv::new(vec![]).await;
+    let codex = env
+        .codex(codex_lsp::app_server::client::decline_all())
+        .await;
+    let clone = codex.clone();
+    let pid = codex.connection().peer_pid().unwrap();
+    codex.connection().close();
+    assert!(
+        wait_gone(pid, Duration::from_secs(5)),
+        "app-server {pid} survived close()"
+    );
+    let err = clone.model_list().await.unwrap_err();
+    assert!(err.is_transport_closed(), "{err:?}");
+}

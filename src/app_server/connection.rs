@@ -201,7 +201,7 @@ struct Shared {
 #[derive(Clone)]
 pub struct Connection {
     shared: Arc<Shared>,
-    _keep_alive: Arc<Box<dyn Send + Sync>>,
+    keep_alive: Arc<Mutex<Option<Box<dyn Send + Sync>>>>,
     pid: Option<u32>,
 }
 
@@ -283,9 +283,17 @@ impl Connection {
         ));
         Connection {
             shared,
-            _keep_alive: Arc::new(parts.keep_alive),
+            keep_alive: Arc::new(Mutex::new(Some(parts.keep_alive))),
             pid: parts.pid,
         }
+    }
+
+    /// Ends the peer now, whatever clones of this connection (turn handles, login handles)
+    /// are still held: for a spawned app-server, kills it. Pending requests and streams then
+    /// end with `TransportClosed`.
+    pub fn close(&self) {
+        let keep_alive = self.keep_alive.lock().expect("keep-alive lock").take();
+        drop(keep_alive);
     }
 
     /// The app-server's process id, when this connection spawned it.

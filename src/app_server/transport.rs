@@ -259,7 +259,10 @@ pub fn spawn_stdio(options: &SpawnOptions) -> Result<TransportParts, Error> {
         command.env(key, value);
     }
     // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL the child
-    // when the thread that forked it dies.
+    // when the thread that forked it dies. Note: the *thread*, not the process — spawn from
+    // a long-lived thread (a tokio worker), never from `spawn_blocking`, whose idle threads
+    // retire and would take the app-server with them. Closing stdin is the second guard: the
+    // app-server exits when its input ends.
     #[cfg(target_os = "linux")]
     unsafe {
         command.pre_exec(|| {

@@ -188,7 +188,11 @@ impl Bridge {
         *lock(&self.inner.shutting_down) = true;
         let server = self.inner.app_server.lock().await.take();
         lock(&self.inner.turns).clear();
-        drop(server);
+        // Running turn handles hold clones of the connection: close it so the app-server
+        // goes now, not when the last handle is dropped.
+        if let Some(server) = server {
+            server.codex.connection().close();
+        }
     }
 
     /// Shows a message once per distinct text.

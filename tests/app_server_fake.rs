@@ -277,27 +277,36 @@ async fn an_old_runtime_is_refused_with_both_versions() {
     );
 }
 
-#[tokio::test]
-async fn the_watchdog_finishes_a_turn_whose_completion_never_comes() {
+/// A handshaken client on the fake, with the given watchdog, and a turn `tu1` on thread `th1`
+/// running to completion in the background.
+async fn start_watched_turn(
+    watchdog: Watchdog,
+) -> (
+    FakePeer,
+    tokio::task::JoinHandle<codex_lsp::app_server::Result<codex_lsp::app_server::TurnResult>>,
+) {
     let (parts, mut fake) = fake_transport();
     let conn = connect(parts, decline());
     let client = tokio::spawn(Codex::handshake(conn));
     handshake(&mut fake, "codex_lsp/0.163.0 (Debian; x86_64) xterm").await;
     fake.recv_request("initialized").await;
-    let codex = client.await.unwrap().unwrap().with_watchdog(Watchdog {
-        silence: Duration::from_secs(30),
-        idle_grace: Duration::from_millis(200),
-    });
-
+    let codex = client.await.unwrap().unwrap().with_watchdog(watchdog);
     let params = serde_json::from_value(json!({
         "threadId": "th1",
         "input": [{ "type": "text", "text": "hi", "text_elements": [] }],
     }))
     .unwrap();
-    let run = tokio::spawn({
-        let codex = codex.clone();
-        async move { codex.turn_start(&params).await.unwrap().run().await }
-    });
+    let run = tokio::spawn(async move { codex.turn_start(&params).await.unwrap().run().await });
+    (fake, run)
+}
+
+#[tokio::test]
+async fn the_watchdog_finishes_a_turn_whose_completion_never_comes() {
+    let (mut fake, run) = start_watched_turn(Watchdog {
+        silence: Duration::from_secs(30),
+        idle_grace: Duration::from_millis(200),
+    })
+    .await;
     let start = fake.recv_request("turn/start").await;
     let turn = json!({ "id": "tu1", "items": [], "status": "inProgress", "error": null,
                        "startedAt": 100, "completedAt": null, "durationMs": null });
@@ -335,23 +344,11 @@ async fn the_watchdog_finishes_a_turn_whose_completion_never_comes() {
 
 #[tokio::test]
 async fn the_watchdog_leaves_an_active_thread_alone_and_fails_a_lost_turn() {
-    let (parts, mut fake) = fake_transport();
-    let conn = connect(parts, decline());
-    let client = tokio::spawn(Codex::handshake(conn));
-    handshake(&mut fake, "codex_lsp/0.163.0 (Debian; x86_64) xterm").await;
-    fake.recv_request("initialized").await;
-    let codex = client.await.unwrap().unwrap().with_watchdog(Watchdog {
+    let (mut fake, run) = start_watched_turn(Watchdog {
         silence: Duration::from_millis(200),
         idle_grace: Duration::from_millis(100),
-    });
-    let params = serde_json::from_value(json!({
-        "threadId": "th1", "input": [{ "type": "text", "text": "hi", "text_elements": [] }],
-    }))
-    .unwrap();
-    let run = tokio::spawn({
-        let codex = codex.clone();
-        async move { codex.turn_start(&params).await.unwrap().run().await }
-    });
+    })
+    .await;
     let start = fake.recv_request("turn/start").await;
     fake.reply(
         &start,

@@ -2,7 +2,7 @@
 //! document changes, against plain-`String` reference models.
 
 use codex_lsp::text::{
-    apply_edits, edits_between, merge3, Document, Position, PositionEncoding, Range,
+    apply_edits, edits_between, merge3, merge3_edits, Document, Position, PositionEncoding, Range,
 };
 use proptest::prelude::*;
 
@@ -280,6 +280,41 @@ proptest! {
             let back = doc.char_to_position(char_idx, encoding).unwrap();
             prop_assert_eq!(reference_offset(&model, back, encoding), offset);
             prop_assert_eq!(doc.byte_to_position(offset, encoding).unwrap(), back);
+        }
+    }
+
+    #[test]
+    fn merge_edits_turn_the_buffer_into_the_merged_text(
+        (base, ours) in old_and_new(),
+        theirs_splices in prop::collection::vec(
+            (any::<prop::sample::Index>(), 0..6usize, text_strategy(6)),
+            0..5,
+        ),
+    ) {
+        // `theirs` is another set of splices of `base`: its hunks may or may not meet the
+        // user's; either way the edits sent to the buffer must produce the merged text.
+        let mut theirs = base.clone();
+        for (at, delete, insert) in theirs_splices {
+            let boundaries: Vec<usize> =
+                theirs.char_indices().map(|(i, _)| i).chain([theirs.len()]).collect();
+            let start = boundaries[at.index(boundaries.len())];
+            let end = boundaries
+                .iter()
+                .copied()
+                .filter(|&b| b >= start)
+                .nth(delete)
+                .unwrap_or(theirs.len());
+            theirs.replace_range(start..end, &insert);
+        }
+        for encoding in PositionEncoding::ALL {
+            let (merge, edits) = merge3_edits(&base, &ours, &theirs, encoding);
+            prop_assert_eq!(&merge, &merge3(&base, &ours, &theirs));
+            prop_assert_eq!(
+                &apply_edits(&ours, &edits, encoding).unwrap(), &merge.text, "{:?}", edits
+            );
+            for pair in edits.windows(2) {
+                prop_assert!(pair[0].range.end <= pair[1].range.start, "{:?}", edits);
+            }
         }
     }
 

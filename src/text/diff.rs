@@ -2,28 +2,46 @@
 
 use std::ops::Range as Span;
 
-use imara_diff::intern::{InternedInput, Interner};
-use imara_diff::{diff, Algorithm};
+use imara_diff::intern::{Interner, Token};
+use imara_diff::{diff_with_tokens, Algorithm};
 
 use super::lines::{count_breaks, LineIndex, LineTokens};
 use super::{Position, PositionEncoding, Range, TextEdit, TextError};
 
-/// Line hunks `(before lines, after lines)` turning `before` into `after`, in order.
-pub(crate) fn line_hunks(before: &LineTokens, after: &LineTokens) -> Vec<(Span<u32>, Span<u32>)> {
-    let mut input = InternedInput {
-        before: Vec::with_capacity(before.len() as usize),
-        after: Vec::with_capacity(after.len() as usize),
-        interner: Interner::new((before.len() + after.len()) as usize),
-    };
-    input.update_before(before.iter());
-    input.update_after(after.iter());
+/// Interns the lines of `text` into `interner`: equal lines get equal tokens, across every
+/// text interned into the same table.
+pub(crate) fn intern_lines<'a>(
+    interner: &mut Interner<&'a str>,
+    lines: &LineTokens<'a>,
+) -> Vec<Token> {
+    lines.iter().map(|line| interner.intern(line)).collect()
+}
+
+/// Line hunks `(before lines, after lines)` turning `before` into `after`, in order. Myers,
+/// as GNU diff and git use by default: on a 100,000-line file with 100 hunks it is several
+/// times faster than Histogram (see `benches/edit_mirroring.rs`), and both are exact.
+pub(crate) fn token_hunks(
+    before: &[Token],
+    after: &[Token],
+    num_tokens: u32,
+) -> Vec<(Span<u32>, Span<u32>)> {
     let mut hunks = Vec::new();
-    diff(
-        Algorithm::Histogram,
-        &input,
+    diff_with_tokens(
+        Algorithm::Myers,
+        before,
+        after,
+        num_tokens,
         |before: Span<u32>, after: Span<u32>| hunks.push((before, after)),
     );
     hunks
+}
+
+/// Line hunks `(before lines, after lines)` turning `before` into `after`, in order.
+pub(crate) fn line_hunks(before: &LineTokens, after: &LineTokens) -> Vec<(Span<u32>, Span<u32>)> {
+    let mut interner = Interner::new((before.len() + after.len()) as usize);
+    let before_tokens = intern_lines(&mut interner, before);
+    let after_tokens = intern_lines(&mut interner, after);
+    token_hunks(&before_tokens, &after_tokens, interner.num_tokens())
 }
 
 /// Byte lengths of the common prefix and suffix of `old` and `new`, whole chars only and never
@@ -74,7 +92,7 @@ fn advance(
 }
 
 /// A short list of sorted, non-overlapping edits (positions in `old`, LSP semantics) that
-/// turns `old` into `new`: a line diff (Histogram) whose hunks are trimmed to the changed
+/// turns `old` into `new`: a line diff (Myers) whose hunks are trimmed to the changed
 /// characters.
 pub fn edits_between(old: &str, new: &str, encoding: PositionEncoding) -> Vec<TextEdit> {
     if old == new {
@@ -85,34 +103,49 @@ pub fn edits_between(old: &str, new: &str, encoding: PositionEncoding) -> Vec<Te
     line_hunks(&old_lines, &new_lines)
         .into_iter()
         .map(|(before, after)| {
-            let hunk_old = old_lines.byte_range(before.clone());
-            let hunk_new = new_lines.byte_range(after);
-            let (prefix, suffix) = common_affixes(&old[hunk_old.clone()], &new[hunk_new.clone()]);
-            let old_start = hunk_old.start + prefix;
-            let old_end = hunk_old.end - suffix;
-            // Hunks start at line starts, so the hunk's first line is `before.start`.
-            let (start, start_line_begin) = advance(
+            hunk_edit(
                 old,
-                hunk_old.start,
                 before.start,
-                hunk_old.start,
-                old_start,
+                old_lines.byte_range(before),
+                &new[new_lines.byte_range(after)],
                 encoding,
-            );
-            let (end, _) = advance(
-                old,
-                old_start,
-                start.line,
-                start_line_begin,
-                old_end,
-                encoding,
-            );
-            TextEdit::new(
-                Range::new(start, end),
-                &new[hunk_new.start + prefix..hunk_new.end - suffix],
             )
         })
         .collect()
+}
+
+/// The edit replacing the bytes `hunk_old` of `old` (whole lines, the first of them line
+/// `first_line`) with `replacement`, trimmed to the characters that differ.
+pub(crate) fn hunk_edit(
+    old: &str,
+    first_line: u32,
+    hunk_old: Span<usize>,
+    replacement: &str,
+    encoding: PositionEncoding,
+) -> TextEdit {
+    let (prefix, suffix) = common_affixes(&old[hunk_old.clone()], replacement);
+    let old_start = hunk_old.start + prefix;
+    let old_end = hunk_old.end - suffix;
+    let (start, start_line_begin) = advance(
+        old,
+        hunk_old.start,
+        first_line,
+        hunk_old.start,
+        old_start,
+        encoding,
+    );
+    let (end, _) = advance(
+        old,
+        old_start,
+        start.line,
+        start_line_begin,
+        old_end,
+        encoding,
+    );
+    TextEdit::new(
+        Range::new(start, end),
+        &replacement[prefix..replacement.len() - suffix],
+    )
 }
 
 /// Applies `edits` to `text` with LSP semantics: every range refers to `text`, edits must not

@@ -15,7 +15,7 @@ pub(crate) fn trailing_break_len(text: &str) -> usize {
 /// Byte length of the first line of `text`, including its break.
 fn first_line_len(text: &str) -> usize {
     let bytes = text.as_bytes();
-    match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+    match memchr::memchr2(b'\n', b'\r', bytes) {
         None => bytes.len(),
         Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => i + 2,
         Some(i) => i + 1,
@@ -32,11 +32,20 @@ pub(crate) struct LineTokens<'a> {
 
 impl<'a> LineTokens<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
+        let bytes = text.as_bytes();
         let mut starts = Vec::with_capacity(text.len() / 32 + 2);
-        let mut offset = 0;
-        while offset < text.len() {
-            starts.push(offset);
-            offset += first_line_len(&text[offset..]);
+        if !text.is_empty() {
+            starts.push(0);
+        }
+        // One pass over the breaks; the `\r` of a `\r\n` is not a line end of its own.
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let next = i + 1;
+            if bytes[i] == b'\r' && bytes.get(next) == Some(&b'\n') {
+                continue;
+            }
+            if next < bytes.len() {
+                starts.push(next);
+            }
         }
         starts.push(text.len());
         Self { text, starts }
@@ -70,8 +79,8 @@ pub(crate) fn count_breaks(text: &str) -> (u32, usize) {
     let bytes = text.as_bytes();
     let mut breaks = 0;
     let mut last_line_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        let ends_line = bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n');
         if ends_line {
             breaks += 1;
             last_line_start = i + 1;

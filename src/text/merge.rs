@@ -1,7 +1,7 @@
 //! Line-based three-way merge of the user's buffer with the agent's edit.
 //!
 //! `base` is the file as the agent read it, `ours` the user's buffer, `theirs` the file after
-//! the agent's edit. Each side's changes are line hunks against `base` (Histogram diff).
+//! the agent's edit. Each side's changes are line hunks against `base` (Myers diff).
 //!
 //! Two hunks from different sides *overlap* when
 //! - their base line ranges share a line (an insertion strictly inside the other side's
@@ -23,9 +23,11 @@
 
 use std::ops::Range as Span;
 
-use super::diff::line_hunks;
+use imara_diff::intern::{Interner, Token};
+
+use super::diff::{hunk_edit, intern_lines, token_hunks};
 use super::lines::LineTokens;
-use super::{Position, Range};
+use super::{Position, PositionEncoding, Range, TextEdit};
 
 /// The merged text and the regions where both sides changed the same lines differently.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,34 +160,70 @@ impl Region {
             .any(|earlier| inputs.overlap(earlier, hunk))
     }
 
-    /// The region's text as `side` has it.
-    fn text<'a>(&self, side: Side, inputs: &Inputs<'a>) -> &'a str {
+    /// The region's lines in `side`'s text; `shift` is that side's line count minus the
+    /// base's before the region (what maps an unchanged region's base lines to the side).
+    fn lines(&self, side: Side, shift: i64) -> Span<u32> {
         let hunks = self.hunks(side);
         let (Some(first), Some(last)) = (hunks.first(), hunks.last()) else {
-            return inputs.base.span(self.base.clone());
+            let map = |line: u32| (i64::from(line) + shift) as u32;
+            return map(self.base.start)..map(self.base.end);
         };
         // Base lines around the side's hunks are unchanged, so they map one to one.
         let start = first.lines.start - (first.base.start - self.base.start);
         let end = last.lines.end + (self.base.end - last.base.end);
-        inputs.side(side).span(start..end)
+        start..end
+    }
+
+    /// The region's text as `side` has it.
+    fn text<'a>(&self, side: Side, inputs: &Inputs<'a>) -> &'a str {
+        if self.hunks(side).is_empty() {
+            return inputs.base.span(self.base.clone());
+        }
+        inputs.side(side).span(self.lines(side, 0))
     }
 }
 
 /// Merges the user's `ours` and the agent's `theirs`, both derived from `base`. See the
 /// module documentation for what counts as a conflict.
 pub fn merge3(base: &str, ours: &str, theirs: &str) -> Merge {
+    merge(base, ours, theirs, None).0
+}
+
+/// [`merge3`], plus the edits (positions in `ours`, in `encoding`) that turn `ours` into the
+/// merged text: one per region taken from the agent, trimmed to the changed characters.
+/// They come from the merge's own hunks, so no third diff is needed.
+pub fn merge3_edits(
+    base: &str,
+    ours: &str,
+    theirs: &str,
+    encoding: PositionEncoding,
+) -> (Merge, Vec<TextEdit>) {
+    merge(base, ours, theirs, Some(encoding))
+}
+
+fn merge(
+    base: &str,
+    ours: &str,
+    theirs: &str,
+    edits_in: Option<PositionEncoding>,
+) -> (Merge, Vec<TextEdit>) {
     let inputs = Inputs {
         base: LineTokens::new(base),
         ours: LineTokens::new(ours),
         theirs: LineTokens::new(theirs),
     };
-    let side_hunks = |side: Side| {
-        line_hunks(&inputs.base, inputs.side(side))
+    // One table for all three texts: base is hashed once, not once per side.
+    let mut interner = Interner::new((inputs.base.len() + inputs.ours.len() + 64) as usize);
+    let base_tokens = intern_lines(&mut interner, &inputs.base);
+    let ours_tokens = intern_lines(&mut interner, &inputs.ours);
+    let theirs_tokens = intern_lines(&mut interner, &inputs.theirs);
+    let side_hunks = |side: Side, tokens: &[Token]| {
+        token_hunks(&base_tokens, tokens, interner.num_tokens())
             .into_iter()
             .map(move |(base, lines)| Hunk { side, base, lines })
     };
-    let mut hunks: Vec<Hunk> = side_hunks(Side::Ours)
-        .chain(side_hunks(Side::Theirs))
+    let mut hunks: Vec<Hunk> = side_hunks(Side::Ours, &ours_tokens)
+        .chain(side_hunks(Side::Theirs, &theirs_tokens))
         .collect();
     // Stable, so ours goes first among equal keys; insertions sort before replacements
     // starting at the same line, which is the order they are emitted in.
@@ -201,17 +239,31 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Merge {
 
     let mut text = String::with_capacity(ours.len().max(theirs.len()));
     let mut conflicts = Vec::new();
+    let mut edits = Vec::new();
     let mut copied_to = 0;
+    // Lines of `ours` minus lines of `base` before the current region.
+    let mut ours_shift: i64 = 0;
     for region in &regions {
         text.push_str(inputs.base.span(copied_to..region.base.start));
         copied_to = region.base.end;
-        let ours_text = region.text(Side::Ours, &inputs);
+        let ours_lines = region.lines(Side::Ours, ours_shift);
+        ours_shift = i64::from(ours_lines.end) - i64::from(region.base.end);
+        let ours_text = inputs.ours.span(ours_lines.clone());
         let theirs_text = region.text(Side::Theirs, &inputs);
         let start = text.len();
         if region.theirs.is_empty() || ours_text == theirs_text {
             text.push_str(ours_text);
         } else if region.ours.is_empty() {
             text.push_str(theirs_text);
+            if let Some(encoding) = edits_in {
+                edits.push(hunk_edit(
+                    ours,
+                    ours_lines.start,
+                    inputs.ours.byte_range(ours_lines),
+                    theirs_text,
+                    encoding,
+                ));
+            }
         } else {
             text.push_str(ours_text);
             conflicts.push(Conflict {
@@ -226,7 +278,7 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Merge {
     text.push_str(inputs.base.span(copied_to..inputs.base.len()));
 
     set_conflict_lines(&text, &mut conflicts);
-    Merge { text, conflicts }
+    (Merge { text, conflicts }, edits)
 }
 
 /// Fills in each conflict's line range from its byte range (conflicts are in text order).

@@ -14,7 +14,7 @@ use std::fmt;
 
 pub use diff::{apply_edits, edits_between};
 pub use document::Document;
-pub use merge::{merge3, Conflict, Merge};
+pub use merge::{merge3, merge3_edits, Conflict, Merge};
 
 /// A zero-based line and a zero-based offset within that line, counted in the units of the
 /// negotiated [`PositionEncoding`].

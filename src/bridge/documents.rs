@@ -1,12 +1,14 @@
 //! The mirror of the editor's open documents, kept in step with `didOpen` / `didChange` /
-//! `didClose` (applied in order by the LSP main loop), and the unsaved content the agent
-//! gets to see at turn start.
+//! `didSave` / `didClose` (applied in order by the LSP main loop), the unsaved content the
+//! agent gets to see at turn start, and per document what the file on disk held and where
+//! the agent's change collided with the user's unsaved edits.
 
 use std::collections::HashMap;
+use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::text::{Document, PositionEncoding, Range, TextError};
+use crate::text::{Document, Position, PositionEncoding, Range, TextError};
 
 /// Unsaved buffers sent with one turn, at most this many bytes in all.
 pub const UNSAVED_CONTEXT_BUDGET: usize = 64 * 1024;
@@ -17,6 +19,46 @@ pub struct OpenDocument {
     pub path: Option<PathBuf>,
     pub language_id: String,
     pub last_changed: Instant,
+    /// The file on disk that the buffer's unsaved edits are relative to: read at open, the
+    /// buffer itself at save, the agent's version once mirrored. `None`: no such file. It is
+    /// the base of the three-way merge that brings the agent's change into the buffer.
+    pub disk_text: Option<String>,
+    /// Regions where the agent's change collided with the user's unsaved edits.
+    pub conflicts: Vec<BufferConflict>,
+}
+
+/// A region of the buffer where the agent changed lines the user had changed too. The
+/// buffer keeps `ours`; `theirs` is what the agent wrote (and disk holds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BufferConflict {
+    pub id: u64,
+    /// The buffer's lines holding `ours`, half-open; kept in step with `didChange`.
+    pub lines: Span<u32>,
+    pub ours: String,
+    pub theirs: String,
+}
+
+impl BufferConflict {
+    pub fn range(&self) -> Range {
+        Range::new(
+            Position::new(self.lines.start, 0),
+            Position::new(self.lines.end, 0),
+        )
+    }
+
+    fn overlaps(&self, other: &Span<u32>) -> bool {
+        self.lines.start < other.end.max(other.start + 1)
+            && other.start < self.lines.end.max(self.lines.start + 1)
+    }
+}
+
+/// What the mirror needs of one open document to merge the agent's change into it.
+#[derive(Debug, Clone)]
+pub struct MirrorSnapshot {
+    pub version: i32,
+    pub text: String,
+    pub path: PathBuf,
+    pub disk_text: Option<String>,
 }
 
 #[derive(Default)]
@@ -32,6 +74,7 @@ pub struct UnsavedBuffer {
 }
 
 impl Documents {
+    /// Opens a document; `disk_text` is the file's content now (`None`: no such file).
     pub fn open(
         &mut self,
         uri: String,
@@ -39,6 +82,7 @@ impl Documents {
         language_id: String,
         version: i32,
         text: &str,
+        disk_text: Option<String>,
     ) {
         self.open.insert(
             uri,
@@ -47,31 +91,107 @@ impl Documents {
                 path,
                 language_id,
                 last_changed: Instant::now(),
+                disk_text,
+                conflicts: Vec::new(),
             },
         );
     }
 
-    /// Applies one `didChange`. An unknown document or a change that does not fit is an
-    /// error; the caller logs it (the editor will resend the text on its next open).
+    /// Applies one `didChange`, moving conflict regions with the lines around them.
+    /// Returns whether a conflict region moved or was dropped (its diagnostics are then
+    /// stale). An unknown document or a change that does not fit is an error; the caller
+    /// logs it (the editor will resend the text on its next open).
     pub fn change(
         &mut self,
         uri: &str,
         version: i32,
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
         encoding: PositionEncoding,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let doc = self
             .open
             .get_mut(uri)
             .ok_or_else(|| format!("didChange for a document that is not open: {uri}"))?;
+        let mut conflicts_moved = false;
         for (range, text) in changes {
             doc.document
                 .apply_change(range, &text, encoding)
                 .map_err(|e: TextError| format!("didChange for {uri} does not apply: {e}"))?;
+            if !doc.conflicts.is_empty() {
+                conflicts_moved |= match range {
+                    Some(range) => shift_conflicts(&mut doc.conflicts, range, &text),
+                    None => relocate_conflicts(&mut doc.conflicts, &doc.document.text()),
+                };
+            }
         }
         doc.document.version = version;
         doc.last_changed = Instant::now();
-        Ok(())
+        Ok(conflicts_moved)
+    }
+
+    /// `didSave`: the file on disk now holds the buffer.
+    pub fn saved(&mut self, uri: &str) {
+        if let Some(doc) = self.open.get_mut(uri) {
+            doc.disk_text = Some(doc.document.text());
+        }
+    }
+
+    /// The open documents of the file `path` (one file may be open under two URIs).
+    pub fn uris_of(&self, path: &Path) -> Vec<String> {
+        self.open
+            .iter()
+            .filter(|(_, d)| d.path.as_deref() == Some(path))
+            .map(|(uri, _)| uri.clone())
+            .collect()
+    }
+
+    /// Every open document backed by a file, with what disk held when we last looked.
+    pub fn files(&self) -> Vec<(String, PathBuf, Option<String>)> {
+        self.open
+            .iter()
+            .filter_map(|(uri, d)| Some((uri.clone(), d.path.clone()?, d.disk_text.clone())))
+            .collect()
+    }
+
+    pub fn mirror_snapshot(&self, uri: &str) -> Option<MirrorSnapshot> {
+        let doc = self.open.get(uri)?;
+        Some(MirrorSnapshot {
+            version: doc.document.version,
+            text: doc.document.text(),
+            path: doc.path.clone()?,
+            disk_text: doc.disk_text.clone(),
+        })
+    }
+
+    /// The buffer now stands on `disk_text`: the agent's change is in it, or the file went away.
+    pub fn set_disk_text(&mut self, uri: &str, disk_text: Option<String>) {
+        if let Some(doc) = self.open.get_mut(uri) {
+            doc.disk_text = disk_text;
+        }
+    }
+
+    /// Adds conflicts found by a merge; an older conflict on the same lines is replaced.
+    pub fn add_conflicts(&mut self, uri: &str, conflicts: Vec<BufferConflict>) {
+        if let Some(doc) = self.open.get_mut(uri) {
+            doc.conflicts
+                .retain(|old| !conflicts.iter().any(|new| old.overlaps(&new.lines)));
+            doc.conflicts.extend(conflicts);
+            doc.conflicts.sort_by_key(|c| c.lines.start);
+        }
+    }
+
+    pub fn conflicts(&self, uri: &str) -> Vec<BufferConflict> {
+        self.open
+            .get(uri)
+            .map(|d| d.conflicts.clone())
+            .unwrap_or_default()
+    }
+
+    /// Forgets a conflict; returns it if it was there.
+    pub fn remove_conflict(&mut self, uri: &str, id: u64) -> Option<BufferConflict> {
+        let doc = self.open.get_mut(uri)?;
+        let index = doc.conflicts.iter().position(|c| c.id == id)?;
+        Some(doc.conflicts.remove(index))
     }
 
     pub fn close(&mut self, uri: &str) {
@@ -122,6 +242,121 @@ impl Documents {
     }
 }
 
+/// Text sync from the editor, applied in order by the LSP main loop.
+impl super::Bridge {
+    /// `didOpen`: mirrors the buffer and notes what the file on disk holds under it.
+    pub fn did_open(
+        &self,
+        uri: String,
+        path: Option<PathBuf>,
+        language_id: String,
+        version: i32,
+        text: &str,
+    ) {
+        let path = path.map(|p| super::mirror::normalize_path(&p));
+        // A small synchronous read: the merge base must be what disk held when the buffer
+        // was loaded, before any later write by the agent.
+        let disk_text = path
+            .as_deref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        self.documents()
+            .open(uri, path, language_id, version, text, disk_text);
+    }
+
+    /// `didChange`; wakes the mirror, which may be waiting for the echo of its edit.
+    pub fn did_change(
+        &self,
+        uri: &str,
+        version: i32,
+        changes: impl IntoIterator<Item = (Option<Range>, String)>,
+    ) -> Result<(), String> {
+        let encoding = self.encoding();
+        let outcome = self.documents().change(uri, version, changes, encoding);
+        self.inner.documents_changed.notify_waiters();
+        if outcome? {
+            self.publish_conflicts(uri);
+        }
+        Ok(())
+    }
+
+    pub fn did_save(&self, uri: &str) {
+        self.documents().saved(uri);
+    }
+
+    pub fn did_close(&self, uri: &str) {
+        let had_conflicts = !self.documents().conflicts(uri).is_empty();
+        self.documents().close(uri);
+        if had_conflicts {
+            self.inner.ui.publish_diagnostics(uri, Vec::new());
+        }
+        self.inner.documents_changed.notify_waiters();
+    }
+}
+
+/// Line breaks in `text` as LSP counts them (`\r\n`, `\n`, `\r`).
+fn line_breaks(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Moves conflict regions for one ranged change: a change above a region shifts it by the
+/// lines it added or removed; a change inside it grows or shrinks its end; a change below it
+/// leaves it alone. Returns whether any region moved.
+fn shift_conflicts(conflicts: &mut [BufferConflict], range: Range, text: &str) -> bool {
+    let removed = range.end.line - range.start.line;
+    let delta = i64::from(line_breaks(text)) - i64::from(removed);
+    if delta == 0 {
+        return false;
+    }
+    let shift = |line: u32| (i64::from(line) + delta).max(0) as u32;
+    let mut moved = false;
+    for conflict in conflicts.iter_mut() {
+        let region_start = Position::new(conflict.lines.start, 0);
+        let region_end = Position::new(conflict.lines.end, 0);
+        if range.end <= region_start {
+            conflict.lines = shift(conflict.lines.start)..shift(conflict.lines.end);
+            moved = true;
+        } else if range.start < region_end {
+            conflict.lines.end = shift(conflict.lines.end).max(conflict.lines.start);
+            moved = true;
+        }
+    }
+    moved
+}
+
+/// After a whole-text change, finds each region's text again by its lines; a region whose
+/// text is gone, or found more than once, is dropped.
+fn relocate_conflicts(conflicts: &mut Vec<BufferConflict>, text: &str) -> bool {
+    let before = conflicts.clone();
+    conflicts.retain_mut(|conflict| {
+        if conflict.ours.is_empty() {
+            return false;
+        }
+        let found: Vec<usize> = text
+            .match_indices(conflict.ours.as_str())
+            .map(|(i, _)| i)
+            .collect();
+        match found[..] {
+            [at] if at == 0 || text[..at].ends_with(['\n', '\r']) => {
+                let start = line_breaks(&text[..at]);
+                let ends_with_break = conflict.ours.ends_with(['\n', '\r']);
+                let count = line_breaks(&conflict.ours) + u32::from(!ends_with_break);
+                conflict.lines = start..start + count;
+                true
+            }
+            _ => false,
+        }
+    });
+    *conflicts != before
+}
+
 /// "Modified" means the buffer differs from the file on disk (a missing file counts).
 pub fn differs_from_disk(path: &Path, text: &str) -> bool {
     match std::fs::read(path) {
@@ -164,6 +399,7 @@ mod tests {
             "rust".into(),
             1,
             "héllo 𝄞 world\n",
+            None,
         );
         let range = Range::new(Position::new(0, 8), Position::new(0, 9));
         docs.change(
@@ -205,14 +441,121 @@ mod tests {
     #[test]
     fn asked_about_document_comes_first() {
         let mut docs = Documents::default();
-        docs.open("file:///a".into(), Some("/a".into()), "t".into(), 1, "a");
-        docs.open("file:///b".into(), Some("/b".into()), "t".into(), 1, "b");
-        docs.open("untitled:1".into(), None, "t".into(), 1, "u");
+        docs.open(
+            "file:///a".into(),
+            Some("/a".into()),
+            "t".into(),
+            1,
+            "a",
+            None,
+        );
+        docs.open(
+            "file:///b".into(),
+            Some("/b".into()),
+            "t".into(),
+            1,
+            "b",
+            None,
+        );
+        docs.open("untitled:1".into(), None, "t".into(), 1, "u", None);
         let order: Vec<PathBuf> = docs
             .candidates_for_unsaved(Some("file:///a"))
             .into_iter()
             .map(|(p, _)| p)
             .collect();
         assert_eq!(order, [PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    fn conflict(lines: Span<u32>, ours: &str) -> BufferConflict {
+        BufferConflict {
+            id: 1,
+            lines,
+            ours: ours.into(),
+            theirs: "THEIRS\n".into(),
+        }
+    }
+
+    #[test]
+    fn conflict_regions_follow_the_lines_around_them() {
+        let at = |l, c| Position::new(l, c);
+        let mut conflicts = vec![conflict(3..5, "c\nd\n")];
+        // Typing on a line above, without adding lines: nothing moves.
+        assert!(!shift_conflicts(
+            &mut conflicts,
+            Range::new(at(0, 0), at(0, 1)),
+            "x"
+        ));
+        // Two lines added above.
+        assert!(shift_conflicts(
+            &mut conflicts,
+            Range::point(at(1, 0)),
+            "p\nq\n"
+        ));
+        assert_eq!(conflicts[0].lines, 5..7);
+        // A line joined inside the region shrinks it.
+        assert!(shift_conflicts(
+            &mut conflicts,
+            Range::new(at(5, 1), at(6, 0)),
+            ""
+        ));
+        assert_eq!(conflicts[0].lines, 5..6);
+        // Below it: nothing moves; a CRLF counts once.
+        assert!(!shift_conflicts(
+            &mut conflicts,
+            Range::point(at(9, 0)),
+            "z\r\n"
+        ));
+        assert!(shift_conflicts(
+            &mut conflicts,
+            Range::point(at(0, 0)),
+            "z\r\n"
+        ));
+        assert_eq!(conflicts[0].lines, 6..7);
+    }
+
+    #[test]
+    fn a_whole_text_change_finds_the_region_again_or_drops_it() {
+        let mut conflicts = vec![conflict(1..2, "mine\n")];
+        assert!(relocate_conflicts(&mut conflicts, "a\nb\nmine\nc\n"));
+        assert_eq!(conflicts[0].lines, 2..3);
+        assert!(!relocate_conflicts(&mut conflicts, "a\nb\nmine\nc\n"));
+        // Gone, or ambiguous: dropped rather than marking the wrong lines.
+        assert!(relocate_conflicts(&mut conflicts, "mine\nmine\n"));
+        assert!(conflicts.is_empty());
+    }
+
+    #[test]
+    fn saving_makes_the_buffer_the_merge_base() {
+        let mut docs = Documents::default();
+        docs.open(
+            "file:///a".into(),
+            Some("/a".into()),
+            "t".into(),
+            1,
+            "x\n",
+            Some("x\n".into()),
+        );
+        docs.change(
+            "file:///a",
+            2,
+            [(None, "y\n".to_string())],
+            PositionEncoding::Utf16,
+        )
+        .unwrap();
+        assert_eq!(
+            docs.mirror_snapshot("file:///a")
+                .unwrap()
+                .disk_text
+                .as_deref(),
+            Some("x\n")
+        );
+        docs.saved("file:///a");
+        assert_eq!(
+            docs.mirror_snapshot("file:///a")
+                .unwrap()
+                .disk_text
+                .as_deref(),
+            Some("y\n")
+        );
     }
 }

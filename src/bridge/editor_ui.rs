@@ -4,6 +4,8 @@
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use crate::text::{Range, TextEdit};
+
 /// How loud a message to the user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageLevel {
@@ -18,6 +20,51 @@ pub struct ChoicePrompt {
     pub level: MessageLevel,
     pub message: String,
     pub choices: Vec<String>,
+}
+
+/// Minimal edits to one open buffer, valid against `version` of it. One undo step in the
+/// editor, labelled so the user sees that Codex made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BufferEdit {
+    pub uri: String,
+    pub version: i32,
+    pub edits: Vec<TextEdit>,
+    /// Shown by editors that label edits (`workspace/applyEdit`'s `label`).
+    pub label: String,
+    /// Groups every edit of one turn (a change annotation id and its label).
+    pub group: Option<(String, String)>,
+}
+
+/// What the editor did with a [`BufferEdit`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditOutcome {
+    /// The editor says it applied the edit.
+    Applied,
+    /// The editor refused it (a stale version, say); the reason when it gave one.
+    Rejected(Option<String>),
+    /// The request failed or was not answered in time.
+    Failed(String),
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+/// A diagnostic codex-lsp publishes (source `codex`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BufferDiagnostic {
+    pub range: Range,
+    pub severity: Severity,
+    /// A stable machine-readable kind (`conflict`, …).
+    pub code: String,
+    pub message: String,
+    /// Round-trips to code actions, so an action knows which diagnostic it is about.
+    pub data: Value,
 }
 
 /// The editor, as the bridge sees it. Notifications are fire-and-forget; anything that
@@ -53,6 +100,18 @@ pub trait EditorUi: Send + Sync + 'static {
 
     /// Opens `url` outside the editor (a browser). Resolves to whether the editor did.
     fn open_external(&self, url: String) -> BoxFuture<'static, bool>;
+
+    /// Whether the editor takes `workspace/applyEdit` at all.
+    fn supports_apply_edit(&self) -> bool;
+
+    /// Applies edits to an open buffer (`workspace/applyEdit`), bounded in time.
+    fn apply_edit(&self, edit: BufferEdit) -> BoxFuture<'static, EditOutcome>;
+
+    /// Replaces codex-lsp's diagnostics of `uri` (an empty list clears them).
+    fn publish_diagnostics(&self, uri: &str, diagnostics: Vec<BufferDiagnostic>);
+
+    /// Shows a file in the editor without taking focus. Resolves to whether it did.
+    fn show_file(&self, path: std::path::PathBuf) -> BoxFuture<'static, bool>;
 
     /// `codex/turnCompleted` with a camelCase TurnResult.
     fn turn_completed(&self, result: Value);

@@ -9,6 +9,7 @@ pub mod activity;
 pub mod approvals;
 pub mod documents;
 pub mod editor_ui;
+pub mod mirror;
 pub mod prompts;
 pub mod settings;
 
@@ -28,7 +29,10 @@ use crate::text::PositionEncoding;
 
 pub use account::LoginMethod;
 pub use documents::Documents;
-pub use editor_ui::{ChoicePrompt, EditorUi, MessageLevel};
+pub use editor_ui::{
+    BufferDiagnostic, BufferEdit, ChoicePrompt, EditOutcome, EditorUi, MessageLevel, Severity,
+};
+pub use mirror::ConflictChoice;
 pub use settings::Settings;
 pub use turns::AskRequest;
 
@@ -82,6 +86,10 @@ struct Inner {
     restart_pending: Mutex<bool>,
     folders: Mutex<Vec<PathBuf>>,
     documents: Mutex<Documents>,
+    /// Woken on every `didChange`: the mirror waits for the editor's echo of its edits.
+    documents_changed: tokio::sync::Notify,
+    /// The mirror's job queue; its worker starts with the first job.
+    mirror_jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<mirror::MirrorJob>>>,
     app_server: tokio::sync::Mutex<Option<AppServer>>,
     generation: Mutex<u64>,
     threads: tokio::sync::Mutex<threads::Threads>,
@@ -122,6 +130,8 @@ impl Bridge {
                 restart_pending: Mutex::new(false),
                 folders: Mutex::new(folders),
                 documents: Mutex::new(Documents::default()),
+                documents_changed: tokio::sync::Notify::new(),
+                mirror_jobs: Mutex::new(None),
                 app_server: tokio::sync::Mutex::new(None),
                 generation: Mutex::new(0),
                 threads: tokio::sync::Mutex::new(threads::Threads::default()),

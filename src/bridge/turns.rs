@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::activity::{first_line, Activity, Coalescer};
 use super::documents::{differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET};
+use super::mirror::MirrorJob;
 use super::prompts::{turn_text, FileContext};
 use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
 use crate::app_server::client::TurnCollector;
@@ -20,6 +21,8 @@ use crate::text::Range;
 
 /// Progress reports per second, at most.
 const REPORT_INTERVAL: Duration = Duration::from_millis(100);
+/// How long the end of a turn waits for its buffers to be updated.
+const MIRROR_WAIT: Duration = Duration::from_secs(10);
 
 /// `codex.ask`, parsed.
 #[derive(Debug, Clone, Default)]
@@ -267,6 +270,12 @@ impl Bridge {
                     Some(Ok(event)) => {
                         collector.observe(&event);
                         let params = event.params_value();
+                        if let Some(changes) = completed_file_changes(&event.method, &params) {
+                            self.queue_mirror(MirrorJob::FileChange {
+                                turn_id: active.turn_id.clone(),
+                                changes,
+                            });
+                        }
                         if stream_events {
                             ui.event(json!({
                                 "threadId": active.thread_id,
@@ -315,6 +324,15 @@ impl Bridge {
                 })
             }
         };
+        // Buffers first, so that an editor seeing the turn end sees its work in them.
+        let (mirrored_tx, mirrored) = tokio::sync::oneshot::channel();
+        self.queue_mirror(MirrorJob::TurnEnded {
+            turn_id: active.turn_id.clone(),
+            done: mirrored_tx,
+        });
+        if tokio::time::timeout(MIRROR_WAIT, mirrored).await.is_err() {
+            tracing::info!(turn = %active.turn_id, "ending the turn before its buffers are updated (slow editor)");
+        }
         let end = end_message(&result);
         if with_progress {
             ui.progress_end(&token, end.clone());
@@ -432,6 +450,15 @@ impl Bridge {
         let turn_id = codex.turn_steer(&thread, &turn, input).await?;
         Ok(json!({ "threadId": thread, "turnId": turn_id }))
     }
+}
+
+/// The changes of a `fileChange` item the app-server finished applying.
+fn completed_file_changes(method: &str, params: &Value) -> Option<Vec<p::FileUpdateChange>> {
+    if method != "item/completed" || params.pointer("/item/type")? != "fileChange" {
+        return None;
+    }
+    let item: p::FileChangeItem = serde_json::from_value(params["item"].clone()).ok()?;
+    (item.status == p::PatchApplyStatus::Completed).then_some(item.changes)
 }
 
 /// The app-server does not (yet) see our turn as the thread's active one: right after

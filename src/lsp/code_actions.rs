@@ -8,7 +8,8 @@ use lsp_types::{
 };
 use serde_json::json;
 
-use super::commands::ASK;
+use super::commands::{ASK, RESOLVE_CONFLICT};
+use crate::bridge::mirror::CONFLICT_CODE;
 use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
 
 /// The fixed actions: (title, instruction).
@@ -37,7 +38,7 @@ pub struct Target<'a> {
 
 pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().filter(|d| !is_conflict(d)) {
         let title = format!("Codex: Fix: {}", first_line(&diagnostic.message));
         let prompt = fix_prompt(target, diagnostic);
         actions.push(action(
@@ -57,6 +58,44 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
             prompt,
             None,
         ));
+    }
+    actions
+}
+
+/// A conflict region codex-lsp marked (its own diagnostic, not one to ask Codex to fix).
+fn is_conflict(diagnostic: &Diagnostic) -> bool {
+    diagnostic.code == Some(NumberOrString::String(CONFLICT_CODE.into()))
+}
+
+/// "Take Codex's version" and "Keep mine" for each conflict region in range (by id; the
+/// server finds the region's current lines itself).
+pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeActionOrCommand> {
+    let mut actions = Vec::new();
+    for &(id, range) in conflicts {
+        for (title, take, preferred) in [
+            ("Codex: Take Codex's version", "codex", true),
+            ("Codex: Keep mine", "mine", false),
+        ] {
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: title.to_string(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                is_preferred: Some(preferred),
+                command: Some(Command {
+                    title: title.to_string(),
+                    command: RESOLVE_CONFLICT.to_string(),
+                    arguments: Some(vec![
+                        json!({ "uri": uri.as_str(), "conflictId": id, "take": take }),
+                    ]),
+                }),
+                diagnostics: Some(vec![Diagnostic {
+                    range,
+                    code: Some(NumberOrString::String(CONFLICT_CODE.into())),
+                    source: Some("codex".into()),
+                    ..Diagnostic::default()
+                }]),
+                ..CodeAction::default()
+            }));
+        }
     }
     actions
 }

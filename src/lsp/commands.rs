@@ -6,7 +6,7 @@ use lsp_types::Url;
 use serde_json::{Map, Value};
 
 use super::convert;
-use crate::bridge::{AskRequest, Bridge, BridgeError, LoginMethod};
+use crate::bridge::{AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod};
 
 pub const ASK: &str = "codex.ask";
 pub const INTERRUPT: &str = "codex.interrupt";
@@ -20,6 +20,7 @@ pub const LOGOUT: &str = "codex.logout";
 pub const ACCOUNT: &str = "codex.account";
 pub const LIST_MODELS: &str = "codex.listModels";
 pub const STATUS: &str = "codex.status";
+pub const RESOLVE_CONFLICT: &str = "codex.resolveConflict";
 
 /// Every command, as announced in `executeCommandProvider`.
 pub const ALL: &[&str] = &[
@@ -35,6 +36,7 @@ pub const ALL: &[&str] = &[
     ACCOUNT,
     LIST_MODELS,
     STATUS,
+    RESOLVE_CONFLICT,
 ];
 
 pub fn invalid_params(message: impl Into<String>) -> ResponseError {
@@ -209,6 +211,26 @@ pub async fn execute(
         ACCOUNT => bridge.account().await,
         LIST_MODELS => bridge.list_models().await,
         STATUS => bridge.status().await,
+        RESOLVE_CONFLICT => {
+            let uri = args.uri("uri")?.ok_or_else(|| {
+                invalid_params(format!("{RESOLVE_CONFLICT}: missing field `uri`"))
+            })?;
+            let id = match args.fields.get("conflictId") {
+                Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64().unwrap_or_default(),
+                None | Some(Value::Null) => {
+                    return Err(invalid_params(format!(
+                        "{RESOLVE_CONFLICT}: missing field `conflictId`"
+                    )))
+                }
+                Some(_) => return Err(args.ill_typed("conflictId", "a number")),
+            };
+            let choice = match args.required_string("take")?.as_str() {
+                "codex" => ConflictChoice::TakeCodex,
+                "mine" => ConflictChoice::KeepMine,
+                _ => return Err(args.ill_typed("take", "\"codex\" or \"mine\"")),
+            };
+            bridge.resolve_conflict(uri.as_str(), id, choice).await
+        }
         other => {
             return Err(ResponseError::new(
                 ErrorCode::INVALID_PARAMS,

@@ -3,25 +3,44 @@
 
 use async_lsp::ClientSocket;
 use futures::future::BoxFuture;
-use lsp_types::notification::{Progress, ShowMessage};
-use lsp_types::request::{ShowDocument, ShowMessageRequest, WorkDoneProgressCreate};
+use lsp_types::notification::{Progress, PublishDiagnostics, ShowMessage};
+use lsp_types::request::{
+    ApplyWorkspaceEdit, ShowDocument, ShowMessageRequest, WorkDoneProgressCreate,
+};
 use lsp_types::{
-    MessageActionItem, MessageType, NumberOrString, ProgressParams, ProgressParamsValue,
-    ShowDocumentParams, ShowMessageParams, ShowMessageRequestParams, Url, WorkDoneProgress,
+    AnnotatedTextEdit, ApplyWorkspaceEditParams, ChangeAnnotation, Diagnostic, DocumentChanges,
+    MessageActionItem, MessageType, NumberOrString, OneOf, OptionalVersionedTextDocumentIdentifier,
+    ProgressParams, ProgressParamsValue, PublishDiagnosticsParams, ShowDocumentParams,
+    ShowMessageParams, ShowMessageRequestParams, TextDocumentEdit, TextEdit, Url, WorkDoneProgress,
     WorkDoneProgressBegin, WorkDoneProgressCreateParams, WorkDoneProgressEnd,
-    WorkDoneProgressReport,
+    WorkDoneProgressReport, WorkspaceEdit,
 };
 use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use super::ext;
-use crate::bridge::{ChoicePrompt, EditorUi, MessageLevel};
+use super::{convert, ext};
+use crate::bridge::{
+    BufferDiagnostic, BufferEdit, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
+};
 
 /// What the editor said it can do, at `initialize`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EditorAbilities {
     pub work_done_progress: bool,
     pub rich_approvals: bool,
+    /// `workspace.applyEdit`.
+    pub apply_edit: bool,
+    /// `workspace.workspaceEdit.documentChanges`: versioned edits.
+    pub document_changes: bool,
+    /// `workspace.workspaceEdit.changeAnnotationSupport`.
+    pub change_annotations: bool,
 }
+
+/// How long the editor has to answer `workspace/applyEdit`. Past it the edit is reported
+/// as failed (disk has the agent's change either way) and nothing else waited on it.
+const APPLY_EDIT_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct LspEditor {
     client: ClientSocket,
@@ -47,6 +66,59 @@ pub fn message_type(level: MessageLevel) -> MessageType {
         MessageLevel::Warning => MessageType::WARNING,
         MessageLevel::Info => MessageType::INFO,
     }
+}
+
+/// A [`BufferEdit`] as `workspace/applyEdit` params: a versioned `TextDocumentEdit` whose
+/// edits share the turn's change annotation when the editor supports those, else the
+/// plain `changes` map (no version check is possible then).
+fn apply_edit_params(
+    edit: BufferEdit,
+    abilities: EditorAbilities,
+) -> Option<ApplyWorkspaceEditParams> {
+    let uri = Url::parse(&edit.uri).ok()?;
+    let edits: Vec<TextEdit> = edit.edits.into_iter().map(convert::edit_to_lsp).collect();
+    let workspace_edit = if abilities.document_changes {
+        let group = edit.group.filter(|_| abilities.change_annotations);
+        let annotated = edits
+            .into_iter()
+            .map(|text_edit| match &group {
+                Some((id, _)) => OneOf::Right(AnnotatedTextEdit {
+                    text_edit,
+                    annotation_id: id.clone(),
+                }),
+                None => OneOf::Left(text_edit),
+            })
+            .collect();
+        WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier {
+                    uri,
+                    version: Some(edit.version),
+                },
+                edits: annotated,
+            }])),
+            change_annotations: group.map(|(id, label)| {
+                HashMap::from([(
+                    id,
+                    ChangeAnnotation {
+                        label,
+                        needs_confirmation: Some(false),
+                        description: Some("Edits made by the Codex agent".into()),
+                    },
+                )])
+            }),
+            changes: None,
+        }
+    } else {
+        WorkspaceEdit {
+            changes: Some(HashMap::from([(uri, edits)])),
+            ..Default::default()
+        }
+    };
+    Some(ApplyWorkspaceEditParams {
+        label: Some(edit.label),
+        edit: workspace_edit,
+    })
 }
 
 impl EditorUi for LspEditor {
@@ -169,6 +241,77 @@ impl EditorUi for LspEditor {
                 uri,
                 external: Some(true),
                 take_focus: None,
+                selection: None,
+            };
+            client
+                .request::<ShowDocument>(params)
+                .await
+                .map(|r| r.success)
+                .unwrap_or(false)
+        })
+    }
+
+    fn supports_apply_edit(&self) -> bool {
+        self.abilities.apply_edit
+    }
+
+    fn apply_edit(&self, edit: BufferEdit) -> BoxFuture<'static, EditOutcome> {
+        let client = self.client.clone();
+        let params = apply_edit_params(edit, self.abilities);
+        Box::pin(async move {
+            let Some(params) = params else {
+                return EditOutcome::Failed("the document's URI is not valid".into());
+            };
+            let answer = tokio::time::timeout(
+                APPLY_EDIT_TIMEOUT,
+                client.request::<ApplyWorkspaceEdit>(params),
+            )
+            .await;
+            match answer {
+                Ok(Ok(r)) if r.applied => EditOutcome::Applied,
+                Ok(Ok(r)) => EditOutcome::Rejected(r.failure_reason),
+                Ok(Err(e)) => EditOutcome::Failed(format!("workspace/applyEdit failed: {e}")),
+                Err(_) => EditOutcome::Failed(format!(
+                    "the editor did not answer workspace/applyEdit within {} s",
+                    APPLY_EDIT_TIMEOUT.as_secs()
+                )),
+            }
+        })
+    }
+
+    fn publish_diagnostics(&self, uri: &str, diagnostics: Vec<BufferDiagnostic>) {
+        let Ok(uri) = Url::parse(uri) else { return };
+        let diagnostics = diagnostics
+            .into_iter()
+            .map(|d| Diagnostic {
+                range: convert::range_to_lsp(d.range),
+                severity: Some(convert::severity_to_lsp(d.severity)),
+                code: Some(NumberOrString::String(d.code)),
+                source: Some("codex".into()),
+                message: d.message,
+                data: Some(d.data),
+                ..Default::default()
+            })
+            .collect();
+        let _ = self
+            .client
+            .notify::<PublishDiagnostics>(PublishDiagnosticsParams {
+                uri,
+                diagnostics,
+                version: None,
+            });
+    }
+
+    fn show_file(&self, path: PathBuf) -> BoxFuture<'static, bool> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let Ok(uri) = Url::from_file_path(&path) else {
+                return false;
+            };
+            let params = ShowDocumentParams {
+                uri,
+                external: Some(false),
+                take_focus: Some(false),
                 selection: None,
             };
             client

@@ -21,7 +21,7 @@ use lsp_types::{
     CodeActionProviderCapability, ConfigurationItem, ConfigurationParams, ExecuteCommandOptions,
     InitializeParams, InitializeResult, MessageType, NumberOrString, PositionEncodingKind,
     ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, Url,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
 };
 use serde_json::Value;
 
@@ -72,8 +72,14 @@ fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
 pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(convert::encoding_to_lsp(encoding)),
-        text_document_sync: Some(TextDocumentSyncCapability::Kind(
-            TextDocumentSyncKind::INCREMENTAL,
+        // Saves tell the mirror what disk holds under each buffer.
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
         )),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
@@ -144,7 +150,7 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
             {
                 let doc = p.text_document;
                 let path = doc.uri.to_file_path().ok();
-                bridge.documents().open(
+                bridge.did_open(
                     doc.uri.to_string(),
                     path,
                     doc.language_id,
@@ -162,12 +168,10 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
                     .content_changes
                     .into_iter()
                     .map(|c| (c.range.map(convert::range_from_lsp), c.text));
-                let encoding = bridge.encoding();
-                if let Err(e) = bridge.documents().change(
+                if let Err(e) = bridge.did_change(
                     p.text_document.uri.as_str(),
                     p.text_document.version,
                     changes,
-                    encoding,
                 ) {
                     tracing::warn!("{e}");
                 }
@@ -178,11 +182,17 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
             if let (Some(bridge), Some(p)) =
                 (state.bridge(), decode::<DidCloseTextDocument>(params))
             {
-                bridge.documents().close(p.text_document.uri.as_str());
+                bridge.did_close(p.text_document.uri.as_str());
             }
             ControlFlow::Continue(())
         })
-        .notification::<Lenient<DidSaveTextDocument>>(|_, _| ControlFlow::Continue(()))
+        .notification::<Lenient<DidSaveTextDocument>>(|state, params| {
+            if let (Some(bridge), Some(p)) = (state.bridge(), decode::<DidSaveTextDocument>(params))
+            {
+                bridge.did_save(p.text_document.uri.as_str());
+            }
+            ControlFlow::Continue(())
+        })
         .notification::<Lenient<DidChangeWorkspaceFolders>>(|state, params| {
             if let (Some(bridge), Some(p)) =
                 (state.bridge(), decode::<DidChangeWorkspaceFolders>(params))
@@ -257,7 +267,7 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     state.pending_warnings = warnings;
     state.apply_settings(&settings);
     let window = params.capabilities.window.as_ref();
-    let abilities = EditorAbilities {
+    let mut abilities = EditorAbilities {
         work_done_progress: window.and_then(|w| w.work_done_progress).unwrap_or(false),
         rich_approvals: params
             .capabilities
@@ -265,7 +275,17 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
             .as_ref()
             .and_then(|e| e.get("codexApprovals"))
             .is_some_and(|v| v.as_bool() != Some(false) && !v.is_null()),
+        ..Default::default()
     };
+    let workspace = params.capabilities.workspace.as_ref();
+    let workspace_edit = workspace.and_then(|w| w.workspace_edit.as_ref());
+    abilities.apply_edit = workspace.and_then(|w| w.apply_edit).unwrap_or(false);
+    abilities.document_changes = workspace_edit
+        .and_then(|w| w.document_changes)
+        .unwrap_or(false);
+    abilities.change_annotations = workspace_edit
+        .and_then(|w| w.change_annotation_support.as_ref())
+        .is_some();
     state.pull_configuration = params
         .capabilities
         .workspace
@@ -365,8 +385,15 @@ fn code_action(
         range: params.range,
         selected_text: &selected,
     };
-    Ok(Some(code_actions::code_actions(
+    let conflicts: Vec<(u64, lsp_types::Range)> = bridge
+        .conflicts_in(uri.as_str(), convert::range_from_lsp(params.range))
+        .into_iter()
+        .map(|(id, range)| (id, convert::range_to_lsp(range)))
+        .collect();
+    let mut actions = code_actions::conflict_actions(uri, &conflicts);
+    actions.extend(code_actions::code_actions(
         &target,
         &params.context.diagnostics,
-    )))
+    ));
+    Ok(Some(actions))
 }

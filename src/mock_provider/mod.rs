@@ -278,6 +278,19 @@ impl PatchBuilder {
         self
     }
 
+    /// Moves `path` to `to`, replacing the lines `old` by `new` on the way.
+    pub fn update_and_move(mut self, path: &str, to: &str, old: &str, new: &str) -> PatchBuilder {
+        self.hunks
+            .push_str(&format!("*** Update File: {path}\n*** Move to: {to}\n@@\n"));
+        for line in old.lines() {
+            self.hunks.push_str(&format!("-{line}\n"));
+        }
+        for line in new.lines() {
+            self.hunks.push_str(&format!("+{line}\n"));
+        }
+        self
+    }
+
     /// Deletes `path`.
     pub fn delete(mut self, path: &str) -> PatchBuilder {
         self.hunks.push_str(&format!("*** Delete File: {path}\n"));

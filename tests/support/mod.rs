@@ -3,6 +3,8 @@
 //! a scripted function. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod buffers;
+
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,8 @@ pub struct Editor {
     recorded: Arc<Mutex<Recorded>>,
     changed: Arc<Notify>,
     answerer: Arc<Mutex<Answerer>>,
+    /// The editor's buffers, when the test tracks them ([`Editor::track_buffers`]).
+    pub buffers: Arc<Mutex<buffers::Buffers>>,
     next_id: i64,
     pub pid: u32,
 }
@@ -116,6 +120,21 @@ impl Fixture {
     }
 }
 
+/// Capabilities of an editor with progress and versioned, annotated workspace edits.
+pub fn editing_capabilities() -> Value {
+    json!({
+        "window": { "workDoneProgress": true, "showDocument": { "support": true } },
+        "general": { "positionEncodings": ["utf-16"] },
+        "workspace": {
+            "applyEdit": true,
+            "workspaceEdit": {
+                "documentChanges": true,
+                "changeAnnotationSupport": { "groupsOnLabel": true },
+            },
+        },
+    })
+}
+
 /// Capabilities of a typical editor with progress support.
 pub fn progress_capabilities() -> Value {
     json!({ "window": { "workDoneProgress": true }, "general": { "positionEncodings": ["utf-16"] } })
@@ -145,6 +164,7 @@ impl Editor {
         let recorded: Arc<Mutex<Recorded>> = Default::default();
         let changed = Arc::new(Notify::new());
         let answerer: Arc<Mutex<Answerer>> = Arc::new(Mutex::new(Box::new(|_, _| Value::Null)));
+        let buffers: Arc<Mutex<buffers::Buffers>> = Default::default();
         tokio::spawn(read_loop(
             BufReader::new(stdout),
             stdin.clone(),
@@ -152,6 +172,7 @@ impl Editor {
             recorded.clone(),
             changed.clone(),
             answerer.clone(),
+            buffers.clone(),
         ));
         Editor {
             child,
@@ -160,6 +181,7 @@ impl Editor {
             recorded,
             changed,
             answerer,
+            buffers,
             next_id: 1000,
             pid,
         }
@@ -167,6 +189,60 @@ impl Editor {
 
     pub fn answer_with(&self, answerer: impl FnMut(&str, &Value) -> Value + Send + 'static) {
         *self.answerer.lock().unwrap() = Box::new(answerer);
+    }
+
+    /// From now on this editor applies `workspace/applyEdit` to its tracked buffers.
+    pub fn track_buffers(&self) {
+        self.buffers.lock().unwrap().enabled = true;
+    }
+
+    /// Opens a buffer holding `text` (`didOpen`, version 1).
+    pub async fn open_buffer(&self, uri: &str, text: &str) {
+        self.buffers.lock().unwrap().docs.insert(
+            uri.to_string(),
+            buffers::SimBuffer {
+                text: text.to_string(),
+                version: 1,
+            },
+        );
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": {
+                "uri": uri, "languageId": "plaintext", "version": 1, "text": text
+            } }),
+        )
+        .await;
+    }
+
+    /// Types into a buffer: replaces `(line, character)`..`(line, character)` (UTF-16)
+    /// with `text` and sends the incremental `didChange`.
+    pub async fn type_into(&self, uri: &str, start: (u32, u32), end: (u32, u32), text: &str) {
+        let range = json!({
+            "start": { "line": start.0, "character": start.1 },
+            "end": { "line": end.0, "character": end.1 },
+        });
+        let version = {
+            let mut buffers = self.buffers.lock().unwrap();
+            let buffer = buffers.docs.get_mut(uri).expect("open buffer");
+            buffer.text = buffers::apply_lsp_edits(
+                &buffer.text,
+                &[json!({ "range": range, "newText": text })],
+            );
+            buffer.version += 1;
+            buffer.version
+        };
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{ "range": range, "text": text }],
+            }),
+        )
+        .await;
+    }
+
+    pub fn buffer_text(&self, uri: &str) -> String {
+        self.buffers.lock().unwrap().docs[uri].text.clone()
     }
 
     pub async fn send(&self, message: &Value) {
@@ -334,6 +410,7 @@ async fn read_loop(
     recorded: Arc<Mutex<Recorded>>,
     changed: Arc<Notify>,
     answerer: Arc<Mutex<Answerer>>,
+    buffers: Arc<Mutex<buffers::Buffers>>,
 ) {
     while let Some(message) = read_frame(&mut stdout).await {
         let has_method = message.get("method").is_some();
@@ -346,10 +423,29 @@ async fn read_loop(
                     .server_requests
                     .push(message.clone());
                 let method = message["method"].as_str().unwrap_or_default().to_string();
-                let result = (answerer.lock().unwrap())(&method, &message["params"]);
+                let mut before = Vec::new();
+                let result = {
+                    let mut buffers = buffers.lock().unwrap();
+                    if method == "workspace/applyEdit" && buffers.enabled {
+                        let (result, notifications) = buffers.apply(&message["params"]);
+                        before = notifications;
+                        result
+                    } else {
+                        drop(buffers);
+                        (answerer.lock().unwrap())(&method, &message["params"])
+                    }
+                };
                 let response = json!({ "jsonrpc": "2.0", "id": id, "result": result });
                 let body = response.to_string();
                 let mut stdin = stdin.lock().await;
+                for notification in before {
+                    let body = notification.to_string();
+                    let _ = stdin
+                        .write_all(
+                            format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes(),
+                        )
+                        .await;
+                }
                 let _ = stdin
                     .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
                     .await;

@@ -1,0 +1,555 @@
+//! The agent's edits in the editor's buffers. The app-server writes files itself; for every
+//! file the editor has open, the buffer is brought to "the user's unsaved edits + the
+//! agent's change" by a three-way merge (base: what disk held under the buffer; ours: the
+//! buffer; theirs: disk now) sent as minimal, versioned edits. Overlaps keep the user's
+//! text and become conflicts the user resolves with a code action.
+//!
+//! Jobs run one at a time, in the order the turn's events came, on a task of their own: a
+//! slow editor never holds up the turn's progress, and two merges never race on one buffer.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::activity::display_path;
+use super::documents::{BufferConflict, MirrorSnapshot};
+use super::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
+use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
+use crate::app_server::protocol as p;
+use crate::text::{edits_between, merge3_edits, Position, Range};
+
+/// How many times one change is sent to a buffer before the user is told it could not be.
+const MAX_SENDS: usize = 2;
+/// How long the editor has to send the `didChange` for an edit it said it applied. After
+/// that the edit is taken as applied (never sent again: a double edit is worse).
+const APPLIED_ECHO_WAIT: Duration = Duration::from_secs(5);
+/// How long to wait for the newer buffer after the editor refused an edit as stale.
+const REJECTED_ECHO_WAIT: Duration = Duration::from_secs(1);
+
+/// The diagnostic code of a conflict region.
+pub const CONFLICT_CODE: &str = "codex.conflict";
+
+static NEXT_CONFLICT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(super) enum MirrorJob {
+    /// A completed `fileChange` item.
+    FileChange {
+        turn_id: String,
+        changes: Vec<p::FileUpdateChange>,
+    },
+    /// The turn ended: every open file is compared with disk once more (the agent may have
+    /// changed files by running commands, or a mirror may have failed). `done` fires after.
+    TurnEnded {
+        turn_id: String,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
+}
+
+/// Which side of a conflict the user keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictChoice {
+    TakeCodex,
+    KeepMine,
+}
+
+/// A file path as the mirror compares them: absolute and with symlinks resolved, also for a
+/// file that does not exist (yet, or any more).
+pub fn normalize_path(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map(|p| p.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Reads a file for the merge: `Ok(None)` when it does not exist; not UTF-8 is an error.
+async fn read_text(path: &Path) -> Result<Option<String>, String> {
+    match tokio::fs::read(path).await {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| "it is not UTF-8 text".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub(super) async fn run_mirror(
+    bridge: std::sync::Weak<Inner>,
+    mut jobs: mpsc::UnboundedReceiver<MirrorJob>,
+) {
+    while let Some(job) = jobs.recv().await {
+        let Some(inner) = bridge.upgrade() else {
+            return;
+        };
+        Bridge { inner }.run_job(job).await;
+    }
+}
+
+impl Bridge {
+    /// Queues a mirror job (the worker starts with the first one).
+    pub(super) fn queue_mirror(&self, job: MirrorJob) {
+        let mut sender = lock(&self.inner.mirror_jobs);
+        let sender = sender.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(run_mirror(Arc::downgrade(&self.inner), rx));
+            tx
+        });
+        let _ = sender.send(job);
+    }
+
+    async fn run_job(&self, job: MirrorJob) {
+        if !self.inner.ui.supports_apply_edit() {
+            // Dropping the job drops a TurnEnded's `done`: the turn does not wait.
+            self.report_once(
+                MessageLevel::Warning,
+                "Codex: this editor cannot take edits from the server (no workspace/applyEdit); \
+                 reload files Codex changed to see its work."
+                    .into(),
+            );
+            return;
+        }
+        match job {
+            MirrorJob::FileChange { turn_id, changes } => {
+                self.mirror_file_change(&turn_id, changes).await
+            }
+            MirrorJob::TurnEnded { turn_id, done } => {
+                self.mirror_turn_end(&turn_id).await;
+                let _ = done.send(());
+            }
+        }
+    }
+
+    async fn mirror_file_change(&self, turn_id: &str, changes: Vec<p::FileUpdateChange>) {
+        let mut notes = Vec::new();
+        for change in changes {
+            let path = normalize_path(Path::new(&change.path));
+            let shown = self.shown(&path);
+            if !self.in_workspace(&path) {
+                notes.push(format!("changed {shown}, outside the workspace folders"));
+            }
+            let open = self.documents().uris_of(&path);
+            match change.kind {
+                p::PatchChangeKind::Delete => {
+                    for uri in &open {
+                        self.buffer_lost_its_file(uri, &format!("deleted {shown}"), &mut notes);
+                    }
+                    if open.is_empty() {
+                        notes.push(format!("deleted {shown}"));
+                    }
+                }
+                p::PatchChangeKind::Update {
+                    move_path: Some(destination),
+                } => {
+                    let destination = normalize_path(Path::new(&destination));
+                    let moved = format!("moved {shown} to {}", self.shown(&destination));
+                    for uri in &open {
+                        self.buffer_lost_its_file(uri, &moved, &mut notes);
+                    }
+                    if open.is_empty() {
+                        notes.push(moved);
+                    }
+                    let destination_open = self.documents().uris_of(&destination);
+                    for uri in &destination_open {
+                        self.mirror_buffer(uri, turn_id).await;
+                    }
+                    if !open.is_empty() && destination_open.is_empty() {
+                        let _ = self.inner.ui.show_file(destination).await;
+                    }
+                }
+                kind => {
+                    if matches!(kind, p::PatchChangeKind::Add) {
+                        notes.push(format!("created {shown}"));
+                    }
+                    for uri in &open {
+                        self.mirror_buffer(uri, turn_id).await;
+                    }
+                }
+            }
+        }
+        if !notes.is_empty() {
+            self.inner
+                .ui
+                .show_message(MessageLevel::Info, format!("Codex {}.", notes.join("; ")));
+        }
+    }
+
+    /// A file the editor has open was deleted or moved away: its buffer keeps the text, and
+    /// the user is told the path no longer holds it.
+    fn buffer_lost_its_file(&self, uri: &str, what: &str, notes: &mut Vec<String>) {
+        let unsaved = {
+            let mut docs = self.documents();
+            let unsaved = docs
+                .mirror_snapshot(uri)
+                .is_some_and(|s| s.disk_text.as_deref() != Some(s.text.as_str()));
+            docs.set_disk_text(uri, None);
+            unsaved
+        };
+        notes.push(format!(
+            "{what}: its open buffer now names a file that does not exist{} (saving it writes the file again)",
+            if unsaved { " and holds unsaved edits" } else { "" }
+        ));
+    }
+
+    /// The safety net at the end of a turn: any open file whose disk content moved since the
+    /// buffer last stood on it gets the merge (commands the agent ran, or a failed mirror).
+    async fn mirror_turn_end(&self, turn_id: &str) {
+        let files = self.documents().files();
+        for (uri, path, disk_text) in files {
+            match read_text(&path).await {
+                Ok(Some(now)) if Some(&now) != disk_text.as_ref() => {
+                    self.mirror_buffer(&uri, turn_id).await
+                }
+                Ok(None) if disk_text.is_some() => {
+                    let mut notes = Vec::new();
+                    self.buffer_lost_its_file(
+                        &uri,
+                        &format!("{} was deleted during the turn", self.shown(&path)),
+                        &mut notes,
+                    );
+                    self.inner.ui.show_message(
+                        MessageLevel::Warning,
+                        format!("Codex: {}.", notes.join("; ")),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Brings one open buffer to "its unsaved edits + what disk holds now".
+    async fn mirror_buffer(&self, uri: &str, turn_id: &str) {
+        let Some(path) = self.documents().mirror_snapshot(uri).map(|s| s.path) else {
+            return;
+        };
+        let shown = self.shown(&path);
+        let theirs = match read_text(&path).await {
+            Ok(Some(text)) => text,
+            Ok(None) => return,
+            Err(why) => {
+                self.inner.ui.show_message(
+                    MessageLevel::Warning,
+                    format!("Codex changed {shown}, but its buffer was not updated: {why}."),
+                );
+                return;
+            }
+        };
+        let mut sends = 0;
+        let mut last_failure = String::new();
+        loop {
+            let Some(snapshot) = self.documents().mirror_snapshot(uri) else {
+                return;
+            };
+            let (merge, edits) = merge3_edits(
+                snapshot.disk_text.as_deref().unwrap_or(""),
+                &snapshot.text,
+                &theirs,
+                self.inner.encoding,
+            );
+            if edits.is_empty() {
+                self.settle(uri, &shown, theirs, &merge.conflicts);
+                return;
+            }
+            if sends == MAX_SENDS {
+                break;
+            }
+            sends += 1;
+            let edit = BufferEdit {
+                uri: uri.to_string(),
+                version: snapshot.version,
+                edits,
+                label: format!("Codex: {shown}"),
+                group: Some((
+                    format!("codex-turn-{turn_id}"),
+                    format!("Codex (turn {})", short_id(turn_id)),
+                )),
+            };
+            match self.inner.ui.apply_edit(edit).await {
+                EditOutcome::Applied => {
+                    if !self
+                        .wait_for_version_after(uri, snapshot.version, APPLIED_ECHO_WAIT)
+                        .await
+                    {
+                        tracing::warn!(uri, "the editor applied an edit but sent no didChange; taking it as applied");
+                        self.settle(uri, &shown, theirs, &merge.conflicts);
+                        return;
+                    }
+                }
+                EditOutcome::Rejected(reason) => {
+                    last_failure = reason.unwrap_or_else(|| "the editor refused the edit".into());
+                    self.wait_for_version_after(uri, snapshot.version, REJECTED_ECHO_WAIT)
+                        .await;
+                }
+                EditOutcome::Failed(why) => {
+                    last_failure = why;
+                    break;
+                }
+            }
+        }
+        tracing::warn!(uri, %last_failure, "could not bring the agent's change into the buffer");
+        self.inner.ui.show_message(
+            MessageLevel::Warning,
+            format!(
+                "Codex changed {shown} on disk, but its open buffer could not be updated ({}). \
+                 Your unsaved edits are still in the buffer; reload the file to see Codex's version.",
+                if last_failure.is_empty() { "the edit did not take" } else { &last_failure }
+            ),
+        );
+    }
+
+    /// The buffer now holds the agent's change: it stands on `theirs`; conflicts are kept,
+    /// shown as diagnostics and told to the user.
+    fn settle(&self, uri: &str, shown: &str, theirs: String, conflicts: &[crate::text::Conflict]) {
+        let found: Vec<BufferConflict> = conflicts
+            .iter()
+            .map(|c| BufferConflict {
+                id: NEXT_CONFLICT_ID.fetch_add(1, Ordering::Relaxed),
+                lines: c.lines.clone(),
+                ours: c.ours.clone(),
+                theirs: c.theirs.clone(),
+            })
+            .collect();
+        {
+            let mut docs = self.documents();
+            docs.set_disk_text(uri, Some(theirs));
+            if !found.is_empty() {
+                docs.add_conflicts(uri, found.clone());
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        self.publish_conflicts(uri);
+        let lines: Vec<String> = found
+            .iter()
+            .map(|c| {
+                if c.lines.is_empty() {
+                    format!("before line {}", c.lines.start + 1)
+                } else if c.lines.len() == 1 {
+                    format!("line {}", c.lines.start + 1)
+                } else {
+                    format!("lines {}–{}", c.lines.start + 1, c.lines.end)
+                }
+            })
+            .collect();
+        self.inner.ui.show_message(
+            MessageLevel::Warning,
+            format!(
+                "Codex changed {shown} where you have unsaved edits ({}). Your version is kept in \
+                 the buffer and Codex's is on disk; use the code action \"Take Codex's version\" \
+                 or \"Keep mine\" on the marked lines.",
+                lines.join(", ")
+            ),
+        );
+    }
+
+    /// Waits until the mirror of `uri` moves past `version` (the editor's `didChange`).
+    /// Returns false on timeout or when the document closed.
+    async fn wait_for_version_after(&self, uri: &str, version: i32, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let changed = self.inner.documents_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            match self.documents().mirror_snapshot(uri) {
+                Some(s) if s.version != version => return true,
+                None => return false,
+                Some(_) => {}
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// Republishes the conflict diagnostics of `uri`.
+    pub(super) fn publish_conflicts(&self, uri: &str) {
+        let diagnostics = self
+            .documents()
+            .conflicts(uri)
+            .into_iter()
+            .map(|c| BufferDiagnostic {
+                range: c.range(),
+                severity: Severity::Warning,
+                code: CONFLICT_CODE.into(),
+                message: "Codex changed these lines too; your unsaved version is kept. Take \
+                          Codex's version or keep yours with a code action."
+                    .into(),
+                data: json!({ "conflictId": c.id }),
+            })
+            .collect();
+        self.inner.ui.publish_diagnostics(uri, diagnostics);
+    }
+
+    /// The conflicts of `uri` whose lines meet `range`, as (id, range).
+    pub fn conflicts_in(&self, uri: &str, range: Range) -> Vec<(u64, Range)> {
+        self.documents()
+            .conflicts(uri)
+            .into_iter()
+            .filter(|c| {
+                let r = c.range();
+                r.start <= range.end && range.start <= r.end
+            })
+            .map(|c| (c.id, c.range()))
+            .collect()
+    }
+
+    /// `codex.resolveConflict`: take Codex's version of a region, or keep the user's.
+    pub async fn resolve_conflict(
+        &self,
+        uri: &str,
+        id: u64,
+        choice: ConflictChoice,
+    ) -> BridgeResult<Value> {
+        let conflict = self
+            .documents()
+            .conflicts(uri)
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| {
+                BridgeError::InvalidParams(format!(
+                    "codex.resolveConflict: no conflict {id} in {uri} (already resolved?)"
+                ))
+            })?;
+        if choice == ConflictChoice::TakeCodex {
+            let snapshot = self.documents().mirror_snapshot(uri).ok_or_else(|| {
+                BridgeError::InvalidParams(format!("codex.resolveConflict: {uri} is not open"))
+            })?;
+            let new_text = replace_region(&snapshot, &conflict).ok_or_else(|| {
+                BridgeError::Failed(format!(
+                    "the conflicting lines of {uri} changed since; edit them by hand. Codex's version:\n{}",
+                    conflict.theirs
+                ))
+            })?;
+            let edits = edits_between(&snapshot.text, &new_text, self.inner.encoding);
+            let edit = BufferEdit {
+                uri: uri.to_string(),
+                version: snapshot.version,
+                edits,
+                label: "Codex: take Codex's version".into(),
+                group: None,
+            };
+            match self.inner.ui.apply_edit(edit).await {
+                EditOutcome::Applied => {}
+                EditOutcome::Rejected(reason) => {
+                    return Err(BridgeError::Failed(format!(
+                        "the editor refused the edit ({}); try again",
+                        reason.unwrap_or_else(|| "no reason given".into())
+                    )))
+                }
+                EditOutcome::Failed(why) => return Err(BridgeError::Failed(why)),
+            }
+        }
+        self.documents().remove_conflict(uri, id);
+        self.publish_conflicts(uri);
+        Ok(json!({ "resolved": id, "kept": match choice {
+            ConflictChoice::TakeCodex => "codex",
+            ConflictChoice::KeepMine => "mine",
+        } }))
+    }
+
+    fn shown(&self, path: &Path) -> String {
+        let folder = self.workspace_of(Some(path));
+        display_path(&path.display().to_string(), folder.as_deref())
+    }
+
+    fn in_workspace(&self, path: &Path) -> bool {
+        let folders = lock(&self.inner.folders);
+        folders.is_empty() || folders.iter().any(|f| path.starts_with(f))
+    }
+}
+
+/// The buffer's text with the conflict region (found at its lines, or by its text when the
+/// lines moved) replaced by the agent's version; `None` when the user's text is gone.
+fn replace_region(snapshot: &MirrorSnapshot, conflict: &BufferConflict) -> Option<String> {
+    let document = crate::text::Document::new(&snapshot.text, snapshot.version);
+    let encoding = crate::text::PositionEncoding::Utf32;
+    let start = document
+        .position_to_char(Position::new(conflict.lines.start, 0), encoding)
+        .ok()?;
+    let end = document
+        .position_to_char(Position::new(conflict.lines.end, 0), encoding)
+        .ok()?;
+    let rope = document.rope();
+    let (start, end) = if rope.slice(start..end) == conflict.ours.as_str() {
+        (rope.char_to_byte(start), rope.char_to_byte(end))
+    } else {
+        let mut found = snapshot.text.match_indices(conflict.ours.as_str());
+        match (found.next(), found.next(), conflict.ours.is_empty()) {
+            (Some((at, _)), None, false) => (at, at + conflict.ours.len()),
+            _ => return None,
+        }
+    };
+    Some(format!(
+        "{}{}{}",
+        &snapshot.text[..start],
+        conflict.theirs,
+        &snapshot.text[end..]
+    ))
+}
+
+fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(text: &str) -> MirrorSnapshot {
+        MirrorSnapshot {
+            version: 3,
+            text: text.into(),
+            path: "/w/a.txt".into(),
+            disk_text: None,
+        }
+    }
+
+    fn conflict(lines: std::ops::Range<u32>, ours: &str) -> BufferConflict {
+        BufferConflict {
+            id: 1,
+            lines,
+            ours: ours.into(),
+            theirs: "AGENT\n".into(),
+        }
+    }
+
+    #[test]
+    fn taking_codexs_version_replaces_the_region_where_it_is_now() {
+        let text = "a\nmine 😀\nc\n";
+        assert_eq!(
+            replace_region(&snapshot(text), &conflict(1..2, "mine 😀\n")).as_deref(),
+            Some("a\nAGENT\nc\n")
+        );
+        // The lines moved (stale line numbers): found by the user's text instead.
+        assert_eq!(
+            replace_region(
+                &snapshot("new\na\nmine 😀\nc\n"),
+                &conflict(1..2, "mine 😀\n")
+            )
+            .as_deref(),
+            Some("new\na\nAGENT\nc\n")
+        );
+        // The user rewrote the region since: nothing is replaced blindly.
+        assert_eq!(
+            replace_region(&snapshot("a\nother\nc\n"), &conflict(1..2, "mine 😀\n")),
+            None
+        );
+    }
+
+    #[test]
+    fn paths_normalize_also_when_the_file_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        let missing = dir.path().join("not-yet.txt");
+        assert_eq!(normalize_path(&missing), real.join("not-yet.txt"));
+    }
+}

@@ -1,0 +1,367 @@
+//! End to end: the agent's edits reach the editor's open buffers (the real app-server writes
+//! the file; codex-lsp merges the change into the buffer with `workspace/applyEdit`), and
+//! nothing the user has not saved is lost.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{editing_capabilities, Editor, Fixture};
+
+use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
+
+const FILE: &str = "one\ntwo\nthree\nfour\nfive\n";
+
+fn patch_rule(prompt: &str, patch: PatchBuilder) -> Rule {
+    Rule::new(prompt, vec![patch.into_reply(), Reply::text("edited")])
+}
+
+async fn setup(rules: Vec<Rule>) -> (Fixture, Editor, String) {
+    let fixture = Fixture::new(rules).await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    (fixture, editor, uri)
+}
+
+/// Asks and waits for `codex/turnCompleted` (sent after the buffers were updated).
+async fn ask_done(editor: &mut Editor, prompt: &str) -> Value {
+    let started = editor
+        .command("codex.ask", json!({ "prompt": prompt }))
+        .await
+        .expect("codex.ask");
+    let done = editor
+        .turn_completed(started["turnId"].as_str().unwrap())
+        .await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    done
+}
+
+fn disk(fixture: &Fixture, name: &str) -> String {
+    std::fs::read_to_string(fixture.workspace.join(name)).unwrap()
+}
+
+fn apply_edit_requests(editor: &Editor) -> Vec<Value> {
+    editor
+        .server_requests()
+        .into_iter()
+        .filter(|r| r["method"] == "workspace/applyEdit")
+        .map(|r| r["params"].clone())
+        .collect()
+}
+
+fn messages(editor: &Editor) -> Vec<String> {
+    editor
+        .notifications()
+        .iter()
+        .filter(|n| n["method"] == "window/showMessage")
+        .map(|n| {
+            n["params"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_buffer_ends_equal_to_disk_by_a_minimal_versioned_annotated_edit() {
+    let (fixture, mut editor, uri) = setup(vec![patch_rule(
+        "edit line two",
+        PatchBuilder::new().update("a.txt", "two", "TWO"),
+    )])
+    .await;
+    ask_done(&mut editor, "edit line two").await;
+
+    assert_eq!(disk(&fixture, "a.txt"), "one\nTWO\nthree\nfour\nfive\n");
+    assert_eq!(editor.buffer_text(&uri), disk(&fixture, "a.txt"));
+    let requests = apply_edit_requests(&editor);
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    let params = &requests[0];
+    let document = &params["edit"]["documentChanges"][0];
+    assert_eq!(document["textDocument"]["uri"], uri.as_str());
+    assert_eq!(document["textDocument"]["version"], 1);
+    let edits = document["edits"].as_array().unwrap();
+    assert_eq!(
+        edits.len(),
+        1,
+        "one minimal edit, not a whole-buffer one: {edits:#?}"
+    );
+    assert_eq!(edits[0]["range"]["start"]["line"], 1);
+    assert_eq!(edits[0]["range"]["end"]["line"], 1);
+    let annotation = edits[0]["annotationId"].as_str().expect("annotated edit");
+    assert!(annotation.starts_with("codex-turn-"), "{annotation}");
+    let label = &params["edit"]["changeAnnotations"][annotation]["label"];
+    assert!(
+        label.as_str().unwrap().starts_with("Codex (turn "),
+        "{params:#}"
+    );
+    assert_eq!(params["label"], "Codex: a.txt");
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsaved_edit_elsewhere_is_kept_and_disk_gets_only_the_agents_change() {
+    let (fixture, mut editor, uri) = setup(vec![patch_rule(
+        "edit line four",
+        PatchBuilder::new().update("a.txt", "four", "FOUR"),
+    )])
+    .await;
+    editor.type_into(&uri, (0, 3), (0, 3), " (mine)").await;
+    ask_done(&mut editor, "edit line four").await;
+
+    assert_eq!(disk(&fixture, "a.txt"), "one\ntwo\nthree\nFOUR\nfive\n");
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "one (mine)\ntwo\nthree\nFOUR\nfive\n"
+    );
+    assert!(
+        !editor
+            .notifications()
+            .iter()
+            .any(|n| n["method"] == "textDocument/publishDiagnostics"
+                && !n["params"]["diagnostics"].as_array().unwrap().is_empty()),
+        "a clean merge reports no conflict"
+    );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overlapping_unsaved_edit_is_kept_reported_and_resolvable() {
+    let (fixture, mut editor, uri) = setup(vec![
+        patch_rule(
+            "edit line two",
+            PatchBuilder::new().update("a.txt", "two", "TWO"),
+        ),
+        patch_rule(
+            "edit line five",
+            PatchBuilder::new().update("a.txt", "five", "FIVE"),
+        ),
+    ])
+    .await;
+    editor.type_into(&uri, (1, 0), (1, 3), "my two").await;
+    ask_done(&mut editor, "edit line two").await;
+
+    assert_eq!(disk(&fixture, "a.txt"), "one\nTWO\nthree\nfour\nfive\n");
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "one\nmy two\nthree\nfour\nfive\n",
+        "the user's text in the conflict region is untouched"
+    );
+    let told = messages(&editor);
+    assert!(
+        told.iter().any(|m| m.contains("a.txt")
+            && m.contains("line 2")
+            && m.contains("Take Codex's version")),
+        "{told:#?}"
+    );
+    let published = editor
+        .wait_notification("conflict diagnostics", |n| {
+            n["method"] == "textDocument/publishDiagnostics"
+                && n["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    let diagnostic = &published["params"]["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "codex.conflict");
+    assert_eq!(diagnostic["source"], "codex");
+    assert_eq!(diagnostic["range"]["start"]["line"], 1);
+    assert_eq!(diagnostic["range"]["end"]["line"], 2);
+
+    // Typing above the region moves it; the next turn's change elsewhere merges cleanly
+    // and keeps the region the user's.
+    editor.type_into(&uri, (0, 0), (0, 0), "zero\n").await;
+    ask_done(&mut editor, "edit line five").await;
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "zero\none\nmy two\nthree\nfour\nFIVE\n"
+    );
+
+    // The code actions on the region, then taking Codex's version.
+    let actions = editor
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": { "start": { "line": 2, "character": 0 }, "end": { "line": 2, "character": 0 } },
+                "context": { "diagnostics": [] },
+            }),
+        )
+        .await
+        .unwrap();
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles[..2],
+        ["Codex: Take Codex's version", "Codex: Keep mine"]
+    );
+    let take = actions[0]["command"].clone();
+    editor
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": take["command"], "arguments": take["arguments"] }),
+        )
+        .await
+        .expect("take Codex's version");
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "zero\none\nTWO\nthree\nfour\nFIVE\n"
+    );
+    // Notifications and answers travel separately: wait for the clearing publish.
+    editor
+        .wait_for("the conflict diagnostics cleared", || {
+            editor
+                .notifications()
+                .into_iter()
+                .rfind(|n| n["method"] == "textDocument/publishDiagnostics")
+                .filter(|n| n["params"]["diagnostics"] == json!([]))
+        })
+        .await;
+    let again = editor
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": take["command"], "arguments": take["arguments"] }),
+        )
+        .await
+        .expect_err("a resolved conflict cannot be resolved twice");
+    assert!(again["message"]
+        .as_str()
+        .unwrap()
+        .contains("already resolved"));
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_that_reloaded_from_disk_first_gets_the_change_once() {
+    let (fixture, mut editor, uri) = setup(vec![patch_rule(
+        "append a line",
+        PatchBuilder::new().update("a.txt", "five", "five\nsix"),
+    )])
+    .await;
+    editor
+        .buffers
+        .lock()
+        .unwrap()
+        .reload_first
+        .insert(uri.clone(), fixture.workspace.join("a.txt"));
+    ask_done(&mut editor, "append a line").await;
+
+    assert_eq!(
+        disk(&fixture, "a.txt"),
+        "one\ntwo\nthree\nfour\nfive\nsix\n"
+    );
+    assert_eq!(
+        editor.buffer_text(&uri),
+        disk(&fixture, "a.txt"),
+        "applied once: no second `six`"
+    );
+    let answers = editor.buffers.lock().unwrap().answers.clone();
+    assert_eq!(
+        answers,
+        [(uri.clone(), false)],
+        "the stale edit was refused, and the retry found nothing left to do"
+    );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn added_deleted_and_moved_files_are_told_and_a_moved_buffer_never_silently_points_nowhere() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "reorganise",
+        PatchBuilder::new()
+            .add("new.txt", "fresh\n")
+            .delete("gone.txt")
+            .update_and_move("old.txt", "moved.txt", "old", "moved"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("gone.txt"), "bye\n").unwrap();
+    std::fs::write(fixture.workspace.join("old.txt"), "old\n").unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    editor.answer_with(|method, _| match method {
+        "window/showDocument" => json!({ "success": true }),
+        _ => Value::Null,
+    });
+    let gone = fixture.file_uri("gone.txt");
+    let old = fixture.file_uri("old.txt");
+    editor.open_buffer(&gone, "bye\n").await;
+    editor.open_buffer(&old, "old\n").await;
+    editor.type_into(&old, (0, 3), (0, 3), " but mine").await;
+    ask_done(&mut editor, "reorganise").await;
+
+    assert_eq!(disk(&fixture, "moved.txt"), "moved\n");
+    assert!(!fixture.workspace.join("old.txt").exists());
+    let told = messages(&editor).join("\n");
+    assert!(told.contains("created new.txt"), "{told}");
+    assert!(
+        told.contains("deleted gone.txt: its open buffer now names a file that does not exist"),
+        "{told}"
+    );
+    assert!(
+        told.contains("moved old.txt to moved.txt: its open buffer now names a file that does not exist and holds unsaved edits"),
+        "{told}"
+    );
+    assert_eq!(
+        editor.buffer_text(&old),
+        "old but mine\n",
+        "the user's text stays"
+    );
+    let shown = editor
+        .server_requests()
+        .into_iter()
+        .find(|r| r["method"] == "window/showDocument")
+        .expect("the moved file is shown");
+    assert_eq!(shown["params"]["uri"], fixture.file_uri("moved.txt"));
+    assert_eq!(shown["params"]["takeFocus"], false);
+    assert!(apply_edit_requests(&editor).is_empty(), "nothing to merge");
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_by_a_command_reaches_the_buffer_at_the_end_of_the_turn() {
+    let (fixture, mut editor, uri) = setup(vec![Rule::new(
+        "rewrite with sed",
+        vec![
+            Reply::exec("sed -i s/three/THREE/ a.txt"),
+            Reply::text("done"),
+        ],
+    )])
+    .await;
+    editor.type_into(&uri, (4, 4), (4, 4), "!").await;
+    ask_done(&mut editor, "rewrite with sed").await;
+
+    assert_eq!(disk(&fixture, "a.txt"), "one\ntwo\nTHREE\nfour\nfive\n");
+    assert_eq!(editor.buffer_text(&uri), "one\ntwo\nTHREE\nfour\nfive!\n");
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_without_apply_edit_is_told_once_and_its_buffers_left_alone() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit line two",
+        PatchBuilder::new().update("a.txt", "two", "TWO"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut editor = fixture
+        .editor(json!({}), json!({ "window": { "workDoneProgress": true } }))
+        .await;
+    editor.open_buffer(&fixture.file_uri("a.txt"), FILE).await;
+    ask_done(&mut editor, "edit line two").await;
+    assert!(apply_edit_requests(&editor).is_empty());
+    let told = messages(&editor);
+    assert_eq!(
+        told.iter()
+            .filter(|m| m.contains("cannot take edits from the server"))
+            .count(),
+        1,
+        "{told:#?}"
+    );
+    editor.shutdown().await;
+}

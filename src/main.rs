@@ -62,10 +62,13 @@ fn run_server(log_file: Option<PathBuf>) -> i32 {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         // async-lsp's PipeStdin/PipeStdout are not `Send`, and our stdio guard runs on tasks;
         // tokio's stdio is fine here (we exit the process when serving ends).
         let (input, output) = (tokio::io::stdin(), tokio::io::stdout());
         codex_lsp::lsp::serve(input, output, log).await
-    })
+    });
+    // Exit with the runtime still up: dropping it would cancel the blocked stdin read and
+    // log a spurious "stream is broken" on a clean exit.
+    std::process::exit(code)
 }

@@ -62,10 +62,14 @@ fn run_server(log_file: Option<PathBuf>) -> i32 {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         // async-lsp's PipeStdin/PipeStdout are not `Send`, and our stdio guard runs on tasks;
         // tokio's stdio is fine here (we exit the process when serving ends).
         let (input, output) = (tokio::io::stdin(), tokio::io::stdout());
         codex_lsp::lsp::serve(input, output, log).await
-    })
+    });
+    // tokio reads stdin on a blocking thread, and dropping the runtime waits for it: after
+    // `exit` an editor that keeps our stdin open would wait for us until it killed us.
+    runtime.shutdown_background();
+    code
 }

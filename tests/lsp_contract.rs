@@ -807,3 +807,32 @@ async fn log_file_argument_logs_to_the_file_from_the_start() {
         .collect();
     assert!(foreign.is_empty(), "{foreign:#?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle
+
+/// After `shutdown` and `exit` codex-lsp exits at once with 0, though the editor keeps its
+/// stdin open (tokio's stdin reader must not hold the process). Whether a stdin read is in
+/// flight at `exit` is a race, so three editors go through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_ends_the_process_at_once_while_stdin_stays_open() {
+    let fixture = Fixture::new(rules()).await;
+    for round in 0..3 {
+        let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+        if round == 0 {
+            ask_and_wait(&mut editor, "say hello before exit").await;
+        } else {
+            editor.command("codex.status", json!({})).await.unwrap();
+        }
+        let pids = editor.app_server_pids();
+        let status = editor.shutdown_and_wait(Duration::from_secs(5)).await;
+        let status = status
+            .unwrap_or_else(|| panic!("round {round}: codex-lsp still running 5 s after exit"));
+        assert_eq!(status.code(), Some(0), "round {round}: {status:?}");
+        let survivors: Vec<i32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        assert!(
+            survivors.is_empty(),
+            "round {round}: app-servers survived: {survivors:?}"
+        );
+    }
+}

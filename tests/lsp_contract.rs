@@ -90,6 +90,16 @@ fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
 
+/// The processes of `pids` still alive after up to 10 s (a killed app-server takes a moment
+/// to go).
+async fn survivors(pids: &[i32]) -> Vec<i32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    pids.iter().copied().filter(|p| alive(*p)).collect()
+}
+
 // ---------------------------------------------------------------------------------------
 // 1. ChatGPT login
 
@@ -151,11 +161,7 @@ async fn chatgpt_login_opens_the_auth_url_externally_and_answers_at_once() {
     let pids = editor.app_server_pids();
     assert!(!pids.is_empty(), "no app-server child found");
     editor.shutdown().await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let survivors: Vec<i32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+    let survivors = survivors(&pids).await;
     assert!(survivors.is_empty(), "app-servers survived: {survivors:?}");
 }
 
@@ -829,7 +835,7 @@ async fn exit_ends_the_process_at_once_while_stdin_stays_open() {
         let status = status
             .unwrap_or_else(|| panic!("round {round}: codex-lsp still running 5 s after exit"));
         assert_eq!(status.code(), Some(0), "round {round}: {status:?}");
-        let survivors: Vec<i32> = pids.iter().copied().filter(|p| alive(*p)).collect();
+        let survivors = survivors(&pids).await;
         assert!(
             survivors.is_empty(),
             "round {round}: app-servers survived: {survivors:?}"

@@ -68,7 +68,8 @@ fn run_server(log_file: Option<PathBuf>) -> i32 {
         let (input, output) = (tokio::io::stdin(), tokio::io::stdout());
         codex_lsp::lsp::serve(input, output, log).await
     });
-    // Exit with the runtime still up: dropping it would cancel the blocked stdin read and
-    // log a spurious "stream is broken" on a clean exit.
+    // Exit with the runtime still up. Dropping it would wait for the blocking thread that
+    // reads stdin (an editor that keeps our stdin open after `exit` would wait for us until
+    // it killed us), and cancelling that read would log a spurious "stream is broken".
     std::process::exit(code)
 }

@@ -28,6 +28,21 @@ pub type Answerer = Box<dyn FnMut(&str, &Value) -> Value + Send>;
 struct Recorded {
     notifications: Vec<Value>,
     server_requests: Vec<Value>,
+    /// Anything on stdout that is not an LSP frame (a stray header line, a body that is
+    /// not JSON): codex-lsp must never write it.
+    stdout_garbage: Vec<String>,
+}
+
+/// How to start codex-lsp, beyond the fixture's environment.
+#[derive(Debug, Clone, Default)]
+pub struct Spawn {
+    /// More environment for codex-lsp (and so for the app-server it starts).
+    pub extra_env: Vec<(String, OsString)>,
+    /// Arguments after `--stdio`.
+    pub args: Vec<OsString>,
+    /// `CODEX_LSP_LOG` for codex-lsp; `None` leaves it unset, so `logLevel` applies.
+    /// [`Editor::start`] uses the caller's `CODEX_LSP_LOG`, else `warn`.
+    pub log_env: Option<String>,
 }
 
 pub struct Editor {
@@ -100,7 +115,15 @@ impl Fixture {
 
     /// Starts codex-lsp and initializes it with `options` and `capabilities`.
     pub async fn editor(&self, options: Value, capabilities: Value) -> Editor {
-        let mut editor = Editor::start(self.env());
+        self.editor_with(Spawn::default_log(), options, capabilities)
+            .await
+    }
+
+    /// [`Fixture::editor`], started as `spawn` says.
+    pub async fn editor_with(&self, spawn: Spawn, options: Value, capabilities: Value) -> Editor {
+        let mut env = self.env();
+        env.extend(spawn.extra_env.iter().cloned());
+        let mut editor = Editor::spawn(env, &spawn.args, spawn.log_env.as_deref());
         let result = editor
             .request(
                 "initialize",
@@ -140,19 +163,37 @@ pub fn progress_capabilities() -> Value {
     json!({ "window": { "workDoneProgress": true }, "general": { "positionEncodings": ["utf-16"] } })
 }
 
+impl Spawn {
+    /// The default: `CODEX_LSP_LOG` from the caller's environment, else `warn`.
+    pub fn default_log() -> Spawn {
+        Spawn {
+            log_env: Some(std::env::var("CODEX_LSP_LOG").unwrap_or_else(|_| "warn".into())),
+            ..Spawn::default()
+        }
+    }
+}
+
 impl Editor {
     pub fn start(env: Vec<(String, OsString)>) -> Editor {
+        let spawn = Spawn::default_log();
+        Editor::spawn(env, &spawn.args, spawn.log_env.as_deref())
+    }
+
+    /// Starts codex-lsp with `env`, `args` after `--stdio`, and `CODEX_LSP_LOG` set to
+    /// `log_env` (or removed).
+    pub fn spawn(env: Vec<(String, OsString)>, args: &[OsString], log_env: Option<&str>) -> Editor {
         let mut command = Command::new(env!("CARGO_BIN_EXE_codex-lsp"));
         command
             .arg("--stdio")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .env(
-                "CODEX_LSP_LOG",
-                std::env::var("CODEX_LSP_LOG").unwrap_or_else(|_| "warn".into()),
-            )
             .kill_on_drop(true);
+        match log_env {
+            Some(filter) => command.env("CODEX_LSP_LOG", filter),
+            None => command.env_remove("CODEX_LSP_LOG"),
+        };
         for (k, v) in env {
             command.env(k, v);
         }
@@ -311,6 +352,43 @@ impl Editor {
         self.recorded.lock().unwrap().server_requests.clone()
     }
 
+    /// Server requests of `method`, in order.
+    pub fn server_requests_of(&self, method: &str) -> Vec<Value> {
+        self.server_requests()
+            .into_iter()
+            .filter(|r| r["method"] == method)
+            .collect()
+    }
+
+    /// `window/showMessage` texts, in order.
+    pub fn shown_messages(&self) -> Vec<String> {
+        self.notifications()
+            .into_iter()
+            .filter(|n| n["method"] == "window/showMessage")
+            .map(|n| {
+                n["params"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Waits for a `window/showMessage` whose text contains `needle`; returns the text.
+    pub async fn wait_message(&self, needle: &str) -> String {
+        self.wait_for(&format!("window/showMessage containing {needle:?}"), || {
+            self.shown_messages()
+                .into_iter()
+                .find(|m| m.contains(needle))
+        })
+        .await
+    }
+
+    /// What codex-lsp wrote to stdout that was not an LSP frame.
+    pub fn stdout_garbage(&self) -> Vec<String> {
+        self.recorded.lock().unwrap().stdout_garbage.clone()
+    }
+
     /// Waits for a notification matching `pred`.
     pub async fn wait_notification(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         self.wait_for(what, || self.notifications().into_iter().find(|n| pred(n)))
@@ -371,19 +449,32 @@ impl Editor {
         pids
     }
 
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.shutdown_and_wait(Duration::from_secs(10)).await;
+    }
+
+    /// `shutdown`, then `exit` with stdin left open (as editors do); returns the exit status
+    /// if codex-lsp exited `within`, and kills it otherwise.
+    pub async fn shutdown_and_wait(mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let _ = tokio::time::timeout(
             Duration::from_secs(10),
             self.request("shutdown", Value::Null),
         )
         .await;
         self.notify("exit", Value::Null).await;
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok);
         let _ = self.child.start_kill();
+        status
     }
 }
 
-async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<Value> {
+/// One frame; `Err` carries what was not a frame (recorded, then reading goes on).
+async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+) -> Option<Result<Value, String>> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -396,11 +487,21 @@ async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Optio
         }
         if let Some(v) = line.strip_prefix("Content-Length: ") {
             length = v.parse::<usize>().ok();
+        } else if !line.starts_with("Content-Type: ") {
+            return Some(Err(format!("not an LSP header line: {line:?}")));
         }
     }
-    let mut body = vec![0; length?];
+    let Some(length) = length else {
+        return Some(Err("a header without Content-Length".into()));
+    };
+    let mut body = vec![0; length];
     reader.read_exact(&mut body).await.ok()?;
-    serde_json::from_slice(&body).ok()
+    Some(serde_json::from_slice(&body).map_err(|e| {
+        format!(
+            "a body that is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(&body)
+        )
+    }))
 }
 
 async fn read_loop(
@@ -412,7 +513,15 @@ async fn read_loop(
     answerer: Arc<Mutex<Answerer>>,
     buffers: Arc<Mutex<buffers::Buffers>>,
 ) {
-    while let Some(message) = read_frame(&mut stdout).await {
+    while let Some(frame) = read_frame(&mut stdout).await {
+        let message = match frame {
+            Ok(message) => message,
+            Err(garbage) => {
+                recorded.lock().unwrap().stdout_garbage.push(garbage);
+                changed.notify_waiters();
+                continue;
+            }
+        };
         let has_method = message.get("method").is_some();
         let id = message.get("id").cloned().filter(|id| !id.is_null());
         match (has_method, id) {

@@ -150,3 +150,123 @@ pub fn poll<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A terminal editor in a private tmux server (its own socket), read with capture-pane.
+/// Dropping it kills the pane's process group (the editor, codex-lsp and the app-server) and
+/// the tmux server.
+pub struct Tmux {
+    tmux: PathBuf,
+    socket: PathBuf,
+    pane_pid: Option<i32>,
+}
+
+impl Tmux {
+    /// Starts `program args…` in a `width`×`height` window, with `env` and in `cwd`.
+    pub fn start(
+        socket_dir: &Path,
+        env: Vec<(String, OsString)>,
+        cwd: &Path,
+        program: &Path,
+        args: &[&str],
+    ) -> Tmux {
+        let tmux = editor("tmux");
+        let socket = socket_dir.join("tmux.sock");
+        let mut command = Command::new(&tmux);
+        command
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-c",
+            ])
+            .arg(cwd)
+            .arg("--")
+            .arg(program)
+            .args(args)
+            .current_dir(cwd)
+            .env("TERM", "xterm-256color")
+            .envs(env);
+        let status = command.status().expect("start tmux");
+        assert!(status.success(), "tmux new-session failed");
+        let mut t = Tmux {
+            tmux,
+            socket,
+            pane_pid: None,
+        };
+        let pid = t.tmux_output(&["display-message", "-p", "#{pane_pid}"]);
+        t.pane_pid = pid.trim().parse().ok();
+        t
+    }
+
+    fn tmux_output(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.tmux)
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `tmux send-keys` with tmux key names (`Enter`, `Escape`, `Space`, `C-c`) or text.
+    pub fn keys(&self, keys: &[&str]) {
+        self.tmux_output(&[&["send-keys", "-t", "0"][..], keys].concat());
+    }
+
+    /// Text typed literally.
+    pub fn type_text(&self, text: &str) {
+        self.tmux_output(&["send-keys", "-t", "0", "-l", text]);
+    }
+
+    /// The screen as text.
+    pub fn screen(&self) -> String {
+        self.tmux_output(&["capture-pane", "-p", "-t", "0"])
+    }
+
+    /// Waits until the screen satisfies `pred`; panics with the screen after `limit`.
+    /// Polls often: a status message may show only briefly.
+    pub fn wait_screen(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut pred: impl FnMut(&str) -> bool,
+    ) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            if started.elapsed() > limit {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    }
+
+    /// Whether the pane's program still runs.
+    pub fn alive(&self) -> bool {
+        self.pane_pid
+            .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pane_pid {
+            kill_group(pid);
+        }
+        let _ = Command::new(&self.tmux)
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}

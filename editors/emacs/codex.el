@@ -76,7 +76,10 @@ Sent as initializationOptions; `:streamEvents' is added."
                          :arguments (if argument (vector argument) []))))
 
 (defun codex--buffer-uri ()
-  (when buffer-file-name (eglot-path-to-uri buffer-file-name)))
+  (when buffer-file-name
+    (if (fboundp 'eglot-path-to-uri)
+        (eglot-path-to-uri buffer-file-name)
+      (with-no-warnings (eglot--path-to-uri buffer-file-name)))))
 
 ;;; Transcript
 

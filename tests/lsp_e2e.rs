@@ -264,6 +264,16 @@ async fn bad_inputs_get_errors_and_the_server_keeps_serving() {
     );
     let no_args = editor.command("codex.ask", Value::Null).await.unwrap_err();
     assert_eq!(no_args["code"], -32602);
+    // Editors that can send no argument (Helix) only log errors: it is shown too.
+    editor
+        .wait_notification("the argument-less ask shown as a message", |n| {
+            n["method"] == "window/showMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("code actions")
+        })
+        .await;
     let ill_typed = editor
         .command("codex.ask", json!({ "prompt": "x", "wait": "yes" }))
         .await

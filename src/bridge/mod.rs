@@ -205,6 +205,11 @@ impl Bridge {
         }
     }
 
+    /// Shows a message to the user (`window/showMessage`).
+    pub fn show_message(&self, level: MessageLevel, message: String) {
+        self.inner.ui.show_message(level, message);
+    }
+
     /// Shows a message once per distinct text.
     fn report_once(&self, level: MessageLevel, message: String) {
         if lock(&self.inner.reported).insert(message.clone()) {

@@ -123,7 +123,11 @@ fn action(
 }
 
 fn location(target: &Target) -> String {
-    let (start, end) = (target.range.start.line + 1, target.range.end.line + 1);
+    let (start, mut end) = (target.range.start.line + 1, target.range.end.line + 1);
+    // A whole-line selection (Helix's `x`) ends at the start of the next line.
+    if target.range.end.character == 0 && end > start {
+        end -= 1;
+    }
     if start == end {
         format!("{} line {start}", target.display_path)
     } else {
@@ -238,5 +242,18 @@ mod tests {
             prompt.contains("```rust\nlet x = 1;\nx + y\n```"),
             "{prompt}"
         );
+    }
+
+    #[test]
+    fn a_whole_line_selection_names_its_one_line() {
+        let uri = Url::parse("file:///w/a.py").unwrap();
+        let target = Target {
+            uri: &uri,
+            display_path: "a.py",
+            language_id: "python",
+            range: Range::new(Position::new(1, 0), Position::new(2, 0)),
+            selected_text: "x = 1\n",
+        };
+        assert_eq!(location(&target), "a.py line 2");
     }
 }

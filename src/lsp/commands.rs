@@ -6,7 +6,7 @@ use lsp_types::Url;
 use serde_json::{Map, Value};
 
 use super::convert;
-use crate::bridge::{AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod};
+use crate::bridge::{AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod, MessageLevel};
 
 pub const ASK: &str = "codex.ask";
 pub const INTERRUPT: &str = "codex.interrupt";
@@ -120,7 +120,23 @@ impl Args {
 }
 
 /// Runs one command; the future owns what it needs, so it may outlive the main loop's turn.
+///
+/// A command sent without an argument object (all Helix can send) that fails also shows its
+/// error with `window/showMessage`: such editors only log a command's error response.
 pub async fn execute(
+    bridge: Bridge,
+    command: String,
+    arguments: Vec<Value>,
+) -> Result<Option<Value>, ResponseError> {
+    let bare = arguments.iter().all(Value::is_null);
+    let result = run(bridge.clone(), command, arguments).await;
+    if let (true, Err(e)) = (bare, &result) {
+        bridge.show_message(MessageLevel::Warning, e.message.clone());
+    }
+    result
+}
+
+async fn run(
     bridge: Bridge,
     command: String,
     arguments: Vec<Value>,

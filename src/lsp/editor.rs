@@ -190,6 +190,7 @@ impl EditorUi for LspEditor {
     fn ask_choice(&self, prompt: ChoicePrompt) -> BoxFuture<'static, Option<String>> {
         let client = self.client.clone();
         Box::pin(async move {
+            let question = prompt.message.clone();
             let params = ShowMessageRequestParams {
                 typ: message_type(prompt.level),
                 message: prompt.message,
@@ -208,6 +209,14 @@ impl EditorUi for LspEditor {
                 Ok(picked) => picked.map(|item| item.title),
                 Err(e) => {
                     tracing::info!("approval prompt failed ({e}); declining");
+                    // Say so: the editor (Helix 25.01, say) had no way to ask the user.
+                    let _ = client.notify::<ShowMessage>(ShowMessageParams {
+                        typ: MessageType::WARNING,
+                        message: format!(
+                            "Codex: declined, as this editor cannot show approval prompts: {}",
+                            question.replace('\n', " ")
+                        ),
+                    });
                     None
                 }
             }

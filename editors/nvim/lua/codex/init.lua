@@ -1,0 +1,701 @@
+-- codex.nvim: drive the Codex agent from Neovim (0.10+) through the codex-lsp language server.
+--
+--   require("codex").setup({ settings = { model = "gpt-5.5" } })
+--
+-- See docs/editors/neovim.md for every option and command.
+local M = {}
+
+local NAME = "codex"
+local TRANSCRIPT = "codex://transcript"
+
+---@class codex.Config
+local defaults = {
+  -- The server command; `codex-lsp` must be on PATH otherwise.
+  cmd = { "codex-lsp", "--stdio" },
+  -- nil: every file buffer. A list restricts codex-lsp to these filetypes.
+  filetypes = nil,
+  -- The workspace folder is the nearest ancestor holding one of these; else the cwd.
+  root_markers = { ".git", ".hg", ".jj" },
+  -- codex-lsp settings (docs/lsp.md), sent as initializationOptions and as `settings.codex`.
+  settings = {},
+  -- "codex": richer approval prompts over `codex/approval` (diffs for file changes);
+  -- "message": plain `window/showMessageRequest` prompts.
+  approvals = "codex",
+  -- Open the transcript window when a turn starts (false: only :CodexTranscript opens it).
+  open_transcript = true,
+  -- How the transcript window opens.
+  transcript_split = "botright split",
+  -- Echo progress in the message area (besides status()).
+  echo_progress = true,
+}
+
+M.config = vim.deepcopy(defaults)
+
+-- What the statusline and the tests read.
+M.state = {
+  status = "", -- "" when idle
+  running = {}, -- turnId -> threadId
+  thread_id = nil,
+  last_turn = nil, -- the last codex/turnCompleted params
+  history = {}, -- every status text shown, in order (bounded)
+  events = 0, -- codex/event notifications received
+}
+
+local function notify(msg, level)
+  vim.notify("Codex: " .. msg, level or vim.log.levels.INFO)
+end
+
+local has_011 = vim.fn.has("nvim-0.11") == 1
+
+--- The codex-lsp client for `bufnr` (else any running one).
+function M.client(bufnr)
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  local clients = get({ name = NAME, bufnr = bufnr })
+  if #clients == 0 then
+    clients = get({ name = NAME })
+  end
+  return clients[1]
+end
+
+local function request(client, method, params, handler, bufnr)
+  if has_011 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
+--- Runs a codex-lsp command; `callback(err, result)`.
+function M.exec(command, argument, callback, bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    notify("codex-lsp is not running for this buffer (see :checkhealth codex)", vim.log.levels.ERROR)
+    if callback then
+      callback({ message = "codex-lsp is not running" }, nil)
+    end
+    return
+  end
+  -- Sent as a plain request (not client:exec_cmd), so that a command this codex-lsp does not
+  -- announce still reaches it and its error comes back to us.
+  if type(argument) == "table" and next(argument) == nil then
+    argument = vim.empty_dict() -- an empty Lua table would go out as a JSON array
+  end
+  local params = { command = command, arguments = argument ~= nil and { argument } or {} }
+  request(client, "workspace/executeCommand", params, function(err, result)
+    if callback then
+      callback(err, result)
+    elseif err then
+      notify(command .. ": " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    end
+  end, bufnr)
+end
+
+-- Status ---------------------------------------------------------------------------------
+
+local function set_status(text)
+  M.state.status = text
+  table.insert(M.state.history, text)
+  if #M.state.history > 200 then
+    table.remove(M.state.history, 1)
+  end
+  if M.config.echo_progress and text ~= "" then
+    vim.api.nvim_echo({ { text } }, false, {})
+  end
+  vim.cmd("redrawstatus")
+end
+
+--- The current Codex activity for a statusline ("" when idle).
+function M.status()
+  return M.state.status
+end
+
+-- Transcript -----------------------------------------------------------------------------
+
+local function transcript_buf()
+  local buf = vim.fn.bufnr(TRANSCRIPT)
+  if buf == -1 or not vim.api.nvim_buf_is_valid(buf) then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, TRANSCRIPT)
+    vim.bo[buf].buftype = "nofile"
+    vim.bo[buf].bufhidden = "hide"
+    vim.bo[buf].swapfile = false
+    vim.bo[buf].filetype = "markdown"
+  end
+  return buf
+end
+
+--- The transcript's text (for tests and scripts).
+function M.transcript()
+  return table.concat(vim.api.nvim_buf_get_lines(transcript_buf(), 0, -1, false), "\n")
+end
+
+local function append(text)
+  local buf = transcript_buf()
+  local last = vim.api.nvim_buf_line_count(buf)
+  local tail = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or ""
+  local lines = vim.split(text, "\n", { plain = true })
+  lines[1] = tail .. lines[1]
+  vim.api.nvim_buf_set_lines(buf, last - 1, last, false, lines)
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
+  end
+end
+
+local function append_block(lines)
+  local buf = transcript_buf()
+  local count = vim.api.nvim_buf_line_count(buf)
+  local empty = count == 1 and vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] == ""
+  vim.api.nvim_buf_set_lines(buf, empty and 0 or count, -1, false, lines)
+end
+
+--- Opens the transcript in a window (or focuses it).
+function M.open_transcript()
+  local buf = transcript_buf()
+  local wins = vim.fn.win_findbuf(buf)
+  if #wins > 0 then
+    return wins[1]
+  end
+  local current = vim.api.nvim_get_current_win()
+  vim.cmd(M.config.transcript_split)
+  vim.api.nvim_win_set_buf(0, buf)
+  local win = vim.api.nvim_get_current_win()
+  vim.api.nvim_set_current_win(current)
+  return win
+end
+
+-- Turns ------------------------------------------------------------------------------------
+
+local streamed = {} -- turnId -> whether deltas arrived
+
+local function on_event(_, params)
+  if type(params) ~= "table" then
+    return
+  end
+  M.state.events = M.state.events + 1
+  if params.method == "item/agentMessage/delta" and params.params and params.params.delta then
+    if not streamed[params.turnId] then
+      streamed[params.turnId] = true
+      append_block({ "" })
+    end
+    append(params.params.delta)
+  end
+end
+
+local function on_turn_completed(_, params)
+  if type(params) ~= "table" then
+    return
+  end
+  M.state.running[params.turnId] = nil
+  M.state.last_turn = params
+  if not streamed[params.turnId] and type(params.finalResponse) == "string" then
+    append_block(vim.split("\n" .. params.finalResponse, "\n", { plain = true }))
+  end
+  streamed[params.turnId] = nil
+  local line = "— " .. tostring(params.status)
+  if params.durationMs ~= nil and params.durationMs ~= vim.NIL then
+    line = line .. string.format(" in %.1f s", params.durationMs / 1000)
+  end
+  if type(params.error) == "table" and params.error.message then
+    line = line .. ": " .. params.error.message
+  end
+  append_block({ "", line, "" })
+  vim.api.nvim_exec_autocmds("User", { pattern = "CodexTurnCompleted", data = params, modeline = false })
+end
+
+local function on_progress(args)
+  local client = vim.lsp.get_client_by_id(args.data.client_id)
+  if not client or client.name ~= NAME then
+    return
+  end
+  local params = args.data.params or {}
+  local value = params.value or {}
+  local token = tostring(params.token or "")
+  if not token:match("^codex%-lsp/turn/") then
+    return
+  end
+  local turn_id = token:gsub("^codex%-lsp/turn/", "")
+  if value.kind == "end" then
+    M.state.running[turn_id] = nil
+    set_status("Codex: " .. (value.message or "done"))
+  else
+    if value.kind == "begin" then
+      M.state.running[turn_id] = M.state.running[turn_id] or true
+    end
+    set_status("Codex: " .. (value.message or value.title or "working"))
+  end
+end
+
+-- Approvals ---------------------------------------------------------------------------------
+
+--- Asks with vim.ui.select from inside the LSP handler's coroutine; returns the picked item.
+local function select(items, opts)
+  local co, is_main = coroutine.running()
+  if not co or is_main then
+    -- Not in a coroutine (should not happen for server requests): a blocking list.
+    local lines = { opts.prompt }
+    for i, item in ipairs(items) do
+      table.insert(lines, string.format("%d. %s", i, opts.format_item(item)))
+    end
+    local pick = vim.fn.inputlist(lines)
+    return items[pick]
+  end
+  vim.ui.select(items, opts, function(choice)
+    vim.schedule(function()
+      coroutine.resume(co, choice)
+    end)
+  end)
+  return coroutine.yield()
+end
+
+local function on_show_message_request(_, params)
+  local actions = vim.deepcopy(params.actions or {})
+  local offers_decline = false
+  for _, a in ipairs(actions) do
+    offers_decline = offers_decline or a.title == "Decline"
+  end
+  if #actions > 0 and not offers_decline and (params.message or ""):match("^Codex wants to") then
+    -- An approval without a Decline button: any answer codex-lsp did not offer declines.
+    table.insert(actions, { title = "Decline" })
+  end
+  local choice = select(actions, {
+    kind = "codex_approval",
+    prompt = params.message,
+    format_item = function(a)
+      return a.title
+    end,
+  })
+  return choice or vim.NIL
+end
+
+local function approval_text(params)
+  local lines = { params.message or "Codex asks for approval" }
+  for _, file in ipairs(params.files or {}) do
+    table.insert(lines, string.format("%s %s (+%s −%s)", file.kind or "", file.path or "", file.added or 0, file.removed or 0))
+  end
+  return table.concat(lines, "\n")
+end
+
+local function on_codex_approval(_, params)
+  set_status("Codex: waiting for approval")
+  if type(params.files) == "table" and #params.files > 0 then
+    -- Show the diffs in the transcript so they can be read before answering.
+    local block = { "", "Approval asked: " .. (params.message or "") }
+    for _, file in ipairs(params.files) do
+      table.insert(block, "```diff")
+      vim.list_extend(block, vim.split(file.diff or "", "\n", { plain = true }))
+      table.insert(block, "```")
+    end
+    append_block(block)
+  end
+  local choices = vim.deepcopy(params.choices or {})
+  local offers_decline = false
+  for _, c in ipairs(choices) do
+    offers_decline = offers_decline or c.decision == "decline"
+  end
+  if not offers_decline then
+    -- Command approvals may not offer one; codex-lsp declines on any answer it did not offer.
+    table.insert(choices, { title = "Decline", decision = "decline" })
+  end
+  local choice = select(choices, {
+    kind = "codex_approval",
+    prompt = approval_text(params),
+    format_item = function(c)
+      return c.title
+    end,
+  })
+  if choice == nil then
+    return { decision = "decline" }
+  end
+  return { decision = choice.decision }
+end
+
+-- The server ----------------------------------------------------------------------------------
+
+local function capabilities()
+  local caps = vim.lsp.protocol.make_client_capabilities()
+  caps.window = caps.window or {}
+  caps.window.workDoneProgress = true
+  caps.window.showMessage = caps.window.showMessage or {}
+  caps.experimental = caps.experimental or {}
+  if M.config.approvals == "codex" then
+    caps.experimental.codexApprovals = true
+  end
+  return caps
+end
+
+local function init_options()
+  local options = vim.deepcopy(M.config.settings or {})
+  if options.streamEvents == nil then
+    options.streamEvents = true
+  end
+  return options
+end
+
+local function handlers()
+  return {
+    ["codex/event"] = on_event,
+    ["codex/turnCompleted"] = on_turn_completed,
+    ["codex/approval"] = on_codex_approval,
+    ["window/showMessageRequest"] = on_show_message_request,
+  }
+end
+
+local function root_for(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local root = name ~= "" and vim.fs.root and vim.fs.root(bufnr, M.config.root_markers) or nil
+  if not root and name ~= "" and not vim.fs.root then
+    local found = vim.fs.find(M.config.root_markers, { upward = true, path = vim.fs.dirname(name) })[1]
+    root = found and vim.fs.dirname(found) or nil
+  end
+  return root or vim.fn.getcwd()
+end
+
+local function server_config()
+  return {
+    name = NAME,
+    cmd = M.config.cmd,
+    filetypes = M.config.filetypes,
+    init_options = init_options(),
+    -- An empty Lua table would go out as a JSON array.
+    -- The same settings answer workspace/configuration (which codex-lsp re-reads on
+    -- didChangeConfiguration), so `streamEvents` must be there too.
+    settings = { codex = init_options() },
+    capabilities = capabilities(),
+    handlers = handlers(),
+  }
+end
+
+local function attachable(bufnr)
+  if vim.bo[bufnr].buftype ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then
+    return false
+  end
+  if vim.api.nvim_buf_get_name(bufnr):match("^%a+://") then
+    return false
+  end
+  local fts = M.config.filetypes
+  return fts == nil or vim.tbl_contains(fts, vim.bo[bufnr].filetype)
+end
+
+local function register_server()
+  if vim.lsp.config and vim.lsp.enable then
+    -- Neovim 0.11+: the built-in registry (users can still override it with lsp/codex.lua).
+    -- It starts on FileType, so a buffer without a filetype gets no codex-lsp.
+    local config = server_config()
+    config.root_dir = function(bufnr, on_dir)
+      on_dir(root_for(bufnr))
+    end
+    vim.lsp.config(NAME, config)
+    vim.lsp.enable(NAME)
+    return
+  end
+  -- Neovim 0.10: start (or reuse) the client on each file buffer.
+  local group = vim.api.nvim_create_augroup("codex.start", { clear = true })
+  local function start(bufnr)
+    if not attachable(bufnr) then
+      return
+    end
+    local config = server_config()
+    config.root_dir = root_for(bufnr)
+    config.workspace_folders = { { uri = vim.uri_from_fname(config.root_dir), name = config.root_dir } }
+    vim.lsp.start(config, { bufnr = bufnr })
+  end
+  vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "FileType" }, {
+    group = group,
+    callback = function(args)
+      start(args.buf)
+    end,
+  })
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) then
+      start(bufnr)
+    end
+  end
+end
+
+-- Commands ------------------------------------------------------------------------------------
+
+--- The LSP range of a command's range (visual selection or lines) in `bufnr`.
+local function range_of(opts, bufnr, encoding)
+  local line1, line2 = opts.line1, opts.line2
+  local start_col, end_col -- bytes, 0-based, end exclusive
+  local vs, ve = vim.fn.getpos("'<"), vim.fn.getpos("'>")
+  local charwise = vim.fn.visualmode() == "v" and vs[2] == line1 and ve[2] == line2
+  local last_line = vim.api.nvim_buf_get_lines(bufnr, line2 - 1, line2, false)[1] or ""
+  if charwise then
+    start_col = vs[3] - 1
+    -- '> is the last selected character; include all its bytes.
+    local char_end = vim.fn.byteidx(last_line, vim.fn.charidx(last_line, math.min(ve[3] - 1, #last_line)) + 1)
+    end_col = char_end >= 0 and char_end or #last_line
+  else
+    start_col, end_col = 0, #last_line
+  end
+  local function pos(row, col)
+    return { line = row, character = vim.lsp.util.character_offset(bufnr, row, col, encoding) }
+  end
+  return { start = pos(line1 - 1, start_col), ["end"] = pos(line2 - 1, end_col) }
+end
+
+local function start_turn(argument, bufnr)
+  M.exec("codex.ask", argument, function(err, result)
+    if err then
+      notify("ask failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      return
+    end
+    M.state.thread_id = result.threadId
+    M.state.running[result.turnId] = result.threadId
+    set_status("Codex: thinking")
+  end, bufnr)
+end
+
+--- `:CodexAsk [prompt]`, with a range for context.
+function M.ask(opts)
+  opts = opts or {}
+  local bufnr = vim.api.nvim_get_current_buf()
+  local argument = {}
+  local client = M.client(bufnr)
+  if vim.api.nvim_buf_get_name(bufnr) ~= "" and vim.bo[bufnr].buftype == "" then
+    argument.uri = vim.uri_from_bufnr(bufnr)
+    if opts.range and opts.range > 0 and client then
+      argument.range = range_of(opts, bufnr, client.offset_encoding or "utf-16")
+    end
+  end
+  local function go(prompt)
+    if not prompt or vim.trim(prompt) == "" then
+      return
+    end
+    argument.prompt = prompt
+    append_block({ "", "## " .. vim.split(prompt, "\n")[1] })
+    if M.config.open_transcript then
+      M.open_transcript()
+    end
+    start_turn(argument, bufnr)
+  end
+  if opts.args and opts.args ~= "" then
+    go(opts.args)
+  else
+    vim.ui.input({ prompt = "Ask Codex: " }, go)
+  end
+end
+
+function M.interrupt()
+  M.exec("codex.interrupt", {}, function(err, result)
+    if err then
+      notify("interrupt failed: " .. (err.message or ""), vim.log.levels.ERROR)
+    elseif result and result.interrupted and #result.interrupted == 0 then
+      notify("no turn is running")
+    end
+  end)
+end
+
+function M.steer(opts)
+  local function go(prompt)
+    if prompt and vim.trim(prompt) ~= "" then
+      M.exec("codex.steer", { prompt = prompt })
+    end
+  end
+  if opts and opts.args and opts.args ~= "" then
+    go(opts.args)
+  else
+    vim.ui.input({ prompt = "Steer Codex: " }, go)
+  end
+end
+
+local function buffer_uri()
+  local bufnr = vim.api.nvim_get_current_buf()
+  if vim.api.nvim_buf_get_name(bufnr) ~= "" and vim.bo[bufnr].buftype == "" then
+    return vim.uri_from_bufnr(bufnr)
+  end
+end
+
+function M.new_thread()
+  M.exec("codex.newThread", { uri = buffer_uri() }, function(err, result)
+    if err then
+      notify("new thread failed: " .. (err.message or ""), vim.log.levels.ERROR)
+      return
+    end
+    M.state.thread_id = result.threadId
+    notify("new thread " .. tostring(result.threadId))
+  end)
+end
+
+local function thread_label(t)
+  local text = t.name or t.preview or t.title or ""
+  if type(text) ~= "string" or text == "" then
+    text = "(no preview)"
+  end
+  text = text:gsub("%s+", " ")
+  if #text > 70 then
+    text = text:sub(1, 67) .. "..."
+  end
+  local when = t.updatedAt or t.createdAt
+  if type(when) == "number" then
+    when = os.date("%Y-%m-%d %H:%M", when > 1e12 and math.floor(when / 1000) or when)
+  end
+  return (when and (tostring(when) .. "  ") or "") .. text
+end
+
+function M.resume()
+  local uri = buffer_uri()
+  M.exec("codex.listThreads", { uri = uri }, function(err, result)
+    if err then
+      notify("listing threads failed: " .. (err.message or ""), vim.log.levels.ERROR)
+      return
+    end
+    local threads = (result and (result.data or result.threads)) or {}
+    if #threads == 0 then
+      notify("no threads for this workspace yet")
+      return
+    end
+    vim.ui.select(threads, { prompt = "Resume Codex thread", format_item = thread_label }, function(t)
+      if not t then
+        return
+      end
+      M.exec("codex.resumeThread", { threadId = t.id, uri = uri }, function(e)
+        if e then
+          notify("resume failed: " .. (e.message or ""), vim.log.levels.ERROR)
+        else
+          M.state.thread_id = t.id
+          notify("resumed thread " .. t.id)
+        end
+      end)
+    end)
+  end)
+end
+
+--- `:CodexReview`: asks codex-lsp for a review of the workspace's uncommitted changes.
+function M.review(opts)
+  local argument = { uri = buffer_uri() }
+  if opts and opts.args and opts.args ~= "" then
+    argument.instructions = opts.args
+  end
+  M.exec("codex.review", argument, function(err, result)
+    if err then
+      local message = err.message or ""
+      if message:match("unknown command") then
+        notify("this codex-lsp has no review command (codex.review); update codex-lsp", vim.log.levels.WARN)
+      else
+        notify("review failed: " .. message, vim.log.levels.ERROR)
+      end
+      return
+    end
+    if result and result.turnId then
+      M.state.running[result.turnId] = result.threadId or true
+      append_block({ "", "## Review" })
+      if M.config.open_transcript then
+        M.open_transcript()
+      end
+    end
+  end)
+end
+
+function M.login(opts)
+  local function with(method)
+    if method == "apiKey" then
+      local key = vim.fn.inputsecret("OpenAI API key: ")
+      if key == "" then
+        return
+      end
+      M.exec("codex.login", { method = "apiKey", apiKey = key })
+    elseif method then
+      M.exec("codex.login", { method = method })
+    end
+  end
+  local arg = opts and opts.args or ""
+  local methods = { apikey = "apiKey", chatgpt = "chatgpt", device = "deviceCode", devicecode = "deviceCode" }
+  if arg ~= "" then
+    local method = methods[arg:lower()]
+    if not method then
+      notify("login method is one of apikey, chatgpt, device", vim.log.levels.ERROR)
+      return
+    end
+    return with(method)
+  end
+  vim.ui.select({ "chatgpt", "deviceCode", "apiKey" }, {
+    prompt = "Log in to Codex with",
+    format_item = function(m)
+      return ({ chatgpt = "ChatGPT (browser)", deviceCode = "ChatGPT device code (remote machines)", apiKey = "API key" })[m]
+    end,
+  }, with)
+end
+
+function M.logout()
+  M.exec("codex.logout", {}, function(err)
+    if err then
+      notify("logout failed: " .. (err.message or ""), vim.log.levels.ERROR)
+    else
+      notify("logged out")
+    end
+  end)
+end
+
+function M.transcript_command()
+  local buf = transcript_buf()
+  local empty = vim.api.nvim_buf_line_count(buf) == 1 and vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] == ""
+  local win = M.open_transcript()
+  vim.api.nvim_set_current_win(win)
+  if empty then
+    -- Nothing streamed in this session: show the workspace thread's history.
+    M.exec("codex.readThread", { uri = nil }, function(err, result)
+      if err or not result then
+        return
+      end
+      local thread = result.thread or result
+      for _, turn in ipairs(thread.turns or {}) do
+        for _, item in ipairs(turn.items or {}) do
+          if item.type == "userMessage" then
+            local text = {}
+            for _, c in ipairs(item.content or {}) do
+              if c.text then
+                table.insert(text, c.text)
+              end
+            end
+            append_block({ "", "## " .. (vim.split(table.concat(text, " "), "\n")[1] or "") })
+          elseif item.type == "agentMessage" and item.text then
+            append_block(vim.split("\n" .. item.text, "\n", { plain = true }))
+          end
+        end
+      end
+    end)
+  end
+end
+
+local function create_commands()
+  local cmd = vim.api.nvim_create_user_command
+  cmd("CodexAsk", M.ask, { nargs = "*", range = true, desc = "Ask Codex (a range or visual selection is the context)" })
+  cmd("CodexInterrupt", M.interrupt, { desc = "Interrupt the running Codex turn" })
+  cmd("CodexSteer", M.steer, { nargs = "*", desc = "Add input to the running Codex turn" })
+  cmd("CodexNewThread", M.new_thread, { desc = "Start a new Codex thread for this workspace" })
+  cmd("CodexResume", M.resume, { desc = "Resume one of this workspace's Codex threads" })
+  cmd("CodexReview", M.review, { nargs = "*", desc = "Ask Codex to review the uncommitted changes" })
+  cmd("CodexLogin", M.login, {
+    nargs = "?",
+    complete = function()
+      return { "chatgpt", "device", "apikey" }
+    end,
+    desc = "Log in to Codex",
+  })
+  cmd("CodexLogout", M.logout, { desc = "Log out of Codex" })
+  cmd("CodexTranscript", M.transcript_command, { desc = "Open the Codex transcript" })
+end
+
+--- Sets codex.nvim up: registers codex-lsp and the :Codex* commands.
+---@param opts codex.Config?
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
+  -- Lists replace rather than merge.
+  if opts and opts.cmd then
+    M.config.cmd = opts.cmd
+  end
+  if opts and opts.root_markers then
+    M.config.root_markers = opts.root_markers
+  end
+  if opts and opts.filetypes then
+    M.config.filetypes = opts.filetypes
+  end
+  local group = vim.api.nvim_create_augroup("codex", { clear = true })
+  vim.api.nvim_create_autocmd("LspProgress", { group = group, callback = on_progress })
+  create_commands()
+  register_server()
+end
+
+return M

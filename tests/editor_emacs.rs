@@ -1,0 +1,108 @@
+//! Emacs 30 (batch) with eglot and `editors/emacs/codex.el`, the built codex-lsp, the real
+//! app-server and the scripted provider. `tests/editors/emacs/drive.el` runs one scenario
+//! through codex.el's commands and writes what it saw as JSON.
+
+mod editor_support;
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use codex_lsp::mock_provider::{Reply, Rule};
+use editor_support::{codex_lsp, editor, repo_path, run_bounded, EditorHome};
+use serde_json::Value;
+use support::Fixture;
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+async fn fixture() -> Fixture {
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs region ask",
+        vec![Reply::slow_text(
+            "Emacs reply line one.\nLine two.",
+            Duration::from_millis(40),
+        )],
+    ));
+    let fixture = Fixture::new(rules).await;
+    std::fs::create_dir_all(fixture.workspace.join(".git")).unwrap();
+    std::fs::write(
+        fixture.workspace.join("main.py"),
+        "# first line\nprint('emacs region text')\n# third line\n",
+    )
+    .unwrap();
+    fixture
+}
+
+async fn run_emacs(fixture: &Fixture, scenario: &str) -> Value {
+    let emacs = editor("emacs");
+    let home = EditorHome::new();
+    let result_file = home.path().join("result.json");
+    let mut command = Command::new(emacs);
+    command
+        .args(["--batch", "-Q", "-l"])
+        .arg(repo_path("tests/editors/emacs/drive.el"))
+        .current_dir(&fixture.workspace)
+        .envs(fixture.env())
+        .envs(home.env())
+        .env("CODEX_TEST_SCENARIO", scenario)
+        .env("CODEX_TEST_RESULT", &result_file)
+        .env("CODEX_TEST_EL", repo_path("editors/emacs/codex.el"))
+        .env("CODEX_TEST_LSP", codex_lsp())
+        .env("CODEX_TEST_WORKSPACE", &fixture.workspace);
+    let run = tokio::task::spawn_blocking(move || run_bounded(command, LIMIT))
+        .await
+        .unwrap();
+    eprintln!("emacs {scenario}: {:.1} s", run.elapsed.as_secs_f64());
+    let text = std::fs::read_to_string(&result_file).unwrap_or_else(|_| {
+        panic!(
+            "emacs wrote no result ({:?})\nstdout: {}\nstderr: {}",
+            run.status, run.stdout, run.stderr
+        )
+    });
+    let result: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        result["error"].is_null() && run.status.is_some_and(|s| s.success()),
+        "scenario {scenario} failed ({:?}): {result:#}\nstderr: {}",
+        run.status,
+        run.stderr
+    );
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_about_the_region_shows_progress_and_the_reply() {
+    let fixture = fixture().await;
+    let result = run_emacs(&fixture, "ask").await;
+    let turn = &result["last_turn"];
+    assert_eq!(turn["status"], "completed", "{result:#}");
+    assert_eq!(turn["finalResponse"], "Emacs reply line one.\nLine two.");
+    // eglot handled the turn's work-done progress: begin … end with the reply's first line.
+    let progress = result["progress"].as_array().unwrap();
+    let kinds: Vec<&str> = progress.iter().filter_map(|v| v["kind"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"begin"), "{progress:#?}");
+    assert_eq!(kinds.last(), Some(&"end"), "{progress:#?}");
+    assert_eq!(progress.last().unwrap()["message"], "Emacs reply line one.");
+    assert_eq!(result["status"], "Codex: Emacs reply line one.");
+    let transcript = result["transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains("## emacs region ask")
+            && transcript.contains("Emacs reply line one.\nLine two.")
+            && transcript.contains("-- completed"),
+        "{transcript}"
+    );
+    // The region went along as context.
+    let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();
+    assert!(
+        sent.contains("main.py") && sent.contains("print('emacs region text')"),
+        "no region in the context"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_interrupt_stops_the_turn() {
+    let fixture = fixture().await;
+    let result = run_emacs(&fixture, "interrupt").await;
+    assert_eq!(result["last_turn"]["status"], "interrupted", "{result:#}");
+    assert_eq!(result["status"], "Codex: interrupted", "{result:#}");
+}

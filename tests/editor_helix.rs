@@ -1,0 +1,252 @@
+//! Helix 25 in tmux with the recipe in `editors/helix` (languages.toml, config.toml), the
+//! built codex-lsp, the real app-server and the scripted provider. Keys go in with
+//! send-keys; what Helix shows is read with capture-pane.
+
+mod editor_support;
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use codex_lsp::mock_provider::{Reply, Rule};
+use editor_support::{codex_lsp, editor, repo_path, EditorHome, Tmux};
+use support::Fixture;
+
+const SCREEN_WAIT: Duration = Duration::from_secs(30);
+
+fn helix_rules() -> Vec<Rule> {
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "greet the helix world",
+        vec![
+            Reply::apply_patch_add("helix-was-here.txt", "written during the Helix turn\n"),
+            Reply::slow_text(
+                "Helix turn finished.\nSecond line.",
+                Duration::from_millis(30),
+            ),
+        ],
+    ));
+    rules.push(Rule::new("helix hangs", vec![Reply::Hang]));
+    // After the (declined) command, a pause before the reply: Helix shows one status message
+    // at a time, and the reply's progress would replace the decline warning at once.
+    rules.push(Rule::new(
+        "helix wants to touch",
+        vec![
+            Reply::exec_escalated("touch declined.txt", "the test wants it"),
+            Reply::Text {
+                chunks: vec![String::new(), "ok, not made".into()],
+                delay: Duration::from_millis(1500),
+            },
+        ],
+    ));
+    rules
+}
+
+/// Writes the recipe into `home`'s Helix config: codex-lsp is the built binary with
+/// `settings` (TOML lines for `[language-server.codex.config]`) and Python files get only
+/// codex (no other server to be missing here).
+fn write_config(home: &EditorHome, settings: &str) {
+    let dir = home.config().join("helix");
+    std::fs::create_dir_all(&dir).unwrap();
+    let recipe = std::fs::read_to_string(repo_path("editors/helix/languages.toml")).unwrap();
+    assert!(recipe.contains("command = \"codex-lsp\""), "{recipe}");
+    // The recipe's server section (before its [[language]] examples), with our binary.
+    let server = recipe.split("[[language]]").next().unwrap().replace(
+        "command = \"codex-lsp\"",
+        &format!("command = {:?}", codex_lsp().display().to_string()),
+    );
+    // Each `key = value` of `settings` replaces the recipe's line for that key.
+    let mut server: String = server
+        .lines()
+        .filter(|line| {
+            !settings
+                .lines()
+                .filter_map(|s| s.split('=').next())
+                .any(|key| line.starts_with(&format!("{} =", key.trim())))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    server = server.replace(
+        "[language-server.codex.config]\n",
+        &format!("[language-server.codex.config]\n{settings}\n"),
+    );
+    let languages =
+        format!("{server}\n[[language]]\nname = \"python\"\nlanguage-servers = [\"codex\"]\n");
+    std::fs::write(dir.join("languages.toml"), languages).unwrap();
+    std::fs::copy(
+        repo_path("editors/helix/config.toml"),
+        dir.join("config.toml"),
+    )
+    .unwrap();
+}
+
+struct Session {
+    tmux: Tmux,
+    _home: EditorHome,
+}
+
+fn start_helix(fixture: &Fixture, settings: &str, file: &str) -> Session {
+    let hx = editor("hx");
+    let home = EditorHome::new();
+    write_config(&home, settings);
+    let mut env = fixture.env();
+    env.extend(home.env());
+    let tmux = Tmux::start(home.path(), env, &fixture.workspace, &hx, &[file]);
+    tmux.wait_screen("the file in Helix", SCREEN_WAIT, |s| s.contains(file));
+    Session { tmux, _home: home }
+}
+
+fn write_workspace(workspace: &Path) {
+    std::fs::create_dir_all(workspace.join(".git")).unwrap();
+    std::fs::write(
+        workspace.join("main.py"),
+        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n",
+    )
+    .unwrap();
+}
+
+/// Selects line `line` (1-based) and runs the first entry of the recipe's code-action key
+/// (Space c a), which must be "Codex: Explain". Right after Helix starts, codex-lsp may not
+/// be initialized (or have the document) yet: then Helix says so, and we try again.
+fn explain_line(session: &Session, line: usize) {
+    let tmux = &session.tmux;
+    let mut menu = String::new();
+    for attempt in 0.. {
+        tmux.keys(&["Escape", "g", "g"]);
+        for _ in 1..line {
+            tmux.keys(&["j"]);
+        }
+        tmux.keys(&["x", "Space", "c", "a"]);
+        menu = tmux.wait_screen("the code actions", SCREEN_WAIT, |s| {
+            s.contains("Codex: Explain")
+                || s.contains("No configured language server supports code actions")
+                || s.contains("the document is not open")
+        });
+        if menu.contains("Codex: Explain") || attempt == 50 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let first = menu
+        .lines()
+        .find_map(|l| l.find("Codex: ").map(|i| l[i..].trim().to_string()))
+        .unwrap_or_else(|| panic!("no code actions: {menu}"));
+    assert_eq!(first, "Codex: Explain", "{menu}");
+    tmux.keys(&["Enter"]);
+}
+
+/// Runs blocking tmux work off the async runtime (the provider runs on it).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "", "main.py");
+    let (session, seen) = blocking(move || {
+        let started = std::time::Instant::now();
+        explain_line(&session, 2);
+        // Progress while the turn runs (Helix shows `[token] message`), then its end: the
+        // reply's first line.
+        let mut seen = Vec::new();
+        session
+            .tmux
+            .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
+                if let Some(l) = s.lines().find(|l| l.contains("[codex-lsp/turn/")) {
+                    seen.push(l.to_string());
+                }
+                s.contains("Helix turn finished.")
+            });
+        eprintln!("helix turn: {:.1} s", started.elapsed().as_secs_f64());
+        (session, seen)
+    })
+    .await;
+    assert!(
+        seen.iter().any(|l| !l.contains("Helix turn finished.")),
+        "no progress before the end: {seen:#?}"
+    );
+    assert!(
+        fixture.workspace.join("helix-was-here.txt").exists(),
+        "the turn's file was not written"
+    );
+    let asked = user_texts(&fixture);
+    assert!(
+        asked.contains("Explain what this code does.")
+            && asked.contains("In main.py line 2:")
+            && asked.contains("# please greet the helix world"),
+        "the action's prompt: {asked}"
+    );
+    assert!(session.tmux.alive(), "Helix is still up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_helix_cannot_show_is_declined_and_said_so() {
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
+    let screen = blocking(move || {
+        explain_line(&session, 3);
+        let screen = session
+            .tmux
+            .wait_screen("the decline warning", SCREEN_WAIT, |s| {
+                s.contains("declined, as this editor cannot show approval prompts")
+            });
+        session
+            .tmux
+            .wait_screen("the turn's end", SCREEN_WAIT, |s| {
+                s.contains("ok, not made")
+            });
+        screen
+    })
+    .await;
+    assert!(screen.contains("touch declined.txt"), "{screen}");
+    assert!(
+        !fixture.workspace.join("declined.txt").exists(),
+        "the command ran without approval"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_key_stops_the_turn_and_a_bare_ask_says_what_to_do() {
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "", "main.py");
+    blocking(move || {
+        let tmux = &session.tmux;
+        explain_line(&session, 4);
+        tmux.wait_screen("the turn's progress", SCREEN_WAIT, |s| {
+            s.contains("[codex-lsp/turn/") && s.contains("thinking")
+        });
+        // The recipe's Space c i: codex.interrupt without arguments (every running turn).
+        tmux.keys(&["Space", "c", "i"]);
+        tmux.wait_screen("the interrupted turn's end", SCREEN_WAIT, |s| {
+            s.lines()
+                .any(|l| l.contains("[codex-lsp/turn/") && l.contains("interrupted"))
+        });
+        // `:lsp-workspace-command codex.ask` passes no arguments: the error is shown.
+        tmux.keys(&["Escape"]);
+        tmux.type_text(":lsp-workspace-command codex.ask");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen("the bare ask's message", SCREEN_WAIT, |s| {
+            s.contains("codex.ask: missing field `prompt`")
+        });
+    })
+    .await;
+}
+
+/// The texts of the user messages the provider received (not the system prompt).
+fn user_texts(fixture: &Fixture) -> String {
+    let mut texts = Vec::new();
+    for request in fixture.provider.requests() {
+        for item in request["input"].as_array().into_iter().flatten() {
+            if item["role"] == "user" {
+                for part in item["content"].as_array().into_iter().flatten() {
+                    texts.push(part["text"].as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+    }
+    texts.join("\n")
+}

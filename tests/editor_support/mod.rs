@@ -1,0 +1,272 @@
+//! Running real editors (installed by `scripts/install-editors.sh`) against the built
+//! `codex-lsp`: where they are, a throwaway HOME for them, and bounded runs killed by process
+//! group. A test fails, never skips, when its editor is missing.
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const INSTALL: &str = "scripts/install-editors.sh";
+
+/// The path of `name` (`nvim`, `hx`, `emacs`, `tmux`) as the install script reports it.
+pub fn editor(name: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(INSTALL);
+    let out = Command::new(&script)
+        .arg("--print")
+        .output()
+        .unwrap_or_else(|e| panic!("run {INSTALL} --print: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let path = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(
+        out.status.success() && !path.is_empty() && Path::new(&path).is_file(),
+        "{name} is missing ({path:?}): run {INSTALL}"
+    );
+    PathBuf::from(path)
+}
+
+/// `CARGO_MANIFEST_DIR/rel`.
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The built language server.
+pub fn codex_lsp() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_codex-lsp"))
+}
+
+/// A temporary HOME with XDG folders, so editors read and write nothing of the user's.
+pub struct EditorHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl EditorHome {
+    pub fn new() -> EditorHome {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["config", "data", "state", "cache", "run"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        EditorHome { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    pub fn env(&self) -> Vec<(String, OsString)> {
+        let p = self.dir.path();
+        vec![
+            ("HOME".into(), p.as_os_str().to_owned()),
+            ("XDG_CONFIG_HOME".into(), p.join("config").into_os_string()),
+            ("XDG_DATA_HOME".into(), p.join("data").into_os_string()),
+            ("XDG_STATE_HOME".into(), p.join("state").into_os_string()),
+            ("XDG_CACHE_HOME".into(), p.join("cache").into_os_string()),
+            ("XDG_RUNTIME_DIR".into(), p.join("run").into_os_string()),
+        ]
+    }
+}
+
+impl Default for EditorHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a bounded run left.
+pub struct Run {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `command` in its own process group, killing the whole group (the editor, codex-lsp
+/// and the app-server) after `limit` or once the command has exited.
+pub fn run_bounded(mut command: Command, limit: Duration) -> Run {
+    let out_dir = tempfile::tempdir().unwrap();
+    let (out, err) = (out_dir.path().join("out"), out_dir.path().join("err"));
+    command
+        .stdin(Stdio::null())
+        .stdout(File::create(&out).unwrap())
+        .stderr(File::create(&err).unwrap())
+        .process_group(0);
+    let started = Instant::now();
+    let mut child = command.spawn().expect("spawn the editor");
+    let pgid = child.id() as i32;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    kill_group(pgid);
+    let _ = child.wait();
+    Run {
+        status,
+        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+pub fn kill_group(pgid: i32) {
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}
+
+/// Kills a process group when dropped (for editors driven in the background, like tmux).
+pub struct GroupGuard(pub i32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
+}
+
+/// Polls `probe` every 100 ms until it gives `Some`, for at most `limit`.
+pub fn poll<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A terminal editor in a private tmux server (its own socket), read with capture-pane.
+/// Dropping it kills the pane's process group (the editor, codex-lsp and the app-server) and
+/// the tmux server.
+pub struct Tmux {
+    tmux: PathBuf,
+    socket: PathBuf,
+    pane_pid: Option<i32>,
+}
+
+impl Tmux {
+    /// Starts `program args…` in a `width`×`height` window, with `env` and in `cwd`.
+    pub fn start(
+        socket_dir: &Path,
+        env: Vec<(String, OsString)>,
+        cwd: &Path,
+        program: &Path,
+        args: &[&str],
+    ) -> Tmux {
+        let tmux = editor("tmux");
+        let socket = socket_dir.join("tmux.sock");
+        let mut command = Command::new(&tmux);
+        command
+            .arg("-S")
+            .arg(&socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-c",
+            ])
+            .arg(cwd)
+            .arg("--")
+            .arg(program)
+            .args(args)
+            .current_dir(cwd)
+            .env("TERM", "xterm-256color")
+            .envs(env);
+        let status = command.status().expect("start tmux");
+        assert!(status.success(), "tmux new-session failed");
+        let mut t = Tmux {
+            tmux,
+            socket,
+            pane_pid: None,
+        };
+        let pid = t.tmux_output(&["display-message", "-p", "#{pane_pid}"]);
+        t.pane_pid = pid.trim().parse().ok();
+        t
+    }
+
+    fn tmux_output(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.tmux)
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `tmux send-keys` with tmux key names (`Enter`, `Escape`, `Space`, `C-c`) or text.
+    pub fn keys(&self, keys: &[&str]) {
+        self.tmux_output(&[&["send-keys", "-t", "0"][..], keys].concat());
+    }
+
+    /// Text typed literally.
+    pub fn type_text(&self, text: &str) {
+        self.tmux_output(&["send-keys", "-t", "0", "-l", text]);
+    }
+
+    /// The screen as text.
+    pub fn screen(&self) -> String {
+        self.tmux_output(&["capture-pane", "-p", "-t", "0"])
+    }
+
+    /// Waits until the screen satisfies `pred`; panics with the screen after `limit`.
+    /// Polls often: a status message may show only briefly.
+    pub fn wait_screen(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut pred: impl FnMut(&str) -> bool,
+    ) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            if started.elapsed() > limit {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    }
+
+    /// Whether the pane's program still runs.
+    pub fn alive(&self) -> bool {
+        self.pane_pid
+            .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pane_pid {
+            kill_group(pid);
+        }
+        let _ = Command::new(&self.tmux)
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}

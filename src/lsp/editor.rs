@@ -279,7 +279,11 @@ impl EditorUi for LspEditor {
             match answer {
                 Ok(Ok(r)) if r.applied => EditOutcome::Applied,
                 Ok(Ok(r)) => EditOutcome::Rejected(r.failure_reason),
-                Ok(Err(e)) => EditOutcome::Failed(format!("workspace/applyEdit failed: {e}")),
+                // Some editors (eglot) answer a stale version with an error, not
+                // `applied: false`: a refusal all the same, worth one retry.
+                Ok(Err(e)) => {
+                    EditOutcome::Rejected(Some(format!("workspace/applyEdit failed: {e}")))
+                }
                 Err(_) => EditOutcome::Failed(format!(
                     "the editor did not answer workspace/applyEdit within {} s",
                     APPLY_EDIT_TIMEOUT.as_secs()

@@ -19,10 +19,13 @@ async fn fixture() -> Fixture {
     let mut rules = support::rules();
     rules.push(Rule::new(
         "emacs region ask",
-        vec![Reply::slow_text(
-            "Emacs reply line one.\nLine two.",
-            Duration::from_millis(40),
-        )],
+        vec![
+            Reply::apply_patch_update("main.py", "# third line", "# third line, edited by Codex"),
+            Reply::slow_text(
+                "Emacs reply line one.\nLine two.",
+                Duration::from_millis(40),
+            ),
+        ],
     ));
     let fixture = Fixture::new(rules).await;
     std::fs::create_dir_all(fixture.workspace.join(".git")).unwrap();
@@ -90,6 +93,17 @@ async fn ask_about_the_region_shows_progress_and_the_reply() {
             && transcript.contains("Emacs reply line one.\nLine two.")
             && transcript.contains("-- completed"),
         "{transcript}"
+    );
+    // The agent's edit is in the buffer (Emacs does not revert it from disk here): it
+    // came by workspace/applyEdit, beside the unsaved edit the scenario made.
+    assert_eq!(
+        result["buffer"],
+        "# first line (unsaved)\nprint('emacs region text')\n# third line, edited by Codex\n",
+        "{result:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("main.py")).unwrap(),
+        "# first line\nprint('emacs region text')\n# third line, edited by Codex\n"
     );
     // The region went along as context.
     let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();

@@ -56,14 +56,46 @@ Sent as initializationOptions; `:streamEvents' is added."
       (setq options (plist-put options :streamEvents t)))
     options))
 
+(defclass codex-lsp-server (eglot-lsp-server) ()
+  :documentation "codex-lsp: eglot, plus how the agent's edits reach buffers.")
+
 ;;;###autoload
 (defun codex-eglot-setup (modes)
   "Make eglot run codex-lsp for MODES (a list of major modes)."
   (add-to-list 'eglot-server-programs
                (cons modes
                      (lambda (&rest _)
-                       (list codex-lsp-program "--stdio"
+                       (list 'codex-lsp-server codex-lsp-program "--stdio"
                              :initializationOptions (codex--initialization-options))))))
+
+(cl-defmethod eglot-handle-request
+  ((_server codex-lsp-server) (_method (eql workspace/applyEdit)) &key _label edit)
+  "Apply the agent's change, merged by codex-lsp into an open buffer.
+The file on disk already holds the agent's change and the edit brings the buffer to
+\"your unsaved edits + that change\", so the buffer now stands on the file as it is
+on disk: no confirmation (the change is made), no \"changed on disk\" question, and
+the buffer's file time moves to the file's, so saving later asks nothing either."
+  (condition-case err
+      (progn
+        (seq-doseq (document-edit (plist-get edit :documentChanges))
+          (let* ((document (plist-get document-edit :textDocument))
+                 (uri (plist-get document :uri))
+                 (path (if (fboundp 'eglot-uri-to-path)
+                           (eglot-uri-to-path uri)
+                         (with-no-warnings (eglot--uri-to-path uri))))
+                 (buffer (find-buffer-visiting path)))
+            (unless buffer
+              (error "%s is not open" path))
+            (with-current-buffer buffer
+              (eglot--apply-text-edits (plist-get document-edit :edits)
+                                       (plist-get document :version))
+              (set-visited-file-modtime)
+              ;; codex-lsp waits for the change to come back before its next step;
+              ;; send it now rather than after eglot's idle delay.
+              (eglot--signal-textDocument/didChange))))
+        '(:applied t))
+    (error (list :applied :json-false
+                 :failureReason (error-message-string err)))))
 
 (defun codex--server ()
   (or (eglot-current-server)

@@ -34,6 +34,12 @@
         (pcase (getenv "CODEX_TEST_SCENARIO")
           ("ask"
            (goto-char (point-min))
+           (end-of-line)
+           (insert " (unsaved)")
+           ;; Interactively eglot sends pending changes after 0.5 s of idle time; batch mode
+           ;; is never idle, so flush them as that timer would.
+           (eglot--signal-textDocument/didChange)
+           (goto-char (point-min))
            (forward-line 1)
            (let ((beg (point)))
              (end-of-line)
@@ -50,6 +56,16 @@
   (push (cons 'progress (vconcat (reverse drive-progress))) result)
   (push (cons 'statuses (vconcat (reverse drive-statuses))) result)
   (push (cons 'status codex-status) result)
+  (ignore-errors
+    (push (cons 'events (with-current-buffer (jsonrpc-events-buffer (eglot-current-server))
+                          (buffer-substring-no-properties (point-min) (point-max))))
+          result))
+  (push (cons 'messages (with-current-buffer "*Messages*"
+                          (buffer-substring-no-properties (point-min) (point-max))))
+        result)
+  (push (cons 'buffer (with-current-buffer "main.py"
+                        (buffer-substring-no-properties (point-min) (point-max))))
+        result)
   (push (cons 'transcript (with-current-buffer (codex--transcript-buffer) (buffer-string))) result)
   (drive-write result)
   (kill-emacs (if ok 0 1)))

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use editor_support::{codex_lsp, editor, repo_path, EditorHome, Tmux};
 use support::Fixture;
 
@@ -19,7 +19,10 @@ fn helix_rules() -> Vec<Rule> {
     rules.push(Rule::new(
         "greet the helix world",
         vec![
-            Reply::apply_patch_add("helix-was-here.txt", "written during the Helix turn\n"),
+            PatchBuilder::new()
+                .add("helix-was-here.txt", "written during the Helix turn\n")
+                .update("main.py", "# first line", "# first line, edited by Codex")
+                .into_reply(),
             Reply::slow_text(
                 "Helix turn finished.\nSecond line.",
                 Duration::from_millis(30),
@@ -145,7 +148,7 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
     let session = start_helix(&fixture, "", "main.py");
-    let (session, seen) = blocking(move || {
+    let (session, seen, screen) = blocking(move || {
         let started = std::time::Instant::now();
         explain_line(&session, 2);
         // Progress while the turn runs (Helix shows `[token] message`), then its end: the
@@ -160,7 +163,14 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
                 s.contains("Helix turn finished.")
             });
         eprintln!("helix turn: {:.1} s", started.elapsed().as_secs_f64());
-        (session, seen)
+        // Helix does not reload files from disk by itself: the text on screen comes from
+        // codex-lsp's workspace/applyEdit.
+        let screen = session
+            .tmux
+            .wait_screen("the agent's edit in the buffer", SCREEN_WAIT, |s| {
+                s.contains("edited by Codex")
+            });
+        (session, seen, screen)
     })
     .await;
     assert!(
@@ -170,6 +180,10 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
     assert!(
         fixture.workspace.join("helix-was-here.txt").exists(),
         "the turn's file was not written"
+    );
+    assert!(
+        screen.contains("# first line, edited by Codex"),
+        "the agent's edit of the open file is not in Helix's buffer:\n{screen}"
     );
     let asked = user_texts(&fixture);
     assert!(

@@ -42,7 +42,11 @@ async fn fixture() -> Fixture {
         "first line\nplease greet the nvim world\nthird line\n",
     )
     .unwrap();
-    std::fs::write(fixture.workspace.join("edit.txt"), "old line\n").unwrap();
+    std::fs::write(
+        fixture.workspace.join("edit.txt"),
+        "old line\nsecond\nthird\n",
+    )
+    .unwrap();
     fixture
 }
 
@@ -250,16 +254,22 @@ async fn thread_commands_review_transcript_and_checkhealth() {
     );
 }
 
-/// Needs codex-lsp to mirror the agent's edits into open buffers with `workspace/applyEdit`
-/// (being built on main). Run it with `cargo test --test editor_nvim -- --ignored` once that
-/// has landed, then drop the `ignore`.
+/// The agent's change lands in the open buffer (with `autoread` off, so no reload from disk
+/// can fake it), next to an unsaved edit that stays unsaved: disk gets only the agent's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs workspace/applyEdit mirroring of agent edits (not on this branch yet)"]
-async fn the_agents_edit_lands_in_the_open_buffer() {
+async fn the_agents_edit_lands_in_the_open_buffer_beside_an_unsaved_edit() {
     let fixture = fixture().await;
     let result = run_nvim(&fixture, "buffer_edit", json!({}), "").await;
     assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
-    assert_eq!(result["buffer"], json!(["new line"]), "{result:#}");
+    assert_eq!(
+        result["buffer"],
+        json!(["new line", "second", "third (unsaved)"]),
+        "{result:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("edit.txt")).unwrap(),
+        "new line\nsecond\nthird\n"
+    );
 }
 
 /// The text of the last user message the provider received.

@@ -101,6 +101,8 @@ end
 function scenarios.buffer_edit()
   vim.o.autoread = false
   open("edit.txt")
+  local buf = vim.fn.bufnr("edit.txt")
+  vim.api.nvim_buf_set_lines(buf, 2, 3, false, { "third (unsaved)" })
   vim.cmd("CodexAsk nvim edit the buffer")
   turn_done("the turn to complete")
   wait(5000, function()

@@ -285,11 +285,9 @@ impl super::Bridge {
     }
 
     pub fn did_close(&self, uri: &str) {
-        let had_conflicts = !self.documents().conflicts(uri).is_empty();
         self.documents().close(uri);
-        if had_conflicts {
-            self.inner.ui.publish_diagnostics(uri, Vec::new());
-        }
+        // Conflicts live with the buffer; other kinds (review findings) outlive it.
+        self.set_diagnostics(uri, "conflict", Vec::new());
         self.inner.documents_changed.notify_waiters();
     }
 }

@@ -386,7 +386,7 @@ impl Bridge {
                 data: json!({ "conflictId": c.id }),
             })
             .collect();
-        self.inner.ui.publish_diagnostics(uri, diagnostics);
+        self.set_diagnostics(uri, "conflict", diagnostics);
     }
 
     /// The conflicts of `uri` whose lines meet `range`, as (id, range).

@@ -73,6 +73,9 @@ fn user_message(e: &crate::app_server::Error) -> String {
     }
 }
 
+/// One document's diagnostics, by the kind of finding that made them.
+type DiagnosticsByKind = std::collections::BTreeMap<&'static str, Vec<BufferDiagnostic>>;
+
 /// The running app-server and which incarnation it is (threads must be resumed on a new one).
 struct AppServer {
     codex: Codex,
@@ -86,6 +89,9 @@ struct Inner {
     restart_pending: Mutex<bool>,
     folders: Mutex<Vec<PathBuf>>,
     documents: Mutex<Documents>,
+    /// codex-lsp's diagnostics by URI and by kind (conflicts, review findings, …): the
+    /// editor gets their union, so one kind never wipes out another.
+    diagnostics: Mutex<HashMap<String, DiagnosticsByKind>>,
     /// Woken on every `didChange`: the mirror waits for the editor's echo of its edits.
     documents_changed: tokio::sync::Notify,
     /// The mirror's job queue; its worker starts with the first job.
@@ -130,6 +136,7 @@ impl Bridge {
                 restart_pending: Mutex::new(false),
                 folders: Mutex::new(folders),
                 documents: Mutex::new(Documents::default()),
+                diagnostics: Mutex::new(HashMap::new()),
                 documents_changed: tokio::sync::Notify::new(),
                 mirror_jobs: Mutex::new(None),
                 app_server: tokio::sync::Mutex::new(None),
@@ -208,6 +215,32 @@ impl Bridge {
     /// Shows a message to the user (`window/showMessage`).
     pub fn show_message(&self, level: MessageLevel, message: String) {
         self.inner.ui.show_message(level, message);
+    }
+
+    /// Replaces the diagnostics of one `kind` on `uri` and publishes the union of all kinds.
+    pub(crate) fn set_diagnostics(
+        &self,
+        uri: &str,
+        kind: &'static str,
+        diagnostics: Vec<BufferDiagnostic>,
+    ) {
+        let all: Vec<BufferDiagnostic> = {
+            let mut by_uri = lock(&self.inner.diagnostics);
+            let kinds = by_uri.entry(uri.to_string()).or_default();
+            if diagnostics.is_empty() {
+                if kinds.remove(kind).is_none() {
+                    return;
+                }
+            } else {
+                kinds.insert(kind, diagnostics);
+            }
+            let all = kinds.values().flatten().cloned().collect();
+            if kinds.is_empty() {
+                by_uri.remove(uri);
+            }
+            all
+        };
+        self.inner.ui.publish_diagnostics(uri, all);
     }
 
     /// Shows a message once per distinct text.

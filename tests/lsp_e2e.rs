@@ -429,3 +429,129 @@ fn is_zombie(pid: i32) -> bool {
         .map(|s| s.contains(") Z "))
         .unwrap_or(true)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_accept_after_the_turn_was_interrupted_is_never_granted() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture
+        .editor(json!({ "sandbox": "read-only" }), progress_capabilities())
+        .await;
+    editor.answer_with(|method, _| match method {
+        // The user leaves the prompt open.
+        "window/showMessageRequest" => json!(support::DEFER),
+        _ => Value::Null,
+    });
+    let (thread_id, turn_id) = ask(&mut editor, json!({ "prompt": "touch accepted.txt" })).await;
+    let prompt = editor
+        .wait_for("the approval prompt", || {
+            editor
+                .server_requests()
+                .into_iter()
+                .find(|r| r["method"] == "window/showMessageRequest")
+        })
+        .await;
+    // Typing and other requests are served while the prompt waits.
+    editor
+        .command("codex.status", Value::Null)
+        .await
+        .expect("served while a prompt waits");
+    editor
+        .command(
+            "codex.interrupt",
+            json!({ "threadId": thread_id, "turnId": turn_id }),
+        )
+        .await
+        .expect("interrupt");
+    let done = editor.turn_completed(&turn_id).await;
+    assert_eq!(done["status"], "interrupted", "{done:#}");
+    // The user clicks Accept on the now stale prompt.
+    editor
+        .answer_later(&prompt["id"], json!({ "title": "Accept" }))
+        .await;
+    let (_, next) = ask(&mut editor, json!({ "prompt": "say hello" })).await;
+    editor.turn_completed(&next).await;
+    assert!(
+        !fixture.workspace.join("accepted.txt").exists(),
+        "an answer to a prompt the app-server had withdrawn must never run the command"
+    );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_without_progress_gets_messages_at_start_and_end() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), json!({})).await;
+    let (_, turn_id) = ask(&mut editor, json!({ "prompt": "say hello" })).await;
+    editor.turn_completed(&turn_id).await;
+    let messages: Vec<String> = editor
+        .notifications()
+        .iter()
+        .filter(|n| n["method"] == "window/showMessage")
+        .map(|n| n["params"]["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        ["Codex is working…", "Codex: Hello from the mock."],
+        "{messages:#?}"
+    );
+    assert!(
+        !editor
+            .server_requests()
+            .iter()
+            .any(|r| r["method"] == "window/workDoneProgress/create"),
+        "no progress for an editor that did not ask for it"
+    );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_runtime_is_told_once_with_the_install_command() {
+    let fixture = Fixture::new(rules()).await;
+    let empty = tempfile::tempdir().unwrap();
+    let spawn = support::Spawn {
+        extra_env: vec![
+            ("CODEX_LSP_CODEX_PATH".into(), "".into()),
+            ("CODEX_LSP_RUNTIME_DIR".into(), empty.path().into()),
+            ("PATH".into(), "/usr/bin:/bin".into()),
+        ],
+        ..Default::default()
+    };
+    let mut editor = fixture
+        .editor_with(spawn, json!({}), progress_capabilities())
+        .await;
+    for _ in 0..2 {
+        let error = editor
+            .command("codex.ask", json!({ "prompt": "say hello" }))
+            .await
+            .expect_err("no runtime, no turn");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("scripts/install-runtime.sh"),
+            "the error says how to install the runtime: {message}"
+        );
+    }
+    let told: Vec<Value> = editor
+        .notifications()
+        .into_iter()
+        .filter(|n| {
+            n["method"] == "window/showMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("install-runtime.sh"))
+        })
+        .collect();
+    assert_eq!(told.len(), 1, "told once, not per request: {told:#?}");
+    // The server keeps serving.
+    editor
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": fixture.file_uri("none.txt") },
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                "context": { "diagnostics": [] },
+            }),
+        )
+        .await
+        .expect_err("not open");
+    editor.shutdown().await;
+}

@@ -107,16 +107,6 @@ impl Bridge {
     }
 
     async fn run_job(&self, job: MirrorJob) {
-        if !self.inner.ui.supports_apply_edit() {
-            // Dropping the job drops a TurnEnded's `done`: the turn does not wait.
-            self.report_once(
-                MessageLevel::Warning,
-                "Codex: this editor cannot take edits from the server (no workspace/applyEdit); \
-                 reload files Codex changed to see its work."
-                    .into(),
-            );
-            return;
-        }
         match job {
             MirrorJob::FileChange { turn_id, changes } => {
                 self.mirror_file_change(&turn_id, changes).await
@@ -230,6 +220,15 @@ impl Bridge {
         let Some(path) = self.documents().mirror_snapshot(uri).map(|s| s.path) else {
             return;
         };
+        if !self.inner.ui.supports_apply_edit() {
+            self.report_once(
+                MessageLevel::Warning,
+                "Codex: this editor cannot take edits from the server (no workspace/applyEdit); \
+                 reload files Codex changed to see its work."
+                    .into(),
+            );
+            return;
+        }
         let shown = self.shown(&path);
         let theirs = match read_text(&path).await {
             Ok(Some(text)) => text,

@@ -21,6 +21,9 @@ use codex_lsp::mock_provider::{codex_env, write_codex_home, MockProvider, Rule};
 
 pub const WAIT: Duration = Duration::from_secs(40);
 
+/// An answerer's result that means "no answer now": the test answers with `answer_later`.
+pub const DEFER: &str = "<support: answer later>";
+
 /// Answers a server request (method, params) with a result.
 pub type Answerer = Box<dyn FnMut(&str, &Value) -> Value + Send>;
 
@@ -286,6 +289,12 @@ impl Editor {
         self.buffers.lock().unwrap().docs[uri].text.clone()
     }
 
+    /// Answers a server request the answerer deferred (returned [`DEFER`]).
+    pub async fn answer_later(&self, id: &Value, result: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "result": result }))
+            .await;
+    }
+
     pub async fn send(&self, message: &Value) {
         self.send_raw(message.to_string().as_bytes()).await;
     }
@@ -544,6 +553,11 @@ async fn read_loop(
                         (answerer.lock().unwrap())(&method, &message["params"])
                     }
                 };
+                if result == json!(DEFER) {
+                    // The test answers this request itself, later (see `answer_later`).
+                    changed.notify_waiters();
+                    continue;
+                }
                 let response = json!({ "jsonrpc": "2.0", "id": id, "result": result });
                 let body = response.to_string();
                 let mut stdin = stdin.lock().await;

@@ -240,12 +240,9 @@ async fn thread_commands_review_transcript_and_checkhealth() {
         .unwrap_or_else(|| panic!("no thread picker: {result:#}"));
     assert!(!resume["items"].as_array().unwrap().is_empty());
     assert_eq!(result["resumed"], new_thread, "{result:#}");
-    // :CodexReview: this codex-lsp has no codex.review; the plugin says so plainly.
-    let notes = serde_json::to_string(&result["notifications"]).unwrap();
-    assert!(
-        notes.contains("no review command") || notes.contains("## Review"),
-        "{notes}"
-    );
+    // :CodexReview: codex-lsp has codex.review, so the plugin starts a review and says so in
+    // the transcript.
+    assert_eq!(result["review_in_transcript"], true, "{result:#}");
     assert_eq!(result["transcript_is_current"], true);
     let health = serde_json::to_string(&result["health"]).unwrap();
     assert!(

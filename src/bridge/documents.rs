@@ -108,15 +108,50 @@ impl Documents {
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
         encoding: PositionEncoding,
     ) -> Result<bool, String> {
+        self.change_tracking_lines(uri, version, changes, encoding, false)
+            .map(|(moved, _)| moved)
+    }
+
+    /// [`Documents::change`], also returning the changes in line terms when `track_lines`
+    /// (for marks that follow lines, [`follow_lines`]); a whole-text change becomes the
+    /// minimal line edits between the old and the new text.
+    pub fn change_tracking_lines(
+        &mut self,
+        uri: &str,
+        version: i32,
+        changes: impl IntoIterator<Item = (Option<Range>, String)>,
+        encoding: PositionEncoding,
+        track_lines: bool,
+    ) -> Result<(bool, Vec<LineChange>), String> {
         let doc = self
             .open
             .get_mut(uri)
             .ok_or_else(|| format!("didChange for a document that is not open: {uri}"))?;
         let mut conflicts_moved = false;
+        let mut line_changes = Vec::new();
         for (range, text) in changes {
+            let before = (track_lines && range.is_none()).then(|| doc.document.text());
             doc.document
                 .apply_change(range, &text, encoding)
                 .map_err(|e: TextError| format!("didChange for {uri} does not apply: {e}"))?;
+            if track_lines {
+                match (range, before) {
+                    (Some(range), _) => line_changes.push(LineChange {
+                        range,
+                        added_breaks: line_breaks(&text),
+                    }),
+                    (None, Some(before)) => {
+                        let after = doc.document.text();
+                        // Bottom-up, so each edit's position is still valid when it applies.
+                        let edits = crate::text::edits_between(&before, &after, encoding);
+                        line_changes.extend(edits.into_iter().rev().map(|e| LineChange {
+                            range: e.range,
+                            added_breaks: line_breaks(&e.new_text),
+                        }));
+                    }
+                    (None, None) => {}
+                }
+            }
             if !doc.conflicts.is_empty() {
                 conflicts_moved |= match range {
                     Some(range) => shift_conflicts(&mut doc.conflicts, range, &text),
@@ -126,7 +161,7 @@ impl Documents {
         }
         doc.document.version = version;
         doc.last_changed = Instant::now();
-        Ok(conflicts_moved)
+        Ok((conflicts_moved, line_changes))
     }
 
     /// `didSave`: the file on disk now holds the buffer.
@@ -272,11 +307,18 @@ impl super::Bridge {
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
     ) -> Result<(), String> {
         let encoding = self.encoding();
-        let outcome = self.documents().change(uri, version, changes, encoding);
+        let track_lines = self.has_findings();
+        let (outcome, path) = {
+            let mut docs = self.documents();
+            let outcome = docs.change_tracking_lines(uri, version, changes, encoding, track_lines);
+            (outcome, docs.get(uri).and_then(|d| d.path.clone()))
+        };
         self.inner.documents_changed.notify_waiters();
-        if outcome? {
+        let (conflicts_moved, line_changes) = outcome?;
+        if conflicts_moved {
             self.publish_conflicts(uri);
         }
+        self.findings_follow(uri, path.as_deref(), &line_changes);
         Ok(())
     }
 
@@ -327,6 +369,43 @@ fn shift_conflicts(conflicts: &mut [BufferConflict], range: Range, text: &str) -
         }
     }
     moved
+}
+
+/// One change of a document in line terms: `range` (in the text before it) was replaced by
+/// text holding `added_breaks` line breaks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineChange {
+    pub range: Range,
+    pub added_breaks: u32,
+}
+
+/// Where the whole lines `lines` (0-based, half-open) are after `change`, or `None` when the
+/// change replaced all of them. A change above them shifts them by the lines it added or
+/// removed; a change below leaves them; a change inside (or reaching into) them keeps them,
+/// the end moving by the lines added or removed and the start moving down past a change
+/// that ate their first lines.
+pub fn follow_lines(lines: &Span<u32>, change: &LineChange) -> Option<Span<u32>> {
+    let (a, b) = (change.range.start, change.range.end);
+    let start = Position::new(lines.start, 0);
+    let end = Position::new(lines.end.max(lines.start + 1), 0);
+    let delta = i64::from(change.added_breaks) - i64::from(b.line - a.line);
+    let shift = |line: u32| (i64::from(line) + delta).max(0) as u32;
+    if b <= start {
+        // Above, or typing at the start of the first line: added lines push the mark down.
+        return Some(shift(lines.start)..shift(lines.end));
+    }
+    if a >= end {
+        return Some(lines.clone());
+    }
+    if a <= start && b >= end {
+        return None;
+    }
+    let new_start = if a < start {
+        a.line + change.added_breaks
+    } else {
+        lines.start
+    };
+    Some(new_start..shift(lines.end).max(new_start + 1))
 }
 
 /// After a whole-text change, finds each region's text again by its lines; a region whose
@@ -509,6 +588,85 @@ mod tests {
             "z\r\n"
         ));
         assert_eq!(conflicts[0].lines, 6..7);
+    }
+
+    #[test]
+    fn marked_lines_follow_edits_around_and_inside_them() {
+        let at = |l, c| Position::new(l, c);
+        let change = |a, b, added_breaks| LineChange {
+            range: Range::new(a, b),
+            added_breaks,
+        };
+        let lines = 4..6;
+        // Two lines added above; one removed above; typing on a line above.
+        assert_eq!(
+            follow_lines(&lines, &change(at(1, 0), at(1, 0), 2)),
+            Some(6..8)
+        );
+        assert_eq!(
+            follow_lines(&lines, &change(at(1, 0), at(2, 0), 0)),
+            Some(3..5)
+        );
+        assert_eq!(
+            follow_lines(&lines, &change(at(0, 1), at(0, 3), 0)),
+            Some(4..6)
+        );
+        // A line inserted at the start of the first marked line pushes the mark down.
+        assert_eq!(
+            follow_lines(&lines, &change(at(4, 0), at(4, 0), 1)),
+            Some(5..7)
+        );
+        // Below: nothing moves, also right at the line after the mark.
+        assert_eq!(
+            follow_lines(&lines, &change(at(6, 0), at(6, 0), 3)),
+            Some(4..6)
+        );
+        // Inside: typing keeps it; a new line grows it; joining two lines shrinks it.
+        assert_eq!(
+            follow_lines(&lines, &change(at(4, 2), at(4, 3), 0)),
+            Some(4..6)
+        );
+        assert_eq!(
+            follow_lines(&lines, &change(at(5, 2), at(5, 2), 1)),
+            Some(4..7)
+        );
+        assert_eq!(
+            follow_lines(&lines, &change(at(4, 9), at(5, 0), 0)),
+            Some(4..5)
+        );
+        // Deleting every marked line drops it; a deletion eating its first line moves it.
+        assert_eq!(follow_lines(&lines, &change(at(4, 0), at(6, 0), 0)), None);
+        assert_eq!(follow_lines(&lines, &change(at(2, 0), at(7, 0), 0)), None);
+        assert_eq!(
+            follow_lines(&lines, &change(at(2, 0), at(5, 0), 0)),
+            Some(2..3)
+        );
+    }
+
+    #[test]
+    fn a_whole_text_change_becomes_line_changes() {
+        let mut docs = Documents::default();
+        docs.open(
+            "file:///a".into(),
+            Some("/a".into()),
+            "t".into(),
+            1,
+            "a\nb\nc\n",
+            None,
+        );
+        let (_, changes) = docs
+            .change_tracking_lines(
+                "file:///a",
+                2,
+                [(None, "new\na\nb\nc\n".to_string())],
+                PositionEncoding::Utf16,
+                true,
+            )
+            .unwrap();
+        let moved = changes
+            .iter()
+            .try_fold(2..3, |lines, c| follow_lines(&lines, c));
+        assert_eq!(moved, Some(3..4), "{changes:?}");
     }
 
     #[test]

@@ -110,6 +110,17 @@ pub trait EditorUi: Send + Sync + 'static {
     /// Replaces codex-lsp's diagnostics of `uri` (an empty list clears them).
     fn publish_diagnostics(&self, uri: &str, diagnostics: Vec<BufferDiagnostic>);
 
+    /// Whether the editor pulls diagnostics (`textDocument/diagnostic`): review findings are
+    /// then answered to its pulls, not pushed.
+    fn pulls_diagnostics(&self) -> bool;
+
+    /// Asks a pulling editor to pull diagnostics again (`workspace/diagnostic/refresh`, when
+    /// it supports that); nothing otherwise.
+    fn refresh_diagnostics(&self);
+
+    /// The editor's URI for a file.
+    fn path_to_uri(&self, path: &std::path::Path) -> Option<String>;
+
     /// Shows a file in the editor without taking focus. Resolves to whether it did.
     fn show_file(&self, path: std::path::PathBuf) -> BoxFuture<'static, bool>;
 

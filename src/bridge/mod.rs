@@ -11,6 +11,7 @@ pub mod documents;
 pub mod editor_ui;
 pub mod mirror;
 pub mod prompts;
+pub mod review;
 pub mod settings;
 
 mod account;
@@ -33,6 +34,7 @@ pub use editor_ui::{
     BufferDiagnostic, BufferEdit, ChoicePrompt, EditOutcome, EditorUi, MessageLevel, Severity,
 };
 pub use mirror::ConflictChoice;
+pub use review::{ReviewRequest, ReviewTarget};
 pub use settings::Settings;
 pub use turns::AskRequest;
 
@@ -92,6 +94,8 @@ struct Inner {
     /// codex-lsp's diagnostics by URI and by kind (conflicts, review findings, …): the
     /// editor gets their union, so one kind never wipes out another.
     diagnostics: Mutex<HashMap<String, DiagnosticsByKind>>,
+    /// The findings of the last review.
+    review: Mutex<review::ReviewState>,
     /// Woken on every `didChange`: the mirror waits for the editor's echo of its edits.
     documents_changed: tokio::sync::Notify,
     /// The mirror's job queue; its worker starts with the first job.
@@ -137,6 +141,7 @@ impl Bridge {
                 folders: Mutex::new(folders),
                 documents: Mutex::new(Documents::default()),
                 diagnostics: Mutex::new(HashMap::new()),
+                review: Mutex::new(review::ReviewState::default()),
                 documents_changed: tokio::sync::Notify::new(),
                 mirror_jobs: Mutex::new(None),
                 app_server: tokio::sync::Mutex::new(None),

@@ -37,6 +37,14 @@ pub struct AskRequest {
     pub wait: bool,
 }
 
+/// What a followed turn is: its progress title, and what happens when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TurnKind {
+    Ask,
+    /// A `review/start` turn: its findings become diagnostics when it ends.
+    Review,
+}
+
 pub(super) enum Hint {
     WaitingForApproval(bool),
 }
@@ -116,16 +124,30 @@ impl Bridge {
         let params: p::TurnStartParams = serde_json::from_value(params)
             .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
         let handle = codex.turn_start(&params).await?;
+        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait)
+            .await
+    }
+
+    /// Follows a started turn; answers `{threadId, turnId}` at once, or with `wait` the
+    /// TurnResult once it ended (cancelling the waiting request interrupts the turn).
+    pub(super) async fn follow_and_answer(
+        &self,
+        handle: TurnHandle,
+        folder: Option<PathBuf>,
+        kind: TurnKind,
+        wait: bool,
+    ) -> BridgeResult<Value> {
+        let thread_id = handle.thread_id.clone();
         let turn_id = handle.turn_id.clone();
-        let active = self.follow_turn(handle, folder);
+        let active = self.follow_turn(handle, folder, kind);
         let answer = json!({ "threadId": thread_id, "turnId": turn_id });
-        if !request.wait {
+        if !wait {
             return Ok(answer);
         }
         let mut guard = InterruptOnDrop {
             bridge: Arc::downgrade(&self.inner),
-            thread_id: thread_id.clone(),
-            turn_id: turn_id.clone(),
+            thread_id,
+            turn_id,
             armed: true,
         };
         let mut done = active.done.clone();
@@ -214,7 +236,12 @@ impl Bridge {
     }
 
     /// Starts following a turn (once per turn, even if two asks joined it).
-    fn follow_turn(&self, handle: TurnHandle, folder: Option<PathBuf>) -> Arc<ActiveTurn> {
+    fn follow_turn(
+        &self,
+        handle: TurnHandle,
+        folder: Option<PathBuf>,
+        kind: TurnKind,
+    ) -> Arc<ActiveTurn> {
         let mut turns = lock(&self.inner.turns);
         if let Some(active) = turns.get(&handle.turn_id) {
             return active.clone();
@@ -229,10 +256,14 @@ impl Bridge {
             done: done_rx,
         });
         turns.insert(handle.turn_id.clone(), active.clone());
-        tokio::spawn(
-            self.clone()
-                .drive_turn(handle, active.clone(), hints_rx, done_tx, folder),
-        );
+        tokio::spawn(self.clone().drive_turn(
+            handle,
+            active.clone(),
+            hints_rx,
+            done_tx,
+            folder,
+            kind,
+        ));
         active
     }
 
@@ -243,15 +274,20 @@ impl Bridge {
         mut hints: mpsc::UnboundedReceiver<Hint>,
         done: watch::Sender<Option<Value>>,
         folder: Option<PathBuf>,
+        kind: TurnKind,
     ) {
         let ui = self.inner.ui.clone();
         let token = active.progress_token.clone();
+        let title = match kind {
+            TurnKind::Ask => "Codex",
+            TurnKind::Review => "Codex review",
+        };
         let with_progress = ui.supports_progress()
             && ui
-                .progress_begin(token.clone(), "Codex".into(), "thinking".into())
+                .progress_begin(token.clone(), title.into(), "thinking".into())
                 .await;
         if !with_progress {
-            ui.show_message(MessageLevel::Info, "Codex is working…".into());
+            ui.show_message(MessageLevel::Info, format!("{title} is working…"));
         }
         let mut activity = Activity::new();
         let mut coalescer = Coalescer::new(REPORT_INTERVAL);
@@ -342,7 +378,10 @@ impl Bridge {
             } else {
                 MessageLevel::Info
             };
-            ui.show_message(level, format!("Codex: {end}"));
+            ui.show_message(level, format!("{title}: {end}"));
+        }
+        if kind == TurnKind::Review {
+            self.review_finished(&result, folder.as_deref());
         }
         ui.turn_completed(result.clone());
         lock(&self.inner.turns).remove(&active.turn_id);

@@ -8,9 +8,10 @@ use lsp_types::{
 };
 use serde_json::json;
 
-use super::commands::{ASK, RESOLVE_CONFLICT};
+use super::commands::{ASK, DISMISS_FINDING, RESOLVE_CONFLICT};
 use crate::bridge::mirror::CONFLICT_CODE;
 use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
+use crate::bridge::review::{Finding, REVIEW_CODE};
 
 /// The fixed actions: (title, instruction).
 const ACTIONS: &[(&str, &str)] = &[
@@ -38,7 +39,7 @@ pub struct Target<'a> {
 
 pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
-    for diagnostic in diagnostics.iter().filter(|d| !is_conflict(d)) {
+    for diagnostic in diagnostics.iter().filter(|d| !is_codex_own(d)) {
         let title = format!("Codex: Fix: {}", first_line(&diagnostic.message));
         let prompt = fix_prompt(target, diagnostic);
         actions.push(action(
@@ -62,9 +63,89 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
     actions
 }
 
-/// A conflict region codex-lsp marked (its own diagnostic, not one to ask Codex to fix).
-fn is_conflict(diagnostic: &Diagnostic) -> bool {
-    diagnostic.code == Some(NumberOrString::String(CONFLICT_CODE.into()))
+/// A conflict region or a review finding codex-lsp marked: its own diagnostics, which have
+/// their own actions.
+fn is_codex_own(diagnostic: &Diagnostic) -> bool {
+    [CONFLICT_CODE, REVIEW_CODE]
+        .iter()
+        .any(|code| diagnostic.code == Some(NumberOrString::String(code.to_string())))
+}
+
+/// "Fix this finding" (a `codex.ask` whose prompt carries the finding) and "Dismiss" for
+/// each review finding in range.
+pub fn finding_actions(
+    findings: &[Finding],
+    folder: Option<&std::path::Path>,
+) -> Vec<CodeActionOrCommand> {
+    let mut actions = Vec::new();
+    for finding in findings {
+        let Ok(uri) = Url::parse(&finding.uri) else {
+            continue;
+        };
+        let range = crate::lsp::convert::range_to_lsp(finding.range());
+        let diagnostic = Diagnostic {
+            range,
+            code: Some(NumberOrString::String(REVIEW_CODE.into())),
+            source: Some("codex".into()),
+            message: finding.title.clone(),
+            data: Some(json!({ "findingId": finding.id })),
+            ..Diagnostic::default()
+        };
+        let shown =
+            crate::bridge::activity::display_path(&finding.path.display().to_string(), folder);
+        let fix = finding_fix_prompt(finding, &shown);
+        let title = "Codex: Fix this finding".to_string();
+        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: title.clone(),
+            kind: Some(CodeActionKind::QUICKFIX),
+            is_preferred: Some(true),
+            diagnostics: Some(vec![diagnostic.clone()]),
+            command: Some(Command {
+                title,
+                command: ASK.to_string(),
+                arguments: Some(vec![json!({
+                    "prompt": fix,
+                    "uri": uri.as_str(),
+                    "range": range,
+                })]),
+            }),
+            ..CodeAction::default()
+        }));
+        let title = "Codex: Dismiss".to_string();
+        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: title.clone(),
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![diagnostic]),
+            command: Some(Command {
+                title,
+                command: DISMISS_FINDING.to_string(),
+                arguments: Some(vec![json!({ "id": finding.id })]),
+            }),
+            ..CodeAction::default()
+        }));
+    }
+    actions
+}
+
+/// The prompt of "Fix this finding": the finding's title, body, file and lines.
+fn finding_fix_prompt(finding: &Finding, shown_path: &str) -> String {
+    let (start, end) = (
+        finding.lines.start + 1,
+        finding.lines.end.max(finding.lines.start + 1),
+    );
+    let lines = if start == end {
+        format!("line {start}")
+    } else {
+        format!("lines {start}-{end}")
+    };
+    let mut prompt = format!(
+        "Fix this code review finding in {shown_path} {lines}:\n\n{}",
+        finding.title
+    );
+    if !finding.body.is_empty() {
+        prompt.push_str(&format!("\n\n{}", finding.body));
+    }
+    prompt
 }
 
 /// "Take Codex's version" and "Keep mine" for each conflict region in range (by id; the
@@ -242,6 +323,43 @@ mod tests {
             prompt.contains("```rust\nlet x = 1;\nx + y\n```"),
             "{prompt}"
         );
+    }
+
+    #[test]
+    fn a_finding_offers_a_fix_carrying_it_and_a_dismiss() {
+        let finding = Finding {
+            id: "review-7".into(),
+            uri: "file:///w/src/a.rs".into(),
+            path: "/w/src/a.rs".into(),
+            lines: 2..4,
+            title: "[P1] Off by one".into(),
+            body: "The loop skips the last element.".into(),
+            priority: Some(1),
+        };
+        let actions = finding_actions(&[finding], Some(std::path::Path::new("/w")));
+        let [CodeActionOrCommand::CodeAction(fix), CodeActionOrCommand::CodeAction(dismiss)] =
+            &actions[..]
+        else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(fix.title, "Codex: Fix this finding");
+        let command = fix.command.as_ref().unwrap();
+        assert_eq!(command.command, "codex.ask");
+        let args = &command.arguments.as_ref().unwrap()[0];
+        assert_eq!(
+            args["prompt"],
+            "Fix this code review finding in src/a.rs lines 3-4:\n\n[P1] Off by one\n\nThe loop skips the last element."
+        );
+        assert_eq!(args["range"]["start"]["line"], 2);
+        let dismiss = dismiss.command.as_ref().unwrap();
+        assert_eq!(dismiss.command, "codex.dismissFinding");
+        assert_eq!(dismiss.arguments.as_ref().unwrap()[0]["id"], "review-7");
+        // Its own diagnostic gets no generic "Fix:" action.
+        let own = Diagnostic {
+            code: Some(NumberOrString::String(REVIEW_CODE.into())),
+            ..Diagnostic::default()
+        };
+        assert!(is_codex_own(&own));
     }
 
     #[test]

@@ -6,7 +6,10 @@ use lsp_types::Url;
 use serde_json::{Map, Value};
 
 use super::convert;
-use crate::bridge::{AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod, MessageLevel};
+use crate::bridge::{
+    AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod, MessageLevel, ReviewRequest,
+    ReviewTarget,
+};
 
 pub const ASK: &str = "codex.ask";
 pub const INTERRUPT: &str = "codex.interrupt";
@@ -21,6 +24,9 @@ pub const ACCOUNT: &str = "codex.account";
 pub const LIST_MODELS: &str = "codex.listModels";
 pub const STATUS: &str = "codex.status";
 pub const RESOLVE_CONFLICT: &str = "codex.resolveConflict";
+pub const REVIEW: &str = "codex.review";
+pub const CLEAR_REVIEW: &str = "codex.clearReview";
+pub const DISMISS_FINDING: &str = "codex.dismissFinding";
 
 /// Every command, as announced in `executeCommandProvider`.
 pub const ALL: &[&str] = &[
@@ -37,6 +43,9 @@ pub const ALL: &[&str] = &[
     LIST_MODELS,
     STATUS,
     RESOLVE_CONFLICT,
+    REVIEW,
+    CLEAR_REVIEW,
+    DISMISS_FINDING,
 ];
 
 pub fn invalid_params(message: impl Into<String>) -> ResponseError {
@@ -247,6 +256,19 @@ async fn run(
             };
             bridge.resolve_conflict(uri.as_str(), id, choice).await
         }
+        REVIEW => {
+            let request = ReviewRequest {
+                target: review_target(&args)?,
+                path: path_of(&args.uri("uri")?),
+                wait: args.bool("wait")?,
+            };
+            bridge.review(request).await
+        }
+        CLEAR_REVIEW => bridge.clear_review(),
+        DISMISS_FINDING => {
+            let id = args.required_string("id")?;
+            bridge.dismiss_finding(&id)
+        }
         other => {
             return Err(ResponseError::new(
                 ErrorCode::INVALID_PARAMS,
@@ -258,6 +280,37 @@ async fn run(
         }
     };
     result.map(Some).map_err(bridge_error)
+}
+
+/// `target`: `"uncommittedChanges"` (the default) | `{baseBranch}` | `{commit, title?}` |
+/// `{instructions}`.
+fn review_target(args: &Args) -> Result<ReviewTarget, ResponseError> {
+    const EXPECTED: &str =
+        "\"uncommittedChanges\", {baseBranch}, {commit, title?} or {instructions}";
+    let text = |object: &Map<String, Value>, key: &str| match object.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => Err(args.ill_typed(&format!("target.{key}"), "a non-empty string")),
+    };
+    match args.fields.get("target") {
+        None | Some(Value::Null) => Ok(ReviewTarget::UncommittedChanges),
+        Some(Value::String(s)) if s == "uncommittedChanges" => Ok(ReviewTarget::UncommittedChanges),
+        Some(Value::Object(object)) => {
+            if let Some(branch) = text(object, "baseBranch")? {
+                Ok(ReviewTarget::BaseBranch(branch))
+            } else if let Some(sha) = text(object, "commit")? {
+                Ok(ReviewTarget::Commit {
+                    sha,
+                    title: text(object, "title")?,
+                })
+            } else if let Some(instructions) = text(object, "instructions")? {
+                Ok(ReviewTarget::Custom(instructions))
+            } else {
+                Err(args.ill_typed("target", EXPECTED))
+            }
+        }
+        Some(_) => Err(args.ill_typed("target", EXPECTED)),
+    }
 }
 
 #[cfg(test)]
@@ -286,6 +339,39 @@ mod tests {
         assert_eq!(missing.code, ErrorCode::INVALID_PARAMS);
         assert_eq!(missing.message, "codex.steer: missing field `prompt`");
         assert!(Args::new("codex.ask", vec![json!("text")]).is_err());
+    }
+
+    #[test]
+    fn review_targets_parse_and_bad_ones_name_the_field() {
+        let target = |v: Value| review_target(&Args::new("codex.review", vec![v]).unwrap());
+        assert_eq!(target(json!({})).unwrap(), ReviewTarget::UncommittedChanges);
+        assert_eq!(
+            target(json!({"target": "uncommittedChanges"})).unwrap(),
+            ReviewTarget::UncommittedChanges
+        );
+        assert_eq!(
+            target(json!({"target": {"baseBranch": "main"}})).unwrap(),
+            ReviewTarget::BaseBranch("main".into())
+        );
+        assert_eq!(
+            target(json!({"target": {"commit": "abc", "title": "Fix"}})).unwrap(),
+            ReviewTarget::Commit {
+                sha: "abc".into(),
+                title: Some("Fix".into())
+            }
+        );
+        assert_eq!(
+            target(json!({"target": {"instructions": "look at errors"}})).unwrap(),
+            ReviewTarget::Custom("look at errors".into())
+        );
+        for bad in [
+            json!("everything"),
+            json!({"branch": "x"}),
+            json!({"commit": 3}),
+        ] {
+            let e = target(json!({ "target": bad })).unwrap_err();
+            assert!(e.message.contains("`target"), "{}", e.message);
+        }
         assert!(Args::new("codex.ask", vec![]).unwrap().fields.is_empty());
     }
 }

@@ -6,6 +6,7 @@ use futures::future::BoxFuture;
 use lsp_types::notification::{Progress, PublishDiagnostics, ShowMessage};
 use lsp_types::request::{
     ApplyWorkspaceEdit, ShowDocument, ShowMessageRequest, WorkDoneProgressCreate,
+    WorkspaceDiagnosticRefresh,
 };
 use lsp_types::{
     AnnotatedTextEdit, ApplyWorkspaceEditParams, ChangeAnnotation, Diagnostic, DocumentChanges,
@@ -17,7 +18,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{convert, ext};
@@ -36,6 +37,8 @@ pub struct EditorAbilities {
     pub document_changes: bool,
     /// `workspace.workspaceEdit.changeAnnotationSupport`.
     pub change_annotations: bool,
+    /// `textDocument.diagnostic`: the editor pulls diagnostics.
+    pub pull_diagnostics: bool,
 }
 
 /// How long the editor has to answer `workspace/applyEdit`. Past it the edit is reported
@@ -119,6 +122,19 @@ fn apply_edit_params(
         label: Some(edit.label),
         edit: workspace_edit,
     })
+}
+
+/// A bridge diagnostic as LSP's (source `codex`).
+pub fn diagnostic_to_lsp(d: BufferDiagnostic) -> Diagnostic {
+    Diagnostic {
+        range: convert::range_to_lsp(d.range),
+        severity: Some(convert::severity_to_lsp(d.severity)),
+        code: Some(NumberOrString::String(d.code)),
+        source: Some("codex".into()),
+        message: d.message,
+        data: Some(d.data),
+        ..Default::default()
+    }
 }
 
 impl EditorUi for LspEditor {
@@ -294,18 +310,7 @@ impl EditorUi for LspEditor {
 
     fn publish_diagnostics(&self, uri: &str, diagnostics: Vec<BufferDiagnostic>) {
         let Ok(uri) = Url::parse(uri) else { return };
-        let diagnostics = diagnostics
-            .into_iter()
-            .map(|d| Diagnostic {
-                range: convert::range_to_lsp(d.range),
-                severity: Some(convert::severity_to_lsp(d.severity)),
-                code: Some(NumberOrString::String(d.code)),
-                source: Some("codex".into()),
-                message: d.message,
-                data: Some(d.data),
-                ..Default::default()
-            })
-            .collect();
+        let diagnostics = diagnostics.into_iter().map(diagnostic_to_lsp).collect();
         let _ = self
             .client
             .notify::<PublishDiagnostics>(PublishDiagnosticsParams {
@@ -313,6 +318,29 @@ impl EditorUi for LspEditor {
                 diagnostics,
                 version: None,
             });
+    }
+
+    fn pulls_diagnostics(&self) -> bool {
+        self.abilities.pull_diagnostics
+    }
+
+    /// Sent to every pulling editor: lsp-types 0.95 reads `workspace.diagnostic`, not the
+    /// spec's `workspace.diagnostics.refreshSupport`, so support cannot be told reliably; an
+    /// editor without it answers with an error, which is only logged.
+    fn refresh_diagnostics(&self) {
+        if !self.abilities.pull_diagnostics {
+            return;
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.request::<WorkspaceDiagnosticRefresh>(()).await {
+                tracing::info!("workspace/diagnostic/refresh failed: {e}");
+            }
+        });
+    }
+
+    fn path_to_uri(&self, path: &Path) -> Option<String> {
+        Url::from_file_path(path).ok().map(|u| u.to_string())
     }
 
     fn show_file(&self, path: PathBuf) -> BoxFuture<'static, bool> {

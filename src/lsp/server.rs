@@ -15,11 +15,14 @@ use lsp_types::notification::{
     WorkDoneProgressCancel,
 };
 use lsp_types::request::{
-    CodeActionRequest, ExecuteCommand, Initialize, Shutdown, WorkspaceConfiguration,
+    CodeActionRequest, DocumentDiagnosticRequest, ExecuteCommand, Initialize, Shutdown,
+    WorkspaceConfiguration,
 };
 use lsp_types::{
-    CodeActionProviderCapability, ConfigurationItem, ConfigurationParams, ExecuteCommandOptions,
-    InitializeParams, InitializeResult, MessageType, NumberOrString, PositionEncodingKind,
+    CodeActionProviderCapability, ConfigurationItem, ConfigurationParams, DiagnosticOptions,
+    DiagnosticServerCapabilities, DocumentDiagnosticReport, DocumentDiagnosticReportResult,
+    ExecuteCommandOptions, FullDocumentDiagnosticReport, InitializeParams, InitializeResult,
+    MessageType, NumberOrString, PositionEncodingKind, RelatedFullDocumentDiagnosticReport,
     ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
 };
@@ -69,7 +72,9 @@ fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
     root.into_iter().collect()
 }
 
-pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+/// What codex-lsp offers; `pull_diagnostics` when the editor pulls them (review findings are
+/// then answered to `textDocument/diagnostic` instead of pushed).
+pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(convert::encoding_to_lsp(encoding)),
         // Saves tell the mirror what disk holds under each buffer.
@@ -85,6 +90,14 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: commands::ALL.iter().map(|c| c.to_string()).collect(),
             work_done_progress_options: Default::default(),
+        }),
+        diagnostic_provider: pull_diagnostics.then(|| {
+            DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                identifier: Some("codex".into()),
+                inter_file_dependencies: false,
+                workspace_diagnostics: false,
+                work_done_progress_options: Default::default(),
+            })
         }),
         ..ServerCapabilities::default()
     }
@@ -239,6 +252,13 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
                 commands::execute(bridge, params.command, params.arguments).await
             }
         })
+        .request::<DocumentDiagnosticRequest, _>(|state, params| {
+            let answer = match state.bridge() {
+                Some(bridge) => Ok(document_diagnostics(bridge, &params.text_document.uri)),
+                None => Err(not_initialized()),
+            };
+            ready(answer)
+        })
         .request::<CodeActionRequest, _>(|state, params| {
             let answer = match state.bridge() {
                 Some(bridge) => code_action(bridge, params),
@@ -286,6 +306,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     abilities.change_annotations = workspace_edit
         .and_then(|w| w.change_annotation_support.as_ref())
         .is_some();
+    abilities.pull_diagnostics = params
+        .capabilities
+        .text_document
+        .as_ref()
+        .and_then(|t| t.diagnostic.as_ref())
+        .is_some();
     state.pull_configuration = params
         .capabilities
         .workspace
@@ -297,7 +323,7 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     *state.bridge_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(bridge.clone());
     state.bridge = Some(bridge);
     InitializeResult {
-        capabilities: capabilities(encoding),
+        capabilities: capabilities(encoding, abilities.pull_diagnostics),
         server_info: Some(ServerInfo {
             name: "codex-lsp".into(),
             version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -346,6 +372,25 @@ fn did_change_configuration(state: &mut State, params: Value) {
     });
 }
 
+/// `textDocument/diagnostic`: the review findings of the document (open or not).
+fn document_diagnostics(bridge: &Bridge, uri: &Url) -> DocumentDiagnosticReportResult {
+    let path = uri.to_file_path().ok();
+    let items = bridge
+        .review_diagnostics(uri.as_str(), path.as_deref())
+        .into_iter()
+        .map(super::editor::diagnostic_to_lsp)
+        .collect();
+    DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
+        RelatedFullDocumentDiagnosticReport {
+            related_documents: None,
+            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                result_id: None,
+                items,
+            },
+        },
+    ))
+}
+
 fn code_action(
     bridge: &Bridge,
     params: lsp_types::CodeActionParams,
@@ -391,6 +436,12 @@ fn code_action(
         .map(|(id, range)| (id, convert::range_to_lsp(range)))
         .collect();
     let mut actions = code_actions::conflict_actions(uri, &conflicts);
+    let findings = bridge.findings_in(
+        uri.as_str(),
+        path.as_deref(),
+        convert::range_from_lsp(params.range),
+    );
+    actions.extend(code_actions::finding_actions(&findings, folder.as_deref()));
     actions.extend(code_actions::code_actions(
         &target,
         &params.context.diagnostics,

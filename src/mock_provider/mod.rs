@@ -79,6 +79,15 @@
 //! * Harmless stderr noise: a bubblewrap warning (also sent as `configWarning`) and "Refusing
 //!   to create helper binaries under temporary dir" when `CODEX_HOME` is under `/tmp`.
 //!
+//! # Review turns
+//!
+//! `review/start` runs the reviewer as a sub-agent whose request carries the review rubric
+//! as instructions and, as the last user message, the review prompt: for uncommitted changes
+//! [`REVIEW_UNCOMMITTED_PROMPT`], for custom instructions the instructions themselves. The
+//! reviewer is expected to answer one JSON object ([`Reply::review`]); the app-server parses
+//! it and sends the client only its rendering, in the `exitedReviewMode` item's `review` text
+//! (see `bridge::review`). A reply that is not that JSON is passed through as that text.
+//!
 //! # Example
 //!
 //! ```no_run
@@ -123,6 +132,9 @@ pub const MODEL: &str = "gpt-5.5";
 pub const PROVIDER_ID: &str = "mock_provider";
 /// Environment variable (value `1`) the app-server needs so that no managed config interferes.
 pub const DISABLE_MANAGED_CONFIG_ENV: &str = "CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG";
+
+/// The user message of a `review/start` turn on uncommitted changes (codex-cli 0.163.0).
+pub const REVIEW_UNCOMMITTED_PROMPT: &str = "Review the current code changes (staged, unstaged, and untracked files) and provide prioritized findings.";
 
 /// Token usage reported in every `response.completed` (input, output).
 pub const USAGE: (u64, u64) = (10, 1);
@@ -174,6 +186,12 @@ impl Reply {
             chunks: split_words(text.as_ref()),
             delay,
         }
+    }
+
+    /// A reviewer's answer: the review output JSON (`findings`, `overall_correctness`,
+    /// `overall_explanation`, …) as the reply's text.
+    pub fn review(output: &Value) -> Reply {
+        Reply::text(output.to_string())
     }
 
     /// An `exec_command` call running `cmd` in the default sandbox.

@@ -130,9 +130,11 @@ function scenarios.commands()
   result.resumed = codex.state.thread_id
   local before = #result.notifications
   vim.cmd("CodexReview")
+  -- Started (a "## Review" block in the transcript) or refused (a notification).
   wait(20000, function()
-    return #result.notifications > before
+    return #result.notifications > before or codex.transcript():find("## Review", 1, true) ~= nil
   end, ":CodexReview's answer")
+  result.review_in_transcript = codex.transcript():find("## Review", 1, true) ~= nil
   vim.cmd("CodexTranscript")
   result.transcript_is_current = vim.api.nvim_buf_get_name(0) == "codex://transcript"
   vim.cmd("checkhealth codex")

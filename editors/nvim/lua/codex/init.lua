@@ -566,7 +566,7 @@ end
 function M.review(opts)
   local argument = { uri = buffer_uri() }
   if opts and opts.args and opts.args ~= "" then
-    argument.instructions = opts.args
+    argument.target = { instructions = opts.args }
   end
   M.exec("codex.review", argument, function(err, result)
     if err then

@@ -400,6 +400,7 @@ class Codex {
     const doc = editor?.document;
     const uri = doc && (doc.uri.scheme === "file" || doc.uri.scheme === "untitled") ? doc.uri.toString() : undefined;
     const args = askArguments(prompt, uri, editor ? editor.selection : undefined);
+    this.test.push("asks", args);
     this.append(this.transcript.ask(prompt, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined));
     this.output.show(true);
     try {

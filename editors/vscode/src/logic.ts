@@ -77,7 +77,10 @@ export function askArguments(prompt: string, uri?: string, selection?: Range): R
     const empty =
       !selection ||
       (selection.start.line === selection.end.line && selection.start.character === selection.end.character);
-    if (!empty) args.range = { start: { ...selection!.start }, end: { ...selection!.end } };
+    // Field by field: VS Code's positions keep line/character behind getters, which a spread
+    // or JSON.stringify would not see.
+    const at = (p: Position) => ({ line: p.line, character: p.character });
+    if (!empty) args.range = { start: at(selection!.start), end: at(selection!.end) };
   }
   return args;
 }

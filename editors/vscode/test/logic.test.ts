@@ -71,6 +71,21 @@ test("ask: the selection is the range; an empty selection or no file sends none"
   const empty = { start: { line: 4, character: 1 }, end: { line: 4, character: 1 } };
   assert.deepEqual(askArguments("why", "file:///w/a.rs", empty), { prompt: "why", uri: "file:///w/a.rs" });
   assert.deepEqual(askArguments("hello", undefined, sel), { prompt: "hello" });
+  // VS Code's Position keeps its fields behind getters.
+  class Pos {
+    constructor(private _l: number, private _c: number) {}
+    get line() {
+      return this._l;
+    }
+    get character() {
+      return this._c;
+    }
+  }
+  const real = { start: new Pos(1, 0), end: new Pos(1, 8) };
+  assert.equal(
+    JSON.stringify(askArguments("p", "file:///w/a", real).range),
+    '{"start":{"line":1,"character":0},"end":{"line":1,"character":8}}',
+  );
 });
 
 test("status bar: each state has its text and click", () => {

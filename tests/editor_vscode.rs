@@ -152,17 +152,12 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// In one code-server session: select a line, Ask Codex (palette, input box); the file
-/// change opens as a diff view and is accepted from its title bar; the agent's edit lands
-/// in the open buffer beside an unsaved edit; a command approval is declined in the modal
-/// and the command does not run; Review is handled whether or not codex.review exists.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
+/// Runs the driver's `scenario` in code-server against `fixture`; returns its result.
+async fn run_vscode(fixture: &Fixture, scenario: &str) -> Value {
     let vsix = build_extension();
     let code_server = installed(INSTALL, "code_server");
     let chromium = installed(INSTALL, "chromium");
     let node = installed(INSTALL, "node");
-    let fixture = fixture().await;
     let home = EditorHome::new();
     let scratch = home.path().join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
@@ -173,6 +168,7 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
         .current_dir(&fixture.workspace)
         .envs(fixture.env())
         .envs(home.env())
+        .env("CODEX_TEST_SCENARIO", scenario)
         .env("CODEX_TEST_CODE_SERVER", &code_server)
         .env("CODEX_TEST_CHROMIUM", &chromium)
         .env("CODEX_TEST_EXTENSION_DIR", repo_path("editors/vscode"))
@@ -185,7 +181,7 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
     let run = tokio::task::spawn_blocking(move || run_bounded(command, LIMIT))
         .await
         .unwrap();
-    eprintln!("vscode session: {:.1} s", run.elapsed.as_secs_f64());
+    eprintln!("vscode {scenario}: {:.1} s", run.elapsed.as_secs_f64());
     let logs = || {
         ["code-server.log", "codex-lsp.log"]
             .iter()
@@ -222,11 +218,22 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
         run.stderr,
         logs()
     );
-    let state = &result["state"];
     eprintln!(
         "steps: {}\nstatus bar: {}",
         result["steps"], result["statusTexts"]
     );
+    result
+}
+
+/// In one code-server session: select a line, Ask Codex (palette, input box); the file
+/// change opens as a diff view and is accepted from its title bar; the agent's edit lands
+/// in the open buffer beside an unsaved edit; a command approval is declined in the modal
+/// and the command does not run; Review is handled whether or not codex.review exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
+    let fixture = fixture().await;
+    let result = run_vscode(&fixture, "session").await;
+    let state = &result["state"];
 
     // The selection went to the model as context: the file, the selected line and its text
     // (as codex-lsp words a ranged ask; JSON-escaped here).
@@ -295,11 +302,13 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
             .any(|s| s.starts_with("Codex: ") && !s.contains("waiting for approval")),
         "no progress message in the status bar: {shown:#?}"
     );
+    let declined_at = shown
+        .iter()
+        .rposition(|s| s.contains("touch declined.txt"))
+        .unwrap_or_else(|| panic!("the declined command's turn was not shown: {shown:#?}"));
     assert!(
-        shown
-            .last()
-            .is_some_and(|s| s.starts_with("Codex") && !s.contains(':')),
-        "the status bar did not return to idle: {shown:#?}"
+        shown.get(declined_at + 1).is_some_and(|s| s == "Codex"),
+        "the status bar did not return to idle after the turn: {shown:#?}"
     );
 
     // The command approval: a modal with the offered choices; declined, nothing ran.
@@ -335,5 +344,36 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
     assert!(
         messages.iter().any(|m| m == "no review command") || transcript.contains("## Review"),
         "{messages:?}"
+    );
+}
+
+/// codex.serverPath names nothing: an error that names the install command (with buttons
+/// to open the setting and copy the command), and the status bar says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_without_codex_lsp_says_how_to_install_it() {
+    let fixture = fixture().await;
+    let result = run_vscode(&fixture, "missing").await;
+    let toast = result["missing"]["toast"].as_str().unwrap_or("");
+    assert!(
+        toast.contains("no-such-codex-lsp` was not found")
+            && toast.contains("cargo install --path ."),
+        "{result:#}"
+    );
+    let buttons = strings(&result["missing"]["buttons"]);
+    assert_eq!(
+        buttons,
+        ["Open Settings", "Copy Install Command"],
+        "{result:#}"
+    );
+    let shown = strings(&result["statusTexts"]);
+    assert!(
+        shown.iter().any(|s| s == "Codex: codex-lsp not found"),
+        "{shown:#?}"
+    );
+    assert!(
+        result["state"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cargo install --path .")),
+        "{result:#}"
     );
 }

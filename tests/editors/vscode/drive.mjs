@@ -28,6 +28,8 @@ const scratch = env("CODEX_TEST_SCRATCH");
 const lsp = env("CODEX_TEST_LSP");
 const resultFile = env("CODEX_TEST_RESULT");
 const stateFile = path.join(scratch, "state.json");
+// "session" (every scenario, one session) or "missing" (codex.serverPath names nothing).
+const scenario = process.env.CODEX_TEST_SCENARIO || "session";
 const { chromium } = createRequire(path.join(extensionDir, "package.json"))("playwright-core");
 
 const started = Date.now();
@@ -123,7 +125,7 @@ async function main() {
     path.join(userData, "User", "settings.json"),
     JSON.stringify(
       {
-        "codex.serverPath": lsp,
+        "codex.serverPath": scenario === "missing" ? path.join(scratch, "no-such-codex-lsp") : lsp,
         "codex.sandbox": "read-only",
         "codex.logFile": path.join(scratch, "codex-lsp.log"),
         "security.workspace.trust.enabled": false,
@@ -212,6 +214,7 @@ async function main() {
   step("open the workspace");
   await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 30000 });
   await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 30000 });
+  if (scenario === "missing") return missingServer();
   await until("the extension to start codex-lsp", 60000, () => {
     const s = readState();
     if (s.error) throw new Error(`the extension failed: ${s.error}`);
@@ -306,6 +309,22 @@ async function main() {
   step("review handled");
   await sampleStatus();
   result.state = readState();
+}
+
+/** codex-lsp cannot be found: the error names the install command, the status bar says so. */
+async function missingServer() {
+  const toast = page.locator(".notification-toast", { hasText: "was not found" }).first();
+  await until("the missing-server error", 60000, async () => {
+    await sampleStatus();
+    return toast.isVisible().catch(() => false);
+  });
+  await sampleStatus();
+  result.missing = {
+    toast: await toast.innerText(),
+    buttons: await toast.locator(".monaco-button").allInnerTexts(),
+  };
+  result.state = readState();
+  step("missing server reported");
 }
 
 let deadlineTimer;

@@ -299,6 +299,11 @@ async function main() {
     return (readState().turns ?? []).length >= 2;
   });
   step("second turn done");
+  // Back to idle: the progress messages in between may be too brief to sample.
+  result.idleAfterTurns = await until("the status bar to return to idle", 10000, async () => {
+    await sampleStatus();
+    return (await statusBarTexts()).find((t) => t === "Codex");
+  });
 
   // --- 3. Review: codex.review may not exist yet; either way the user is told -------------
   await palette("Codex: Review");

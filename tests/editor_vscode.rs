@@ -228,9 +228,10 @@ async fn run_vscode(fixture: &Fixture, scenario: &str) -> Value {
 /// In one code-server session: select a line, Ask Codex (palette, input box); the file
 /// change opens as a diff view and is accepted from its title bar; the agent's edit lands
 /// in the open buffer beside an unsaved edit; a command approval is declined in the modal
-/// and the command does not run; Review is handled whether or not codex.review exists.
+/// and the command does not run; Review is handled whether or not codex.review exists; New
+/// Thread, then Resume Thread from its quick pick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
+async fn vscode_asks_accepts_a_diff_declines_a_command_reviews_and_resumes() {
     let fixture = fixture().await;
     let result = run_vscode(&fixture, "session").await;
     let state = &result["state"];
@@ -332,6 +333,22 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_and_reviews() {
             && transcript.contains("— completed"),
         "{transcript}"
     );
+    // New Thread, then Resume Thread's quick pick listed the workspace's threads (the two
+    // turns' thread at least) and resumed the pick.
+    let new_thread = transcript
+        .split("(new thread ")
+        .nth(1)
+        .and_then(|t| t.split(')').next())
+        .unwrap_or_default();
+    assert!(!new_thread.is_empty(), "{transcript}");
+    assert!(
+        result["threadPicks"].as_array().is_some_and(|p| p
+            .iter()
+            .any(|r| r.as_str().unwrap_or("").contains("vscode patch main"))),
+        "{result:#}"
+    );
+    assert!(transcript.contains("(resumed thread "), "{transcript}");
+
     // Review: a review turn, or the plain message that this codex-lsp has none.
     let messages = strings(&state["messages"]);
     assert!(

@@ -312,6 +312,18 @@ async function main() {
     return (s.messages ?? []).some((m) => m.includes("no review command")) || (s.transcript ?? "").includes("## Review");
   });
   step("review handled");
+
+  // --- 4. New Thread, then Resume Thread picks from the workspace's threads ---------------
+  await page.keyboard.press("Escape");
+  await palette("Codex: New Thread");
+  await until("the new thread", 30000, () => /\(new thread [^)]+\)/.test(readState().transcript ?? ""));
+  await palette("Codex: Resume Thread");
+  const rows = page.locator(".quick-input-widget .quick-input-title", { hasText: "Resume Codex thread" });
+  await rows.waitFor({ state: "visible", timeout: 30000 });
+  result.threadPicks = await page.locator(".quick-input-list .monaco-list-row").allInnerTexts();
+  await page.keyboard.press("Enter");
+  await until("the resumed thread", 30000, () => (readState().transcript ?? "").includes("(resumed thread "));
+  step("new thread and resume handled");
   await sampleStatus();
   result.state = readState();
 }

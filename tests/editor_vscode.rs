@@ -228,10 +228,11 @@ async fn run_vscode(fixture: &Fixture, scenario: &str) -> Value {
 /// In one code-server session: select a line, Ask Codex (palette, input box); the file
 /// change opens as a diff view and is accepted from its title bar; the agent's edit lands
 /// in the open buffer beside an unsaved edit; a command approval is declined in the modal
-/// and the command does not run; Review is handled whether or not codex.review exists; New
-/// Thread, then Resume Thread from its quick pick.
+/// and the command does not run; Review is handled whether or not codex.review exists; a
+/// hanging turn is interrupted by clicking the status bar; New Thread, then Resume Thread
+/// from its quick pick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vscode_asks_accepts_a_diff_declines_a_command_reviews_and_resumes() {
+async fn vscode_asks_accepts_a_diff_declines_a_command_interrupts_and_resumes() {
     let fixture = fixture().await;
     let result = run_vscode(&fixture, "session").await;
     let state = &result["state"];
@@ -333,6 +334,18 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_reviews_and_resumes() {
             && transcript.contains("— completed"),
         "{transcript}"
     );
+    // The hanging turn: the status bar showed it running, and a click interrupted it.
+    assert!(
+        result["runningStatus"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Codex: ")),
+        "{result:#}"
+    );
+    assert!(
+        turns.iter().any(|t| t["status"] == "interrupted"),
+        "{turns:#?}"
+    );
+
     // New Thread, then Resume Thread's quick pick listed the workspace's threads (the two
     // turns' thread at least) and resumed the pick.
     let new_thread = transcript

@@ -313,7 +313,25 @@ async function main() {
   });
   step("review handled");
 
-  // --- 4. New Thread, then Resume Thread picks from the workspace's threads ---------------
+  // --- 4. a turn that hangs, interrupted by clicking the status bar item -------------------
+  await page.keyboard.press("Escape");
+  const turnsBefore = (readState().turns ?? []).length;
+  await palette("Codex: Ask Codex");
+  await answerInputBox("Ask Codex", "vscode hang forever");
+  const running = page.locator(".statusbar-item", { hasText: "Codex: " }).first();
+  await until("the hanging turn in the status bar", 30000, async () => {
+    await sampleStatus();
+    return running.isVisible().catch(() => false);
+  });
+  result.runningStatus = (await running.innerText()).trim();
+  await running.click();
+  await until("the interrupted turn", 30000, async () => {
+    await sampleStatus();
+    return (readState().turns ?? []).length > turnsBefore;
+  });
+  step("hanging turn interrupted from the status bar");
+
+  // --- 5. New Thread, then Resume Thread picks from the workspace's threads ---------------
   await page.keyboard.press("Escape");
   await palette("Codex: New Thread");
   await until("the new thread", 30000, () => /\(new thread [^)]+\)/.test(readState().transcript ?? ""));

@@ -32,6 +32,7 @@ import {
   isUnknownCommand,
   loginArguments,
   missingServerMessage,
+  INSTALL_COMMAND,
   oneLine,
   serverSettings,
   statusView,
@@ -95,16 +96,16 @@ class Codex {
     if (!command) {
       this.setStatus({ kind: "missing", serverPath });
       this.test.set("error", missingServerMessage(serverPath));
-      const pick = await vscode.window.showErrorMessage(
-        missingServerMessage(serverPath),
-        "Open Settings",
-        "Copy Install Command",
-      );
-      if (pick === "Open Settings") {
-        void vscode.commands.executeCommand("workbench.action.openSettings", "codex.serverPath");
-      } else if (pick === "Copy Install Command") {
-        await vscode.env.clipboard.writeText("cargo install --path .");
-      }
+      // Not awaited: activation must not wait on the user.
+      void vscode.window
+        .showErrorMessage(missingServerMessage(serverPath), "Open Settings", "Copy Install Command")
+        .then((pick) => {
+          if (pick === "Open Settings") {
+            void vscode.commands.executeCommand("workbench.action.openSettings", "codex.serverPath");
+          } else if (pick === "Copy Install Command") {
+            void vscode.env.clipboard.writeText(INSTALL_COMMAND);
+          }
+        });
       return;
     }
     this.setStatus({ kind: "starting" });

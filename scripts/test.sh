@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of codex-lsp, installing what the tests need first (the pinned runtime and
-# the real editors the editor tests drive).
+# the real editors the editor tests drive, VS Code included).
 # This is the README's test command; CI (.ci/run) calls it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-runtime.sh
 scripts/install-editors.sh
+scripts/install-vscode.sh
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked

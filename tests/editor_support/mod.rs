@@ -14,11 +14,17 @@ pub const INSTALL: &str = "scripts/install-editors.sh";
 
 /// The path of `name` (`nvim`, `hx`, `emacs`, `tmux`) as the install script reports it.
 pub fn editor(name: &str) -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(INSTALL);
+    installed(INSTALL, name)
+}
+
+/// The path of `name` as `install --print` reports it (`name=path` lines); fails naming
+/// `install` when it is missing.
+pub fn installed(install: &str, name: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(install);
     let out = Command::new(&script)
         .arg("--print")
         .output()
-        .unwrap_or_else(|e| panic!("run {INSTALL} --print: {e}"));
+        .unwrap_or_else(|e| panic!("run {install} --print: {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
     let path = text
         .lines()
@@ -28,7 +34,7 @@ pub fn editor(name: &str) -> PathBuf {
         .to_string();
     assert!(
         out.status.success() && !path.is_empty() && Path::new(&path).is_file(),
-        "{name} is missing ({path:?}): run {INSTALL}"
+        "{name} is missing ({path:?}): run {install}"
     );
     PathBuf::from(path)
 }

@@ -1,0 +1,692 @@
+// Codex for VS Code: a thin client of codex-lsp (docs/lsp.md). The server does the work —
+// threads, turns, merging the agent's edits into open buffers (`workspace/applyEdit`) — and
+// this extension gives it VS Code's UI: commands, a status bar item, a transcript, and
+// approvals as diff views and modals (`codex/approval`).
+import * as fs from "fs";
+import * as os from "os";
+import * as vscode from "vscode";
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  StaticFeature,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
+} from "vscode-languageclient/node";
+import {
+  Choice,
+  FileChange,
+  LOGIN_METHODS,
+  Status,
+  Transcript,
+  TurnCompleted,
+  accountLabel,
+  acceptDecision,
+  approvalButtons,
+  askArguments,
+  changeSides,
+  decisionFor,
+  findExecutable,
+  isUnknownCommand,
+  loginArguments,
+  missingServerMessage,
+  INSTALL_COMMAND,
+  oneLine,
+  serverSettings,
+  statusView,
+  threadPicks,
+  turnOfToken,
+} from "./logic";
+
+const SCHEME = "codex-proposed";
+
+interface ApprovalParams {
+  kind: "command" | "fileChange" | string;
+  threadId?: string;
+  turnId?: string;
+  itemId?: string;
+  message?: string;
+  command?: string;
+  cwd?: string;
+  reason?: string;
+  files?: FileChange[];
+  choices?: Choice[];
+}
+
+/** A file-change approval waiting on the user: its diff views and how to answer it. */
+interface PendingChange {
+  id: string;
+  params: ApprovalParams;
+  uris: vscode.Uri[];
+  resolve: (decision: unknown) => void;
+  done: boolean;
+}
+
+class Codex {
+  client: LanguageClient | undefined;
+  readonly output = vscode.window.createOutputChannel("Codex Transcript");
+  readonly log = vscode.window.createOutputChannel("Codex Language Server");
+  readonly statusItem = vscode.window.createStatusBarItem("codex.status", vscode.StatusBarAlignment.Left, 100);
+  readonly transcript = new Transcript();
+  private status: Status = { kind: "starting" };
+  private account: string | undefined;
+  /** turnId → the latest progress message. */
+  private running = new Map<string, string>();
+  private approvals = 0;
+  private proposed = new Map<string, string>();
+  private pending = new Map<string, PendingChange>();
+  private nextApproval = 1;
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly test = new TestState();
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.statusItem.name = "Codex";
+    this.render();
+    this.statusItem.show();
+  }
+
+  // --- lifecycle ----------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const config = vscode.workspace.getConfiguration("codex");
+    const serverPath = config.get<string>("serverPath") || "codex-lsp";
+    const command = findExecutable(serverPath, process.env.PATH, isExecutable, os.homedir());
+    if (!command) {
+      this.setStatus({ kind: "missing", serverPath });
+      this.test.set("error", missingServerMessage(serverPath));
+      // Not awaited: activation must not wait on the user.
+      void vscode.window
+        .showErrorMessage(missingServerMessage(serverPath), "Open Settings", "Copy Install Command")
+        .then((pick) => {
+          if (pick === "Open Settings") {
+            void vscode.commands.executeCommand("workbench.action.openSettings", "codex.serverPath");
+          } else if (pick === "Copy Install Command") {
+            void vscode.env.clipboard.writeText(INSTALL_COMMAND);
+          }
+        });
+      return;
+    }
+    this.setStatus({ kind: "starting" });
+    const serverOptions: ServerOptions = { command, args: ["--stdio"] };
+    const settings = () => serverSettings((key) => vscode.workspace.getConfiguration("codex").get(key));
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: this.log,
+      initializationOptions: settings(),
+      middleware: {
+        workspace: {
+          // Only the server's own settings, so `serverPath` & co. are not warned about.
+          configuration: async (params, token, next) => {
+            const rest = await next(params, token);
+            if (!Array.isArray(rest)) return rest;
+            return params.items.map((item, i) => (item.section === "codex" ? settings() : rest[i]));
+          },
+        },
+      },
+    };
+    const client = new LanguageClient("codex", "Codex", serverOptions, clientOptions);
+    client.registerFeature(new CodexCapabilities());
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Stopped) {
+        this.running.clear();
+        this.setStatus({ kind: "stopped" });
+      }
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (e) {
+      this.setStatus({ kind: "stopped", reason: errorText(e) });
+      this.test.set("error", errorText(e));
+      return;
+    }
+    // Progress: codex-lsp creates one work-done progress per turn; follow it here so the
+    // status bar says what the agent does now.
+    client.onRequest(WorkDoneProgressCreateRequest.type, (params) => {
+      const token = params.token;
+      const turn = turnOfToken(token) ?? String(token);
+      const sub = client.onProgress(WorkDoneProgress.type, token, (value) => {
+        if (value.kind === "end") {
+          this.running.delete(turn);
+          sub.dispose();
+          this.status = { kind: "connected", account: this.account };
+          if (value.message) this.test.push("progressEnd", value.message);
+        } else {
+          this.running.set(turn, value.message || ("title" in value ? value.title : "") || "working");
+        }
+        this.refresh();
+      });
+      return null;
+    });
+    client.onNotification("codex/event", (params) => {
+      this.test.bump("events");
+      this.append(this.transcript.event(params));
+    });
+    client.onNotification("codex/turnCompleted", (params: TurnCompleted) => {
+      if (params.turnId) this.running.delete(params.turnId);
+      this.append(this.transcript.completed(params));
+      this.test.push("turns", params);
+      this.refresh();
+    });
+    client.onRequest("codex/approval", (params: ApprovalParams, token) => this.approve(params, token));
+    this.setStatus({ kind: "connected" });
+    this.test.set("ready", true);
+    void this.refreshAccount();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  // --- requests -----------------------------------------------------------------------------
+
+  /** `workspace/executeCommand` with one argument object. */
+  async exec(command: string, args: Record<string, unknown> = {}): Promise<any> {
+    if (!this.client || !this.client.isRunning()) {
+      throw new Error("codex-lsp is not running (see the status bar)");
+    }
+    return this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] });
+  }
+
+  async refreshAccount(): Promise<void> {
+    try {
+      this.account = accountLabel(await this.exec("codex.account"));
+      this.test.set("account", this.account ?? null);
+    } catch {
+      this.account = undefined;
+    }
+    if (this.status.kind === "connected") this.status = { kind: "connected", account: this.account };
+    this.refresh();
+  }
+
+  // --- status bar -----------------------------------------------------------------------------
+
+  setStatus(status: Status): void {
+    this.status = status;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    if (this.status.kind === "connected" || this.status.kind === "running" || this.status.kind === "approval") {
+      if (this.approvals > 0) this.status = { kind: "approval" };
+      else if (this.running.size > 0) {
+        const message = [...this.running.values()].pop() ?? "working";
+        this.status = { kind: "running", message };
+      } else this.status = { kind: "connected", account: this.account };
+    }
+    void vscode.commands.executeCommand("setContext", "codex.turnRunning", this.running.size > 0);
+    void vscode.commands.executeCommand("setContext", "codex.approvalPending", this.pending.size > 0);
+    this.render();
+  }
+
+  private render(): void {
+    const view = statusView(this.status);
+    this.statusItem.text = view.text;
+    this.statusItem.tooltip = view.tooltip;
+    this.statusItem.command = view.command;
+    this.test.status(view.text);
+  }
+
+  // --- transcript -----------------------------------------------------------------------------
+
+  append(text: string): void {
+    if (!text) return;
+    this.output.append(text);
+    this.test.appendTranscript(text);
+  }
+
+  // --- approvals --------------------------------------------------------------------------
+
+  /** Answers `codex/approval`: `{decision}`, a decline for anything dismissed. */
+  async approve(params: ApprovalParams, token: vscode.CancellationToken): Promise<{ decision: unknown }> {
+    this.approvals++;
+    this.refresh();
+    this.test.push("approvals", params);
+    try {
+      const decision =
+        params.kind === "fileChange" && params.files && params.files.length > 0
+          ? await this.approveFileChange(params, token)
+          : await this.approveCommand(params);
+      this.test.push("decisions", decision);
+      this.append(this.transcript.note(`(approval: ${typeof decision === "string" ? decision : JSON.stringify(decision)})`));
+      return { decision };
+    } finally {
+      this.approvals--;
+      this.refresh();
+    }
+  }
+
+  private async approveCommand(params: ApprovalParams): Promise<unknown> {
+    const choices = params.choices ?? [];
+    const message = params.message || `Codex wants to run: ${params.command ?? "a command"}`;
+    const [first, ...rest] = message.split("\n");
+    const picked = await vscode.window.showWarningMessage(
+      first,
+      { modal: true, detail: rest.join("\n") },
+      ...approvalButtons(choices),
+    );
+    return decisionFor(choices, picked);
+  }
+
+  private async approveFileChange(params: ApprovalParams, token: vscode.CancellationToken): Promise<unknown> {
+    const id = String(this.nextApproval++);
+    const files = params.files ?? [];
+    const uris: vscode.Uri[] = [];
+    const opened: Array<[vscode.Uri, vscode.Uri, string]> = [];
+    for (const [i, file] of files.entries()) {
+      let current: string | undefined;
+      try {
+        current = fs.readFileSync(file.path, "utf8");
+      } catch {
+        current = undefined;
+      }
+      const sides = changeSides(file, current);
+      const name = file.path.split("/").pop() || file.path;
+      const before = vscode.Uri.from({ scheme: SCHEME, path: `/${id}/${i}/before/${name}` });
+      const after = vscode.Uri.from({ scheme: SCHEME, path: `/${id}/${i}/after/${name}` });
+      this.proposed.set(before.toString(), sides.before);
+      this.proposed.set(after.toString(), sides.after);
+      uris.push(before, after);
+      const label = `Codex wants to ${file.kind === "add" ? "add" : file.kind === "delete" ? "delete" : "edit"} ${name}${sides.exact ? "" : " (hunks only)"}`;
+      opened.push([before, after, label]);
+    }
+    const decided = new Promise<unknown>((resolve) => {
+      const pending: PendingChange = {
+        id,
+        params,
+        uris,
+        done: false,
+        resolve: (decision) => {
+          if (pending.done) return;
+          pending.done = true;
+          this.pending.delete(id);
+          resolve(decision);
+        },
+      };
+      this.pending.set(id, pending);
+    });
+    const pending = this.pending.get(id)!;
+    for (const [before, after, label] of opened) {
+      await vscode.commands.executeCommand("vscode.diff", before, after, label, { preview: false });
+    }
+    this.test.set("diffOpened", opened.map(([, , label]) => label));
+    this.refresh();
+    // Closing every diff view of the change declines it, as does a dismissed notification.
+    const tabs = vscode.window.tabGroups.onDidChangeTabs(() => {
+      if (!this.openTabsOf(pending).length) pending.resolve("decline");
+    });
+    const cancelled = token.onCancellationRequested(() => pending.resolve("decline"));
+    const choices = params.choices ?? [];
+    const summary = oneLine(params.message || "Codex wants to change files", 300);
+    void vscode.window
+      .showInformationMessage(summary, ...choices.map((c) => c.title))
+      .then((picked) => pending.resolve(decisionFor(choices, picked)));
+    try {
+      return await decided;
+    } finally {
+      tabs.dispose();
+      cancelled.dispose();
+      const open = this.openTabsOf(pending);
+      if (open.length) await vscode.window.tabGroups.close(open);
+      for (const uri of uris) this.proposed.delete(uri.toString());
+    }
+  }
+
+  private openTabsOf(pending: PendingChange): vscode.Tab[] {
+    const mine = new Set(pending.uris.map((u) => u.toString()));
+    const out: vscode.Tab[] = [];
+    for (const group of vscode.window.tabGroups.all) {
+      for (const tab of group.tabs) {
+        const input = tab.input;
+        if (input instanceof vscode.TabInputTextDiff && mine.has(input.modified.toString())) out.push(tab);
+      }
+    }
+    return out;
+  }
+
+  /** The pending change the active diff view shows, else the newest. */
+  private currentPending(uri?: vscode.Uri): PendingChange | undefined {
+    const key = uri?.toString() ?? vscode.window.activeTextEditor?.document.uri.toString();
+    for (const p of this.pending.values()) if (key && p.uris.some((u) => u.toString() === key)) return p;
+    return [...this.pending.values()].pop();
+  }
+
+  answerChange(accept: boolean, uri?: vscode.Uri): void {
+    const pending = this.currentPending(uri);
+    if (!pending) {
+      void vscode.window.showInformationMessage("Codex: no change is waiting for approval.");
+      return;
+    }
+    if (!accept) return pending.resolve("decline");
+    const decision = acceptDecision(pending.params.choices);
+    pending.resolve(decision === undefined ? "decline" : decision);
+  }
+
+  readonly provider: vscode.TextDocumentContentProvider = {
+    onDidChange: this.changed.event,
+    provideTextDocumentContent: (uri) => this.proposed.get(uri.toString()) ?? "",
+  };
+
+  // --- commands -----------------------------------------------------------------------------
+
+  async ask(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : "";
+    const prompt = await vscode.window.showInputBox({
+      title: "Ask Codex",
+      prompt: selected
+        ? `About the selection (${editor!.selection.end.line - editor!.selection.start.line + 1} lines of ${vscode.workspace.asRelativePath(editor!.document.uri)})`
+        : editor
+          ? `About ${vscode.workspace.asRelativePath(editor.document.uri)}`
+          : "Ask Codex",
+      placeHolder: "What should Codex do?",
+      ignoreFocusOut: true,
+    });
+    if (!prompt) return;
+    const doc = editor?.document;
+    const uri = doc && (doc.uri.scheme === "file" || doc.uri.scheme === "untitled") ? doc.uri.toString() : undefined;
+    const args = askArguments(prompt, uri, editor ? editor.selection : undefined);
+    this.test.push("asks", args);
+    this.append(this.transcript.ask(prompt, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined));
+    this.output.show(true);
+    try {
+      const started = await this.exec("codex.ask", args);
+      if (started && started.turnId && !this.running.has(started.turnId)) {
+        this.running.set(started.turnId, "thinking");
+        this.refresh();
+      }
+    } catch (e) {
+      this.fail("ask", e);
+    }
+  }
+
+  async steer(): Promise<void> {
+    const prompt = await vscode.window.showInputBox({ title: "Steer Codex", prompt: "Add to the running turn", ignoreFocusOut: true });
+    if (!prompt) return;
+    this.append(this.transcript.note(`> ${prompt}`));
+    try {
+      await this.exec("codex.steer", { prompt });
+    } catch (e) {
+      this.fail("steer", e);
+    }
+  }
+
+  async interrupt(): Promise<void> {
+    try {
+      const result = await this.exec("codex.interrupt", {});
+      const n = Array.isArray(result?.interrupted) ? result.interrupted.length : 0;
+      if (n === 0) void vscode.window.showInformationMessage("Codex: no turn is running.");
+    } catch (e) {
+      this.fail("interrupt", e);
+    }
+  }
+
+  async newThread(): Promise<void> {
+    try {
+      const result = await this.exec("codex.newThread", { uri: this.workspaceUri() });
+      this.append(this.transcript.note(`(new thread ${result?.threadId ?? ""})`));
+      void vscode.window.showInformationMessage(`Codex: new thread ${result?.threadId ?? ""}`);
+    } catch (e) {
+      this.fail("new thread", e);
+    }
+  }
+
+  async resumeThread(): Promise<void> {
+    let picks;
+    try {
+      picks = threadPicks(await this.exec("codex.listThreads", { uri: this.workspaceUri() }));
+    } catch (e) {
+      return this.fail("list threads", e);
+    }
+    if (!picks.length) {
+      void vscode.window.showInformationMessage("Codex: no threads for this workspace yet.");
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(picks, { title: "Resume Codex thread", matchOnDescription: true });
+    if (!pick) return;
+    try {
+      await this.exec("codex.resumeThread", { threadId: pick.id, uri: this.workspaceUri() });
+      this.append(this.transcript.note(`(resumed thread ${pick.id}: ${pick.label})`));
+    } catch (e) {
+      this.fail("resume", e);
+    }
+  }
+
+  async review(): Promise<void> {
+    try {
+      const result = await this.exec("codex.review", { uri: this.workspaceUri() });
+      this.append(this.transcript.note("## Review"));
+      this.output.show(true);
+      if (result && result.turnId) {
+        this.running.set(result.turnId, "reviewing");
+        this.refresh();
+      }
+    } catch (e) {
+      if (isUnknownCommand(e)) {
+        void vscode.window.showWarningMessage(
+          "Codex: this codex-lsp has no review command (codex.review) yet; update codex-lsp.",
+        );
+        this.test.push("messages", "no review command");
+      } else this.fail("review", e);
+    }
+  }
+
+  async login(): Promise<void> {
+    const pick = await vscode.window.showQuickPick(
+      LOGIN_METHODS.map((m) => ({ label: m.label, detail: m.detail, method: m.method })),
+      { title: "Log in to Codex" },
+    );
+    if (!pick) return;
+    let apiKey: string | undefined;
+    if (pick.method === "apiKey") {
+      apiKey = await vscode.window.showInputBox({ title: "OpenAI API key", password: true, ignoreFocusOut: true });
+      if (!apiKey) return;
+    }
+    try {
+      await this.exec("codex.login", loginArguments(pick.method, apiKey));
+    } catch (e) {
+      return this.fail("log in", e);
+    }
+    // The outcome comes as a message when the login completes; follow it in the status bar.
+    for (const delay of [2000, 10000, 30000, 90000]) setTimeout(() => void this.refreshAccount(), delay);
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.exec("codex.logout", {});
+      void vscode.window.showInformationMessage("Codex: logged out.");
+    } catch (e) {
+      this.fail("log out", e);
+    }
+    await this.refreshAccount();
+  }
+
+  private workspaceUri(): string | undefined {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (doc && doc.uri.scheme === "file") return doc.uri.toString();
+    return vscode.workspace.workspaceFolders?.[0]?.uri.toString();
+  }
+
+  private fail(what: string, e: unknown): void {
+    const text = `Codex: ${what} failed: ${errorText(e)}`;
+    this.test.push("messages", text);
+    void vscode.window.showErrorMessage(text);
+  }
+
+  dispose(): void {
+    this.statusItem.dispose();
+    this.output.dispose();
+    this.log.dispose();
+    this.test.dispose();
+  }
+}
+
+/** Declares what codex-lsp offers editors that ask: rich approvals. */
+class CodexCapabilities implements StaticFeature {
+  fillClientCapabilities(capabilities: any): void {
+    capabilities.experimental = { ...(capabilities.experimental ?? {}), codexApprovals: true };
+  }
+  initialize(): void {}
+  clear(): void {}
+  getState() {
+    return { kind: "static" as const };
+  }
+  dispose(): void {}
+}
+
+/**
+ * With `CODEX_VSCODE_TEST_STATE` set (the end-to-end test), what the extension sees — status
+ * texts, approvals, turns, the open documents' text — written to that file as JSON, so the
+ * test reads documents through the extension API rather than the screen.
+ */
+class TestState {
+  private readonly file = process.env.CODEX_VSCODE_TEST_STATE;
+  private state: Record<string, any> = { statusHistory: [], transcript: "", events: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private interval: NodeJS.Timeout | undefined;
+
+  constructor() {
+    if (this.file) this.interval = setInterval(() => this.write(), 500);
+  }
+
+  set(key: string, value: unknown): void {
+    if (!this.file) return;
+    this.state[key] = value;
+    this.schedule();
+  }
+  push(key: string, value: unknown): void {
+    if (!this.file) return;
+    (this.state[key] ??= []).push(value);
+    this.schedule();
+  }
+  bump(key: string): void {
+    if (!this.file) return;
+    this.state[key] = (this.state[key] ?? 0) + 1;
+    this.schedule();
+  }
+  status(text: string): void {
+    if (!this.file) return;
+    const h: string[] = this.state.statusHistory;
+    if (h[h.length - 1] !== text) h.push(text);
+    this.state.status = text;
+    this.schedule();
+  }
+  appendTranscript(text: string): void {
+    if (!this.file) return;
+    this.state.transcript += text;
+    this.schedule();
+  }
+  schedule(): void {
+    if (!this.file || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.write();
+    }, 30);
+  }
+  write(): void {
+    if (!this.file) return;
+    const documents: Record<string, unknown> = {};
+    for (const doc of vscode.workspace.textDocuments) {
+      if (doc.uri.scheme !== "file") continue;
+      documents[doc.uri.fsPath] = { text: doc.getText(), dirty: doc.isDirty, version: doc.version };
+    }
+    const editor = vscode.window.activeTextEditor;
+    const active = editor
+      ? {
+          path: editor.document.uri.fsPath,
+          scheme: editor.document.uri.scheme,
+          selection: editor.document.getText(editor.selection),
+        }
+      : null;
+    // What the diff views of proposed changes show (both sides).
+    const proposed = vscode.window.visibleTextEditors
+      .filter((e) => e.document.uri.scheme === SCHEME)
+      .map((e) => ({ path: e.document.uri.path, text: e.document.getText() }));
+    const tmp = `${this.file}.tmp`;
+    try {
+      fs.writeFileSync(tmp, JSON.stringify({ ...this.state, documents, active, proposed, at: Date.now() }));
+      fs.renameSync(tmp, this.file);
+    } catch {
+      // the test reads the last complete write
+    }
+  }
+  dispose(): void {
+    if (this.interval) clearInterval(this.interval);
+    this.write();
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    fs.accessSync(path, fs.constants.X_OK);
+    return fs.statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e && typeof e === "object" && "message" in e) return String((e as any).message);
+  return String(e);
+}
+
+let codex: Codex | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const c = new Codex(context);
+  codex = c;
+  const command = (id: string, run: (...args: any[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  command("codex.askCodex", () => c.ask());
+  command("codex.interruptTurn", () => c.interrupt());
+  command("codex.steerTurn", () => c.steer());
+  command("codex.newThreadCmd", () => c.newThread());
+  command("codex.resumeThreadCmd", () => c.resumeThread());
+  command("codex.reviewCmd", () => c.review());
+  command("codex.logIn", () => c.login());
+  command("codex.logOut", () => c.logout());
+  command("codex.showTranscript", () => c.output.show());
+  command("codex.restartServer", () => c.restart());
+  command("codex.acceptChange", (uri?: vscode.Uri) => c.answerChange(true, uri instanceof vscode.Uri ? uri : undefined));
+  command("codex.declineChange", (uri?: vscode.Uri) => c.answerChange(false, uri instanceof vscode.Uri ? uri : undefined));
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, c.provider),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration("codex")) return;
+      if (e.affectsConfiguration("codex.serverPath")) {
+        void c.restart();
+        return;
+      }
+      const client = c.client;
+      if (client && client.isRunning()) {
+        void client.sendNotification("workspace/didChangeConfiguration", {
+          settings: { codex: serverSettings((key) => vscode.workspace.getConfiguration("codex").get(key)) },
+        });
+      }
+    }),
+    vscode.workspace.onDidChangeTextDocument(() => c.test.schedule()),
+    vscode.window.onDidChangeTextEditorSelection(() => c.test.schedule()),
+    vscode.window.onDidChangeActiveTextEditor(() => c.test.schedule()),
+    { dispose: () => c.dispose() },
+  );
+  await c.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await codex?.stop();
+}

@@ -1,0 +1,458 @@
+// The extension's pure logic: nothing here imports `vscode`, so node's test runner checks it
+// directly (test/logic.test.ts).
+
+/** The settings codex-lsp knows (docs/lsp.md), as named under VS Code's `codex.` section. */
+export const SERVER_SETTINGS = [
+  "codexPath",
+  "model",
+  "effort",
+  "approvalPolicy",
+  "sandbox",
+  "config",
+  "logLevel",
+  "logFile",
+] as const;
+
+/**
+ * What codex-lsp gets as `initializationOptions` and as the `codex` section of
+ * `workspace/configuration`: the server's settings only (the extension's own, like
+ * `serverPath`, would be warned about as unknown), empty values left out so the server's
+ * defaults apply, and `streamEvents: true` for the transcript.
+ */
+export function serverSettings(get: (key: string) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of SERVER_SETTINGS) {
+    const value = get(key);
+    if (value === undefined || value === null || value === "") continue;
+    if (typeof value === "object" && !Array.isArray(value) && Object.keys(value as object).length === 0) continue;
+    out[key] = value;
+  }
+  out.streamEvents = true;
+  return out;
+}
+
+/** `name` resolved like a shell would: a path as is, a bare name through `PATH`. */
+export function findExecutable(
+  name: string,
+  pathEnv: string | undefined,
+  isExecutable: (path: string) => boolean,
+  home?: string,
+): string | undefined {
+  if (!name) return undefined;
+  if (name.startsWith("~/") && home) name = home + name.slice(1);
+  if (name.includes("/")) return isExecutable(name) ? name : undefined;
+  for (const dir of (pathEnv ?? "").split(":")) {
+    if (!dir) continue;
+    const candidate = `${dir.replace(/\/+$/, "")}/${name}`;
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export const INSTALL_COMMAND = "cargo install --path .";
+
+/** The error shown when codex-lsp cannot be found. */
+export function missingServerMessage(serverPath: string): string {
+  return (
+    `Codex: the language server \`${serverPath}\` was not found. ` +
+    `Install it from the codex-lsp repository with \`${INSTALL_COMMAND}\` ` +
+    "(it goes to ~/.cargo/bin, which must be on PATH), or set `codex.serverPath` to its full path."
+  );
+}
+
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** `codex.ask`'s argument: the prompt, and the document and selection as context. */
+export function askArguments(prompt: string, uri?: string, selection?: Range): Record<string, unknown> {
+  const args: Record<string, unknown> = { prompt };
+  if (uri) {
+    args.uri = uri;
+    const empty =
+      !selection ||
+      (selection.start.line === selection.end.line && selection.start.character === selection.end.character);
+    // Field by field: VS Code's positions keep line/character behind getters, which a spread
+    // or JSON.stringify would not see.
+    const at = (p: Position) => ({ line: p.line, character: p.character });
+    if (!empty) args.range = { start: at(selection!.start), end: at(selection!.end) };
+  }
+  return args;
+}
+
+// --- Status bar ------------------------------------------------------------------------------
+
+export type Status =
+  | { kind: "starting" }
+  | { kind: "missing"; serverPath: string }
+  | { kind: "stopped"; reason?: string }
+  | { kind: "connected"; account?: string }
+  | { kind: "running"; message: string }
+  | { kind: "approval" };
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** The command a click runs. */
+  command: string;
+}
+
+export function statusView(status: Status): StatusView {
+  switch (status.kind) {
+    case "starting":
+      return { text: "$(loading~spin) Codex", tooltip: "Codex: starting codex-lsp", command: "codex.showTranscript" };
+    case "missing":
+      return {
+        text: "$(error) Codex: codex-lsp not found",
+        tooltip: missingServerMessage(status.serverPath),
+        command: "codex.restartServer",
+      };
+    case "stopped":
+      return {
+        text: "$(error) Codex: stopped",
+        tooltip: `Codex: codex-lsp stopped${status.reason ? `: ${status.reason}` : ""}. Click to restart.`,
+        command: "codex.restartServer",
+      };
+    case "connected":
+      return {
+        text: status.account ? `$(check) Codex (${status.account})` : "$(check) Codex",
+        tooltip: `Codex: connected${status.account ? ` — ${status.account}` : ""}. Click for the transcript.`,
+        command: "codex.showTranscript",
+      };
+    case "running":
+      return {
+        text: `$(sync~spin) Codex: ${oneLine(status.message, 60)}`,
+        tooltip: `Codex: ${status.message}. Click to interrupt.`,
+        command: "codex.interruptTurn",
+      };
+    case "approval":
+      return {
+        text: "$(bell) Codex: waiting for approval",
+        tooltip: "Codex is waiting for your approval",
+        command: "codex.showTranscript",
+      };
+  }
+}
+
+/** The account as the status bar shows it, from `codex.account`'s answer. */
+export function accountLabel(result: unknown): string | undefined {
+  if (!result || typeof result !== "object") return undefined;
+  const r = result as { account?: { type?: string; email?: string } | null; requiresOpenaiAuth?: boolean };
+  const account = r.account;
+  if (account && typeof account === "object") {
+    switch (account.type) {
+      case "apiKey":
+        return "API key";
+      case "chatgpt":
+        return account.email ? `ChatGPT: ${account.email}` : "ChatGPT";
+      case "amazonBedrock":
+        return "Amazon Bedrock";
+      default:
+        return account.type ? String(account.type) : undefined;
+    }
+  }
+  return r.requiresOpenaiAuth ? "not logged in" : undefined;
+}
+
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
+}
+
+/** The turn id in a codex-lsp progress token (`codex-lsp/turn/<turnId>`). */
+export function turnOfToken(token: string | number): string | undefined {
+  const m = /^codex-lsp\/turn\/(.+)$/.exec(String(token));
+  return m ? m[1] : undefined;
+}
+
+// --- Approvals -------------------------------------------------------------------------------
+
+export interface Choice {
+  title: string;
+  decision: unknown;
+}
+
+export const DECLINE = "decline";
+
+/**
+ * The decision for the button the user picked. Anything else (a dismissed prompt, a title that
+ * is not offered) declines: the contract takes an answer that is not offered as a decline,
+ * so this is right even when "Decline" itself is not among the choices.
+ */
+export function decisionFor(choices: Choice[] | undefined, picked: string | undefined): unknown {
+  if (picked === undefined) return DECLINE;
+  const found = (choices ?? []).find((c) => c.title === picked);
+  return found ? found.decision : DECLINE;
+}
+
+/**
+ * The buttons of a command approval: the offered choices, plus "Decline" when it is not
+ * offered (under `untrusted` the app-server offers none; answering it still declines).
+ */
+export function approvalButtons(choices: Choice[] | undefined): string[] {
+  const titles = (choices ?? []).map((c) => c.title);
+  if (!(choices ?? []).some((c) => c.decision === DECLINE)) titles.push("Decline");
+  return titles;
+}
+
+/** The decision offered as "accept" (plain, else the first accepting one), if any. */
+export function acceptDecision(choices: Choice[] | undefined): unknown {
+  const all = choices ?? [];
+  const plain = all.find((c) => c.decision === "accept");
+  if (plain) return plain.decision;
+  const accepting = all.find((c) => /^accept/i.test(c.title));
+  return accepting ? accepting.decision : undefined;
+}
+
+export interface FileChange {
+  path: string;
+  kind: string;
+  added?: number;
+  removed?: number;
+  diff: string;
+}
+
+/**
+ * Applies the hunks of a unified diff to `text`. `undefined` when a hunk's context or removed
+ * lines are not where it says (the caller then shows the hunks alone).
+ */
+export function applyUnifiedDiff(text: string, diff: string): string | undefined {
+  const hadFinalNewline = text.endsWith("\n");
+  const lines = text.split("\n");
+  if (hadFinalNewline) lines.pop();
+  const out: string[] = [];
+  let cursor = 0; // next line of `lines` not yet copied
+  let sawHunk = false;
+  let newNoNewline = false;
+  const diffLines = diff.split("\n");
+  if (diffLines.length && diffLines[diffLines.length - 1] === "") diffLines.pop();
+  let i = 0;
+  while (i < diffLines.length) {
+    const header = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(diffLines[i]);
+    if (!header) {
+      i++;
+      continue;
+    }
+    sawHunk = true;
+    const oldStart = Number(header[1]);
+    const oldCount = header[2] === undefined ? 1 : Number(header[2]);
+    // A hunk that removes nothing starts after line `oldStart`; others at it.
+    const at = oldCount === 0 ? oldStart : oldStart - 1;
+    if (at < cursor || at > lines.length) return undefined;
+    out.push(...lines.slice(cursor, at));
+    cursor = at;
+    i++;
+    let last: "old" | "new" | "both" = "both";
+    while (i < diffLines.length && !diffLines[i].startsWith("@@")) {
+      const line = diffLines[i];
+      const body = line.slice(1);
+      if (line.startsWith("\\")) {
+        if (last !== "old") newNoNewline = true;
+      } else if (line.startsWith("-")) {
+        if (lines[cursor] !== body) return undefined;
+        cursor++;
+        last = "old";
+      } else if (line.startsWith("+")) {
+        out.push(body);
+        last = "new";
+      } else if (line.startsWith(" ") || line === "") {
+        if (lines[cursor] !== body) return undefined;
+        out.push(body);
+        cursor++;
+        last = "both";
+      } else {
+        return undefined;
+      }
+      i++;
+    }
+  }
+  if (!sawHunk) return undefined;
+  // Without "\ No newline at end of file", a hunk reaching the end says the file ends with one.
+  const touchedEnd = cursor === lines.length;
+  out.push(...lines.slice(cursor));
+  if (out.length === 0) return "";
+  const finalNewline = newNoNewline ? false : touchedEnd ? true : hadFinalNewline;
+  return out.join("\n") + (finalNewline ? "\n" : "");
+}
+
+/** Both sides of a hunks-only diff, when the file itself is not at hand. */
+export function sidesOfHunks(diff: string): { before: string; after: string } {
+  const before: string[] = [];
+  const after: string[] = [];
+  let inHunk = false;
+  for (const line of diff.split("\n")) {
+    if (line.startsWith("@@")) {
+      if (inHunk) {
+        before.push("…");
+        after.push("…");
+      }
+      inHunk = true;
+      continue;
+    }
+    if (!inHunk || line.startsWith("\\")) continue;
+    if (line.startsWith("-")) before.push(line.slice(1));
+    else if (line.startsWith("+")) after.push(line.slice(1));
+    else {
+      before.push(line.slice(1));
+      after.push(line.slice(1));
+    }
+  }
+  while (before.length && before[before.length - 1] === "" && after.length && after[after.length - 1] === "") {
+    before.pop();
+    after.pop();
+  }
+  return { before: before.join("\n") + "\n", after: after.join("\n") + "\n" };
+}
+
+/**
+ * The two sides of the diff view for one proposed file change: `current` is the file's text
+ * now (undefined when it cannot be read). Adds carry the whole new content, deletes the
+ * whole old one, updates hunks.
+ */
+export function changeSides(change: FileChange, current: string | undefined): { before: string; after: string; exact: boolean } {
+  switch (change.kind) {
+    case "add":
+      return { before: "", after: change.diff, exact: true };
+    case "delete":
+      return { before: current ?? change.diff, after: "", exact: true };
+    default: {
+      if (current !== undefined) {
+        const after = applyUnifiedDiff(current, change.diff);
+        if (after !== undefined) return { before: current, after, exact: true };
+      }
+      return { ...sidesOfHunks(change.diff), exact: false };
+    }
+  }
+}
+
+// --- Transcript ------------------------------------------------------------------------------
+
+export interface TurnCompleted {
+  threadId?: string;
+  turnId?: string;
+  status?: string;
+  finalResponse?: string | null;
+  durationMs?: number | null;
+  error?: { message?: string } | null;
+}
+
+export interface CodexEvent {
+  threadId?: string;
+  turnId?: string;
+  method?: string;
+  params?: any;
+}
+
+/**
+ * Turns `codex/event` and `codex/turnCompleted` into transcript text: the agent's reply as it
+ * streams, the commands it runs and the files it edits, and a closing line per turn.
+ */
+export class Transcript {
+  private streamed = new Set<string>();
+  private atLineStart = true;
+
+  /** The heading for a prompt the user sent. */
+  ask(prompt: string, where?: string): string {
+    return this.block(`## ${oneLine(prompt, 200)}${where ? `  (${where})` : ""}\n`);
+  }
+
+  event(ev: CodexEvent): string {
+    const p = ev.params ?? {};
+    switch (ev.method) {
+      case "item/agentMessage/delta": {
+        if (typeof p.delta !== "string") return "";
+        let text = "";
+        if (ev.turnId && !this.streamed.has(ev.turnId)) {
+          this.streamed.add(ev.turnId);
+          text += this.block("");
+        }
+        return text + this.raw(p.delta);
+      }
+      case "item/started": {
+        const item = p.item ?? {};
+        if (item.type === "commandExecution" && item.command) return this.block(`$ ${item.command}\n`);
+        if (item.type === "fileChange" && Array.isArray(item.changes)) {
+          return this.block(item.changes.map((c: any) => `~ ${c.kind?.type ?? "edit"} ${c.path}`).join("\n") + "\n");
+        }
+        return "";
+      }
+      default:
+        return "";
+    }
+  }
+
+  completed(done: TurnCompleted): string {
+    let text = "";
+    const streamed = done.turnId ? this.streamed.has(done.turnId) : false;
+    if (!streamed && typeof done.finalResponse === "string" && done.finalResponse) {
+      text += this.block(done.finalResponse + "\n");
+    }
+    if (done.turnId) this.streamed.delete(done.turnId);
+    let line = `— ${done.status ?? "done"}`;
+    if (typeof done.durationMs === "number") line += ` in ${(done.durationMs / 1000).toFixed(1)} s`;
+    if (done.error && done.error.message) line += `: ${done.error.message}`;
+    return text + this.block(line + "\n");
+  }
+
+  note(text: string): string {
+    return this.block(text + "\n");
+  }
+
+  /** Text starting on a fresh line, after a blank one. */
+  private block(text: string): string {
+    const lead = this.atLineStart ? "\n" : "\n\n";
+    return this.raw(lead + text);
+  }
+
+  private raw(text: string): string {
+    if (text.length) this.atLineStart = text.endsWith("\n");
+    return text;
+  }
+}
+
+// --- Threads, login, errors ------------------------------------------------------------------
+
+export interface ThreadPick {
+  label: string;
+  description: string;
+  id: string;
+}
+
+/** Quick-pick entries from `codex.listThreads`' answer, newest first as given. */
+export function threadPicks(result: any): ThreadPick[] {
+  const threads: any[] = (result && (result.data ?? result.threads)) || [];
+  return threads
+    .filter((t) => t && typeof t.id === "string")
+    .map((t) => {
+      let text: string = t.name || t.preview || t.title || "";
+      text = oneLine(typeof text === "string" ? text : "", 70) || "(no preview)";
+      let when = t.updatedAt ?? t.createdAt;
+      let description = "";
+      if (typeof when === "number") {
+        const ms = when > 1e12 ? when : when * 1000;
+        description = new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+      } else if (typeof when === "string") description = when;
+      return { label: text, description, id: t.id };
+    });
+}
+
+export const LOGIN_METHODS = [
+  { label: "API key", method: "apiKey", detail: "Use an OpenAI API key (sent once, never shown or logged)" },
+  { label: "ChatGPT", method: "chatgpt", detail: "Sign in with ChatGPT in the browser (callback on this machine)" },
+  { label: "Device code", method: "deviceCode", detail: "Sign in on another device with a code (for remote setups)" },
+] as const;
+
+export function loginArguments(method: string, apiKey?: string): Record<string, unknown> {
+  return method === "apiKey" ? { method, apiKey } : { method };
+}
+
+/** Whether an executeCommand error says the server lacks the command. */
+export function isUnknownCommand(error: unknown): boolean {
+  const message = error && typeof error === "object" && "message" in error ? String((error as any).message) : String(error);
+  return /unknown command/i.test(message);
+}

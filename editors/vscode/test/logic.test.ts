@@ -1,0 +1,194 @@
+// Unit tests of the extension's pure logic (node's built-in test runner: `npm test`).
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import {
+  Transcript,
+  accountLabel,
+  acceptDecision,
+  approvalButtons,
+  applyUnifiedDiff,
+  askArguments,
+  changeSides,
+  decisionFor,
+  findExecutable,
+  isUnknownCommand,
+  loginArguments,
+  missingServerMessage,
+  serverSettings,
+  sidesOfHunks,
+  statusView,
+  threadPicks,
+  turnOfToken,
+} from "../src/logic";
+
+test("server settings: only codex-lsp's keys, empty ones left out, streamEvents on", () => {
+  const config: Record<string, unknown> = {
+    serverPath: "/opt/codex-lsp",
+    model: "gpt-5.5",
+    effort: "",
+    approvalPolicy: "untrusted",
+    sandbox: "read-only",
+    config: {},
+    logLevel: "debug",
+    logFile: "",
+    codexPath: "/x/codex",
+    trace: { server: "off" },
+  };
+  assert.deepEqual(serverSettings((k) => config[k]), {
+    model: "gpt-5.5",
+    approvalPolicy: "untrusted",
+    sandbox: "read-only",
+    logLevel: "debug",
+    codexPath: "/x/codex",
+    streamEvents: true,
+  });
+  const withConfig = serverSettings((k) => (k === "config" ? { "features.web_search": true } : undefined));
+  assert.deepEqual(withConfig, { config: { "features.web_search": true }, streamEvents: true });
+});
+
+test("the server is found on PATH, as a path, or not at all", () => {
+  const present = new Set(["/usr/local/bin/codex-lsp", "/home/u/.cargo/bin/other"]);
+  const exe = (p: string) => present.has(p);
+  assert.equal(findExecutable("codex-lsp", "/usr/bin:/usr/local/bin/", exe), "/usr/local/bin/codex-lsp");
+  assert.equal(findExecutable("codex-lsp", "/usr/bin", exe), undefined);
+  assert.equal(findExecutable("codex-lsp", undefined, exe), undefined);
+  assert.equal(findExecutable("/usr/local/bin/codex-lsp", "", exe), "/usr/local/bin/codex-lsp");
+  assert.equal(findExecutable("~/.cargo/bin/other", "", exe, "/home/u"), "/home/u/.cargo/bin/other");
+  assert.equal(findExecutable("/nope/codex-lsp", "/usr/local/bin", exe), undefined, "a path is not searched");
+  const message = missingServerMessage("codex-lsp");
+  assert.match(message, /`codex-lsp` was not found/);
+  assert.match(message, /cargo install --path \./);
+  assert.match(message, /codex\.serverPath/);
+});
+
+test("ask: the selection is the range; an empty selection or no file sends none", () => {
+  const sel = { start: { line: 1, character: 2 }, end: { line: 3, character: 0 } };
+  assert.deepEqual(askArguments("fix it", "file:///w/a.rs", sel), {
+    prompt: "fix it",
+    uri: "file:///w/a.rs",
+    range: { start: { line: 1, character: 2 }, end: { line: 3, character: 0 } },
+  });
+  const empty = { start: { line: 4, character: 1 }, end: { line: 4, character: 1 } };
+  assert.deepEqual(askArguments("why", "file:///w/a.rs", empty), { prompt: "why", uri: "file:///w/a.rs" });
+  assert.deepEqual(askArguments("hello", undefined, sel), { prompt: "hello" });
+  // VS Code's Position keeps its fields behind getters.
+  class Pos {
+    constructor(private _l: number, private _c: number) {}
+    get line() {
+      return this._l;
+    }
+    get character() {
+      return this._c;
+    }
+  }
+  const real = { start: new Pos(1, 0), end: new Pos(1, 8) };
+  assert.equal(
+    JSON.stringify(askArguments("p", "file:///w/a", real).range),
+    '{"start":{"line":1,"character":0},"end":{"line":1,"character":8}}',
+  );
+});
+
+test("status bar: each state has its text and click", () => {
+  assert.equal(statusView({ kind: "connected" }).text, "$(check) Codex");
+  assert.equal(statusView({ kind: "connected", account: "API key" }).text, "$(check) Codex (API key)");
+  const running = statusView({ kind: "running", message: "running `cargo test`" });
+  assert.equal(running.text, "$(sync~spin) Codex: running `cargo test`");
+  assert.equal(running.command, "codex.interruptTurn");
+  assert.equal(statusView({ kind: "approval" }).text, "$(bell) Codex: waiting for approval");
+  const missing = statusView({ kind: "missing", serverPath: "codex-lsp" });
+  assert.match(missing.text, /not found/);
+  assert.match(missing.tooltip, /cargo install --path \./);
+  assert.equal(statusView({ kind: "running", message: "x".repeat(100) }).text.length, "$(sync~spin) Codex: ".length + 60);
+  assert.equal(turnOfToken("codex-lsp/turn/abc-1"), "abc-1");
+  assert.equal(turnOfToken(7), undefined);
+});
+
+test("account labels", () => {
+  assert.equal(accountLabel({ account: { type: "apiKey" }, requiresOpenaiAuth: true }), "API key");
+  assert.equal(accountLabel({ account: { type: "chatgpt", email: "a@b.c" } }), "ChatGPT: a@b.c");
+  assert.equal(accountLabel({ account: null, requiresOpenaiAuth: true }), "not logged in");
+  assert.equal(accountLabel({ requiresOpenaiAuth: false }), undefined);
+  assert.equal(accountLabel(null), undefined);
+});
+
+test("approvals: the picked choice's decision; anything else declines", () => {
+  const amendment = { acceptWithExecpolicyAmendment: { execpolicy_amendment: ["touch", "m"] } };
+  const choices = [
+    { title: "Accept", decision: "accept" },
+    { title: "Accept and always allow `touch m`", decision: amendment },
+    { title: "Cancel turn", decision: "cancel" },
+  ];
+  assert.equal(decisionFor(choices, "Accept"), "accept");
+  assert.deepEqual(decisionFor(choices, "Accept and always allow `touch m`"), amendment);
+  assert.equal(decisionFor(choices, undefined), "decline", "dismissed");
+  assert.equal(decisionFor(choices, "Sure"), "decline", "not offered");
+  assert.equal(decisionFor(undefined, "Accept"), "decline");
+  assert.equal(acceptDecision(choices), "accept");
+  // "Decline" is always a button; when not offered, it answers a plain decline.
+  assert.deepEqual(approvalButtons(choices), ["Accept", "Accept and always allow `touch m`", "Cancel turn", "Decline"]);
+  const offered = [...choices, { title: "Decline", decision: "decline" }];
+  assert.deepEqual(approvalButtons(offered), ["Accept", "Accept and always allow `touch m`", "Cancel turn", "Decline"]);
+  assert.equal(decisionFor(choices, "Decline"), "decline");
+  assert.deepEqual(acceptDecision([{ title: "Accept for session", decision: "acceptForSession" }]), "acceptForSession");
+  assert.equal(acceptDecision([{ title: "Cancel turn", decision: "cancel" }]), undefined);
+});
+
+test("unified diffs apply to the file to give both sides of the diff view", () => {
+  const text = "one\ntwo\nthree\nfour\n";
+  assert.equal(applyUnifiedDiff(text, "@@ -2 +2,2 @@\n-two\n+TWO\n+2b\n"), "one\nTWO\n2b\nthree\nfour\n");
+  assert.equal(applyUnifiedDiff(text, "@@ -1,2 +1,2 @@\n one\n-two\n+deux\n@@ -4 +4 @@\n-four\n+quatre\n"), "one\ndeux\nthree\nquatre\n");
+  // With file headers, and a pure insertion after line 0.
+  assert.equal(applyUnifiedDiff(text, "--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+zero\n"), "zero\none\ntwo\nthree\nfour\n");
+  // A final line without newline.
+  assert.equal(applyUnifiedDiff("a\nb", "@@ -2 +2 @@\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"), "a\nc");
+  assert.equal(applyUnifiedDiff("a\nb", "@@ -2 +2 @@\n-b\n\\ No newline at end of file\n+c\n"), "a\nc\n");
+  // Context that does not match: not applied.
+  assert.equal(applyUnifiedDiff(text, "@@ -2 +2 @@\n-deux\n+TWO\n"), undefined);
+  assert.equal(applyUnifiedDiff(text, "no hunks here"), undefined);
+});
+
+test("change sides: adds, deletes, updates, and hunks alone when the file differs", () => {
+  assert.deepEqual(changeSides({ path: "/w/n.txt", kind: "add", diff: "new\n" }, undefined), { before: "", after: "new\n", exact: true });
+  assert.deepEqual(changeSides({ path: "/w/o.txt", kind: "delete", diff: "old\n" }, "old\n"), { before: "old\n", after: "", exact: true });
+  const update = { path: "/w/a.txt", kind: "update", diff: "@@ -1 +1 @@\n-old line\n+new line\n" };
+  assert.deepEqual(changeSides(update, "old line\nsecond\n"), { before: "old line\nsecond\n", after: "new line\nsecond\n", exact: true });
+  assert.deepEqual(changeSides(update, "something else\n"), { before: "old line\n", after: "new line\n", exact: false });
+  assert.deepEqual(sidesOfHunks("@@ -1,2 +1,2 @@\n a\n-b\n+B\n@@ -9 +9 @@\n-x\n+y\n"), {
+    before: "a\nb\n…\nx\n",
+    after: "a\nB\n…\ny\n",
+  });
+});
+
+test("transcript: heading, streamed reply, commands, closing line", () => {
+  const t = new Transcript();
+  let out = t.ask("make it faster", "src/a.rs");
+  out += t.event({ turnId: "t1", method: "item/started", params: { item: { type: "commandExecution", command: "cargo test" } } });
+  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "Done" } });
+  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: ", faster." } });
+  out += t.event({ turnId: "t1", method: "turn/started", params: {} });
+  out += t.completed({ turnId: "t1", status: "completed", finalResponse: "Done, faster.", durationMs: 1234 });
+  assert.equal(out, "\n## make it faster  (src/a.rs)\n\n$ cargo test\n\nDone, faster.\n\n— completed in 1.2 s\n");
+  // Without deltas the final response is written once the turn completes.
+  const u = new Transcript();
+  const done = u.completed({ turnId: "t2", status: "failed", finalResponse: "partial", error: { message: "overloaded" } });
+  assert.equal(done, "\npartial\n\n— failed: overloaded\n");
+});
+
+test("threads, login arguments, unknown commands", () => {
+  const picks = threadPicks({
+    data: [
+      { id: "t1", preview: "fix   the\nbug", updatedAt: 1700000000 },
+      { id: "t2", name: "", createdAt: 1700000000000 },
+      { nope: true },
+    ],
+  });
+  assert.deepEqual(picks, [
+    { label: "fix the bug", description: "2023-11-14 22:13", id: "t1" },
+    { label: "(no preview)", description: "2023-11-14 22:13", id: "t2" },
+  ]);
+  assert.deepEqual(threadPicks(null), []);
+  assert.deepEqual(loginArguments("apiKey", "sk-1"), { method: "apiKey", apiKey: "sk-1" });
+  assert.deepEqual(loginArguments("deviceCode", "ignored"), { method: "deviceCode" });
+  assert.ok(isUnknownCommand(new Error("unknown command `codex.review`; codex-lsp knows: codex.ask")));
+  assert.ok(!isUnknownCommand({ message: "codex.review: missing field `uri`" }));
+});

@@ -76,30 +76,26 @@ pub fn deltas_in(text: &str) -> usize {
 /// Every notification of one turn of `n` deltas, as JSONL.
 pub fn turn_lines(turn_id: &str, n: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(200 * n + 4096);
-    let mut line = |method: &str, params: Value| {
-        serde_json::to_writer(
-            &mut out,
-            &json!({ "method": method, "params": params, "emittedAtMs": 1795315661180u64 }),
-        )
-        .expect("serializable");
-        out.push(b'\n');
-    };
     let t = THREAD_ID;
     line(
+        &mut out,
         "thread/status/changed",
         json!({ "threadId": t, "status": { "type": "active", "activeFlags": [] } }),
     );
     line(
+        &mut out,
         "turn/started",
         json!({ "threadId": t, "turn": turn(turn_id, "inProgress", json!([])) }),
     );
     let user = json!({ "type": "userMessage", "id": "u-1", "clientId": null,
         "content": [{ "type": "text", "text": "bench", "text_elements": [] }] });
     line(
+        &mut out,
         "item/started",
         json!({ "item": user, "threadId": t, "turnId": turn_id, "startedAtMs": 1795315661201u64 }),
     );
     line(
+        &mut out,
         "item/completed",
         json!({ "item": user, "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661201u64 }),
     );
@@ -108,29 +104,44 @@ pub fn turn_lines(turn_id: &str, n: usize) -> Vec<u8> {
             "memoryCitation": null, "delivery": null, "questions": null })
     };
     line(
+        &mut out,
         "item/started",
         json!({ "item": message(""), "threadId": t, "turnId": turn_id, "startedAtMs": 1795315661201u64 }),
     );
+    // The same bytes `line` would write, by template: building 100,000 Values would make the
+    // fake, not the pipe, the limit of the `cat` baseline.
+    let head = format!(
+        r#"{{"emittedAtMs":1795315661180,"method":"item/agentMessage/delta","params":{{"delta":"#
+    );
+    let tail = format!(r#","itemId":"msg-1","threadId":"{t}","turnId":"{turn_id}"}}}}"#);
     for i in 0..n {
-        line(
-            "item/agentMessage/delta",
-            json!({ "threadId": t, "turnId": turn_id, "itemId": "msg-1", "delta": delta(i) }),
-        );
+        out.extend_from_slice(head.as_bytes());
+        serde_json::to_writer(&mut out, &delta(i)).expect("serializable");
+        out.extend_from_slice(tail.as_bytes());
+        out.push(b'\n');
     }
     let text = expected_text(n);
     line(
+        &mut out,
         "item/completed",
         json!({ "item": message(&text), "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661301u64 }),
     );
     line(
+        &mut out,
         "thread/status/changed",
         json!({ "threadId": t, "status": { "type": "idle" } }),
     );
     let mut done = turn(turn_id, "completed", json!([message(&text)]));
     done["completedAt"] = json!(1795315662);
     done["durationMs"] = json!(100);
-    line("turn/completed", json!({ "threadId": t, "turn": done }));
+    line(&mut out, "turn/completed", json!({ "threadId": t, "turn": done }));
     out
+}
+
+fn line(out: &mut Vec<u8>, method: &str, params: Value) {
+    let message = json!({ "method": method, "params": params, "emittedAtMs": 1795315661180u64 });
+    serde_json::to_writer(&mut *out, &message).expect("serializable");
+    out.push(b'\n');
 }
 
 /// How many notifications [`turn_lines`] writes for `n` deltas.

@@ -539,6 +539,11 @@ async fn read_loop(
             return;
         };
         dispatch(&shared, &handler, &message);
+        drop(shared);
+        // Lines served from the read buffer never touch the pipe, so tokio's budget would
+        // let a flood of notifications hold this worker for tens of milliseconds: count each
+        // message, so the LSP main loop (typing, code actions) gets its turn every 128.
+        tokio::task::coop::consume_budget().await;
     }
     let closed = status.closed().await;
     if let Some(shared) = shared.upgrade() {

@@ -44,7 +44,10 @@ fn main() {
         .collect();
     let wants = |item: &str| items.is_empty() || items.contains(&item);
     let items_known = ["pump", "typing", "sync", "startup", "memory", "profile"];
-    assert!(items.iter().all(|i| items_known.contains(i)), "items: {items_known:?}");
+    assert!(
+        items.iter().all(|i| items_known.contains(i)),
+        "items: {items_known:?}"
+    );
     let started = Instant::now();
     if wants("pump") {
         pump();
@@ -144,6 +147,7 @@ fn pipeline(consumer: &[&str], n: usize) -> Run {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn replay");
+    #[allow(clippy::zombie_processes)]
     let sink = Command::new(consumer[0])
         .args(&consumer[1..])
         .stdin(source.stdout.take().unwrap())
@@ -151,6 +155,8 @@ fn pipeline(consumer: &[&str], n: usize) -> Run {
         .spawn()
         .expect("spawn consumer");
     let (status, usage) = wait4(sink.id());
+    // Reaped by wait4, which std's `Child` cannot do (it has no rusage).
+    std::mem::forget(sink);
     let wall = start.elapsed();
     assert!(status == 0, "{consumer:?} failed");
     source.wait().expect("replay");
@@ -238,7 +244,8 @@ fn lsp_turn(lsp: &mut Lsp, n: usize) -> LspTurn {
             events: fake::turn_events(n),
         },
         messages,
-        exact: done["finalResponse"] == json!(fake::expected_text(n)) && done["status"] == "completed",
+        exact: done["finalResponse"] == json!(fake::expected_text(n))
+            && done["status"] == "completed",
     }
 }
 
@@ -272,7 +279,9 @@ fn pump() {
         "\n## 1. Event pump: one turn of {DELTAS} deltas ({} events), median of {RUNS} (SDK: of 3)",
         fake::turn_events(DELTAS)
     );
-    println!("| consumer | turn time | events/s | CPU/event | CPU/event vs Value loop | peak RSS |");
+    println!(
+        "| consumer | turn time | events/s | CPU/event | CPU/event vs Value loop | peak RSS |"
+    );
     println!("|---|---|---|---|---|---|");
     let row = |name: &str, (wall, cpu, rss, events): (Duration, Duration, u64, usize)| {
         let rate = events as f64 / wall.as_secs_f64();
@@ -288,13 +297,25 @@ fn pump() {
         rate
     };
     let ours_runs: Vec<Run> = ours.iter().map(|t| t.run).collect();
-    let our_rate = row("codex-lsp → LSP client (streamEvents off)", summary(&ours_runs));
+    let our_rate = row(
+        "codex-lsp → LSP client (streamEvents off)",
+        summary(&ours_runs),
+    );
     let our_cpu = summary(&ours_runs).1 / summary(&ours_runs).3 as u32;
     let streaming_runs: Vec<Run> = streaming.iter().map(|t| t.run).collect();
-    row("codex-lsp, streamEvents on (every event forwarded)", summary(&streaming_runs));
-    let sdk_ok: Vec<Run> = sdk.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    row(
+        "codex-lsp, streamEvents on (every event forwarded)",
+        summary(&streaming_runs),
+    );
+    let sdk_ok: Vec<Run> = sdk
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
     if !sdk_ok.is_empty() {
-        sdk_rate = Some(row("Python SDK 0.163.0, TurnHandle.stream()", summary(&sdk_ok)));
+        sdk_rate = Some(row(
+            "Python SDK 0.163.0, TurnHandle.stream()",
+            summary(&sdk_ok),
+        ));
     }
     row("bare Rust loop: serde_json::Value parse + serialize", value);
     row("cat (the pipe's limit)", summary(&cats));
@@ -329,7 +350,11 @@ fn pump() {
         println!(
             "| {}{} | {} | {} | {} | {} |",
             i % RUNS + 1,
-            if streaming { " (streamEvents on: +1 per event)" } else { "" },
+            if streaming {
+                " (streamEvents on: +1 per event)"
+            } else {
+                ""
+            },
             ms(t.run.wall),
             t.messages,
             bound,
@@ -432,7 +457,11 @@ fn typing_phase(lsp: &mut Lsp, uri: &str, length: Duration, turns: bool) -> (Vec
     // The last answers and a turn still running.
     let drain_until = Instant::now() + Duration::from_secs(60);
     while Instant::now() < drain_until {
-        let all_answered = sent.lock().unwrap().iter().all(|(id, _)| answered.contains_key(id));
+        let all_answered = sent
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(id, _)| answered.contains_key(id));
         if all_answered && ask_id.is_none() {
             break;
         }
@@ -475,7 +504,10 @@ fn typing() {
     println!("|---|---|---|---|---|---|");
     for (name, l) in [
         ("no turn".to_string(), &idle),
-        (format!("{turns} turns of {DELTAS} deltas back to back"), &busy),
+        (
+            format!("{turns} turns of {DELTAS} deltas back to back"),
+            &busy,
+        ),
     ] {
         println!(
             "| {name} | {} | {} | {} | {} | {} |",
@@ -493,7 +525,11 @@ fn typing() {
     // SAFETY: getloadavg writes at most `n` doubles.
     let mut load = [0f64; 3];
     unsafe { libc::getloadavg(load.as_mut_ptr(), 3) };
-    println!("(machine load average {:.1} on {} cores: other work's stalls land in both phases)", load[0], std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "(machine load average {:.1} on {} cores: other work's stalls land in both phases)",
+        load[0],
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!(
         "target p99 within 2×: {} ({p99:.2}×)",
         if p99 <= 2.0 { "holds" } else { "MISSED" }
@@ -513,7 +549,10 @@ fn sync() {
     let ws = workspace();
     let uri = format!("file://{}/big.rs", ws.path().display());
     let mut lsp = Lsp::spawn(CODEX_LSP, &[]);
-    lsp.initialize(&ws.path().display().to_string(), json!({ "codexPath": me() }));
+    lsp.initialize(
+        &ws.path().display().to_string(),
+        json!({ "codexPath": me() }),
+    );
     lsp.notify(
         "textDocument/didOpen",
         json!({ "textDocument": { "uri": uri, "languageId": "rust", "version": 1, "text": text } }),
@@ -599,7 +638,12 @@ fn sync() {
 // ---------------------------------------------------------------------------------------
 
 /// Spawns `program args`, sends `initialize` in `framing`, returns the time to its answer.
-fn time_to_initialize(program: &str, args: &[&str], env: &[(&str, String)], lsp_framing: bool) -> Duration {
+fn time_to_initialize(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+    lsp_framing: bool,
+) -> Duration {
     let start = Instant::now();
     let mut command = Command::new(program);
     command
@@ -616,12 +660,17 @@ fn time_to_initialize(program: &str, args: &[&str], env: &[(&str, String)], lsp_
     if lsp_framing {
         let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": { "processId": null, "rootUri": null, "capabilities": {} } });
-        stdin.write_all(&frame(init.to_string().as_bytes())).unwrap();
+        stdin
+            .write_all(&frame(init.to_string().as_bytes()))
+            .unwrap();
         stdin.flush().unwrap();
         let mut line = String::new();
         loop {
             line.clear();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "no answer to initialize");
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "no answer to initialize"
+            );
             if line.trim().is_empty() {
                 break;
             }
@@ -635,7 +684,10 @@ fn time_to_initialize(program: &str, args: &[&str], env: &[(&str, String)], lsp_
         let mut line = String::new();
         loop {
             line.clear();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "no answer to initialize");
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "no answer to initialize"
+            );
             if line.contains("\"id\":1") {
                 break;
             }
@@ -664,26 +716,50 @@ fn startup() {
     for _ in 0..RUNS {
         ours.push(time_to_initialize(CODEX_LSP, &["--stdio"], &[], true));
         if let Some(real) = &real {
-            theirs.push(time_to_initialize(real, &["app-server", "--listen", "stdio://"], &env, false));
+            theirs.push(time_to_initialize(
+                real,
+                &["app-server", "--listen", "stdio://"],
+                &env,
+                false,
+            ));
         }
         fakes.push(time_to_initialize(&me(), &["app-server"], &[], false));
     }
     println!("\n## 6. Start-up: spawn to the answer to `initialize`, median of {RUNS}");
     println!("| process | time | ratio to the app-server |");
     println!("|---|---|---|");
-    let reference = if theirs.is_empty() { median(&fakes) } else { median(&theirs) };
+    let reference = if theirs.is_empty() {
+        median(&fakes)
+    } else {
+        median(&theirs)
+    };
     let ratio = |d: Duration| d.as_secs_f64() / reference.as_secs_f64();
-    println!("| codex-lsp --stdio | {} | {:.3}× |", ms(median(&ours)), ratio(median(&ours)));
+    println!(
+        "| codex-lsp --stdio | {} | {:.3}× |",
+        ms(median(&ours)),
+        ratio(median(&ours))
+    );
     if !theirs.is_empty() {
-        println!("| codex app-server 0.163.0 (real runtime, fresh CODEX_HOME) | {} | 1.000× |", ms(median(&theirs)));
+        println!(
+            "| codex app-server 0.163.0 (real runtime, fresh CODEX_HOME) | {} | 1.000× |",
+            ms(median(&theirs))
+        );
     } else {
         println!("| codex app-server | not installed (scripts/install-runtime.sh); the fake stands in | |");
     }
-    println!("| the fake app-server (a process that only answers) | {} | {:.3}× |", ms(median(&fakes)), ratio(median(&fakes)));
+    println!(
+        "| the fake app-server (a process that only answers) | {} | {:.3}× |",
+        ms(median(&fakes)),
+        ratio(median(&fakes))
+    );
     let r = ratio(median(&ours));
     println!(
         "target ≤ 0.1× the app-server's: {} ({r:.3}×)",
-        if r <= 0.1 && !theirs.is_empty() { "holds" } else { "MISSED" }
+        if r <= 0.1 && !theirs.is_empty() {
+            "holds"
+        } else {
+            "MISSED"
+        }
     );
 }
 
@@ -695,7 +771,10 @@ fn memory() {
     const SMALL: usize = 10_000;
     let ws = workspace();
     let mut lsp = Lsp::spawn(CODEX_LSP, &[]);
-    lsp.initialize(&ws.path().display().to_string(), json!({ "codexPath": me() }));
+    lsp.initialize(
+        &ws.path().display().to_string(),
+        json!({ "codexPath": me() }),
+    );
     std::thread::sleep(Duration::from_millis(200));
     let idle = proc_kib(lsp.pid, "VmRSS");
     lsp.turn(10);
@@ -718,13 +797,22 @@ fn memory() {
     println!("| when | RSS |");
     println!("|---|---|");
     println!("| idle after initialize | {} |", mib(idle));
-    println!("| after a first small turn (app-server started) | {} |", mib(warm));
+    println!(
+        "| after a first small turn (app-server started) | {} |",
+        mib(warm)
+    );
     println!("| after the {DELTAS}-delta turn | {} |", mib(big));
     for (i, rss) in &after {
         println!("| then after {i} turns of {SMALL} deltas | {} |", mib(*rss));
     }
     println!("| peak (VmHWM) | {} |", mib(peak));
-    let at = |n: usize| after.iter().find(|(i, _)| *i == n).map(|(_, r)| *r).unwrap_or(0);
+    let at = |n: usize| {
+        after
+            .iter()
+            .find(|(i, _)| *i == n)
+            .map(|(_, r)| *r)
+            .unwrap_or(0)
+    };
     let growth = at(200) as i64 - at(10) as i64;
     println!(
         "target no growth from turn 10 to turn 200: {} ({:+.1} MiB)",

@@ -110,9 +110,8 @@ pub fn turn_lines(turn_id: &str, n: usize) -> Vec<u8> {
     );
     // The same bytes `line` would write, by template: building 100,000 Values would make the
     // fake, not the pipe, the limit of the `cat` baseline.
-    let head = format!(
-        r#"{{"emittedAtMs":1795315661180,"method":"item/agentMessage/delta","params":{{"delta":"#
-    );
+    let head =
+        r#"{"emittedAtMs":1795315661180,"method":"item/agentMessage/delta","params":{"delta":"#;
     let tail = format!(r#","itemId":"msg-1","threadId":"{t}","turnId":"{turn_id}"}}}}"#);
     for i in 0..n {
         out.extend_from_slice(head.as_bytes());
@@ -134,7 +133,11 @@ pub fn turn_lines(turn_id: &str, n: usize) -> Vec<u8> {
     let mut done = turn(turn_id, "completed", json!([message(&text)]));
     done["completedAt"] = json!(1795315662);
     done["durationMs"] = json!(100);
-    line(&mut out, "turn/completed", json!({ "threadId": t, "turn": done }));
+    line(
+        &mut out,
+        "turn/completed",
+        json!({ "threadId": t, "turn": done }),
+    );
     out
 }
 

@@ -23,7 +23,8 @@ if ! "$venv/bin/python" -c "import openai_codex, sys; sys.exit(openai_codex.__ve
   python3 -m venv "$venv"
   # The SDK is pointed at the fake app-server, so its runtime wheel is not needed.
   "$venv/bin/pip" install --quiet --no-deps "openai-codex==$version"
-  "$venv/bin/pip" install --quiet "pydantic>=2" packaging
+  # (pip notes that the runtime wheel is missing: on purpose.)
+  "$venv/bin/pip" install --quiet "pydantic>=2" packaging 2>/dev/null
 fi
 export CODEX_LSP_BENCH_PYTHON="$venv/bin/python"
 

@@ -632,6 +632,13 @@ impl TurnCollector {
     }
 
     pub fn observe(&mut self, event: &Notification) {
+        // Only three methods matter; the rest (deltas above all) are not worth decoding.
+        if !matches!(
+            event.method.as_str(),
+            "item/completed" | "thread/tokenUsage/updated" | "turn/completed"
+        ) {
+            return;
+        }
         match event.decode() {
             ServerNotification::ItemCompleted(done) => self.items.push(done.item),
             ServerNotification::ThreadTokenUsageUpdated(usage) => {

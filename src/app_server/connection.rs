@@ -168,20 +168,30 @@ pub type NotificationReceiver = mpsc::UnboundedReceiver<Arc<Notification>>;
 #[derive(Default)]
 struct Router {
     by_thread: HashMap<String, Vec<mpsc::UnboundedSender<Arc<Notification>>>>,
+    by_method: HashMap<String, Vec<mpsc::UnboundedSender<Arc<Notification>>>>,
     all: Vec<mpsc::UnboundedSender<Arc<Notification>>>,
 }
 
 impl Router {
     fn route(&mut self, notification: Arc<Notification>) {
         if let Some(thread_id) = &notification.thread_id {
-            if let Some(subscribers) = self.by_thread.get_mut(thread_id) {
-                subscribers.retain(|tx| tx.send(notification.clone()).is_ok());
-                if subscribers.is_empty() {
-                    self.by_thread.remove(thread_id);
-                }
-            }
+            send_to(&mut self.by_thread, thread_id, &notification);
         }
+        send_to(&mut self.by_method, &notification.method, &notification);
         self.all.retain(|tx| tx.send(notification.clone()).is_ok());
+    }
+}
+
+fn send_to(
+    subscribers: &mut HashMap<String, Vec<mpsc::UnboundedSender<Arc<Notification>>>>,
+    key: &str,
+    notification: &Arc<Notification>,
+) {
+    if let Some(queues) = subscribers.get_mut(key) {
+        queues.retain(|tx| tx.send(notification.clone()).is_ok());
+        if queues.is_empty() {
+            subscribers.remove(key);
+        }
     }
 }
 
@@ -332,6 +342,21 @@ impl Connection {
     pub fn subscribe_all(&self) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
         self.shared.router.lock().expect("router lock").all.push(tx);
+        rx
+    }
+
+    /// Notifications of one method, in order: for a watcher of one kind of event, which then
+    /// is not woken for every delta of every turn.
+    pub fn subscribe_method(&self, method: &str) -> NotificationReceiver {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.shared
+            .router
+            .lock()
+            .expect("router lock")
+            .by_method
+            .entry(method.to_string())
+            .or_default()
+            .push(tx);
         rx
     }
 
@@ -514,6 +539,11 @@ async fn read_loop(
             return;
         };
         dispatch(&shared, &handler, &message);
+        drop(shared);
+        // Lines served from the read buffer never touch the pipe, so tokio's budget would
+        // let a flood of notifications hold this worker for tens of milliseconds: count each
+        // message, so the LSP main loop (typing, code actions) gets its turn every 128.
+        tokio::task::coop::consume_budget().await;
     }
     let closed = status.closed().await;
     if let Some(shared) = shared.upgrade() {
@@ -698,6 +728,35 @@ mod tests {
             let late = policy.delay(9);
             assert!(late >= Duration::from_millis(500) && late < Duration::from_millis(1500));
         }
+    }
+
+    #[test]
+    fn method_subscribers_get_their_method_only() {
+        let mut router = Router::default();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        router
+            .by_method
+            .entry("item/started".into())
+            .or_default()
+            .push(tx);
+        for method in ["item/agentMessage/delta", "item/started", "turn/completed"] {
+            router.route(Arc::new(Notification {
+                method: method.into(),
+                params: empty_params(),
+                thread_id: Some("t".into()),
+                turn_id: None,
+            }));
+        }
+        assert_eq!(rx.try_recv().unwrap().method, "item/started");
+        assert!(rx.try_recv().is_err());
+        drop(rx);
+        router.route(Arc::new(Notification {
+            method: "item/started".into(),
+            params: empty_params(),
+            thread_id: None,
+            turn_id: None,
+        }));
+        assert!(router.by_method.is_empty(), "closed queues are dropped");
     }
 
     #[test]

@@ -42,6 +42,21 @@ impl Activity {
         self.describe()
     }
 
+    /// Takes one `item/agentMessage/delta` (its `delta` text); like [`Activity::observe`],
+    /// without needing the notification's params as a `Value`.
+    pub fn observe_delta(&mut self, delta: &str) -> Option<String> {
+        self.reply.push_str(delta);
+        self.update(reply_tail(&self.reply))
+    }
+
+    fn update(&mut self, next: String) -> Option<String> {
+        if next == self.current {
+            return None;
+        }
+        self.current = next;
+        Some(self.describe())
+    }
+
     /// Takes one notification; returns the new description when it changed what we say.
     pub fn observe(
         &mut self,
@@ -88,12 +103,8 @@ impl Activity {
             }
             ("item/started", Some("webSearch")) => "searching the web".to_string(),
             ("item/agentMessage/delta", _) => {
-                let delta = params
-                    .get("delta")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                self.reply.push_str(delta);
-                reply_tail(&self.reply)
+                let delta = params.get("delta").and_then(Value::as_str);
+                return self.observe_delta(delta.unwrap_or_default());
             }
             ("item/completed", Some("agentMessage")) => {
                 let text = item
@@ -106,11 +117,7 @@ impl Activity {
             ("item/completed", Some("commandExecution" | "fileChange")) => "thinking".to_string(),
             _ => return None,
         };
-        if next == self.current {
-            return None;
-        }
-        self.current = next;
-        Some(self.describe())
+        self.update(next)
     }
 }
 

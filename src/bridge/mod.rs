@@ -330,13 +330,10 @@ impl Bridge {
 
     /// Records `fileChange` items for approvals, and says so once when the app-server dies.
     fn watch_app_server(&self, codex: Codex, generation: u64) {
-        let mut events = codex.connection().subscribe_all();
+        let mut events = codex.connection().subscribe_method("item/started");
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
-                if event.method != "item/started" {
-                    continue;
-                }
                 let params = event.params_value();
                 if params.pointer("/item/type").and_then(Value::as_str) == Some("fileChange") {
                     let Some(inner) = weak.upgrade() else { return };

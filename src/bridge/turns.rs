@@ -303,6 +303,14 @@ impl Bridge {
                         failure = Some(super::user_message(&e));
                         break;
                     }
+                    Some(Ok(event)) if !stream_events && event.method == "item/agentMessage/delta" => {
+                        // The bulk of a turn: read the delta text where it lies, no `Value`.
+                        collector.observe(&event);
+                        match serde_json::from_str::<DeltaParams>(event.params.get()) {
+                            Ok(params) => activity.observe_delta(&params.delta),
+                            Err(_) => activity.observe(&event.method, &event.params_value(), None),
+                        }
+                    }
                     Some(Ok(event)) => {
                         collector.observe(&event);
                         let params = event.params_value();
@@ -489,6 +497,13 @@ impl Bridge {
         let turn_id = codex.turn_steer(&thread, &turn, input).await?;
         Ok(json!({ "threadId": thread, "turnId": turn_id }))
     }
+}
+
+/// The one field of `item/agentMessage/delta` progress needs, borrowed when it has no escapes.
+#[derive(serde::Deserialize)]
+struct DeltaParams<'a> {
+    #[serde(borrow)]
+    delta: std::borrow::Cow<'a, str>,
 }
 
 /// The changes of a `fileChange` item the app-server finished applying.

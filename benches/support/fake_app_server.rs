@@ -1,0 +1,215 @@
+//! A fake `codex app-server` for benchmarks and the pump test: answers the handshake and the
+//! thread calls with real-shaped results (copied from the recorded 0.163.0 transcripts), and
+//! answers `turn/start` with a whole scripted turn written as fast as the pipe takes it:
+//! `turn/started`, the user message, an agent message of N `item/agentMessage/delta`
+//! notifications, its `item/completed`, `turn/completed`.
+//!
+//! N comes from the prompt: the first `deltas=N` in the turn's input text (default 1000).
+//! The reply text is [`expected_text`]`(N)`, so a client can check it exactly.
+//!
+//! Built into the bench and test binaries that use it; they run it when started with the
+//! argument `app-server` (the way codex-lsp and the SDK start `codex app-server`).
+#![allow(dead_code)]
+
+use std::io::{BufRead, Write};
+
+use serde_json::{json, Value};
+
+pub const THREAD_ID: &str = "01a20126-f93c-70d3-9232-758f2ae222f0";
+const USER_AGENT: &str = "codex_lsp/0.163.0 (fake app-server for benchmarks)";
+
+/// The `i`-th delta: short tokens like a model's, with a line break now and then.
+pub fn delta(i: usize) -> String {
+    if i % 16 == 15 {
+        format!("w{i}.\n")
+    } else {
+        format!("w{i} ")
+    }
+}
+
+/// The whole reply of a turn of `n` deltas.
+pub fn expected_text(n: usize) -> String {
+    (0..n).map(delta).collect()
+}
+
+fn thread_result() -> Value {
+    json!({
+        "thread": {
+            "id": THREAD_ID, "environments": [], "extra": null, "sessionId": THREAD_ID,
+            "forkedFromId": null, "parentThreadId": null, "preview": "", "ephemeral": false,
+            "section": null, "sectionEnteredAt": null, "projectId": null,
+            "historyMode": "paginated", "modelProvider": "mock_provider", "model": "gpt-5.5",
+            "reasoningEffort": null, "createdAt": 1795315661, "updatedAt": 1795315661,
+            "recencyAt": 1795315661, "status": { "type": "idle" }, "path": null,
+            "cwd": "/tmp", "cliVersion": "0.163.0", "originator": "bench", "source": "vscode",
+            "canAcceptDirectInput": true, "threadSource": null, "agentNickname": null,
+            "agentRole": null, "gitInfo": null, "name": null, "daybreakEnabled": null,
+            "turns": [],
+        },
+        "model": "gpt-5.5", "modelProvider": "mock_provider", "serviceTier": null,
+        "disabledPluginIds": [], "cwd": "/tmp", "runtimeWorkspaceRoots": ["/tmp"],
+        "instructionSources": [], "approvalPolicy": "on-request", "approvalsReviewer": "user",
+        "sandbox": { "type": "readOnly", "networkAccess": false },
+        "activePermissionProfile": null, "reasoningEffort": null,
+        "multiAgentMode": "explicitRequestOnly",
+    })
+}
+
+fn turn(id: &str, status: &str, items: Value) -> Value {
+    json!({
+        "id": id, "rootTurnId": id, "items": items, "itemsView": "summary", "status": status,
+        "error": null, "startedAt": 1795315661, "completedAt": null, "durationMs": null,
+    })
+}
+
+/// The deltas a prompt asks for (`deltas=N`), default 1000.
+pub fn deltas_in(text: &str) -> usize {
+    text.split("deltas=")
+        .nth(1)
+        .and_then(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .unwrap_or(1000)
+}
+
+/// Every notification of one turn of `n` deltas, as JSONL.
+pub fn turn_lines(turn_id: &str, n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(200 * n + 4096);
+    let t = THREAD_ID;
+    line(
+        &mut out,
+        "thread/status/changed",
+        json!({ "threadId": t, "status": { "type": "active", "activeFlags": [] } }),
+    );
+    line(
+        &mut out,
+        "turn/started",
+        json!({ "threadId": t, "turn": turn(turn_id, "inProgress", json!([])) }),
+    );
+    let user = json!({ "type": "userMessage", "id": "u-1", "clientId": null,
+        "content": [{ "type": "text", "text": "bench", "text_elements": [] }] });
+    line(
+        &mut out,
+        "item/started",
+        json!({ "item": user, "threadId": t, "turnId": turn_id, "startedAtMs": 1795315661201u64 }),
+    );
+    line(
+        &mut out,
+        "item/completed",
+        json!({ "item": user, "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661201u64 }),
+    );
+    let message = |text: &str| {
+        json!({ "type": "agentMessage", "id": "msg-1", "text": text, "phase": null,
+            "memoryCitation": null, "delivery": null, "questions": null })
+    };
+    line(
+        &mut out,
+        "item/started",
+        json!({ "item": message(""), "threadId": t, "turnId": turn_id, "startedAtMs": 1795315661201u64 }),
+    );
+    // The same bytes `line` would write, by template: building 100,000 Values would make the
+    // fake, not the pipe, the limit of the `cat` baseline.
+    let head =
+        r#"{"emittedAtMs":1795315661180,"method":"item/agentMessage/delta","params":{"delta":"#;
+    let tail = format!(r#","itemId":"msg-1","threadId":"{t}","turnId":"{turn_id}"}}}}"#);
+    for i in 0..n {
+        out.extend_from_slice(head.as_bytes());
+        serde_json::to_writer(&mut out, &delta(i)).expect("serializable");
+        out.extend_from_slice(tail.as_bytes());
+        out.push(b'\n');
+    }
+    let text = expected_text(n);
+    line(
+        &mut out,
+        "item/completed",
+        json!({ "item": message(&text), "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661301u64 }),
+    );
+    line(
+        &mut out,
+        "thread/status/changed",
+        json!({ "threadId": t, "status": { "type": "idle" } }),
+    );
+    let mut done = turn(turn_id, "completed", json!([message(&text)]));
+    done["completedAt"] = json!(1795315662);
+    done["durationMs"] = json!(100);
+    line(
+        &mut out,
+        "turn/completed",
+        json!({ "threadId": t, "turn": done }),
+    );
+    out
+}
+
+fn line(out: &mut Vec<u8>, method: &str, params: Value) {
+    let message = json!({ "method": method, "params": params, "emittedAtMs": 1795315661180u64 });
+    serde_json::to_writer(&mut *out, &message).expect("serializable");
+    out.push(b'\n');
+}
+
+/// How many notifications [`turn_lines`] writes for `n` deltas.
+pub fn turn_events(n: usize) -> usize {
+    n + 9
+}
+
+/// Serves JSONL on stdin/stdout until stdin closes.
+pub fn serve() {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut turns = 0u64;
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let (Some(id), Some(method)) = (message.get("id"), message["method"].as_str()) else {
+            continue;
+        };
+        let reply = |out: &mut std::io::StdoutLock, result: Value| {
+            let text = json!({ "id": id, "result": result }).to_string();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+        };
+        match method {
+            "initialize" => reply(
+                &mut out,
+                json!({ "userAgent": USER_AGENT, "codexHome": "/tmp",
+                        "platformFamily": "unix", "platformOs": "linux" }),
+            ),
+            "thread/start" | "thread/resume" => reply(&mut out, thread_result()),
+            "thread/list" => reply(&mut out, json!({ "data": [], "nextCursor": null })),
+            "turn/start" => {
+                turns += 1;
+                let turn_id = format!("01a20126-f962-7f90-8124-{turns:012}");
+                let text = message
+                    .pointer("/params/input")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["text"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let n = deltas_in(&text);
+                reply(
+                    &mut out,
+                    json!({ "turn": turn(&turn_id, "inProgress", json!([])) }),
+                );
+                let lines = turn_lines(&turn_id, n);
+                if out.write_all(&lines).and_then(|_| out.flush()).is_err() {
+                    break;
+                }
+            }
+            _ => reply(&mut out, json!({})),
+        }
+    }
+}
+
+/// Writes one turn of `n` deltas to stdout with no handshake (for the pipeline baselines).
+pub fn replay(n: usize) {
+    let lines = turn_lines("01a20126-f962-7f90-8124-000000000001", n);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&lines);
+    let _ = out.flush();
+}

@@ -1,0 +1,235 @@
+//! A minimal blocking LSP client for benchmarks and the pump test: starts `codex-lsp`, writes
+//! frames, and reads every frame on a thread of its own that answers server requests at once
+//! (`null`) and hands everything else, stamped with its arrival time, to the caller.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub struct Lsp {
+    pub child: Child,
+    pub pid: u32,
+    writer: Arc<Mutex<ChildStdin>>,
+    rx: Receiver<(Instant, Value)>,
+    next_id: i64,
+    /// Every frame codex-lsp wrote, server requests included.
+    pub frames: Arc<AtomicU64>,
+}
+
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn read_frame(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut length = None;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            break;
+        }
+        if let Some(v) = trimmed.strip_prefix("Content-Length: ") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+impl Lsp {
+    /// Starts `codex-lsp --stdio` with `env` added.
+    pub fn spawn(program: &str, env: &[(&str, String)]) -> Lsp {
+        let mut command = Command::new(program);
+        command
+            .arg("--stdio")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .env("CODEX_LSP_LOG", "warn");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn codex-lsp");
+        let pid = child.id();
+        let writer = Arc::new(Mutex::new(child.stdin.take().unwrap()));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let frames = Arc::new(AtomicU64::new(0));
+        let (reply_to, counter) = (writer.clone(), frames.clone());
+        std::thread::spawn(move || {
+            let mut reader = BufReader::with_capacity(1 << 16, stdout);
+            while let Some(body) = read_frame(&mut reader) {
+                let at = Instant::now();
+                counter.fetch_add(1, Ordering::Relaxed);
+                let Ok(message) = serde_json::from_slice::<Value>(&body) else {
+                    continue;
+                };
+                if let (Some(id), Some(_)) = (message.get("id"), message.get("method")) {
+                    let answer = json!({ "jsonrpc": "2.0", "id": id, "result": null });
+                    let bytes = frame(answer.to_string().as_bytes());
+                    let mut w = reply_to.lock().unwrap();
+                    let _ = w.write_all(&bytes).and_then(|_| w.flush());
+                    continue;
+                }
+                if tx.send((at, message)).is_err() {
+                    break;
+                }
+            }
+        });
+        Lsp {
+            child,
+            pid,
+            writer,
+            rx,
+            next_id: 0,
+            frames,
+        }
+    }
+
+    pub fn write_raw(&self, bytes: &[u8]) {
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(bytes).expect("write to codex-lsp");
+        w.flush().expect("flush to codex-lsp");
+    }
+
+    pub fn writer(&self) -> Arc<Mutex<ChildStdin>> {
+        self.writer.clone()
+    }
+
+    pub fn send(&self, message: &Value) {
+        self.write_raw(&frame(message.to_string().as_bytes()));
+    }
+
+    pub fn notify(&self, method: &str, params: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Sends a request; returns its id.
+    pub fn request(&mut self, method: &str, params: Value) -> i64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        id
+    }
+
+    /// The next message (a notification or a response) with its arrival time.
+    pub fn recv(&self, timeout: Duration) -> Option<(Instant, Value)> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => panic!("codex-lsp closed its output"),
+        }
+    }
+
+    /// Waits for the first message matching `pred` (others are dropped).
+    pub fn wait(&self, what: &str, pred: impl Fn(&Value) -> bool) -> (Instant, Value) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.recv(left) {
+                Some((at, m)) if pred(&m) => return (at, m),
+                Some(_) => {}
+                None => panic!("no {what} within 120 s"),
+            }
+        }
+    }
+
+    pub fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.request(method, params);
+        let (_, m) = self.wait(method, |m| m["id"] == id && m.get("method").is_none());
+        assert!(m.get("error").is_none_or(Value::is_null), "{method}: {m}");
+        m["result"].clone()
+    }
+
+    /// `initialize` + `initialized`, with progress support and `options`.
+    pub fn initialize(&mut self, root: &str, options: Value) {
+        let uri = format!("file://{root}");
+        self.call(
+            "initialize",
+            json!({
+                "processId": std::process::id(),
+                "rootUri": uri,
+                "workspaceFolders": [{ "uri": uri, "name": "bench" }],
+                "capabilities": {
+                    "window": { "workDoneProgress": true },
+                    "general": { "positionEncodings": ["utf-16"] },
+                },
+                "initializationOptions": options,
+            }),
+        );
+        self.notify("initialized", json!({}));
+    }
+
+    /// Asks for a turn of `deltas` deltas; returns its `codex/turnCompleted` params and
+    /// arrival time. Only the turn's own messages are read.
+    pub fn turn(&mut self, deltas: usize) -> (Instant, Value) {
+        let id = self.request(
+            "workspace/executeCommand",
+            json!({ "command": "codex.ask", "arguments": [{ "prompt": format!("deltas={deltas}") }] }),
+        );
+        let mut turn_id = None;
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (at, m) = self.recv(left).expect("the turn ended within 300 s");
+            if m["id"] == id && m.get("method").is_none() {
+                assert!(m.get("error").is_none_or(Value::is_null), "codex.ask: {m}");
+                turn_id = Some(m["result"]["turnId"].clone());
+            } else if m["method"] == "codex/turnCompleted"
+                && turn_id.as_ref().is_none_or(|t| *t == m["params"]["turnId"])
+            {
+                return (at, m["params"].clone());
+            }
+        }
+    }
+
+    pub fn shutdown(mut self) {
+        let id = self.request("shutdown", Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some((_, m)) = self.recv(deadline.saturating_duration_since(Instant::now())) {
+            if m["id"] == id {
+                break;
+            }
+        }
+        self.notify("exit", Value::Null);
+        let _ = self.child.wait();
+    }
+}
+
+/// `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).
+pub fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// User + system CPU time of a live process so far (its own threads, not its children).
+pub fn proc_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map(|f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(ticks * 1_000_000_000 / hz)
+}

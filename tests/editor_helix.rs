@@ -139,12 +139,20 @@ fn explain_line(session: &Session, line: usize) {
 }
 
 /// Runs blocking tmux work off the async runtime (the provider runs on it).
+/// One Helix at a time: keystrokes sent to a Helix starved of CPU by two others were seen
+/// landing on the wrong line on a loaded 2-core machine.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static HELIX: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    HELIX.lock().await
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
+    let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
     let session = start_helix(&fixture, "", "main.py");
@@ -197,6 +205,7 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_helix_cannot_show_is_declined_and_said_so() {
+    let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
     let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
@@ -224,6 +233,7 @@ async fn an_approval_helix_cannot_show_is_declined_and_said_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_key_stops_the_turn_and_a_bare_ask_says_what_to_do() {
+    let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
     let session = start_helix(&fixture, "", "main.py");

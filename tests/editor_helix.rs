@@ -30,6 +30,13 @@ fn helix_rules() -> Vec<Rule> {
         ],
     ));
     rules.push(Rule::new("helix hangs", vec![Reply::Hang]));
+    rules.push(Rule::new(
+        "helix may touch",
+        vec![
+            Reply::exec_escalated("touch helix-accepted.txt", "the test wants it"),
+            Reply::text("made it from the picker"),
+        ],
+    ));
     // After the (declined) command, a pause before the reply: Helix shows one status message
     // at a time, and the reply's progress would replace the decline warning at once.
     rules.push(Rule::new(
@@ -103,7 +110,7 @@ fn write_workspace(workspace: &Path) {
     std::fs::create_dir_all(workspace.join(".git")).unwrap();
     std::fs::write(
         workspace.join("main.py"),
-        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n",
+        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n",
     )
     .unwrap();
 }
@@ -203,31 +210,92 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
     assert!(session.tmux.alive(), "Helix is still up");
 }
 
+/// Answers the waiting approval from Helix's code-action menu (Space a, as codex-lsp's
+/// message says): moves to the entry titled `choice` and runs it.
+fn answer_in_picker(session: &Session, choice: &str) {
+    let tmux = &session.tmux;
+    let mut menu = String::new();
+    for attempt in 0.. {
+        // Escape on its own: sent with the next key, a terminal reads it as Alt+key.
+        tmux.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(150));
+        tmux.keys(&["Space", "a"]);
+        menu = tmux.wait_screen("the approval's code actions", SCREEN_WAIT, |s| {
+            s.contains("Codex: allow") || s.contains("Codex: Explain")
+        });
+        if menu.contains("Codex: allow") || attempt == 20 {
+            break;
+        }
+        // The menu opened before the approval was offered: close it and look again.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let entries: Vec<String> = menu
+        .lines()
+        .filter_map(|l| l.find("Codex: ").map(|i| l[i..].trim().to_string()))
+        .collect();
+    let index = entries
+        .iter()
+        .position(|e| e == choice)
+        .unwrap_or_else(|| panic!("no {choice:?} in the menu:\n{menu}"));
+    for _ in 0..index {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["Enter"]);
+}
+
+/// Asks about `line` (a prompt that makes the agent run a command needing approval) and
+/// waits for codex-lsp to say the approval waits in the code actions.
+fn ask_for_an_approval(session: &Session, line: usize) {
+    explain_line(session, line);
+    session
+        .tmux
+        .wait_screen("the approval's message", SCREEN_WAIT, |s| {
+            s.contains("Codex asks for approval") || s.contains("approval needed for")
+        });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_approval_helix_cannot_show_is_declined_and_said_so() {
+async fn an_approval_accepted_in_the_code_action_picker_runs_the_command() {
     let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
     let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
-    let screen = blocking(move || {
-        explain_line(&session, 3);
-        let screen = session
+    let made = fixture.workspace.join("helix-accepted.txt");
+    blocking(move || {
+        ask_for_an_approval(&session, 5);
+        answer_in_picker(
+            &session,
+            "Codex: allow `touch helix-accepted.txt` (approval)",
+        );
+        session
             .tmux
-            .wait_screen("the decline warning", SCREEN_WAIT, |s| {
-                s.contains("declined, as this editor cannot show approval prompts")
+            .wait_screen("the turn's end", SCREEN_WAIT, |s| {
+                s.contains("made it from the picker")
             });
+    })
+    .await;
+    assert!(made.exists(), "the accepted command did not run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_declined_in_the_code_action_picker_does_not_run() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
+    blocking(move || {
+        ask_for_an_approval(&session, 3);
+        answer_in_picker(&session, "Codex: decline `touch declined.txt`");
         session
             .tmux
             .wait_screen("the turn's end", SCREEN_WAIT, |s| {
                 s.contains("ok, not made")
             });
-        screen
     })
     .await;
-    assert!(screen.contains("touch declined.txt"), "{screen}");
     assert!(
         !fixture.workspace.join("declined.txt").exists(),
-        "the command ran without approval"
+        "the declined command ran"
     );
 }
 

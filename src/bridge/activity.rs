@@ -16,7 +16,8 @@ const REPLY_TAIL_CHARS: usize = 80;
 #[derive(Debug, Default)]
 pub struct Activity {
     reply: String,
-    waiting_for_approval: bool,
+    /// What to say while an approval waits (how to answer it differs by editor).
+    waiting_for_approval: Option<String>,
     current: String,
 }
 
@@ -30,14 +31,14 @@ impl Activity {
 
     /// The current description.
     pub fn describe(&self) -> String {
-        if self.waiting_for_approval {
-            "waiting for approval".into()
-        } else {
-            self.current.clone()
+        match &self.waiting_for_approval {
+            Some(waiting) => waiting.clone(),
+            None => self.current.clone(),
         }
     }
 
-    pub fn set_waiting_for_approval(&mut self, waiting: bool) -> String {
+    /// `Some(text)` while an approval waits, `None` once it is answered.
+    pub fn set_waiting_for_approval(&mut self, waiting: Option<String>) -> String {
         self.waiting_for_approval = waiting;
         self.describe()
     }
@@ -231,9 +232,12 @@ mod tests {
             a.observe("item/started", &edit, Some(ws)).unwrap(),
             "editing `src/a.rs` and 1 more"
         );
-        assert_eq!(a.set_waiting_for_approval(true), "waiting for approval");
         assert_eq!(
-            a.set_waiting_for_approval(false),
+            a.set_waiting_for_approval(Some("waiting for approval".into())),
+            "waiting for approval"
+        );
+        assert_eq!(
+            a.set_waiting_for_approval(None),
             "editing `src/a.rs` and 1 more"
         );
         a.observe("item/agentMessage/delta", &json!({"delta": "Hello "}), None);

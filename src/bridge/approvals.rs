@@ -112,6 +112,55 @@ pub fn command_message(command: &str, cwd: Option<&str>, reason: Option<&str>) -
     text
 }
 
+/// A command approval in a few words: "`touch x`" (for `/bin/bash -lc 'touch x'` too: the
+/// full command is in the approval's message).
+pub fn command_subject(command: &str) -> String {
+    format!(
+        "`{}`",
+        one_line(shell_script(command).unwrap_or(command), 60)
+    )
+}
+
+/// The script of `<shell> -lc '<script>'` (how the app-server runs commands), when the script
+/// is one plain single-quoted word.
+fn shell_script(command: &str) -> Option<&str> {
+    let (shell, rest) = command.split_once(' ')?;
+    let shell_name = shell.rsplit('/').next()?;
+    if !["bash", "sh", "zsh"].contains(&shell_name) {
+        return None;
+    }
+    let quoted = rest
+        .strip_prefix("-lc ")
+        .or_else(|| rest.strip_prefix("-c "))?;
+    let script = quoted.strip_prefix('\'')?.strip_suffix('\'')?;
+    (!script.contains('\'')).then_some(script)
+}
+
+/// A file-change approval in a few words: "the edit of a.txt (+2 −1)".
+pub fn file_subject(files: &[FileSummary], workspace: Option<&Path>) -> String {
+    if files.is_empty() {
+        return "a file change".into();
+    }
+    let named: Vec<String> = files
+        .iter()
+        .map(|f| {
+            format!(
+                "{} (+{} −{})",
+                display_path(&f.path, workspace),
+                f.added,
+                f.removed
+            )
+        })
+        .collect();
+    let what = match files[0].kind.as_str() {
+        _ if files.len() > 1 => "the changes to",
+        "add" => "adding",
+        "delete" => "deleting",
+        _ => "the edit of",
+    };
+    one_line(&format!("{what} {}", named.join(", ")), 80)
+}
+
 /// The question for a file-change approval; `files` may be empty when the item was never
 /// seen (the request itself carries no paths).
 pub fn file_message(
@@ -243,6 +292,28 @@ mod tests {
             defaults,
             ["Accept", "Accept for session", "Decline", "Cancel turn"]
         );
+    }
+
+    #[test]
+    fn subjects_are_short() {
+        assert_eq!(
+            command_subject("/bin/bash -lc 'touch a.txt'"),
+            "`touch a.txt`"
+        );
+        assert_eq!(command_subject("bash -c 'ls'"), "`ls`");
+        assert_eq!(
+            command_subject("/bin/bash -lc 'echo '\\''x'\\'''"),
+            "`/bin/bash -lc 'echo '\\''x'\\'''`"
+        );
+        assert_eq!(command_subject("cargo test"), "`cargo test`");
+        let files = summarize_changes(&json!({"changes": [
+            {"path": "/w/a.txt", "kind": {"type": "update"}, "diff": "@@ -1 +1 @@\n-a\n+b\n"},
+        ]}));
+        assert_eq!(
+            file_subject(&files, Some(Path::new("/w"))),
+            "the edit of a.txt (+1 −1)"
+        );
+        assert_eq!(file_subject(&[], None), "a file change");
     }
 
     #[test]

@@ -22,6 +22,18 @@ pub struct ChoicePrompt {
     pub choices: Vec<String>,
 }
 
+/// What became of a [`ChoicePrompt`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChoiceAnswer {
+    /// The user picked this choice.
+    Picked(String),
+    /// Dismissed or unanswered.
+    Dismissed,
+    /// The editor could not show the prompt (it answered with an error). `known` is true when
+    /// it said it has no such method at all, so asking again is pointless.
+    Unsupported { known: bool },
+}
+
 /// Minimal edits to one open buffer, valid against `version` of it. One undo step in the
 /// editor, labelled so the user sees that Codex made it.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,9 +100,8 @@ pub trait EditorUi: Send + Sync + 'static {
 
     fn show_message(&self, level: MessageLevel, message: String);
 
-    /// Asks the user to pick one of `prompt.choices`; `None` when dismissed, unanswered or
-    /// unsupported.
-    fn ask_choice(&self, prompt: ChoicePrompt) -> BoxFuture<'static, Option<String>>;
+    /// Asks the user to pick one of `prompt.choices` (`window/showMessageRequest`).
+    fn ask_choice(&self, prompt: ChoicePrompt) -> BoxFuture<'static, ChoiceAnswer>;
 
     /// Whether the editor declared `experimental.codexApprovals`.
     fn supports_rich_approvals(&self) -> bool;

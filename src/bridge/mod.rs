@@ -15,6 +15,7 @@ pub mod review;
 pub mod settings;
 
 mod account;
+mod picker_approvals;
 mod server_requests;
 mod threads;
 mod turns;
@@ -31,9 +32,11 @@ use crate::text::PositionEncoding;
 pub use account::LoginMethod;
 pub use documents::Documents;
 pub use editor_ui::{
-    BufferDiagnostic, BufferEdit, ChoicePrompt, EditOutcome, EditorUi, MessageLevel, Severity,
+    BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
+    Severity,
 };
 pub use mirror::ConflictChoice;
+pub use picker_approvals::{ApprovalOption, WaitingApproval};
 pub use review::{ReviewRequest, ReviewTarget};
 pub use settings::Settings;
 pub use turns::AskRequest;
@@ -106,6 +109,10 @@ struct Inner {
     turns: Mutex<HashMap<String, Arc<turns::ActiveTurn>>>,
     /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
     file_changes: Mutex<HashMap<String, Value>>,
+    /// Approvals offered in the code actions (editors without `showMessageRequest`).
+    picker_approvals: Mutex<picker_approvals::PickerApprovals>,
+    /// Set once the editor said it has no `window/showMessageRequest`.
+    prompts_unsupported: std::sync::atomic::AtomicBool,
     /// Messages already shown, so a repeated failure reaches the editor once.
     reported: Mutex<HashSet<String>>,
     shutting_down: Mutex<bool>,
@@ -149,6 +156,8 @@ impl Bridge {
                 threads: tokio::sync::Mutex::new(threads::Threads::default()),
                 turns: Mutex::new(HashMap::new()),
                 file_changes: Mutex::new(HashMap::new()),
+                picker_approvals: Mutex::default(),
+                prompts_unsupported: Default::default(),
                 reported: Mutex::new(HashSet::new()),
                 shutting_down: Mutex::new(false),
             }),
@@ -401,6 +410,7 @@ impl Bridge {
                 "sandbox": settings.sandbox.as_wire(),
                 "config": settings.config_overrides.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
                 "streamEvents": settings.stream_events,
+                "approvalTimeout": settings.approval_timeout.as_secs_f64(),
             },
         }))
     }

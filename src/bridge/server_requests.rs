@@ -1,7 +1,9 @@
-//! The app-server's requests to us. Approvals become a question to the user; everything
-//! else gets the protocol's "no". A prompt left unanswered, dismissed or made stale by
-//! `serverRequest/resolved` is a decline: we never accept for the user.
+//! The app-server's requests to us. Approvals become a question to the user (`codex/approval`,
+//! else `window/showMessageRequest`, else code actions); everything else gets the protocol's
+//! "no". A prompt left unanswered, dismissed or made stale by `serverRequest/resolved` is a
+//! decline: we never accept for the user.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::approvals::{self, ApprovalChoice};
-use super::{lock, Bridge, ChoicePrompt, Inner, MessageLevel};
+use super::{lock, Bridge, ChoiceAnswer, ChoicePrompt, Inner, MessageLevel};
 use crate::app_server::connection::decline_answer;
 use crate::app_server::{IncomingRequest, ServerAnswer, ServerRequestHandler};
 
@@ -33,6 +35,8 @@ impl ServerRequestHandler for Handler {
 struct Approval {
     kind: &'static str,
     message: String,
+    /// Short, for code-action titles: "`touch x`", "the edit of a.txt (+2 −1)".
+    subject: String,
     choices: Vec<ApprovalChoice>,
     details: Value,
 }
@@ -54,15 +58,15 @@ impl Bridge {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        self.hint_waiting_for_approval(&turn_id, true);
+        self.hint_waiting_for_approval(&turn_id, Some("waiting for approval".into()));
         let decision = tokio::select! {
-            decision = self.ask_user(&approval, &request) => decision,
+            decision = self.ask_user(&approval, &request, &turn_id) => decision,
             _ = request.resolved.cancelled() => {
                 tracing::info!("approval resolved elsewhere; dropping the prompt");
                 None
             }
         };
-        self.hint_waiting_for_approval(&turn_id, false);
+        self.hint_waiting_for_approval(&turn_id, None);
         match decision {
             Some(decision) => Ok(json!({ "decision": decision })),
             None => decline_answer(&request.method),
@@ -70,7 +74,12 @@ impl Bridge {
     }
 
     /// Shows the approval and returns the offered decision the user picked, if any.
-    async fn ask_user(&self, approval: &Approval, request: &IncomingRequest) -> Option<Value> {
+    async fn ask_user(
+        &self,
+        approval: &Approval,
+        request: &IncomingRequest,
+        turn_id: &str,
+    ) -> Option<Value> {
         let ui = self.inner.ui.clone();
         if ui.supports_rich_approvals() {
             let mut payload = approval.details.clone();
@@ -93,14 +102,31 @@ impl Bridge {
                 .any(|c| &c.decision == decision)
                 .then(|| decision.clone());
         }
-        let picked = ui
-            .ask_choice(ChoicePrompt {
-                level: MessageLevel::Warning,
-                message: approval.message.clone(),
-                choices: approval.choices.iter().map(|c| c.title.clone()).collect(),
-            })
-            .await;
-        approvals::decision_for(&approval.choices, picked.as_deref())
+        if !self.inner.prompts_unsupported.load(Ordering::Relaxed) {
+            let answer = ui
+                .ask_choice(ChoicePrompt {
+                    level: MessageLevel::Warning,
+                    message: approval.message.clone(),
+                    choices: approval.choices.iter().map(|c| c.title.clone()).collect(),
+                })
+                .await;
+            match answer {
+                ChoiceAnswer::Picked(title) => {
+                    return approvals::decision_for(&approval.choices, Some(&title))
+                }
+                ChoiceAnswer::Dismissed => return None,
+                // Learnt once: later approvals go straight to the code actions.
+                ChoiceAnswer::Unsupported { known } => {
+                    if known {
+                        self.inner
+                            .prompts_unsupported
+                            .store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        self.ask_in_code_actions(turn_id, &approval.subject, &approval.choices)
+            .await
     }
 
     fn command_approval(&self, params: &Value) -> Approval {
@@ -111,6 +137,7 @@ impl Bridge {
         Approval {
             kind: "command",
             message: approvals::command_message(command, cwd, reason),
+            subject: approvals::command_subject(command),
             choices: approvals::command_choices(available),
             details: json!({ "command": command, "cwd": cwd, "reason": reason }),
         }
@@ -137,6 +164,7 @@ impl Bridge {
         Approval {
             kind: "fileChange",
             message: approvals::file_message(&files, reason, folder.as_deref()),
+            subject: approvals::file_subject(&files, folder.as_deref()),
             choices: approvals::file_choices(),
             details: json!({
                 "reason": reason,

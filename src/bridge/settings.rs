@@ -3,6 +3,7 @@
 //! default kept.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -54,7 +55,14 @@ pub struct Settings {
     pub log_level: Option<String>,
     pub log_file: Option<PathBuf>,
     pub stream_events: bool,
+    /// How long an approval offered in the code actions (editors without
+    /// `window/showMessageRequest`) waits for an answer before it is declined.
+    pub approval_timeout: Duration,
 }
+
+/// The default of `approvalTimeout`: long enough to read a diff, short enough that a
+/// forgotten approval does not hold a turn for the rest of the day.
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -68,6 +76,7 @@ impl Default for Settings {
             log_level: None,
             log_file: None,
             stream_events: false,
+            approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
         }
     }
 }
@@ -144,6 +153,12 @@ impl Settings {
                 "streamEvents" => match value.as_bool() {
                     Some(b) => settings.stream_events = b,
                     None => bad("true or false"),
+                },
+                "approvalTimeout" => match value.as_f64() {
+                    Some(seconds) if seconds > 0.0 && seconds <= 86_400.0 => {
+                        settings.approval_timeout = Duration::from_secs_f64(seconds)
+                    }
+                    _ => bad("a number of seconds between 0 and 86400"),
                 },
                 _ => warnings.push(format!("unknown codex-lsp setting `{key}`; ignored")),
             }
@@ -243,6 +258,7 @@ mod tests {
             "approvalPolicy": "never", "sandbox": "danger-full-access",
             "config": {"model_reasoning_summary": "none", "tools.web_search": false, "n": 3},
             "logLevel": "debug", "logFile": "/tmp/x.log", "streamEvents": true,
+            "approvalTimeout": 2.5,
         }));
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(s.codex_path, Some(PathBuf::from("/opt/codex")));
@@ -257,17 +273,19 @@ mod tests {
             ]
         );
         assert!(s.stream_events);
+        assert_eq!(s.approval_timeout, Duration::from_millis(2500));
     }
 
     #[test]
     fn bad_keys_are_named_and_defaults_kept() {
         let (s, w) = Settings::from_json(&json!({
             "sandbox": "yolo", "approvalPolicy": 3, "colour": "blue", "streamEvents": "yes",
-            "config": {"bad key": 1}
+            "config": {"bad key": 1}, "approvalTimeout": -1
         }));
         assert_eq!(s, Settings::default());
-        assert_eq!(w.len(), 5, "{w:?}");
+        assert_eq!(w.len(), 6, "{w:?}");
         for key in [
+            "`approvalTimeout`",
             "`sandbox`",
             "`approvalPolicy`",
             "`colour`",

@@ -46,7 +46,8 @@ pub(super) enum TurnKind {
 }
 
 pub(super) enum Hint {
-    WaitingForApproval(bool),
+    /// `Some(what to show)` while an approval waits; `None` once it is answered.
+    WaitingForApproval(Option<String>),
 }
 
 pub(super) struct ActiveTurn {
@@ -347,6 +348,8 @@ impl Bridge {
                 }
             }
         }
+        // An approval still offered in the code actions is moot once its turn is over.
+        self.withdraw_approvals(&active.turn_id);
         let result = match (failure, collector.finish()) {
             (None, Ok(result)) => serde_json::to_value(&result).expect("serializable"),
             (failure, outcome) => {
@@ -396,8 +399,9 @@ impl Bridge {
         let _ = done.send(Some(result));
     }
 
-    /// Tells the turn's progress that an approval is (or no longer is) waiting.
-    pub(super) fn hint_waiting_for_approval(&self, turn_id: &str, waiting: bool) {
+    /// Tells the turn's progress that an approval is (`Some(what to show)`) or no longer is
+    /// waiting.
+    pub(super) fn hint_waiting_for_approval(&self, turn_id: &str, waiting: Option<String>) {
         if let Some(active) = lock(&self.inner.turns).get(turn_id) {
             let _ = active.hints.send(Hint::WaitingForApproval(waiting));
         }

@@ -8,10 +8,11 @@ use lsp_types::{
 };
 use serde_json::json;
 
-use super::commands::{ASK, DISMISS_FINDING, RESOLVE_CONFLICT};
+use super::commands::{ANSWER_APPROVAL, ASK, DISMISS_FINDING, RESOLVE_CONFLICT};
 use crate::bridge::mirror::CONFLICT_CODE;
 use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
 use crate::bridge::review::{Finding, REVIEW_CODE};
+use crate::bridge::WaitingApproval;
 
 /// The fixed actions: (title, instruction).
 const ACTIONS: &[(&str, &str)] = &[
@@ -146,6 +147,30 @@ fn finding_fix_prompt(finding: &Finding, shown_path: &str) -> String {
         prompt.push_str(&format!("\n\n{}", finding.body));
     }
     prompt
+}
+
+/// Each waiting approval's answers (editors without `window/showMessageRequest`), offered
+/// whatever the range: quickfixes, so that editors sorting by kind (Helix) list them first.
+pub fn approval_actions(waiting: &[WaitingApproval]) -> Vec<CodeActionOrCommand> {
+    waiting
+        .iter()
+        .flat_map(|approval| {
+            approval.options.iter().map(|option| {
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: option.title.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    command: Some(Command {
+                        title: option.title.clone(),
+                        command: ANSWER_APPROVAL.to_string(),
+                        arguments: Some(vec![
+                            json!({ "approvalId": approval.id, "choice": option.choice }),
+                        ]),
+                    }),
+                    ..CodeAction::default()
+                })
+            })
+        })
+        .collect()
 }
 
 /// "Take Codex's version" and "Keep mine" for each conflict region in range (by id; the

@@ -27,6 +27,7 @@ pub const RESOLVE_CONFLICT: &str = "codex.resolveConflict";
 pub const REVIEW: &str = "codex.review";
 pub const CLEAR_REVIEW: &str = "codex.clearReview";
 pub const DISMISS_FINDING: &str = "codex.dismissFinding";
+pub const ANSWER_APPROVAL: &str = "codex.answerApproval";
 
 /// Every command, as announced in `executeCommandProvider`.
 pub const ALL: &[&str] = &[
@@ -46,6 +47,7 @@ pub const ALL: &[&str] = &[
     REVIEW,
     CLEAR_REVIEW,
     DISMISS_FINDING,
+    ANSWER_APPROVAL,
 ];
 
 pub fn invalid_params(message: impl Into<String>) -> ResponseError {
@@ -131,15 +133,16 @@ impl Args {
 /// Runs one command; the future owns what it needs, so it may outlive the main loop's turn.
 ///
 /// A command sent without an argument object (all Helix can send) that fails also shows its
-/// error with `window/showMessage`: such editors only log a command's error response.
+/// error with `window/showMessage`: such editors only log a command's error response. So does
+/// a failed `codex.answerApproval`, which only such editors are offered.
 pub async fn execute(
     bridge: Bridge,
     command: String,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>, ResponseError> {
-    let bare = arguments.iter().all(Value::is_null);
+    let shown = arguments.iter().all(Value::is_null) || command == ANSWER_APPROVAL;
     let result = run(bridge.clone(), command, arguments).await;
-    if let (true, Err(e)) = (bare, &result) {
+    if let (true, Err(e)) = (shown, &result) {
         bridge.show_message(MessageLevel::Warning, e.message.clone());
     }
     result
@@ -268,6 +271,11 @@ async fn run(
         DISMISS_FINDING => {
             let id = args.required_string("id")?;
             bridge.dismiss_finding(&id)
+        }
+        ANSWER_APPROVAL => {
+            let id = args.required_string("approvalId")?;
+            let choice = args.required_string("choice")?;
+            bridge.answer_approval(&id, &choice)
         }
         other => {
             return Err(ResponseError::new(

@@ -1,7 +1,7 @@
 //! The bridge's [`EditorUi`], over async-lsp's client socket. Every request to the
 //! editor is awaited by whoever asked, on its own task, never on the main loop.
 
-use async_lsp::ClientSocket;
+use async_lsp::{ClientSocket, ErrorCode};
 use futures::future::BoxFuture;
 use lsp_types::notification::{Progress, PublishDiagnostics, ShowMessage};
 use lsp_types::request::{
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use super::{convert, ext};
 use crate::bridge::{
-    BufferDiagnostic, BufferEdit, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
+    BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
 };
 
 /// What the editor said it can do, at `initialize`.
@@ -203,10 +203,9 @@ impl EditorUi for LspEditor {
         });
     }
 
-    fn ask_choice(&self, prompt: ChoicePrompt) -> BoxFuture<'static, Option<String>> {
+    fn ask_choice(&self, prompt: ChoicePrompt) -> BoxFuture<'static, ChoiceAnswer> {
         let client = self.client.clone();
         Box::pin(async move {
-            let question = prompt.message.clone();
             let params = ShowMessageRequestParams {
                 typ: message_type(prompt.level),
                 message: prompt.message,
@@ -222,18 +221,16 @@ impl EditorUi for LspEditor {
                 ),
             };
             match client.request::<ShowMessageRequest>(params).await {
-                Ok(picked) => picked.map(|item| item.title),
+                Ok(Some(item)) => ChoiceAnswer::Picked(item.title),
+                Ok(None) => ChoiceAnswer::Dismissed,
                 Err(e) => {
-                    tracing::info!("approval prompt failed ({e}); declining");
-                    // Say so: the editor (Helix 25.01, say) had no way to ask the user.
-                    let _ = client.notify::<ShowMessage>(ShowMessageParams {
-                        typ: MessageType::WARNING,
-                        message: format!(
-                            "Codex: declined, as this editor cannot show approval prompts: {}",
-                            question.replace('\n', " ")
-                        ),
-                    });
-                    None
+                    // Helix 25.01, say, answers "method not found".
+                    tracing::info!("the editor could not show a prompt: {e}");
+                    let known = matches!(
+                        &e,
+                        async_lsp::Error::Response(r) if r.code == ErrorCode::METHOD_NOT_FOUND
+                    );
+                    ChoiceAnswer::Unsupported { known }
                 }
             }
         })

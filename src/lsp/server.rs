@@ -435,7 +435,8 @@ fn code_action(
         .into_iter()
         .map(|(id, range)| (id, convert::range_to_lsp(range)))
         .collect();
-    let mut actions = code_actions::conflict_actions(uri, &conflicts);
+    let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
+    actions.extend(code_actions::conflict_actions(uri, &conflicts));
     let findings = bridge.findings_in(
         uri.as_str(),
         path.as_deref(),

@@ -24,6 +24,14 @@ pub const WAIT: Duration = Duration::from_secs(40);
 /// An answerer's result that means "no answer now": the test answers with `answer_later`.
 pub const DEFER: &str = "<support: answer later>";
 
+/// An answerer's result that makes the editor answer with this JSON-RPC error instead, as
+/// an editor does for a method it lacks (`error_answer(-32601, "Method not found")`).
+pub fn error_answer(code: i64, message: &str) -> Value {
+    json!({ ERROR_ANSWER: { "code": code, "message": message } })
+}
+
+const ERROR_ANSWER: &str = "<support: answer with this error>";
+
 /// Answers a server request (method, params) with a result.
 pub type Answerer = Box<dyn FnMut(&str, &Value) -> Value + Send>;
 
@@ -558,7 +566,10 @@ async fn read_loop(
                     changed.notify_waiters();
                     continue;
                 }
-                let response = json!({ "jsonrpc": "2.0", "id": id, "result": result });
+                let response = match result.get(ERROR_ANSWER) {
+                    Some(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error }),
+                    None => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+                };
                 let body = response.to_string();
                 let mut stdin = stdin.lock().await;
                 for notification in before {

@@ -122,11 +122,11 @@ fn explain_line(session: &Session, line: usize) {
     let tmux = &session.tmux;
     let mut menu = String::new();
     for attempt in 0.. {
-        tmux.keys(&["Escape", "g", "g"]);
-        for _ in 1..line {
-            tmux.keys(&["j"]);
+        if attempt > 0 {
+            escape(tmux);
         }
-        tmux.keys(&["x", "Space", "c", "a"]);
+        select_line(tmux, line);
+        tmux.keys(&["Space", "c", "a"]);
         menu = tmux.wait_screen("the code actions", SCREEN_WAIT, |s| {
             s.contains("Codex: Explain")
                 || s.contains("No configured language server supports code actions")
@@ -143,6 +143,36 @@ fn explain_line(session: &Session, line: usize) {
         .unwrap_or_else(|| panic!("no code actions: {menu}"));
     assert_eq!(first, "Codex: Explain", "{menu}");
     tmux.keys(&["Enter"]);
+}
+
+/// Escape, alone: a terminal reads Escape followed at once by a key as Alt+key (Escape `g`
+/// became Alt-g and moved the cursor to the wrong line under load).
+fn escape(tmux: &Tmux) {
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Selects line `line` (1-based) in normal mode and waits until the status line shows the
+/// cursor on it; starts over (after an Escape) when a key went astray.
+fn select_line(tmux: &Tmux, line: usize) {
+    let on_line = format!(" sel  {line}:");
+    for attempt in 0..10 {
+        if attempt > 0 {
+            escape(tmux);
+        }
+        tmux.keys(&["g", "g"]);
+        for _ in 1..line {
+            tmux.keys(&["j"]);
+        }
+        tmux.keys(&["x"]);
+        let landed = editor_support::poll(Duration::from_secs(10), || {
+            tmux.screen().contains(&on_line).then_some(())
+        });
+        if landed.is_some() {
+            return;
+        }
+    }
+    panic!("could not select line {line}:\n{}", tmux.screen());
 }
 
 /// Runs blocking tmux work off the async runtime (the provider runs on it).
@@ -216,14 +246,14 @@ fn answer_in_picker(session: &Session, choice: &str) {
     let tmux = &session.tmux;
     let mut menu = String::new();
     for attempt in 0.. {
-        // Escape on its own: sent with the next key, a terminal reads it as Alt+key.
-        tmux.keys(&["Escape"]);
-        std::thread::sleep(Duration::from_millis(150));
+        if attempt > 0 {
+            escape(tmux);
+        }
         tmux.keys(&["Space", "a"]);
         menu = tmux.wait_screen("the approval's code actions", SCREEN_WAIT, |s| {
-            s.contains("Codex: allow") || s.contains("Codex: Explain")
+            s.contains("Codex: allow `") || s.contains("Codex: Explain")
         });
-        if menu.contains("Codex: allow") || attempt == 20 {
+        if menu.contains("Codex: allow `") || attempt == 20 {
             break;
         }
         // The menu opened before the approval was offered: close it and look again.
@@ -318,7 +348,7 @@ async fn interrupt_key_stops_the_turn_and_a_bare_ask_says_what_to_do() {
                 .any(|l| l.contains("[codex-lsp/turn/") && l.contains("interrupted"))
         });
         // `:lsp-workspace-command codex.ask` passes no arguments: the error is shown.
-        tmux.keys(&["Escape"]);
+        escape(tmux);
         tmux.type_text(":lsp-workspace-command codex.ask");
         tmux.keys(&["Enter"]);
         tmux.wait_screen("the bare ask's message", SCREEN_WAIT, |s| {

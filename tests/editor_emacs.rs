@@ -5,12 +5,13 @@
 mod editor_support;
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
 use editor_support::{codex_lsp, editor, repo_path, run_bounded, EditorHome};
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::Fixture;
 
 const LIMIT: Duration = Duration::from_secs(90);
@@ -28,6 +29,20 @@ async fn fixture() -> Fixture {
         ],
     ));
     let fixture = Fixture::new(rules).await;
+    let main_py = fixture.workspace.join("main.py");
+    // The reviewer of `codex-review` (a review of uncommitted changes) flags main.py.
+    fixture.provider.add_rule(Rule::new(
+        "provide prioritized findings",
+        vec![Reply::review(&json!({
+            "findings": [
+                review_finding(&main_py, "[P1] Debug print left in", "Remove the print.", 1, 2),
+                review_finding(&main_py, "[P3] Vague comment", "Say what the line is for.", 3, 3),
+            ],
+            "overall_correctness": "patch is incorrect",
+            "overall_explanation": "A debug print is left in.",
+            "overall_confidence_score": 0.8,
+        }))],
+    ));
     std::fs::create_dir_all(fixture.workspace.join(".git")).unwrap();
     std::fs::write(
         fixture.workspace.join("main.py"),
@@ -35,6 +50,19 @@ async fn fixture() -> Fixture {
     )
     .unwrap();
     fixture
+}
+
+fn review_finding(path: &Path, title: &str, body: &str, priority: u8, line: u32) -> Value {
+    json!({
+        "title": title,
+        "body": body,
+        "confidence_score": 0.9,
+        "priority": priority,
+        "code_location": {
+            "absolute_file_path": path,
+            "line_range": { "start": line, "end": line },
+        },
+    })
 }
 
 async fn run_emacs(fixture: &Fixture, scenario: &str) -> Value {
@@ -119,4 +147,45 @@ async fn codex_interrupt_stops_the_turn() {
     let result = run_emacs(&fixture, "interrupt").await;
     assert_eq!(result["last_turn"]["status"], "interrupted", "{result:#}");
     assert_eq!(result["status"], "Codex: interrupted", "{result:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_shows_as_flymake_diagnostics_with_actions_and_clears() {
+    let fixture = fixture().await;
+    let result = run_emacs(&fixture, "review").await;
+    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+    // eglot turned each finding into a Flymake diagnostic on its line, by priority.
+    let diagnostics = result["diagnostics"].as_array().unwrap();
+    let mut seen: Vec<(u64, &str, &str)> = diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap(),
+                d["type"].as_str().unwrap(),
+                d["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen.len(), 2, "{result:#}");
+    assert_eq!((seen[0].0, seen[0].1), (2, "eglot-warning"), "{seen:?}");
+    assert!(
+        seen[0]
+            .2
+            .starts_with("codex [codex.review]: [P1] Debug print left in"),
+        "{seen:?}"
+    );
+    assert_eq!((seen[1].0, seen[1].1), (3, "eglot-note"), "{seen:?}");
+    let actions: Vec<&str> = result["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        actions.contains(&"Codex: Fix this finding") && actions.contains(&"Codex: Dismiss"),
+        "{actions:?}"
+    );
+    // codex-clear-review emptied them (drive.el waited for it).
+    assert_eq!(result["cleared"]["cleared"], 2, "{result:#}");
 }

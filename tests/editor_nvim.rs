@@ -243,6 +243,12 @@ async fn thread_commands_review_transcript_and_checkhealth() {
     // :CodexReview: codex-lsp has codex.review, so the plugin starts a review and says so in
     // the transcript.
     assert_eq!(result["review_in_transcript"], true, "{result:#}");
+    // :CodexClearReview answers how many findings it removed.
+    let cleared = result["clear_review"].as_str().unwrap_or_default();
+    assert!(
+        cleared.starts_with("Codex: cleared ") && cleared.ends_with("review finding(s)"),
+        "{result:#}"
+    );
     assert_eq!(result["transcript_is_current"], true);
     let health = serde_json::to_string(&result["health"]).unwrap();
     assert!(

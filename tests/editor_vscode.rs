@@ -228,7 +228,8 @@ async fn run_vscode(fixture: &Fixture, scenario: &str) -> Value {
 /// In one code-server session: select a line, Ask Codex (palette, input box); the file
 /// change opens as a diff view and is accepted from its title bar; the agent's edit lands
 /// in the open buffer beside an unsaved edit; a command approval is declined in the modal
-/// and the command does not run; Review is handled whether or not codex.review exists; a
+/// and the command does not run; Review is handled whether or not codex.review exists, and
+/// Clear Review answers; a
 /// hanging turn is interrupted by clicking the status bar; New Thread, then Resume Thread
 /// from its quick pick.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,6 +367,13 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_interrupts_and_resumes() 
     let messages = strings(&state["messages"]);
     assert!(
         messages.iter().any(|m| m == "no review command") || transcript.contains("## Review"),
+        "{messages:?}"
+    );
+    // Clear Review: codex.clearReview, and how many findings it removed.
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("Codex: cleared ") && m.ends_with(" review finding(s).")),
         "{messages:?}"
     );
 }

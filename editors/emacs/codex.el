@@ -232,6 +232,35 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
       (setq codex-thread-id id)
       (message "Codex: resumed %s" id))))
 
+;;; Review
+
+(defun codex-review (&optional instructions)
+  "Ask Codex to review the workspace's uncommitted changes.
+With a prefix argument, read INSTRUCTIONS and review by them instead.
+When the review ends its findings are Flymake diagnostics (source
+codex): `flymake-show-project-diagnostics' lists them, and
+`eglot-code-actions' on one offers \"Codex: Fix this finding\" and
+\"Codex: Dismiss\"."
+  (interactive (list (when current-prefix-arg (read-string "Review instructions: "))))
+  (let ((argument (if (codex--buffer-uri) (list :uri (codex--buffer-uri)) (make-hash-table))))
+    (when (and instructions (not (string-empty-p instructions)))
+      (setq argument (if (hash-table-p argument)
+                         (list :target (list :instructions instructions))
+                       (plist-put argument :target (list :instructions instructions)))))
+    (codex--append (format "\n## Review%s\n" (if instructions (concat ": " instructions) "")))
+    (when codex-show-transcript (codex-transcript))
+    (let ((started (codex--command "codex.review" argument)))
+      (setq codex-thread-id (plist-get started :threadId))
+      (codex--set-status "Codex: reviewing")
+      started)))
+
+(defun codex-clear-review ()
+  "Remove every Codex review finding."
+  (interactive)
+  (let ((result (codex--command "codex.clearReview" (make-hash-table))))
+    (message "Codex: cleared %s review finding(s)" (plist-get result :cleared))
+    result))
+
 (defun codex-login (method)
   "Log in to Codex with METHOD: chatgpt, deviceCode or apiKey."
   (interactive (list (completing-read "Log in with: " '("chatgpt" "deviceCode" "apiKey") nil t)))

@@ -486,6 +486,17 @@ class Codex {
     }
   }
 
+  async clearReview(): Promise<void> {
+    try {
+      const result = await this.exec("codex.clearReview");
+      const text = `Codex: cleared ${result?.cleared ?? 0} review finding(s).`;
+      this.test.push("messages", text);
+      void vscode.window.showInformationMessage(text);
+    } catch (e) {
+      this.fail("clear review", e);
+    }
+  }
+
   async login(): Promise<void> {
     const pick = await vscode.window.showQuickPick(
       LOGIN_METHODS.map((m) => ({ label: m.label, detail: m.detail, method: m.method })),
@@ -658,6 +669,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.newThreadCmd", () => c.newThread());
   command("codex.resumeThreadCmd", () => c.resumeThread());
   command("codex.reviewCmd", () => c.review());
+  command("codex.clearReviewCmd", () => c.clearReview());
   command("codex.logIn", () => c.login());
   command("codex.logOut", () => c.logout());
   command("codex.showTranscript", () => c.output.show());

@@ -10,6 +10,15 @@
       (when (> (float-time) deadline) (error "timed out after %ss waiting for %s" seconds what))
       (accept-process-output nil 0.05))))
 
+(defun drive-diagnostics ()
+  "The current buffer's eglot diagnostics: line, Flymake type and text."
+  (vconcat
+   (mapcar (lambda (d)
+             (list :line (line-number-at-pos (flymake-diagnostic-beg d))
+                   :type (symbol-name (flymake-diagnostic-type d))
+                   :text (flymake-diagnostic-text d)))
+           eglot--diagnostics)))
+
 (defun drive-write (result)
   (with-temp-file (getenv "CODEX_TEST_RESULT")
     (insert (json-encode result))))
@@ -48,7 +57,23 @@
            (codex-ask "hang forever")
            (drive-wait 30 "progress to begin"
                        (lambda () (cl-some (lambda (v) (equal (plist-get v :kind) "begin")) drive-progress)))
-           (push (cons 'interrupt (codex-interrupt)) result)))
+           (push (cons 'interrupt (codex-interrupt)) result))
+          ("review"
+           (codex-review)
+           (drive-wait 40 "the review to complete" (lambda () codex-last-turn))
+           ;; What eglot hands Flymake for this buffer.
+           (drive-wait 20 "the findings as diagnostics" (lambda () eglot--diagnostics))
+           (push (cons 'diagnostics (drive-diagnostics)) result)
+           (push (cons 'actions
+                       (vconcat
+                        (mapcar (lambda (a) (plist-get a :title))
+                                (let ((d (car eglot--diagnostics)))
+                                  (eglot-code-actions (flymake-diagnostic-beg d)
+                                                      (flymake-diagnostic-end d)
+                                                      nil nil)))))
+                 result)
+           (push (cons 'cleared (codex-clear-review)) result)
+           (drive-wait 20 "the findings to be cleared" (lambda () (null eglot--diagnostics)))))
         (drive-wait 40 "the turn to complete" (lambda () codex-last-turn))
         (setq ok t))
     (error (push (cons 'error (error-message-string err)) result)))

@@ -135,6 +135,15 @@ function scenarios.commands()
     return #result.notifications > before or codex.transcript():find("## Review", 1, true) ~= nil
   end, ":CodexReview's answer")
   result.review_in_transcript = codex.transcript():find("## Review", 1, true) ~= nil
+  vim.cmd("CodexClearReview")
+  wait(20000, function()
+    for _, n in ipairs(result.notifications) do
+      if n.message:find("review finding", 1, true) then
+        result.clear_review = n.message
+        return true
+      end
+    end
+  end, ":CodexClearReview's answer")
   vim.cmd("CodexTranscript")
   result.transcript_is_current = vim.api.nvim_buf_get_name(0) == "codex://transcript"
   vim.cmd("checkhealth codex")

@@ -102,11 +102,11 @@ async function palette(title) {
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: 10000 });
   await input.fill(`>${title}`);
-  await page
-    .locator(".quick-input-list .monaco-list-row", { hasText: title })
-    .first()
-    .waitFor({ state: "visible", timeout: 10000 });
-  await page.keyboard.press("Enter");
+  // Click the row that holds the title: Enter would run the first row, and "Codex: Review"
+  // also lists "Codex: Clear Review", perhaps first.
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ state: "visible", timeout: 10000 });
+  await row.click();
 }
 
 /** Types into the input box a command opened. */
@@ -312,6 +312,11 @@ async function main() {
     return (s.messages ?? []).some((m) => m.includes("no review command")) || (s.transcript ?? "").includes("## Review");
   });
   step("review handled");
+  await palette("Codex: Clear Review");
+  await until("the review to be cleared", 30000, () =>
+    (readState().messages ?? []).some((m) => /^Codex: cleared \d+ review finding/.test(m)),
+  );
+  step("review cleared");
 
   // --- 4. a turn that hangs, interrupted by clicking the status bar item -------------------
   await page.keyboard.press("Escape");

@@ -588,6 +588,17 @@ function M.review(opts)
   end)
 end
 
+--- `:CodexClearReview`: removes every review finding (the diagnostics with source codex).
+function M.clear_review()
+  M.exec("codex.clearReview", {}, function(err, result)
+    if err then
+      notify("clear review failed: " .. (err.message or ""), vim.log.levels.ERROR)
+      return
+    end
+    notify(("cleared %d review finding(s)"):format(result and result.cleared or 0))
+  end)
+end
+
 function M.login(opts)
   local function with(method)
     if method == "apiKey" then
@@ -667,6 +678,7 @@ local function create_commands()
   cmd("CodexNewThread", M.new_thread, { desc = "Start a new Codex thread for this workspace" })
   cmd("CodexResume", M.resume, { desc = "Resume one of this workspace's Codex threads" })
   cmd("CodexReview", M.review, { nargs = "*", desc = "Ask Codex to review the uncommitted changes" })
+  cmd("CodexClearReview", M.clear_review, { desc = "Remove every Codex review finding" })
   cmd("CodexLogin", M.login, {
     nargs = "?",
     complete = function()

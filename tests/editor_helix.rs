@@ -52,6 +52,28 @@ fn helix_rules() -> Vec<Rule> {
     rules
 }
 
+/// A reviewer for Space c r (a review of the uncommitted changes) that flags main.py line 2.
+fn add_reviewer(fixture: &Fixture) {
+    fixture.provider.add_rule(Rule::new(
+        codex_lsp::mock_provider::REVIEW_UNCOMMITTED_PROMPT,
+        vec![Reply::review(&serde_json::json!({
+            "findings": [{
+                "title": "[P1] Greeting is vague",
+                "body": "Say whom to greet.",
+                "confidence_score": 0.9,
+                "priority": 1,
+                "code_location": {
+                    "absolute_file_path": fixture.workspace.join("main.py"),
+                    "line_range": { "start": 2, "end": 2 },
+                },
+            }],
+            "overall_correctness": "patch is incorrect",
+            "overall_explanation": "The greeting is vague.",
+            "overall_confidence_score": 0.8,
+        }))],
+    ));
+}
+
 /// Writes the recipe into `home`'s Helix config: codex-lsp is the built binary with
 /// `settings` (TOML lines for `[language-server.codex.config]`) and Python files get only
 /// codex (no other server to be missing here).
@@ -353,6 +375,67 @@ async fn interrupt_key_stops_the_turn_and_a_bare_ask_says_what_to_do() {
         tmux.keys(&["Enter"]);
         tmux.wait_screen("the bare ask's message", SCREEN_WAIT, |s| {
             s.contains("codex.ask: missing field `prompt`")
+        });
+    })
+    .await;
+}
+
+/// Opens Helix's diagnostics picker (Space d) until its screen satisfies `until`; returns
+/// that screen and closes the picker.
+fn diagnostics_picker(tmux: &Tmux, until: impl Fn(&str) -> bool) -> Option<String> {
+    editor_support::poll(SCREEN_WAIT, || {
+        tmux.keys(&["Space", "d"]);
+        let seen = editor_support::poll(Duration::from_secs(3), || {
+            let s = tmux.screen();
+            until(&s).then_some(s)
+        });
+        escape(tmux);
+        seen
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipes_review_key_marks_findings_and_the_clear_key_removes_them() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    add_reviewer(&fixture);
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "", "main.py");
+    blocking(move || {
+        let tmux = &session.tmux;
+        // Right after start codex-lsp may not be up yet: Space c r until the review starts.
+        editor_support::poll(SCREEN_WAIT, || {
+            tmux.keys(&["Space", "c", "r"]);
+            editor_support::poll(Duration::from_secs(3), || {
+                let s = tmux.screen();
+                (s.contains("[codex-lsp/turn/") || s.contains("Codex review")).then_some(())
+            })
+        })
+        .unwrap_or_else(|| panic!("the review did not start:\n{}", tmux.screen()));
+        tmux.wait_screen("the review's summary", SCREEN_WAIT, |s| {
+            s.contains("Codex review: 1 finding")
+        });
+        // Space d lists it: a warning (P1) with code codex.review; the gutter marks line 2.
+        let listed = diagnostics_picker(tmux, |s| {
+            s.contains("Greeting is vague") && s.contains("1/1")
+        })
+        .unwrap_or_else(|| panic!("no finding in Space d:\n{}", tmux.screen()));
+        let row = listed
+            .lines()
+            .find(|l| l.contains("[P1] Greeting is vague"))
+            .unwrap_or_default();
+        assert!(
+            row.contains("WARN") && row.contains("codex.review"),
+            "{listed}"
+        );
+        tmux.wait_screen("the gutter mark on line 2", SCREEN_WAIT, |s| {
+            s.lines()
+                .any(|l| l.starts_with('●') && l.contains(" 2  # please greet"))
+        });
+        // Space c R: codex.clearReview. The mark goes.
+        tmux.keys(&["Space", "c", "R"]);
+        tmux.wait_screen("the finding to be cleared", SCREEN_WAIT, |s| {
+            !s.lines().any(|l| l.starts_with('●')) && s.contains(" 2  # please greet")
         });
     })
     .await;

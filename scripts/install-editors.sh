@@ -9,7 +9,7 @@
 #
 # Where: $CODEX_LSP_EDITORS_DIR, else $XDG_CACHE_HOME/codex-lsp/editors, else
 # ~/.cache/codex-lsp/editors. The extra apt suites use a private apt configuration under that
-# folder; the system's own sources and package lists are never touched.
+# folder (scripts/lib/apt.sh); the system's own sources and package lists are never touched.
 set -euo pipefail
 root=${CODEX_LSP_EDITORS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/editors}
 NVIM_VERSION=0.11.4
@@ -34,61 +34,14 @@ fi
 log() { echo "install-editors: $*" >&2; }
 mkdir -p "$root"
 
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { log "apt-get needs root (or sudo)"; exit 1; }
-  sudo="sudo"
-fi
-
-# --- the private apt configuration ------------------------------------------------------
-# The mirror is whatever the system's own sources use; the keyring is the system's.
-mirror() {
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
-  fi
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '/^deb / && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-  fi
-  echo "${uri:-http://deb.debian.org/debian}"
-}
-
-apt_dir="$root/apt"
-private_apt() {
-  # $1: a name for this configuration; the rest: sources lines.
-  local name=$1
-  shift
-  local dir="$apt_dir/$name"
-  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/sources.list.d" "$dir/etc/preferences.d"
-  printf '%s\n' "$@" > "$dir/etc/sources.list"
-  : > "$dir/etc/preferences"
-  APT_OPTS=(
-    -o "Dir::Etc::SourceList=$dir/etc/sources.list"
-    -o "Dir::Etc::SourceParts=$dir/etc/sources.list.d"
-    -o "Dir::Etc::Preferences=$dir/etc/preferences"
-    -o "Dir::Etc::PreferencesParts=$dir/etc/preferences.d"
-    -o "Dir::State::Lists=$dir/lists"
-    -o "Dir::Cache::Archives=$dir/archives"
-    -o "Dir::Cache::pkgcache="
-    -o "Dir::Cache::srcpkgcache="
-    -o "APT::Get::List-Cleanup=false"
-    -o "Acquire::Languages=none"
-    -o "APT::Sandbox::User=root"
-  )
-  if ! ls "$dir/lists/"*_Packages* >/dev/null 2>&1; then
-    log "apt-get update ($name)"
-    $sudo apt-get "${APT_OPTS[@]}" -q update >&2
-  fi
-}
-
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-deb_line() { echo "deb [signed-by=$keyring] $(mirror) $1 main"; }
+apt_root="$root/apt"
+# shellcheck source=scripts/lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 # --- tmux -------------------------------------------------------------------------------
 if ! command -v tmux >/dev/null; then
-  private_apt bookworm "$(deb_line bookworm)" "$(deb_line bookworm-updates)"
-  log "installing tmux"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${APT_OPTS[@]}" -q -y install tmux >&2
+  apt_private bookworm bookworm bookworm-updates
+  apt_install tmux
 fi
 
 # --- Neovim -----------------------------------------------------------------------------
@@ -123,19 +76,10 @@ fi
 # trixie's hx needs trixie's glibc: unpack hx with its libc and libgcc into one folder and
 # start it through that folder's dynamic loader (the wrapper in $root/bin).
 if ! { [ -x "$hx_bin" ] && "$hx_bin" --version 2>/dev/null | grep -q "^helix $HELIX_VERSION"; }; then
-  private_apt trixie "$(deb_line trixie)"
-  debs="$apt_dir/trixie/debs"
+  apt_private trixie trixie
+  debs="$apt_root/trixie/debs"
   mkdir -p "$debs"
-  for pkg in hx libc6 libgcc-s1; do
-    if ! ls "$debs/${pkg}_"*.deb >/dev/null 2>&1; then
-      log "downloading $pkg (trixie)"
-      (cd "$debs" && apt-get "${APT_OPTS[@]}" -q download "$pkg" >&2) || {
-        # Stale lists (a newer version replaced the one they name): refresh and retry once.
-        $sudo apt-get "${APT_OPTS[@]}" -q update >&2
-        (cd "$debs" && apt-get "${APT_OPTS[@]}" -q download "$pkg" >&2)
-      }
-    fi
-  done
+  for pkg in hx libc6 libgcc-s1; do apt_download "$debs" "$pkg"; done
   tmp=$(mktemp -d "$root/.helix.XXXXXX")
   for deb in "$debs"/*.deb; do dpkg -x "$deb" "$tmp"; done
   rm -rf "$helix_dir"
@@ -154,11 +98,8 @@ fi
 
 # --- Emacs ------------------------------------------------------------------------------
 if ! { command -v emacs >/dev/null && emacs --version 2>/dev/null | head -n 1 | grep -q "^GNU Emacs $EMACS_MAJOR\."; }; then
-  private_apt bookworm-backports "$(deb_line bookworm)" "$(deb_line bookworm-updates)" \
-    "$(deb_line bookworm-backports)"
-  log "installing emacs-nox from bookworm-backports"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${APT_OPTS[@]}" -q -y --no-install-recommends \
-    -t bookworm-backports install emacs-nox >&2
+  apt_private bookworm-backports bookworm bookworm-updates bookworm-backports
+  apt_install -t bookworm-backports emacs-nox
   emacs --version | head -n 1 >&2
 fi
 

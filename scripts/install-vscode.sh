@@ -10,8 +10,8 @@
 #
 # Where: $CODEX_LSP_EDITORS_DIR, else $XDG_CACHE_HOME/codex-lsp/editors, else
 # ~/.cache/codex-lsp/editors (code-server under vscode/, npm's cache under vscode/npm-cache).
-# apt packages go through a private apt configuration under that folder; the system's own
-# sources and package lists are never touched.
+# apt packages go through a private apt configuration under that folder (scripts/lib/apt.sh);
+# the system's own sources and package lists are never touched.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root=${CODEX_LSP_EDITORS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/editors}
@@ -39,67 +39,9 @@ fi
 log() { echo "install-vscode: $*" >&2; }
 mkdir -p "$vdir"
 
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { log "apt-get needs root (or sudo)"; exit 1; }
-  sudo="sudo"
-fi
-
-# --- the private apt configuration (as in install-editors.sh) ------------------------------
-sources_uri() {
-  # $1: "main" for the main archive, "security" for the security archive.
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    if [ "$1" = security ]; then
-      uri=$(awk '/^URIs:/ && $2 ~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
-    else
-      uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
-    fi
-  fi
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    local want='$0 !~ /security/'
-    [ "$1" = security ] && want='$0 ~ /security/'
-    uri=$(awk "/^deb / && $want { for (i = 2; i <= NF; i++) if (\$i ~ /:\\/\\//) { print \$i; exit } }" /etc/apt/sources.list)
-  fi
-  if [ -z "$uri" ]; then
-    if [ "$1" = security ]; then uri=http://deb.debian.org/debian-security; else uri=http://deb.debian.org/debian; fi
-  fi
-  echo "$uri"
-}
-
-apt_install() {
-  local dir="$root/apt/bookworm-security"
-  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/etc/sources.list.d" "$dir/etc/preferences.d"
-  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  printf '%s\n' \
-    "deb [signed-by=$keyring] $(sources_uri main) bookworm main" \
-    "deb [signed-by=$keyring] $(sources_uri main) bookworm-updates main" \
-    "deb [signed-by=$keyring] $(sources_uri security) bookworm-security main" > "$dir/etc/sources.list"
-  : > "$dir/etc/preferences"
-  local opts=(
-    -o "Dir::Etc::SourceList=$dir/etc/sources.list"
-    -o "Dir::Etc::SourceParts=$dir/etc/sources.list.d"
-    -o "Dir::Etc::Preferences=$dir/etc/preferences"
-    -o "Dir::Etc::PreferencesParts=$dir/etc/preferences.d"
-    -o "Dir::State::Lists=$dir/lists"
-    -o "Dir::Cache::Archives=$dir/archives"
-    -o "Dir::Cache::pkgcache="
-    -o "Dir::Cache::srcpkgcache="
-    -o "APT::Get::List-Cleanup=false"
-    -o "Acquire::Languages=none"
-    -o "APT::Sandbox::User=root"
-  )
-  if ! ls "$dir/lists/"*_Packages* >/dev/null 2>&1; then
-    log "apt-get update (bookworm, bookworm-updates, bookworm-security)"
-    $sudo apt-get "${opts[@]}" -q update >&2
-  fi
-  log "installing $*"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${opts[@]}" -q -y --no-install-recommends install "$@" >&2 || {
-    # Stale lists (a newer version replaced the one they name): refresh and retry once.
-    $sudo apt-get "${opts[@]}" -q update >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get "${opts[@]}" -q -y --no-install-recommends install "$@" >&2
-  }
-}
+apt_root="$root/apt"
+# shellcheck source=scripts/lib/apt.sh
+. "$repo/scripts/lib/apt.sh"
 
 # --- apt: chromium, ripgrep and what code-server's native modules build with ---------------
 apt_pkgs=(chromium ripgrep build-essential pkg-config python3 libkrb5-dev libxkbfile-dev libsecret-1-dev libx11-dev)
@@ -107,7 +49,10 @@ missing=()
 for pkg in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_private bookworm-security bookworm bookworm-updates bookworm-security
+  apt_install "${missing[@]}"
+fi
 
 # --- node ----------------------------------------------------------------------------------
 # code-server 4.100.3 runs on Node 20 (its engines field says exactly 20).

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
-use editor_support::{codex_lsp, editor, repo_path, run_bounded, EditorHome};
+use editor_support::{editor, repo_path, run_scenario};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -66,39 +66,12 @@ fn review_finding(path: &Path, title: &str, body: &str, priority: u8, line: u32)
 }
 
 async fn run_emacs(fixture: &Fixture, scenario: &str) -> Value {
-    let emacs = editor("emacs");
-    let home = EditorHome::new();
-    let result_file = home.path().join("result.json");
-    let mut command = Command::new(emacs);
+    let mut command = Command::new(editor("emacs"));
     command
         .args(["--batch", "-Q", "-l"])
         .arg(repo_path("tests/editors/emacs/drive.el"))
-        .current_dir(&fixture.workspace)
-        .envs(fixture.env())
-        .envs(home.env())
-        .env("CODEX_TEST_SCENARIO", scenario)
-        .env("CODEX_TEST_RESULT", &result_file)
-        .env("CODEX_TEST_EL", repo_path("editors/emacs/codex.el"))
-        .env("CODEX_TEST_LSP", codex_lsp())
-        .env("CODEX_TEST_WORKSPACE", &fixture.workspace);
-    let run = tokio::task::spawn_blocking(move || run_bounded(command, LIMIT))
-        .await
-        .unwrap();
-    eprintln!("emacs {scenario}: {:.1} s", run.elapsed.as_secs_f64());
-    let text = std::fs::read_to_string(&result_file).unwrap_or_else(|_| {
-        panic!(
-            "emacs wrote no result ({:?})\nstdout: {}\nstderr: {}",
-            run.status, run.stdout, run.stderr
-        )
-    });
-    let result: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        result["error"].is_null() && run.status.is_some_and(|s| s.success()),
-        "scenario {scenario} failed ({:?}): {result:#}\nstderr: {}",
-        run.status,
-        run.stderr
-    );
-    result
+        .env("CODEX_TEST_EL", repo_path("editors/emacs/codex.el"));
+    run_scenario(command, fixture.env(), &fixture.workspace, scenario, LIMIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

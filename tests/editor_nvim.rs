@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
-use editor_support::{codex_lsp, editor, repo_path, run_bounded, EditorHome};
+use editor_support::{editor, repo_path, run_scenario};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -63,42 +63,15 @@ async fn run_nvim_with(
     pick: &str,
     approvals: &str,
 ) -> Value {
-    let nvim = editor("nvim");
-    let home = EditorHome::new();
-    let result_file = home.path().join("result.json");
-    let mut command = Command::new(nvim);
+    let mut command = Command::new(editor("nvim"));
     command
         .args(["--headless", "--clean", "-u"])
         .arg(repo_path("tests/editors/nvim/drive.lua"))
-        .current_dir(&fixture.workspace)
-        .envs(fixture.env())
-        .envs(home.env())
-        .env("CODEX_TEST_SCENARIO", scenario)
-        .env("CODEX_TEST_RESULT", &result_file)
         .env("CODEX_TEST_PLUGIN", repo_path("editors/nvim"))
-        .env("CODEX_TEST_LSP", codex_lsp())
-        .env("CODEX_TEST_WORKSPACE", &fixture.workspace)
         .env("CODEX_TEST_SETTINGS", settings.to_string())
         .env("CODEX_TEST_PICK", pick)
         .env("CODEX_TEST_APPROVALS", approvals);
-    let run = tokio::task::spawn_blocking(move || run_bounded(command, LIMIT))
-        .await
-        .unwrap();
-    eprintln!("nvim {scenario}: {:.1} s", run.elapsed.as_secs_f64());
-    let text = std::fs::read_to_string(&result_file).unwrap_or_else(|_| {
-        panic!(
-            "nvim wrote no result ({:?} after {:?})\nstdout: {}\nstderr: {}",
-            run.status, run.elapsed, run.stdout, run.stderr
-        )
-    });
-    let result: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        result["error"].is_null() && run.status.is_some_and(|s| s.success()),
-        "scenario {scenario} failed ({:?}): {result:#}\nstderr: {}",
-        run.status,
-        run.stderr
-    );
-    result
+    run_scenario(command, fixture.env(), &fixture.workspace, scenario, LIMIT).await
 }
 
 fn history(result: &Value) -> Vec<String> {

@@ -130,6 +130,54 @@ pub fn run_bounded(mut command: Command, limit: Duration) -> Run {
     }
 }
 
+/// Runs one scenario of an editor's driver script (`tests/editors/<editor>/drive.*`) and
+/// returns what the driver saw. `command` is the editor with its arguments and its own
+/// `CODEX_TEST_*` variables; this adds `env` (the fixture's), a throwaway HOME, the workspace
+/// as working directory, and `CODEX_TEST_SCENARIO`, `CODEX_TEST_RESULT` (the JSON file the
+/// driver writes), `CODEX_TEST_LSP` and `CODEX_TEST_WORKSPACE`. Fails with the editor's output
+/// when the driver wrote no result, reported an `error`, or the editor did not exit cleanly
+/// within `limit`.
+pub async fn run_scenario(
+    mut command: Command,
+    env: Vec<(String, OsString)>,
+    workspace: &Path,
+    scenario: &str,
+    limit: Duration,
+) -> serde_json::Value {
+    let editor = Path::new(command.get_program())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let home = EditorHome::new();
+    let result_file = home.path().join("result.json");
+    command
+        .current_dir(workspace)
+        .envs(env)
+        .envs(home.env())
+        .env("CODEX_TEST_SCENARIO", scenario)
+        .env("CODEX_TEST_RESULT", &result_file)
+        .env("CODEX_TEST_LSP", codex_lsp())
+        .env("CODEX_TEST_WORKSPACE", workspace);
+    let run = tokio::task::spawn_blocking(move || run_bounded(command, limit))
+        .await
+        .unwrap();
+    eprintln!("{editor} {scenario}: {:.1} s", run.elapsed.as_secs_f64());
+    let text = std::fs::read_to_string(&result_file).unwrap_or_else(|_| {
+        panic!(
+            "{editor} wrote no result ({:?} after {:?})\nstdout: {}\nstderr: {}",
+            run.status, run.elapsed, run.stdout, run.stderr
+        )
+    });
+    let result: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        result["error"].is_null() && run.status.is_some_and(|s| s.success()),
+        "{editor} scenario {scenario} failed ({:?}): {result:#}\nstderr: {}",
+        run.status,
+        run.stderr
+    );
+    result
+}
+
 pub fn kill_group(pgid: i32) {
     unsafe { libc::kill(-pgid, libc::SIGKILL) };
 }

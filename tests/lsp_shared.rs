@@ -369,3 +369,50 @@ async fn our_own_turn_announced_before_its_answer_is_not_taken_for_another_sessi
     assert_eq!(begins[0]["title"], "Codex", "{progress:#?}");
     editor.shutdown().await;
 }
+
+/// The app-server asks every session following the thread; the first answer decides and
+/// the other session's prompt is dropped (`serverRequest/resolved`), not answered for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_is_asked_in_both_sessions_and_the_first_answer_decides() {
+    let fixture = Fixture::new(rules()).await;
+    let _server = SharedAppServer::start(&fixture, Listen::Unix(None)).await;
+    let options = json!({ "appServer": "unix://", "sandbox": "read-only" });
+    let mut first = fixture
+        .editor(options.clone(), progress_capabilities())
+        .await;
+    let hello = ask_and_wait(&mut first, "say hello").await;
+    let thread_id = hello["threadId"].as_str().unwrap().to_string();
+
+    let mut second = fixture.editor(options, progress_capabilities()).await;
+    // The second user never answers.
+    second.answer_with(|method, _| match method {
+        "window/showMessageRequest" => json!(support::DEFER),
+        _ => Value::Null,
+    });
+    second
+        .command("codex.resumeThread", json!({ "threadId": thread_id }))
+        .await
+        .unwrap();
+    first.answer_with(|method, _| match method {
+        "window/showMessageRequest" => json!({ "title": "Accept" }),
+        _ => Value::Null,
+    });
+
+    let done = ask_and_wait(&mut first, "touch accepted.txt").await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    assert!(fixture.workspace.join("accepted.txt").exists());
+    let followed = second
+        .turn_completed(done["turnId"].as_str().unwrap())
+        .await;
+    assert_eq!(followed["status"], "completed", "{followed:#}");
+    for editor in [&first, &second] {
+        let prompts = editor.server_requests_of("window/showMessageRequest");
+        assert_eq!(prompts.len(), 1, "{prompts:#?}");
+        assert!(prompts[0]["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("touch accepted.txt"));
+    }
+    first.shutdown().await;
+    second.shutdown().await;
+}

@@ -416,3 +416,62 @@ async fn an_approval_is_asked_in_both_sessions_and_the_first_answer_decides() {
     first.shutdown().await;
     second.shutdown().await;
 }
+
+/// Switching `appServer` mid-session (spawn → the daemon's socket → the same socket by
+/// path): the next ask goes to the new server, the old one (our child, then our socket) is
+/// closed, and neither end is reported as a crash or a lost connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_app_server_mid_session_closes_the_old_one_quietly() {
+    let fixture = Fixture::new(rules()).await;
+    let server = SharedAppServer::start(&fixture, Listen::Unix(None)).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    ask_and_wait(&mut editor, "say hello").await;
+    assert_eq!(editor.app_server_pids().len(), 1, "our own app-server runs");
+
+    editor
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({ "settings": { "codex": { "appServer": "unix://" } } }),
+        )
+        .await;
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while editor.command("codex.status", Value::Null).await.unwrap()["settings"]["appServer"]
+        != "unix://"
+    {
+        assert!(tokio::time::Instant::now() < deadline, "settings not taken");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done = ask_and_wait(&mut editor, "say hello again").await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    let status = editor.command("codex.status", Value::Null).await.unwrap();
+    let endpoint = format!("unix://{}", server.socket_path(&fixture).display());
+    assert_eq!(status["appServer"]["endpoint"], endpoint, "{status:#}");
+    while !editor.app_server_pids().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline + support::WAIT,
+            "our own app-server is still running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The same socket by its path: a new setting, so a new connection; the old socket
+    // closes at once, and still nobody is told it was lost.
+    editor
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({ "settings": { "codex": { "appServer": endpoint } } }),
+        )
+        .await;
+    while editor.command("codex.status", Value::Null).await.unwrap()["settings"]["appServer"]
+        != endpoint.as_str()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "settings not taken");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done = ask_and_wait(&mut editor, "say hello once more").await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages = editor.shown_messages();
+    assert!(messages.is_empty(), "{messages:#?}");
+    editor.shutdown().await;
+}

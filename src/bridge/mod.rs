@@ -302,9 +302,14 @@ impl Bridge {
             }
         }
         *lock(&self.inner.restart_pending) = false;
-        if let Some(old) = slot.take() {
+        if let Some(old) = slot
+            .take()
+            .filter(|old| !old.codex.connection().is_closed())
+        {
             // Settings changed: the old process (or socket) goes now, not when the last
-            // clone of its connection does.
+            // clone of its connection does. Retired first, so that its watcher neither
+            // reports it stopped nor reconnects it.
+            *lock(&self.inner.generation) += 1;
             old.codex.connection().close();
         }
         let settings = self.settings();

@@ -147,7 +147,6 @@ impl Bridge {
         );
         let bridge = self.clone();
         tokio::spawn(async move {
-            let lost_generation = *lock(&bridge.inner.generation);
             let mut delay = BACKOFF_FIRST;
             let mut attempts = 0u32;
             loop {
@@ -168,14 +167,10 @@ impl Bridge {
                             .as_ref()
                             .and_then(|s| s.endpoint.as_ref().map(ToString::to_string))
                             .unwrap_or_else(|| endpoint.to_string());
-                        if *lock(&bridge.inner.generation) != lost_generation {
-                            bridge.inner.ui.show_message(
-                                MessageLevel::Info,
-                                format!(
-                                    "Codex: reconnected to the shared app-server at {endpoint}."
-                                ),
-                            );
-                        }
+                        bridge.inner.ui.show_message(
+                            MessageLevel::Info,
+                            format!("Codex: reconnected to the shared app-server at {endpoint}."),
+                        );
                         break;
                     }
                     Err(e) => tracing::debug!(attempts, "reconnecting failed: {e}"),

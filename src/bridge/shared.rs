@@ -152,7 +152,8 @@ impl Bridge {
             loop {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(BACKOFF_MAX);
-                if *lock(&bridge.inner.shutting_down) {
+                // Stopping, or the user has since chosen another app-server.
+                if *lock(&bridge.inner.shutting_down) || !bridge.settings().app_server.is_shared() {
                     break;
                 }
                 attempts += 1;

@@ -150,7 +150,7 @@ impl Bridge {
             let mut delay = BACKOFF_FIRST;
             let mut attempts = 0u32;
             loop {
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(jittered(delay)).await;
                 delay = (delay * 2).min(BACKOFF_MAX);
                 // Stopping, or the user has since chosen another app-server.
                 if *lock(&bridge.inner.shutting_down) || !bridge.settings().app_server.is_shared() {
@@ -304,6 +304,11 @@ impl Bridge {
     }
 }
 
+/// `delay` ± 20 %, so that the sessions of a restarted daemon do not all knock at once.
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(0.8 + 0.4 * fastrand::f64())
+}
+
 fn started_turn(params: &Value) -> Option<p::Turn> {
     serde_json::from_value(params.get("turn")?.clone()).ok()
 }
@@ -320,6 +325,14 @@ mod tests {
                 port: 4500,
             },
             ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn the_backoff_is_jittered_within_a_fifth() {
+        for _ in 0..100 {
+            let d = jittered(Duration::from_secs(1));
+            assert!(d >= Duration::from_millis(800) && d <= Duration::from_millis(1200));
         }
     }
 

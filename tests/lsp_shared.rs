@@ -475,3 +475,46 @@ async fn switching_app_server_mid_session_closes_the_old_one_quietly() {
     assert!(messages.is_empty(), "{messages:#?}");
     editor.shutdown().await;
 }
+
+/// One session's sandbox never loosens another's. The thread is started by a session
+/// with `danger-full-access`; a read-only session then joins it (the app-server keeps a
+/// loaded thread's settings, whoever resumes it), yet its turn runs in its own read-only
+/// sandbox: the write fails there, and the retry it asks for is declined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_sessions_sandbox_does_not_apply_to_our_turns() {
+    let mut all_rules = rules();
+    all_rules.push(Rule::new(
+        "write plain.txt",
+        vec![Reply::exec("touch plain.txt"), Reply::text("tried")],
+    ));
+    let fixture = Fixture::new(all_rules).await;
+    let _server = SharedAppServer::start(&fixture, Listen::Unix(None)).await;
+    let mut loose = fixture
+        .editor(
+            json!({ "appServer": "unix://", "sandbox": "danger-full-access" }),
+            progress_capabilities(),
+        )
+        .await;
+    let hello = ask_and_wait(&mut loose, "say hello").await;
+    let thread_id = hello["threadId"].as_str().unwrap().to_string();
+
+    let mut strict = fixture
+        .editor(
+            json!({ "appServer": "unix://", "sandbox": "read-only" }),
+            progress_capabilities(),
+        )
+        .await;
+    // Both users dismiss every prompt: a decline.
+    strict.answer_with(|_, _| Value::Null);
+    loose.answer_with(|_, _| Value::Null);
+
+    let done = ask_and_wait(&mut strict, "write plain.txt").await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    assert_eq!(done["threadId"], thread_id, "the workspace's thread");
+    assert!(
+        !fixture.workspace.join("plain.txt").exists(),
+        "the command ran under the other session's sandbox"
+    );
+    strict.shutdown().await;
+    loose.shutdown().await;
+}

@@ -38,6 +38,16 @@ impl Sandbox {
             Self::DangerFullAccess => "danger-full-access",
         }
     }
+
+    /// The same sandbox as a turn's `sandboxPolicy` (the workspace stays the turn's cwd).
+    pub fn as_turn_policy(self) -> serde_json::Value {
+        let kind = match self {
+            Self::ReadOnly => "readOnly",
+            Self::WorkspaceWrite => "workspaceWrite",
+            Self::DangerFullAccess => "dangerFullAccess",
+        };
+        serde_json::json!({ "type": kind })
+    }
 }
 
 /// Which app-server codex-lsp talks to (`appServer`).

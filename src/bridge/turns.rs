@@ -119,6 +119,12 @@ impl Bridge {
         if let Some(effort) = &settings.effort {
             params["effort"] = json!(effort);
         }
+        if settings.app_server.is_shared() {
+            // On a shared app-server the thread's sandbox is whatever the session that
+            // loaded it asked for: ours goes with each of our turns, so that another
+            // session's looser sandbox never applies to them.
+            params["sandboxPolicy"] = settings.sandbox.as_turn_policy();
+        }
         let unsaved = self.unsaved_context(request.uri.as_deref(), folder.as_deref());
         if !unsaved.is_empty() {
             params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");

@@ -64,6 +64,14 @@ impl Codex {
         Self::connect(spawn_stdio(options)?, handler).await
     }
 
+    /// Connects to a shared app-server (unix socket or `ws://`) and completes the handshake.
+    pub async fn connect_shared(
+        endpoint: &super::socket::Endpoint,
+        handler: Arc<dyn ServerRequestHandler>,
+    ) -> Result<Codex> {
+        Self::connect(super::socket::connect(endpoint).await?, handler).await
+    }
+
     /// Completes the handshake over any transport.
     pub async fn connect(
         parts: TransportParts,
@@ -220,6 +228,17 @@ impl Codex {
     /// A handle on a turn that is already running (for example one started by another client).
     pub fn attach_turn(&self, thread_id: &str, turn: p::Turn) -> TurnHandle {
         let events = self.connection.subscribe_thread(thread_id);
+        self.handle(thread_id.to_string(), turn, events)
+    }
+
+    /// [`Codex::attach_turn`] over a queue already subscribed to the thread (which may
+    /// hold the turn's first events, `turn/started` among them).
+    pub fn attach_turn_with(
+        &self,
+        thread_id: &str,
+        turn: p::Turn,
+        events: NotificationReceiver,
+    ) -> TurnHandle {
         self.handle(thread_id.to_string(), turn, events)
     }
 

@@ -101,6 +101,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A shared app-server could not be reached, or refused us (`reason` says which).
+    #[error("could not connect to the app-server at {endpoint}: {reason}")]
+    Connect { endpoint: String, reason: String },
     #[error(transparent)]
     RuntimeNotFound(#[from] RuntimeNotFound),
     #[error(

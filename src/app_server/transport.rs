@@ -1,6 +1,6 @@
 //! How bytes reach the app-server. A transport hands the connection a reader and a writer of
-//! whole JSON messages; what is underneath (a child's stdio today, a unix socket or ws://
-//! later) stays here.
+//! whole JSON messages; what is underneath (a child's stdio here, a socket in
+//! [`super::socket`]) stays behind the traits.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;

@@ -17,6 +17,7 @@ pub mod settings;
 mod account;
 mod picker_approvals;
 mod server_requests;
+mod shared;
 mod threads;
 mod turns;
 
@@ -38,7 +39,7 @@ pub use editor_ui::{
 pub use mirror::ConflictChoice;
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
 pub use review::{ReviewRequest, ReviewTarget};
-pub use settings::Settings;
+pub use settings::{AppServerSetting, Settings};
 pub use turns::AskRequest;
 
 /// Why a bridge call failed, in the terms the editor answers with.
@@ -85,6 +86,8 @@ type DiagnosticsByKind = std::collections::BTreeMap<&'static str, Vec<BufferDiag
 struct AppServer {
     codex: Codex,
     generation: u64,
+    /// Where a shared app-server listens; `None` for our own child.
+    endpoint: Option<crate::app_server::Endpoint>,
 }
 
 struct Inner {
@@ -116,6 +119,8 @@ struct Inner {
     /// Messages already shown, so a repeated failure reaches the editor once.
     reported: Mutex<HashSet<String>>,
     shutting_down: Mutex<bool>,
+    /// What following a shared app-server needs (reconnecting, other clients' turns).
+    shared: shared::SharedState,
 }
 
 /// A cheap handle on the bridge; clones share the state.
@@ -160,6 +165,7 @@ impl Bridge {
                 prompts_unsupported: Default::default(),
                 reported: Mutex::new(HashSet::new()),
                 shutting_down: Mutex::new(false),
+                shared: shared::SharedState::default(),
             }),
         }
     }
@@ -286,8 +292,14 @@ impl Bridge {
             .or_else(|| std::env::current_dir().ok())
     }
 
-    /// The app-server, started (or restarted after a crash or a settings change) on demand.
+    /// The app-server, started (or restarted after a crash or a settings change) on demand;
+    /// with `appServer` set to a socket, connected to instead.
     async fn codex(&self) -> BridgeResult<(Codex, u64)> {
+        self.codex_or_connect(true).await
+    }
+
+    /// [`Bridge::codex`]; `report` shows a failure to the user (once per text).
+    async fn codex_or_connect(&self, report: bool) -> BridgeResult<(Codex, u64)> {
         if *lock(&self.inner.shutting_down) {
             return Err(BridgeError::Failed("codex-lsp is shutting down".into()));
         }
@@ -299,27 +311,32 @@ impl Bridge {
             }
         }
         *lock(&self.inner.restart_pending) = false;
-        *slot = None;
+        if let Some(old) = slot
+            .take()
+            .filter(|old| !old.codex.connection().is_closed())
+        {
+            // Settings changed: the old process (or socket) goes now, not when the last
+            // clone of its connection does. Retired first, so that its watcher neither
+            // reports it stopped nor reconnects it.
+            *lock(&self.inner.generation) += 1;
+            old.codex.connection().close();
+        }
         let settings = self.settings();
-        let runtime = match crate::runtime::discover(settings.codex_path.as_deref()) {
-            Ok(runtime) => runtime,
-            Err(e) => {
-                let message = format!("Codex: {e}");
-                self.report_once(MessageLevel::Error, message.clone());
-                return Err(BridgeError::Failed(message));
-            }
-        };
-        let mut options = SpawnOptions::new(runtime);
-        options.config_overrides = settings.config_overrides.clone();
-        options.cwd = lock(&self.inner.folders).first().cloned();
         let handler = Arc::new(server_requests::Handler {
             bridge: Arc::downgrade(&self.inner),
         });
-        let codex = match Codex::spawn(&options, handler).await {
-            Ok(codex) => codex,
-            Err(e) => {
-                let message = format!("Codex: the app-server did not start: {}", user_message(&e));
-                self.report_once(MessageLevel::Error, message.clone());
+        let started = match settings.app_server.is_shared() {
+            false => self.spawn_app_server(&settings, handler).await,
+            true => self.connect_app_server(&settings, handler).await,
+        };
+        let (codex, endpoint) = match started {
+            Ok(started) => started,
+            Err(message) => {
+                // While reconnecting, the editor has been told already: the request's
+                // error carries the reason.
+                if report && !self.inner.shared.is_reconnecting() {
+                    self.report_once(MessageLevel::Error, message.clone());
+                }
                 return Err(BridgeError::Failed(message));
             }
         };
@@ -328,17 +345,49 @@ impl Bridge {
             *g += 1;
             *g
         };
-        tracing::info!(generation, version = ?codex.info().version, "app-server started");
-        self.watch_app_server(codex.clone(), generation);
+        tracing::info!(generation, version = ?codex.info().version, endpoint = ?endpoint, "app-server started");
+        self.watch_app_server(codex.clone(), generation, endpoint.clone());
+        let shared = endpoint.is_some();
         *slot = Some(AppServer {
             codex: codex.clone(),
             generation,
+            endpoint,
         });
+        drop(slot);
+        if shared {
+            self.follow_workspace_threads(codex.clone(), generation);
+        }
         Ok((codex, generation))
     }
 
-    /// Records `fileChange` items for approvals, and says so once when the app-server dies.
-    fn watch_app_server(&self, codex: Codex, generation: u64) {
+    /// Our own `codex app-server` child on stdio.
+    async fn spawn_app_server(
+        &self,
+        settings: &Settings,
+        handler: Arc<server_requests::Handler>,
+    ) -> Result<(Codex, Option<crate::app_server::Endpoint>), String> {
+        let runtime = crate::runtime::discover(settings.codex_path.as_deref())
+            .map_err(|e| format!("Codex: {e}"))?;
+        let mut options = SpawnOptions::new(runtime);
+        options.config_overrides = settings.config_overrides.clone();
+        options.cwd = lock(&self.inner.folders).first().cloned();
+        match Codex::spawn(&options, handler).await {
+            Ok(codex) => Ok((codex, None)),
+            Err(e) => Err(format!(
+                "Codex: the app-server did not start: {}",
+                user_message(&e)
+            )),
+        }
+    }
+
+    /// Records `fileChange` items for approvals, and says so once when the app-server dies
+    /// (a shared one: reconnects).
+    fn watch_app_server(
+        &self,
+        codex: Codex,
+        generation: u64,
+        endpoint: Option<crate::app_server::Endpoint>,
+    ) {
         let mut events = codex.connection().subscribe_method("item/started");
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
@@ -363,6 +412,10 @@ impl Bridge {
             let bridge = Bridge { inner };
             let current = *lock(&bridge.inner.generation) == generation;
             if current && !*lock(&bridge.inner.shutting_down) {
+                if let Some(endpoint) = endpoint {
+                    bridge.reconnect(endpoint, closed);
+                    return;
+                }
                 tracing::warn!("the app-server stopped: {closed}");
                 bridge.inner.ui.show_message(
                     MessageLevel::Error,
@@ -381,11 +434,13 @@ impl Bridge {
         let app_server = match server.as_ref() {
             Some(s) if !s.codex.connection().is_closed() => json!({
                 "state": "running",
+                "endpoint": s.endpoint.as_ref().map_or_else(|| "spawn".to_string(), |e| e.to_string()),
                 "userAgent": s.codex.info().user_agent,
                 "version": s.codex.info().version.as_ref().map(|v| v.to_string()),
                 "codexHome": s.codex.info().codex_home,
                 "generation": s.generation,
             }),
+            _ if self.inner.shared.is_reconnecting() => json!({ "state": "reconnecting" }),
             Some(_) => json!({ "state": "stopped" }),
             None => json!({ "state": "not started" }),
         };
@@ -411,6 +466,12 @@ impl Bridge {
                 "config": settings.config_overrides.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
                 "streamEvents": settings.stream_events,
                 "approvalTimeout": settings.approval_timeout.as_secs_f64(),
+                "appServer": match &settings.app_server {
+                    AppServerSetting::Spawn => "spawn".to_string(),
+                    AppServerSetting::Unix(None) => "unix://".to_string(),
+                    AppServerSetting::Unix(Some(p)) => format!("unix://{}", p.display()),
+                    AppServerSetting::Ws { host, port } => format!("ws://{host}:{port}"),
+                },
             },
         }))
     }

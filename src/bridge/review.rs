@@ -341,8 +341,9 @@ impl Bridge {
             target: request.target.to_wire(),
             thread_id,
         };
+        let starting = self.starting_turn(&params.thread_id);
         let handle = codex.review_start(&params).await?;
-        self.follow_and_answer(handle, folder, TurnKind::Review, request.wait)
+        self.follow_and_answer(handle, folder, TurnKind::Review, request.wait, starting)
             .await
     }
 

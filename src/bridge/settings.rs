@@ -39,6 +39,83 @@ impl Sandbox {
             Self::DangerFullAccess => "danger-full-access",
         }
     }
+
+    /// The same sandbox as a turn's `sandboxPolicy` (the workspace stays the turn's cwd).
+    pub fn as_turn_policy(self) -> serde_json::Value {
+        let kind = match self {
+            Self::ReadOnly => "readOnly",
+            Self::WorkspaceWrite => "workspaceWrite",
+            Self::DangerFullAccess => "dangerFullAccess",
+        };
+        serde_json::json!({ "type": kind })
+    }
+}
+
+/// Which app-server codex-lsp talks to (`appServer`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AppServerSetting {
+    /// Its own `codex app-server` child on stdio (the default).
+    #[default]
+    Spawn,
+    /// A shared local app-server on a unix socket; `None` is the daemon's default socket.
+    Unix(Option<PathBuf>),
+    /// A shared app-server on `ws://HOST:PORT`.
+    Ws { host: String, port: u16 },
+}
+
+impl AppServerSetting {
+    /// Reads `"spawn"`, `"unix://"`, `"unix://PATH"` or `"ws://HOST:PORT"`.
+    pub fn parse(text: &str) -> Result<AppServerSetting, String> {
+        let text = text.trim();
+        if text == "spawn" {
+            return Ok(Self::Spawn);
+        }
+        if let Some(path) = text.strip_prefix("unix://") {
+            return match path {
+                "" => Ok(Self::Unix(None)),
+                p if p.starts_with('/') => Ok(Self::Unix(Some(PathBuf::from(p)))),
+                _ => Err("unix:// takes an absolute path (unix:///run/codex.sock)".into()),
+            };
+        }
+        if let Some(rest) = text.strip_prefix("ws://") {
+            let rest = rest.strip_suffix('/').unwrap_or(rest);
+            let (host, port) = match rest.rsplit_once(':') {
+                Some((host, port)) => (host, port),
+                None => return Err("ws:// needs a port (ws://127.0.0.1:4500)".into()),
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let port: u16 = port
+                .parse()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("{port:?} is not a port number"))?;
+            if host.is_empty() || host.contains('/') {
+                return Err("ws:// needs a host (ws://127.0.0.1:4500)".into());
+            }
+            return Ok(Self::Ws {
+                host: host.to_string(),
+                port,
+            });
+        }
+        if text.starts_with("wss://") {
+            return Err("the app-server serves plain ws:// only; reach a remote one through an SSH tunnel (ws://127.0.0.1:PORT)".into());
+        }
+        Err("expected \"spawn\", \"unix://[PATH]\" or \"ws://HOST:PORT\"".into())
+    }
+
+    pub fn is_shared(&self) -> bool {
+        !matches!(self, Self::Spawn)
+    }
+}
+
+/// A secret from the settings: compared, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +135,11 @@ pub struct Settings {
     /// How long an approval offered in the code actions (editors without
     /// `window/showMessageRequest`) waits for an answer before it is declined.
     pub approval_timeout: Duration,
+    pub app_server: AppServerSetting,
+    /// The `ws://` bearer token, from `appServerToken`.
+    pub app_server_token: Option<Secret>,
+    /// A file holding the `ws://` bearer token (`appServerTokenFile`), read at each connect.
+    pub app_server_token_file: Option<PathBuf>,
 }
 
 /// The default of `approvalTimeout`: long enough to read a diff, short enough that a
@@ -77,6 +159,9 @@ impl Default for Settings {
             log_file: None,
             stream_events: false,
             approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
+            app_server: AppServerSetting::Spawn,
+            app_server_token: None,
+            app_server_token_file: None,
         }
     }
 }
@@ -84,7 +169,11 @@ impl Default for Settings {
 impl Settings {
     /// Whether a change from `self` to `new` needs a new app-server process.
     pub fn needs_restart(&self, new: &Settings) -> bool {
-        self.codex_path != new.codex_path || self.config_overrides != new.config_overrides
+        self.codex_path != new.codex_path
+            || self.config_overrides != new.config_overrides
+            || self.app_server != new.app_server
+            || self.app_server_token != new.app_server_token
+            || self.app_server_token_file != new.app_server_token_file
     }
 
     /// Reads settings from a JSON object; returns them with one warning per bad key.
@@ -159,6 +248,30 @@ impl Settings {
                         settings.approval_timeout = Duration::from_secs_f64(seconds)
                     }
                     _ => bad("a number of seconds between 0 and 86400"),
+                },
+                "appServer" => match value.as_str().map(AppServerSetting::parse) {
+                    Some(Ok(mode)) => settings.app_server = mode,
+                    Some(Err(why)) => warnings.push(format!(
+                        "codex-lsp setting `appServer`: {why}, not {}; using \"spawn\"",
+                        describe(value)
+                    )),
+                    None => bad("\"spawn\", \"unix://[PATH]\" or \"ws://HOST:PORT\""),
+                },
+                // Never echo the value: it is a secret.
+                "appServerToken" => match value.as_str() {
+                    Some(s) if !s.trim().is_empty() => {
+                        settings.app_server_token = Some(Secret(s.trim().to_string()))
+                    }
+                    _ => warnings.push(
+                        "codex-lsp setting `appServerToken` should be a non-empty string; ignored"
+                            .into(),
+                    ),
+                },
+                "appServerTokenFile" => match value.as_str() {
+                    Some(s) if !s.is_empty() => {
+                        settings.app_server_token_file = Some(PathBuf::from(s))
+                    }
+                    _ => bad("a file path"),
                 },
                 _ => warnings.push(format!("unknown codex-lsp setting `{key}`; ignored")),
             }
@@ -296,6 +409,66 @@ mod tests {
         }
         let (_, w) = Settings::from_json(&json!("nope"));
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn app_server_modes() {
+        use AppServerSetting as A;
+        assert_eq!(A::parse("spawn"), Ok(A::Spawn));
+        assert_eq!(A::parse("unix://"), Ok(A::Unix(None)));
+        assert_eq!(
+            A::parse("unix:///run/c.sock"),
+            Ok(A::Unix(Some("/run/c.sock".into())))
+        );
+        assert_eq!(
+            A::parse("ws://127.0.0.1:4500"),
+            Ok(A::Ws {
+                host: "127.0.0.1".into(),
+                port: 4500
+            })
+        );
+        assert_eq!(
+            A::parse("ws://[::1]:4500/"),
+            Ok(A::Ws {
+                host: "::1".into(),
+                port: 4500
+            })
+        );
+        for bad in [
+            "unix://rel.sock",
+            "ws://host",
+            "ws://:80",
+            "ws://h:0",
+            "wss://h:1",
+            "tcp://h:1",
+            "",
+        ] {
+            assert!(A::parse(bad).is_err(), "{bad}");
+        }
+        let (s, w) = Settings::from_json(&json!({"appServer": "ws://nope"}));
+        assert_eq!(s.app_server, A::Spawn);
+        assert!(
+            w[0].contains("`appServer`") && w[0].contains("port"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn the_token_is_never_printed() {
+        let (s, w) = Settings::from_json(&json!({
+            "appServer": "ws://127.0.0.1:4500", "appServerToken": "s3cr3t-value",
+            "appServerTokenFile": "/run/token",
+        }));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.app_server_token, Some(Secret("s3cr3t-value".into())));
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+        let (_, w) = Settings::from_json(&json!({ "appServerToken": 42 }));
+        assert_eq!(w.len(), 1);
+        let changed = Settings {
+            app_server_token: None,
+            ..s.clone()
+        };
+        assert!(s.needs_restart(&changed));
     }
 
     #[test]

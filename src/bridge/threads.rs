@@ -27,7 +27,7 @@ impl Threads {
         Value::Object(map)
     }
 
-    fn is_loaded(&mut self, generation: u64, thread_id: &str) -> bool {
+    pub(super) fn is_loaded(&mut self, generation: u64, thread_id: &str) -> bool {
         if self.loaded_generation != generation {
             self.loaded.clear();
             self.loaded_generation = generation;
@@ -35,12 +35,16 @@ impl Threads {
         self.loaded.contains(thread_id)
     }
 
-    fn mark_loaded(&mut self, generation: u64, thread_id: &str) {
+    pub(super) fn mark_loaded(&mut self, generation: u64, thread_id: &str) {
         if self.loaded_generation != generation {
             self.loaded.clear();
             self.loaded_generation = generation;
         }
         self.loaded.insert(thread_id.to_string());
+    }
+
+    pub(super) fn set_folder_thread(&mut self, folder: PathBuf, thread_id: &str) {
+        self.by_folder.insert(folder, thread_id.to_string());
     }
 
     pub(super) fn folder_thread(&self, folder: &Path) -> Option<String> {
@@ -83,7 +87,7 @@ impl Bridge {
         Ok(id)
     }
 
-    async fn resume(
+    pub(super) async fn resume(
         &self,
         codex: &Codex,
         thread_id: &str,
@@ -112,6 +116,7 @@ impl Bridge {
                 self.resume(&codex, id, None).await?;
                 threads.mark_loaded(generation, id);
             }
+            self.follow_thread(&codex, generation, id);
             return Ok((codex, id.to_string()));
         }
         let known = folder.and_then(|f| threads.folder_thread(f));
@@ -138,11 +143,16 @@ impl Bridge {
         if let Some(folder) = folder {
             threads.by_folder.insert(folder.to_path_buf(), id.clone());
         }
+        self.follow_thread(&codex, generation, &id);
         Ok((codex, id))
     }
 
     /// The most recently updated thread recorded for `folder`.
-    async fn last_thread_of(&self, codex: &Codex, folder: Option<&Path>) -> Option<String> {
+    pub(super) async fn last_thread_of(
+        &self,
+        codex: &Codex,
+        folder: Option<&Path>,
+    ) -> Option<String> {
         let folder = folder?;
         let params = json!({
             "cwd": folder.display().to_string(),
@@ -184,6 +194,7 @@ impl Bridge {
         if let Some(folder) = folder {
             threads.by_folder.insert(folder, thread_id.to_string());
         }
+        self.follow_thread(&codex, generation, thread_id);
         Ok(json!({ "threadId": thread_id }))
     }
 

@@ -43,6 +43,8 @@ pub(super) enum TurnKind {
     Ask,
     /// A `review/start` turn: its findings become diagnostics when it ends.
     Review,
+    /// A turn another client started on a thread we follow (a shared app-server).
+    Followed,
 }
 
 pub(super) enum Hint {
@@ -118,14 +120,21 @@ impl Bridge {
         if let Some(effort) = &settings.effort {
             params["effort"] = json!(effort);
         }
+        if settings.app_server.is_shared() {
+            // On a shared app-server the thread's sandbox is whatever the session that
+            // loaded it asked for: ours goes with each of our turns, so that another
+            // session's looser sandbox never applies to them.
+            params["sandboxPolicy"] = settings.sandbox.as_turn_policy();
+        }
         let unsaved = self.unsaved_context(request.uri.as_deref(), folder.as_deref());
         if !unsaved.is_empty() {
             params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");
         }
         let params: p::TurnStartParams = serde_json::from_value(params)
             .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
+        let starting = self.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
-        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait)
+        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
             .await
     }
 
@@ -137,10 +146,13 @@ impl Bridge {
         folder: Option<PathBuf>,
         kind: TurnKind,
         wait: bool,
+        starting: super::shared::StartingTurn,
     ) -> BridgeResult<Value> {
         let thread_id = handle.thread_id.clone();
         let turn_id = handle.turn_id.clone();
         let active = self.follow_turn(handle, folder, kind);
+        // Registered: a `turn/started` of it is no longer taken for another client's.
+        drop(starting);
         let answer = json!({ "threadId": thread_id, "turnId": turn_id });
         if !wait {
             return Ok(answer);
@@ -237,7 +249,7 @@ impl Bridge {
     }
 
     /// Starts following a turn (once per turn, even if two asks joined it).
-    fn follow_turn(
+    pub(super) fn follow_turn(
         &self,
         handle: TurnHandle,
         folder: Option<PathBuf>,
@@ -282,6 +294,7 @@ impl Bridge {
         let title = match kind {
             TurnKind::Ask => "Codex",
             TurnKind::Review => "Codex review",
+            TurnKind::Followed => "Codex (another session)",
         };
         let with_progress = ui.supports_progress()
             && ui

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod buffers;
+pub mod shared_server;
 
 use std::collections::HashMap;
 use std::ffi::OsString;

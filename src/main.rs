@@ -57,8 +57,11 @@ fn parse_server_args(args: &[String]) -> Result<Option<PathBuf>, String> {
 
 fn run_server(log_file: Option<PathBuf>) -> i32 {
     let log = codex_lsp::logging::init(log_file.as_deref());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: an event from the app-server is read, routed and reported without being
+    // handed to another thread (a wake-up that cost more than the event itself), and the
+    // reader yields every 128 messages so typing keeps its turn. Nothing here blocks the
+    // thread waiting for another task; stdin and stdout use tokio's blocking pool.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");

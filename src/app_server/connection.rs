@@ -215,16 +215,12 @@ pub struct Connection {
     pid: Option<u32>,
 }
 
-/// The fields routing needs, read without decoding the rest of the params.
-#[derive(Deserialize)]
+/// The fields routing needs, read without decoding the rest of the params: the thread id
+/// (`threadId`, or `conversationId`) and the turn id (`turnId`, or `turn.id`).
+#[derive(Default)]
 struct RoutingKeys {
-    #[serde(rename = "threadId")]
     thread_id: Option<String>,
-    #[serde(rename = "turnId")]
     turn_id: Option<String>,
-    turn: Option<TurnKey>,
-    #[serde(rename = "conversationId")]
-    conversation_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -234,13 +230,62 @@ struct TurnKey {
 
 impl RoutingKeys {
     fn read(params: &RawValue) -> (Option<String>, Option<String>) {
-        match serde_json::from_str::<RoutingKeys>(params.get()) {
-            Ok(keys) => (
-                keys.thread_id.or(keys.conversation_id),
-                keys.turn_id.or(keys.turn.and_then(|t| t.id)),
-            ),
-            Err(_) => (None, None),
+        use serde::de::DeserializeSeed;
+        let mut keys = RoutingKeys::default();
+        let mut input = serde_json::Deserializer::from_str(params.get());
+        // Stops at the first moment both ids are known: the app-server puts them first, so
+        // the rest of a delta's params (its text) is not scanned a second time. The parser
+        // then reports the object unfinished, which is expected and ignored.
+        let _ = (&mut keys).deserialize(&mut input);
+        (keys.thread_id, keys.turn_id)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for &mut RoutingKeys {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        input: D,
+    ) -> std::result::Result<(), D::Error> {
+        input.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut RoutingKeys {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        let mut conversation_id = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "threadId" => self.thread_id = map.next_value()?,
+                "turnId" => self.turn_id = map.next_value()?,
+                "turn" => {
+                    if let Some(turn) = map.next_value::<Option<TurnKey>>()? {
+                        self.turn_id = self.turn_id.take().or(turn.id);
+                    }
+                }
+                "conversationId" => conversation_id = map.next_value()?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            if self.thread_id.is_some() && self.turn_id.is_some() {
+                return Ok(());
+            }
         }
+        if self.thread_id.is_none() {
+            self.thread_id = conversation_id;
+        }
+        Ok(())
     }
 }
 
@@ -776,6 +821,23 @@ mod tests {
         );
         let raw = RawValue::from_string(r#"[1,2]"#.into()).unwrap();
         assert_eq!(RoutingKeys::read(&raw), (None, None));
+        let read = |json: &str| RoutingKeys::read(&RawValue::from_string(json.into()).unwrap());
+        assert_eq!(
+            read(r#"{"delta":"x","conversationId":"c1","turn":{"id":"u3"}}"#),
+            (Some("c1".into()), Some("u3".into()))
+        );
+        assert_eq!(
+            read(r#"{"conversationId":"c1","threadId":"t1"}"#),
+            (Some("t1".into()), None)
+        );
+        assert_eq!(
+            read(r#"{"turn":{"id":"nested"},"turnId":"flat","threadId":"t"}"#),
+            (Some("t".into()), Some("flat".into()))
+        );
+        assert_eq!(
+            read(r#"{"threadId":"t","turnId":"u","delta":"never read"}"#),
+            (Some("t".into()), Some("u".into()))
+        );
     }
 
     #[test]

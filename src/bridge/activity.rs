@@ -16,6 +16,9 @@ const REPLY_TAIL_CHARS: usize = 80;
 #[derive(Debug, Default)]
 pub struct Activity {
     reply: String,
+    /// Whether what the agent is doing now is writing its reply (whose tail is then shown,
+    /// computed only when a report goes out), else `current` says it.
+    showing_reply: bool,
     /// What to say while an approval waits (how to answer it differs by editor).
     waiting_for_approval: Option<String>,
     current: String,
@@ -33,7 +36,15 @@ impl Activity {
     pub fn describe(&self) -> String {
         match &self.waiting_for_approval {
             Some(waiting) => waiting.clone(),
-            None => self.current.clone(),
+            None => self.shown(),
+        }
+    }
+
+    fn shown(&self) -> String {
+        if self.showing_reply {
+            reply_tail(&self.reply)
+        } else {
+            self.current.clone()
         }
     }
 
@@ -46,16 +57,23 @@ impl Activity {
     /// Takes one `item/agentMessage/delta` (its `delta` text); like [`Activity::observe`],
     /// without needing the notification's params as a `Value`.
     pub fn observe_delta(&mut self, delta: &str) -> Option<String> {
+        self.push_delta(delta).then(|| self.describe())
+    }
+
+    /// The bulk of a turn, so it builds no text: takes one delta and says whether the
+    /// description changed (appended whitespace never changes the reply's tail).
+    pub fn push_delta(&mut self, delta: &str) -> bool {
         self.reply.push_str(delta);
-        self.update(reply_tail(&self.reply))
+        let changed = !self.showing_reply || !delta.trim().is_empty();
+        self.showing_reply = true;
+        changed
     }
 
     fn update(&mut self, next: String) -> Option<String> {
-        if next == self.current {
-            return None;
-        }
+        let before = self.shown();
+        self.showing_reply = false;
         self.current = next;
-        Some(self.describe())
+        (self.current != before).then(|| self.describe())
     }
 
     /// Takes one notification; returns the new description when it changed what we say.
@@ -112,8 +130,10 @@ impl Activity {
                     .and_then(|i| i.get("text"))
                     .and_then(Value::as_str)
                     .unwrap_or_default();
+                let before = self.shown();
                 self.reply = text.to_string();
-                reply_tail(&self.reply)
+                self.showing_reply = true;
+                return (self.shown() != before).then(|| self.describe());
             }
             ("item/completed", Some("commandExecution" | "fileChange")) => "thinking".to_string(),
             _ => return None,
@@ -123,14 +143,26 @@ impl Activity {
 }
 
 /// The last line of the reply so far, at most [`REPLY_TAIL_CHARS`] characters.
+///
+/// Looks only at the reply's last few hundred bytes, so a long reply costs no more than a
+/// short one: a line that starts before them is longer than the tail anyway (a character is
+/// at most 4 bytes).
 fn reply_tail(reply: &str) -> String {
-    let last_line = reply.trim_end().lines().last().unwrap_or_default().trim();
-    let chars: Vec<char> = last_line.chars().collect();
-    if chars.len() <= REPLY_TAIL_CHARS {
-        return last_line.to_string();
+    let text = reply.trim_end();
+    let mut window_start = text.len().saturating_sub(4 * (REPLY_TAIL_CHARS + 1));
+    while !text.is_char_boundary(window_start) {
+        window_start += 1;
     }
-    let tail: String = chars[chars.len() - REPLY_TAIL_CHARS..].iter().collect();
-    format!("…{tail}")
+    let window = &text[window_start..];
+    let (line, longer) = match window.rfind('\n') {
+        Some(newline) => (window[newline + 1..].trim(), false),
+        None if window_start > 0 => (window, true),
+        None => (window.trim(), false),
+    };
+    match line.char_indices().rev().nth(REPLY_TAIL_CHARS - 1) {
+        Some((start, _)) if longer || start > 0 => format!("…{}", &line[start..]),
+        _ => line.to_string(),
+    }
 }
 
 /// `text` on one line, cut to `max` characters.
@@ -160,12 +192,14 @@ pub fn first_line(text: &str) -> Option<String> {
         .map(|l| one_line(l, 120))
 }
 
-/// Keeps progress reports to at most one per `interval`, always ending on the latest text.
+/// Keeps progress reports to at most one per `interval`, always ending on the latest state.
+/// It holds no text: what goes out is the activity's description at the moment of sending,
+/// so the thousands of deltas between two reports build none.
 #[derive(Debug)]
 pub struct Coalescer {
     interval: Duration,
     last_sent: Option<Instant>,
-    pending: Option<String>,
+    pending: bool,
 }
 
 impl Coalescer {
@@ -173,42 +207,52 @@ impl Coalescer {
         Self {
             interval,
             last_sent: None,
-            pending: None,
+            pending: false,
         }
     }
 
-    /// Offers a new report at `now`; returns it if it may go out at once.
-    pub fn offer(&mut self, now: Instant, message: String) -> Option<String> {
+    /// Something changed (`now` reads the clock, when needed): true if a report may go out at
+    /// once, else it is held back until [`Coalescer::deadline`].
+    pub fn offer(&mut self, now: impl FnOnce() -> Instant) -> bool {
+        if self.pending {
+            // Already held back: the deadline stands, no need to read the clock.
+            return false;
+        }
+        let now = now();
         match self.last_sent {
             Some(last) if now.duration_since(last) < self.interval => {
-                self.pending = Some(message);
-                None
+                self.pending = true;
+                false
             }
             _ => {
-                self.pending = None;
+                self.pending = false;
                 self.last_sent = Some(now);
-                Some(message)
+                true
             }
         }
     }
 
     /// When the held-back report may go out, if there is one.
     pub fn deadline(&self) -> Option<Instant> {
-        self.pending.as_ref()?;
+        if !self.pending {
+            return None;
+        }
         Some(
             self.last_sent
                 .map_or_else(Instant::now, |last| last + self.interval),
         )
     }
 
-    /// The held-back report, if its time has come.
-    pub fn due(&mut self, now: Instant) -> Option<String> {
-        let deadline = self.deadline()?;
-        if now < deadline {
-            return None;
+    /// True if a held-back report's time has come (it then counts as sent).
+    pub fn due(&mut self, now: Instant) -> bool {
+        match self.deadline() {
+            Some(deadline) if now >= deadline => {
+                self.last_sent = Some(now);
+                self.pending = false;
+                true
+            }
+            _ => false,
         }
-        self.last_sent = Some(now);
-        self.pending.take()
     }
 }
 
@@ -254,6 +298,31 @@ mod tests {
         assert!(reply_tail(&long).chars().count() <= REPLY_TAIL_CHARS + 1);
     }
 
+    /// The windowed tail says what the whole last line would.
+    #[test]
+    fn reply_tail_matches_the_last_lines_tail() {
+        fn expected(reply: &str) -> String {
+            let last = reply.trim_end().lines().last().unwrap_or_default().trim();
+            let chars: Vec<char> = last.chars().collect();
+            if chars.len() <= REPLY_TAIL_CHARS {
+                return last.to_string();
+            }
+            let tail: String = chars[chars.len() - REPLY_TAIL_CHARS..].iter().collect();
+            format!("…{tail}")
+        }
+        let spaces = " ".repeat(100);
+        let pieces = ["a", "é", "日本", "🦀", " ", "\n", "  \n ", "word ", &spaces];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..2000 {
+            let reply: String = (0..rng.usize(0..400))
+                .map(|_| pieces[rng.usize(0..pieces.len())])
+                .collect();
+            assert_eq!(reply_tail(&reply), expected(&reply), "{reply:?}");
+        }
+        assert_eq!(reply_tail(&"x".repeat(80)), "x".repeat(80));
+        assert_eq!(reply_tail(&"x".repeat(81)), format!("…{}", "x".repeat(80)));
+    }
+
     #[test]
     fn first_line_skips_blank_lines() {
         assert_eq!(
@@ -266,21 +335,23 @@ mod tests {
     #[test]
     fn coalescer_holds_back_then_releases_the_latest() {
         let t0 = Instant::now();
-        let mut c = Coalescer::new(Duration::from_millis(100));
-        assert_eq!(c.offer(t0, "a".into()).as_deref(), Some("a"));
-        assert_eq!(c.offer(t0 + Duration::from_millis(10), "b".into()), None);
-        assert_eq!(c.offer(t0 + Duration::from_millis(20), "c".into()), None);
-        assert_eq!(c.deadline(), Some(t0 + Duration::from_millis(100)));
-        assert_eq!(c.due(t0 + Duration::from_millis(50)), None);
-        assert_eq!(c.due(t0 + Duration::from_millis(100)).as_deref(), Some("c"));
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(100));
+        assert!(c.offer(|| t0));
+        assert!(!c.offer(|| t0 + ms(10)));
+        assert!(!c.offer(|| t0 + ms(20)));
+        assert_eq!(c.deadline(), Some(t0 + ms(100)));
+        assert!(!c.due(t0 + ms(50)));
+        assert!(c.due(t0 + ms(100)));
         assert_eq!(c.deadline(), None);
+        assert!(!c.due(t0 + ms(300)), "nothing new, nothing to send");
         // 1000 offers over one second release at most ~10 reports.
         let mut sent = 0;
-        let mut c = Coalescer::new(Duration::from_millis(100));
+        let mut c = Coalescer::new(ms(100));
         for i in 0..1000u64 {
-            let now = t0 + Duration::from_millis(i);
-            sent += c.offer(now, i.to_string()).is_some() as u32;
-            sent += c.due(now).is_some() as u32;
+            let now = t0 + ms(i);
+            sent += c.offer(|| now) as u32;
+            sent += c.due(now) as u32;
         }
         assert!(sent <= 11, "{sent}");
     }

@@ -308,9 +308,21 @@ impl Bridge {
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
         let stream_events = self.settings().stream_events;
         let mut failure: Option<String> = None;
+        // One timer for the held-back report, moved only when its deadline moves: a timer
+        // made per event would cost more than the event.
+        let report_timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(report_timer);
+        let mut timer_deadline: Option<Instant> = None;
+        let mut timer_fired = false;
         loop {
-            let deadline = coalescer.deadline().map(tokio::time::Instant::from_std);
-            let update = tokio::select! {
+            let deadline = coalescer.deadline();
+            if deadline != timer_deadline {
+                if let Some(deadline) = deadline {
+                    report_timer.as_mut().reset(deadline.into());
+                }
+                timer_deadline = deadline;
+            }
+            let changed = tokio::select! {
                 event = handle.next_event() => match event {
                     None => break,
                     Some(Err(e)) => {
@@ -321,8 +333,8 @@ impl Bridge {
                         // The bulk of a turn: read the delta text where it lies, no `Value`.
                         collector.observe(&event);
                         match serde_json::from_str::<DeltaParams>(event.params.get()) {
-                            Ok(params) => activity.observe_delta(&params.delta),
-                            Err(_) => activity.observe(&event.method, &event.params_value(), None),
+                            Ok(params) => activity.push_delta(&params.delta),
+                            Err(_) => activity.observe(&event.method, &event.params_value(), None).is_some(),
                         }
                     }
                     Some(Ok(event)) => {
@@ -342,23 +354,29 @@ impl Bridge {
                                 "params": params,
                             }));
                         }
-                        activity.observe(&event.method, &params, folder.as_deref())
+                        activity.observe(&event.method, &params, folder.as_deref()).is_some()
                     }
                 },
                 Some(hint) = hints.recv() => match hint {
-                    Hint::WaitingForApproval(waiting) => Some(activity.set_waiting_for_approval(waiting)),
-                },
-                _ = sleep_until(deadline) => coalescer.due(Instant::now()),
-            };
-            if let Some(message) = update {
-                if let Some(message) = coalescer
-                    .offer(Instant::now(), message)
-                    .or_else(|| coalescer.due(Instant::now()))
-                {
-                    if with_progress {
-                        ui.progress_report(&token, message);
+                    Hint::WaitingForApproval(waiting) => {
+                        activity.set_waiting_for_approval(waiting);
+                        true
                     }
+                },
+                _ = &mut report_timer, if timer_deadline.is_some() => {
+                    // Fired: re-arm on whatever the deadline is next.
+                    timer_deadline = None;
+                    timer_fired = true;
+                    false
                 }
+            };
+            let report = if changed {
+                coalescer.offer(Instant::now)
+            } else {
+                std::mem::take(&mut timer_fired) && coalescer.due(Instant::now())
+            };
+            if report && with_progress {
+                ui.progress_report(&token, activity.describe());
             }
         }
         // An approval still offered in the code actions is moot once its turn is over.
@@ -537,13 +555,6 @@ fn completed_file_changes(method: &str, params: &Value) -> Option<Vec<p::FileUpd
 fn not_active_yet(e: &crate::app_server::Error) -> bool {
     let text = e.to_string();
     text.contains("no active turn") || text.contains("expected active turn id")
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// The progress end text: the first line of the reply, or what went wrong.

@@ -166,13 +166,60 @@ where
     }
 }
 
+/// How much of the main loop's output one write to stdout carries at most.
+const MAX_BATCH: usize = 1 << 20;
+
 /// Copies the main loop's frames to `out`, whole. Ends when the main loop closes its side.
+///
+/// Frames that are already waiting when one is written go out with it in one write: each
+/// write to stdout is a round trip to a blocking thread, which would otherwise cost more than
+/// everything else done for a streamed event.
 pub async fn forward_output<R: AsyncBufRead + Unpin>(mut from_server: R, out: SharedOut) {
+    let mut batch = Vec::new();
     while let Ok(Some(body)) = read_frame(&mut from_server).await {
-        if write_frame(&out, &body).await.is_err() {
+        batch.clear();
+        batch.extend_from_slice(&frame(&body));
+        while batch.len() < MAX_BATCH && take_buffered_frame(&mut from_server, &mut batch) {}
+        let mut out = out.lock().await;
+        if out.write_all(&batch).await.is_err() || out.flush().await.is_err() {
             return;
         }
     }
+}
+
+/// Moves one whole frame from `reader`'s buffer to `batch`, if the buffer holds one in the
+/// exact form async-lsp writes (`Content-Length: N` and a blank line); anything else is left
+/// for [`read_frame`], which never blocks halfway through a frame here.
+fn take_buffered_frame<R: AsyncBufRead + Unpin>(reader: &mut R, batch: &mut Vec<u8>) -> bool {
+    const PREFIX: &[u8] = b"Content-Length: ";
+    let buffered = match std::pin::Pin::new(&mut *reader)
+        .poll_fill_buf(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(Ok(buffered)) => buffered,
+        _ => return false,
+    };
+    let Some(rest) = buffered.strip_prefix(PREFIX) else {
+        return false;
+    };
+    let Some(end) = rest.iter().position(|&b| b == b'\r') else {
+        return false;
+    };
+    let Some(length) = std::str::from_utf8(&rest[..end])
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    if !rest[end..].starts_with(b"\r\n\r\n") {
+        return false;
+    }
+    let whole = PREFIX.len() + end + 4 + length;
+    if buffered.len() < whole {
+        return false;
+    }
+    batch.extend_from_slice(&buffered[..whole]);
+    std::pin::Pin::new(reader).consume(whole);
+    true
 }
 
 #[cfg(test)]
@@ -200,6 +247,53 @@ mod tests {
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":{}}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","method":"n"}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","id":"a","result":null}"#).is_ok());
+    }
+
+    /// Counts the writes that reach it, keeping the bytes.
+    struct CountingWriter(Arc<std::sync::Mutex<(usize, Vec<u8>)>>);
+
+    impl AsyncWrite for CountingWriter {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let mut seen = self.0.lock().unwrap();
+            seen.0 += 1;
+            seen.1.extend_from_slice(buf);
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn waiting_frames_go_out_whole_in_order_and_batched() {
+        let bodies: Vec<String> = (0..500)
+            .map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 37)))
+            .collect();
+        let input: Vec<u8> = bodies.iter().flat_map(|b| frame(b.as_bytes())).collect();
+        for capacity in [64, 1000, 1 << 16] {
+            let seen = Arc::new(std::sync::Mutex::new((0, Vec::new())));
+            let out: SharedOut = Arc::new(Mutex::new(Box::new(CountingWriter(seen.clone()))));
+            let reader = tokio::io::BufReader::with_capacity(capacity, &input[..]);
+            forward_output(reader, out).await;
+            let (writes, bytes) = std::mem::take(&mut *seen.lock().unwrap());
+            assert_eq!(bytes, input, "capacity {capacity}");
+            if capacity > 64 {
+                assert!(writes < bodies.len() / 4, "{writes} writes for {capacity}");
+            }
+        }
     }
 
     #[tokio::test]

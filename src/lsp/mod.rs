@@ -56,7 +56,10 @@ where
         to_server,
         out.clone(),
     ));
-    let forward = tokio::spawn(framing::forward_output(BufReader::new(from_server), out));
+    let forward = tokio::spawn(framing::forward_output(
+        BufReader::with_capacity(1 << 16, from_server),
+        out,
+    ));
 
     let result = main_loop
         .run_buffered(server_in.compat(), server_out.compat_write())

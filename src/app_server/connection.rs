@@ -306,6 +306,16 @@ impl Connection {
         drop(keep_alive);
     }
 
+    /// [`Connection::close`], with the reason every pending request and stream reports
+    /// (the peer's exit status would only say that it was killed).
+    pub fn close_because(&self, reason: &str) {
+        let _ = self.shared.closed.set(Closed {
+            reason: reason.to_string(),
+            stderr_tail: String::new(),
+        });
+        self.close();
+    }
+
     /// The app-server's process id, when this connection spawned it.
     pub fn peer_pid(&self) -> Option<u32> {
         self.pid

@@ -53,8 +53,12 @@ pub struct IncomingRequest {
     pub thread_id: Option<String>,
     pub turn_id: Option<String>,
     /// Cancelled when the app-server says the request was resolved elsewhere
-    /// (`serverRequest/resolved`): a prompt still showing is stale and must go.
+    /// (`serverRequest/resolved`): a prompt still showing is stale and must go. Also
+    /// cancelled when the connection ends.
     pub resolved: CancellationToken,
+    /// Cancelled when the connection ends: the app-server that asked is gone, and no answer
+    /// can reach it.
+    pub peer_gone: CancellationToken,
 }
 
 impl IncomingRequest {
@@ -203,6 +207,8 @@ struct Shared {
     closed: OnceLock<Closed>,
     closed_notify: tokio::sync::Notify,
     in_flight_server_requests: Mutex<HashMap<String, CancellationToken>>,
+    /// Cancelled when the connection ends (see [`IncomingRequest::peer_gone`]).
+    peer_gone: CancellationToken,
     retry: RetryPolicy,
 }
 
@@ -282,6 +288,7 @@ impl Connection {
             closed: OnceLock::new(),
             closed_notify: tokio::sync::Notify::new(),
             in_flight_server_requests: Mutex::new(HashMap::new()),
+            peer_gone: CancellationToken::new(),
             retry,
         });
         tokio::spawn(write_loop(parts.writer, outgoing_rx));
@@ -573,6 +580,8 @@ fn close(shared: &Shared, closed: Closed) {
     drop(waiting);
     // Dropping the subscriber queues ends every stream.
     *shared.router.lock().expect("router lock") = Router::default();
+    // Before the requests' own tokens, so their handlers can tell why they were cancelled.
+    shared.peer_gone.cancel();
     for (_, token) in shared
         .in_flight_server_requests
         .lock()
@@ -684,6 +693,7 @@ fn handle_server_request(
         thread_id,
         turn_id,
         resolved: resolved.clone(),
+        peer_gone: shared.peer_gone.clone(),
     };
     let decline = decline_answer(&request.method);
     let method = request.method.clone();

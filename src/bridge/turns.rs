@@ -98,12 +98,44 @@ impl Bridge {
             &request.prompt,
             self.file_context(&request, folder.as_deref())?.as_ref(),
         );
+        // An app-server that died a moment ago may not be known dead yet: then the turn
+        // could not start on it, and starts once more on a new one (the dead one did nothing).
+        let handle = match self
+            .start_ask_turn(&request, folder.as_deref(), &text)
+            .await
+        {
+            Err(e) if self.app_server_died().await => {
+                tracing::info!(
+                    "the app-server died as the turn started ({e}); starting it on a new one"
+                );
+                self.start_ask_turn(&request, folder.as_deref(), &text)
+                    .await?
+            }
+            other => other?,
+        };
+        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait)
+            .await
+    }
+
+    /// True when the app-server we hold has stopped (it restarts on the next request).
+    async fn app_server_died(&self) -> bool {
+        self.inner
+            .app_server
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|server| server.codex.connection().is_closed())
+    }
+
+    /// The thread of an ask (resumed or started as needed) and its turn, started.
+    async fn start_ask_turn(
+        &self,
+        request: &AskRequest,
+        folder: Option<&Path>,
+        text: &str,
+    ) -> BridgeResult<TurnHandle> {
         let (codex, thread_id) = self
-            .thread_for(
-                request.thread_id.as_deref(),
-                request.new_thread,
-                folder.as_deref(),
-            )
+            .thread_for(request.thread_id.as_deref(), request.new_thread, folder)
             .await?;
         let settings = self.settings();
         let mut params = json!({
@@ -117,15 +149,13 @@ impl Bridge {
         if let Some(effort) = &settings.effort {
             params["effort"] = json!(effort);
         }
-        let unsaved = self.unsaved_context(request.uri.as_deref(), folder.as_deref());
+        let unsaved = self.unsaved_context(request.uri.as_deref(), folder);
         if !unsaved.is_empty() {
             params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");
         }
         let params: p::TurnStartParams = serde_json::from_value(params)
             .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
-        let handle = codex.turn_start(&params).await?;
-        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait)
-            .await
+        Ok(codex.turn_start(&params).await?)
     }
 
     /// Follows a started turn; answers `{threadId, turnId}` at once, or with `wait` the

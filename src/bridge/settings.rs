@@ -223,6 +223,26 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// How long a turn may send nothing before the watchdog looks (default 120 s).
+pub const ENV_TURN_SILENCE: &str = "CODEX_LSP_TURN_SILENCE_SECS";
+/// How long the editor has to answer `workspace/applyEdit` (default 15 s).
+pub const ENV_APPLY_EDIT_TIMEOUT: &str = "CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS";
+
+/// A positive number of seconds from the environment; anything else is logged and ignored.
+pub fn seconds_from_env(key: &str) -> Option<Duration> {
+    let text = std::env::var(key).ok()?;
+    let seconds = text
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| *secs > 0.0)
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok());
+    if seconds.is_none() {
+        tracing::warn!("ignoring ${key}={text:?}: not a positive number of seconds");
+    }
+    seconds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,22 +310,5 @@ mod tests {
             r#"{"k" = true}"#
         );
         assert_eq!(toml_literal(&Value::Null), None);
-    }
-}
-
-/// How long a turn may send nothing before the watchdog looks (default 120 s).
-pub const ENV_TURN_SILENCE: &str = "CODEX_LSP_TURN_SILENCE_SECS";
-/// How long the editor has to answer `workspace/applyEdit` (default 15 s).
-pub const ENV_APPLY_EDIT_TIMEOUT: &str = "CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS";
-
-/// A positive number of seconds from the environment; anything else is logged and ignored.
-pub fn seconds_from_env(key: &str) -> Option<Duration> {
-    let text = std::env::var(key).ok()?;
-    match text.trim().parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => Some(Duration::from_secs_f64(secs)),
-        _ => {
-            tracing::warn!("ignoring ${key}={text:?}: not a positive number of seconds");
-            None
-        }
     }
 }

@@ -216,7 +216,7 @@ async fn an_app_server_crash_during_an_approval_prompt_withdraws_it_and_grants_n
 async fn a_silent_app_server_is_stopped_by_the_watchdog_and_the_thread_goes_on() {
     let fixture = Fixture::new(rules()).await;
     let spawn = Spawn {
-        extra_env: vec![("CODEX_LSP_TURN_SILENCE_SECS".into(), "4".into())],
+        extra_env: vec![("CODEX_LSP_TURN_SILENCE_SECS".into(), "6".into())],
         ..Spawn::default_log()
     };
     let mut editor = fixture
@@ -234,7 +234,7 @@ async fn a_silent_app_server_is_stopped_by_the_watchdog_and_the_thread_goes_on()
     let error = done["error"]["message"].as_str().unwrap_or_default();
     assert!(error.contains("stopped answering"), "{error}");
     assert!(
-        waited >= Duration::from_secs(3),
+        waited >= Duration::from_secs(5),
         "not before the silence is up: {waited:?}"
     );
     let end = progress_end(&editor, &turn_id);
@@ -250,6 +250,26 @@ async fn a_silent_app_server_is_stopped_by_the_watchdog_and_the_thread_goes_on()
     assert_eq!(
         editor.turn_completed(&next_turn).await["status"],
         "completed"
+    );
+
+    // Frozen between turns: the next ask finds it answering nothing, stops it and starts
+    // the turn on a new one.
+    let frozen = editor.app_server_pids();
+    signal_all(&frozen, libc::SIGSTOP);
+    let (after_thread, after_turn) = ask(
+        &mut editor,
+        json!({ "prompt": "say hello after the freeze" }),
+    )
+    .await;
+    assert_eq!(after_thread, thread_id);
+    assert_eq!(
+        editor.turn_completed(&after_turn).await["status"],
+        "completed"
+    );
+    let survivors = wait_gone(&frozen, Duration::from_secs(10)).await;
+    assert!(
+        survivors.is_empty(),
+        "the frozen app-server is gone: {survivors:?}"
     );
     editor.shutdown().await;
 }

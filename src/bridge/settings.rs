@@ -228,6 +228,12 @@ pub const ENV_TURN_SILENCE: &str = "CODEX_LSP_TURN_SILENCE_SECS";
 /// How long the editor has to answer `workspace/applyEdit` (default 15 s).
 pub const ENV_APPLY_EDIT_TIMEOUT: &str = "CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS";
 
+/// How long the app-server may stay silent: a running turn's events, or the answer to
+/// starting one.
+pub fn turn_silence() -> Duration {
+    seconds_from_env(ENV_TURN_SILENCE).unwrap_or(crate::app_server::Watchdog::default().silence)
+}
+
 /// A positive number of seconds from the environment; anything else is logged and ignored.
 pub fn seconds_from_env(key: &str) -> Option<Duration> {
     let text = std::env::var(key).ok()?;

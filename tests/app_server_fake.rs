@@ -305,6 +305,7 @@ async fn the_watchdog_finishes_a_turn_whose_completion_never_comes() {
     let (mut fake, run) = start_watched_turn(Watchdog {
         silence: Duration::from_secs(30),
         idle_grace: Duration::from_millis(200),
+        ..Watchdog::default()
     })
     .await;
     let start = fake.recv_request("turn/start").await;
@@ -347,6 +348,7 @@ async fn the_watchdog_leaves_an_active_thread_alone_and_fails_a_lost_turn() {
     let (mut fake, run) = start_watched_turn(Watchdog {
         silence: Duration::from_millis(200),
         idle_grace: Duration::from_millis(100),
+        ..Watchdog::default()
     })
     .await;
     let start = fake.recv_request("turn/start").await;

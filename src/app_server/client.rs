@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::connection::{
     Connection, DeclineAll, Notification, NotificationReceiver, ServerRequestHandler,
 };
-use super::error::{Error, Result};
+use super::error::{Closed, Error, Result};
 use super::protocol::{self as p, ServerNotification};
 use super::transport::{spawn_stdio, SpawnOptions, TransportParts};
 use crate::runtime::{version_from_user_agent, Version};
@@ -31,11 +31,15 @@ pub struct ServerInfo {
 }
 
 /// How long a turn may be silent, and how long after its thread went idle `turn/completed`
-/// may lag, before the watchdog asks `thread/read`.
+/// may lag, before the watchdog asks `thread/read`; and how long that question may go
+/// unanswered before the app-server counts as hung.
 #[derive(Debug, Clone, Copy)]
 pub struct Watchdog {
     pub silence: Duration,
     pub idle_grace: Duration,
+    /// A silent turn whose `thread/read` is not answered within this: the app-server is
+    /// stuck (not just a slow model), so it is stopped and the turn fails.
+    pub answer_limit: Duration,
 }
 
 impl Default for Watchdog {
@@ -43,6 +47,19 @@ impl Default for Watchdog {
         Self {
             silence: Duration::from_secs(120),
             idle_grace: Duration::from_secs(3),
+            answer_limit: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Watchdog {
+    /// The default watchdog with another silence; the answer limit is at most the silence.
+    pub fn with_silence(silence: Duration) -> Self {
+        let default = Self::default();
+        Self {
+            silence,
+            answer_limit: default.answer_limit.min(silence),
+            ..default
         }
     }
 }
@@ -507,23 +524,44 @@ impl TurnHandle {
                     let closed = self.codex.connection.wait_closed().await;
                     return Some(Err(Error::TransportClosed(closed)));
                 }
-                Err(_elapsed) => match self.check_with_thread_read().await {
-                    Ok(Some(completed)) => {
-                        self.finished = true;
-                        return Some(Ok(completed));
+                Err(_elapsed) => {
+                    match tokio::time::timeout(watchdog.answer_limit, self.check_with_thread_read())
+                        .await
+                        .unwrap_or_else(|_| Err(self.stop_hung_app_server(watchdog)))
+                    {
+                        Ok(Some(completed)) => {
+                            self.finished = true;
+                            return Some(Ok(completed));
+                        }
+                        Ok(None) => self.idle_since = None,
+                        Err(e) if e.is_transport_closed() => {
+                            self.finished = true;
+                            return Some(Err(e));
+                        }
+                        Err(e) => {
+                            tracing::debug!("turn watchdog could not read the thread: {e}");
+                            self.idle_since = None;
+                        }
                     }
-                    Ok(None) => self.idle_since = None,
-                    Err(e) if e.is_transport_closed() => {
-                        self.finished = true;
-                        return Some(Err(e));
-                    }
-                    Err(e) => {
-                        tracing::debug!("turn watchdog could not read the thread: {e}");
-                        self.idle_since = None;
-                    }
-                },
+                }
             }
         }
+    }
+
+    /// The app-server sent nothing for the whole silence and does not answer: it is hung.
+    /// Stop it, so that every caller learns why and the next request starts a new one.
+    fn stop_hung_app_server(&self, watchdog: Watchdog) -> Error {
+        let reason = format!(
+            "it stopped answering: no event for {} s and no answer to thread/read within {} s, so codex-lsp stopped it",
+            watchdog.silence.as_secs_f32(),
+            watchdog.answer_limit.as_secs_f32()
+        );
+        tracing::warn!(thread = %self.thread_id, turn = %self.turn_id, "the app-server is hung: {reason}");
+        self.codex.connection.close_because(&reason);
+        Error::TransportClosed(self.codex.connection.closed_reason().unwrap_or(Closed {
+            reason,
+            stderr_tail: String::new(),
+        }))
     }
 
     /// Events of other turns on the same thread (a review's child turn, a turn another

@@ -53,8 +53,12 @@ pub struct IncomingRequest {
     pub thread_id: Option<String>,
     pub turn_id: Option<String>,
     /// Cancelled when the app-server says the request was resolved elsewhere
-    /// (`serverRequest/resolved`): a prompt still showing is stale and must go.
+    /// (`serverRequest/resolved`): a prompt still showing is stale and must go. Also
+    /// cancelled when the connection ends.
     pub resolved: CancellationToken,
+    /// Cancelled when the connection ends: the app-server that asked is gone, and no answer
+    /// can reach it.
+    pub peer_gone: CancellationToken,
 }
 
 impl IncomingRequest {
@@ -203,6 +207,8 @@ struct Shared {
     closed: OnceLock<Closed>,
     closed_notify: tokio::sync::Notify,
     in_flight_server_requests: Mutex<HashMap<String, CancellationToken>>,
+    /// Cancelled when the connection ends (see [`IncomingRequest::peer_gone`]).
+    peer_gone: CancellationToken,
     retry: RetryPolicy,
 }
 
@@ -327,6 +333,7 @@ impl Connection {
             closed: OnceLock::new(),
             closed_notify: tokio::sync::Notify::new(),
             in_flight_server_requests: Mutex::new(HashMap::new()),
+            peer_gone: CancellationToken::new(),
             retry,
         });
         tokio::spawn(write_loop(parts.writer, outgoing_rx));
@@ -349,6 +356,16 @@ impl Connection {
     pub fn close(&self) {
         let keep_alive = self.keep_alive.lock().expect("keep-alive lock").take();
         drop(keep_alive);
+    }
+
+    /// [`Connection::close`], with the reason every pending request and stream reports
+    /// (the peer's exit status would only say that it was killed).
+    pub fn close_because(&self, reason: &str) {
+        let _ = self.shared.closed.set(Closed {
+            reason: reason.to_string(),
+            stderr_tail: String::new(),
+        });
+        self.close();
     }
 
     /// The app-server's process id, when this connection spawned it.
@@ -608,6 +625,8 @@ fn close(shared: &Shared, closed: Closed) {
     drop(waiting);
     // Dropping the subscriber queues ends every stream.
     *shared.router.lock().expect("router lock") = Router::default();
+    // Before the requests' own tokens, so their handlers can tell why they were cancelled.
+    shared.peer_gone.cancel();
     for (_, token) in shared
         .in_flight_server_requests
         .lock()
@@ -719,6 +738,7 @@ fn handle_server_request(
         thread_id,
         turn_id,
         resolved: resolved.clone(),
+        peer_gone: shared.peer_gone.clone(),
     };
     let decline = decline_answer(&request.method);
     let method = request.method.clone();

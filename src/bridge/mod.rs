@@ -340,6 +340,12 @@ impl Bridge {
                 return Err(BridgeError::Failed(message));
             }
         };
+        let codex = match settings::seconds_from_env(settings::ENV_TURN_SILENCE) {
+            Some(silence) => {
+                codex.with_watchdog(crate::app_server::Watchdog::with_silence(silence))
+            }
+            None => codex,
+        };
         let generation = {
             let mut g = lock(&self.inner.generation);
             *g += 1;

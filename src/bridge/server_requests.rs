@@ -62,7 +62,19 @@ impl Bridge {
         let decision = tokio::select! {
             decision = self.ask_user(&approval, &request, &turn_id) => decision,
             _ = request.resolved.cancelled() => {
-                tracing::info!("approval resolved elsewhere; dropping the prompt");
+                if request.peer_gone.is_cancelled() {
+                    // LSP cannot take a prompt back: say that it is void, and which one.
+                    tracing::info!("the app-server stopped while an approval waited; dropping the prompt");
+                    self.inner.ui.show_message(
+                        MessageLevel::Warning,
+                        format!(
+                            "Codex: the approval prompt no longer applies (the app-server stopped); nothing was approved: {}",
+                            super::activity::one_line(&approval.message, 300)
+                        ),
+                    );
+                } else {
+                    tracing::info!("approval resolved elsewhere; dropping the prompt");
+                }
                 None
             }
         };

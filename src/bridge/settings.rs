@@ -350,6 +350,32 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// How long a turn may send nothing before the watchdog looks (default 120 s).
+pub const ENV_TURN_SILENCE: &str = "CODEX_LSP_TURN_SILENCE_SECS";
+/// How long the editor has to answer `workspace/applyEdit` (default 15 s).
+pub const ENV_APPLY_EDIT_TIMEOUT: &str = "CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS";
+
+/// How long the app-server may stay silent: a running turn's events, or the answer to
+/// starting one.
+pub fn turn_silence() -> Duration {
+    seconds_from_env(ENV_TURN_SILENCE).unwrap_or(crate::app_server::Watchdog::default().silence)
+}
+
+/// A positive number of seconds from the environment; anything else is logged and ignored.
+pub fn seconds_from_env(key: &str) -> Option<Duration> {
+    let text = std::env::var(key).ok()?;
+    let seconds = text
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| *secs > 0.0)
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok());
+    if seconds.is_none() {
+        tracing::warn!("ignoring ${key}={text:?}: not a positive number of seconds");
+    }
+    seconds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,12 +101,79 @@ impl Bridge {
             &request.prompt,
             self.file_context(&request, folder.as_deref())?.as_ref(),
         );
+        // An app-server that died a moment ago may not be known dead yet, and one that hangs
+        // answers nothing: either way the turn did not start on it, and starts once more on
+        // a new one (the old one did nothing twice).
+        let silence = super::settings::turn_silence();
+        // Starting an app-server is not what the limit is about (it may be slow on a busy
+        // machine); only the requests to one that runs are.
+        self.codex().await?;
+        let first = tokio::time::timeout(
+            silence,
+            self.start_ask_turn(&request, folder.as_deref(), &text),
+        )
+        .await;
+        let (handle, starting) = match first {
+            Ok(Err(e)) if self.app_server_died().await => {
+                tracing::info!(
+                    "the app-server died as the turn started ({e}); starting it on a new one"
+                );
+                self.start_ask_turn(&request, folder.as_deref(), &text)
+                    .await?
+            }
+            Ok(started) => started?,
+            Err(_) => {
+                self.stop_hung_app_server(&format!(
+                    "it stopped answering: the turn did not start within {} s, so codex-lsp stopped it",
+                    silence.as_secs_f32()
+                ))
+                .await;
+                self.codex().await?;
+                tokio::time::timeout(
+                    silence,
+                    self.start_ask_turn(&request, folder.as_deref(), &text),
+                )
+                .await
+                .map_err(|_| {
+                    BridgeError::Failed(format!(
+                        "the Codex app-server did not start the turn within {} s, twice",
+                        silence.as_secs_f32()
+                    ))
+                })??
+            }
+        };
+        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
+            .await
+    }
+
+    /// True when the app-server we hold has stopped (it restarts on the next request).
+    async fn app_server_died(&self) -> bool {
+        self.inner
+            .app_server
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|server| server.codex.connection().is_closed())
+    }
+
+    /// Stops the app-server we hold because it answers nothing; the next request starts a
+    /// new one.
+    async fn stop_hung_app_server(&self, reason: &str) {
+        if let Some(server) = self.inner.app_server.lock().await.as_ref() {
+            tracing::warn!("the app-server is hung: {reason}");
+            server.codex.connection().close_because(reason);
+        }
+    }
+
+    /// The thread of an ask (resumed or started as needed) and its turn, started.
+    async fn start_ask_turn(
+        &self,
+        request: &AskRequest,
+        folder: Option<&Path>,
+        text: &str,
+    ) -> BridgeResult<(TurnHandle, super::shared::StartingTurn)> {
         let (codex, thread_id) = self
-            .thread_for(
-                request.thread_id.as_deref(),
-                request.new_thread,
-                folder.as_deref(),
-            )
+            .thread_for(request.thread_id.as_deref(), request.new_thread, folder)
             .await?;
         let settings = self.settings();
         let mut params = json!({
@@ -126,7 +193,7 @@ impl Bridge {
             // session's looser sandbox never applies to them.
             params["sandboxPolicy"] = settings.sandbox.as_turn_policy();
         }
-        let unsaved = self.unsaved_context(request.uri.as_deref(), folder.as_deref());
+        let unsaved = self.unsaved_context(request.uri.as_deref(), folder);
         if !unsaved.is_empty() {
             params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");
         }
@@ -134,8 +201,7 @@ impl Bridge {
             .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
         let starting = self.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
-        self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
-            .await
+        Ok((handle, starting))
     }
 
     /// Follows a started turn; answers `{threadId, turnId}` at once, or with `wait` the

@@ -41,9 +41,15 @@ pub struct EditorAbilities {
     pub pull_diagnostics: bool,
 }
 
-/// How long the editor has to answer `workspace/applyEdit`. Past it the edit is reported
-/// as failed (disk has the agent's change either way) and nothing else waited on it.
+/// How long the editor has to answer `workspace/applyEdit` (unless
+/// `$CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS` says otherwise). Past it the edit is reported as
+/// failed (disk has the agent's change either way) and nothing else waited on it.
 const APPLY_EDIT_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn apply_edit_timeout() -> Duration {
+    crate::bridge::settings::seconds_from_env(crate::bridge::settings::ENV_APPLY_EDIT_TIMEOUT)
+        .unwrap_or(APPLY_EDIT_TIMEOUT)
+}
 
 pub struct LspEditor {
     client: ClientSocket,
@@ -284,11 +290,9 @@ impl EditorUi for LspEditor {
             let Some(params) = params else {
                 return EditOutcome::Failed("the document's URI is not valid".into());
             };
-            let answer = tokio::time::timeout(
-                APPLY_EDIT_TIMEOUT,
-                client.request::<ApplyWorkspaceEdit>(params),
-            )
-            .await;
+            let limit = apply_edit_timeout();
+            let answer =
+                tokio::time::timeout(limit, client.request::<ApplyWorkspaceEdit>(params)).await;
             match answer {
                 Ok(Ok(r)) if r.applied => EditOutcome::Applied,
                 Ok(Ok(r)) => EditOutcome::Rejected(r.failure_reason),
@@ -299,7 +303,7 @@ impl EditorUi for LspEditor {
                 }
                 Err(_) => EditOutcome::Failed(format!(
                     "the editor did not answer workspace/applyEdit within {} s",
-                    APPLY_EDIT_TIMEOUT.as_secs()
+                    limit.as_secs_f32()
                 )),
             }
         })

@@ -29,6 +29,16 @@ use tower::ServiceBuilder;
 
 use crate::logging::LogHandle;
 
+/// Requests served at once. async-lsp's default (one per CPU) is far too few: past the limit
+/// its main loop stops reading — typing, replies to our own prompts, and the completion of
+/// the requests already running — so a few requests waiting on the app-server (`wait: true`
+/// asks, a burst of commands) would deadlock the server. Each running request costs a few
+/// hundred bytes; the layer keeps up to twice this many finished ones before purging.
+const MAX_CONCURRENT_REQUESTS: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(4096) {
+    Some(n) => n,
+    None => unreachable!(),
+};
+
 /// Serves LSP on `input`/`output` until the editor exits, closes the stream or dies.
 /// Returns the process exit code.
 pub async fn serve<R, W>(input: R, output: W, log: LogHandle) -> i32
@@ -43,7 +53,7 @@ where
             .layer(TracingLayer::default())
             .layer(LifecycleLayer::default())
             .layer(CatchUnwindLayer::default())
-            .layer(ConcurrencyLayer::default())
+            .layer(ConcurrencyLayer::new(MAX_CONCURRENT_REQUESTS))
             .layer(ClientProcessMonitorLayer::new(client.clone()))
             .service(server::router(client, log, slot))
     });

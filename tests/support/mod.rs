@@ -33,6 +33,9 @@ pub fn error_answer(code: i64, message: &str) -> Value {
 
 const ERROR_ANSWER: &str = "<support: answer with this error>";
 
+/// codex-lsp's stdin, shared by the test and the read loop (which answers server requests).
+type SharedStdin = Arc<tokio::sync::Mutex<Option<ChildStdin>>>;
+
 /// Answers a server request (method, params) with a result.
 pub type Answerer = Box<dyn FnMut(&str, &Value) -> Value + Send>;
 
@@ -59,7 +62,8 @@ pub struct Spawn {
 
 pub struct Editor {
     child: Child,
-    stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
+    /// `None` once the test closed it ([`Editor::close_stdin`]).
+    stdin: SharedStdin,
     pending: Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>,
     recorded: Arc<Mutex<Recorded>>,
     changed: Arc<Notify>,
@@ -211,7 +215,7 @@ impl Editor {
         }
         let mut child = command.spawn().expect("spawn codex-lsp");
         let pid = child.id().unwrap();
-        let stdin = Arc::new(tokio::sync::Mutex::new(child.stdin.take().unwrap()));
+        let stdin = Arc::new(tokio::sync::Mutex::new(child.stdin.take()));
         let stdout = child.stdout.take().unwrap();
         let pending: Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>> = Default::default();
         let recorded: Arc<Mutex<Recorded>> = Default::default();
@@ -310,10 +314,24 @@ impl Editor {
 
     pub async fn send_raw(&self, body: &[u8]) {
         let mut stdin = self.stdin.lock().await;
+        let stdin = stdin.as_mut().expect("stdin was closed by the test");
         let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
         frame.extend_from_slice(body);
         stdin.write_all(&frame).await.unwrap();
         stdin.flush().await.unwrap();
+    }
+
+    /// Closes codex-lsp's stdin, as an editor that goes away without `shutdown` does.
+    pub async fn close_stdin(&self) {
+        self.stdin.lock().await.take();
+    }
+
+    /// codex-lsp's exit status, if it exits `within`.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok)
     }
 
     pub async fn notify(&self, method: &str, params: Value) {
@@ -524,7 +542,7 @@ async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(
 
 async fn read_loop(
     mut stdout: BufReader<tokio::process::ChildStdout>,
-    stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
+    stdin: SharedStdin,
     pending: Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>,
     recorded: Arc<Mutex<Recorded>>,
     changed: Arc<Notify>,
@@ -573,6 +591,9 @@ async fn read_loop(
                 };
                 let body = response.to_string();
                 let mut stdin = stdin.lock().await;
+                let Some(stdin) = stdin.as_mut() else {
+                    continue;
+                };
                 for notification in before {
                     let body = notification.to_string();
                     let _ = stdin

@@ -495,6 +495,12 @@ fn typing() {
     );
     let (idle, _) = typing_phase(&mut lsp, &uri, LENGTH, false);
     let (busy, turns) = typing_phase(&mut lsp, &uri, LENGTH, true);
+    // The same typing with no turn but both cores as busy as a flooding turn keeps them (the
+    // fake app-server writing, the client reading): what the machine alone costs a request.
+    let (cores_busy, _) = {
+        let _spinners = Spinners::start(2);
+        typing_phase(&mut lsp, &uri, LENGTH, false)
+    };
     lsp.shutdown();
     println!(
         "\n## 3. Typing during a turn: didChange at 100/s, codeAction every 50 ms, {} s each",
@@ -507,6 +513,10 @@ fn typing() {
         (
             format!("{turns} turns of {DELTAS} deltas back to back"),
             &busy,
+        ),
+        (
+            "no turn, 2 other processes' worth of busy threads".to_string(),
+            &cores_busy,
         ),
     ] {
         println!(
@@ -522,6 +532,9 @@ fn typing() {
     let p99 = percentile(&busy, 99.0).as_secs_f64() / percentile(&idle, 99.0).as_secs_f64();
     let p90 = percentile(&busy, 90.0).as_secs_f64() / percentile(&idle, 90.0).as_secs_f64();
     println!("ratio during a turn / no turn: p50 {p50:.2}×, p90 {p90:.2}×, p99 {p99:.2}×");
+    let p99_cores =
+        percentile(&busy, 99.0).as_secs_f64() / percentile(&cores_busy, 99.0).as_secs_f64();
+    println!("ratio during a turn / no turn with the cores as busy: p99 {p99_cores:.2}×");
     // SAFETY: getloadavg writes at most `n` doubles.
     let mut load = [0f64; 3];
     unsafe { libc::getloadavg(load.as_mut_ptr(), 3) };
@@ -534,6 +547,41 @@ fn typing() {
         "target p99 within 2×: {} ({p99:.2}×)",
         if p99 <= 2.0 { "holds" } else { "MISSED" }
     );
+}
+
+/// Threads that keep cores busy until dropped.
+struct Spinners {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Spinners {
+    fn start(n: usize) -> Spinners {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                })
+            })
+            .collect();
+        Spinners { stop, threads }
+    }
+}
+
+impl Drop for Spinners {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

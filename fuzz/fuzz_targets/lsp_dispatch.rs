@@ -10,7 +10,7 @@
 #![no_main]
 
 use codex_lsp::logging::LogHandle;
-use codex_lsp::lsp::framing::{frame, read_frame};
+use codex_lsp::lsp::framing::{frame, read_frame, Frame};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -74,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
         let mut reader = tokio::io::BufReader::new(from_server);
         let answered = tokio::time::timeout(std::time::Duration::from_secs(20), async {
             loop {
-                let Ok(Some(body)) = read_frame(&mut reader).await else {
+                let Ok(Some(Frame::Body(body))) = read_frame(&mut reader).await else {
                     return false;
                 };
                 let message: Value = serde_json::from_slice(&body).expect("the server writes JSON");

@@ -1,9 +1,9 @@
 //! The editor's byte stream through the stdio guard: `Content-Length` framing, then the
 //! JSON-RPC shape check. Never panics; a frame is exactly its declared length; every
-//! refusal is a JSON-RPC error response.
+//! refusal is a JSON-RPC error response; a bad header block is reported, never fatal.
 #![no_main]
 
-use codex_lsp::lsp::framing::{check, frame, read_frame};
+use codex_lsp::lsp::framing::{check, frame, read_frame, Frame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,7 +13,14 @@ fuzz_target!(|data: &[u8]| {
     runtime.block_on(async {
         let mut reader = tokio::io::BufReader::new(data);
         let mut consumed = 0usize;
-        while let Ok(Some(body)) = read_frame(&mut reader).await {
+        while let Ok(Some(next)) = read_frame(&mut reader).await {
+            let body = match next {
+                Frame::Body(body) => body,
+                Frame::BadHeader(why) => {
+                    assert!(!why.is_empty());
+                    continue;
+                }
+            };
             consumed += body.len();
             assert!(consumed <= data.len(), "a frame longer than the input");
             if let Err(answer) = check(&body) {
@@ -25,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
             // What we frame, we read back whole.
             let framed = frame(&body);
             let mut again = tokio::io::BufReader::new(&framed[..]);
-            assert_eq!(read_frame(&mut again).await.ok().flatten(), Some(body));
+            assert_eq!(read_frame(&mut again).await.ok().flatten(), Some(Frame::Body(body)));
         }
     });
 });

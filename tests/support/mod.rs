@@ -299,6 +299,13 @@ impl Editor {
         self.send_raw(message.to_string().as_bytes()).await;
     }
 
+    /// Writes `bytes` to codex-lsp's stdin as they are, framed or not.
+    pub async fn send_bytes(&self, bytes: &[u8]) {
+        let mut stdin = self.stdin.lock().await;
+        stdin.write_all(bytes).await.unwrap();
+        stdin.flush().await.unwrap();
+    }
+
     pub async fn send_raw(&self, body: &[u8]) {
         let mut stdin = self.stdin.lock().await;
         let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();

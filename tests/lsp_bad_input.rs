@@ -127,6 +127,12 @@ async fn malformed_frames_are_answered_and_the_server_keeps_serving() {
     let error =
         frame_error_with_id(&editor, "`params` must be an object or an array", json!(8)).await;
     assert_eq!(error["code"], -32602);
+    // A member twice (found by fuzzing: it used to stop the server).
+    editor
+        .send_raw(br#"{"jsonrpc":"2.0","id":9,"method":"workspace/executeCommand","id":10,"method":"shutdown"}"#)
+        .await;
+    frame_error(&editor, "a member appears twice").await;
+    still_serving(&mut editor).await;
     // A request whose params do not fit its method: async-lsp's own -32602, by id.
     let ill_shaped = editor
         .request("textDocument/codeAction", json!({ "textDocument": 3 }))

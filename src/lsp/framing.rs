@@ -132,6 +132,15 @@ pub fn check(body: &[u8]) -> Result<(), Value> {
             "invalid request: not a JSON object",
         ));
     };
+    // `Value` keeps the last of two equal keys, but async-lsp's typed decoding refuses them
+    // and stops its main loop: which `id` or `method` was meant is a guess, so refuse.
+    if serde_json::from_slice::<MemberCount>(body).is_ok_and(|n| n.0 != object.len()) {
+        return Err(error(
+            Value::Null,
+            -32600,
+            "invalid request: a member appears twice",
+        ));
+    }
     let id = object.get("id").cloned();
     let id_ok = matches!(id, None | Some(Value::Null | Value::String(_)))
         || id.as_ref().is_some_and(|i| i.as_i64().is_some());
@@ -176,6 +185,35 @@ pub fn check(body: &[u8]) -> Result<(), Value> {
             Ok(())
         }
         None => Err(error(reply_id, -32600, "invalid request: no `method`")),
+    }
+}
+
+/// How many members a JSON object has, duplicates included (0 for anything else).
+struct MemberCount(usize);
+
+impl<'de> serde::Deserialize<'de> for MemberCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> serde::de::Visitor<'de> for Count {
+            type Value = MemberCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MemberCount, A::Error> {
+                let mut members = 0;
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {
+                    members += 1;
+                }
+                Ok(MemberCount(members))
+            }
+        }
+        deserializer.deserialize_map(Count)
     }
 }
 
@@ -264,6 +302,13 @@ mod tests {
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":{}}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","method":"n"}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","id":"a","result":null}"#).is_ok());
+        // Found by the lsp_dispatch fuzz target: async-lsp stopped its main loop on these.
+        let twice = check(br#"{"jsonrpc":"2.0","id":4,"method":"a","id":1,"method":"b"}"#);
+        assert_eq!(
+            twice.unwrap_err()["error"]["message"],
+            "invalid request: a member appears twice"
+        );
+        assert!(check(br#"{"jsonrpc":"2.0","method":"n","params":{"a":1,"a":2}}"#).is_ok());
     }
 
     #[tokio::test]

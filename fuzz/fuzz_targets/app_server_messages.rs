@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
+use codex_lsp::app_server::client::decline_all;
 use codex_lsp::app_server::connection::{decline_answer, Connection};
+use codex_lsp::app_server::error::Closed;
 use codex_lsp::app_server::protocol::{ServerRequest, ThreadStartResponse};
 use codex_lsp::app_server::transport::{
     JsonLinesReader, JsonLinesWriter, TransportParts, TransportStatus,
 };
-use codex_lsp::app_server::client::decline_all;
-use codex_lsp::app_server::error::Closed;
 use codex_lsp::app_server::TurnCollector;
 use codex_lsp::bridge::activity::Activity;
 use codex_lsp::bridge::approvals::summarize_changes;

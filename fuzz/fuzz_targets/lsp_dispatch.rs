@@ -41,7 +41,9 @@ fn initialize() -> Value {
 fuzz_target!(|data: &[u8]| {
     let mut input = Vec::new();
     input.extend(frame(initialize().to_string().as_bytes()));
-    input.extend(frame(br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#));
+    input.extend(frame(
+        br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+    ));
     for body in data.split(|&b| b == 0xFF) {
         if serde_json::from_slice::<Value>(body).is_ok_and(|v| names_codex_path(&v)) {
             continue;
@@ -65,7 +67,11 @@ fuzz_target!(|data: &[u8]| {
     runtime.block_on(async {
         let (mut editor, server_in) = tokio::io::duplex(1 << 16);
         let (server_out, from_server) = tokio::io::duplex(1 << 16);
-        let server = tokio::spawn(codex_lsp::lsp::serve(server_in, server_out, LogHandle::inert()));
+        let server = tokio::spawn(codex_lsp::lsp::serve(
+            server_in,
+            server_out,
+            LogHandle::inert(),
+        ));
         let (close_stdin, closed) = tokio::sync::oneshot::channel::<()>();
         let writer = tokio::spawn(async move {
             let _ = editor.write_all(&input).await;

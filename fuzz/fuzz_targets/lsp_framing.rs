@@ -27,12 +27,17 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(answer["jsonrpc"], "2.0");
                 let code = answer["error"]["code"].as_i64().expect("error code");
                 assert!([-32700, -32600, -32602].contains(&code), "code {code}");
-                assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+                assert!(answer["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()));
             }
             // What we frame, we read back whole.
             let framed = frame(&body);
             let mut again = tokio::io::BufReader::new(&framed[..]);
-            assert_eq!(read_frame(&mut again).await.ok().flatten(), Some(Frame::Body(body)));
+            assert_eq!(
+                read_frame(&mut again).await.ok().flatten(),
+                Some(Frame::Body(body))
+            );
         }
     });
 });

@@ -57,7 +57,10 @@ fn check_merge(base: &str, ours: &str, theirs: &str) {
         let (merge, edits) = merge3_edits(base, ours, theirs, encoding);
         assert_eq!(merge, plain, "merge3_edits and merge3 disagree");
         let applied = apply_edits(ours, &edits, encoding).expect("the merge's edits apply");
-        assert_eq!(applied, merge.text, "edits do not give the merge ({encoding})");
+        assert_eq!(
+            applied, merge.text,
+            "edits do not give the merge ({encoding})"
+        );
         for conflict in &merge.conflicts {
             assert_eq!(
                 &merge.text[conflict.merged_bytes.clone()],
@@ -67,11 +70,17 @@ fn check_merge(base: &str, ours: &str, theirs: &str) {
         }
     }
     if theirs == base || theirs == ours {
-        assert_eq!(plain.text, ours, "the agent changed nothing new: the buffer must stay");
+        assert_eq!(
+            plain.text, ours,
+            "the agent changed nothing new: the buffer must stay"
+        );
         assert!(plain.is_clean());
     }
     if ours == base {
-        assert_eq!(plain.text, theirs, "a clean buffer must take the agent's text");
+        assert_eq!(
+            plain.text, theirs,
+            "a clean buffer must take the agent's text"
+        );
         assert!(plain.is_clean());
     }
 }
@@ -83,7 +92,11 @@ fn normalize(ops: &[LineOp], len: usize) -> Vec<(usize, usize, usize)> {
         .take(16)
         .map(|op| {
             let at = op.at as usize % (len + 1);
-            (at, (op.delete as usize % 4).min(len - at), op.insert as usize % 4)
+            (
+                at,
+                (op.delete as usize % 4).min(len - at),
+                op.insert as usize % 4,
+            )
         })
         .filter(|&(_, delete, insert)| delete + insert > 0)
         .collect();
@@ -99,11 +112,19 @@ fn normalize(ops: &[LineOp], len: usize) -> Vec<(usize, usize, usize)> {
 }
 
 fn one_line(text: &str) -> String {
-    text.chars().filter(|c| !matches!(c, '\n' | '\r')).take(24).collect()
+    text.chars()
+        .filter(|c| !matches!(c, '\n' | '\r'))
+        .take(24)
+        .collect()
 }
 
 /// The side's text and the lines it added.
-fn apply_ops(base: &[String], ops: &[(usize, usize, usize)], tag: &str, text: &str) -> (String, Vec<String>) {
+fn apply_ops(
+    base: &[String],
+    ops: &[(usize, usize, usize)],
+    tag: &str,
+    text: &str,
+) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut added = Vec::new();
     let mut line = 0;
@@ -131,7 +152,13 @@ fn touched(ops: &[(usize, usize, usize)]) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-fn check_structured(base_lines: u8, user: &[LineOp], agent: &[LineOp], user_text: &str, agent_text: &str) {
+fn check_structured(
+    base_lines: u8,
+    user: &[LineOp],
+    agent: &[LineOp],
+    user_text: &str,
+    agent_text: &str,
+) {
     let len = base_lines as usize % 64;
     let base_list: Vec<String> = (0..len).map(|i| format!("base {i}\n")).collect();
     let base = base_list.concat();
@@ -145,16 +172,18 @@ fn check_structured(base_lines: u8, user: &[LineOp], agent: &[LineOp], user_text
     // Every line the user added survives, in order.
     let mut rest = merge.text.as_str();
     for line in &user_added {
-        let found = rest.find(line.as_str()).unwrap_or_else(|| {
-            panic!("the user's line {line:?} was lost:\n{}", merge.text)
-        });
+        let found = rest
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("the user's line {line:?} was lost:\n{}", merge.text));
         rest = &rest[found + line.len()..];
     }
     // Far-apart changes merge cleanly, to both sides' changes.
     let user_zone = touched(&user_ops);
-    let far_apart = touched(&agent_ops)
-        .iter()
-        .all(|a| user_zone.iter().all(|u| a.end <= u.start || u.end <= a.start));
+    let far_apart = touched(&agent_ops).iter().all(|a| {
+        user_zone
+            .iter()
+            .all(|u| a.end <= u.start || u.end <= a.start)
+    });
     if far_apart {
         assert!(merge.is_clean(), "far-apart changes conflicted");
         let mut all_ops: Vec<_> = user_ops

@@ -576,3 +576,50 @@ async fn selected_text(editor: &mut Editor, uri: &str, range: Value) -> String {
     let (_, quoted) = fenced.split_once('\n').unwrap();
     quoted.rsplit_once("```").unwrap().0.to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_waiting_on_turns_never_stop_the_server_answering() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    // More waiting requests than cores: async-lsp's default limit froze the server here.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut waiting = Vec::new();
+    for _ in 0..=cores {
+        let (_, answer) = editor
+            .start_request(
+                "workspace/executeCommand",
+                json!({ "command": "codex.ask",
+                        "arguments": [{ "prompt": "hang forever", "wait": true, "newThread": true }] }),
+            )
+            .await;
+        waiting.push(answer);
+    }
+    editor
+        .wait_for("every turn running", || {
+            let started = editor
+                .notifications()
+                .iter()
+                .filter(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "begin")
+                .count();
+            (started > cores).then_some(())
+        })
+        .await;
+    still_serving(&mut editor).await;
+    let interrupted = editor
+        .command("codex.interrupt", json!({}))
+        .await
+        .expect("interrupt");
+    assert_eq!(
+        interrupted["interrupted"].as_array().map(Vec::len),
+        Some(cores + 1),
+        "{interrupted:#}"
+    );
+    for answer in waiting {
+        let done = tokio::time::timeout(support::WAIT, answer)
+            .await
+            .expect("the waiting ask ends")
+            .unwrap();
+        assert_eq!(done["result"]["status"], "interrupted", "{done:#}");
+    }
+    editor.shutdown().await;
+}

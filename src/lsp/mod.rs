@@ -16,6 +16,7 @@ pub mod ext;
 pub mod framing;
 pub mod server;
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use async_lsp::client_monitor::ClientProcessMonitorLayer;
@@ -28,6 +29,8 @@ use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 use tower::ServiceBuilder;
 
 use crate::logging::LogHandle;
+
+const MAX_REQUESTS_IN_FLIGHT: NonZeroUsize = NonZeroUsize::new(4096).unwrap();
 
 /// Serves LSP on `input`/`output` until the editor exits, closes the stream or dies.
 /// Returns the process exit code.
@@ -43,7 +46,12 @@ where
             .layer(TracingLayer::default())
             .layer(LifecycleLayer::default())
             .layer(CatchUnwindLayer::default())
-            .layer(ConcurrencyLayer::default())
+            // When async-lsp's limit on requests in flight (default: the number of cores) is
+            // reached, its main loop waits for a free slot without polling the requests that
+            // hold them: as many `codex.ask {wait: true}` as cores froze the server for good.
+            // So the limit is far above what an editor sends (it also sizes a map); the layer
+            // stays for `$/cancelRequest`.
+            .layer(ConcurrencyLayer::new(MAX_REQUESTS_IN_FLIGHT))
             .layer(ClientProcessMonitorLayer::new(client.clone()))
             .service(server::router(client, log, slot))
     });

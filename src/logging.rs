@@ -71,7 +71,7 @@ impl LogHandle {
 
     pub fn apply(&self, level: Option<&str>, file: Option<&Path>) {
         if let (Some(handle), Some(level), false) = (&self.filter, level, self.env_set) {
-            match EnvFilter::try_new(level) {
+            match filter(level) {
                 Ok(filter) => {
                     let _ = handle.reload(filter);
                 }
@@ -90,13 +90,21 @@ impl LogHandle {
     }
 }
 
+/// The user's filter, with async-lsp held at `debug` whatever it says: async-lsp traces
+/// every LSP message whole (`incoming msg=…`), and those carry what the user typed, the
+/// buffers and the API key of `codex.login`.
+fn filter(directives: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
+    Ok(EnvFilter::try_new(directives)?
+        .add_directive("async_lsp=debug".parse().expect("a valid directive")))
+}
+
 /// Installs the global subscriber.
 pub fn init(log_file: Option<&Path>) -> LogHandle {
     let env = std::env::var(ENV_FILTER).ok().filter(|v| !v.is_empty());
     let filter = env
         .as_deref()
-        .and_then(|v| EnvFilter::try_new(v).ok())
-        .unwrap_or_else(|| EnvFilter::new("warn"));
+        .and_then(|v| filter(v).ok())
+        .unwrap_or_else(|| filter("warn").expect("a valid filter"));
     let (filter, handle) = reload::Layer::new(filter);
     let writer: Box<dyn Write + Send> = log_file
         .and_then(open)

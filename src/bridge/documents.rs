@@ -127,13 +127,57 @@ impl Documents {
             .open
             .get_mut(uri)
             .ok_or_else(|| format!("didChange for a document that is not open: {uri}"))?;
+        // All or nothing: a change that does not apply leaves the document as it was, so
+        // codex-lsp never merges the agent's edits into a half-applied copy.
+        let (saved_document, saved_conflicts) = (doc.document.clone(), doc.conflicts.clone());
+        let result = Self::apply_changes(doc, uri, changes, encoding, track_lines);
+        match result {
+            Ok(changed) => {
+                doc.document.version = version;
+                doc.last_changed = Instant::now();
+                Ok(changed)
+            }
+            Err(e) => {
+                doc.document = saved_document;
+                doc.conflicts = saved_conflicts;
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_changes(
+        doc: &mut OpenDocument,
+        uri: &str,
+        changes: impl IntoIterator<Item = (Option<Range>, String)>,
+        encoding: PositionEncoding,
+        track_lines: bool,
+    ) -> Result<(bool, Vec<LineChange>), String> {
         let mut conflicts_moved = false;
         let mut line_changes = Vec::new();
         for (range, text) in changes {
+            // A character past a line's end clamps (the spec says so), but a line the
+            // document does not have means the editor's buffer and ours already differ.
+            if let Some(range) = range {
+                let lines = doc.document.len_lines();
+                if beyond_end(range, lines) {
+                    return Err(format!(
+                        "didChange for {uri} does not apply: range {range} is beyond the end \
+                         of the document ({lines} lines); the change was ignored, so codex-lsp's \
+                         copy of the document may now differ from the editor's (close and \
+                         reopen it to resync)"
+                    ));
+                }
+            }
             let before = (track_lines && range.is_none()).then(|| doc.document.text());
             doc.document
                 .apply_change(range, &text, encoding)
-                .map_err(|e: TextError| format!("didChange for {uri} does not apply: {e}"))?;
+                .map_err(|e: TextError| {
+                    format!(
+                        "didChange for {uri} does not apply: {e}; the change was ignored, so \
+                         codex-lsp's copy of the document may now differ from the editor's \
+                         (close and reopen it to resync)"
+                    )
+                })?;
             if track_lines {
                 match (range, before) {
                     (Some(range), _) => line_changes.push(LineChange {
@@ -159,8 +203,6 @@ impl Documents {
                 };
             }
         }
-        doc.document.version = version;
-        doc.last_changed = Instant::now();
         Ok((conflicts_moved, line_changes))
     }
 
@@ -251,6 +293,12 @@ impl Documents {
         let doc = self
             .get(uri)
             .ok_or_else(|| format!("document is not open: {uri}"))?;
+        let lines = doc.document.len_lines();
+        if beyond_end(range, lines) {
+            return Err(format!(
+                "range {range} is beyond the end of {uri} ({lines} lines)"
+            ));
+        }
         let (start, end) = doc
             .document
             .range_to_chars(range, encoding)
@@ -308,10 +356,15 @@ impl super::Bridge {
     ) -> Result<(), String> {
         let encoding = self.encoding();
         let track_lines = self.has_findings();
-        let (outcome, path) = {
+        let (outcome, path, previous) = {
             let mut docs = self.documents();
+            let previous = docs.get(uri).map(|d| d.document.version);
             let outcome = docs.change_tracking_lines(uri, version, changes, encoding, track_lines);
-            (outcome, docs.get(uri).and_then(|d| d.path.clone()))
+            (
+                outcome,
+                docs.get(uri).and_then(|d| d.path.clone()),
+                previous,
+            )
         };
         self.inner.documents_changed.notify_waiters();
         let (conflicts_moved, line_changes) = outcome?;
@@ -319,7 +372,14 @@ impl super::Bridge {
             self.publish_conflicts(uri);
         }
         self.findings_follow(uri, path.as_deref(), &line_changes);
-        Ok(())
+        match previous {
+            // Applied (the text is what the editor did), but the editor's versions are off.
+            Some(previous) if version <= previous => Err(format!(
+                "didChange for {uri} has version {version}, not above {previous}: applied in \
+                 the order received"
+            )),
+            _ => Ok(()),
+        }
     }
 
     pub fn did_save(&self, uri: &str) {
@@ -332,6 +392,14 @@ impl super::Bridge {
         self.set_diagnostics(uri, "conflict", Vec::new());
         self.inner.documents_changed.notify_waiters();
     }
+}
+
+/// Whether `range` names a line a document of `lines` lines does not have. The start of the
+/// line after the last one is allowed: editors end a whole-line selection of the last line
+/// there. (A character past a line's end is not "beyond": the spec clamps it.)
+fn beyond_end(range: Range, lines: usize) -> bool {
+    let end = range.end;
+    end.line as usize > lines || (end.line as usize == lines && end.character > 0)
 }
 
 /// Line breaks in `text` as LSP counts them (`\r\n`, `\n`, `\r`).

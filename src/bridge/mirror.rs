@@ -193,9 +193,14 @@ impl Bridge {
     /// buffer last stood on it gets the merge (commands the agent ran, or a failed mirror).
     async fn mirror_turn_end(&self, turn_id: &str) {
         let files = self.documents().files();
+        let mut outside = Vec::new();
         for (uri, path, disk_text) in files {
             match read_text(&path).await {
                 Ok(Some(now)) if Some(&now) != disk_text.as_ref() => {
+                    // Changed by a command, not a fileChange item (which tells its own).
+                    if !self.in_workspace(&path) {
+                        outside.push(self.shown(&path));
+                    }
                     self.mirror_buffer(&uri, turn_id).await
                 }
                 Ok(None) if disk_text.is_some() => {
@@ -212,6 +217,16 @@ impl Bridge {
                 }
                 _ => {}
             }
+        }
+        if !outside.is_empty() {
+            outside.dedup();
+            self.inner.ui.show_message(
+                MessageLevel::Info,
+                format!(
+                    "Codex changed {}, outside the workspace folders.",
+                    outside.join(", ")
+                ),
+            );
         }
     }
 

@@ -40,13 +40,10 @@ impl<N: lsp_types::notification::Notification> lsp_types::notification::Notifica
     const METHOD: &'static str = N::METHOD;
 }
 
-/// Decodes lenient params, logging what did not fit.
-pub fn decode<N: lsp_types::notification::Notification>(params: Value) -> Option<N::Params> {
-    match serde_json::from_value(params) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            tracing::warn!("ignoring {} with params that do not fit: {e}", N::METHOD);
-            None
-        }
-    }
+/// Decodes lenient params; the error names the method and what did not fit.
+pub fn decode<N: lsp_types::notification::Notification>(
+    params: Value,
+) -> Result<N::Params, String> {
+    serde_json::from_value(params)
+        .map_err(|e| format!("ignored {} with params that do not fit: {e}", N::METHOD))
 }

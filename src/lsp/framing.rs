@@ -10,19 +10,39 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-/// Frames larger than this are refused (and the stream given up: we cannot resync).
+/// Frames larger than this are skipped unread and answered with an error.
 const MAX_FRAME: usize = 256 * 1024 * 1024;
 
+/// Header lines are read at most this much at a time (a longer one is not a header).
+const MAX_HEADER_LINE: u64 = 64 * 1024;
+
+/// One frame from the stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// A body, exactly as long as its `Content-Length`.
+    Body(Vec<u8>),
+    /// A header block that gave no usable length (why, in words). The stream goes on: the
+    /// next line holding a `Content-Length` header starts the next frame.
+    BadHeader(String),
+}
+
 /// Reads one `Content-Length` frame; `None` at a clean end of stream.
-pub async fn read_frame<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-) -> std::io::Result<Option<Vec<u8>>> {
-    let mut length = None;
-    let mut line = String::new();
+///
+/// Recovers from what an editor's bug can put on the wire: header bytes that are not UTF-8,
+/// a header block without a number for `Content-Length`, a body longer than announced
+/// (its tail runs into the next header line, which is found inside that line), a frame
+/// over the size limit (skipped). An error is only the stream's end or failure.
+pub async fn read_frame<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<Frame>> {
+    let mut length: Option<Result<usize, String>> = None;
+    let mut raw = Vec::new();
     let mut saw_header = false;
     loop {
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
+        raw.clear();
+        let read = (&mut *reader)
+            .take(MAX_HEADER_LINE)
+            .read_until(b'\n', &mut raw)
+            .await?;
+        if read == 0 {
             return if saw_header {
                 Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
@@ -32,29 +52,64 @@ pub async fn read_frame<R: AsyncBufRead + Unpin>(
                 Ok(None)
             };
         }
-        let trimmed = line.trim_end_matches(['\r', '\n']);
+        let line = String::from_utf8_lossy(&raw);
+        let mut trimmed = line.trim_end_matches(['\r', '\n']);
         if trimmed.is_empty() {
             if saw_header {
                 break;
             }
             continue;
         }
+        // Whatever precedes a `Content-Length` on its line is the tail of a body that was
+        // longer than announced: the header starts there.
+        if let Some(at) = trimmed.to_ascii_lowercase().find("content-length:") {
+            if at > 0 {
+                tracing::warn!("skipped {at} stray bytes before a frame header");
+                trimmed = &trimmed[at..];
+            }
+        }
         saw_header = true;
         if let Some((name, value)) = trimmed.split_once(':') {
             if name.trim().eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse::<usize>().ok();
+                let value = value.trim();
+                length =
+                    Some(value.parse::<usize>().map_err(|_| {
+                        format!("Content-Length `{}` is not a number", one_line(value))
+                    }));
             }
         }
     }
-    let length = length.filter(|&n| n <= MAX_FRAME).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "frame without a usable Content-Length",
+    let length = match length {
+        None => return Ok(Some(Frame::BadHeader("no Content-Length header".into()))),
+        Some(Err(why)) => return Ok(Some(Frame::BadHeader(why))),
+        Some(Ok(n)) => n,
+    };
+    if length > MAX_FRAME {
+        let skipped = tokio::io::copy(
+            &mut (&mut *reader).take(length as u64),
+            &mut tokio::io::sink(),
         )
-    })?;
+        .await?;
+        if skipped < length as u64 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        return Ok(Some(Frame::BadHeader(format!(
+            "a message of {length} bytes is over the {} MiB limit; skipped",
+            MAX_FRAME >> 20
+        ))));
+    }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).await?;
-    Ok(Some(body))
+    Ok(Some(Frame::Body(body)))
+}
+
+/// At most 40 characters of `text`, for an error message.
+fn one_line(text: &str) -> String {
+    let mut short: String = text.chars().take(40).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
 }
 
 pub fn frame(body: &[u8]) -> Vec<u8> {
@@ -77,6 +132,15 @@ pub fn check(body: &[u8]) -> Result<(), Value> {
             "invalid request: not a JSON object",
         ));
     };
+    // `Value` keeps the last of two equal keys, but async-lsp's typed decoding refuses them
+    // and stops its main loop: which `id` or `method` was meant is a guess, so refuse.
+    if serde_json::from_slice::<MemberCount>(body).is_ok_and(|n| n.0 != object.len()) {
+        return Err(error(
+            Value::Null,
+            -32600,
+            "invalid request: a member appears twice",
+        ));
+    }
     let id = object.get("id").cloned();
     let id_ok = matches!(id, None | Some(Value::Null | Value::String(_)))
         || id.as_ref().is_some_and(|i| i.as_i64().is_some());
@@ -124,6 +188,35 @@ pub fn check(body: &[u8]) -> Result<(), Value> {
     }
 }
 
+/// How many members a JSON object has, duplicates included (0 for anything else).
+struct MemberCount(usize);
+
+impl<'de> serde::Deserialize<'de> for MemberCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> serde::de::Visitor<'de> for Count {
+            type Value = MemberCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<MemberCount, A::Error> {
+                let mut members = 0;
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {
+                    members += 1;
+                }
+                Ok(MemberCount(members))
+            }
+        }
+        deserializer.deserialize_map(Count)
+    }
+}
+
 pub type SharedOut = Arc<Mutex<Box<dyn AsyncWrite + Unpin + Send>>>;
 
 pub async fn write_frame(out: &SharedOut, body: &[u8]) -> std::io::Result<()> {
@@ -141,7 +234,13 @@ where
 {
     loop {
         match read_frame(&mut input).await {
-            Ok(Some(body)) => match check(&body) {
+            Ok(Some(Frame::BadHeader(why))) => {
+                tracing::warn!("answered a malformed header from the editor: {why}");
+                let answer = json!({ "jsonrpc": "2.0", "id": null, "error": {
+                    "code": -32700, "message": format!("malformed LSP header: {why}") } });
+                let _ = write_frame(&out, answer.to_string().as_bytes()).await;
+            }
+            Ok(Some(Frame::Body(body))) => match check(&body) {
                 Ok(()) => {
                     if to_server.write_all(&frame(&body)).await.is_err()
                         || to_server.flush().await.is_err()
@@ -176,7 +275,10 @@ const MAX_BATCH: usize = 1 << 20;
 /// everything else done for a streamed event.
 pub async fn forward_output<R: AsyncBufRead + Unpin>(mut from_server: R, out: SharedOut) {
     let mut batch = Vec::new();
-    while let Ok(Some(body)) = read_frame(&mut from_server).await {
+    while let Ok(Some(next)) = read_frame(&mut from_server).await {
+        let Frame::Body(body) = next else {
+            continue;
+        };
         batch.clear();
         batch.extend_from_slice(&frame(&body));
         while batch.len() < MAX_BATCH && take_buffered_frame(&mut from_server, &mut batch) {}
@@ -247,6 +349,13 @@ mod tests {
         assert!(check(br#"{"jsonrpc":"2.0","id":1,"method":"x","params":{}}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","method":"n"}"#).is_ok());
         assert!(check(br#"{"jsonrpc":"2.0","id":"a","result":null}"#).is_ok());
+        // Found by the lsp_dispatch fuzz target: async-lsp stopped its main loop on these.
+        let twice = check(br#"{"jsonrpc":"2.0","id":4,"method":"a","id":1,"method":"b"}"#);
+        assert_eq!(
+            twice.unwrap_err()["error"]["message"],
+            "invalid request: a member appears twice"
+        );
+        assert!(check(br#"{"jsonrpc":"2.0","method":"n","params":{"a":1,"a":2}}"#).is_ok());
     }
 
     /// Counts the writes that reach it, keeping the bytes.
@@ -301,13 +410,39 @@ mod tests {
         let data = [frame(b"{\"a\":1}"), frame("é".as_bytes())].concat();
         let mut reader = tokio::io::BufReader::new(&data[..]);
         assert_eq!(
-            read_frame(&mut reader).await.unwrap().unwrap(),
-            b"{\"a\":1}"
+            read_frame(&mut reader).await.unwrap(),
+            Some(Frame::Body(b"{\"a\":1}".to_vec()))
         );
         assert_eq!(
-            read_frame(&mut reader).await.unwrap().unwrap(),
-            "é".as_bytes()
+            read_frame(&mut reader).await.unwrap(),
+            Some(Frame::Body("é".as_bytes().to_vec()))
         );
         assert!(read_frame(&mut reader).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn bad_headers_are_reported_and_the_next_frame_is_found() {
+        let data = [
+            b"Content-Length: ten\r\n\r\n{}".to_vec(),
+            frame(b"[1]"),
+            b"Content-Type: x\r\n\r\n".to_vec(),
+            b"X-\xff\xfe: 1\r\n".to_vec(),
+            frame(b"{}"),
+        ]
+        .concat();
+        let mut reader = tokio::io::BufReader::new(&data[..]);
+        let mut frames = Vec::new();
+        while let Some(frame) = read_frame(&mut reader).await.unwrap() {
+            frames.push(frame);
+        }
+        assert_eq!(
+            frames,
+            [
+                Frame::BadHeader("Content-Length `ten` is not a number".into()),
+                Frame::Body(b"[1]".to_vec()),
+                Frame::BadHeader("no Content-Length header".into()),
+                Frame::Body(b"{}".to_vec()),
+            ]
+        );
     }
 }

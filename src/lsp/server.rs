@@ -122,6 +122,20 @@ impl State {
         });
     }
 
+    /// A notification's params, or `None` after telling the user what did not fit (a
+    /// notification has no error response, and a dropped `didOpen` or `didChange` leaves
+    /// codex-lsp's copy of a buffer wrong).
+    fn decode<N: lsp_types::notification::Notification>(&self, params: Value) -> Option<N::Params> {
+        match decode::<N>(params) {
+            Ok(params) => Some(params),
+            Err(e) => {
+                tracing::warn!("{e}");
+                self.warn(format!("codex-lsp: {e}"));
+                None
+            }
+        }
+    }
+
     fn apply_settings(&mut self, settings: &Settings) {
         self.log
             .apply(settings.log_level.as_deref(), settings.log_file.as_deref());
@@ -159,7 +173,8 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
         })
         .notification::<Lenient<Exit>>(|_, _| ControlFlow::Continue(()))
         .notification::<Lenient<DidOpenTextDocument>>(|state, params| {
-            if let (Some(bridge), Some(p)) = (state.bridge(), decode::<DidOpenTextDocument>(params))
+            if let (Some(bridge), Some(p)) =
+                (state.bridge(), state.decode::<DidOpenTextDocument>(params))
             {
                 let doc = p.text_document;
                 let path = doc.uri.to_file_path().ok();
@@ -174,9 +189,10 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
             ControlFlow::Continue(())
         })
         .notification::<Lenient<DidChangeTextDocument>>(|state, params| {
-            if let (Some(bridge), Some(p)) =
-                (state.bridge(), decode::<DidChangeTextDocument>(params))
-            {
+            if let (Some(bridge), Some(p)) = (
+                state.bridge(),
+                state.decode::<DidChangeTextDocument>(params),
+            ) {
                 let changes = p
                     .content_changes
                     .into_iter()
@@ -187,29 +203,32 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
                     changes,
                 ) {
                     tracing::warn!("{e}");
+                    state.warn(format!("codex-lsp: {e}"));
                 }
             }
             ControlFlow::Continue(())
         })
         .notification::<Lenient<DidCloseTextDocument>>(|state, params| {
             if let (Some(bridge), Some(p)) =
-                (state.bridge(), decode::<DidCloseTextDocument>(params))
+                (state.bridge(), state.decode::<DidCloseTextDocument>(params))
             {
                 bridge.did_close(p.text_document.uri.as_str());
             }
             ControlFlow::Continue(())
         })
         .notification::<Lenient<DidSaveTextDocument>>(|state, params| {
-            if let (Some(bridge), Some(p)) = (state.bridge(), decode::<DidSaveTextDocument>(params))
+            if let (Some(bridge), Some(p)) =
+                (state.bridge(), state.decode::<DidSaveTextDocument>(params))
             {
                 bridge.did_save(p.text_document.uri.as_str());
             }
             ControlFlow::Continue(())
         })
         .notification::<Lenient<DidChangeWorkspaceFolders>>(|state, params| {
-            if let (Some(bridge), Some(p)) =
-                (state.bridge(), decode::<DidChangeWorkspaceFolders>(params))
-            {
+            if let (Some(bridge), Some(p)) = (
+                state.bridge(),
+                state.decode::<DidChangeWorkspaceFolders>(params),
+            ) {
                 let mut folders: Vec<PathBuf> = bridge.folders();
                 let removed: Vec<PathBuf> = p
                     .event
@@ -233,9 +252,10 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
             ControlFlow::Continue(())
         })
         .notification::<Lenient<WorkDoneProgressCancel>>(|state, params| {
-            if let (Some(bridge), Some(p)) =
-                (state.bridge(), decode::<WorkDoneProgressCancel>(params))
-            {
+            if let (Some(bridge), Some(p)) = (
+                state.bridge(),
+                state.decode::<WorkDoneProgressCancel>(params),
+            ) {
                 let token = match p.token {
                     NumberOrString::String(s) => s,
                     NumberOrString::Number(n) => n.to_string(),

@@ -58,6 +58,8 @@ pub struct Spawn {
     /// `CODEX_LSP_LOG` for codex-lsp; `None` leaves it unset, so `logLevel` applies.
     /// [`Editor::start`] uses the caller's `CODEX_LSP_LOG`, else `warn`.
     pub log_env: Option<String>,
+    /// Where codex-lsp's stderr goes; `None`: the test's stderr.
+    pub stderr: Option<PathBuf>,
 }
 
 pub struct Editor {
@@ -139,7 +141,12 @@ impl Fixture {
     pub async fn editor_with(&self, spawn: Spawn, options: Value, capabilities: Value) -> Editor {
         let mut env = self.env();
         env.extend(spawn.extra_env.iter().cloned());
-        let mut editor = Editor::spawn(env, &spawn.args, spawn.log_env.as_deref());
+        let mut editor = Editor::spawn_with_stderr(
+            env,
+            &spawn.args,
+            spawn.log_env.as_deref(),
+            spawn.stderr.as_deref(),
+        );
         let result = editor
             .request(
                 "initialize",
@@ -198,13 +205,27 @@ impl Editor {
     /// Starts codex-lsp with `env`, `args` after `--stdio`, and `CODEX_LSP_LOG` set to
     /// `log_env` (or removed).
     pub fn spawn(env: Vec<(String, OsString)>, args: &[OsString], log_env: Option<&str>) -> Editor {
+        Editor::spawn_with_stderr(env, args, log_env, None)
+    }
+
+    /// [`Editor::spawn`], with codex-lsp's stderr written to `stderr` when given.
+    pub fn spawn_with_stderr(
+        env: Vec<(String, OsString)>,
+        args: &[OsString],
+        log_env: Option<&str>,
+        stderr: Option<&std::path::Path>,
+    ) -> Editor {
+        let stderr = match stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("stderr file")),
+            None => Stdio::inherit(),
+        };
         let mut command = Command::new(env!("CARGO_BIN_EXE_codex-lsp"));
         command
             .arg("--stdio")
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true);
         match log_env {
             Some(filter) => command.env("CODEX_LSP_LOG", filter),
@@ -310,6 +331,14 @@ impl Editor {
 
     pub async fn send(&self, message: &Value) {
         self.send_raw(message.to_string().as_bytes()).await;
+    }
+
+    /// Writes `bytes` to codex-lsp's stdin as they are, framed or not.
+    pub async fn send_bytes(&self, bytes: &[u8]) {
+        let mut stdin = self.stdin.lock().await;
+        let stdin = stdin.as_mut().expect("stdin was closed by the test");
+        stdin.write_all(bytes).await.unwrap();
+        stdin.flush().await.unwrap();
     }
 
     pub async fn send_raw(&self, body: &[u8]) {

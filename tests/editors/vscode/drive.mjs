@@ -354,9 +354,11 @@ async function main() {
 /** codex-lsp cannot be found: the error names the install command, the status bar says so. */
 async function missingServer() {
   const toast = page.locator(".notification-toast", { hasText: "was not found" }).first();
-  await until("the missing-server error", 60000, async () => {
+  // The toast and the status bar item are drawn independently: wait for both.
+  await until("the missing-server error and status", 60000, async () => {
     await sampleStatus();
-    return toast.isVisible().catch(() => false);
+    const shown = await toast.isVisible().catch(() => false);
+    return shown && result.statusTexts.includes("Codex: codex-lsp not found");
   });
   await sampleStatus();
   result.missing = {

@@ -1,0 +1,625 @@
+//! Bad input from the editor: the built `codex-lsp` over stdio, fed malformed frames, ill-typed
+//! command arguments, ranges and URIs that do not fit. Each gets a clear, specific error and
+//! the server keeps serving: the next request gets a normal answer, and a real turn (real
+//! app-server, scripted provider) still runs at the end.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{progress_capabilities, rules, Editor, Fixture};
+
+/// A request that needs no app-server: it must get its normal answer.
+async fn still_serving(editor: &mut Editor) {
+    let answer = editor
+        .command("codex.clearReview", json!({}))
+        .await
+        .expect("a normal answer after bad input");
+    assert_eq!(answer, json!({ "cleared": 0 }));
+}
+
+/// The error answer to a malformed frame whose message contains `needle`; its id is null
+/// unless the frame had a usable one (`id`).
+async fn frame_error(editor: &Editor, needle: &str) -> Value {
+    frame_error_with_id(editor, needle, Value::Null).await
+}
+
+async fn frame_error_with_id(editor: &Editor, needle: &str, id: Value) -> Value {
+    let answer = editor
+        .wait_notification(&format!("an error containing {needle:?}"), |n| {
+            n["method"] == "<response>"
+                && n["params"]["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(needle))
+        })
+        .await;
+    assert_eq!(answer["params"]["id"], id, "{answer:#}");
+    answer["params"]["error"].clone()
+}
+
+/// The warning shown for a notification that could not be used.
+async fn warning(editor: &Editor, needle: &str) -> String {
+    editor
+        .wait_notification(&format!("a warning containing {needle:?}"), |n| {
+            n["method"] == "window/showMessage"
+                && n["params"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(needle))
+        })
+        .await["params"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn range(start: (u32, u32), end: (u32, u32)) -> Value {
+    json!({
+        "start": { "line": start.0, "character": start.1 },
+        "end": { "line": end.0, "character": end.1 },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_are_answered_and_the_server_keeps_serving() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+
+    // A length that is not a number: the header block is refused, its body skipped.
+    editor
+        .send_bytes(b"Content-Length: twelve\r\n\r\n{\"jsonrpc\":\"2.0\"}")
+        .await;
+    let error = frame_error(&editor, "Content-Length `twelve` is not a number").await;
+    assert_eq!(error["code"], -32700);
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("malformed LSP header"));
+    still_serving(&mut editor).await;
+
+    // No Content-Length at all.
+    editor
+        .send_bytes(b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n")
+        .await;
+    frame_error(&editor, "no Content-Length header").await;
+    still_serving(&mut editor).await;
+
+    // Header bytes that are not UTF-8 (and an unknown header) do not break the stream.
+    editor.send_bytes(b"X-Junk: \xff\xfe\xfd\r\n").await;
+    still_serving(&mut editor).await;
+
+    // A body that is not UTF-8.
+    editor
+        .send_raw(
+            b"{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"x\",\"params\":{\"a\":\"\xc3\x28\"}}",
+        )
+        .await;
+    let error = frame_error(&editor, "parse error").await;
+    assert_eq!(error["code"], -32700);
+    assert!(
+        error["message"].as_str().unwrap().contains("unicode"),
+        "{error}"
+    );
+    still_serving(&mut editor).await;
+
+    // A truncated body: it announces more than it holds, so it swallows the start of the next
+    // frame. Both are lost (one parse error), and the frame after them is found again.
+    let probe = json!({ "jsonrpc": "2.0", "method": "$/noSuchNotification", "params": {} });
+    let swallowed = support_frame(probe.to_string().as_bytes());
+    let mut bytes = b"Content-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":7".to_vec();
+    bytes.extend_from_slice(&swallowed);
+    editor.send_bytes(&bytes).await;
+    let error = frame_error(&editor, "parse error").await;
+    assert_eq!(error["code"], -32700);
+    still_serving(&mut editor).await;
+
+    // A body longer than announced: the rest runs into the next header, which is found.
+    editor
+        .send_bytes(b"Content-Length: 2\r\n\r\n{}{\"stray\":true}")
+        .await;
+    frame_error(&editor, "`jsonrpc` must be \"2.0\"").await;
+    still_serving(&mut editor).await;
+
+    // Well-framed messages that are not JSON-RPC requests.
+    editor.send_raw(b"[1, 2, 3]").await;
+    frame_error(&editor, "not a JSON object").await;
+    editor
+        .send_raw(br#"{"jsonrpc":"2.0","id":8,"method":"workspace/executeCommand","params":"codex.status"}"#)
+        .await;
+    let error =
+        frame_error_with_id(&editor, "`params` must be an object or an array", json!(8)).await;
+    assert_eq!(error["code"], -32602);
+    // A member twice (found by fuzzing: it used to stop the server).
+    editor
+        .send_raw(br#"{"jsonrpc":"2.0","id":9,"method":"workspace/executeCommand","id":10,"method":"shutdown"}"#)
+        .await;
+    frame_error(&editor, "a member appears twice").await;
+    still_serving(&mut editor).await;
+    // A request whose params do not fit its method: async-lsp's own -32602, by id.
+    let ill_shaped = editor
+        .request("textDocument/codeAction", json!({ "textDocument": 3 }))
+        .await
+        .unwrap_err();
+    assert_eq!(ill_shaped["code"], -32602, "{ill_shaped}");
+    still_serving(&mut editor).await;
+
+    assert!(
+        editor.stdout_garbage().is_empty(),
+        "{:?}",
+        editor.stdout_garbage()
+    );
+    editor.shutdown().await;
+}
+
+fn support_frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_names_the_argument_it_cannot_use() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    let uri = fixture.file_uri("a.txt");
+
+    // Every command: an argument that is not an object.
+    for command in [
+        "codex.ask",
+        "codex.interrupt",
+        "codex.steer",
+        "codex.newThread",
+        "codex.resumeThread",
+        "codex.listThreads",
+        "codex.readThread",
+        "codex.login",
+        "codex.logout",
+        "codex.account",
+        "codex.listModels",
+        "codex.status",
+        "codex.resolveConflict",
+        "codex.review",
+        "codex.clearReview",
+        "codex.dismissFinding",
+    ] {
+        let error = editor.command(command, json!(42)).await.unwrap_err();
+        assert_eq!(error["code"], -32602, "{command}: {error}");
+        assert_eq!(
+            error["message"],
+            format!("{command}: the argument must be one object"),
+        );
+    }
+
+    // Every typed field of every command, with the wrong type.
+    let cases = [
+        (
+            "codex.ask",
+            json!({ "prompt": 7 }),
+            "`prompt` must be a string",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "uri": 1 }),
+            "`uri` must be a string",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "uri": "not a uri" }),
+            "`uri` must be a URI",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "uri": uri, "range": [0, 1] }),
+            "`range` must be an LSP range",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "range": range((0, 0), (0, 1)) }),
+            "`range` needs `uri`",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "threadId": {} }),
+            "`threadId` must be a string",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "newThread": "yes" }),
+            "`newThread` must be true or false",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "x", "wait": 1 }),
+            "`wait` must be true or false",
+        ),
+        (
+            "codex.ask",
+            json!({ "prompt": "   " }),
+            "`prompt` must not be empty",
+        ),
+        (
+            "codex.interrupt",
+            json!({ "threadId": 1 }),
+            "`threadId` must be a string",
+        ),
+        (
+            "codex.interrupt",
+            json!({ "turnId": [] }),
+            "`turnId` must be a string",
+        ),
+        ("codex.steer", json!({}), "missing field `prompt`"),
+        (
+            "codex.steer",
+            json!({ "prompt": false }),
+            "`prompt` must be a string",
+        ),
+        (
+            "codex.steer",
+            json!({ "prompt": "x", "threadId": 3 }),
+            "`threadId` must be a string",
+        ),
+        (
+            "codex.newThread",
+            json!({ "uri": 3 }),
+            "`uri` must be a string",
+        ),
+        ("codex.resumeThread", json!({}), "missing field `threadId`"),
+        (
+            "codex.resumeThread",
+            json!({ "threadId": 3 }),
+            "`threadId` must be a string",
+        ),
+        (
+            "codex.resumeThread",
+            json!({ "threadId": "t", "uri": "::" }),
+            "`uri` must be a URI",
+        ),
+        (
+            "codex.listThreads",
+            json!({ "uri": true }),
+            "`uri` must be a string",
+        ),
+        (
+            "codex.readThread",
+            json!({ "threadId": 9 }),
+            "`threadId` must be a string",
+        ),
+        ("codex.login", json!({}), "missing field `method`"),
+        (
+            "codex.login",
+            json!({ "method": 1 }),
+            "`method` must be a string",
+        ),
+        (
+            "codex.login",
+            json!({ "method": "password" }),
+            "`method` must be one of",
+        ),
+        (
+            "codex.login",
+            json!({ "method": "apiKey" }),
+            "missing field `apiKey`",
+        ),
+        (
+            "codex.login",
+            json!({ "method": "apiKey", "apiKey": 12 }),
+            "`apiKey` must be a string",
+        ),
+        (
+            "codex.resolveConflict",
+            json!({ "conflictId": 1, "take": "mine" }),
+            "missing field `uri`",
+        ),
+        (
+            "codex.resolveConflict",
+            json!({ "uri": uri, "take": "mine" }),
+            "missing field `conflictId`",
+        ),
+        (
+            "codex.resolveConflict",
+            json!({ "uri": uri, "conflictId": "1", "take": "mine" }),
+            "`conflictId` must be a number",
+        ),
+        (
+            "codex.resolveConflict",
+            json!({ "uri": uri, "conflictId": -1, "take": "mine" }),
+            "`conflictId` must be a number",
+        ),
+        (
+            "codex.resolveConflict",
+            json!({ "uri": uri, "conflictId": 1, "take": "both" }),
+            "`take` must be \"codex\" or \"mine\"",
+        ),
+        (
+            "codex.review",
+            json!({ "target": "everything" }),
+            "`target` must be",
+        ),
+        (
+            "codex.review",
+            json!({ "target": { "commit": 3 } }),
+            "`target.commit` must be a non-empty string",
+        ),
+        (
+            "codex.review",
+            json!({ "uri": [] }),
+            "`uri` must be a string",
+        ),
+        (
+            "codex.review",
+            json!({ "wait": "no" }),
+            "`wait` must be true or false",
+        ),
+        ("codex.dismissFinding", json!({}), "missing field `id`"),
+        (
+            "codex.dismissFinding",
+            json!({ "id": 4 }),
+            "`id` must be a string",
+        ),
+    ];
+    for (command, argument, needle) in cases {
+        let error = editor
+            .command(command, argument.clone())
+            .await
+            .expect_err(&format!("{command} {argument}"));
+        let message = error["message"].as_str().unwrap();
+        assert_eq!(error["code"], -32602, "{command} {argument}: {error}");
+        assert!(
+            message.starts_with(command) && message.contains(needle),
+            "{command} {argument}: {message:?} lacks {needle:?}"
+        );
+    }
+
+    let unknown = editor
+        .command("codex.frobnicate", json!({}))
+        .await
+        .unwrap_err();
+    assert!(unknown["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown command `codex.frobnicate`"));
+    still_serving(&mut editor).await;
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_ranges_and_uris_that_do_not_fit_are_told_and_change_nothing() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    let uri = fixture.file_uri("notes.txt");
+    let text = "alpha\nbeta\n";
+    editor.open_buffer(&uri, text).await;
+
+    // didChange for a document never opened.
+    let never_opened = fixture.file_uri("never-opened.txt");
+    editor
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": never_opened, "version": 2 },
+                    "contentChanges": [{ "text": "x" }] }),
+        )
+        .await;
+    let told = warning(&editor, "didChange for a document that is not open").await;
+    assert!(told.contains("never-opened.txt"), "{told}");
+
+    // A change beyond the document: refused whole, even after a change that did fit.
+    editor
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [
+                { "range": range((0, 0), (0, 0)), "text": "fits " },
+                { "range": range((40, 0), (41, 0)), "text": "does not" },
+            ] }),
+        )
+        .await;
+    let told = warning(&editor, "does not apply").await;
+    assert!(
+        told.contains("notes.txt") && told.contains("40:0"),
+        "{told}"
+    );
+    assert_eq!(
+        selected_text(&mut editor, &uri, range((0, 0), (2, 0))).await,
+        text
+    );
+
+    // Params that do not fit the notification.
+    editor
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri }, "contentChanges": "all of it" }),
+        )
+        .await;
+    warning(
+        &editor,
+        "ignored textDocument/didChange with params that do not fit",
+    )
+    .await;
+    editor
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": fixture.file_uri("b.txt") } }),
+        )
+        .await;
+    warning(
+        &editor,
+        "ignored textDocument/didOpen with params that do not fit",
+    )
+    .await;
+
+    // A version that goes back: applied in order, and said.
+    editor
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 5 },
+                    "contentChanges": [{ "range": range((1, 0), (1, 4)), "text": "BETA" }] }),
+        )
+        .await;
+    editor
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 3 },
+                    "contentChanges": [{ "range": range((0, 0), (0, 5)), "text": "ALPHA" }] }),
+        )
+        .await;
+    let told = warning(&editor, "has version 3, not above 5").await;
+    assert!(told.contains("notes.txt"), "{told}");
+    assert_eq!(
+        selected_text(&mut editor, &uri, range((0, 0), (2, 0))).await,
+        "ALPHA\nBETA\n"
+    );
+
+    // Ranges beyond the document, in requests: a character past a line's end clamps, as the
+    // spec says; a line the document does not have is an error.
+    let error = editor
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": range((9, 0), (9, 3)),
+                    "context": { "diagnostics": [] } }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error["code"], -32602);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("beyond the end"),
+        "{error}"
+    );
+    let error = editor
+        .command(
+            "codex.ask",
+            json!({ "prompt": "explain", "uri": uri, "range": range((0, 2), (7, 0)) }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error["code"], -32602);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("codex.ask: `range`"),
+        "{error}"
+    );
+
+    // Unknown URIs.
+    let error = editor
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": never_opened }, "range": range((0, 0), (0, 0)),
+                    "context": { "diagnostics": [] } }),
+        )
+        .await
+        .unwrap_err();
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("the document is not open"));
+    let error = editor
+        .command(
+            "codex.resolveConflict",
+            json!({ "uri": never_opened, "conflictId": 1, "take": "codex" }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        error["message"].as_str().unwrap().contains("no conflict 1"),
+        "{error}"
+    );
+    let error = editor
+        .command("codex.dismissFinding", json!({ "id": "review-404" }))
+        .await
+        .unwrap_err();
+    assert!(
+        error["message"].as_str().unwrap().contains("review-404"),
+        "{error}"
+    );
+    let report = editor
+        .request(
+            "textDocument/diagnostic",
+            json!({ "textDocument": { "uri": "untitled:Untitled-1" } }),
+        )
+        .await
+        .expect("an empty report for a document codex-lsp never saw");
+    assert_eq!(report["items"], json!([]));
+
+    // Still serving, up to a real turn on the real app-server.
+    still_serving(&mut editor).await;
+    let done = editor
+        .command("codex.ask", json!({ "prompt": "say hello", "wait": true }))
+        .await
+        .expect("a turn after all that");
+    assert_eq!(done["status"], "completed", "{done:#}");
+    editor.shutdown().await;
+}
+
+/// What codex-lsp holds for `range` of `uri`, read back through the selection its code
+/// actions quote.
+async fn selected_text(editor: &mut Editor, uri: &str, range: Value) -> String {
+    let actions = editor
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": range,
+                    "context": { "diagnostics": [] } }),
+        )
+        .await
+        .expect("code actions");
+    let prompt = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|a| a["command"]["arguments"][0]["prompt"].as_str())
+        .unwrap_or_else(|| panic!("no action with a prompt: {actions:#}"))
+        .to_string();
+    // "```<language>\n<selection>```"
+    let (_, fenced) = prompt
+        .split_once("```")
+        .unwrap_or_else(|| panic!("no quoted selection in {prompt:?}"));
+    let (_, quoted) = fenced.split_once('\n').unwrap();
+    quoted.rsplit_once("```").unwrap().0.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_waiting_on_turns_never_stop_the_server_answering() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    // More waiting requests than cores: async-lsp's default limit froze the server here.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut waiting = Vec::new();
+    for _ in 0..=cores {
+        let (_, answer) = editor
+            .start_request(
+                "workspace/executeCommand",
+                json!({ "command": "codex.ask",
+                        "arguments": [{ "prompt": "hang forever", "wait": true, "newThread": true }] }),
+            )
+            .await;
+        waiting.push(answer);
+    }
+    editor
+        .wait_for("every turn running", || {
+            let started = editor
+                .notifications()
+                .iter()
+                .filter(|n| n["method"] == "$/progress" && n["params"]["value"]["kind"] == "begin")
+                .count();
+            (started > cores).then_some(())
+        })
+        .await;
+    still_serving(&mut editor).await;
+    let interrupted = editor
+        .command("codex.interrupt", json!({}))
+        .await
+        .expect("interrupt");
+    assert_eq!(
+        interrupted["interrupted"].as_array().map(Vec::len),
+        Some(cores + 1),
+        "{interrupted:#}"
+    );
+    for answer in waiting {
+        let done = tokio::time::timeout(support::WAIT, answer)
+            .await
+            .expect("the waiting ask ends")
+            .unwrap();
+        assert_eq!(done["result"]["status"], "interrupted", "{done:#}");
+    }
+    editor.shutdown().await;
+}

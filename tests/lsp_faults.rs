@@ -271,6 +271,34 @@ async fn a_silent_app_server_is_stopped_by_the_watchdog_and_the_thread_goes_on()
         survivors.is_empty(),
         "the frozen app-server is gone: {survivors:?}"
     );
+
+    // Frozen under a request that is not a turn: it fails when the silence is up, naming
+    // why, the hung app-server is stopped, and the next request gets a new one.
+    let frozen = editor.app_server_pids();
+    signal_all(&frozen, libc::SIGSTOP);
+    let started = Instant::now();
+    let listed = tokio::time::timeout(
+        Duration::from_secs(60),
+        editor.command("codex.listThreads", json!({})),
+    )
+    .await
+    .expect("codex.listThreads is answered");
+    let waited = started.elapsed();
+    let error = listed
+        .expect_err("a frozen app-server lists nothing")
+        .to_string();
+    assert!(error.contains("timed out after 6 s"), "{error}");
+    assert!(waited >= Duration::from_secs(5), "{waited:?}");
+    let survivors = wait_gone(&frozen, Duration::from_secs(10)).await;
+    assert!(
+        survivors.is_empty(),
+        "the frozen app-server is gone: {survivors:?}"
+    );
+    let threads = editor
+        .command("codex.listThreads", json!({}))
+        .await
+        .expect("a new app-server lists the threads");
+    assert!(threads.to_string().contains(&thread_id), "{threads}");
     editor.shutdown().await;
 }
 

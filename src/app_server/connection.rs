@@ -210,7 +210,13 @@ struct Shared {
     /// Cancelled when the connection ends (see [`IncomingRequest::peer_gone`]).
     peer_gone: CancellationToken,
     retry: RetryPolicy,
+    /// How long a request may wait for its answer (milliseconds); see
+    /// [`Connection::set_answer_timeout`].
+    answer_timeout_ms: AtomicU64,
 }
+
+/// The default of [`Connection::set_answer_timeout`].
+pub const DEFAULT_ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A live JSON-RPC connection to one app-server. Cheap to clone; the peer (for a spawned
 /// child: the process) lives while any clone does.
@@ -335,6 +341,7 @@ impl Connection {
             in_flight_server_requests: Mutex::new(HashMap::new()),
             peer_gone: CancellationToken::new(),
             retry,
+            answer_timeout_ms: AtomicU64::new(DEFAULT_ANSWER_TIMEOUT.as_millis() as u64),
         });
         tokio::spawn(write_loop(parts.writer, outgoing_rx));
         tokio::spawn(read_loop(
@@ -366,6 +373,15 @@ impl Connection {
             stderr_tail: String::new(),
         });
         self.close();
+    }
+
+    /// How long a request may go unanswered. A peer that leaves one unanswered that long is
+    /// taken for hung: the connection is closed (a spawned app-server is killed), so every
+    /// caller learns it at once and the next request starts afresh, instead of each waiting
+    /// for ever on a process that answers nothing.
+    pub fn set_answer_timeout(&self, timeout: Duration) {
+        let ms = timeout.as_millis().clamp(1, u64::MAX as u128) as u64;
+        self.shared.answer_timeout_ms.store(ms, Ordering::Relaxed);
     }
 
     /// The app-server's process id, when this connection spawned it.
@@ -476,7 +492,29 @@ impl Connection {
                 .remove(&id);
             return Err(e);
         }
-        match rx.await {
+        let timeout = Duration::from_millis(self.shared.answer_timeout_ms.load(Ordering::Relaxed));
+        let Ok(answer) = tokio::time::timeout(timeout, rx).await else {
+            self.shared
+                .pending
+                .lock()
+                .expect("pending lock")
+                .waiting
+                .remove(&id);
+            let seconds = timeout.as_secs();
+            tracing::warn!(
+                method,
+                seconds,
+                "the app-server left a request unanswered; closing it as hung"
+            );
+            self.close_because(&format!(
+                "it stopped answering: {method} went unanswered for {seconds} s, so codex-lsp stopped it"
+            ));
+            return Err(Error::Timeout {
+                what: format!("the app-server's answer to {method}"),
+                seconds,
+            });
+        };
+        match answer {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(error)) => Err(Error::Rpc {
                 method: method.to_string(),

@@ -340,6 +340,10 @@ impl Bridge {
                 return Err(BridgeError::Failed(message));
             }
         };
+        // An app-server that answers nothing for as long as a turn may stay silent is hung.
+        codex
+            .connection()
+            .set_answer_timeout(settings::turn_silence());
         let codex = match settings::seconds_from_env(settings::ENV_TURN_SILENCE) {
             Some(silence) => {
                 codex.with_watchdog(crate::app_server::Watchdog::with_silence(silence))

@@ -394,11 +394,37 @@ async fn an_approval_is_asked_in_both_sessions_and_the_first_answer_decides() {
         .await
         .unwrap();
     first.answer_with(|method, _| match method {
-        "window/showMessageRequest" => json!({ "title": "Accept" }),
+        "window/showMessageRequest" => json!(support::DEFER),
         _ => Value::Null,
     });
 
-    let done = ask_and_wait(&mut first, "touch accepted.txt").await;
+    let (_, turn) = first
+        .start_request(
+            "workspace/executeCommand",
+            json!({ "command": "codex.ask",
+                    "arguments": [{ "prompt": "touch accepted.txt", "wait": true }] }),
+        )
+        .await;
+    // Both sessions show the prompt before the first user answers (an answer before the
+    // other prompt is drawn resolves it unseen, which is right but not what this shows).
+    let prompt_of = |editor: &Editor| {
+        let editor_prompts = editor.server_requests_of("window/showMessageRequest");
+        editor_prompts.into_iter().next()
+    };
+    second
+        .wait_for("the second session's prompt", || prompt_of(&second))
+        .await;
+    let prompt = first
+        .wait_for("the first session's prompt", || prompt_of(&first))
+        .await;
+    first
+        .answer_later(&prompt["id"], json!({ "title": "Accept" }))
+        .await;
+    let done = tokio::time::timeout(support::WAIT, turn)
+        .await
+        .expect("the turn ends")
+        .unwrap()["result"]
+        .clone();
     assert_eq!(done["status"], "completed", "{done:#}");
     assert!(fixture.workspace.join("accepted.txt").exists());
     let followed = second

@@ -436,11 +436,7 @@ async fn a_late_accept_after_the_turn_was_interrupted_is_never_granted() {
     let mut editor = fixture
         .editor(json!({ "sandbox": "read-only" }), progress_capabilities())
         .await;
-    editor.answer_with(|method, _| match method {
-        // The user leaves the prompt open.
-        "window/showMessageRequest" => json!(support::DEFER),
-        _ => Value::Null,
-    });
+    editor.answer_with(support::defer("window/showMessageRequest"));
     let (thread_id, turn_id) = ask(&mut editor, json!({ "prompt": "touch accepted.txt" })).await;
     let prompt = editor
         .wait_for("the approval prompt", || {

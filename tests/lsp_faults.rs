@@ -172,11 +172,7 @@ async fn an_app_server_crash_during_an_approval_prompt_withdraws_it_and_grants_n
     let mut editor = fixture
         .editor(json!({ "sandbox": "read-only" }), progress_capabilities())
         .await;
-    editor.answer_with(|method, _| match method {
-        // The user leaves the prompt open.
-        "window/showMessageRequest" => json!(support::DEFER),
-        _ => Value::Null,
-    });
+    editor.answer_with(support::defer("window/showMessageRequest"));
     let (thread_id, turn_id) = ask(&mut editor, json!({ "prompt": "touch accepted.txt" })).await;
     let prompt = editor
         .wait_for("the approval prompt", || {

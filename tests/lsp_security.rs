@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::{json, Value};
-use support::{editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn, DEFER};
+use support::{editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn};
 
 const SECRET: &str = "sk-security-SECRET-9876-do-not-print";
 
@@ -157,17 +157,6 @@ async fn answer_approval_with(editor: &mut Editor, method: &str, answer: Value) 
     done["result"].clone()
 }
 
-/// An answerer that leaves `method` to the test and answers the rest as an editor would.
-fn defer(method: &'static str) -> impl FnMut(&str, &Value) -> Value + Send + 'static {
-    move |asked, _| {
-        if asked == method {
-            json!(DEFER)
-        } else {
-            Value::Null
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_the_editor_cannot_show_or_answers_oddly_is_declined() {
     let fixture = Fixture::new(rules()).await;
@@ -181,7 +170,7 @@ async fn an_approval_the_editor_cannot_show_or_answers_oddly_is_declined() {
             progress_capabilities(),
         )
         .await;
-    editor.answer_with(defer("window/showMessageRequest"));
+    editor.answer_with(support::defer("window/showMessageRequest"));
     let done = answer_approval_with(
         &mut editor,
         "window/showMessageRequest",
@@ -203,7 +192,7 @@ async fn an_approval_the_editor_cannot_show_or_answers_oddly_is_declined() {
         let mut editor = fixture
             .editor(json!({ "sandbox": "read-only" }), capabilities)
             .await;
-        editor.answer_with(defer("codex/approval"));
+        editor.answer_with(support::defer("codex/approval"));
         let done = answer_approval_with(&mut editor, "codex/approval", answer.clone()).await;
         assert_eq!(done["status"], "completed", "{answer}: {done:#}");
         assert!(!declined.exists(), "{answer} ran the command");

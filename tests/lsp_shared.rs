@@ -385,18 +385,12 @@ async fn an_approval_is_asked_in_both_sessions_and_the_first_answer_decides() {
 
     let mut second = fixture.editor(options, progress_capabilities()).await;
     // The second user never answers.
-    second.answer_with(|method, _| match method {
-        "window/showMessageRequest" => json!(support::DEFER),
-        _ => Value::Null,
-    });
+    second.answer_with(support::defer("window/showMessageRequest"));
     second
         .command("codex.resumeThread", json!({ "threadId": thread_id }))
         .await
         .unwrap();
-    first.answer_with(|method, _| match method {
-        "window/showMessageRequest" => json!(support::DEFER),
-        _ => Value::Null,
-    });
+    first.answer_with(support::defer("window/showMessageRequest"));
 
     let (_, turn) = first
         .start_request(

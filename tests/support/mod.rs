@@ -25,6 +25,18 @@ pub const WAIT: Duration = Duration::from_secs(40);
 /// An answerer's result that means "no answer now": the test answers with `answer_later`.
 pub const DEFER: &str = "<support: answer later>";
 
+/// An answerer that leaves every `method` request to the test (the user leaves the prompt
+/// open) and answers the rest as an editor would.
+pub fn defer(method: &'static str) -> impl FnMut(&str, &Value) -> Value + Send + 'static {
+    move |asked, _| {
+        if asked == method {
+            json!(DEFER)
+        } else {
+            Value::Null
+        }
+    }
+}
+
 /// An answerer's result that makes the editor answer with this JSON-RPC error instead, as
 /// an editor does for a method it lacks (`error_answer(-32601, "Method not found")`).
 pub fn error_answer(code: i64, message: &str) -> Value {

@@ -5,14 +5,13 @@
 mod editor_support;
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
 use editor_support::{editor, repo_path, run_scenario};
-use serde_json::{json, Value};
-use support::Fixture;
+use serde_json::Value;
+use support::{review_finding, review_reply, Fixture};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -33,15 +32,26 @@ async fn fixture() -> Fixture {
     // The reviewer of `codex-review` (a review of uncommitted changes) flags main.py.
     fixture.provider.add_rule(Rule::new(
         "provide prioritized findings",
-        vec![Reply::review(&json!({
-            "findings": [
-                review_finding(&main_py, "[P1] Debug print left in", "Remove the print.", 1, 2),
-                review_finding(&main_py, "[P3] Vague comment", "Say what the line is for.", 3, 3),
+        vec![review_reply(
+            vec![
+                review_finding(
+                    &main_py,
+                    "[P1] Debug print left in",
+                    "Remove the print.",
+                    1,
+                    (2, 2),
+                ),
+                review_finding(
+                    &main_py,
+                    "[P3] Vague comment",
+                    "Say what the line is for.",
+                    3,
+                    (3, 3),
+                ),
             ],
-            "overall_correctness": "patch is incorrect",
-            "overall_explanation": "A debug print is left in.",
-            "overall_confidence_score": 0.8,
-        }))],
+            "patch is incorrect",
+            "A debug print is left in.",
+        )],
     ));
     std::fs::create_dir_all(fixture.workspace.join(".git")).unwrap();
     std::fs::write(
@@ -50,19 +60,6 @@ async fn fixture() -> Fixture {
     )
     .unwrap();
     fixture
-}
-
-fn review_finding(path: &Path, title: &str, body: &str, priority: u8, line: u32) -> Value {
-    json!({
-        "title": title,
-        "body": body,
-        "confidence_score": 0.9,
-        "priority": priority,
-        "code_location": {
-            "absolute_file_path": path,
-            "line_range": { "start": line, "end": line },
-        },
-    })
 }
 
 async fn run_emacs(fixture: &Fixture, scenario: &str) -> Value {

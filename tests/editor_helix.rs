@@ -56,21 +56,17 @@ fn helix_rules() -> Vec<Rule> {
 fn add_reviewer(fixture: &Fixture) {
     fixture.provider.add_rule(Rule::new(
         codex_lsp::mock_provider::REVIEW_UNCOMMITTED_PROMPT,
-        vec![Reply::review(&serde_json::json!({
-            "findings": [{
-                "title": "[P1] Greeting is vague",
-                "body": "Say whom to greet.",
-                "confidence_score": 0.9,
-                "priority": 1,
-                "code_location": {
-                    "absolute_file_path": fixture.workspace.join("main.py"),
-                    "line_range": { "start": 2, "end": 2 },
-                },
-            }],
-            "overall_correctness": "patch is incorrect",
-            "overall_explanation": "The greeting is vague.",
-            "overall_confidence_score": 0.8,
-        }))],
+        vec![support::review_reply(
+            vec![support::review_finding(
+                &fixture.workspace.join("main.py"),
+                "[P1] Greeting is vague",
+                "Say whom to greet.",
+                1,
+                (2, 2),
+            )],
+            "patch is incorrect",
+            "The greeting is vague.",
+        )],
     ));
 }
 

@@ -5,35 +5,11 @@
 
 mod support;
 
-use std::path::Path;
-
 use codex_lsp::mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
-use support::{editing_capabilities, Editor, Fixture};
+use support::{editing_capabilities, review_finding, review_reply, Editor, Fixture};
 
 const A_RS: &str = "fn main() {\n    let v = vec![1, 2, 3];\n    for i in 0..=v.len() {\n        println!(\"{}\", v[i]);\n    }\n}\n";
-
-fn finding(path: &Path, title: &str, body: &str, priority: u8, lines: (u32, u32)) -> Value {
-    json!({
-        "title": title,
-        "body": body,
-        "confidence_score": 0.9,
-        "priority": priority,
-        "code_location": {
-            "absolute_file_path": path,
-            "line_range": { "start": lines.0, "end": lines.1 },
-        },
-    })
-}
-
-fn review(findings: Vec<Value>, correctness: &str, explanation: &str) -> Reply {
-    Reply::review(&json!({
-        "findings": findings,
-        "overall_correctness": correctness,
-        "overall_explanation": explanation,
-        "overall_confidence_score": 0.8,
-    }))
-}
 
 /// A workspace with `a.rs` and `b.rs`, and a reviewer whose first review flags both and whose
 /// "second pass" flags `c.rs` only.
@@ -45,23 +21,23 @@ async fn fixture() -> Fixture {
     std::fs::write(ws.join("c.rs"), "pub fn g() {}\n").unwrap();
     fixture.provider.add_rule(Rule::new(
         "provide prioritized findings",
-        vec![review(
+        vec![review_reply(
             vec![
-                finding(
+                review_finding(
                     &ws.join("a.rs"),
                     "[P1] Index past the end",
                     "`0..=v.len()` reads `v[v.len()]`, which panics.",
                     1,
                     (3, 4),
                 ),
-                finding(
+                review_finding(
                     &ws.join("a.rs"),
                     "[P0] Crash on start",
                     "Always panics.",
                     0,
                     (1, 1),
                 ),
-                finding(
+                review_finding(
                     &ws.join("b.rs"),
                     "[P3] Missing docs",
                     "Say what `f` does.",
@@ -75,8 +51,8 @@ async fn fixture() -> Fixture {
     ));
     fixture.provider.add_rule(Rule::new(
         "second pass",
-        vec![review(
-            vec![finding(
+        vec![review_reply(
+            vec![review_finding(
                 &ws.join("c.rs"),
                 "[P2] Unused",
                 "`g` is never called.",
@@ -95,7 +71,7 @@ async fn fixture() -> Fixture {
     ));
     fixture.provider.add_rule(Rule::new(
         "nothing to find",
-        vec![review(vec![], "patch is correct", "Nothing to flag.")],
+        vec![review_reply(vec![], "patch is correct", "Nothing to flag.")],
     ));
     fixture.provider.add_rule(Rule::new(
         "Fix this code review finding",

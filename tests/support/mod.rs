@@ -22,6 +22,40 @@ use codex_lsp::mock_provider::{codex_env, write_codex_home, MockProvider, Rule};
 
 pub const WAIT: Duration = Duration::from_secs(40);
 
+/// One finding as the reviewer model writes it (the app-server renders these as text).
+pub fn review_finding(
+    path: &Path,
+    title: &str,
+    body: &str,
+    priority: u8,
+    lines: (u32, u32),
+) -> Value {
+    json!({
+        "title": title,
+        "body": body,
+        "confidence_score": 0.9,
+        "priority": priority,
+        "code_location": {
+            "absolute_file_path": path,
+            "line_range": { "start": lines.0, "end": lines.1 },
+        },
+    })
+}
+
+/// The reviewer model's whole answer: `findings` and the overall verdict.
+pub fn review_reply(
+    findings: Vec<Value>,
+    correctness: &str,
+    explanation: &str,
+) -> codex_lsp::mock_provider::Reply {
+    codex_lsp::mock_provider::Reply::review(&json!({
+        "findings": findings,
+        "overall_correctness": correctness,
+        "overall_explanation": explanation,
+        "overall_confidence_score": 0.8,
+    }))
+}
+
 /// An answerer's result that means "no answer now": the test answers with `answer_later`.
 pub const DEFER: &str = "<support: answer later>";
 

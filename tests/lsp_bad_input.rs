@@ -38,17 +38,7 @@ async fn frame_error_with_id(editor: &Editor, needle: &str, id: Value) -> Value 
 
 /// The warning shown for a notification that could not be used.
 async fn warning(editor: &Editor, needle: &str) -> String {
-    editor
-        .wait_notification(&format!("a warning containing {needle:?}"), |n| {
-            n["method"] == "window/showMessage"
-                && n["params"]["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains(needle))
-        })
-        .await["params"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    editor.wait_message(needle).await
 }
 
 fn range(start: (u32, u32), end: (u32, u32)) -> Value {

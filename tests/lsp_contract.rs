@@ -661,18 +661,9 @@ async fn did_change_configuration_pulls_the_codex_section_and_warns_on_bad_keys(
         .await;
     let warning = editor.wait_message("`sandbox`").await;
     assert!(warning.contains("\"yolo\""), "{warning}");
-    let warnings: Vec<Value> = editor
-        .notifications()
-        .into_iter()
-        .filter(|n| {
-            n["method"] == "window/showMessage"
-                && n["params"]["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("`sandbox`"))
-        })
-        .collect();
+    let warnings = editor.shown_messages_containing("`sandbox`");
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
-    assert_eq!(warnings[0]["params"]["type"], 2, "a warning");
+    assert_eq!(warnings[0]["type"], 2, "a warning");
     let settings = settings_become(&mut editor, "the model after the bad key", |s| {
         s["model"] == "gpt-after-yolo"
     })

@@ -243,15 +243,7 @@ async fn bad_inputs_get_errors_and_the_server_keeps_serving() {
         .editor(json!({ "colour": "blue" }), progress_capabilities())
         .await;
 
-    editor
-        .wait_notification("the unknown-setting warning", |n| {
-            n["method"] == "window/showMessage"
-                && n["params"]["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("`colour`")
-        })
-        .await;
+    editor.wait_message("`colour`").await;
 
     let missing = editor
         .command("codex.ask", json!({ "uri": fixture.file_uri("a.txt") }))
@@ -265,15 +257,7 @@ async fn bad_inputs_get_errors_and_the_server_keeps_serving() {
     let no_args = editor.command("codex.ask", Value::Null).await.unwrap_err();
     assert_eq!(no_args["code"], -32602);
     // Editors that can send no argument (Helix) only log errors: it is shown too.
-    editor
-        .wait_notification("the argument-less ask shown as a message", |n| {
-            n["method"] == "window/showMessage"
-                && n["params"]["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("code actions")
-        })
-        .await;
+    editor.wait_message("code actions").await;
     let ill_typed = editor
         .command("codex.ask", json!({ "prompt": "x", "wait": "yes" }))
         .await
@@ -383,15 +367,7 @@ async fn app_server_killed_between_turns_next_ask_resumes_the_same_thread() {
     for pid in &pids {
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }
-    editor
-        .wait_notification("the app-server stopped message", |n| {
-            n["method"] == "window/showMessage"
-                && n["params"]["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("app-server stopped")
-        })
-        .await;
+    editor.wait_message("app-server stopped").await;
     let second = editor
         .command(
             "codex.ask",
@@ -479,12 +455,7 @@ async fn an_editor_without_progress_gets_messages_at_start_and_end() {
     let mut editor = fixture.editor(json!({}), json!({})).await;
     let (_, turn_id) = ask(&mut editor, json!({ "prompt": "say hello" })).await;
     editor.turn_completed(&turn_id).await;
-    let messages: Vec<String> = editor
-        .notifications()
-        .iter()
-        .filter(|n| n["method"] == "window/showMessage")
-        .map(|n| n["params"]["message"].as_str().unwrap().to_string())
-        .collect();
+    let messages = editor.shown_messages();
     assert_eq!(
         messages,
         ["Codex is working…", "Codex: Hello from the mock."],
@@ -526,16 +497,7 @@ async fn a_missing_runtime_is_told_once_with_the_install_command() {
             "the error says how to install the runtime: {message}"
         );
     }
-    let told: Vec<Value> = editor
-        .notifications()
-        .into_iter()
-        .filter(|n| {
-            n["method"] == "window/showMessage"
-                && n["params"]["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("install-runtime.sh"))
-        })
-        .collect();
+    let told = editor.shown_messages_containing("install-runtime.sh");
     assert_eq!(told.len(), 1, "told once, not per request: {told:#?}");
     // The server keeps serving.
     editor

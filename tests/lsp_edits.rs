@@ -51,20 +51,6 @@ fn apply_edit_requests(editor: &Editor) -> Vec<Value> {
         .collect()
 }
 
-fn messages(editor: &Editor) -> Vec<String> {
-    editor
-        .notifications()
-        .iter()
-        .filter(|n| n["method"] == "window/showMessage")
-        .map(|n| {
-            n["params"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_buffer_ends_equal_to_disk_by_a_minimal_versioned_annotated_edit() {
     let (fixture, mut editor, uri) = setup(vec![patch_rule(
@@ -149,7 +135,7 @@ async fn an_overlapping_unsaved_edit_is_kept_reported_and_resolvable() {
         "one\nmy two\nthree\nfour\nfive\n",
         "the user's text in the conflict region is untouched"
     );
-    let told = messages(&editor);
+    let told = editor.shown_messages();
     assert!(
         told.iter().any(|m| m.contains("a.txt")
             && m.contains("line 2")
@@ -297,7 +283,7 @@ async fn added_deleted_and_moved_files_are_told_and_a_moved_buffer_never_silentl
 
     assert_eq!(disk(&fixture, "moved.txt"), "moved\n");
     assert!(!fixture.workspace.join("old.txt").exists());
-    let told = messages(&editor).join("\n");
+    let told = editor.shown_messages().join("\n");
     assert!(told.contains("created new.txt"), "{told}");
     assert!(
         told.contains("deleted gone.txt: its open buffer now names a file that does not exist"),
@@ -355,7 +341,7 @@ async fn an_editor_without_apply_edit_is_told_once_and_its_buffers_left_alone() 
     editor.open_buffer(&fixture.file_uri("a.txt"), FILE).await;
     ask_done(&mut editor, "edit line two").await;
     assert!(apply_edit_requests(&editor).is_empty());
-    let told = messages(&editor);
+    let told = editor.shown_messages();
     assert_eq!(
         told.iter()
             .filter(|m| m.contains("cannot take edits from the server"))

@@ -23,14 +23,6 @@ async fn ask_and_wait(editor: &mut Editor, prompt: &str) -> Value {
         .unwrap_or_else(|e| panic!("codex.ask {prompt:?} failed: {e:#}"))
 }
 
-fn messages_containing(editor: &Editor, needle: &str) -> Vec<String> {
-    editor
-        .shown_messages()
-        .into_iter()
-        .filter(|m| m.contains(needle))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_through_the_daemons_default_unix_socket() {
     let fixture = Fixture::new(rules()).await;
@@ -200,12 +192,14 @@ async fn the_server_restarted_mid_session_is_reconnected_once_and_the_thread_res
 
     let messages = editor.shown_messages();
     assert_eq!(
-        messages_containing(&editor, "lost the connection").len(),
+        editor
+            .shown_messages_containing("lost the connection")
+            .len(),
         1,
         "told once, not per attempt: {messages:#?}"
     );
     assert_eq!(
-        messages_containing(&editor, "reconnected").len(),
+        editor.shown_messages_containing("reconnected").len(),
         1,
         "{messages:#?}"
     );

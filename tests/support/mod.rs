@@ -495,6 +495,17 @@ impl Editor {
         .await
     }
 
+    /// The params (`type`, `message`) of every `window/showMessage` whose message contains
+    /// `needle`, in order.
+    pub fn shown_messages_containing(&self, needle: &str) -> Vec<Value> {
+        self.notifications()
+            .into_iter()
+            .filter(|n| n["method"] == "window/showMessage")
+            .map(|n| n["params"].clone())
+            .filter(|p| p["message"].as_str().is_some_and(|m| m.contains(needle)))
+            .collect()
+    }
+
     /// What codex-lsp wrote to stdout that was not an LSP frame.
     pub fn stdout_garbage(&self) -> Vec<String> {
         self.recorded.lock().unwrap().stdout_garbage.clone()

@@ -232,7 +232,8 @@ impl Bridge {
 
     /// Brings one open buffer to "its unsaved edits + what disk holds now".
     async fn mirror_buffer(&self, uri: &str, turn_id: &str) {
-        let Some(path) = self.documents().mirror_snapshot(uri).map(|s| s.path) else {
+        // The path only: the buffer is copied in the loop below, after the file is read.
+        let Some(path) = self.documents().get(uri).and_then(|doc| doc.path.clone()) else {
             return;
         };
         if !self.inner.ui.supports_apply_edit() {

@@ -379,7 +379,12 @@ impl Bridge {
         let report_timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(report_timer);
         let mut timer_deadline: Option<Instant> = None;
-        let mut timer_fired = false;
+        /// What woke the loop: news (which may or may not change what progress says), or
+        /// the held-back report's timer.
+        enum Wake {
+            News { changed: bool },
+            ReportDue,
+        }
         loop {
             let deadline = coalescer.deadline();
             if deadline != timer_deadline {
@@ -388,7 +393,7 @@ impl Bridge {
                 }
                 timer_deadline = deadline;
             }
-            let changed = tokio::select! {
+            let wake = tokio::select! {
                 event = handle.next_event() => match event {
                     None => break,
                     Some(Err(e)) => {
@@ -398,10 +403,11 @@ impl Bridge {
                     Some(Ok(event)) if !stream_events && event.method == "item/agentMessage/delta" => {
                         // The bulk of a turn: read the delta text where it lies, no `Value`.
                         collector.observe(&event);
-                        match serde_json::from_str::<DeltaParams>(event.params.get()) {
+                        let changed = match serde_json::from_str::<DeltaParams>(event.params.get()) {
                             Ok(params) => activity.push_delta(&params.delta),
                             Err(_) => activity.observe(&event.method, &event.params_value(), None).is_some(),
-                        }
+                        };
+                        Wake::News { changed }
                     }
                     Some(Ok(event)) => {
                         collector.observe(&event);
@@ -420,26 +426,25 @@ impl Bridge {
                                 "params": params,
                             }));
                         }
-                        activity.observe(&event.method, &params, folder.as_deref()).is_some()
+                        let changed = activity.observe(&event.method, &params, folder.as_deref()).is_some();
+                        Wake::News { changed }
                     }
                 },
                 Some(hint) = hints.recv() => match hint {
                     Hint::WaitingForApproval(waiting) => {
                         activity.set_waiting_for_approval(waiting);
-                        true
+                        Wake::News { changed: true }
                     }
                 },
                 _ = &mut report_timer, if timer_deadline.is_some() => {
                     // Fired: re-arm on whatever the deadline is next.
                     timer_deadline = None;
-                    timer_fired = true;
-                    false
+                    Wake::ReportDue
                 }
             };
-            let report = if changed {
-                coalescer.offer(Instant::now)
-            } else {
-                std::mem::take(&mut timer_fired) && coalescer.due(Instant::now())
+            let report = match wake {
+                Wake::News { changed } => changed && coalescer.offer(Instant::now),
+                Wake::ReportDue => coalescer.due(Instant::now()),
             };
             if report && with_progress {
                 ui.progress_report(&token, activity.describe());

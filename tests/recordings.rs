@@ -1,5 +1,5 @@
 //! Decodes every line of the recorded app-server sessions
-//! (`../shared/app-server-recordings/*.jsonl`, codex-cli 0.163.0) with the wire types of
+//! (`tests/fixtures/app-server-recordings/*.jsonl`, codex-cli 0.163.0) with the wire types of
 //! `codex_lsp::app_server::protocol`:
 //!
 //! * every `<<` notification of a method we model decodes to its typed variant, every
@@ -22,11 +22,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 fn recordings_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/app-server-recordings");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app-server-recordings");
     assert!(
         dir.is_dir(),
         "recordings directory {} is missing: these tests need the recorded app-server \
-         sessions (codex-cli 0.163.0) at ../shared/app-server-recordings",
+         sessions (codex-cli 0.163.0) at tests/fixtures/app-server-recordings",
         dir.display()
     );
     dir

@@ -31,6 +31,20 @@ fn nvim_rules() -> Vec<Rule> {
             Reply::text("edited edit.txt"),
         ],
     ));
+    rules.push(Rule::new(
+        "nvim patch approval",
+        vec![
+            Reply::apply_patch_update("patch.txt", "old line", "patched line"),
+            Reply::text("patch answered"),
+        ],
+    ));
+    rules.push(Rule::new(
+        "nvim two lines",
+        vec![
+            Reply::exec("echo checking status\ntouch PWNED"),
+            Reply::text("two lines answered"),
+        ],
+    ));
     rules
 }
 
@@ -47,8 +61,11 @@ async fn fixture() -> Fixture {
         "old line\nsecond\nthird\n",
     )
     .unwrap();
+    std::fs::write(fixture.workspace.join("patch.txt"), PATCH_BEFORE).unwrap();
     fixture
 }
+
+const PATCH_BEFORE: &str = "old line\nsecond\n";
 
 /// Runs `scenario` in headless Neovim; returns the driver's result.
 async fn run_nvim(fixture: &Fixture, scenario: &str, settings: Value, pick: &str) -> Value {
@@ -182,6 +199,103 @@ async fn declined_approval(approvals: &str, message: &str) {
                 .any(|s| s == "Codex: waiting for approval"),
             "{result:#}"
         );
+    }
+}
+
+/// The default `approvals = "codex"`: a file-change approval is shown (its message, every
+/// line, in the prompt; its diff in the transcript) and answered: Accept writes the change;
+/// Decline, Escape (no pick) and a failing prompt UI decline it, and the user hears why.
+/// Before the fix the message's newlines broke the transcript write, the handler failed
+/// and every file change was declined unseen (issue 15.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_change_approvals_are_shown_and_answered_in_neovim() {
+    for (pick, written) in [
+        ("Accept", true),
+        ("Decline", false),
+        ("", false),
+        ("<error>", false),
+    ] {
+        let fixture = fixture().await;
+        let result = run_nvim(
+            &fixture,
+            "file_change",
+            json!({ "sandbox": "read-only" }),
+            pick,
+        )
+        .await;
+        let selects = result["selects"].as_array().unwrap();
+        assert_eq!(
+            selects.len(),
+            1,
+            "{pick:?}: one approval prompt: {result:#}"
+        );
+        let prompt = selects[0]["prompt"].as_str().unwrap();
+        assert!(
+            prompt.starts_with("Codex wants to change files:\nedit patch.txt (+1 −1)"),
+            "{pick:?}: {prompt}"
+        );
+        let transcript = result["transcript"].as_str().unwrap();
+        assert!(
+            transcript.contains("Approval asked:\nCodex wants to change files:\nedit patch.txt")
+                && transcript.contains("-old line\n+patched line"),
+            "{pick:?}: the diff in the transcript: {transcript}"
+        );
+        assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+        let on_disk = std::fs::read_to_string(fixture.workspace.join("patch.txt")).unwrap();
+        if written {
+            assert_eq!(on_disk, "patched line\nsecond\n", "{result:#}");
+        } else {
+            assert_eq!(on_disk, PATCH_BEFORE, "{pick:?} must decline: {result:#}");
+        }
+        let notes = serde_json::to_string(&result["notifications"]).unwrap();
+        match pick {
+            "" => assert!(
+                notes.contains("declined: the approval prompt was dismissed"),
+                "{notes}"
+            ),
+            "<error>" => assert!(
+                notes.contains("the approval prompt failed, so it was declined")
+                    && notes.contains("select override exploded"),
+                "{notes}"
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// A command of two lines shows both in the prompt (and Decline is offered), in both
+/// approval modes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_line_command_shows_every_line_in_neovim() {
+    for approvals in ["codex", "message"] {
+        let fixture = fixture().await;
+        let result = run_nvim_with(
+            &fixture,
+            "two_lines",
+            json!({ "sandbox": "read-only", "approvalPolicy": "untrusted" }),
+            "Decline",
+            approvals,
+        )
+        .await;
+        let selects = result["selects"].as_array().unwrap();
+        assert_eq!(selects.len(), 1, "{approvals}: {result:#}");
+        let prompt = selects[0]["prompt"].as_str().unwrap();
+        let lines: Vec<&str> = prompt.lines().collect();
+        assert!(
+            lines[0].starts_with("Codex wants to run a multi-line command (2 lines"),
+            "{approvals}: {prompt}"
+        );
+        assert!(lines[1].ends_with("echo checking status"), "{prompt}");
+        assert_eq!(lines[2], "│ touch PWNED'", "{prompt}");
+        assert!(
+            selects[0]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i == "Decline"),
+            "{result:#}"
+        );
+        assert!(!fixture.workspace.join("PWNED").exists());
     }
 }
 

@@ -229,6 +229,15 @@ async fn unanswered_prompts_are_declined_after_the_approval_timeout() {
     editor
         .wait_message("declined `touch PLAIN`: no answer within 2 s")
         .await;
+    // The user picks Accept in the prompt still on screen: too late, nothing runs, and the
+    // server goes on serving.
+    let prompt = editor.server_requests_of("window/showMessageRequest")[0].clone();
+    editor
+        .answer_later(&prompt["id"], json!({ "title": "Accept" }))
+        .await;
+    let status = editor.command("codex.status", json!({})).await;
+    assert!(status.is_ok(), "{status:?}");
+    assert!(!fixture.workspace.join("PLAIN").exists());
     editor.shutdown().await;
 
     let mut capabilities = progress_capabilities();
@@ -328,7 +337,7 @@ async fn picker_titles_say_where_a_multi_line_command_is_shown_whole() {
     assert!(!titles.is_empty());
     for title in &titles {
         assert!(
-            title.contains("a 2-line command (approval-1: read it whole in approval-1.txt"),
+            title.contains("a 2-line command (approval-1, shown whole in approval-1.txt)"),
             "{title}"
         );
         // (The always-allow rule the app-server proposes names its own prefix.)

@@ -387,12 +387,18 @@ pub fn file_message(
     }
     if diffs {
         for file in files {
-            let diff = file.diff.strip_suffix('\n').unwrap_or(&file.diff);
+            let (diff, final_newline) = match file.diff.strip_suffix('\n') {
+                Some(diff) => (diff, true),
+                None => (file.diff.as_str(), false),
+            };
             let mut about = vec![format!(
                 "{} lines, every line shown below after \"{}\"",
                 diff.split('\n').count(),
                 GUTTER.trim_end()
             )];
+            if !final_newline {
+                about.push(NO_FINAL_NEWLINE.into());
+            }
             if has_hidden(&diff.replace('\n', "")) {
                 about.push("invisible and control characters shown as <U+XXXX>".into());
             }
@@ -405,6 +411,32 @@ pub fn file_message(
         }
     }
     text
+}
+
+/// Said of a diff whose text does not end with a newline.
+const NO_FINAL_NEWLINE: &str = "no newline at its end";
+
+/// The paths and diffs a [`file_message`] with `diffs` shows, read back: (path as shown,
+/// read back with [`read_visible`]; the diff).
+pub fn read_file_diffs(message: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut lines = message.split('\n');
+    while let Some(line) = lines.next() {
+        let Some(header) = line.strip_prefix("The change to ") else {
+            continue;
+        };
+        let (path, about) = header.strip_suffix("):")?.rsplit_once(" (")?;
+        let count: usize = about.split(' ').next()?.parse().ok()?;
+        let shown = (0..count)
+            .map(|_| read_visible(lines.next()?.strip_prefix(GUTTER)?))
+            .collect::<Option<Vec<_>>>()?;
+        let mut diff = shown.join("\n");
+        if !about.contains(NO_FINAL_NEWLINE) {
+            diff.push('\n');
+        }
+        out.push((read_visible(path)?, diff));
+    }
+    Some(out)
 }
 
 /// Summaries of a `fileChange` item's `changes`. Update diffs are hunks; adds carry the
@@ -729,6 +761,29 @@ mod tests {
                 prop_assert!(!subject.contains('`'), "{}", subject);
                 prop_assert!(subject.starts_with("a "), "{}", subject);
             }
+        }
+
+        /// A file-change prompt shows each path and each diff whole: read back, they are the
+        /// item's; no line of it hides a character.
+        #[test]
+        fn file_change_prompts_show_paths_and_diffs_exactly(
+            changes in prop::collection::vec((pieces(), command_strategy()), 1..4),
+        ) {
+            let item = json!({ "changes": changes.iter().map(|(path, diff)| json!({
+                "path": format!("/w/{path}"), "kind": {"type": "update"}, "diff": diff,
+            })).collect::<Vec<_>>() });
+            let files = summarize_changes(&item);
+            let message = file_message(&files, Some("why"), Some(Path::new("/w")), true);
+            let read = read_file_diffs(&message).expect("reads back");
+            let expected: Vec<(String, String)> = files
+                .iter()
+                .map(|f| (display_path(&f.path, Some(Path::new("/w"))), f.diff.clone()))
+                .collect();
+            prop_assert_eq!(read, expected);
+            prop_assert!(!message.split('\n').any(|l| l.chars().any(hidden)), "{}", message);
+            let short = file_message(&files, None, Some(Path::new("/w")), false);
+            prop_assert!(!short.split('\n').any(|l| l.chars().any(hidden)), "{}", short);
+            prop_assert_eq!(short.split('\n').count(), 1 + files.len());
         }
 
         #[test]

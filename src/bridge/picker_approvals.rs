@@ -230,16 +230,16 @@ impl Bridge {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     let place = if opened {
-                        format!("read it whole in {name} (opened) or the message")
+                        name
                     } else {
-                        format!("read it whole in the message or {}", path.display())
+                        format!("the message and {}", path.display())
                     };
                     document = Some(path);
                     place
                 }
-                None => "read it whole in the message".to_string(),
+                None => "the message".to_string(),
             };
-            format!("{} ({id}: {shown})", approval.subject)
+            format!("{} ({id}, shown whole in {shown})", approval.subject)
         };
         let subject = subject.as_str();
         let options = options_for(subject, &approval.choices);

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
-use editor_support::{editor, repo_path, run_scenario};
+use editor_support::{codex_lsp, editor, repo_path, run_scenario, EditorHome, Tmux};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -376,4 +376,125 @@ fn last_user_text(fixture: &Fixture) -> String {
         .map(|i| i["content"].to_string())
         .find(|t| t.contains("nvim visual ask"))
         .unwrap_or_default()
+}
+
+/// In a real terminal, with Neovim's own `vim.ui.select` (an `inputlist`): the file-change
+/// prompt and a two-line command's prompt are on screen (every line of the command), and
+/// Escape declines each: the file keeps its text, the command never runs, the user is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_in_neovims_own_prompt_declines_and_every_line_is_on_screen() {
+    let fixture = fixture().await;
+    let home = EditorHome::new();
+    let init = home.path().join("init.lua");
+    std::fs::write(
+        &init,
+        format!(
+            r#"
+vim.opt.rtp:prepend({plugin:?})
+require("codex").setup({{
+  cmd = {{ {lsp:?}, "--stdio" }},
+  settings = {{ sandbox = "read-only", approvalPolicy = "untrusted" }},
+}})
+vim.api.nvim_create_autocmd("LspAttach", {{
+  callback = function() vim.g.codex_attached = true end,
+}})
+"#,
+            plugin = repo_path("editors/nvim").display().to_string(),
+            lsp = codex_lsp().display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut env = fixture.env();
+    env.extend(home.env());
+    let nvim = editor("nvim");
+    let workspace = fixture.workspace.clone();
+    let init_arg = init.display().to_string();
+    let (file_prompt, command_prompt, after) = tokio::task::spawn_blocking(move || {
+        let tmux = Tmux::start(
+            home.path(),
+            env,
+            &workspace,
+            &nvim,
+            &["--clean", "-u", &init_arg, "main.txt"],
+        );
+        let limit = Duration::from_secs(60);
+        // Wait until codex-lsp is attached, then ask; the prompt is an inputlist.
+        let ask = |prompt: &str| {
+            for attempt in 0..100 {
+                tmux.type_text(
+                    ":lua print(vim.g.codex_attached and 'codex ' .. 'attached' or 'not yet')",
+                );
+                tmux.keys(&["Enter"]);
+                if editor_support::poll(Duration::from_secs(1), || {
+                    tmux.screen().contains("codex attached").then_some(())
+                })
+                .is_some()
+                {
+                    break;
+                }
+                assert!(attempt < 99, "codex-lsp never attached:\n{}", tmux.screen());
+            }
+            tmux.type_text(&format!(":CodexAsk {prompt}"));
+            tmux.keys(&["Enter"]);
+        };
+        // Waits until the last turn's final response is `reply` (asking Neovim itself; the
+        // typed probe never holds the text it waits for).
+        let turn_ended = |reply: &str| {
+            let probe = ":lua local t = require('codex').state.last_turn; \
+                         print('last ' .. 'reply: ' .. tostring(t and t.finalResponse))";
+            let want = format!("last reply: {reply}");
+            for attempt in 0..100 {
+                tmux.keys(&["Enter"]);
+                tmux.type_text(probe);
+                tmux.keys(&["Enter"]);
+                if let Some(screen) = editor_support::poll(Duration::from_secs(1), || {
+                    let s = tmux.screen();
+                    s.contains(&want).then_some(s)
+                }) {
+                    return screen;
+                }
+                assert!(attempt < 99, "the turn never ended:\n{}", tmux.screen());
+            }
+            unreachable!()
+        };
+        ask("nvim patch approval");
+        let file_prompt = tmux.wait_screen("the file-change prompt", limit, |s| {
+            s.contains("Codex wants to change files:") && s.contains("Type number and <Enter>")
+        });
+        tmux.keys(&["Escape"]);
+        tmux.wait_screen("the decline said", limit, |s| {
+            s.contains("Codex: declined: the approval prompt was dismissed")
+        });
+        turn_ended("patch answered");
+        ask("nvim two lines");
+        let command_prompt = tmux.wait_screen("the command prompt", limit, |s| {
+            s.contains("│ touch PWNED'") && s.contains("Type number and <Enter>")
+        });
+        tmux.keys(&["Escape"]);
+        let after = turn_ended("two lines answered");
+        drop(home);
+        (file_prompt, command_prompt, after)
+    })
+    .await
+    .unwrap();
+    assert!(
+        file_prompt.contains("edit patch.txt (+1 −1)"),
+        "{file_prompt}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("patch.txt")).unwrap(),
+        PATCH_BEFORE,
+        "Escape must decline the file change:\n{after}"
+    );
+    assert!(
+        command_prompt.contains("Codex wants to run a multi-line command (2 lines")
+            && command_prompt.contains("echo checking status")
+            && command_prompt.contains("│ touch PWNED'"),
+        "{command_prompt}"
+    );
+    assert!(command_prompt.contains("Decline"), "{command_prompt}");
+    assert!(
+        !fixture.workspace.join("PWNED").exists(),
+        "Escape must decline the command"
+    );
 }

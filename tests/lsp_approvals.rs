@@ -366,6 +366,10 @@ async fn picker_titles_say_where_a_multi_line_command_is_shown_whole() {
     editor
         .wait_for("the document removed", || (!path.exists()).then_some(()))
         .await;
+    assert!(
+        !path.parent().unwrap().exists(),
+        "the empty private folder is removed"
+    );
     assert!(!fixture.workspace.join("PWNED").exists());
     editor.shutdown().await;
 }

@@ -68,6 +68,10 @@ impl PickerApprovals {
         let entry = self.waiting.remove(at);
         if let Some(path) = &entry.document {
             let _ = std::fs::remove_file(path);
+            // The private folder goes with its last document.
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
         }
         Some(entry)
     }

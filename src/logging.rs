@@ -19,9 +19,62 @@ struct SharedWriter(Sink);
 
 struct SinkGuard(Sink);
 
+/// Every secret codex-lsp was given (the API key of `codex.login`, the shared app-server's
+/// token): the log writer replaces each with `***`, whatever wrote it, at any level.
+static SECRETS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Shorter values are not taken for secrets (they would blank out ordinary words).
+const SECRET_MIN_LEN: usize = 6;
+
+/// Registers `secret` so that no log line carries it from now on. Call it before the
+/// secret can reach any code that logs.
+pub fn register_secret(secret: &str) {
+    let secret = secret.trim();
+    if secret.len() < SECRET_MIN_LEN {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_string());
+        // The longest first, so one that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// `line` with every registered secret replaced by `***`.
+pub fn redact(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let found = secrets
+        .iter()
+        .any(|s| memchr::memmem::find(line, s.as_bytes()).is_some());
+    if !found {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = line.to_vec();
+    for secret in secrets.iter() {
+        let mut replaced = Vec::with_capacity(out.len());
+        let mut rest = &out[..];
+        while let Some(at) = memchr::memmem::find(rest, secret.as_bytes()) {
+            replaced.extend_from_slice(&rest[..at]);
+            replaced.extend_from_slice(b"***");
+            rest = &rest[at + secret.len()..];
+        }
+        replaced.extend_from_slice(rest);
+        out = replaced;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl Write for SinkGuard {
+    /// The formatter writes each event whole in one call, so a secret is never split across
+    /// two writes; the whole buffer is taken every time.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+        let clean = redact(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .write_all(&clean)?;
+        Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
@@ -90,12 +143,26 @@ impl LogHandle {
     }
 }
 
-/// The user's filter, with async-lsp held at `debug` whatever it says: async-lsp traces
-/// every LSP message whole (`incoming msg=…`), and those carry what the user typed, the
-/// buffers and the API key of `codex.login`.
+/// Dependencies held at a level whatever the user's filter says, because below it they log
+/// raw traffic: async-lsp traces every LSP message whole (`incoming msg=…`: what the user
+/// typed, the buffers, the API key of `codex.login`), the WebSocket library the raw
+/// handshake (`authorization: Bearer <token>`). The log writer redacts known secrets too.
+const CAPPED: &[&str] = &[
+    "async_lsp=debug",
+    "tungstenite=info",
+    "tokio_tungstenite=info",
+    "hyper=info",
+    "h2=info",
+    "rustls=info",
+];
+
+/// The user's filter, with [`CAPPED`] dependencies held where they are.
 fn filter(directives: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
-    Ok(EnvFilter::try_new(directives)?
-        .add_directive("async_lsp=debug".parse().expect("a valid directive")))
+    let mut filter = EnvFilter::try_new(directives)?;
+    for cap in CAPPED {
+        filter = filter.add_directive(cap.parse().expect("a valid directive"));
+    }
+    Ok(filter)
 }
 
 /// Installs the global subscriber.
@@ -123,5 +190,26 @@ pub fn init(log_file: Option<&Path>) -> LogHandle {
         sink,
         env_set: env.is_some(),
         file: Arc::new(Mutex::new(log_file.map(Path::to_path_buf))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_secrets_never_reach_a_log_line() {
+        register_secret("tok-registered-abcdef");
+        register_secret("tok-registered-abcdef-longer");
+        register_secret("short");
+        let line = b"authorization: Bearer tok-registered-abcdef-longer; again tok-registered-abcdef; short\n";
+        assert_eq!(
+            std::str::from_utf8(&redact(line)).unwrap(),
+            "authorization: Bearer ***; again ***; short\n"
+        );
+        assert!(matches!(
+            redact(b"nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

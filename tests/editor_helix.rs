@@ -49,6 +49,16 @@ fn helix_rules() -> Vec<Rule> {
             },
         ],
     ));
+    rules.push(Rule::new(
+        "helix two lines",
+        vec![
+            Reply::exec_escalated("echo checking status\ntouch PWNED", "the test wants it"),
+            Reply::Text {
+                chunks: vec![String::new(), "two lines answered".into()],
+                delay: Duration::from_millis(1500),
+            },
+        ],
+    ));
     rules
 }
 
@@ -128,7 +138,7 @@ fn write_workspace(workspace: &Path) {
     std::fs::create_dir_all(workspace.join(".git")).unwrap();
     std::fs::write(
         workspace.join("main.py"),
-        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n",
+        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix two lines\n",
     )
     .unwrap();
 }
@@ -450,4 +460,76 @@ fn user_texts(fixture: &Fixture) -> String {
         }
     }
     texts.join("\n")
+}
+
+/// A two-line command in Helix (no prompt, approvals in the code actions): no title passes
+/// its first line for the whole; the whole command is shown (every line) in the document
+/// Helix is asked to open; declined from the picker, nothing runs (issue 14.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_line_command_is_shown_whole_and_declined_in_helix() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
+    let (document, menu) = blocking(move || {
+        let tmux = &session.tmux;
+        explain_line(&session, 6);
+        // Helix opens the document beside the file, every line of the command in it.
+        let document = tmux.wait_screen("the approval document", SCREEN_WAIT, |s| {
+            s.contains("approval-1.txt")
+                && s.contains("│ /bin/bash -lc 'echo checking status")
+                && s.contains("│ touch PWNED'")
+        });
+        // Back to main.py (the document has no language server), and the picker there.
+        let mut menu = String::new();
+        for attempt in 0..20 {
+            escape(tmux);
+            tmux.keys(&["C-w", "w"]);
+            std::thread::sleep(Duration::from_millis(300));
+            tmux.keys(&["Space", "a"]);
+            menu = editor_support::poll(Duration::from_secs(3), || {
+                let s = tmux.screen();
+                s.contains("Codex: decline a 2-line command").then_some(s)
+            })
+            .unwrap_or_default();
+            if !menu.is_empty() {
+                break;
+            }
+            assert!(
+                attempt < 19,
+                "no approval in the picker:\n{}",
+                tmux.screen()
+            );
+        }
+        let entries: Vec<String> = menu
+            .lines()
+            .filter_map(|l| l.find("Codex: ").map(|i| l[i..].trim().to_string()))
+            .collect();
+        let index = entries
+            .iter()
+            .position(|e| e.starts_with("Codex: decline a 2-line command (approval-1"))
+            .unwrap_or_else(|| panic!("no decline in the menu:\n{menu}"));
+        for _ in 0..index {
+            tmux.keys(&["Down"]);
+        }
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen("the turn's end", SCREEN_WAIT, |s| {
+            s.contains("two lines answered")
+        });
+        (document, menu)
+    })
+    .await;
+    // No entry names a part of the command as if it were the whole.
+    for line in menu.lines().filter(|l| l.contains("Codex: ")) {
+        let about_this_one = line.split(", and always").next().unwrap();
+        assert!(!about_this_one.contains("echo checking"), "{menu}");
+    }
+    assert!(
+        document.contains("Codex wants to run a multi-line command (2 lines"),
+        "{document}"
+    );
+    assert!(
+        !fixture.workspace.join("PWNED").exists(),
+        "the declined command ran"
+    );
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
-use editor_support::{editor, repo_path, run_scenario};
+use editor_support::{codex_lsp, editor, repo_path, run_scenario, EditorHome, Tmux};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -31,6 +31,20 @@ fn nvim_rules() -> Vec<Rule> {
             Reply::text("edited edit.txt"),
         ],
     ));
+    rules.push(Rule::new(
+        "nvim patch approval",
+        vec![
+            Reply::apply_patch_update("patch.txt", "old line", "patched line"),
+            Reply::text("patch answered"),
+        ],
+    ));
+    rules.push(Rule::new(
+        "nvim two lines",
+        vec![
+            Reply::exec("echo checking status\ntouch PWNED"),
+            Reply::text("two lines answered"),
+        ],
+    ));
     rules
 }
 
@@ -47,8 +61,11 @@ async fn fixture() -> Fixture {
         "old line\nsecond\nthird\n",
     )
     .unwrap();
+    std::fs::write(fixture.workspace.join("patch.txt"), PATCH_BEFORE).unwrap();
     fixture
 }
+
+const PATCH_BEFORE: &str = "old line\nsecond\n";
 
 /// Runs `scenario` in headless Neovim; returns the driver's result.
 async fn run_nvim(fixture: &Fixture, scenario: &str, settings: Value, pick: &str) -> Value {
@@ -185,6 +202,103 @@ async fn declined_approval(approvals: &str, message: &str) {
     }
 }
 
+/// The default `approvals = "codex"`: a file-change approval is shown (its message, every
+/// line, in the prompt; its diff in the transcript) and answered: Accept writes the change;
+/// Decline, Escape (no pick) and a failing prompt UI decline it, and the user hears why.
+/// Before the fix the message's newlines broke the transcript write, the handler failed
+/// and every file change was declined unseen (issue 15.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_change_approvals_are_shown_and_answered_in_neovim() {
+    for (pick, written) in [
+        ("Accept", true),
+        ("Decline", false),
+        ("", false),
+        ("<error>", false),
+    ] {
+        let fixture = fixture().await;
+        let result = run_nvim(
+            &fixture,
+            "file_change",
+            json!({ "sandbox": "read-only" }),
+            pick,
+        )
+        .await;
+        let selects = result["selects"].as_array().unwrap();
+        assert_eq!(
+            selects.len(),
+            1,
+            "{pick:?}: one approval prompt: {result:#}"
+        );
+        let prompt = selects[0]["prompt"].as_str().unwrap();
+        assert!(
+            prompt.starts_with("Codex wants to change files:\nedit patch.txt (+1 −1)"),
+            "{pick:?}: {prompt}"
+        );
+        let transcript = result["transcript"].as_str().unwrap();
+        assert!(
+            transcript.contains("Approval asked:\nCodex wants to change files:\nedit patch.txt")
+                && transcript.contains("-old line\n+patched line"),
+            "{pick:?}: the diff in the transcript: {transcript}"
+        );
+        assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+        let on_disk = std::fs::read_to_string(fixture.workspace.join("patch.txt")).unwrap();
+        if written {
+            assert_eq!(on_disk, "patched line\nsecond\n", "{result:#}");
+        } else {
+            assert_eq!(on_disk, PATCH_BEFORE, "{pick:?} must decline: {result:#}");
+        }
+        let notes = serde_json::to_string(&result["notifications"]).unwrap();
+        match pick {
+            "" => assert!(
+                notes.contains("declined: the approval prompt was dismissed"),
+                "{notes}"
+            ),
+            "<error>" => assert!(
+                notes.contains("the approval prompt failed, so it was declined")
+                    && notes.contains("select override exploded"),
+                "{notes}"
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// A command of two lines shows both in the prompt (and Decline is offered), in both
+/// approval modes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_line_command_shows_every_line_in_neovim() {
+    for approvals in ["codex", "message"] {
+        let fixture = fixture().await;
+        let result = run_nvim_with(
+            &fixture,
+            "two_lines",
+            json!({ "sandbox": "read-only", "approvalPolicy": "untrusted" }),
+            "Decline",
+            approvals,
+        )
+        .await;
+        let selects = result["selects"].as_array().unwrap();
+        assert_eq!(selects.len(), 1, "{approvals}: {result:#}");
+        let prompt = selects[0]["prompt"].as_str().unwrap();
+        let lines: Vec<&str> = prompt.lines().collect();
+        assert!(
+            lines[0].starts_with("Codex wants to run a multi-line command (2 lines"),
+            "{approvals}: {prompt}"
+        );
+        assert!(lines[1].ends_with("echo checking status"), "{prompt}");
+        assert_eq!(lines[2], "│ touch PWNED'", "{prompt}");
+        assert!(
+            selects[0]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i == "Decline"),
+            "{result:#}"
+        );
+        assert!(!fixture.workspace.join("PWNED").exists());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codex_interrupt_stops_the_running_turn() {
     let fixture = fixture().await;
@@ -262,4 +376,125 @@ fn last_user_text(fixture: &Fixture) -> String {
         .map(|i| i["content"].to_string())
         .find(|t| t.contains("nvim visual ask"))
         .unwrap_or_default()
+}
+
+/// In a real terminal, with Neovim's own `vim.ui.select` (an `inputlist`): the file-change
+/// prompt and a two-line command's prompt are on screen (every line of the command), and
+/// Escape declines each: the file keeps its text, the command never runs, the user is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_in_neovims_own_prompt_declines_and_every_line_is_on_screen() {
+    let fixture = fixture().await;
+    let home = EditorHome::new();
+    let init = home.path().join("init.lua");
+    std::fs::write(
+        &init,
+        format!(
+            r#"
+vim.opt.rtp:prepend({plugin:?})
+require("codex").setup({{
+  cmd = {{ {lsp:?}, "--stdio" }},
+  settings = {{ sandbox = "read-only", approvalPolicy = "untrusted" }},
+}})
+vim.api.nvim_create_autocmd("LspAttach", {{
+  callback = function() vim.g.codex_attached = true end,
+}})
+"#,
+            plugin = repo_path("editors/nvim").display().to_string(),
+            lsp = codex_lsp().display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut env = fixture.env();
+    env.extend(home.env());
+    let nvim = editor("nvim");
+    let workspace = fixture.workspace.clone();
+    let init_arg = init.display().to_string();
+    let (file_prompt, command_prompt, after) = tokio::task::spawn_blocking(move || {
+        let tmux = Tmux::start(
+            home.path(),
+            env,
+            &workspace,
+            &nvim,
+            &["--clean", "-u", &init_arg, "main.txt"],
+        );
+        let limit = Duration::from_secs(60);
+        // Wait until codex-lsp is attached, then ask; the prompt is an inputlist.
+        let ask = |prompt: &str| {
+            for attempt in 0..100 {
+                tmux.type_text(
+                    ":lua print(vim.g.codex_attached and 'codex ' .. 'attached' or 'not yet')",
+                );
+                tmux.keys(&["Enter"]);
+                if editor_support::poll(Duration::from_secs(1), || {
+                    tmux.screen().contains("codex attached").then_some(())
+                })
+                .is_some()
+                {
+                    break;
+                }
+                assert!(attempt < 99, "codex-lsp never attached:\n{}", tmux.screen());
+            }
+            tmux.type_text(&format!(":CodexAsk {prompt}"));
+            tmux.keys(&["Enter"]);
+        };
+        // Waits until the last turn's final response is `reply` (asking Neovim itself; the
+        // typed probe never holds the text it waits for).
+        let turn_ended = |reply: &str| {
+            let probe = ":lua local t = require('codex').state.last_turn; \
+                         print('last ' .. 'reply: ' .. tostring(t and t.finalResponse))";
+            let want = format!("last reply: {reply}");
+            for attempt in 0..100 {
+                tmux.keys(&["Enter"]);
+                tmux.type_text(probe);
+                tmux.keys(&["Enter"]);
+                if let Some(screen) = editor_support::poll(Duration::from_secs(1), || {
+                    let s = tmux.screen();
+                    s.contains(&want).then_some(s)
+                }) {
+                    return screen;
+                }
+                assert!(attempt < 99, "the turn never ended:\n{}", tmux.screen());
+            }
+            unreachable!()
+        };
+        ask("nvim patch approval");
+        let file_prompt = tmux.wait_screen("the file-change prompt", limit, |s| {
+            s.contains("Codex wants to change files:") && s.contains("Type number and <Enter>")
+        });
+        tmux.keys(&["Escape"]);
+        tmux.wait_screen("the decline said", limit, |s| {
+            s.contains("Codex: declined: the approval prompt was dismissed")
+        });
+        turn_ended("patch answered");
+        ask("nvim two lines");
+        let command_prompt = tmux.wait_screen("the command prompt", limit, |s| {
+            s.contains("│ touch PWNED'") && s.contains("Type number and <Enter>")
+        });
+        tmux.keys(&["Escape"]);
+        let after = turn_ended("two lines answered");
+        drop(home);
+        (file_prompt, command_prompt, after)
+    })
+    .await
+    .unwrap();
+    assert!(
+        file_prompt.contains("edit patch.txt (+1 −1)"),
+        "{file_prompt}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("patch.txt")).unwrap(),
+        PATCH_BEFORE,
+        "Escape must decline the file change:\n{after}"
+    );
+    assert!(
+        command_prompt.contains("Codex wants to run a multi-line command (2 lines")
+            && command_prompt.contains("echo checking status")
+            && command_prompt.contains("│ touch PWNED'"),
+        "{command_prompt}"
+    );
+    assert!(command_prompt.contains("Decline"), "{command_prompt}");
+    assert!(
+        !fixture.workspace.join("PWNED").exists(),
+        "Escape must decline the command"
+    );
 }

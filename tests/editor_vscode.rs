@@ -136,6 +136,16 @@ async fn fixture() -> Fixture {
             ),
         ],
     ));
+    rules.push(Rule::new(
+        "vscode two-line command",
+        vec![
+            Reply::exec_escalated(
+                "echo checking status\ntouch declined.txt",
+                "the test wants it",
+            ),
+            Reply::text("two-line command answered"),
+        ],
+    ));
     let fixture = Fixture::new(rules).await;
     std::fs::create_dir_all(fixture.workspace.join(".git")).unwrap();
     std::fs::write(fixture.workspace.join("main.txt"), MAIN).unwrap();
@@ -307,15 +317,30 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_interrupts_and_resumes() 
     );
     assert_eq!(result["idleAfterTurns"], "Codex", "{shown:#?}");
 
-    // The command approval: a modal with the offered choices; declined, nothing ran.
+    // The file change's notification was shown while it waited, and went away once the
+    // diff view answered it.
+    assert_eq!(result["changeNotificationShown"], true, "{result:#}");
+    assert_eq!(
+        result["changeNotificationGone"], true,
+        "{}",
+        result["notificationCenter"]
+    );
+
+    // The command approval: a modal showing every line of the two-line command, with the
+    // offered choices and Decline its default (the focused button): Enter declined it,
+    // nothing ran.
     let modal = &result["modal"];
     let modal_text = modal["text"].as_str().unwrap_or("");
-    assert!(modal_text.contains("touch declined.txt"), "{modal:#}");
-    let buttons = strings(&modal["buttons"]);
     assert!(
-        buttons.iter().any(|b| b == "Accept") && buttons.iter().any(|b| b == "Decline"),
-        "{buttons:?}"
+        modal_text.contains("Codex wants to run a multi-line command (2 lines")
+            && modal_text.contains("echo checking status")
+            && modal_text.contains("│ touch declined.txt"),
+        "{modal:#}"
     );
+    let buttons = strings(&modal["buttons"]);
+    assert_eq!(modal["focused"], "Decline", "{modal:#}");
+    assert!(buttons.iter().any(|b| b == "Decline"), "{buttons:?}");
+    assert!(buttons.iter().any(|b| b == "Accept"), "{buttons:?}");
     assert_eq!(state["decisions"][1], "decline", "{state:#}");
     assert!(
         !fixture.workspace.join("declined.txt").exists(),

@@ -107,15 +107,16 @@ async fn approvals_are_answered_from_the_code_actions_when_prompts_are_unsupport
         .iter()
         .map(|a| a["title"].as_str().unwrap())
         .collect();
-    // The decisions the app-server offered (here: accept, always allow, cancel), then a
-    // decline, which it did not offer but which is always the user's to give.
+    // The decisions the app-server offered (here: accept, always allow, cancel), and a
+    // decline before the cancel, which it did not offer but which is always the user's to
+    // give.
     assert_eq!(
         titles,
         [
             "Codex: allow `touch accepted.txt` (approval)",
             "Codex: allow `touch accepted.txt`, and always `touch accepted.txt`",
-            "Codex: decline `touch accepted.txt` and stop the turn",
             "Codex: decline `touch accepted.txt`",
+            "Codex: decline `touch accepted.txt` and stop the turn",
         ]
     );
     let allow = titled(&actions, "Codex: allow").clone();

@@ -432,8 +432,8 @@ async fn codex_approvals_capability_gets_rich_requests_for_commands_and_file_cha
         message.starts_with("Codex wants to run:\n") && message.contains("touch marker.txt"),
         "{message}"
     );
-    // Exactly what the app-server offers under `untrusted` (no plain "decline": answering
-    // anything that is not offered declines, as the contract says).
+    // What the app-server offers under `untrusted`, and a plain "decline", which it does not
+    // offer there but always takes: the user can always say no.
     assert_eq!(
         command["choices"],
         json!([
@@ -442,6 +442,7 @@ async fn codex_approvals_capability_gets_rich_requests_for_commands_and_file_cha
                 "title": "Accept and always allow `touch marker.txt`",
                 "decision": { "acceptWithExecpolicyAmendment": { "execpolicy_amendment": ["touch", "marker.txt"] } },
             },
+            { "title": "Decline", "decision": "decline" },
             { "title": "Cancel turn", "decision": "cancel" },
         ]),
         "{command:#}"

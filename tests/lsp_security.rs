@@ -126,6 +126,28 @@ async fn an_api_key_never_appears_in_stdout_stderr_the_log_file_progress_message
     );
     assert_no_secret("the log file", &log);
     assert_no_secret("stderr", &std::fs::read_to_string(&stderr_log).unwrap());
+
+    // Every target at trace, the dependencies that log raw traffic named explicitly.
+    let stderr_log = logs.path().join("stderr-3.log");
+    let mut editor = fixture
+        .editor_with(
+            Spawn {
+                log_env: Some(
+                    "trace,async_lsp=trace,tungstenite=trace,tokio_tungstenite=trace".into(),
+                ),
+                stderr: Some(stderr_log.clone()),
+                ..Spawn::default()
+            },
+            json!({ "streamEvents": true }),
+            progress_capabilities(),
+        )
+        .await;
+    let said = session_with_api_key_login(&mut editor).await;
+    editor.shutdown().await;
+    assert_no_secret("what codex-lsp sent the editor", &said);
+    let stderr = std::fs::read_to_string(&stderr_log).unwrap();
+    assert!(stderr.contains("DEBUG"), "{stderr}");
+    assert_no_secret("stderr", &stderr);
 }
 
 /// Starts an ask that will need an approval, waits for the prompt (`method`), answers it

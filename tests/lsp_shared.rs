@@ -532,3 +532,77 @@ async fn another_sessions_sandbox_does_not_apply_to_our_turns() {
     strict.shutdown().await;
     loose.shutdown().await;
 }
+
+/// The ws token never reaches a log, at `trace`, for every target, whichever way it was
+/// given (`appServerTokenFile`, `appServerToken`) and wherever the log goes (stderr with
+/// `CODEX_LSP_LOG`, a `logFile` with `logLevel`): the WebSocket library logs the raw
+/// handshake at trace, `authorization: Bearer <token>` included (issue 14.8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ws_token_never_reaches_a_log_at_any_level_or_target() {
+    let fixture = Fixture::new(rules()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let port = free_port();
+    let _server = SharedAppServer::start(
+        &fixture,
+        Listen::WsWithToken {
+            port,
+            token_file: token_file.clone(),
+        },
+    )
+    .await;
+    let url = format!("ws://127.0.0.1:{port}");
+    let every_target = "trace,tungstenite=trace,tokio_tungstenite=trace,async_lsp=trace";
+    let runs = [
+        ("trace", json!({ "appServerTokenFile": token_file }), false),
+        (every_target, json!({ "appServerToken": TOKEN }), false),
+        (
+            every_target,
+            json!({ "appServerTokenFile": token_file }),
+            false,
+        ),
+        ("", json!({ "appServerToken": TOKEN }), true),
+        ("", json!({ "appServerTokenFile": token_file }), true),
+    ];
+    for (n, (filter, token, to_file)) in runs.into_iter().enumerate() {
+        let stderr = dir.path().join(format!("stderr-{n}.log"));
+        let log_file = dir.path().join(format!("codex-lsp-{n}.log"));
+        let mut options = token;
+        options["appServer"] = json!(url);
+        if to_file {
+            options["logFile"] = json!(log_file);
+            options["logLevel"] = json!("trace");
+        }
+        let mut editor = fixture
+            .editor_with(
+                support::Spawn {
+                    log_env: (!filter.is_empty()).then(|| filter.to_string()),
+                    stderr: Some(stderr.clone()),
+                    ..support::Spawn::default()
+                },
+                options,
+                progress_capabilities(),
+            )
+            .await;
+        let done = ask_and_wait(&mut editor, "say hello").await;
+        assert_eq!(done["status"], "completed", "{done:#}");
+        editor.shutdown().await;
+        let mut logs = vec![("stderr", std::fs::read_to_string(&stderr).unwrap())];
+        if to_file {
+            logs.push(("the log file", std::fs::read_to_string(&log_file).unwrap()));
+        }
+        let (_, verbose) = logs.last().unwrap();
+        assert!(
+            verbose.contains("DEBUG") && verbose.contains(&url),
+            "run {n}: the log holds too little to prove anything: {verbose}"
+        );
+        for (what, text) in logs {
+            let leaks: Vec<&str> = text.lines().filter(|l| l.contains(TOKEN)).collect();
+            assert!(
+                leaks.is_empty(),
+                "run {n} ({filter:?}): the token is in {what}: {leaks:#?}"
+            );
+        }
+    }
+}

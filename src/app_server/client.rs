@@ -330,6 +330,7 @@ impl Codex {
     /// Logs in with an API key and waits for the outcome. The key is sent once and never
     /// logged.
     pub async fn login_api_key(&self, api_key: &str) -> Result<()> {
+        crate::logging::register_secret(api_key);
         let events = self.connection.subscribe_all();
         let _: Value = self
             .connection

@@ -151,6 +151,8 @@ where
         .into_client_request()
         .map_err(|e| failed(e.to_string()))?;
     if let Some(token) = token {
+        // The WebSocket library may log the raw handshake: keep the token out of any log.
+        crate::logging::register_secret(token);
         let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             failed("the token holds characters that cannot go in an HTTP header".into())
         })?;

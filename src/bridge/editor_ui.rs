@@ -106,8 +106,13 @@ pub trait EditorUi: Send + Sync + 'static {
     /// Whether the editor declared `experimental.codexApprovals`.
     fn supports_rich_approvals(&self) -> bool;
 
-    /// Sends a `codex/approval` request; resolves to the editor's answer (`None` on error).
-    fn rich_approval(&self, request: Value) -> BoxFuture<'static, Option<Value>>;
+    /// Sends a `codex/approval` request; resolves to the editor's answer, or why there is
+    /// none (the editor answered with an error: its prompt failed).
+    fn rich_approval(&self, request: Value) -> BoxFuture<'static, Result<Value, String>>;
+
+    /// `codex/approvalEnded`: a `codex/approval` prompt no longer waits for an answer (timed
+    /// out, answered elsewhere, the app-server stopped); the editor can take it down.
+    fn approval_ended(&self, params: Value);
 
     /// Opens `url` outside the editor (a browser). Resolves to whether the editor did.
     fn open_external(&self, url: String) -> BoxFuture<'static, bool>;

@@ -116,6 +116,8 @@ struct Inner {
     picker_approvals: Mutex<picker_approvals::PickerApprovals>,
     /// Set once the editor said it has no `window/showMessageRequest`.
     prompts_unsupported: std::sync::atomic::AtomicBool,
+    /// Numbers `codex/approval` prompts (`approvalId`).
+    next_prompt_id: std::sync::atomic::AtomicU64,
     /// Messages already shown, so a repeated failure reaches the editor once.
     reported: Mutex<HashSet<String>>,
     shutting_down: Mutex<bool>,
@@ -163,6 +165,7 @@ impl Bridge {
                 file_changes: Mutex::new(HashMap::new()),
                 picker_approvals: Mutex::default(),
                 prompts_unsupported: Default::default(),
+                next_prompt_id: Default::default(),
                 reported: Mutex::new(HashSet::new()),
                 shutting_down: Mutex::new(false),
                 shared: shared::SharedState::default(),

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 
 use super::activity::one_line;
 use super::approvals::{decision_title, ApprovalChoice};
+use super::server_requests::Approval;
 use super::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
 
 /// The `choice` that declines; always offered, even where the app-server's own set lacks a
@@ -41,6 +42,8 @@ pub struct ApprovalOption {
 
 struct Entry {
     turn_id: String,
+    /// The document showing the approval whole, removed when it ends.
+    document: Option<std::path::PathBuf>,
     shown: WaitingApproval,
     /// The decision each choice sends; `None` is the protocol's decline.
     decisions: Vec<(String, Option<Value>)>,
@@ -62,7 +65,15 @@ impl PickerApprovals {
             self.ended.pop_front();
         }
         self.ended.push_back((id.to_string(), why));
-        Some(self.waiting.remove(at))
+        let entry = self.waiting.remove(at);
+        if let Some(path) = &entry.document {
+            let _ = std::fs::remove_file(path);
+            // The private folder goes with its last document.
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        Some(entry)
     }
 }
 
@@ -113,8 +124,43 @@ pub fn options_for(
     options
 }
 
+/// Writes the whole approval to `<temp>/codex-lsp-<pid>-approvals/<id>.txt`, a folder
+/// only this user can read; `None` when that fails (the message still has it whole).
+fn approval_document(id: &str, prompt: &str) -> Option<std::path::PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+    let dir = std::env::temp_dir().join(format!("codex-lsp-{}-approvals", std::process::id()));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o077 != 0 {
+        tracing::warn!(
+            "{} is not a private folder; the approval is shown in the message only",
+            dir.display()
+        );
+        return None;
+    }
+    let path = dir.join(format!("{id}.txt"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .ok()?;
+    let text = format!(
+        "Codex asks for approval ({id}). Answer in the code actions (Helix: space a).\n\
+         Below is the request whole: every line, nothing cut; <U+XXXX> marks an invisible or\n\
+         control character. Editing this file changes nothing.\n\n{prompt}\n"
+    );
+    file.write_all(text.as_bytes()).ok()?;
+    Some(path)
+}
+
 /// "5 min", "90 s".
-fn duration_words(d: Duration) -> String {
+pub(super) fn duration_words(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs >= 60.0 && secs % 60.0 == 0.0 {
         format!("{} min", secs as u64 / 60)
@@ -155,21 +201,57 @@ impl Bridge {
 
     /// Offers an approval in the code actions until it is answered, withdrawn or timed out;
     /// the decision picked, `None` for a decline.
+    ///
+    /// A title holds the approval whole only when it is a short one-line command; else the
+    /// whole approval (every line of the command, or the diffs) is written to a private
+    /// document the editor is asked to show, and in the message, and the titles say where.
     pub(super) async fn ask_in_code_actions(
         &self,
         turn_id: &str,
-        subject: &str,
-        choices: &[ApprovalChoice],
+        approval: &Approval,
     ) -> Option<Value> {
         let timeout = self.settings().approval_timeout;
         let (tx, rx) = oneshot::channel();
-        let options = options_for(subject, choices);
         let id = {
             let mut state = lock(&self.inner.picker_approvals);
             state.next_id += 1;
-            let id = format!("approval-{}", state.next_id);
+            format!("approval-{}", state.next_id)
+        };
+        let mut document = None;
+        let subject = if approval.subject_whole {
+            approval.subject.clone()
+        } else {
+            let shown = match approval_document(&id, &approval.prompt) {
+                Some(path) => {
+                    let opened = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        self.inner.ui.show_file(path.clone()),
+                    )
+                    .await
+                    .unwrap_or(false);
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let place = if opened {
+                        name
+                    } else {
+                        format!("the message and {}", path.display())
+                    };
+                    document = Some(path);
+                    place
+                }
+                None => "the message".to_string(),
+            };
+            format!("{} ({id}, shown whole in {shown})", approval.subject)
+        };
+        let subject = subject.as_str();
+        let options = options_for(subject, &approval.choices);
+        {
+            let mut state = lock(&self.inner.picker_approvals);
             state.waiting.push(Entry {
                 turn_id: turn_id.to_string(),
+                document,
                 shown: WaitingApproval {
                     id: id.clone(),
                     subject: subject.to_string(),
@@ -181,8 +263,7 @@ impl Bridge {
                     .collect(),
                 answer: tx,
             });
-            id
-        };
+        }
         let _withdraw = WithdrawOnDrop {
             bridge: self.clone(),
             id: id.clone(),
@@ -191,8 +272,9 @@ impl Bridge {
         self.inner.ui.show_message(
             MessageLevel::Warning,
             format!(
-                "Codex asks for approval: {subject}. Answer in the code actions (Helix: space a): \
-                 \"Codex: allow …\" or \"Codex: decline …\"; declined in {within} without an answer."
+                "Codex asks for approval ({id}): {subject}. Answer in the code actions (Helix: space a): \
+                 \"Codex: allow …\" or \"Codex: decline …\"; declined in {within} without an answer.\n{}",
+                approval.prompt
             ),
         );
         self.hint_waiting_for_approval(
@@ -312,13 +394,20 @@ mod tests {
                     "acceptWithExecpolicyAmendment",
                     "Codex: allow `touch x`, and always `touch`"
                 ),
-                ("cancel", "Codex: decline `touch x` and stop the turn"),
                 ("decline", "Codex: decline `touch x`"),
+                ("cancel", "Codex: decline `touch x` and stop the turn"),
             ]
         );
         // The added decline sends the protocol's decline, never a grant.
-        assert_eq!(options[3].1, None);
-        assert_eq!(options[1].1, Some(offered[1].clone()));
+        assert_eq!(options[2].1, Some(json!("decline")));
+        // Without any decline offered, the picker adds its own.
+        let bare = [ApprovalChoice {
+            title: "Accept".into(),
+            decision: json!("accept"),
+        }];
+        let options = options_for("`ls`", &bare);
+        assert_eq!(options[1].0.choice, "decline");
+        assert_eq!(options[1].1, None);
 
         let defaults = options_for("`ls`", &command_choices(None));
         let choices: Vec<&str> = defaults.iter().map(|(o, _)| o.choice.as_str()).collect();

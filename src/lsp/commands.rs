@@ -224,7 +224,11 @@ async fn run(
         }
         LOGIN => {
             let method = match args.required_string("method")?.as_str() {
-                "apiKey" => LoginMethod::ApiKey(args.required_string("apiKey")?),
+                "apiKey" => {
+                    let key = args.required_string("apiKey")?;
+                    crate::logging::register_secret(&key);
+                    LoginMethod::ApiKey(key)
+                }
                 "chatgpt" => LoginMethod::Chatgpt,
                 "deviceCode" => LoginMethod::DeviceCode,
                 _ => {

@@ -246,17 +246,24 @@ impl EditorUi for LspEditor {
         self.abilities.rich_approvals
     }
 
-    fn rich_approval(&self, request: Value) -> BoxFuture<'static, Option<Value>> {
+    fn rich_approval(&self, request: Value) -> BoxFuture<'static, Result<Value, String>> {
         let client = self.client.clone();
         Box::pin(async move {
-            match client.request::<ext::CodexApproval>(request).await {
-                Ok(answer) => Some(answer),
-                Err(e) => {
+            client
+                .request::<ext::CodexApproval>(request)
+                .await
+                .map_err(|e| {
                     tracing::info!("codex/approval failed ({e}); declining");
-                    None
-                }
-            }
+                    match e {
+                        async_lsp::Error::Response(r) => r.message,
+                        other => other.to_string(),
+                    }
+                })
         })
+    }
+
+    fn approval_ended(&self, params: Value) {
+        let _ = self.client.notify::<ext::ApprovalEnded>(params);
     }
 
     fn open_external(&self, url: String) -> BoxFuture<'static, bool> {

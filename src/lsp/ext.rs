@@ -29,6 +29,15 @@ impl lsp_types::request::Request for CodexApproval {
     const METHOD: &'static str = "codex/approval";
 }
 
+/// A `codex/approval` prompt no longer waits for an answer: `{approvalId, itemId, turnId,
+/// reason}`. The editor may take the prompt down; an answer sent later is ignored.
+pub enum ApprovalEnded {}
+
+impl lsp_types::notification::Notification for ApprovalEnded {
+    type Params = Value;
+    const METHOD: &'static str = "codex/approvalEnded";
+}
+
 /// Registers a notification whose params are read leniently: async-lsp stops the main
 /// loop on params that do not decode, and a bad notification must not kill the server.
 pub struct Lenient<N>(std::marker::PhantomData<N>);

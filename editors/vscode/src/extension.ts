@@ -17,6 +17,7 @@ import {
 } from "vscode-languageclient/node";
 import {
   Choice,
+  DECLINE,
   FileChange,
   LOGIN_METHODS,
   Status,
@@ -44,6 +45,8 @@ const SCHEME = "codex-proposed";
 
 interface ApprovalParams {
   kind: "command" | "fileChange" | string;
+  /** codex-lsp's id of this prompt: `codex/approvalEnded` names it. */
+  approvalId?: string;
   threadId?: string;
   turnId?: string;
   itemId?: string;
@@ -171,6 +174,9 @@ class Codex {
       this.refresh();
     });
     client.onRequest("codex/approval", (params: ApprovalParams, token) => this.approve(params, token));
+    client.onNotification("codex/approvalEnded", (params: { approvalId?: string; reason?: string }) =>
+      this.approvalEnded(params),
+    );
     this.setStatus({ kind: "connected" });
     this.test.set("ready", true);
     void this.refreshAccount();
@@ -252,22 +258,47 @@ class Codex {
 
   // --- approvals --------------------------------------------------------------------------
 
-  /** Answers `codex/approval`: `{decision}`, a decline for anything dismissed. */
+  /**
+   * Answers `codex/approval`: `{decision}`, a decline for anything dismissed. Any failure in
+   * showing it is told to the user and declines.
+   */
   async approve(params: ApprovalParams, token: vscode.CancellationToken): Promise<{ decision: unknown }> {
     this.approvals++;
     this.refresh();
     this.test.push("approvals", params);
     try {
-      const decision =
-        params.kind === "fileChange" && params.files && params.files.length > 0
-          ? await this.approveFileChange(params, token)
-          : await this.approveCommand(params);
+      let decision: unknown;
+      try {
+        decision =
+          params.kind === "fileChange" && params.files && params.files.length > 0
+            ? await this.approveFileChange(params, token)
+            : await this.approveCommand(params);
+      } catch (e) {
+        decision = DECLINE;
+        void vscode.window.showErrorMessage(
+          `Codex: the approval prompt failed, so it was declined: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
       this.test.push("decisions", decision);
       this.append(this.transcript.note(`(approval: ${typeof decision === "string" ? decision : JSON.stringify(decision)})`));
       return { decision };
     } finally {
       this.approvals--;
       this.refresh();
+    }
+  }
+
+  /**
+   * `codex/approvalEnded`: the prompt no longer waits (timed out, answered in another
+   * session, the app-server stopped). A file change's diff views and notification go away;
+   * a modal cannot be closed from here, and whatever it is answered is ignored.
+   */
+  private approvalEnded(params: { approvalId?: string; reason?: string }): void {
+    this.test.push("approvalsEnded", params);
+    for (const pending of this.pending.values()) {
+      if (pending.params.approvalId !== undefined && pending.params.approvalId === params.approvalId) {
+        pending.resolve(DECLINE);
+      }
     }
   }
 
@@ -331,11 +362,22 @@ class Codex {
       if (!this.openTabsOf(pending).length) pending.resolve("decline");
     });
     const cancelled = token.onCancellationRequested(() => pending.resolve("decline"));
-    const choices = params.choices ?? [];
-    const summary = oneLine(params.message || "Codex wants to change files", 300);
-    void vscode.window
-      .showInformationMessage(summary, ...choices.map((c) => c.title))
-      .then((picked) => pending.resolve(decisionFor(choices, picked)));
+    // A notification that lasts exactly as long as the approval waits: answered from the diff
+    // view, ended by codex-lsp (timeout, another session) or here, it goes away. Its Cancel
+    // declines. (A message with buttons cannot be taken down once answered elsewhere.)
+    const names = files.map((f) => f.path.split("/").pop() || f.path).join(", ");
+    void vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Codex wants to change ${oneLine(names, 120)}`,
+        cancellable: true,
+      },
+      (progress, cancel) => {
+        progress.report({ message: "review the diff, then ✓ Accept or ✕ Decline in its title bar; Cancel declines." });
+        cancel.onCancellationRequested(() => pending.resolve(DECLINE));
+        return decided;
+      },
+    );
     try {
       return await decided;
     } finally {

@@ -191,13 +191,14 @@ export function decisionFor(choices: Choice[] | undefined, picked: string | unde
 }
 
 /**
- * The buttons of a command approval: the offered choices, plus "Decline" when it is not
- * offered (under `untrusted` the app-server offers none; answering it still declines).
+ * The buttons of a command approval, "Decline" first: a modal's first button is its
+ * default, the one Enter presses, and Enter must never run a command. Then the other
+ * offered choices in order. "Decline" is there even when not offered (answering it declines).
  */
 export function approvalButtons(choices: Choice[] | undefined): string[] {
-  const titles = (choices ?? []).map((c) => c.title);
-  if (!(choices ?? []).some((c) => c.decision === DECLINE)) titles.push("Decline");
-  return titles;
+  const declineTitle = (choices ?? []).find((c) => c.decision === DECLINE)?.title ?? "Decline";
+  const rest = (choices ?? []).filter((c) => c.decision !== DECLINE).map((c) => c.title);
+  return [declineTitle, ...rest];
 }
 
 /** The decision offered as "accept" (plain, else the first accepting one), if any. */

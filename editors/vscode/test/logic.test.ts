@@ -124,10 +124,11 @@ test("approvals: the picked choice's decision; anything else declines", () => {
   assert.equal(decisionFor(choices, "Sure"), "decline", "not offered");
   assert.equal(decisionFor(undefined, "Accept"), "decline");
   assert.equal(acceptDecision(choices), "accept");
-  // "Decline" is always a button; when not offered, it answers a plain decline.
-  assert.deepEqual(approvalButtons(choices), ["Accept", "Accept and always allow `touch m`", "Cancel turn", "Decline"]);
+  // "Decline" is always a button, and the first (the modal's default, what Enter presses);
+  // when not offered, it answers a plain decline.
+  assert.deepEqual(approvalButtons(choices), ["Decline", "Accept", "Accept and always allow `touch m`", "Cancel turn"]);
   const offered = [...choices, { title: "Decline", decision: "decline" }];
-  assert.deepEqual(approvalButtons(offered), ["Accept", "Accept and always allow `touch m`", "Cancel turn", "Decline"]);
+  assert.deepEqual(approvalButtons(offered), ["Decline", "Accept", "Accept and always allow `touch m`", "Cancel turn"]);
   assert.equal(decisionFor(choices, "Decline"), "decline");
   assert.deepEqual(acceptDecision([{ title: "Accept for session", decision: "acceptForSession" }]), "acceptForSession");
   assert.equal(acceptDecision([{ title: "Cancel turn", decision: "cancel" }]), undefined);

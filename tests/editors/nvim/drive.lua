@@ -17,6 +17,10 @@ vim.ui.select = function(items, opts, on_choice)
   end
   table.insert(result.selects, { prompt = opts.prompt, kind = opts.kind, items = titles })
   local pick = env.CODEX_TEST_PICK or ""
+  if pick == "<error>" then
+    -- A broken vim.ui.select override (a UI plugin's bug): the plugin must still answer.
+    error("select override exploded")
+  end
   for i, title in ipairs(titles) do
     if title == pick or (pick == "<first>" and i == 1) then
       return on_choice(items[i], i)
@@ -81,6 +85,22 @@ end
 function scenarios.decline()
   open("main.txt")
   vim.cmd("CodexAsk touch declined.txt")
+  turn_done("the turn to complete")
+  snapshot()
+end
+
+-- A file-change approval answered by $CODEX_TEST_PICK (Accept, Decline, nothing = Escape).
+function scenarios.file_change()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim patch approval")
+  turn_done("the turn to complete")
+  snapshot()
+end
+
+-- A command of two lines: the prompt must show both.
+function scenarios.two_lines()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim two lines")
   turn_done("the turn to complete")
   snapshot()
 end

@@ -261,6 +261,10 @@ async function main() {
   result.diffSides = inDiff.proposed;
   result.diffTabTitle = await page.locator(".tabs-container .tab.active").first().innerText().catch(() => "");
   result.diskBeforeAccept = fs.readFileSync(mainPath, "utf8");
+  const changeToast = page.locator(".notification-toast", { hasText: "Codex wants to change" });
+  result.changeNotificationShown = await until("the change notification", 10000, async () =>
+    changeToast.first().isVisible().catch(() => false),
+  ).catch(() => false);
   step("diff view open; accepting from its title bar");
   await accept.click();
 
@@ -277,11 +281,21 @@ async function main() {
   result.mainBuffer = afterFirst.documents?.[mainPath];
   result.mainOnDisk = fs.readFileSync(mainPath, "utf8");
   step("first turn done");
+  // Answered from the diff view, its notification is gone: not a toast, and not in the
+  // notification center either (a toast that merely hid would still be listed there).
+  await palette("Notifications: Show Notifications");
+  const center = page.locator(".notifications-center");
+  await center.waitFor({ state: "visible", timeout: 10000 });
+  result.notificationCenter = await center.innerText();
+  result.changeNotificationGone =
+    (await changeToast.count()) === 0 && !result.notificationCenter.includes("Codex wants to change");
+  await palette("Notifications: Hide Notifications");
+  step("notification center read");
 
   // --- 2. a command approval, declined in the modal --------------------------------------
   await page.keyboard.press("Escape");
   await palette("Codex: Ask Codex");
-  await answerInputBox("Ask Codex", "vscode touch declined.txt");
+  await answerInputBox("Ask Codex", "vscode two-line command");
   const dialog = page.locator(".monaco-dialog-box");
   await until("the approval modal", 60000, async () => {
     await sampleStatus();
@@ -291,9 +305,12 @@ async function main() {
   result.modal = {
     text: await dialog.innerText(),
     buttons: await dialog.locator(".monaco-button").allInnerTexts(),
+    // The button Enter presses: the one with the focus when the modal opens.
+    focused: await page.evaluate(() => (document.activeElement?.textContent ?? "").trim()),
   };
-  step("modal shown; declining");
-  await dialog.locator(".monaco-button", { hasText: /^Decline$/ }).click();
+  // Enter presses the modal's default button: it must be the safe one.
+  step("modal shown; pressing Enter");
+  await page.keyboard.press("Enter");
   await until("the second turn to complete", 60000, async () => {
     await sampleStatus();
     return (readState().turns ?? []).length >= 2;

@@ -247,6 +247,24 @@ local function select(items, opts)
   return coroutine.yield()
 end
 
+--- Runs an approval UI so that any failure in it (a Lua error in a vim.ui.select override,
+--- a bad buffer write) reaches the user and answers `failed()` (a decline), never an error
+--- that only lsp.log would see.
+local function guarded(what, fn, failed)
+  return function(err, params, ctx, config)
+    local ok, res = pcall(fn, err, params, ctx, config)
+    if ok then
+      return res
+    end
+    notify(what .. " failed, so it was declined: " .. tostring(res), vim.log.levels.ERROR)
+    return failed()
+  end
+end
+
+local function lines_of(text)
+  return vim.split(tostring(text or ""), "\n", { plain = true })
+end
+
 local function on_show_message_request(_, params)
   local actions = vim.deepcopy(params.actions or {})
   local offers_decline = false
@@ -264,25 +282,30 @@ local function on_show_message_request(_, params)
       return a.title
     end,
   })
+  -- A dismissed prompt answers null: codex-lsp declines and says so.
   return choice or vim.NIL
 end
 
+--- The prompt: codex-lsp's message, which shows the command or the file list whole (every
+--- line; hidden characters as <U+XXXX>), and where to read the diffs.
 local function approval_text(params)
-  local lines = { params.message or "Codex asks for approval" }
-  for _, file in ipairs(params.files or {}) do
-    table.insert(lines, string.format("%s %s (+%s −%s)", file.kind or "", file.path or "", file.added or 0, file.removed or 0))
+  local text = params.message or "Codex asks for approval"
+  if type(params.files) == "table" and #params.files > 0 then
+    text = text .. "\n(the diffs are in the transcript: :CodexTranscript)"
   end
-  return table.concat(lines, "\n")
+  return text
 end
 
 local function on_codex_approval(_, params)
   set_status("Codex: waiting for approval")
   if type(params.files) == "table" and #params.files > 0 then
-    -- Show the diffs in the transcript so they can be read before answering.
-    local block = { "", "Approval asked: " .. (params.message or "") }
+    -- Show the diffs in the transcript so they can be read before answering. A buffer line
+    -- cannot hold a newline: every text is split into its lines.
+    local block = { "", "Approval asked:" }
+    vim.list_extend(block, lines_of(params.message))
     for _, file in ipairs(params.files) do
       table.insert(block, "```diff")
-      vim.list_extend(block, vim.split(file.diff or "", "\n", { plain = true }))
+      vim.list_extend(block, lines_of(file.diff))
       table.insert(block, "```")
     end
     append_block(block)
@@ -304,6 +327,7 @@ local function on_codex_approval(_, params)
     end,
   })
   if choice == nil then
+    notify("declined: the approval prompt was dismissed", vim.log.levels.WARN)
     return { decision = "decline" }
   end
   return { decision = choice.decision }
@@ -335,8 +359,12 @@ local function handlers()
   return {
     ["codex/event"] = on_event,
     ["codex/turnCompleted"] = on_turn_completed,
-    ["codex/approval"] = on_codex_approval,
-    ["window/showMessageRequest"] = on_show_message_request,
+    ["codex/approval"] = guarded("the approval prompt", on_codex_approval, function()
+      return { decision = "decline" }
+    end),
+    ["window/showMessageRequest"] = guarded("the approval prompt", on_show_message_request, function()
+      return vim.NIL
+    end),
   }
 end
 

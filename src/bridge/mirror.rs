@@ -174,6 +174,15 @@ impl Bridge {
         }
     }
 
+    /// Brings every open buffer of `path` to "its unsaved edits + what disk holds now", as
+    /// a completed `fileChange` of it does (the mirror's property test drives this).
+    pub async fn mirror_path(&self, path: &Path, turn_id: &str) {
+        let open = self.documents().uris_of(&normalize_path(path));
+        for uri in open {
+            self.mirror_buffer(&uri, turn_id).await;
+        }
+    }
+
     /// A file the editor has open was deleted or moved away: its buffer keeps the text, and
     /// the user is told the path no longer holds it.
     fn buffer_lost_its_file(&self, uri: &str, what: &str, notes: &mut Vec<String>) {

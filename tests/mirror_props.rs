@@ -102,30 +102,33 @@ impl FakeEditor {
             let mut buffers = self.buffers.lock().unwrap();
             let (text, v) = buffers.get_mut(uri).unwrap();
             assert_eq!(*v, version);
-            let mut spans: Vec<(usize, usize, String)> = edits
+            let mut spans: Vec<(usize, usize, usize, String)> = edits
                 .iter()
-                .map(|(r, t)| {
+                .enumerate()
+                .map(|(i, (r, t))| {
                     (
                         offset(text, r.start, self.encoding),
                         offset(text, r.end, self.encoding),
+                        i,
                         t.clone(),
                     )
                 })
                 .collect();
-            spans.sort_by_key(|s| std::cmp::Reverse(s.0));
-            for (start, end, new_text) in spans {
+            // Last first; inserts at one position keep the array's order (the spec says so).
+            spans.sort_by_key(|s| std::cmp::Reverse((s.0, s.2)));
+            for (start, end, _, new_text) in spans {
                 text.replace_range(start..end, &new_text);
             }
             *v += 1;
             *v
         };
-        let mut changes = edits;
-        changes.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+        let mut changes: Vec<(usize, (Range, String))> = edits.into_iter().enumerate().collect();
+        changes.sort_by_key(|(i, (r, _))| std::cmp::Reverse((r.start, *i)));
         self.bridge()
             .did_change(
                 uri,
                 new_version,
-                changes.into_iter().map(|(r, t)| (Some(r), t)),
+                changes.into_iter().map(|(_, (r, t))| (Some(r), t)),
             )
             .unwrap();
         new_version

@@ -493,7 +493,9 @@ async fn a_bom_or_line_ends_the_editor_normalised_are_not_unsaved_edits() {
 /// came at the end of every later turn.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_buffer_is_addressed_with_the_uri_the_editor_opened_it_with() {
-    let names = ["a.txt", "b.txt", "c d.txt", "e.txt", "f.txt"];
+    let names = [
+        "a.txt", "b.txt", "c d.txt", "e.txt", "f.txt", "g:h.txt", "i j.txt",
+    ];
     let mut patch = PatchBuilder::new();
     for name in names {
         patch = patch.update(name, "two", "TWO");
@@ -514,6 +516,8 @@ async fn a_buffer_is_addressed_with_the_uri_the_editor_opened_it_with() {
         format!("file://{ws}/c d.txt"),
         format!("file://{ws}/sub/%2e%2e/e.txt"),
         format!("FILE://{ws}/./f.txt"),
+        format!("file://{ws}/g%3ah.txt"),
+        format!("file://{ws}/i%20j.txt"),
     ];
     let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
     editor.track_buffers();

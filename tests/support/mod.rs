@@ -437,8 +437,14 @@ impl Editor {
             .await
             .unwrap_or_else(|_| panic!("no answer to {method} within {WAIT:?}"))
             .expect("codex-lsp closed");
-        if method == "textDocument/codeAction" {
-            diagnostics::assert_valid_in_code_actions(&response["result"]);
+        match method {
+            "textDocument/codeAction" => {
+                diagnostics::assert_valid_in_code_actions(&response["result"])
+            }
+            "textDocument/diagnostic" => {
+                diagnostics::assert_valid(&response["result"]["items"], "a pulled report")
+            }
+            _ => {}
         }
         match response.get("error") {
             Some(error) if !error.is_null() => Err(error.clone()),

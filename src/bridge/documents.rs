@@ -107,16 +107,14 @@ impl DiskView {
         Ok(text)
     }
 
-    /// Whether a file of `disk_len` bytes could read as a buffer of `buffer_len` bytes (a
-    /// cheap test before reading the file).
-    fn could_equal(self, disk_len: u64, buffer_len: usize) -> bool {
-        let (disk, buffer) = (disk_len, buffer_len as u64);
-        let bom = if self.strip_bom { 3 } else { 0 };
+    /// Whether a file of `disk_len` bytes could read as a buffer of `buffer_len` bytes
+    /// holding `line_breaks` line breaks (a cheap test before reading the file).
+    fn could_equal(self, disk_len: u64, buffer_len: usize, line_breaks: usize) -> bool {
+        let mut expected = buffer_len as u64;
         if self.crlf_as_lf {
-            disk >= buffer && disk <= 2 * buffer + bom
-        } else {
-            disk == buffer || disk == buffer + bom
+            expected += line_breaks as u64;
         }
+        disk_len == expected || (self.strip_bom && disk_len == expected + 3)
     }
 }
 
@@ -541,17 +539,21 @@ impl super::Bridge {
     /// the buffer holds beyond what disk holds, never relative to an older snapshot. The
     /// file is read only when its size could match (one `stat` per change otherwise).
     fn follow_disk(&self, uri: &str) {
-        let Some((path, len, view)) = self
-            .documents()
-            .get(uri)
-            .and_then(|d| Some((d.path.clone()?, d.document.rope().len_bytes(), d.view())))
-        else {
+        let Some((path, len, breaks, view)) = self.documents().get(uri).and_then(|d| {
+            let breaks = d.document.len_lines().saturating_sub(1);
+            Some((
+                d.path.clone()?,
+                d.document.rope().len_bytes(),
+                breaks,
+                d.view(),
+            ))
+        }) else {
             return;
         };
         let Ok(meta) = std::fs::metadata(&path) else {
             return;
         };
-        if !meta.is_file() || !view.could_equal(meta.len(), len) {
+        if !meta.is_file() || !view.could_equal(meta.len(), len, breaks) {
             return;
         }
         let Some(disk) = std::fs::read(&path).ok().and_then(|b| view.read(b).ok()) else {
@@ -993,8 +995,11 @@ mod view_tests {
         assert!(editor_normalised_crlf(b"a\r\nb", "a\nb"));
         assert!(!editor_normalised_crlf(b"a\r\nb", "a\r\nb"));
         assert!(!editor_normalised_crlf(b"a\nb", "a\nb"));
-        assert!(plain.could_equal(7, 4) && plain.could_equal(4, 4) && !plain.could_equal(5, 4));
-        assert!(emacs.could_equal(9, 4) && !emacs.could_equal(3, 4));
+        assert!(plain.could_equal(7, 4, 1) && plain.could_equal(4, 4, 1));
+        assert!(!plain.could_equal(5, 4, 1));
+        // "a\nb\n" (4 bytes, 2 breaks) is "a\r\nb\r\n" (6), or 9 with a BOM.
+        assert!(emacs.could_equal(6, 4, 2) && emacs.could_equal(9, 4, 2));
+        assert!(!emacs.could_equal(5, 4, 2));
     }
 
     #[test]

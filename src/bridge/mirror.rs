@@ -410,7 +410,11 @@ impl Bridge {
         let mut moved = false;
         loop {
             if !self
-                .wait_for_version_after(uri, seen, deadline - tokio::time::Instant::now())
+                .wait_for_version_after(
+                    uri,
+                    seen,
+                    deadline.saturating_duration_since(tokio::time::Instant::now()),
+                )
                 .await
             {
                 return match self.documents().mirror_snapshot(uri) {

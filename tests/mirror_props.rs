@@ -13,6 +13,10 @@
 //! - resolving the conflicts ("Take Codex's version" or "Keep mine", in any mix) keeps
 //!   every other edit of the user's.
 //!
+//! Also drawn: a buffer opened on an older file that the editor then reloaded from disk
+//! (the base must follow it), and an editor that echoes an applied edit as one `didChange`
+//! per text edit.
+//!
 //! Lines are unique (`b3`, `u1`, `a0`, each with a decoration that is wide in some
 //! encodings), so each side's edits are exactly the line hunks a diff finds. The regions
 //! that overlap are those of the merge's documented rule: they share a base line, or both
@@ -73,6 +77,8 @@ struct FakeEditor {
     encoding: PositionEncoding,
     buffers: Mutex<HashMap<String, (String, i32)>>,
     edits_asked: Mutex<usize>,
+    /// Echo an applied edit as one `didChange` per text edit.
+    split_echo: bool,
 }
 
 impl FakeEditor {
@@ -119,18 +125,31 @@ impl FakeEditor {
             for (start, end, _, new_text) in spans {
                 text.replace_range(start..end, &new_text);
             }
-            *v += 1;
+            // One notification, or (as some editors do) one per edit.
+            *v += if self.split_echo {
+                edits.len().max(1) as i32
+            } else {
+                1
+            };
             *v
         };
         let mut changes: Vec<(usize, (Range, String))> = edits.into_iter().enumerate().collect();
         changes.sort_by_key(|(i, (r, _))| std::cmp::Reverse((r.start, *i)));
-        self.bridge()
-            .did_change(
-                uri,
-                new_version,
-                changes.into_iter().map(|(_, (r, t))| (Some(r), t)),
-            )
-            .unwrap();
+        let changes: Vec<(Option<Range>, String)> = changes
+            .into_iter()
+            .map(|(_, (r, t))| (Some(r), t))
+            .collect();
+        let bridge = self.bridge();
+        if self.split_echo && changes.len() > 1 {
+            let first = new_version - changes.len() as i32;
+            for (i, change) in changes.into_iter().enumerate() {
+                bridge
+                    .did_change(uri, first + 1 + i as i32, [change])
+                    .unwrap();
+            }
+        } else {
+            bridge.did_change(uri, new_version, changes).unwrap();
+        }
         new_version
     }
 }
@@ -212,6 +231,10 @@ struct Case {
     ours: Vec<Op>,
     theirs: Vec<Op>,
     take_codex: Vec<bool>,
+    /// The buffer was opened on an older file, which then changed on disk and the editor
+    /// reloaded (a `git checkout`): the merge base must be what it reloaded.
+    reloaded: bool,
+    split_echo: bool,
 }
 
 /// Non-overlapping ops over lines `0..editable` (and insertions up to `editable`), at
@@ -256,6 +279,7 @@ fn case() -> impl Strategy<Value = Case> {
                 ops(editable, "u"),
                 ops(editable, "a"),
                 prop::collection::vec(any::<bool>(), 8),
+                (any::<bool>(), any::<bool>()),
             )
         })
         .prop_map(
@@ -267,6 +291,7 @@ fn case() -> impl Strategy<Value = Case> {
                 ours,
                 theirs,
                 take_codex,
+                (reloaded, split_echo),
             )| Case {
                 base: decor
                     .iter()
@@ -281,6 +306,8 @@ fn case() -> impl Strategy<Value = Case> {
                 ours,
                 theirs,
                 take_codex,
+                reloaded,
+                split_echo,
             },
         )
 }
@@ -429,6 +456,7 @@ fn run(case: Case) -> Result<(), TestCaseError> {
             encoding: case.encoding,
             buffers: Mutex::new(HashMap::new()),
             edits_asked: Mutex::new(0),
+            split_echo: case.split_echo,
         });
         let bridge = Bridge::new(
             editor.clone(),
@@ -439,24 +467,44 @@ fn run(case: Case) -> Result<(), TestCaseError> {
         *editor.bridge.lock().unwrap() = Some(bridge.clone());
 
         let base = render(&case.base, eol, case.final_newline);
+        // Reloaded: opened on an older file (every other line differs), then the file
+        // became `base` and the editor reloaded it with the ranged change VS Code sends.
+        let opened_on: Vec<String> = if case.reloaded {
+            let mut older = case.base.clone();
+            for line in older.iter_mut().step_by(2) {
+                *line = format!("old {line}");
+            }
+            older
+        } else {
+            case.base.clone()
+        };
+        let opened = render(&opened_on, eol, case.final_newline);
         std::fs::write(
             &path,
-            format!("{bom}{}", render(&case.base, disk_eol, case.final_newline)),
+            format!("{bom}{}", render(&opened_on, disk_eol, case.final_newline)),
         )
         .unwrap();
         editor
             .buffers
             .lock()
             .unwrap()
-            .insert(uri.clone(), (base.clone(), 1));
+            .insert(uri.clone(), (opened.clone(), 1));
         bridge.did_open(
             uri.clone(),
             uri.clone(),
             Some(path.clone()),
             "plaintext".into(),
             1,
-            &base,
+            &opened,
         );
+        if case.reloaded {
+            std::fs::write(
+                &path,
+                format!("{bom}{}", render(&case.base, disk_eol, case.final_newline)),
+            )
+            .unwrap();
+            editor.type_text(&uri, &base);
+        }
         editor.type_text(&uri, &render(&ours_lines, eol, case.final_newline));
         std::fs::write(
             &path,
@@ -574,6 +622,8 @@ fn the_reported_example() {
                 lines: vec![line("BETA")],
             }],
             take_codex: vec![true],
+            reloaded: false,
+            split_echo: false,
         })
         .unwrap();
     }

@@ -15,10 +15,6 @@ pub const UNSAVED_CONTEXT_BUDGET: usize = 64 * 1024;
 
 pub struct OpenDocument {
     pub document: Document,
-    /// The URI exactly as the editor spelled it in `didOpen`: what codex-lsp addresses it
-    /// by (the key it is stored under is that URI parsed and re-serialised, which may
-    /// differ: `file://localhost/…`, `…/sub/../…`, how characters are escaped).
-    pub editor_uri: String,
     /// The file behind the document, when its URI is a `file:` URI.
     pub path: Option<PathBuf>,
     /// How the file's bytes compare with the buffer (see [`DiskView`]).
@@ -126,8 +122,10 @@ pub fn editor_normalised_crlf(disk: &[u8], buffer: &str) -> bool {
 #[derive(Default)]
 pub struct Documents {
     open: HashMap<String, OpenDocument>,
-    /// How the editor last spelled each document's URI (by key; kept after it closes, for
-    /// diagnostics that outlive the buffer).
+    /// How the editor spelled each document's URI in its `didOpen`, by key (the URI parsed
+    /// and re-serialised, which may differ: `file://localhost/…`, `…/sub/../…`, escapes):
+    /// what codex-lsp addresses it by. Kept after it closes, for diagnostics that outlive
+    /// the buffer.
     spellings: HashMap<String, String>,
 }
 
@@ -185,12 +183,11 @@ impl Documents {
         disk_text: Option<String>,
         crlf_as_lf: bool,
     ) {
-        self.spellings.insert(key.clone(), editor_uri.clone());
+        self.spellings.insert(key.clone(), editor_uri);
         self.open.insert(
             key,
             OpenDocument {
                 document: Document::new(text, version),
-                editor_uri,
                 path,
                 crlf_as_lf,
                 language_id,
@@ -356,18 +353,20 @@ impl Documents {
             .unwrap_or_else(|| uri.to_string())
     }
 
-    /// The buffer now reads exactly as `disk` (the file, in the document's view): the
-    /// merge base follows, whatever it was (the editor reloaded the file, say). Returns
-    /// whether the base moved.
+    /// If the buffer reads exactly as `disk` (the file, in the document's view), the
+    /// merge base follows, whatever it was (the editor reloaded the file, say), and no
+    /// conflict is left (there are no unsaved edits). Returns whether conflicts went.
     pub fn rebase_if_equal(&mut self, uri: &str, disk: String) -> bool {
         let Some(doc) = self.open.get_mut(uri) else {
             return false;
         };
-        if doc.disk_text.as_deref() == Some(disk.as_str()) || doc.document.text() != disk {
+        if doc.document.text() != disk {
             return false;
         }
         doc.disk_text = Some(disk);
-        true
+        let had_conflicts = !doc.conflicts.is_empty();
+        doc.conflicts.clear();
+        had_conflicts
     }
 
     /// The buffer now stands on `disk_text`: the agent's change is in it, or the file went away.
@@ -560,10 +559,7 @@ impl super::Bridge {
             return;
         };
         if self.documents().rebase_if_equal(uri, disk) {
-            tracing::debug!(
-                uri,
-                "the buffer equals its file again: the merge base follows disk"
-            );
+            self.publish_conflicts(uri);
         }
     }
 
@@ -1000,6 +996,37 @@ mod view_tests {
         // "a\nb\n" (4 bytes, 2 breaks) is "a\r\nb\r\n" (6), or 9 with a BOM.
         assert!(emacs.could_equal(6, 4, 2) && emacs.could_equal(9, 4, 2));
         assert!(!emacs.could_equal(5, 4, 2));
+    }
+
+    #[test]
+    fn a_buffer_equal_to_its_file_stands_on_it_with_no_conflict_left() {
+        let mut docs = Documents::default();
+        docs.open(
+            "file:///a".into(),
+            Some("/a".into()),
+            "t".into(),
+            1,
+            "x\nmine\n",
+            Some("x\nold\n".into()),
+        );
+        let conflict = BufferConflict {
+            id: 9,
+            lines: 1..2,
+            ours: "mine\n".into(),
+            theirs: "agent\n".into(),
+        };
+        docs.add_conflicts("file:///a", vec![conflict], "x\nmine\n");
+        assert!(!docs.rebase_if_equal("file:///a", "x\nagent\n".into()));
+        assert_eq!(docs.conflicts("file:///a").len(), 1);
+        assert!(docs.rebase_if_equal("file:///a", "x\nmine\n".into()));
+        assert!(docs.conflicts("file:///a").is_empty());
+        assert_eq!(
+            docs.mirror_snapshot("file:///a")
+                .unwrap()
+                .disk_text
+                .as_deref(),
+            Some("x\nmine\n")
+        );
     }
 
     #[test]

@@ -159,3 +159,40 @@ async fn a_review_shows_as_flymake_diagnostics_with_actions_and_clears() {
     // codex-clear-review emptied them (drive.el waited for it).
     assert_eq!(result["cleared"]["cleared"], 2, "{result:#}");
 }
+
+/// Issue 14, item 4, in the editor that normalises: Emacs opens a file with a UTF-8 BOM and
+/// CRLF line ends as a buffer without the BOM and with LF (eglot sends that text). Compared
+/// with the raw bytes, the untouched lines looked like unsaved edits, the agent's change
+/// became a conflict and never reached the buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bom_and_crlf_file_takes_the_agents_edit_like_any_other() {
+    let fixture = fixture().await;
+    let main_py = fixture.workspace.join("main.py");
+    std::fs::write(
+        &main_py,
+        "\u{FEFF}# first line\r\nprint('emacs region text')\r\n# third line\r\n",
+    )
+    .unwrap();
+    let result = run_emacs(&fixture, "ask").await;
+    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+    assert_eq!(
+        result["buffer"],
+        "# first line (unsaved)\nprint('emacs region text')\n# third line, edited by Codex\n",
+        "{result:#}"
+    );
+    let on_disk = std::fs::read_to_string(&main_py).unwrap();
+    assert!(
+        on_disk.starts_with('\u{FEFF}') && on_disk.contains("# third line, edited by Codex"),
+        "{on_disk:?}"
+    );
+    let messages = result["messages"].as_str().unwrap_or_default();
+    assert!(
+        !messages.contains("unsaved edits") && !messages.contains("could not be updated"),
+        "{messages}"
+    );
+    let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();
+    assert!(
+        sent.contains("(unsaved)"),
+        "the real unsaved edit still goes to the model"
+    );
+}

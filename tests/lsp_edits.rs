@@ -351,3 +351,275 @@ async fn an_editor_without_apply_edit_is_told_once_and_its_buffers_left_alone() 
     );
     editor.shutdown().await;
 }
+
+/// Diagnostics published with at least one entry (a conflict, here).
+fn conflicts_published(editor: &Editor) -> Vec<Value> {
+    editor
+        .notifications()
+        .into_iter()
+        .filter(|n| {
+            n["method"] == "textDocument/publishDiagnostics"
+                && n["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| !d.is_empty())
+        })
+        .collect()
+}
+
+/// Messages telling the user of a conflict or of a buffer that could not be updated.
+fn trouble_told(editor: &Editor) -> Vec<String> {
+    editor
+        .shown_messages()
+        .into_iter()
+        .filter(|m| m.contains("unsaved edits") || m.contains("could not be updated"))
+        .collect()
+}
+
+/// Issue 14, item 3: the merged buffer was right, but a second merge (old base, merged
+/// buffer, disk) saw the user's line and the agent's next to it as one block, reported a
+/// conflict, and "Take Codex's version" then deleted the user's unsaved edit. Also for a
+/// CRLF file without a final line break.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsaved_edit_next_to_the_agents_change_is_no_conflict() {
+    for file in [
+        "alpha\nbeta\ngamma\ndelta\n",
+        "alpha\r\nbeta\r\ngamma\r\ndelta",
+    ] {
+        let fixture = Fixture::new(vec![patch_rule(
+            "edit beta",
+            PatchBuilder::new().update("a.txt", "beta", "BETA"),
+        )])
+        .await;
+        std::fs::write(fixture.workspace.join("a.txt"), file).unwrap();
+        let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+        editor.track_buffers();
+        let uri = fixture.file_uri("a.txt");
+        editor.open_buffer(&uri, file).await;
+        editor.type_into(&uri, (0, 5), (0, 5), " (mine)").await;
+        ask_done(&mut editor, "edit beta").await;
+
+        let on_disk = disk(&fixture, "a.txt");
+        assert!(
+            on_disk.contains("BETA") && !on_disk.contains("mine"),
+            "{on_disk:?}"
+        );
+        assert_eq!(
+            editor.buffer_text(&uri),
+            on_disk.replacen("alpha", "alpha (mine)", 1),
+            "the user's edit and the agent's, both ({file:?})"
+        );
+        assert_eq!(
+            conflicts_published(&editor),
+            Vec::<Value>::new(),
+            "{file:?}"
+        );
+        assert_eq!(trouble_told(&editor), Vec::<String>::new(), "{file:?}");
+        let actions = editor
+            .request(
+                "textDocument/codeAction",
+                json!({
+                    "textDocument": { "uri": uri },
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 1, "character": 0 } },
+                    "context": { "diagnostics": [] },
+                }),
+            )
+            .await
+            .unwrap();
+        assert!(
+            !actions.to_string().contains("Take Codex's version"),
+            "no conflict to resolve: {actions:#}"
+        );
+        editor.shutdown().await;
+    }
+}
+
+/// Issue 14, item 4: editors open a file with a UTF-8 byte-order mark without it in the
+/// buffer (and Emacs shows CRLF line ends as LF). Compared with the raw bytes, an
+/// untouched buffer looked edited: the agent's change was not mirrored, a conflict was
+/// marked, and the buffer went to the model as "unsaved" on every turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bom_or_line_ends_the_editor_normalised_are_not_unsaved_edits() {
+    for (on_disk, in_buffer) in [
+        ("\u{FEFF}one\ntwo\nthree\n", "one\ntwo\nthree\n"),
+        ("one\r\ntwo\r\nthree\r\n", "one\ntwo\nthree\n"),
+        ("\u{FEFF}one\r\ntwo\r\nthree\r\n", "one\ntwo\nthree\n"),
+    ] {
+        let fixture = Fixture::new(vec![
+            patch_rule(
+                "edit line two",
+                PatchBuilder::new().update("a.txt", "two", "TWO"),
+            ),
+            Rule::new("just talk", vec![Reply::text("talked")]),
+        ])
+        .await;
+        std::fs::write(fixture.workspace.join("a.txt"), on_disk).unwrap();
+        let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+        editor.track_buffers();
+        let uri = fixture.file_uri("a.txt");
+        editor.open_buffer(&uri, in_buffer).await;
+        ask_done(&mut editor, "edit line two").await;
+
+        let now = disk(&fixture, "a.txt");
+        assert!(now.contains("TWO"), "{now:?}");
+        assert_eq!(
+            now.starts_with('\u{FEFF}'),
+            on_disk.starts_with('\u{FEFF}'),
+            "the file keeps its BOM (or its lack): {now:?}"
+        );
+        assert_eq!(
+            editor.buffer_text(&uri),
+            "one\nTWO\nthree\n",
+            "the change is in the buffer, no BOM or CR added ({on_disk:?})"
+        );
+        assert_eq!(
+            conflicts_published(&editor),
+            Vec::<Value>::new(),
+            "{on_disk:?}"
+        );
+        assert_eq!(trouble_told(&editor), Vec::<String>::new(), "{on_disk:?}");
+        ask_done(&mut editor, "just talk").await;
+        let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();
+        assert!(
+            !sent.contains("Unsaved editor buffer"),
+            "an untouched buffer is not sent as unsaved ({on_disk:?})"
+        );
+        editor.shutdown().await;
+    }
+}
+
+/// Issue 14, item 5: a buffer opened under another spelling of its file's URI than the one
+/// codex-lsp would write got its `workspace/applyEdit` (and its diagnostics) under
+/// codex-lsp's spelling, which the editor does not know: the edit was lost, and a warning
+/// came at the end of every later turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buffer_is_addressed_with_the_uri_the_editor_opened_it_with() {
+    let names = [
+        "a.txt", "b.txt", "c d.txt", "e.txt", "f.txt", "g:h.txt", "i j.txt",
+    ];
+    let mut patch = PatchBuilder::new();
+    for name in names {
+        patch = patch.update(name, "two", "TWO");
+    }
+    let fixture = Fixture::new(vec![
+        patch_rule("edit them all", patch),
+        Rule::new("just talk", vec![Reply::text("talked")]),
+    ])
+    .await;
+    std::fs::create_dir(fixture.workspace.join("sub")).unwrap();
+    for name in names {
+        std::fs::write(fixture.workspace.join(name), FILE).unwrap();
+    }
+    let ws = fixture.workspace.display().to_string();
+    let spellings = [
+        format!("file://localhost{ws}/a.txt"),
+        format!("file://{ws}/sub/../b.txt"),
+        format!("file://{ws}/c d.txt"),
+        format!("file://{ws}/sub/%2e%2e/e.txt"),
+        format!("FILE://{ws}/./f.txt"),
+        format!("file://{ws}/g%3ah.txt"),
+        format!("file://{ws}/i%20j.txt"),
+    ];
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    for uri in &spellings {
+        editor.open_buffer(uri, FILE).await;
+    }
+    // One of them with an unsaved edit where the agent writes: its conflict is marked on it.
+    editor
+        .type_into(&spellings[0], (1, 0), (1, 3), "my two")
+        .await;
+    ask_done(&mut editor, "edit them all").await;
+
+    let edited = "one\nTWO\nthree\nfour\nfive\n";
+    for (name, uri) in names.iter().zip(&spellings).skip(1) {
+        assert_eq!(disk(&fixture, name), edited);
+        assert_eq!(editor.buffer_text(uri), edited, "{uri}");
+    }
+    let addressed: Vec<String> = apply_edit_requests(&editor)
+        .iter()
+        .map(|p| {
+            p["edit"]["documentChanges"][0]["textDocument"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for uri in &spellings[1..] {
+        assert!(
+            addressed.contains(uri),
+            "{uri} not addressed: {addressed:#?}"
+        );
+    }
+    let conflicts = conflicts_published(&editor);
+    assert!(!conflicts.is_empty());
+    assert!(
+        conflicts
+            .iter()
+            .all(|n| n["params"]["uri"] == spellings[0].as_str()),
+        "{conflicts:#?}"
+    );
+    assert_eq!(
+        editor.buffer_text(&spellings[0]),
+        "one\nmy two\nthree\nfour\nfive\n"
+    );
+
+    ask_done(&mut editor, "just talk").await;
+    let failed: Vec<String> = editor
+        .shown_messages()
+        .into_iter()
+        .filter(|m| m.contains("could not be updated"))
+        .collect();
+    assert_eq!(failed, Vec::<String>::new());
+    editor.shutdown().await;
+}
+
+/// Issue 14, item 9: after the editor reloaded a saved file changed on disk (`git
+/// checkout`), the merge base was still the old snapshot: the user's next line and the
+/// checkout looked like one unsaved block, the agent's edit next to it became a false
+/// conflict and missed the buffer, and saving undid it. A reload as VS Code sends it (the
+/// changed lines) and as a whole text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_editor_reloads_the_file_the_agents_edit_lands_in_the_buffer() {
+    for whole_text in [false, true] {
+        let (fixture, mut editor, uri) = setup(vec![patch_rule(
+            "edit line two",
+            PatchBuilder::new().update("a.txt", "two", "TWO"),
+        )])
+        .await;
+        editor
+            .notify(
+                "textDocument/didSave",
+                json!({ "textDocument": { "uri": uri } }),
+            )
+            .await;
+        let checked_out = "one\ntwo\nTHREE (checked out)\nfour\nfive\n";
+        std::fs::write(fixture.workspace.join("a.txt"), checked_out).unwrap();
+        if whole_text {
+            let reload = editor
+                .buffers
+                .lock()
+                .unwrap()
+                .replace_all(&uri, checked_out);
+            editor.send(&reload).await;
+        } else {
+            editor
+                .type_into(&uri, (2, 0), (2, 5), "THREE (checked out)")
+                .await;
+        }
+        editor.type_into(&uri, (3, 4), (3, 4), " (mine)").await;
+        ask_done(&mut editor, "edit line two").await;
+
+        assert_eq!(
+            disk(&fixture, "a.txt"),
+            "one\nTWO\nTHREE (checked out)\nfour\nfive\n"
+        );
+        assert_eq!(
+            editor.buffer_text(&uri),
+            "one\nTWO\nTHREE (checked out)\nfour (mine)\nfive\n",
+            "whole text: {whole_text}"
+        );
+        assert_eq!(conflicts_published(&editor), Vec::<Value>::new());
+        assert_eq!(trouble_told(&editor), Vec::<String>::new());
+        editor.shutdown().await;
+    }
+}

@@ -17,6 +17,8 @@ pub struct OpenDocument {
     pub document: Document,
     /// The file behind the document, when its URI is a `file:` URI.
     pub path: Option<PathBuf>,
+    /// How the file's bytes compare with the buffer (see [`DiskView`]).
+    pub crlf_as_lf: bool,
     pub language_id: String,
     pub last_changed: Instant,
     /// The file on disk that the buffer's unsaved edits are relative to: read at open, the
@@ -59,11 +61,72 @@ pub struct MirrorSnapshot {
     pub text: String,
     pub path: PathBuf,
     pub disk_text: Option<String>,
+    pub view: DiskView,
+}
+
+/// The UTF-8 byte-order mark. Editors do not show it: they open such a file without it in
+/// the buffer (and keep it when they save).
+pub const BOM: char = '\u{FEFF}';
+
+/// How the file's bytes look in the editor's buffer, so that an untouched buffer compares
+/// equal to its file: a BOM the buffer does not hold is dropped, and for an editor that
+/// turned the file's CRLF line ends into LF in its buffer (Emacs does), CRLF reads as LF.
+/// Every comparison of a buffer with disk, and every merge base, is in these terms; the
+/// file itself is never rewritten by codex-lsp (the editor saves it, BOM and line ends as
+/// it found them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiskView {
+    /// The buffer holds no BOM: a leading BOM on disk is not text the user sees.
+    pub strip_bom: bool,
+    /// The editor normalised CRLF to LF in the buffer.
+    pub crlf_as_lf: bool,
+}
+
+impl DiskView {
+    /// The view for an editor buffer holding `buffer` (whose CRLF handling is `crlf_as_lf`).
+    pub fn of(buffer_starts_with_bom: bool, crlf_as_lf: bool) -> Self {
+        Self {
+            strip_bom: !buffer_starts_with_bom,
+            crlf_as_lf,
+        }
+    }
+
+    /// The file's bytes as the buffer would hold them; `Err` when they are not UTF-8.
+    pub fn read(self, bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
+        let mut text = String::from_utf8(bytes)?;
+        if self.strip_bom && text.starts_with(BOM) {
+            text.drain(..BOM.len_utf8());
+        }
+        if self.crlf_as_lf && text.contains("\r\n") {
+            text = text.replace("\r\n", "\n");
+        }
+        Ok(text)
+    }
+
+    /// Whether a file of `disk_len` bytes could read as a buffer of `buffer_len` bytes
+    /// holding `line_breaks` line breaks (a cheap test before reading the file).
+    fn could_equal(self, disk_len: u64, buffer_len: usize, line_breaks: usize) -> bool {
+        let mut expected = buffer_len as u64;
+        if self.crlf_as_lf {
+            expected += line_breaks as u64;
+        }
+        disk_len == expected || (self.strip_bom && disk_len == expected + 3)
+    }
+}
+
+/// Whether an editor normalises line ends: the file has CRLF, the buffer it opened has none.
+pub fn editor_normalised_crlf(disk: &[u8], buffer: &str) -> bool {
+    !buffer.contains('\r') && disk.windows(2).any(|w| w == b"\r\n")
 }
 
 #[derive(Default)]
 pub struct Documents {
     open: HashMap<String, OpenDocument>,
+    /// How the editor spelled each document's URI in its `didOpen`, by key (the URI parsed
+    /// and re-serialised, which may differ: `file://localhost/…`, `…/sub/../…`, escapes):
+    /// what codex-lsp addresses it by. Kept after it closes, for diagnostics that outlive
+    /// the buffer.
+    spellings: HashMap<String, String>,
 }
 
 /// One unsaved buffer for the agent.
@@ -71,6 +134,15 @@ pub struct Documents {
 pub struct UnsavedBuffer {
     pub path: PathBuf,
     pub text: String,
+}
+
+impl OpenDocument {
+    pub fn view(&self) -> DiskView {
+        DiskView::of(
+            self.document.rope().chars().next() == Some(BOM),
+            self.crlf_as_lf,
+        )
+    }
 }
 
 impl Documents {
@@ -84,11 +156,40 @@ impl Documents {
         text: &str,
         disk_text: Option<String>,
     ) {
-        self.open.insert(
+        let editor_uri = uri.clone();
+        self.open_as(
             uri,
+            editor_uri,
+            path,
+            language_id,
+            version,
+            text,
+            disk_text,
+            false,
+        );
+    }
+
+    /// [`Documents::open`] under `key`, addressed as `editor_uri`; `disk_text` is read in
+    /// the document's [`DiskView`] (`crlf_as_lf` being its line-end part).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_as(
+        &mut self,
+        key: String,
+        editor_uri: String,
+        path: Option<PathBuf>,
+        language_id: String,
+        version: i32,
+        text: &str,
+        disk_text: Option<String>,
+        crlf_as_lf: bool,
+    ) {
+        self.spellings.insert(key.clone(), editor_uri);
+        self.open.insert(
+            key,
             OpenDocument {
                 document: Document::new(text, version),
                 path,
+                crlf_as_lf,
                 language_id,
                 last_changed: Instant::now(),
                 disk_text,
@@ -222,11 +323,14 @@ impl Documents {
             .collect()
     }
 
-    /// Every open document backed by a file, with what disk held when we last looked.
-    pub fn files(&self) -> Vec<(String, PathBuf, Option<String>)> {
+    /// Every open document backed by a file, with what disk held when we last looked and
+    /// how to read disk for it.
+    pub fn files(&self) -> Vec<(String, PathBuf, Option<String>, DiskView)> {
         self.open
             .iter()
-            .filter_map(|(uri, d)| Some((uri.clone(), d.path.clone()?, d.disk_text.clone())))
+            .filter_map(|(uri, d)| {
+                Some((uri.clone(), d.path.clone()?, d.disk_text.clone(), d.view()))
+            })
             .collect()
     }
 
@@ -237,7 +341,32 @@ impl Documents {
             text: doc.document.text(),
             path: doc.path.clone()?,
             disk_text: doc.disk_text.clone(),
+            view: doc.view(),
         })
+    }
+
+    /// The URI to address the editor with about `uri` (a key): its own spelling of it.
+    pub fn editor_uri(&self, uri: &str) -> String {
+        self.spellings
+            .get(uri)
+            .cloned()
+            .unwrap_or_else(|| uri.to_string())
+    }
+
+    /// If the buffer reads exactly as `disk` (the file, in the document's view), the
+    /// merge base follows, whatever it was (the editor reloaded the file, say), and no
+    /// conflict is left (there are no unsaved edits). Returns whether conflicts went.
+    pub fn rebase_if_equal(&mut self, uri: &str, disk: String) -> bool {
+        let Some(doc) = self.open.get_mut(uri) else {
+            return false;
+        };
+        if doc.document.text() != disk {
+            return false;
+        }
+        doc.disk_text = Some(disk);
+        let had_conflicts = !doc.conflicts.is_empty();
+        doc.conflicts.clear();
+        had_conflicts
     }
 
     /// The buffer now stands on `disk_text`: the agent's change is in it, or the file went away.
@@ -248,8 +377,14 @@ impl Documents {
     }
 
     /// Adds conflicts found by a merge; an older conflict on the same lines is replaced.
-    pub fn add_conflicts(&mut self, uri: &str, conflicts: Vec<BufferConflict>) {
+    /// `merged` is the text their lines are in: when the buffer moved on since, they are
+    /// found again by their text (or dropped when that is gone or ambiguous).
+    pub fn add_conflicts(&mut self, uri: &str, mut conflicts: Vec<BufferConflict>, merged: &str) {
         if let Some(doc) = self.open.get_mut(uri) {
+            let now = doc.document.text();
+            if now != merged {
+                relocate_conflicts(&mut conflicts, &now);
+            }
             doc.conflicts
                 .retain(|old| !conflicts.iter().any(|new| old.overlaps(&new.lines)));
             doc.conflicts.extend(conflicts);
@@ -327,10 +462,13 @@ impl Documents {
 
 /// Text sync from the editor, applied in order by the LSP main loop.
 impl super::Bridge {
-    /// `didOpen`: mirrors the buffer and notes what the file on disk holds under it.
+    /// `didOpen`: mirrors the buffer and notes what the file on disk holds under it, as
+    /// the editor shows it (see [`DiskView`]). `uri` is the key (the URI parsed);
+    /// `editor_uri` the editor's own spelling, which every message about it uses.
     pub fn did_open(
         &self,
         uri: String,
+        editor_uri: String,
         path: Option<PathBuf>,
         language_id: String,
         version: i32,
@@ -339,12 +477,22 @@ impl super::Bridge {
         let path = path.map(|p| super::mirror::normalize_path(&p));
         // A small synchronous read: the merge base must be what disk held when the buffer
         // was loaded, before any later write by the agent.
-        let disk_text = path
+        let bytes = path.as_deref().and_then(|p| std::fs::read(p).ok());
+        let crlf_as_lf = bytes
             .as_deref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok());
-        self.documents()
-            .open(uri, path, language_id, version, text, disk_text);
+            .is_some_and(|b| editor_normalised_crlf(b, text));
+        let view = DiskView::of(text.starts_with(BOM), crlf_as_lf);
+        let disk_text = bytes.and_then(|b| view.read(b).ok());
+        self.documents().open_as(
+            uri,
+            editor_uri,
+            path,
+            language_id,
+            version,
+            text,
+            disk_text,
+            crlf_as_lf,
+        );
     }
 
     /// `didChange`; wakes the mirror, which may be waiting for the echo of its edit.
@@ -366,6 +514,9 @@ impl super::Bridge {
                 previous,
             )
         };
+        if outcome.is_ok() {
+            self.follow_disk(uri);
+        }
         self.inner.documents_changed.notify_waiters();
         let (conflicts_moved, line_changes) = outcome?;
         if conflicts_moved {
@@ -379,6 +530,36 @@ impl super::Bridge {
                  the order received"
             )),
             _ => Ok(()),
+        }
+    }
+
+    /// When the buffer now reads exactly as its file (the editor reloaded it from disk, or
+    /// the user typed back to it), the merge base becomes the file: unsaved edits are what
+    /// the buffer holds beyond what disk holds, never relative to an older snapshot. The
+    /// file is read only when its size could match (one `stat` per change otherwise).
+    fn follow_disk(&self, uri: &str) {
+        let Some((path, len, breaks, view)) = self.documents().get(uri).and_then(|d| {
+            let breaks = d.document.len_lines().saturating_sub(1);
+            Some((
+                d.path.clone()?,
+                d.document.rope().len_bytes(),
+                breaks,
+                d.view(),
+            ))
+        }) else {
+            return;
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return;
+        };
+        if !meta.is_file() || !view.could_equal(meta.len(), len, breaks) {
+            return;
+        }
+        let Some(disk) = std::fs::read(&path).ok().and_then(|b| view.read(b).ok()) else {
+            return;
+        };
+        if self.documents().rebase_if_equal(uri, disk) {
+            self.publish_conflicts(uri);
         }
     }
 
@@ -502,10 +683,17 @@ fn relocate_conflicts(conflicts: &mut Vec<BufferConflict>, text: &str) -> bool {
     *conflicts != before
 }
 
-/// "Modified" means the buffer differs from the file on disk (a missing file counts).
+/// "Modified" means the buffer differs from the file on disk as the editor shows it (a
+/// missing file counts): a BOM the buffer does not hold, or CRLF line ends an LF-only
+/// buffer shows as LF, are not edits (see [`DiskView`]).
 pub fn differs_from_disk(path: &Path, text: &str) -> bool {
     match std::fs::read(path) {
-        Ok(bytes) => bytes != text.as_bytes(),
+        Ok(bytes) if bytes == text.as_bytes() => false,
+        Ok(bytes) => {
+            let crlf_as_lf = editor_normalised_crlf(&bytes, text);
+            let view = DiskView::of(text.starts_with(BOM), crlf_as_lf);
+            view.read(bytes).map_or(true, |disk| disk != text)
+        }
         Err(_) => true,
     }
 }
@@ -781,5 +969,83 @@ mod tests {
                 .as_deref(),
             Some("y\n")
         );
+    }
+}
+
+#[cfg(test)]
+mod view_tests {
+    use super::*;
+
+    #[test]
+    fn disk_reads_as_the_editor_shows_it() {
+        let plain = DiskView::of(false, false);
+        assert_eq!(plain.read("\u{FEFF}a\r\nb".into()).unwrap(), "a\r\nb");
+        let emacs = DiskView::of(false, true);
+        assert_eq!(emacs.read("\u{FEFF}a\r\nb\r\n".into()).unwrap(), "a\nb\n");
+        // A buffer that shows the BOM keeps it.
+        assert_eq!(
+            DiskView::of(true, false).read("\u{FEFF}a".into()).unwrap(),
+            "\u{FEFF}a"
+        );
+        assert!(plain.read(vec![0xff, 0xfe]).is_err());
+        assert!(editor_normalised_crlf(b"a\r\nb", "a\nb"));
+        assert!(!editor_normalised_crlf(b"a\r\nb", "a\r\nb"));
+        assert!(!editor_normalised_crlf(b"a\nb", "a\nb"));
+        assert!(plain.could_equal(7, 4, 1) && plain.could_equal(4, 4, 1));
+        assert!(!plain.could_equal(5, 4, 1));
+        // "a\nb\n" (4 bytes, 2 breaks) is "a\r\nb\r\n" (6), or 9 with a BOM.
+        assert!(emacs.could_equal(6, 4, 2) && emacs.could_equal(9, 4, 2));
+        assert!(!emacs.could_equal(5, 4, 2));
+    }
+
+    #[test]
+    fn a_buffer_equal_to_its_file_stands_on_it_with_no_conflict_left() {
+        let mut docs = Documents::default();
+        docs.open(
+            "file:///a".into(),
+            Some("/a".into()),
+            "t".into(),
+            1,
+            "x\nmine\n",
+            Some("x\nold\n".into()),
+        );
+        let conflict = BufferConflict {
+            id: 9,
+            lines: 1..2,
+            ours: "mine\n".into(),
+            theirs: "agent\n".into(),
+        };
+        docs.add_conflicts("file:///a", vec![conflict], "x\nmine\n");
+        assert!(!docs.rebase_if_equal("file:///a", "x\nagent\n".into()));
+        assert_eq!(docs.conflicts("file:///a").len(), 1);
+        assert!(docs.rebase_if_equal("file:///a", "x\nmine\n".into()));
+        assert!(docs.conflicts("file:///a").is_empty());
+        assert_eq!(
+            docs.mirror_snapshot("file:///a")
+                .unwrap()
+                .disk_text
+                .as_deref(),
+            Some("x\nmine\n")
+        );
+    }
+
+    #[test]
+    fn a_bom_or_crlf_alone_is_not_an_unsaved_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        for (disk, buffer, differs) in [
+            ("\u{FEFF}a\nb\n", "a\nb\n", false),
+            ("a\r\nb\r\n", "a\nb\n", false),
+            ("a\r\nb\r\n", "a\r\nb\r\n", false),
+            ("\u{FEFF}a\nb\n", "a\nB\n", true),
+            ("a\nb\n", "\u{FEFF}a\nb\n", true),
+        ] {
+            std::fs::write(&file, disk).unwrap();
+            assert_eq!(
+                differs_from_disk(&file, buffer),
+                differs,
+                "{disk:?} {buffer:?}"
+            );
+        }
     }
 }

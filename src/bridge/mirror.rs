@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::activity::display_path;
-use super::documents::{BufferConflict, MirrorSnapshot};
+use super::documents::{BufferConflict, DiskView, MirrorSnapshot};
 use super::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
 use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
 use crate::app_server::protocol as p;
@@ -71,10 +71,12 @@ pub fn normalize_path(path: &Path) -> PathBuf {
     }
 }
 
-/// Reads a file for the merge: `Ok(None)` when it does not exist; not UTF-8 is an error.
-async fn read_text(path: &Path) -> Result<Option<String>, String> {
+/// Reads a file for the merge, as the buffer shows it (`view`): `Ok(None)` when it does
+/// not exist; not UTF-8 is an error.
+async fn read_text(path: &Path, view: DiskView) -> Result<Option<String>, String> {
     match tokio::fs::read(path).await {
-        Ok(bytes) => String::from_utf8(bytes)
+        Ok(bytes) => view
+            .read(bytes)
             .map(Some)
             .map_err(|_| "it is not UTF-8 text".to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -172,6 +174,15 @@ impl Bridge {
         }
     }
 
+    /// Brings every open buffer of `path` to "its unsaved edits + what disk holds now", as
+    /// a completed `fileChange` of it does (the mirror's property test drives this).
+    pub async fn mirror_path(&self, path: &Path, turn_id: &str) {
+        let open = self.documents().uris_of(&normalize_path(path));
+        for uri in open {
+            self.mirror_buffer(&uri, turn_id).await;
+        }
+    }
+
     /// A file the editor has open was deleted or moved away: its buffer keeps the text, and
     /// the user is told the path no longer holds it.
     fn buffer_lost_its_file(&self, uri: &str, what: &str, notes: &mut Vec<String>) {
@@ -194,8 +205,8 @@ impl Bridge {
     async fn mirror_turn_end(&self, turn_id: &str) {
         let files = self.documents().files();
         let mut outside = Vec::new();
-        for (uri, path, disk_text) in files {
-            match read_text(&path).await {
+        for (uri, path, disk_text, view) in files {
+            match read_text(&path, view).await {
                 Ok(Some(now)) if Some(&now) != disk_text.as_ref() => {
                     // Changed by a command, not a fileChange item (which tells its own).
                     if !self.in_workspace(&path) {
@@ -233,7 +244,11 @@ impl Bridge {
     /// Brings one open buffer to "its unsaved edits + what disk holds now".
     async fn mirror_buffer(&self, uri: &str, turn_id: &str) {
         // The path only: the buffer is copied in the loop below, after the file is read.
-        let Some(path) = self.documents().get(uri).and_then(|doc| doc.path.clone()) else {
+        let Some((path, view)) = self
+            .documents()
+            .get(uri)
+            .and_then(|doc| Some((doc.path.clone()?, doc.view())))
+        else {
             return;
         };
         if !self.inner.ui.supports_apply_edit() {
@@ -246,7 +261,7 @@ impl Bridge {
             return;
         }
         let shown = self.shown(&path);
-        let theirs = match read_text(&path).await {
+        let theirs = match read_text(&path, view).await {
             Ok(Some(text)) => text,
             Ok(None) => return,
             Err(why) => {
@@ -270,7 +285,7 @@ impl Bridge {
                 self.inner.encoding,
             );
             if edits.is_empty() {
-                self.settle(uri, &shown, theirs, &merge.conflicts);
+                self.settle(uri, &shown, theirs, &merge);
                 return;
             }
             if sends == MAX_SENDS {
@@ -278,7 +293,7 @@ impl Bridge {
             }
             sends += 1;
             let edit = BufferEdit {
-                uri: uri.to_string(),
+                uri: self.documents().editor_uri(uri),
                 version: snapshot.version,
                 edits,
                 label: format!("Codex: {shown}"),
@@ -289,13 +304,26 @@ impl Bridge {
             };
             match self.inner.ui.apply_edit(edit).await {
                 EditOutcome::Applied => {
-                    if !self
-                        .wait_for_version_after(uri, snapshot.version, APPLIED_ECHO_WAIT)
+                    match self
+                        .wait_for_edit(uri, &snapshot, &merge.text, APPLIED_ECHO_WAIT)
                         .await
                     {
-                        tracing::warn!(uri, "the editor applied an edit but sent no didChange; taking it as applied");
-                        self.settle(uri, &shown, theirs, &merge.conflicts);
-                        return;
+                        // The buffer holds the merge (and maybe what the user typed since):
+                        // it stands on `theirs` now. Merging it again with the old base
+                        // would see the user's edits and the agent's as one block and call
+                        // that a conflict; the conflicts are the first merge's, no others.
+                        Echo::In => {
+                            self.settle(uri, &shown, theirs, &merge);
+                            return;
+                        }
+                        Echo::None => {
+                            tracing::warn!(uri, "the editor applied an edit but sent no didChange; taking it as applied");
+                            self.settle(uri, &shown, theirs, &merge);
+                            return;
+                        }
+                        Echo::Closed => return,
+                        // The buffer changed, but the edit is not in it: merge again.
+                        Echo::Other => {}
                     }
                 }
                 EditOutcome::Rejected(reason) => {
@@ -320,10 +348,11 @@ impl Bridge {
         );
     }
 
-    /// The buffer now holds the agent's change: it stands on `theirs`; conflicts are kept,
-    /// shown as diagnostics and told to the user.
-    fn settle(&self, uri: &str, shown: &str, theirs: String, conflicts: &[crate::text::Conflict]) {
-        let found: Vec<BufferConflict> = conflicts
+    /// The buffer now holds the agent's change: it stands on `theirs`; the merge's
+    /// conflicts (lines in `merge.text`) are kept, shown as diagnostics and told to the user.
+    fn settle(&self, uri: &str, shown: &str, theirs: String, merge: &crate::text::Merge) {
+        let found: Vec<BufferConflict> = merge
+            .conflicts
             .iter()
             .map(|c| BufferConflict {
                 id: NEXT_CONFLICT_ID.fetch_add(1, Ordering::Relaxed),
@@ -336,7 +365,7 @@ impl Bridge {
             let mut docs = self.documents();
             docs.set_disk_text(uri, Some(theirs));
             if !found.is_empty() {
-                docs.add_conflicts(uri, found.clone());
+                docs.add_conflicts(uri, found.clone(), &merge.text);
             }
         }
         if found.is_empty() {
@@ -366,6 +395,45 @@ impl Bridge {
         );
     }
 
+    /// After the editor said it applied the edit that turns `before` into `merged`: waits
+    /// until the buffer holds it (each `didChange` is looked at; the user may type in
+    /// between, and an editor may echo one edit in several notifications).
+    async fn wait_for_edit(
+        &self,
+        uri: &str,
+        before: &MirrorSnapshot,
+        merged: &str,
+        limit: Duration,
+    ) -> Echo {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut seen = before.version;
+        let mut moved = false;
+        loop {
+            if !self
+                .wait_for_version_after(
+                    uri,
+                    seen,
+                    deadline.saturating_duration_since(tokio::time::Instant::now()),
+                )
+                .await
+            {
+                return match self.documents().mirror_snapshot(uri) {
+                    None => Echo::Closed,
+                    Some(_) if moved => Echo::Other,
+                    Some(_) => Echo::None,
+                };
+            }
+            let Some(now) = self.documents().mirror_snapshot(uri) else {
+                return Echo::Closed;
+            };
+            seen = now.version;
+            moved = true;
+            if holds_merge(&before.text, &now.text, merged) {
+                return Echo::In;
+            }
+        }
+    }
+
     /// Waits until the mirror of `uri` moves past `version` (the editor's `didChange`).
     /// Returns false on timeout or when the document closed.
     async fn wait_for_version_after(&self, uri: &str, version: i32, limit: Duration) -> bool {
@@ -391,15 +459,7 @@ impl Bridge {
             .documents()
             .conflicts(uri)
             .into_iter()
-            .map(|c| BufferDiagnostic {
-                range: c.range(),
-                severity: Severity::Warning,
-                code: CONFLICT_CODE.into(),
-                message: "Codex changed these lines too; your unsaved version is kept. Take \
-                          Codex's version or keep yours with a code action."
-                    .into(),
-                data: json!({ "conflictId": c.id }),
-            })
+            .map(|c| conflict_diagnostic(c.id, c.range()))
             .collect();
         self.set_diagnostics(uri, "conflict", diagnostics);
     }
@@ -446,7 +506,7 @@ impl Bridge {
             })?;
             let edits = edits_between(&snapshot.text, &new_text, self.inner.encoding);
             let edit = BufferEdit {
-                uri: uri.to_string(),
+                uri: self.documents().editor_uri(uri),
                 version: snapshot.version,
                 edits,
                 label: "Codex: take Codex's version".into(),
@@ -480,6 +540,39 @@ impl Bridge {
         let folders = lock(&self.inner.folders);
         folders.is_empty() || folders.iter().any(|f| path.starts_with(f))
     }
+}
+
+/// The diagnostic of a conflict region: what is published and what its code actions carry.
+pub fn conflict_diagnostic(id: u64, range: Range) -> BufferDiagnostic {
+    BufferDiagnostic {
+        range,
+        severity: Severity::Warning,
+        code: CONFLICT_CODE.into(),
+        message: "Codex changed these lines too; your unsaved version is kept. Take Codex's \
+                  version or keep yours with a code action."
+            .into(),
+        data: json!({ "conflictId": id }),
+    }
+}
+
+/// What became of an edit the editor said it applied.
+enum Echo {
+    /// The buffer holds it.
+    In,
+    /// The buffer changed, but not by it.
+    Other,
+    /// No `didChange` came.
+    None,
+    Closed,
+}
+
+/// Whether `now` holds every change from `before` to `merged` (with, perhaps, the user's
+/// typing since): merged three ways, nothing of `merged` is left to bring in.
+fn holds_merge(before: &str, now: &str, merged: &str) -> bool {
+    now == merged
+        || crate::text::merge3_edits(before, now, merged, crate::text::PositionEncoding::Utf32)
+            .1
+            .is_empty()
 }
 
 /// The buffer's text with the conflict region (found at its lines, or by its text when the
@@ -525,6 +618,7 @@ mod tests {
             text: text.into(),
             path: "/w/a.txt".into(),
             disk_text: None,
+            view: DiskView::default(),
         }
     }
 

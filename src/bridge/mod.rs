@@ -263,7 +263,9 @@ impl Bridge {
             }
             all
         };
-        self.inner.ui.publish_diagnostics(uri, all);
+        // Addressed as the editor spelled the document's URI, not as codex-lsp re-spells it.
+        let address = self.documents().editor_uri(uri);
+        self.inner.ui.publish_diagnostics(&address, all);
     }
 
     /// Shows a message once per distinct text.

@@ -303,7 +303,8 @@ impl Finding {
         )
     }
 
-    fn diagnostic(&self) -> BufferDiagnostic {
+    /// Its diagnostic: what is published and what its code actions carry.
+    pub fn diagnostic(&self) -> BufferDiagnostic {
         let message = if self.body.is_empty() {
             self.title.clone()
         } else {

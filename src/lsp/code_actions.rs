@@ -9,7 +9,7 @@ use lsp_types::{
 use serde_json::json;
 
 use super::commands::{ANSWER_APPROVAL, ASK, DISMISS_FINDING, RESOLVE_CONFLICT};
-use crate::bridge::mirror::CONFLICT_CODE;
+use crate::bridge::mirror::{conflict_diagnostic, CONFLICT_CODE};
 use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
 use crate::bridge::review::{Finding, REVIEW_CODE};
 use crate::bridge::WaitingApproval;
@@ -84,14 +84,7 @@ pub fn finding_actions(
             continue;
         };
         let range = crate::lsp::convert::range_to_lsp(finding.range());
-        let diagnostic = Diagnostic {
-            range,
-            code: Some(NumberOrString::String(REVIEW_CODE.into())),
-            source: Some("codex".into()),
-            message: finding.title.clone(),
-            data: Some(json!({ "findingId": finding.id })),
-            ..Diagnostic::default()
-        };
+        let diagnostic = crate::lsp::editor::diagnostic_to_lsp(finding.diagnostic());
         let shown =
             crate::bridge::activity::display_path(&finding.path.display().to_string(), folder);
         let fix = finding_fix_prompt(finding, &shown);
@@ -193,12 +186,11 @@ pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeAction
                         json!({ "uri": uri.as_str(), "conflictId": id, "take": take }),
                     ]),
                 }),
-                diagnostics: Some(vec![Diagnostic {
-                    range,
-                    code: Some(NumberOrString::String(CONFLICT_CODE.into())),
-                    source: Some("codex".into()),
-                    ..Diagnostic::default()
-                }]),
+                // The published diagnostic itself: VS Code drops an action whose
+                // diagnostic has no message.
+                diagnostics: Some(vec![crate::lsp::editor::diagnostic_to_lsp(
+                    conflict_diagnostic(id, crate::lsp::convert::range_from_lsp(range)),
+                )]),
                 ..CodeAction::default()
             }));
         }

@@ -3,10 +3,9 @@
 
 use async_lsp::{ClientSocket, ErrorCode};
 use futures::future::BoxFuture;
-use lsp_types::notification::{Progress, PublishDiagnostics, ShowMessage};
+use lsp_types::notification::{Progress, ShowMessage};
 use lsp_types::request::{
-    ApplyWorkspaceEdit, ShowDocument, ShowMessageRequest, WorkDoneProgressCreate,
-    WorkspaceDiagnosticRefresh,
+    ShowDocument, ShowMessageRequest, WorkDoneProgressCreate, WorkspaceDiagnosticRefresh,
 };
 use lsp_types::{
     AnnotatedTextEdit, ApplyWorkspaceEditParams, ChangeAnnotation, Diagnostic, DocumentChanges,
@@ -77,6 +76,51 @@ pub fn message_type(level: MessageLevel) -> MessageType {
     }
 }
 
+/// `workspace/applyEdit` with params as JSON: the document's URI goes out exactly as the
+/// editor spelled it (`Url` would re-spell it, and the editor would not know the buffer).
+enum ApplyEditAsSpelled {}
+
+impl lsp_types::request::Request for ApplyEditAsSpelled {
+    type Params = Value;
+    type Result = lsp_types::ApplyWorkspaceEditResponse;
+    const METHOD: &'static str = "workspace/applyEdit";
+}
+
+/// `textDocument/publishDiagnostics`, its URI as the editor spelled it.
+enum PublishDiagnosticsAsSpelled {}
+
+impl lsp_types::notification::Notification for PublishDiagnosticsAsSpelled {
+    type Params = Value;
+    const METHOD: &'static str = "textDocument/publishDiagnostics";
+}
+
+/// `params` with every URI it names (`Url`-parsed from `spelled`) put back as `spelled`.
+fn respelled(params: impl serde::Serialize, spelled: &str) -> Value {
+    let mut value = serde_json::to_value(params).unwrap_or(Value::Null);
+    let Ok(parsed) = Url::parse(spelled) else {
+        return value;
+    };
+    let parsed = parsed.to_string();
+    fn walk(value: &mut Value, parsed: &str, spelled: &str) {
+        match value {
+            Value::String(s) if s == parsed => *s = spelled.to_string(),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, parsed, spelled)),
+            Value::Object(map) => {
+                // Keys too: the `changes` map is keyed by URI.
+                if let Some(v) = map.remove(parsed) {
+                    map.insert(spelled.to_string(), v);
+                }
+                map.values_mut().for_each(|v| walk(v, parsed, spelled));
+            }
+            _ => {}
+        }
+    }
+    if parsed != spelled {
+        walk(&mut value, &parsed, spelled);
+    }
+    value
+}
+
 /// A [`BufferEdit`] as `workspace/applyEdit` params: a versioned `TextDocumentEdit` whose
 /// edits share the turn's change annotation when the editor supports those, else the
 /// plain `changes` map (no version check is possible then).
@@ -130,17 +174,66 @@ fn apply_edit_params(
     })
 }
 
-/// A bridge diagnostic as LSP's (source `codex`).
+/// A bridge diagnostic as LSP's (source `codex`). Every diagnostic codex-lsp publishes,
+/// answers to a pull or embeds in a code action is made here, valid for the strictest
+/// client ([`check_diagnostic`]): a blank message (a model's empty finding title, say)
+/// gets one, a reversed range is put in order, an empty code gets one.
 pub fn diagnostic_to_lsp(d: BufferDiagnostic) -> Diagnostic {
+    let code = if d.code.trim().is_empty() {
+        "codex".to_string()
+    } else {
+        d.code
+    };
+    let message = if d.message.trim().is_empty() {
+        format!("Codex marked these lines ({code}).")
+    } else {
+        d.message
+    };
+    let range = if d.range.start <= d.range.end {
+        d.range
+    } else {
+        crate::text::Range::new(d.range.end, d.range.start)
+    };
     Diagnostic {
-        range: convert::range_to_lsp(d.range),
+        range: convert::range_to_lsp(range),
         severity: Some(convert::severity_to_lsp(d.severity)),
-        code: Some(NumberOrString::String(d.code)),
+        code: Some(NumberOrString::String(code)),
         source: Some("codex".into()),
-        message: d.message,
+        message,
         data: Some(d.data),
         ..Default::default()
     }
+}
+
+/// What the strictest client asks of a diagnostic (VS Code refuses one without a message,
+/// and with it the code action carrying it): a non-blank message, an ordered range, a
+/// severity from the spec, non-empty source and string code.
+pub fn check_diagnostic(d: &Diagnostic) -> Result<(), String> {
+    if d.message.trim().is_empty() {
+        return Err("message must be set (non-blank)".into());
+    }
+    let (start, end) = (d.range.start, d.range.end);
+    if (start.line, start.character) > (end.line, end.character) {
+        return Err(format!("range starts after it ends: {:?}", d.range));
+    }
+    if let Some(severity) = d.severity {
+        let known = [
+            lsp_types::DiagnosticSeverity::ERROR,
+            lsp_types::DiagnosticSeverity::WARNING,
+            lsp_types::DiagnosticSeverity::INFORMATION,
+            lsp_types::DiagnosticSeverity::HINT,
+        ];
+        if !known.contains(&severity) {
+            return Err(format!("severity {severity:?} is not in the spec"));
+        }
+    }
+    if d.source.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return Err("source is empty".into());
+    }
+    if matches!(&d.code, Some(NumberOrString::String(code)) if code.trim().is_empty()) {
+        return Err("code is empty".into());
+    }
+    Ok(())
 }
 
 impl EditorUi for LspEditor {
@@ -292,14 +385,16 @@ impl EditorUi for LspEditor {
 
     fn apply_edit(&self, edit: BufferEdit) -> BoxFuture<'static, EditOutcome> {
         let client = self.client.clone();
-        let params = apply_edit_params(edit, self.abilities);
+        let spelled = edit.uri.clone();
+        let params =
+            apply_edit_params(edit, self.abilities).map(|params| respelled(params, &spelled));
         Box::pin(async move {
             let Some(params) = params else {
                 return EditOutcome::Failed("the document's URI is not valid".into());
             };
             let limit = apply_edit_timeout();
             let answer =
-                tokio::time::timeout(limit, client.request::<ApplyWorkspaceEdit>(params)).await;
+                tokio::time::timeout(limit, client.request::<ApplyEditAsSpelled>(params)).await;
             match answer {
                 Ok(Ok(r)) if r.applied => EditOutcome::Applied,
                 Ok(Ok(r)) => EditOutcome::Rejected(r.failure_reason),
@@ -317,15 +412,16 @@ impl EditorUi for LspEditor {
     }
 
     fn publish_diagnostics(&self, uri: &str, diagnostics: Vec<BufferDiagnostic>) {
-        let Ok(uri) = Url::parse(uri) else { return };
+        let Ok(parsed) = Url::parse(uri) else { return };
         let diagnostics = diagnostics.into_iter().map(diagnostic_to_lsp).collect();
+        let params = PublishDiagnosticsParams {
+            uri: parsed,
+            diagnostics,
+            version: None,
+        };
         let _ = self
             .client
-            .notify::<PublishDiagnostics>(PublishDiagnosticsParams {
-                uri,
-                diagnostics,
-                version: None,
-            });
+            .notify::<PublishDiagnosticsAsSpelled>(respelled(params, uri));
     }
 
     fn pulls_diagnostics(&self) -> bool {
@@ -377,5 +473,117 @@ impl EditorUi for LspEditor {
 
     fn event(&self, event: Value) {
         let _ = self.client.notify::<ext::CodexEvent>(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bridge::Severity;
+    use crate::text::{Position, Range};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn edit_to(uri: &str) -> BufferEdit {
+        BufferEdit {
+            uri: uri.into(),
+            version: 4,
+            edits: vec![crate::text::TextEdit::new(
+                Range::point(Position::new(1, 0)),
+                "x",
+            )],
+            label: "Codex: a.txt".into(),
+            group: Some(("codex-turn-1".into(), "Codex (turn 1)".into())),
+        }
+    }
+
+    #[test]
+    fn edits_and_diagnostics_go_out_under_the_editors_spelling_of_the_uri() {
+        for spelled in [
+            "file://localhost/w/a.txt",
+            "file:///w/sub/../a.txt",
+            "file:///w/sub/%2e%2e/a.txt",
+            "file:///w/a b.txt",
+            "file:///C%3a/w/a.txt",
+            "file:///w/a.txt",
+        ] {
+            for document_changes in [true, false] {
+                let abilities = EditorAbilities {
+                    apply_edit: true,
+                    document_changes,
+                    change_annotations: true,
+                    ..Default::default()
+                };
+                let params = respelled(
+                    apply_edit_params(edit_to(spelled), abilities).unwrap(),
+                    spelled,
+                );
+                let uri = if document_changes {
+                    params["edit"]["documentChanges"][0]["textDocument"]["uri"].clone()
+                } else {
+                    let changes = params["edit"]["changes"].as_object().unwrap();
+                    json!(changes.keys().next().unwrap())
+                };
+                assert_eq!(uri, spelled, "{params:#}");
+            }
+        }
+    }
+
+    fn severity() -> impl Strategy<Value = Severity> {
+        prop::sample::select(vec![
+            Severity::Error,
+            Severity::Warning,
+            Severity::Information,
+            Severity::Hint,
+        ])
+    }
+
+    proptest! {
+        /// The one point every diagnostic passes: whatever the bridge (or a model's text)
+        /// put in, what goes out is valid for the strictest client.
+        #[test]
+        fn every_diagnostic_made_is_valid(
+            lines in (0u32..50, 0u32..50),
+            chars in (0u32..9, 0u32..9),
+            message in prop::sample::select(vec!["", " ", "\n\t", "x", "[P1] Off by one"]),
+            code in prop::sample::select(vec!["", "codex.conflict", "codex.review"]),
+            severity in severity(),
+        ) {
+            let d = diagnostic_to_lsp(BufferDiagnostic {
+                range: Range::new(Position::new(lines.0, chars.0), Position::new(lines.1, chars.1)),
+                severity,
+                code: code.into(),
+                message: message.into(),
+                data: json!({}),
+            });
+            prop_assert_eq!(check_diagnostic(&d), Ok(()));
+            if !message.trim().is_empty() {
+                prop_assert_eq!(d.message, message);
+            }
+        }
+    }
+
+    #[test]
+    fn the_conflict_and_finding_diagnostics_are_valid() {
+        let conflict = crate::bridge::mirror::conflict_diagnostic(
+            7,
+            Range::new(Position::new(1, 0), Position::new(2, 0)),
+        );
+        assert_eq!(check_diagnostic(&diagnostic_to_lsp(conflict)), Ok(()));
+        let finding = crate::bridge::review::Finding {
+            id: "review-1".into(),
+            uri: "file:///w/a.rs".into(),
+            path: "/w/a.rs".into(),
+            lines: 2..2,
+            title: String::new(),
+            body: String::new(),
+            priority: None,
+        };
+        assert_eq!(
+            check_diagnostic(&diagnostic_to_lsp(finding.diagnostic())),
+            Ok(())
+        );
+        let empty = Diagnostic::default();
+        assert!(check_diagnostic(&empty).is_err(), "the check itself bites");
     }
 }

@@ -173,6 +173,9 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
         })
         .notification::<Lenient<Exit>>(|_, _| ControlFlow::Continue(()))
         .notification::<Lenient<DidOpenTextDocument>>(|state, params| {
+            // The editor's own spelling of the URI (parsing re-spells it: `localhost`, `..`,
+            // escapes): what every message about the document must use.
+            let spelled = params["textDocument"]["uri"].as_str().map(str::to_owned);
             if let (Some(bridge), Some(p)) =
                 (state.bridge(), state.decode::<DidOpenTextDocument>(params))
             {
@@ -180,6 +183,7 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
                 let path = doc.uri.to_file_path().ok();
                 bridge.did_open(
                     doc.uri.to_string(),
+                    spelled.unwrap_or_else(|| doc.uri.to_string()),
                     path,
                     doc.language_id,
                     doc.version,

@@ -56,6 +56,7 @@ pub fn position(range: &Value, end: &str) -> (u32, u32) {
 pub fn apply_lsp_edits(text: &str, edits: &[Value]) -> String {
     let mut spans: Vec<(usize, usize, String)> = edits
         .iter()
+        .rev()
         .map(|e| {
             let edit = if e.get("textEdit").is_some() {
                 &e["textEdit"]
@@ -71,6 +72,8 @@ pub fn apply_lsp_edits(text: &str, edits: &[Value]) -> String {
             )
         })
         .collect();
+    // Last first (stable, over the reversed list): inserts at one position keep the
+    // array's order, as the spec says.
     spans.sort_by_key(|s| std::cmp::Reverse(s.0));
     let mut out = text.to_string();
     for (start, end, new_text) in spans {
@@ -122,6 +125,7 @@ impl Buffers {
         // Echoed incrementally, last edit first, so each range holds when applied in turn.
         let mut changes: Vec<Value> = edits
             .iter()
+            .rev()
             .map(|e| json!({ "range": e["range"], "text": e["newText"] }))
             .collect();
         changes.sort_by_key(|c| std::cmp::Reverse(position(&c["range"], "start")));

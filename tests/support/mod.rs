@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod buffers;
+pub mod diagnostics;
 pub mod shared_server;
 
 use std::collections::HashMap;
@@ -436,6 +437,15 @@ impl Editor {
             .await
             .unwrap_or_else(|_| panic!("no answer to {method} within {WAIT:?}"))
             .expect("codex-lsp closed");
+        match method {
+            "textDocument/codeAction" => {
+                diagnostics::assert_valid_in_code_actions(&response["result"])
+            }
+            "textDocument/diagnostic" => {
+                diagnostics::assert_valid(&response["result"]["items"], "a pulled report")
+            }
+            _ => {}
+        }
         match response.get("error") {
             Some(error) if !error.is_null() => Err(error.clone()),
             _ => Ok(response["result"].clone()),
@@ -572,6 +582,7 @@ impl Editor {
     }
 
     pub async fn shutdown(self) {
+        diagnostics::assert_valid_published(&self.notifications());
         self.shutdown_and_wait(Duration::from_secs(10)).await;
     }
 

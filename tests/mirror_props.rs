@@ -170,9 +170,10 @@ impl EditorUi for FakeEditor {
     fn supports_rich_approvals(&self) -> bool {
         false
     }
-    fn rich_approval(&self, _: Value) -> BoxFuture<'static, Option<Value>> {
-        Box::pin(async { None })
+    fn rich_approval(&self, _: Value) -> BoxFuture<'static, Result<Value, String>> {
+        Box::pin(async { Err("this editor shows no approvals".into()) })
     }
+    fn approval_ended(&self, _: Value) {}
     fn open_external(&self, _: String) -> BoxFuture<'static, bool> {
         Box::pin(async { false })
     }

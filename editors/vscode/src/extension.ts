@@ -29,18 +29,30 @@ import {
   changeSides,
   decisionFor,
   findExecutable,
+  ignoredSettingsMessage,
+  ignoredWorkspaceSettings,
   isUnknownCommand,
   loginArguments,
   missingServerMessage,
   INSTALL_COMMAND,
   oneLine,
+  SettingsReader,
   serverSettings,
+  settingValue,
+  statusReport,
   statusView,
   threadPicks,
   turnOfToken,
 } from "./logic";
 
 const SCHEME = "codex-proposed";
+const STATUS_SCHEME = "codex-status";
+
+/** `codex.*` as VS Code resolves it, and where each value came from. */
+function codexSettings(): SettingsReader {
+  const config = vscode.workspace.getConfiguration("codex");
+  return { get: (key) => config.get(key), inspect: (key) => config.inspect(key) };
+}
 
 interface ApprovalParams {
   kind: "command" | "fileChange" | string;
@@ -85,13 +97,15 @@ class Codex {
     this.statusItem.name = "Codex";
     this.render();
     this.statusItem.show();
+    this.test.set("trusted", vscode.workspace.isTrusted);
+    this.test.set("hostPath", process.env.PATH ?? "");
   }
 
   // --- lifecycle ----------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    const config = vscode.workspace.getConfiguration("codex");
-    const serverPath = config.get<string>("serverPath") || "codex-lsp";
+    this.warnIgnoredSettings();
+    const serverPath = String(settingValue(codexSettings(), "serverPath") || "codex-lsp");
     const command = findExecutable(serverPath, process.env.PATH, isExecutable, os.homedir());
     if (!command) {
       this.setStatus({ kind: "missing", serverPath });
@@ -100,17 +114,14 @@ class Codex {
       void vscode.window
         .showErrorMessage(missingServerMessage(serverPath), "Open Settings", "Copy Install Command")
         .then((pick) => {
-          if (pick === "Open Settings") {
-            void vscode.commands.executeCommand("workbench.action.openSettings", "codex.serverPath");
-          } else if (pick === "Copy Install Command") {
-            void vscode.env.clipboard.writeText(INSTALL_COMMAND);
-          }
+          if (pick === "Open Settings") void openSetting("codex.serverPath");
+          else if (pick === "Copy Install Command") void vscode.env.clipboard.writeText(INSTALL_COMMAND);
         });
       return;
     }
     this.setStatus({ kind: "starting" });
     const serverOptions: ServerOptions = { command, args: ["--stdio"] };
-    const settings = () => serverSettings((key) => vscode.workspace.getConfiguration("codex").get(key));
+    const settings = () => serverSettings(codexSettings());
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.log,
@@ -174,6 +185,17 @@ class Codex {
     this.setStatus({ kind: "connected" });
     this.test.set("ready", true);
     void this.refreshAccount();
+  }
+
+  private warned = new Set<string>();
+
+  /** Says once per setting that this workspace's value of a user-only setting is ignored. */
+  warnIgnoredSettings(): void {
+    const fresh = ignoredWorkspaceSettings(codexSettings()).filter((k) => !this.warned.has(k));
+    if (!fresh.length) return;
+    for (const k of fresh) this.warned.add(k);
+    this.test.set("ignoredSettings", [...this.warned]);
+    void vscode.window.showWarningMessage(ignoredSettingsMessage(fresh));
   }
 
   async stop(): Promise<void> {
@@ -415,6 +437,33 @@ class Codex {
     }
   }
 
+  /** "Codex: Status": `codex.status`, summed up in a message and shown whole as JSON. */
+  async showStatus(): Promise<void> {
+    let result;
+    try {
+      result = await this.exec("codex.status", {});
+    } catch (e) {
+      return this.fail("status", e);
+    }
+    const report = statusReport(result);
+    this.test.set("statusResult", result);
+    this.statusText = report.text;
+    this.statusChanged.fire(STATUS_URI);
+    const doc = await vscode.workspace.openTextDocument(STATUS_URI);
+    await vscode.languages.setTextDocumentLanguage(doc, "json");
+    await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+    this.test.set("statusDocument", doc.getText());
+    this.test.push("messages", report.summary);
+    void vscode.window.showInformationMessage(report.summary);
+  }
+
+  statusText = "{}\n";
+  readonly statusChanged = new vscode.EventEmitter<vscode.Uri>();
+  readonly statusProvider: vscode.TextDocumentContentProvider = {
+    onDidChange: this.statusChanged.event,
+    provideTextDocumentContent: () => this.statusText,
+  };
+
   async steer(): Promise<void> {
     const prompt = await vscode.window.showInputBox({ title: "Steer Codex", prompt: "Add to the running turn", ignoreFocusOut: true });
     if (!prompt) return;
@@ -642,6 +691,25 @@ class TestState {
   }
 }
 
+const STATUS_URI = vscode.Uri.from({ scheme: STATUS_SCHEME, path: "/Codex Status.json" });
+
+/**
+ * Opens the Settings editor at `key`, on the tab where it can be set: in a remote window
+ * (code-server, Remote-SSH, …) the extension runs on the remote machine and its machine
+ * settings live on the Remote tab, so that one; else the User tab.
+ */
+async function openSetting(key: string): Promise<void> {
+  if (vscode.env.remoteName) {
+    try {
+      await vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query: key });
+      return;
+    } catch {
+      // no remote settings in this window: the User tab then
+    }
+  }
+  await vscode.commands.executeCommand("workbench.action.openSettings", key);
+}
+
 function isExecutable(path: string): boolean {
   try {
     fs.accessSync(path, fs.constants.X_OK);
@@ -674,12 +742,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.logOut", () => c.logout());
   command("codex.showTranscript", () => c.output.show());
   command("codex.restartServer", () => c.restart());
+  command("codex.showStatus", () => c.showStatus());
   command("codex.acceptChange", (uri?: vscode.Uri) => c.answerChange(true, uri instanceof vscode.Uri ? uri : undefined));
   command("codex.declineChange", (uri?: vscode.Uri) => c.answerChange(false, uri instanceof vscode.Uri ? uri : undefined));
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, c.provider),
+    vscode.workspace.registerTextDocumentContentProvider(STATUS_SCHEME, c.statusProvider),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration("codex")) return;
+      c.warnIgnoredSettings();
       if (e.affectsConfiguration("codex.serverPath")) {
         void c.restart();
         return;
@@ -687,10 +758,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const client = c.client;
       if (client && client.isRunning()) {
         void client.sendNotification("workspace/didChangeConfiguration", {
-          settings: { codex: serverSettings((key) => vscode.workspace.getConfiguration("codex").get(key)) },
+          settings: { codex: serverSettings(codexSettings()) },
         });
       }
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => c.test.set("trusted", true)),
     vscode.workspace.onDidChangeTextDocument(() => c.test.schedule()),
     vscode.window.onDidChangeTextEditorSelection(() => c.test.schedule()),
     vscode.window.onDidChangeActiveTextEditor(() => c.test.schedule()),

@@ -645,30 +645,42 @@ async fn vscode_workspace_settings_cannot_take_over_the_agent() {
     let fixture = fixture().await;
     let sentinels = write_hostile_workspace(&fixture);
     let result = run_vscode(&fixture, "hostile").await;
+    let mut problems = Vec::new();
+
+    // Asked, not run, until accepted.
+    if result["approval"] != "asked" || result["ranBeforeAnswer"] != false {
+        problems.push(format!(
+            "the command ran without an approval ({}, ran before an answer: {})",
+            result["approval"], result["ranBeforeAnswer"]
+        ));
+    } else {
+        assert!(
+            result["modal"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("touch accepted.txt")),
+            "{result:#}"
+        );
+        assert_eq!(result["ranAfterAccept"], true, "{result:#}");
+    }
+
+    // Nothing of the repository's ran or was written.
+    for sentinel in &sentinels {
+        if sentinel.exists() {
+            problems.push(format!(
+                "{} exists: the workspace's settings were used",
+                sentinel.display()
+            ));
+        }
+    }
+    let models = models_asked_about(&fixture, "vscode touch accepted.txt");
+    if models.is_empty() || models.iter().any(|m| *m != documented_model()) {
+        problems.push(format!("the provider was asked with {models:?}"));
+    }
+    assert!(problems.is_empty(), "{problems:#?}\n{result:#}");
     assert_eq!(
         result["trusted"], true,
         "the folder was trusted: {result:#}"
     );
-
-    // Asked, not run, until accepted.
-    assert_eq!(result["approval"], "asked", "{result:#}");
-    assert_eq!(result["ranBeforeAnswer"], false, "{result:#}");
-    assert!(
-        result["modal"]["text"]
-            .as_str()
-            .is_some_and(|t| t.contains("touch accepted.txt")),
-        "{result:#}"
-    );
-    assert_eq!(result["ranAfterAccept"], true, "{result:#}");
-
-    // Nothing of the repository's ran or was written.
-    for sentinel in &sentinels {
-        assert!(
-            !sentinel.exists(),
-            "{} exists: the workspace's settings were used",
-            sentinel.display()
-        );
-    }
 
     // codex-lsp got the user's settings, and the model went to the provider.
     let settings = &result["status"]["result"]["settings"];
@@ -683,11 +695,6 @@ async fn vscode_workspace_settings_cannot_take_over_the_agent() {
     assert!(
         settings["codexPath"].is_null(),
         "the workspace's codexPath: {settings:#}"
-    );
-    let models = models_asked_about(&fixture, "vscode touch accepted.txt");
-    assert!(
-        !models.is_empty() && models.iter().all(|m| *m == documented_model()),
-        "{models:?}"
     );
     // Codex: Status showed it: the summary and the whole answer.
     let summary = result["status"]["summary"].as_str().unwrap_or("");

@@ -443,21 +443,25 @@ async function hostileWorkspace() {
     return false;
   });
   result.approval = asked;
-  if (asked !== "asked") throw new Error("the command ran without an approval");
   result.ranBeforeAnswer = fs.existsSync(path.join(workspace, "accepted.txt"));
-  result.modal = {
-    text: await dialog.innerText(),
-    buttons: await dialog.locator(".monaco-button").allInnerTexts(),
-  };
-  step("approval asked; accepting");
-  await dialog.locator(".monaco-button", { hasText: /^Accept$/ }).click();
+  if (asked === "asked") {
+    result.modal = {
+      text: await dialog.innerText(),
+      buttons: await dialog.locator(".monaco-button").allInnerTexts(),
+    };
+    step("approval asked; accepting");
+    await dialog.locator(".monaco-button", { hasText: /^Accept$/ }).click();
+  } else {
+    // The test reports it, with whatever else the workspace's settings did.
+    step("the command ran without an approval");
+  }
   await until("the turn to complete", 60000, async () => {
     await sampleStatus();
     return (readState().turns ?? []).length >= 1;
   });
   result.ranAfterAccept = fs.existsSync(path.join(workspace, "accepted.txt"));
   step("turn done");
-  result.status = await codexStatus();
+  result.status = await codexStatus().catch((e) => ({ error: String(e) }));
   step("status shown");
   result.state = readState();
 }

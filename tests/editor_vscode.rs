@@ -187,6 +187,17 @@ const FIXTURE_MODEL: &str = "gpt-5.4";
 async fn fixture() -> Fixture {
     let mut rules = support::rules();
     rules.push(Rule::new(
+        "vscode slow reply",
+        vec![Reply::slow_text(
+            "slow01 slow02 slow03 slow04 slow05 slow06 slow07 slow08 slow09 slow10 slow11 slow12",
+            Duration::from_millis(300),
+        )],
+    ));
+    rules.push(Rule::new(
+        "vscode provider fails",
+        vec![Reply::exec("ls"), Reply::HttpError(500)],
+    ));
+    rules.push(Rule::new(
         "vscode long reply",
         vec![Reply::slow_text(LONG_REPLY, Duration::from_millis(120))],
     ));
@@ -738,4 +749,93 @@ async fn vscode_runs_in_restricted_mode_with_the_users_settings() {
     for sentinel in &sentinels {
         assert!(!sentinel.exists(), "{} exists", sentinel.display());
     }
+}
+
+/// Beyond the happy path, in one code-server session with the shipped defaults and the
+/// documented settings: a command approval dismissed with Escape is a decline (the command
+/// never runs); a second ask while a reply streams is answered, and the transcript keeps
+/// each reply whole under its own prompt; the model provider failing mid-turn ends the turn
+/// with a message that says why; after the window reloads (a new extension host and
+/// codex-lsp), the transcript shows the thread the next ask continues, with its turns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_dismisses_asks_twice_fails_visibly_and_shows_history_after_a_restart() {
+    let fixture = fixture().await;
+    let result = run_vscode(&fixture, "lifecycle").await;
+
+    // Escape declined.
+    assert!(
+        result["dismissedModal"]
+            .as_str()
+            .is_some_and(|t| t.contains("touch declined.txt")),
+        "{result:#}"
+    );
+    assert_eq!(
+        result["afterDismiss"]["decisions"],
+        serde_json::json!(["decline"]),
+        "{result:#}"
+    );
+    assert_eq!(result["afterDismiss"]["ran"], false, "{result:#}");
+    assert!(!fixture.workspace.join("declined.txt").exists());
+
+    // The second ask: both answered, each reply whole under its prompt.
+    let transcript = result["secondAskTranscript"].as_str().unwrap_or("");
+    let slow =
+        "slow01 slow02 slow03 slow04 slow05 slow06 slow07 slow08 slow09 slow10 slow11 slow12";
+    assert!(
+        transcript.contains(&format!("## vscode slow reply\n\n{slow}\n\n— completed")),
+        "the streaming reply was cut: {transcript}"
+    );
+    let hello = transcript.find("## say hello").unwrap_or(usize::MAX);
+    assert!(
+        hello > transcript.find(slow).unwrap_or(usize::MAX)
+            && transcript[hello..].contains("Hello from the mock.\nSecond line."),
+        "the second ask's reply is not under its prompt: {transcript}"
+    );
+
+    let messages = strings(&result["beforeReload"]["messages"]);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"say hello\" is asked when it ends")),
+        "the user was not told the ask waits: {messages:?}"
+    );
+
+    // The provider failed mid-turn: the user is told why.
+    let turns = result["beforeReload"]["turns"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let failed = turns
+        .iter()
+        .find(|t| t["status"] == "failed")
+        .unwrap_or_else(|| panic!("no failed turn: {turns:#?}"));
+    let toast = result["failureToast"].as_str().unwrap_or("");
+    let reason = failed["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        !reason.is_empty()
+            && toast.contains("the turn failed")
+            && toast.contains(oneline(reason).as_str()),
+        "toast {toast:?}, turn: {failed:#}"
+    );
+
+    // After the reload: the thread's history.
+    let state = &result["state"];
+    let after = state["transcript"].as_str().unwrap_or("");
+    assert_eq!(state["historyThread"], turns[0]["threadId"], "{state:#}");
+    assert!(
+        after.contains("earlier turns)")
+            && after.contains("## vscode slow reply")
+            && after.contains(slow)
+            && after.contains("## say hello"),
+        "no history after the restart: {after}"
+    );
+}
+
+fn oneline(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(60)
+        .collect()
 }

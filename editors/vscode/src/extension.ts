@@ -42,6 +42,7 @@ import {
   statusReport,
   statusView,
   threadPicks,
+  turnFailureMessage,
   turnOfToken,
 } from "./logic";
 
@@ -97,6 +98,7 @@ class Codex {
     this.statusItem.name = "Codex";
     this.render();
     this.statusItem.show();
+    this.test.set("instance", `${process.pid}-${Date.now()}`);
     this.test.set("trusted", vscode.workspace.isTrusted);
     this.test.set("hostPath", process.env.PATH ?? "");
   }
@@ -142,6 +144,7 @@ class Codex {
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped) {
         this.running.clear();
+        this.dropQueued();
         this.setStatus({ kind: "stopped" });
       }
     });
@@ -176,15 +179,29 @@ class Codex {
       this.append(this.transcript.event(params));
     });
     client.onNotification("codex/turnCompleted", (params: TurnCompleted) => {
-      if (params.turnId) this.running.delete(params.turnId);
+      if (params.turnId) {
+        this.running.delete(params.turnId);
+        this.finished.add(params.turnId);
+      }
       this.append(this.transcript.completed(params));
       this.test.push("turns", params);
       this.refresh();
+      // A failed turn says why where the user looks, not only in the transcript.
+      const failure = turnFailureMessage(params);
+      if (failure) {
+        this.test.push("messages", failure);
+        void vscode.window.showErrorMessage(failure, "Show Transcript").then((pick) => {
+          if (pick) this.output.show(true);
+        });
+      }
+      this.sendQueued();
     });
     client.onRequest("codex/approval", (params: ApprovalParams, token) => this.approve(params, token));
     this.setStatus({ kind: "connected" });
-    this.test.set("ready", true);
     void this.refreshAccount();
+    // After a restart: the thread the next ask continues, with what was said in it.
+    await this.showHistory();
+    this.test.set("ready", true);
   }
 
   private warned = new Set<string>();
@@ -196,6 +213,32 @@ class Codex {
     for (const k of fresh) this.warned.add(k);
     this.test.set("ignoredSettings", [...this.warned]);
     void vscode.window.showWarningMessage(ignoredSettingsMessage(fresh));
+  }
+
+  /**
+   * Writes a thread's earlier turns into the transcript: `threadId`'s, else the workspace's
+   * (the one codex-lsp continues), else the workspace's newest. Says nothing when there is
+   * none: a first start has no history.
+   */
+  async showHistory(threadId?: string): Promise<void> {
+    const uri = this.workspaceUri();
+    let read: any;
+    try {
+      read = await this.exec("codex.readThread", threadId ? { threadId } : uri ? { uri } : {});
+    } catch {
+      if (threadId) return;
+      try {
+        const newest = threadPicks(await this.exec("codex.listThreads", uri ? { uri } : {}))[0];
+        if (!newest) return;
+        read = await this.exec("codex.readThread", { threadId: newest.id });
+      } catch {
+        return;
+      }
+    }
+    const thread = read?.thread ?? read;
+    if (!thread || !Array.isArray(thread.turns) || !thread.turns.length) return;
+    this.test.set("historyThread", thread.id ?? null);
+    this.append(this.transcript.history(thread));
   }
 
   async stop(): Promise<void> {
@@ -426,15 +469,56 @@ class Codex {
     this.test.push("asks", args);
     this.append(this.transcript.ask(prompt, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined));
     this.output.show(true);
+    if (this.running.size > 0 || this.sending > 0 || this.queued.length > 0) {
+      // A second ask waits for the running turn (Steer is how to add to it).
+      this.queued.push({ prompt, args });
+      const text = `Codex: a turn is running; "${oneLine(prompt, 60)}" is asked when it ends (Codex: Steer adds to the running turn instead).`;
+      this.test.push("messages", text);
+      void vscode.window.showInformationMessage(text);
+      this.refresh();
+      return;
+    }
+    await this.send(args);
+  }
+
+  /** Asks waiting for the running turn, oldest first. */
+  private queued: Array<{ prompt: string; args: Record<string, unknown> }> = [];
+  /** `codex.ask` requests not answered yet. */
+  private sending = 0;
+  /** Turns whose `codex/turnCompleted` came (possibly before `codex.ask` answered). */
+  private finished = new Set<string>();
+
+  private async send(args: Record<string, unknown>): Promise<void> {
+    this.sending++;
     try {
       const started = await this.exec("codex.ask", args);
-      if (started && started.turnId && !this.running.has(started.turnId)) {
-        this.running.set(started.turnId, "thinking");
-        this.refresh();
+      const turnId = started?.turnId;
+      if (typeof turnId === "string" && !this.finished.has(turnId)) {
+        this.transcript.started(turnId);
+        if (!this.running.has(turnId)) this.running.set(turnId, "thinking");
       }
     } catch (e) {
       this.fail("ask", e);
+    } finally {
+      this.sending--;
+      this.refresh();
     }
+    this.sendQueued();
+  }
+
+  /** Sends the oldest waiting ask once no turn runs. */
+  private sendQueued(): void {
+    if (this.running.size > 0 || this.sending > 0) return;
+    const next = this.queued.shift();
+    if (next) void this.send(next.args);
+  }
+
+  /** codex-lsp stopped: the waiting asks cannot be sent; say which. */
+  private dropQueued(): void {
+    if (!this.queued.length) return;
+    const prompts = this.queued.map((q) => `"${oneLine(q.prompt, 60)}"`).join(", ");
+    this.queued = [];
+    void vscode.window.showWarningMessage(`Codex: codex-lsp stopped; not asked: ${prompts}. Ask again once it runs.`);
   }
 
   /** "Codex: Status": `codex.status`, summed up in a message and shown whole as JSON. */
@@ -511,6 +595,7 @@ class Codex {
     try {
       await this.exec("codex.resumeThread", { threadId: pick.id, uri: this.workspaceUri() });
       this.append(this.transcript.note(`(resumed thread ${pick.id}: ${pick.label})`));
+      await this.showHistory(pick.id);
     } catch (e) {
       this.fail("resume", e);
     }

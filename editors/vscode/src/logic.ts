@@ -450,30 +450,56 @@ export interface CodexEvent {
 /**
  * Turns `codex/event` and `codex/turnCompleted` into transcript text: the agent's reply as it
  * streams, the commands it runs and the files it edits, and a closing line per turn.
+ *
+ * One turn streams at a time. A prompt asked while a turn's reply streams, and whatever
+ * another turn says meanwhile, waits until that turn ends: then the prompt's heading and the
+ * other turn's reply (its final response) follow, whole, instead of cutting the streaming
+ * reply in pieces.
  */
 export class Transcript {
   private streamed = new Set<string>();
   private atLineStart = true;
+  /** The turn whose reply streams now. */
+  private live: string | undefined;
+  /** Output waiting for the live turn to end, in order. */
+  private held: Array<() => string> = [];
+
+  /** Turns that ended (a late `started` must not make one live again). */
+  private ended = new Set<string>();
+
+  /** A turn started (`codex.ask` answered): it streams unless another one does. */
+  started(turnId: string): void {
+    if (this.live === undefined && !this.ended.has(turnId)) this.live = turnId;
+  }
 
   /** The heading for a prompt the user sent. */
   ask(prompt: string, where?: string): string {
-    return this.block(`## ${oneLine(prompt, 200)}${where ? `  (${where})` : ""}\n`);
+    const heading = () => this.block(`## ${oneLine(prompt, 200)}${where ? `  (${where})` : ""}\n`);
+    if (this.live === undefined) return heading();
+    this.held.push(() => heading() + this.block("(asked while the turn above ran; sent when it ended)\n"));
+    return "";
   }
 
   event(ev: CodexEvent): string {
     const p = ev.params ?? {};
+    if (this.live !== undefined && ev.turnId !== undefined && ev.turnId !== this.live) {
+      // Another turn's output: its final response is shown when it completes.
+      return "";
+    }
     switch (ev.method) {
       case "item/agentMessage/delta": {
         if (typeof p.delta !== "string") return "";
         let text = "";
         if (ev.turnId && !this.streamed.has(ev.turnId)) {
           this.streamed.add(ev.turnId);
+          this.live = ev.turnId;
           text += this.block("");
         }
         return text + this.raw(p.delta);
       }
       case "item/started": {
         const item = p.item ?? {};
+        if (ev.turnId && this.live === undefined) this.live = ev.turnId;
         if (item.type === "commandExecution" && item.command) return this.block(`$ ${item.command}\n`);
         if (item.type === "fileChange" && Array.isArray(item.changes)) {
           return this.block(item.changes.map((c: any) => `~ ${c.kind?.type ?? "edit"} ${c.path}`).join("\n") + "\n");
@@ -486,6 +512,19 @@ export class Transcript {
   }
 
   completed(done: TurnCompleted): string {
+    if (done.turnId) this.ended.add(done.turnId);
+    if (this.live !== undefined && done.turnId !== this.live) {
+      this.held.push(() => this.closing(done));
+      return "";
+    }
+    let text = this.closing(done);
+    this.live = undefined;
+    // What waited for this turn: prompts asked meanwhile, other turns that ended.
+    while (this.held.length && this.live === undefined) text += this.held.shift()!();
+    return text;
+  }
+
+  private closing(done: TurnCompleted): string {
     let text = "";
     const streamed = done.turnId ? this.streamed.has(done.turnId) : false;
     if (!streamed && typeof done.finalResponse === "string" && done.finalResponse) {
@@ -502,6 +541,32 @@ export class Transcript {
     return this.block(text + "\n");
   }
 
+  /** A thread's earlier turns (`codex.readThread`), as the transcript showed them. */
+  history(thread: any): string {
+    const turns: any[] = Array.isArray(thread?.turns) ? thread.turns : [];
+    let text = this.block(`(thread ${thread?.id ?? "?"}: ${turns.length} earlier turn${turns.length === 1 ? "" : "s"})\n`);
+    for (const turn of turns) {
+      for (const item of Array.isArray(turn?.items) ? turn.items : []) {
+        if (item?.type === "userMessage") {
+          const said = (Array.isArray(item.content) ? item.content : [])
+            .filter((c: any) => c?.type === "text" && typeof c.text === "string")
+            .map((c: any) => c.text)
+            .join(" ");
+          // The prompt's first line: codex-lsp adds the file and selection after it.
+          if (said) text += this.block(`## ${oneLine(said.split("\n")[0], 200)}\n`);
+        } else if (item?.type === "agentMessage" && typeof item.text === "string" && item.text) {
+          text += this.block(item.text + "\n");
+        } else if (item?.type === "commandExecution" && item.command) {
+          text += this.block(`$ ${item.command}\n`);
+        }
+      }
+      let line = `— ${turn?.status ?? "done"}`;
+      if (turn?.error?.message) line += `: ${turn.error.message}`;
+      text += this.block(line + "\n");
+    }
+    return text;
+  }
+
   /** Text starting on a fresh line, after a blank one. */
   private block(text: string): string {
     const lead = this.atLineStart ? "\n" : "\n\n";
@@ -512,6 +577,13 @@ export class Transcript {
     if (text.length) this.atLineStart = text.endsWith("\n");
     return text;
   }
+}
+
+/** What the user is told when a turn ends without completing (failed: why, and what to do). */
+export function turnFailureMessage(done: TurnCompleted): string | undefined {
+  if (done.status !== "failed") return undefined;
+  const why = done.error?.message ? oneLine(done.error.message, 300) : "no reason given";
+  return `Codex: the turn failed: ${why}. The transcript has what it did; ask again to retry ("Codex: Status" shows the app-server).`;
 }
 
 // --- Threads, login, errors ------------------------------------------------------------------

@@ -24,6 +24,7 @@ import {
   statusView,
   tailLine,
   threadPicks,
+  turnFailureMessage,
   turnOfToken,
 } from "../src/logic";
 
@@ -182,6 +183,54 @@ test("Codex: Status sums up codex.status", () => {
   );
   assert.match(report.text, /"approvalPolicy": "untrusted"/);
   assert.match(statusReport(null).summary, /app-server unknown/);
+});
+
+test("transcript: a second ask while a reply streams waits for it, whole", () => {
+  const t = new Transcript();
+  let out = t.ask("first");
+  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "One " } });
+  out += t.ask("second");
+  out += t.event({ turnId: "t2", method: "item/agentMessage/delta", params: { delta: "Hello" } });
+  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "two." } });
+  out += t.completed({ turnId: "t2", status: "completed", finalResponse: "Hello there." });
+  assert.equal(out, "\n## first\n\nOne two.", "nothing cut into the streaming reply");
+  out += t.completed({ turnId: "t1", status: "completed", finalResponse: "One two." });
+  assert.equal(
+    out,
+    "\n## first\n\nOne two.\n\n— completed\n\n## second\n\n(asked while the turn above ran; sent when it ended)\n\nHello there.\n\n— completed\n",
+  );
+  // A turn known to have started holds a prompt before its first word, too; one that
+  // already ended never becomes live.
+  const v = new Transcript();
+  v.completed({ turnId: "gone", status: "completed" });
+  v.started("gone");
+  assert.equal(v.ask("free"), "\n## free\n");
+  v.started("t9");
+  assert.equal(v.ask("held"), "");
+  // Then streaming goes on as before.
+  out = t.event({ turnId: "t3", method: "item/agentMessage/delta", params: { delta: "Three" } });
+  assert.equal(out, "\nThree");
+});
+
+test("transcript: a thread's history, and a failed turn's message", () => {
+  const t = new Transcript();
+  const text = t.history({
+    id: "th1",
+    turns: [
+      {
+        status: "completed",
+        items: [
+          { type: "userMessage", content: [{ type: "text", text: "fix it\n\nFile: a.rs" }] },
+          { type: "commandExecution", command: "cargo test" },
+          { type: "agentMessage", text: "Fixed." },
+        ],
+      },
+      { status: "interrupted", items: [] },
+    ],
+  });
+  assert.equal(text, "\n(thread th1: 2 earlier turns)\n\n## fix it\n\n$ cargo test\n\nFixed.\n\n— completed\n\n— interrupted\n");
+  assert.equal(turnFailureMessage({ status: "completed" }), undefined);
+  assert.match(turnFailureMessage({ status: "failed", error: { message: "HTTP 500" } }) ?? "", /^Codex: the turn failed: HTTP 500\. /);
 });
 
 test("account labels", () => {

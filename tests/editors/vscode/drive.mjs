@@ -247,6 +247,7 @@ async function main() {
   step("workbench and extension ready");
   if (scenario === "hostile") return hostileWorkspace();
   if (scenario === "restricted") return restrictedMode();
+  if (scenario === "lifecycle") return lifecycle();
   return session();
 }
 
@@ -463,6 +464,70 @@ async function hostileWorkspace() {
   step("turn done");
   result.status = await codexStatus().catch((e) => ({ error: String(e) }));
   step("status shown");
+  result.state = readState();
+}
+
+async function ask(prompt) {
+  await page.keyboard.press("Escape");
+  await palette("Codex: Ask Codex");
+  await answerInputBox("Ask Codex", prompt);
+}
+
+async function turnsAtLeast(what, n) {
+  await until(what, 60000, async () => {
+    await sampleStatus();
+    return (readState().turns ?? []).length >= n;
+  });
+}
+
+/**
+ * What a user goes through beyond the happy path: a command approval dismissed with Escape,
+ * a second ask while a reply streams, the model provider failing mid-turn, and the window
+ * reloaded (the extension host and codex-lsp restart) with the thread's history shown.
+ */
+async function lifecycle() {
+  // --- Escape on the approval modal: a decline --------------------------------------------
+  await ask("vscode touch declined.txt");
+  const dialog = page.locator(".monaco-dialog-box");
+  await until("the approval modal", 60000, () => dialog.isVisible().catch(() => false));
+  result.dismissedModal = await dialog.innerText();
+  await page.keyboard.press("Escape");
+  await turnsAtLeast("the dismissed turn to end", 1);
+  result.afterDismiss = { decisions: readState().decisions, ran: fs.existsSync(path.join(workspace, "declined.txt")) };
+  step("approval dismissed with Escape");
+
+  // --- a second ask while the first reply streams -----------------------------------------
+  await ask("vscode slow reply");
+  await until("the slow reply to stream", 30000, () => (readState().transcript ?? "").includes("slow01"));
+  await ask("say hello");
+  await turnsAtLeast("both turns to end", 3);
+  result.secondAskTranscript = readState().transcript;
+  step("second ask during a turn");
+
+  // --- the provider fails mid-turn: the user is told why ----------------------------------
+  await ask("vscode provider fails");
+  // Under `untrusted` its `ls` asks first: accepted, then the provider fails.
+  const asked = await until("the `ls` approval", 60000, async () => {
+    if (await dialog.isVisible().catch(() => false)) return "asked";
+    return (readState().turns ?? []).length >= 4 ? "ended" : false;
+  });
+  if (asked === "asked") await dialog.locator(".monaco-button", { hasText: /^Accept$/ }).click();
+  await turnsAtLeast("the failing turn to end", 4);
+  const toast = page.locator(".notification-toast", { hasText: "the turn failed" }).first();
+  await until("the failure message", 20000, () => toast.isVisible().catch(() => false));
+  result.failureToast = await toast.innerText();
+  result.beforeReload = readState();
+  step("provider failure shown");
+
+  // --- reload the window: a new extension host and codex-lsp; the history comes back -----
+  const before = readState().instance;
+  await page.reload({ timeout: 30000 });
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 30000 });
+  await until("the extension to start again", 60000, () => {
+    const s = readState();
+    return s.instance && s.instance !== before && s.ready;
+  });
+  step("window reloaded");
   result.state = readState();
 }
 

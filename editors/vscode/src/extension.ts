@@ -199,9 +199,10 @@ class Codex {
     client.onRequest("codex/approval", (params: ApprovalParams, token) => this.approve(params, token));
     this.setStatus({ kind: "connected" });
     void this.refreshAccount();
-    // After a restart: the thread the next ask continues, with what was said in it.
-    await this.showHistory();
-    this.test.set("ready", true);
+    // After a restart: the thread the next ask continues, with what was said in it. Not
+    // awaited (activation does not wait for the app-server); dropped if the user asks first.
+    const asked = this.asks;
+    void this.showHistory(undefined, () => this.asks === asked).finally(() => this.test.set("ready", true));
   }
 
   private warned = new Set<string>();
@@ -220,7 +221,7 @@ class Codex {
    * (the one codex-lsp continues), else the workspace's newest. Says nothing when there is
    * none: a first start has no history.
    */
-  async showHistory(threadId?: string): Promise<void> {
+  async showHistory(threadId?: string, stillWanted: () => boolean = () => true): Promise<void> {
     const uri = this.workspaceUri();
     let read: any;
     try {
@@ -236,7 +237,7 @@ class Codex {
       }
     }
     const thread = read?.thread ?? read;
-    if (!thread || !Array.isArray(thread.turns) || !thread.turns.length) return;
+    if (!thread || !Array.isArray(thread.turns) || !thread.turns.length || !stillWanted()) return;
     this.test.set("historyThread", thread.id ?? null);
     this.append(this.transcript.history(thread));
   }
@@ -466,6 +467,7 @@ class Codex {
     const doc = editor?.document;
     const uri = doc && (doc.uri.scheme === "file" || doc.uri.scheme === "untitled") ? doc.uri.toString() : undefined;
     const args = askArguments(prompt, uri, editor ? editor.selection : undefined);
+    this.asks++;
     this.test.push("asks", args);
     this.append(this.transcript.ask(prompt, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined));
     this.output.show(true);
@@ -481,6 +483,8 @@ class Codex {
     await this.send(args);
   }
 
+  /** How many asks the user made (since activation). */
+  private asks = 0;
   /** Asks waiting for the running turn, oldest first. */
   private queued: Array<{ prompt: string; args: Record<string, unknown> }> = [];
   /** `codex.ask` requests not answered yet. */

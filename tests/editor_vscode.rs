@@ -839,3 +839,36 @@ fn oneline(text: &str) -> String {
         .take(60)
         .collect()
 }
+
+/// The codex runtime cannot be found (`codex.codexPath`, set by the user, names nothing): the
+/// ask's error says so and offers "Open Settings", which shows `codex.codexPath` on the tab
+/// where it takes effect (code-server: the Remote tab), not an empty User tab.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_without_the_codex_runtime_opens_its_setting() {
+    let fixture = fixture().await;
+    let result = run_vscode(&fixture, "nocodex").await;
+    let toast = result["askError"]["toast"].as_str().unwrap_or("");
+    assert!(
+        toast.contains("ask failed") && toast.contains("codexPath"),
+        "{result:#}"
+    );
+    assert_eq!(
+        strings(&result["askError"]["buttons"]),
+        ["Open Settings"],
+        "{result:#}"
+    );
+    let editor = &result["settingsEditor"];
+    assert_eq!(editor["shown"], "shown", "{editor:#}");
+    assert!(
+        editor["row"]
+            .as_str()
+            .is_some_and(|r| r.contains("Codex Path")),
+        "{editor:#}"
+    );
+    assert!(
+        editor["activeTab"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Remote")),
+        "{editor:#}"
+    );
+}

@@ -38,6 +38,7 @@ import {
   oneLine,
   SettingsReader,
   serverSettings,
+  settingNamedIn,
   settingValue,
   statusReport,
   statusView,
@@ -674,7 +675,16 @@ class Codex {
   private fail(what: string, e: unknown): void {
     const text = `Codex: ${what} failed: ${errorText(e)}`;
     this.test.push("messages", text);
-    void vscode.window.showErrorMessage(text);
+    // An error that names a setting (the codex runtime not found: `codexPath`) offers to
+    // open it where it takes effect.
+    const setting = settingNamedIn(errorText(e));
+    if (!setting) {
+      void vscode.window.showErrorMessage(text);
+      return;
+    }
+    void vscode.window.showErrorMessage(text, "Open Settings").then((pick) => {
+      if (pick) void openSetting(setting);
+    });
   }
 
   dispose(): void {

@@ -126,6 +126,16 @@ export function findExecutable(
 
 export const INSTALL_COMMAND = "cargo install --path .";
 
+/** The first codex-lsp setting an error names (as `` `codexPath` ``), as VS Code's key. */
+export function settingNamedIn(message: string): string | undefined {
+  let first: { at: number; key: string } | undefined;
+  for (const key of SERVER_SETTINGS) {
+    const at = message.indexOf(`\`${key}\``);
+    if (at >= 0 && (!first || at < first.at)) first = { at, key };
+  }
+  return first && `codex.${first.key}`;
+}
+
 /** The error shown when codex-lsp cannot be found. */
 export function missingServerMessage(serverPath: string): string {
   return (

@@ -18,6 +18,7 @@ import {
   missingServerMessage,
   readerOf,
   serverSettings,
+  settingNamedIn,
   settingValue,
   sidesOfHunks,
   statusReport,
@@ -231,6 +232,16 @@ test("transcript: a thread's history, and a failed turn's message", () => {
   assert.equal(text, "\n(thread th1: 2 earlier turns)\n\n## fix it\n\n$ cargo test\n\nFixed.\n\n— completed\n\n— interrupted\n");
   assert.equal(turnFailureMessage({ status: "completed" }), undefined);
   assert.match(turnFailureMessage({ status: "failed", error: { message: "HTTP 500" } }) ?? "", /^Codex: the turn failed: HTTP 500\. /);
+});
+
+test("an error naming a setting points at it", () => {
+  assert.equal(
+    settingNamedIn("the codex runtime was not found. Searched:\n  - setting `codexPath` = /x (not an executable file)\nor set `codexPath`."),
+    "codex.codexPath",
+  );
+  assert.equal(settingNamedIn("`appServerTokenFile` unreadable, see `appServer`"), "codex.appServerTokenFile");
+  assert.equal(settingNamedIn("no such thing as `serverPath` here"), undefined);
+  assert.equal(settingNamedIn("boom"), undefined);
 });
 
 test("account labels", () => {

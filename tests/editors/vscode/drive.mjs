@@ -142,6 +142,7 @@ function userSettings() {
     "editor.accessibilitySupport": "off",
   };
   if (process.env.CODEX_TEST_AUTOSAVE) settings["files.autoSave"] = process.env.CODEX_TEST_AUTOSAVE;
+  if (scenario === "nocodex") settings["codex.codexPath"] = path.join(scratch, "no-such-codex");
   return settings;
 }
 
@@ -248,6 +249,7 @@ async function main() {
   if (scenario === "hostile") return hostileWorkspace();
   if (scenario === "restricted") return restrictedMode();
   if (scenario === "lifecycle") return lifecycle();
+  if (scenario === "nocodex") return noCodex();
   return session();
 }
 
@@ -562,10 +564,36 @@ async function missingServer() {
   step("missing server reported");
   // "Open Settings" shows the setting where it can be set (code-server: the Remote tab).
   await toast.locator(".monaco-button", { hasText: "Open Settings" }).click();
+  result.settingsEditor = await settingsEditor("Server Path");
+  step(`settings editor: ${result.settingsEditor.shown}`);
+  result.state = readState();
+}
+
+/** The codex runtime is not found (`codex.codexPath` names nothing): the ask's error offers
+ * to open that setting, and "Open Settings" shows it where it takes effect. */
+async function noCodex() {
+  await ask("say hello");
+  const toast = page.locator(".notification-toast", { hasText: "ask failed" }).first();
+  await until("the ask's error", 60000, () => toast.isVisible().catch(() => false));
+  result.askError = {
+    toast: await toast.innerText(),
+    buttons: await toast.locator(".monaco-button").allInnerTexts(),
+  };
+  step("ask failed");
+  const open = toast.locator(".monaco-button", { hasText: "Open Settings" });
+  if (await open.isVisible().catch(() => false)) {
+    await open.click();
+    result.settingsEditor = await settingsEditor("Codex Path");
+  }
+  result.state = readState();
+}
+
+/** What the Settings editor shows after "Open Settings": the tab and the setting's row. */
+async function settingsEditor(title) {
   const editor = page.locator(".settings-editor");
   await until("the Settings editor", 20000, () => editor.isVisible().catch(() => false));
-  const row = editor.locator(".setting-item-contents", { hasText: "Server Path" }).first();
-  result.settingsEditor = {
+  const row = editor.locator(".setting-item-contents", { hasText: title }).first();
+  return {
     shown: await until("the setting (or its absence)", 20000, async () => {
       if (await row.isVisible().catch(() => false)) return "shown";
       const empty = editor.locator(".no-results-message");
@@ -577,8 +605,6 @@ async function missingServer() {
     query: await editor.locator(".settings-header .suggest-input-container textarea, .settings-header .monaco-editor .view-lines").first().innerText().catch(() => ""),
     row: await row.innerText().catch(() => ""),
   };
-  step(`settings editor: ${result.settingsEditor.shown}`);
-  result.state = readState();
 }
 
 let deadlineTimer;

@@ -175,6 +175,36 @@ fn models_asked_about(fixture: &Fixture, needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether the app-server told the model (its permissions instructions, in every request
+/// for a prompt containing `needle`) that it runs with the documented `read-only` sandbox and
+/// `untrusted` approval policy (`unless-trusted` in the model's words). Only the app-server
+/// writes these, from what codex-lsp sent it in `thread/start` and `turn/start`.
+fn app_server_ran_with_documented_policy(fixture: &Fixture, needle: &str) -> Result<(), String> {
+    let requests: Vec<String> = fixture
+        .provider
+        .requests()
+        .iter()
+        .map(|r| r.to_string())
+        .filter(|r| r.contains(needle))
+        .collect();
+    if requests.is_empty() {
+        return Err(format!("the model was never asked about {needle:?}"));
+    }
+    for request in &requests {
+        for said in [
+            "`sandbox_mode` is `read-only`",
+            "`approval_policy` is `unless-trusted`",
+        ] {
+            if !request.contains(said) {
+                let at = request.find("<permissions instructions>").unwrap_or(0);
+                let shown: String = request[at..].chars().take(400).collect();
+                return Err(format!("the app-server did not say {said}: {shown}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A one-line reply long enough that the status bar can show only part of it.
 const LONG_REPLY: &str = "alpha01 alpha02 alpha03 alpha04 alpha05 alpha06 alpha07 alpha08 \
     alpha09 alpha10 alpha11 alpha12 alpha13 alpha14 alpha15 alpha16 alpha17 alpha18 alpha19 \
@@ -374,6 +404,8 @@ fn check_session(fixture: &Fixture, result: &Value, autosave_off: bool) {
         !models.is_empty() && models.iter().all(|m| *m == documented_model()),
         "{models:?}"
     );
+    // And the documented sandbox and approval policy reached the app-server.
+    app_server_ran_with_documented_policy(fixture, "vscode patch main").unwrap();
 
     // The file change was shown as a diff of the real file, before and after, and was not on
     // disk before it was accepted.
@@ -686,6 +718,9 @@ async fn vscode_workspace_settings_cannot_take_over_the_agent() {
     let models = models_asked_about(&fixture, "vscode touch accepted.txt");
     if models.is_empty() || models.iter().any(|m| *m != documented_model()) {
         problems.push(format!("the provider was asked with {models:?}"));
+    }
+    if let Err(why) = app_server_ran_with_documented_policy(&fixture, "vscode touch accepted.txt") {
+        problems.push(why);
     }
     assert!(problems.is_empty(), "{problems:#?}\n{result:#}");
     assert_eq!(

@@ -30,18 +30,32 @@ import {
   changeSides,
   decisionFor,
   findExecutable,
+  ignoredSettingsMessage,
+  ignoredWorkspaceSettings,
   isUnknownCommand,
   loginArguments,
   missingServerMessage,
   INSTALL_COMMAND,
   oneLine,
+  SettingsReader,
   serverSettings,
+  settingNamedIn,
+  settingValue,
+  statusReport,
   statusView,
   threadPicks,
+  turnFailureMessage,
   turnOfToken,
 } from "./logic";
 
 const SCHEME = "codex-proposed";
+const STATUS_SCHEME = "codex-status";
+
+/** `codex.*` as VS Code resolves it, and where each value came from. */
+function codexSettings(): SettingsReader {
+  const config = vscode.workspace.getConfiguration("codex");
+  return { get: (key) => config.get(key), inspect: (key) => config.inspect(key) };
+}
 
 interface ApprovalParams {
   kind: "command" | "fileChange" | string;
@@ -88,13 +102,16 @@ class Codex {
     this.statusItem.name = "Codex";
     this.render();
     this.statusItem.show();
+    this.test.set("instance", `${process.pid}-${Date.now()}`);
+    this.test.set("trusted", vscode.workspace.isTrusted);
+    this.test.set("hostPath", process.env.PATH ?? "");
   }
 
   // --- lifecycle ----------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    const config = vscode.workspace.getConfiguration("codex");
-    const serverPath = config.get<string>("serverPath") || "codex-lsp";
+    this.warnIgnoredSettings();
+    const serverPath = String(settingValue(codexSettings(), "serverPath") || "codex-lsp");
     const command = findExecutable(serverPath, process.env.PATH, isExecutable, os.homedir());
     if (!command) {
       this.setStatus({ kind: "missing", serverPath });
@@ -103,17 +120,14 @@ class Codex {
       void vscode.window
         .showErrorMessage(missingServerMessage(serverPath), "Open Settings", "Copy Install Command")
         .then((pick) => {
-          if (pick === "Open Settings") {
-            void vscode.commands.executeCommand("workbench.action.openSettings", "codex.serverPath");
-          } else if (pick === "Copy Install Command") {
-            void vscode.env.clipboard.writeText(INSTALL_COMMAND);
-          }
+          if (pick === "Open Settings") void openSetting("codex.serverPath");
+          else if (pick === "Copy Install Command") void vscode.env.clipboard.writeText(INSTALL_COMMAND);
         });
       return;
     }
     this.setStatus({ kind: "starting" });
     const serverOptions: ServerOptions = { command, args: ["--stdio"] };
-    const settings = () => serverSettings((key) => vscode.workspace.getConfiguration("codex").get(key));
+    const settings = () => serverSettings(codexSettings());
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.log,
@@ -134,6 +148,7 @@ class Codex {
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped) {
         this.running.clear();
+        this.dropQueued();
         this.setStatus({ kind: "stopped" });
       }
     });
@@ -168,18 +183,70 @@ class Codex {
       this.append(this.transcript.event(params));
     });
     client.onNotification("codex/turnCompleted", (params: TurnCompleted) => {
-      if (params.turnId) this.running.delete(params.turnId);
+      if (params.turnId) {
+        this.running.delete(params.turnId);
+        this.finished.add(params.turnId);
+      }
       this.append(this.transcript.completed(params));
       this.test.push("turns", params);
       this.refresh();
+      // A failed turn says why where the user looks, not only in the transcript.
+      const failure = turnFailureMessage(params);
+      if (failure) {
+        this.test.push("messages", failure);
+        void vscode.window.showErrorMessage(failure, "Show Transcript").then((pick) => {
+          if (pick) this.output.show(true);
+        });
+      }
+      this.sendQueued();
     });
     client.onRequest("codex/approval", (params: ApprovalParams, token) => this.approve(params, token));
     client.onNotification("codex/approvalEnded", (params: { approvalId?: string; reason?: string }) =>
       this.approvalEnded(params),
     );
     this.setStatus({ kind: "connected" });
-    this.test.set("ready", true);
     void this.refreshAccount();
+    // After a restart: the thread the next ask continues, with what was said in it. Not
+    // awaited (activation does not wait for the app-server); dropped if the user asks first.
+    const asked = this.asks;
+    void this.showHistory(undefined, () => this.asks === asked).finally(() => this.test.set("ready", true));
+  }
+
+  private warned = new Set<string>();
+
+  /** Says once per setting that this workspace's value of a user-only setting is ignored. */
+  warnIgnoredSettings(): void {
+    const fresh = ignoredWorkspaceSettings(codexSettings()).filter((k) => !this.warned.has(k));
+    if (!fresh.length) return;
+    for (const k of fresh) this.warned.add(k);
+    this.test.set("ignoredSettings", [...this.warned]);
+    void vscode.window.showWarningMessage(ignoredSettingsMessage(fresh));
+  }
+
+  /**
+   * Writes a thread's earlier turns into the transcript: `threadId`'s, else the workspace's
+   * (the one codex-lsp continues), else the workspace's newest. Says nothing when there is
+   * none: a first start has no history.
+   */
+  async showHistory(threadId?: string, stillWanted: () => boolean = () => true): Promise<void> {
+    const uri = this.workspaceUri();
+    let read: any;
+    try {
+      read = await this.exec("codex.readThread", threadId ? { threadId } : uri ? { uri } : {});
+    } catch {
+      if (threadId) return;
+      try {
+        const newest = threadPicks(await this.exec("codex.listThreads", uri ? { uri } : {}))[0];
+        if (!newest) return;
+        read = await this.exec("codex.readThread", { threadId: newest.id });
+      } catch {
+        return;
+      }
+    }
+    const thread = read?.thread ?? read;
+    if (!thread || !Array.isArray(thread.turns) || !thread.turns.length || !stillWanted()) return;
+    this.test.set("historyThread", thread.id ?? null);
+    this.append(this.transcript.history(thread));
   }
 
   async stop(): Promise<void> {
@@ -443,19 +510,90 @@ class Codex {
     const doc = editor?.document;
     const uri = doc && (doc.uri.scheme === "file" || doc.uri.scheme === "untitled") ? doc.uri.toString() : undefined;
     const args = askArguments(prompt, uri, editor ? editor.selection : undefined);
+    this.asks++;
     this.test.push("asks", args);
     this.append(this.transcript.ask(prompt, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined));
     this.output.show(true);
+    if (this.running.size > 0 || this.sending > 0 || this.queued.length > 0) {
+      // A second ask waits for the running turn (Steer is how to add to it).
+      this.queued.push({ prompt, args });
+      const text = `Codex: a turn is running; "${oneLine(prompt, 60)}" is asked when it ends (Codex: Steer adds to the running turn instead).`;
+      this.test.push("messages", text);
+      void vscode.window.showInformationMessage(text);
+      this.refresh();
+      return;
+    }
+    await this.send(args);
+  }
+
+  /** How many asks the user made (since activation). */
+  private asks = 0;
+  /** Asks waiting for the running turn, oldest first. */
+  private queued: Array<{ prompt: string; args: Record<string, unknown> }> = [];
+  /** `codex.ask` requests not answered yet. */
+  private sending = 0;
+  /** Turns whose `codex/turnCompleted` came (possibly before `codex.ask` answered). */
+  private finished = new Set<string>();
+
+  private async send(args: Record<string, unknown>): Promise<void> {
+    this.sending++;
     try {
       const started = await this.exec("codex.ask", args);
-      if (started && started.turnId && !this.running.has(started.turnId)) {
-        this.running.set(started.turnId, "thinking");
-        this.refresh();
+      const turnId = started?.turnId;
+      if (typeof turnId === "string" && !this.finished.has(turnId)) {
+        this.transcript.started(turnId);
+        if (!this.running.has(turnId)) this.running.set(turnId, "thinking");
       }
     } catch (e) {
       this.fail("ask", e);
+    } finally {
+      this.sending--;
+      this.refresh();
     }
+    this.sendQueued();
   }
+
+  /** Sends the oldest waiting ask once no turn runs. */
+  private sendQueued(): void {
+    if (this.running.size > 0 || this.sending > 0) return;
+    const next = this.queued.shift();
+    if (next) void this.send(next.args);
+  }
+
+  /** codex-lsp stopped: the waiting asks cannot be sent; say which. */
+  private dropQueued(): void {
+    if (!this.queued.length) return;
+    const prompts = this.queued.map((q) => `"${oneLine(q.prompt, 60)}"`).join(", ");
+    this.queued = [];
+    void vscode.window.showWarningMessage(`Codex: codex-lsp stopped; not asked: ${prompts}. Ask again once it runs.`);
+  }
+
+  /** "Codex: Status": `codex.status`, summed up in a message and shown whole as JSON. */
+  async showStatus(): Promise<void> {
+    let result;
+    try {
+      result = await this.exec("codex.status", {});
+    } catch (e) {
+      return this.fail("status", e);
+    }
+    const report = statusReport(result);
+    this.test.set("statusResult", result);
+    this.statusText = report.text;
+    this.statusChanged.fire(STATUS_URI);
+    const doc = await vscode.workspace.openTextDocument(STATUS_URI);
+    await vscode.languages.setTextDocumentLanguage(doc, "json");
+    await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+    this.test.set("statusDocument", doc.getText());
+    this.test.push("messages", report.summary);
+    void vscode.window.showInformationMessage(report.summary);
+  }
+
+  statusText = "{}\n";
+  readonly statusChanged = new vscode.EventEmitter<vscode.Uri>();
+  readonly statusProvider: vscode.TextDocumentContentProvider = {
+    onDidChange: this.statusChanged.event,
+    provideTextDocumentContent: () => this.statusText,
+  };
 
   async steer(): Promise<void> {
     const prompt = await vscode.window.showInputBox({ title: "Steer Codex", prompt: "Add to the running turn", ignoreFocusOut: true });
@@ -504,6 +642,7 @@ class Codex {
     try {
       await this.exec("codex.resumeThread", { threadId: pick.id, uri: this.workspaceUri() });
       this.append(this.transcript.note(`(resumed thread ${pick.id}: ${pick.label})`));
+      await this.showHistory(pick.id);
     } catch (e) {
       this.fail("resume", e);
     }
@@ -578,7 +717,16 @@ class Codex {
   private fail(what: string, e: unknown): void {
     const text = `Codex: ${what} failed: ${errorText(e)}`;
     this.test.push("messages", text);
-    void vscode.window.showErrorMessage(text);
+    // An error that names a setting (the codex runtime not found: `codexPath`) offers to
+    // open it where it takes effect.
+    const setting = settingNamedIn(errorText(e));
+    if (!setting) {
+      void vscode.window.showErrorMessage(text);
+      return;
+    }
+    void vscode.window.showErrorMessage(text, "Open Settings").then((pick) => {
+      if (pick) void openSetting(setting);
+    });
   }
 
   dispose(): void {
@@ -684,6 +832,25 @@ class TestState {
   }
 }
 
+const STATUS_URI = vscode.Uri.from({ scheme: STATUS_SCHEME, path: "/Codex Status.json" });
+
+/**
+ * Opens the Settings editor at `key`, on the tab where it can be set: in a remote window
+ * (code-server, Remote-SSH, …) the extension runs on the remote machine and its machine
+ * settings live on the Remote tab, so that one; else the User tab.
+ */
+async function openSetting(key: string): Promise<void> {
+  if (vscode.env.remoteName) {
+    try {
+      await vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query: key });
+      return;
+    } catch {
+      // no remote settings in this window: the User tab then
+    }
+  }
+  await vscode.commands.executeCommand("workbench.action.openSettings", key);
+}
+
 function isExecutable(path: string): boolean {
   try {
     fs.accessSync(path, fs.constants.X_OK);
@@ -716,12 +883,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.logOut", () => c.logout());
   command("codex.showTranscript", () => c.output.show());
   command("codex.restartServer", () => c.restart());
+  command("codex.showStatus", () => c.showStatus());
   command("codex.acceptChange", (uri?: vscode.Uri) => c.answerChange(true, uri instanceof vscode.Uri ? uri : undefined));
   command("codex.declineChange", (uri?: vscode.Uri) => c.answerChange(false, uri instanceof vscode.Uri ? uri : undefined));
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, c.provider),
+    vscode.workspace.registerTextDocumentContentProvider(STATUS_SCHEME, c.statusProvider),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration("codex")) return;
+      c.warnIgnoredSettings();
       if (e.affectsConfiguration("codex.serverPath")) {
         void c.restart();
         return;
@@ -729,10 +899,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const client = c.client;
       if (client && client.isRunning()) {
         void client.sendNotification("workspace/didChangeConfiguration", {
-          settings: { codex: serverSettings((key) => vscode.workspace.getConfiguration("codex").get(key)) },
+          settings: { codex: serverSettings(codexSettings()) },
         });
       }
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => c.test.set("trusted", true)),
     vscode.workspace.onDidChangeTextDocument(() => c.test.schedule()),
     vscode.window.onDidChangeTextEditorSelection(() => c.test.schedule()),
     vscode.window.onDidChangeActiveTextEditor(() => c.test.schedule()),

@@ -11,24 +11,99 @@ export const SERVER_SETTINGS = [
   "config",
   "logLevel",
   "logFile",
+  "approvalTimeout",
+  "appServer",
+  "appServerToken",
+  "appServerTokenFile",
 ] as const;
+
+/**
+ * Settings a folder's `.vscode/settings.json` must never set: they run programs
+ * (`serverPath`, `codexPath`, `config` with its `mcp_servers.*.command`), weaken what the agent
+ * may do (`sandbox`, `approvalPolicy`), choose where codex-lsp writes (`logFile`) or which
+ * app-server it trusts (`appServer`, its token). package.json gives them `machine` or
+ * `application` scope and lists them as restricted configurations; this extension also reads
+ * them from User (and Remote) settings only, so neither an older VS Code nor a scope declared
+ * wrongly lets a cloned repository set them.
+ */
+export const USER_ONLY_SETTINGS = [
+  "serverPath",
+  "codexPath",
+  "approvalPolicy",
+  "sandbox",
+  "config",
+  "logFile",
+  "appServer",
+  "appServerToken",
+  "appServerTokenFile",
+] as const;
+
+/** What `WorkspaceConfiguration.inspect` gives (the parts used here). */
+export interface Inspected {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** A setting reader: `get` as VS Code resolves it, `inspect` for where each value came from. */
+export interface SettingsReader {
+  get(key: string): unknown;
+  inspect(key: string): Inspected | undefined;
+}
+
+/**
+ * The value of `codex.<key>`: a user-only setting from User/Remote settings or its default,
+ * whatever the workspace says; any other as VS Code resolves it.
+ */
+export function settingValue(read: SettingsReader, key: string): unknown {
+  if (!(USER_ONLY_SETTINGS as readonly string[]).includes(key)) return read.get(key);
+  const inspected = read.inspect(key);
+  if (!inspected) return undefined;
+  return inspected.globalValue !== undefined ? inspected.globalValue : inspected.defaultValue;
+}
+
+/** The user-only settings this workspace (or one of its folders) tries to set: ignored. */
+export function ignoredWorkspaceSettings(read: SettingsReader): string[] {
+  return USER_ONLY_SETTINGS.filter((key) => {
+    const inspected = read.inspect(key);
+    return inspected !== undefined && (inspected.workspaceValue !== undefined || inspected.workspaceFolderValue !== undefined);
+  }).map((key) => `codex.${key}`);
+}
+
+/** The warning shown once per window when a workspace tries to set user-only settings. */
+export function ignoredSettingsMessage(keys: string[]): string {
+  return (
+    `Codex: this workspace's settings try to set ${keys.map((k) => `\`${k}\``).join(", ")}; ignored. ` +
+    "Only your User (or Remote) settings can set what Codex may run and touch."
+  );
+}
 
 /**
  * What codex-lsp gets as `initializationOptions` and as the `codex` section of
  * `workspace/configuration`: the server's settings only (the extension's own, like
- * `serverPath`, would be warned about as unknown), empty values left out so the server's
- * defaults apply, and `streamEvents: true` for the transcript.
+ * `serverPath`, would be warned about as unknown), user-only ones from User settings only,
+ * empty values left out so the server's defaults apply, and `streamEvents: true` for the
+ * transcript.
  */
-export function serverSettings(get: (key: string) => unknown): Record<string, unknown> {
+export function serverSettings(read: SettingsReader): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of SERVER_SETTINGS) {
-    const value = get(key);
+    const value = settingValue(read, key);
     if (value === undefined || value === null || value === "") continue;
     if (typeof value === "object" && !Array.isArray(value) && Object.keys(value as object).length === 0) continue;
     out[key] = value;
   }
   out.streamEvents = true;
   return out;
+}
+
+/** A reader over plain objects (tests): `user` as User settings, `workspace` as the folder's. */
+export function readerOf(user: Record<string, unknown>, workspace: Record<string, unknown> = {}, defaults: Record<string, unknown> = {}): SettingsReader {
+  return {
+    get: (key) => (key in workspace ? workspace[key] : key in user ? user[key] : defaults[key]),
+    inspect: (key) => ({ defaultValue: defaults[key], globalValue: user[key], workspaceValue: workspace[key] }),
+  };
 }
 
 /** `name` resolved like a shell would: a path as is, a bare name through `PATH`. */
@@ -51,12 +126,24 @@ export function findExecutable(
 
 export const INSTALL_COMMAND = "cargo install --path .";
 
+/** The first codex-lsp setting an error names (as `` `codexPath` ``), as VS Code's key. */
+export function settingNamedIn(message: string): string | undefined {
+  let first: { at: number; key: string } | undefined;
+  for (const key of SERVER_SETTINGS) {
+    const at = message.indexOf(`\`${key}\``);
+    if (at >= 0 && (!first || at < first.at)) first = { at, key };
+  }
+  return first && `codex.${first.key}`;
+}
+
 /** The error shown when codex-lsp cannot be found. */
 export function missingServerMessage(serverPath: string): string {
   return (
     `Codex: the language server \`${serverPath}\` was not found. ` +
     `Install it from the codex-lsp repository with \`${INSTALL_COMMAND}\` ` +
-    "(it goes to ~/.cargo/bin, which must be on PATH), or set `codex.serverPath` to its full path."
+    "(it goes to ~/.cargo/bin), or set `codex.serverPath` to its full path in your User (or Remote) settings. " +
+    "A bare name is looked up on the PATH of VS Code's extension host, which is your login shell's PATH " +
+    "(as ~/.profile sets it), not the PATH of the terminal that started VS Code or code-server."
   );
 }
 
@@ -126,7 +213,7 @@ export function statusView(status: Status): StatusView {
       };
     case "running":
       return {
-        text: `$(sync~spin) Codex: ${oneLine(status.message, 60)}`,
+        text: `$(sync~spin) Codex: ${tailLine(status.message, STATUS_CHARS)}`,
         tooltip: `Codex: ${status.message}. Click to interrupt.`,
         command: "codex.interruptTurn",
       };
@@ -157,6 +244,28 @@ export function accountLabel(result: unknown): string | undefined {
     }
   }
   return r.requiresOpenaiAuth ? "not logged in" : undefined;
+}
+
+/** How much of a progress message the status bar shows. */
+export const STATUS_CHARS = 60;
+
+/**
+ * The latest text of `text` on one line: its last non-blank line, cut at the front to `max`
+ * characters (a streaming reply's newest words are at its end). A leading "…" that codex-lsp
+ * put on a reply tail it had already cut is not counted twice.
+ */
+export function tailLine(text: string, max: number): string {
+  const lines = text.split("\n").map((l) => l.replace(/\s+/g, " ").trim());
+  let line = "";
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i]) {
+      line = lines[i];
+      break;
+    }
+  }
+  const chars = [...line];
+  if (chars.length <= max) return line;
+  return "…" + chars.slice(chars.length - (max - 1)).join("").replace(/^…/, "");
 }
 
 export function oneLine(text: string, max: number): string {
@@ -352,30 +461,56 @@ export interface CodexEvent {
 /**
  * Turns `codex/event` and `codex/turnCompleted` into transcript text: the agent's reply as it
  * streams, the commands it runs and the files it edits, and a closing line per turn.
+ *
+ * One turn streams at a time. A prompt asked while a turn's reply streams, and whatever
+ * another turn says meanwhile, waits until that turn ends: then the prompt's heading and the
+ * other turn's reply (its final response) follow, whole, instead of cutting the streaming
+ * reply in pieces.
  */
 export class Transcript {
   private streamed = new Set<string>();
   private atLineStart = true;
+  /** The turn whose reply streams now. */
+  private live: string | undefined;
+  /** Output waiting for the live turn to end, in order. */
+  private held: Array<() => string> = [];
+
+  /** Turns that ended (a late `started` must not make one live again). */
+  private ended = new Set<string>();
+
+  /** A turn started (`codex.ask` answered): it streams unless another one does. */
+  started(turnId: string): void {
+    if (this.live === undefined && !this.ended.has(turnId)) this.live = turnId;
+  }
 
   /** The heading for a prompt the user sent. */
   ask(prompt: string, where?: string): string {
-    return this.block(`## ${oneLine(prompt, 200)}${where ? `  (${where})` : ""}\n`);
+    const heading = () => this.block(`## ${oneLine(prompt, 200)}${where ? `  (${where})` : ""}\n`);
+    if (this.live === undefined) return heading();
+    this.held.push(() => heading() + this.block("(asked while the turn above ran; sent when it ended)\n"));
+    return "";
   }
 
   event(ev: CodexEvent): string {
     const p = ev.params ?? {};
+    if (this.live !== undefined && ev.turnId !== undefined && ev.turnId !== this.live) {
+      // Another turn's output: its final response is shown when it completes.
+      return "";
+    }
     switch (ev.method) {
       case "item/agentMessage/delta": {
         if (typeof p.delta !== "string") return "";
         let text = "";
         if (ev.turnId && !this.streamed.has(ev.turnId)) {
           this.streamed.add(ev.turnId);
+          this.live = ev.turnId;
           text += this.block("");
         }
         return text + this.raw(p.delta);
       }
       case "item/started": {
         const item = p.item ?? {};
+        if (ev.turnId && this.live === undefined) this.live = ev.turnId;
         if (item.type === "commandExecution" && item.command) return this.block(`$ ${item.command}\n`);
         if (item.type === "fileChange" && Array.isArray(item.changes)) {
           return this.block(item.changes.map((c: any) => `~ ${c.kind?.type ?? "edit"} ${c.path}`).join("\n") + "\n");
@@ -388,6 +523,19 @@ export class Transcript {
   }
 
   completed(done: TurnCompleted): string {
+    if (done.turnId) this.ended.add(done.turnId);
+    if (this.live !== undefined && done.turnId !== this.live) {
+      this.held.push(() => this.closing(done));
+      return "";
+    }
+    let text = this.closing(done);
+    this.live = undefined;
+    // What waited for this turn: prompts asked meanwhile, other turns that ended.
+    while (this.held.length && this.live === undefined) text += this.held.shift()!();
+    return text;
+  }
+
+  private closing(done: TurnCompleted): string {
     let text = "";
     const streamed = done.turnId ? this.streamed.has(done.turnId) : false;
     if (!streamed && typeof done.finalResponse === "string" && done.finalResponse) {
@@ -404,6 +552,32 @@ export class Transcript {
     return this.block(text + "\n");
   }
 
+  /** A thread's earlier turns (`codex.readThread`), as the transcript showed them. */
+  history(thread: any): string {
+    const turns: any[] = Array.isArray(thread?.turns) ? thread.turns : [];
+    let text = this.block(`(thread ${thread?.id ?? "?"}: ${turns.length} earlier turn${turns.length === 1 ? "" : "s"})\n`);
+    for (const turn of turns) {
+      for (const item of Array.isArray(turn?.items) ? turn.items : []) {
+        if (item?.type === "userMessage") {
+          const said = (Array.isArray(item.content) ? item.content : [])
+            .filter((c: any) => c?.type === "text" && typeof c.text === "string")
+            .map((c: any) => c.text)
+            .join(" ");
+          // The prompt's first line: codex-lsp adds the file and selection after it.
+          if (said) text += this.block(`## ${oneLine(said.split("\n")[0], 200)}\n`);
+        } else if (item?.type === "agentMessage" && typeof item.text === "string" && item.text) {
+          text += this.block(item.text + "\n");
+        } else if (item?.type === "commandExecution" && item.command) {
+          text += this.block(`$ ${item.command}\n`);
+        }
+      }
+      let line = `— ${turn?.status ?? "done"}`;
+      if (turn?.error?.message) line += `: ${turn.error.message}`;
+      text += this.block(line + "\n");
+    }
+    return text;
+  }
+
   /** Text starting on a fresh line, after a blank one. */
   private block(text: string): string {
     const lead = this.atLineStart ? "\n" : "\n\n";
@@ -414,6 +588,13 @@ export class Transcript {
     if (text.length) this.atLineStart = text.endsWith("\n");
     return text;
   }
+}
+
+/** What the user is told when a turn ends without completing (failed: why, and what to do). */
+export function turnFailureMessage(done: TurnCompleted): string | undefined {
+  if (done.status !== "failed") return undefined;
+  const why = done.error?.message ? oneLine(done.error.message, 300) : "no reason given";
+  return `Codex: the turn failed: ${why}. The transcript has what it did; ask again to retry ("Codex: Status" shows the app-server).`;
 }
 
 // --- Threads, login, errors ------------------------------------------------------------------
@@ -456,4 +637,29 @@ export function loginArguments(method: string, apiKey?: string): Record<string, 
 export function isUnknownCommand(error: unknown): boolean {
   const message = error && typeof error === "object" && "message" in error ? String((error as any).message) : String(error);
   return /unknown command/i.test(message);
+}
+
+// --- Codex: Status ---------------------------------------------------------------------------
+
+/**
+ * `codex.status`'s answer for the user: a one-line summary (the app-server, the settings
+ * that decide what the agent may do, the turns running) and the whole answer as JSON.
+ */
+export function statusReport(result: any): { summary: string; text: string } {
+  const r = result && typeof result === "object" ? result : {};
+  const server = r.appServer ?? {};
+  const s = r.settings ?? {};
+  const parts: string[] = [];
+  let where = `app-server ${server.state ?? "unknown"}`;
+  if (server.endpoint) where += ` (${server.endpoint})`;
+  if (server.version) where += `, codex ${server.version}`;
+  parts.push(where);
+  const policy: string[] = [];
+  if (s.approvalPolicy) policy.push(`approvals ${s.approvalPolicy}`);
+  if (s.sandbox) policy.push(`sandbox ${typeof s.sandbox === "object" ? (s.sandbox.type ?? JSON.stringify(s.sandbox)) : s.sandbox}`);
+  policy.push(`model ${s.model || "default"}`);
+  parts.push(policy.join(", "));
+  const turns = Array.isArray(r.activeTurns) ? r.activeTurns.length : 0;
+  parts.push(turns === 1 ? "1 turn running" : `${turns} turns running`);
+  return { summary: `Codex: ${parts.join("; ")}.`, text: JSON.stringify(result ?? null, null, 2) + "\n" };
 }

@@ -11,13 +11,21 @@ import {
   changeSides,
   decisionFor,
   findExecutable,
+  ignoredSettingsMessage,
+  ignoredWorkspaceSettings,
   isUnknownCommand,
   loginArguments,
   missingServerMessage,
+  readerOf,
   serverSettings,
+  settingNamedIn,
+  settingValue,
   sidesOfHunks,
+  statusReport,
   statusView,
+  tailLine,
   threadPicks,
+  turnFailureMessage,
   turnOfToken,
 } from "../src/logic";
 
@@ -34,7 +42,7 @@ test("server settings: only codex-lsp's keys, empty ones left out, streamEvents 
     codexPath: "/x/codex",
     trace: { server: "off" },
   };
-  assert.deepEqual(serverSettings((k) => config[k]), {
+  assert.deepEqual(serverSettings(readerOf(config)), {
     model: "gpt-5.5",
     approvalPolicy: "untrusted",
     sandbox: "read-only",
@@ -42,8 +50,56 @@ test("server settings: only codex-lsp's keys, empty ones left out, streamEvents 
     codexPath: "/x/codex",
     streamEvents: true,
   });
-  const withConfig = serverSettings((k) => (k === "config" ? { "features.web_search": true } : undefined));
+  const withConfig = serverSettings(readerOf({ config: { "features.web_search": true } }));
   assert.deepEqual(withConfig, { config: { "features.web_search": true }, streamEvents: true });
+  const shared = serverSettings(
+    readerOf({ appServer: "ws://127.0.0.1:4500", appServerTokenFile: "/run/token", approvalTimeout: 30, appServerToken: "" }),
+  );
+  assert.deepEqual(shared, {
+    approvalTimeout: 30,
+    appServer: "ws://127.0.0.1:4500",
+    appServerTokenFile: "/run/token",
+    streamEvents: true,
+  });
+});
+
+test("a workspace's settings never set what Codex may run, touch or connect to", () => {
+  const defaults = { approvalPolicy: "on-request", sandbox: "workspace-write", serverPath: "codex-lsp", config: {} };
+  const user = { approvalPolicy: "untrusted", model: "gpt-user" };
+  const hostile = {
+    approvalPolicy: "never",
+    sandbox: "danger-full-access",
+    config: { "mcp_servers.evil.command": "sh" },
+    logFile: "/repo/log",
+    codexPath: "/repo/codex",
+    serverPath: "/repo/codex-lsp",
+    appServer: "ws://evil:1",
+    appServerToken: "t",
+    appServerTokenFile: "/repo/t",
+    model: "gpt-workspace",
+  };
+  const read = readerOf(user, hostile, defaults);
+  assert.deepEqual(serverSettings(read), {
+    model: "gpt-workspace",
+    approvalPolicy: "untrusted",
+    sandbox: "workspace-write",
+    streamEvents: true,
+  });
+  assert.equal(settingValue(read, "serverPath"), "codex-lsp");
+  const ignored = ignoredWorkspaceSettings(read);
+  assert.deepEqual(ignored.sort(), [
+    "codex.appServer",
+    "codex.appServerToken",
+    "codex.appServerTokenFile",
+    "codex.approvalPolicy",
+    "codex.codexPath",
+    "codex.config",
+    "codex.logFile",
+    "codex.sandbox",
+    "codex.serverPath",
+  ]);
+  assert.match(ignoredSettingsMessage(["codex.sandbox"]), /`codex.sandbox`; ignored/);
+  assert.deepEqual(ignoredWorkspaceSettings(readerOf(user, { model: "x" }, defaults)), []);
 });
 
 test("the server is found on PATH, as a path, or not at all", () => {
@@ -58,6 +114,7 @@ test("the server is found on PATH, as a path, or not at all", () => {
   const message = missingServerMessage("codex-lsp");
   assert.match(message, /`codex-lsp` was not found/);
   assert.match(message, /cargo install --path \./);
+  assert.match(message, /login shell's PATH/);
   assert.match(message, /codex\.serverPath/);
 });
 
@@ -101,6 +158,90 @@ test("status bar: each state has its text and click", () => {
   assert.equal(statusView({ kind: "running", message: "x".repeat(100) }).text.length, "$(sync~spin) Codex: ".length + 60);
   assert.equal(turnOfToken("codex-lsp/turn/abc-1"), "abc-1");
   assert.equal(turnOfToken(7), undefined);
+});
+
+test("status bar: a long progress message shows its latest text, on one line", () => {
+  const reply = "The quick brown fox jumps over the lazy dog and keeps running far beyond the fence at the end";
+  const tail = tailLine(reply, 60);
+  assert.equal([...tail].length, 60);
+  assert.ok(tail.startsWith("…") && reply.endsWith(tail.slice(1)), tail);
+  assert.equal(tailLine("first line\nsecond line\n\n", 60), "second line");
+  assert.equal(tailLine("…" + "x".repeat(80), 60), "…" + "x".repeat(59));
+  assert.equal(tailLine("running `cargo test`", 60), "running `cargo test`");
+  const view = statusView({ kind: "running", message: reply });
+  assert.ok(view.text.endsWith("end"), view.text);
+});
+
+test("Codex: Status sums up codex.status", () => {
+  const report = statusReport({
+    appServer: { state: "running", endpoint: "spawn", version: "0.163.0" },
+    activeTurns: [{ threadId: "t", turnId: "u" }],
+    settings: { approvalPolicy: "untrusted", sandbox: "read-only", model: "gpt-5.4" },
+  });
+  assert.equal(
+    report.summary,
+    "Codex: app-server running (spawn), codex 0.163.0; approvals untrusted, sandbox read-only, model gpt-5.4; 1 turn running.",
+  );
+  assert.match(report.text, /"approvalPolicy": "untrusted"/);
+  assert.match(statusReport(null).summary, /app-server unknown/);
+});
+
+test("transcript: a second ask while a reply streams waits for it, whole", () => {
+  const t = new Transcript();
+  let out = t.ask("first");
+  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "One " } });
+  out += t.ask("second");
+  out += t.event({ turnId: "t2", method: "item/agentMessage/delta", params: { delta: "Hello" } });
+  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "two." } });
+  out += t.completed({ turnId: "t2", status: "completed", finalResponse: "Hello there." });
+  assert.equal(out, "\n## first\n\nOne two.", "nothing cut into the streaming reply");
+  out += t.completed({ turnId: "t1", status: "completed", finalResponse: "One two." });
+  assert.equal(
+    out,
+    "\n## first\n\nOne two.\n\n— completed\n\n## second\n\n(asked while the turn above ran; sent when it ended)\n\nHello there.\n\n— completed\n",
+  );
+  // A turn known to have started holds a prompt before its first word, too; one that
+  // already ended never becomes live.
+  const v = new Transcript();
+  v.completed({ turnId: "gone", status: "completed" });
+  v.started("gone");
+  assert.equal(v.ask("free"), "\n## free\n");
+  v.started("t9");
+  assert.equal(v.ask("held"), "");
+  // Then streaming goes on as before.
+  out = t.event({ turnId: "t3", method: "item/agentMessage/delta", params: { delta: "Three" } });
+  assert.equal(out, "\nThree");
+});
+
+test("transcript: a thread's history, and a failed turn's message", () => {
+  const t = new Transcript();
+  const text = t.history({
+    id: "th1",
+    turns: [
+      {
+        status: "completed",
+        items: [
+          { type: "userMessage", content: [{ type: "text", text: "fix it\n\nFile: a.rs" }] },
+          { type: "commandExecution", command: "cargo test" },
+          { type: "agentMessage", text: "Fixed." },
+        ],
+      },
+      { status: "interrupted", items: [] },
+    ],
+  });
+  assert.equal(text, "\n(thread th1: 2 earlier turns)\n\n## fix it\n\n$ cargo test\n\nFixed.\n\n— completed\n\n— interrupted\n");
+  assert.equal(turnFailureMessage({ status: "completed" }), undefined);
+  assert.match(turnFailureMessage({ status: "failed", error: { message: "HTTP 500" } }) ?? "", /^Codex: the turn failed: HTTP 500\. /);
+});
+
+test("an error naming a setting points at it", () => {
+  assert.equal(
+    settingNamedIn("the codex runtime was not found. Searched:\n  - setting `codexPath` = /x (not an executable file)\nor set `codexPath`."),
+    "codex.codexPath",
+  );
+  assert.equal(settingNamedIn("`appServerTokenFile` unreadable, see `appServer`"), "codex.appServerTokenFile");
+  assert.equal(settingNamedIn("no such thing as `serverPath` here"), undefined);
+  assert.equal(settingNamedIn("boom"), undefined);
 });
 
 test("account labels", () => {

@@ -117,33 +117,56 @@ async function answerInputBox(title, text) {
   await page.keyboard.press("Enter");
 }
 
+/**
+ * The User settings: the snippet from docs/editors/vscode.md (CODEX_TEST_USER_SETTINGS, as the
+ * test extracted it), with the built codex-lsp as `codex.serverPath` and the log in the scratch
+ * folder. Everything else is code-server's shipped default (Workspace Trust on, its autosave),
+ * except what only quiets the first start (welcome page, tips, telemetry, update checks) and
+ * `files.autoSave` when a test is about it (CODEX_TEST_AUTOSAVE).
+ */
+function userSettings() {
+  const documented = JSON.parse(process.env.CODEX_TEST_USER_SETTINGS || "{}");
+  const settings = {
+    ...documented,
+    "codex.serverPath": scenario === "missing" ? path.join(scratch, "no-such-codex-lsp") : lsp,
+    "codex.logFile": path.join(scratch, "codex-lsp.log"),
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.enableExperiments": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "update.mode": "none",
+    // The fixture's `.git` is an empty folder; git would only complain about it.
+    "git.enabled": false,
+    "editor.accessibilitySupport": "off",
+  };
+  if (process.env.CODEX_TEST_AUTOSAVE) settings["files.autoSave"] = process.env.CODEX_TEST_AUTOSAVE;
+  if (scenario === "nocodex") settings["codex.codexPath"] = path.join(scratch, "no-such-codex");
+  return settings;
+}
+
+/**
+ * Workspace Trust is on (code-server's default): the folder opens with its trust prompt, and
+ * the user answers it as CODEX_TEST_TRUST says (`trust`, the default, or `restricted`).
+ */
+async function answerTrustPrompt() {
+  const trust = (process.env.CODEX_TEST_TRUST || "trust") === "trust";
+  const dialog = page.locator(".monaco-dialog-box", { hasText: /trust/i });
+  await until("the Workspace Trust prompt", 30000, () => dialog.isVisible().catch(() => false));
+  result.trustPrompt = (await dialog.innerText()).slice(0, 400);
+  const button = dialog.locator(".monaco-button", { hasText: trust ? /Yes, I trust/i : /No, I don.t trust/i }).first();
+  await button.click();
+  await until("the trust prompt to close", 10000, async () => !(await dialog.isVisible().catch(() => false)));
+  step(trust ? "trusted the folder" : "kept the folder in Restricted Mode");
+}
+
 async function main() {
   const userData = path.join(scratch, "user-data");
   const extensions = path.join(scratch, "extensions");
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
-  fs.writeFileSync(
-    path.join(userData, "User", "settings.json"),
-    JSON.stringify(
-      {
-        "codex.serverPath": scenario === "missing" ? path.join(scratch, "no-such-codex-lsp") : lsp,
-        "codex.sandbox": "read-only",
-        "codex.logFile": path.join(scratch, "codex-lsp.log"),
-        "security.workspace.trust.enabled": false,
-        "workbench.startupEditor": "none",
-        "workbench.tips.enabled": false,
-        "workbench.enableExperiments": false,
-        "telemetry.telemetryLevel": "off",
-        "extensions.autoCheckUpdates": false,
-        "extensions.autoUpdate": false,
-        "update.mode": "none",
-        "files.autoSave": "off",
-        "git.enabled": false,
-        "editor.accessibilitySupport": "off",
-      },
-      null,
-      2,
-    ),
-  );
+  result.userSettings = userSettings();
+  fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(result.userSettings, null, 2));
 
   step("install the .vsix");
   const install = spawnSync(
@@ -165,7 +188,6 @@ async function main() {
       "--extensions-dir", extensions,
       "--disable-telemetry",
       "--disable-update-check",
-      "--disable-workspace-trust",
       "--disable-getting-started-override",
       "--ignore-last-opened",
       workspace,
@@ -214,6 +236,7 @@ async function main() {
   step("open the workspace");
   await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 30000 });
   await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 30000 });
+  await answerTrustPrompt();
   if (scenario === "missing") return missingServer();
   await until("the extension to start codex-lsp", 60000, () => {
     const s = readState();
@@ -223,7 +246,14 @@ async function main() {
   await until("the status bar item", 10000, async () => (await statusBarTexts()).length > 0);
   await sampleStatus();
   step("workbench and extension ready");
+  if (scenario === "hostile") return hostileWorkspace();
+  if (scenario === "restricted") return restrictedMode();
+  if (scenario === "lifecycle") return lifecycle();
+  if (scenario === "nocodex") return noCodex();
+  return session();
+}
 
+async function session() {
   // --- 1. select text, Ask Codex, accept the file change from the diff view ---------------
   await page.keyboard.press("Control+P");
   const quick = page.locator(".quick-input-widget input");
@@ -237,7 +267,17 @@ async function main() {
   // An unsaved edit on the last line: the agent's change must merge beside it, in the buffer.
   await page.keyboard.press("Control+End");
   await page.keyboard.type("unsaved tail");
-  await until("the unsaved edit", 10000, () => readState().documents?.[mainPath]?.dirty);
+  result.autoSave = process.env.CODEX_TEST_AUTOSAVE || "as shipped";
+  if (process.env.CODEX_TEST_AUTOSAVE === "off") {
+    await until("the unsaved edit", 10000, () => readState().documents?.[mainPath]?.dirty);
+  } else {
+    // As shipped, code-server saves a second after typing stops.
+    await until("the edit to be autosaved", 20000, () => {
+      const doc = readState().documents?.[mainPath];
+      return doc && !doc.dirty && fs.readFileSync(mainPath, "utf8").endsWith("unsaved tail");
+    });
+    step("the edit was autosaved");
+  }
   // Select the second line.
   await page.keyboard.press("Control+Home");
   await page.keyboard.press("ArrowDown");
@@ -276,6 +316,12 @@ async function main() {
   await until("main.txt's buffer to change", 10000, () =>
     (readState().documents?.[mainPath]?.text ?? "").includes("new line"),
   );
+  if (process.env.CODEX_TEST_AUTOSAVE !== "off") {
+    await until("the agent's edit to be on disk and the buffer saved", 20000, () => {
+      const doc = readState().documents?.[mainPath];
+      return doc && !doc.dirty && fs.readFileSync(mainPath, "utf8").includes("new line");
+    });
+  }
   await sampleStatus();
   const afterFirst = readState();
   result.mainBuffer = afterFirst.documents?.[mainPath];
@@ -321,6 +367,16 @@ async function main() {
     await sampleStatus();
     return (await statusBarTexts()).find((t) => t === "Codex");
   });
+
+  // --- 2b. a long one-line reply: the status bar shows its latest words -------------------
+  const beforeLong = (readState().turns ?? []).length;
+  await palette("Codex: Ask Codex");
+  await answerInputBox("Ask Codex", "vscode long reply");
+  await until("the long reply's turn", 60000, async () => {
+    await sampleStatus();
+    return (readState().turns ?? []).length > beforeLong;
+  });
+  step("long reply done");
 
   // --- 3. Review: codex.review may not exist yet; either way the user is told -------------
   await palette("Codex: Review");
@@ -368,6 +424,146 @@ async function main() {
   result.state = readState();
 }
 
+/** Runs "Codex: Status" and returns what the extension got and showed. */
+async function codexStatus() {
+  const before = (readState().messages ?? []).length;
+  await palette("Codex: Status");
+  await until("Codex: Status's answer", 30000, () => {
+    const s = readState();
+    return (s.messages ?? []).slice(before).some((m) => m.startsWith("Codex: app-server")) && s.statusResult;
+  });
+  const s = readState();
+  const toast = page.locator(".notification-toast", { hasText: "Codex: app-server" }).first();
+  await until("the status summary", 10000, () => toast.isVisible().catch(() => false));
+  return {
+    result: s.statusResult,
+    summary: await toast.innerText(),
+    document: s.statusDocument ?? null,
+  };
+}
+
+/**
+ * The folder's .vscode/settings.json (written by the test) tries to take over: the driver
+ * reports whether an approval was asked before the command ran, and the settings codex-lsp
+ * ended up with. New Thread first: that is when MCP servers from `codex.config` would start.
+ */
+async function hostileWorkspace() {
+  result.trusted = readState().trusted;
+  await palette("Codex: New Thread");
+  await until("the new thread", 30000, () => /\(new thread [^)]+\)/.test(readState().transcript ?? ""));
+  step("new thread");
+  await page.keyboard.press("Escape");
+  await palette("Codex: Ask Codex");
+  await answerInputBox("Ask Codex", "vscode touch accepted.txt");
+  const dialog = page.locator(".monaco-dialog-box");
+  const asked = await until("the approval modal (or the turn ending without one)", 60000, async () => {
+    await sampleStatus();
+    if (await dialog.isVisible().catch(() => false)) return "asked";
+    if ((readState().turns ?? []).length >= 1) return "not asked";
+    return false;
+  });
+  result.approval = asked;
+  result.ranBeforeAnswer = fs.existsSync(path.join(workspace, "accepted.txt"));
+  if (asked === "asked") {
+    result.modal = {
+      text: await dialog.innerText(),
+      buttons: await dialog.locator(".monaco-button").allInnerTexts(),
+    };
+    step("approval asked; accepting");
+    await dialog.locator(".monaco-button", { hasText: /^Accept$/ }).click();
+  } else {
+    // The test reports it, with whatever else the workspace's settings did.
+    step("the command ran without an approval");
+  }
+  await until("the turn to complete", 60000, async () => {
+    await sampleStatus();
+    return (readState().turns ?? []).length >= 1;
+  });
+  result.ranAfterAccept = fs.existsSync(path.join(workspace, "accepted.txt"));
+  step("turn done");
+  result.status = await codexStatus().catch((e) => ({ error: String(e) }));
+  step("status shown");
+  result.state = readState();
+}
+
+async function ask(prompt) {
+  await page.keyboard.press("Escape");
+  await palette("Codex: Ask Codex");
+  await answerInputBox("Ask Codex", prompt);
+}
+
+async function turnsAtLeast(what, n) {
+  await until(what, 60000, async () => {
+    await sampleStatus();
+    return (readState().turns ?? []).length >= n;
+  });
+}
+
+/**
+ * What a user goes through beyond the happy path: a command approval dismissed with Escape,
+ * a second ask while a reply streams, the model provider failing mid-turn, and the window
+ * reloaded (the extension host and codex-lsp restart) with the thread's history shown.
+ */
+async function lifecycle() {
+  // --- Escape on the approval modal: a decline --------------------------------------------
+  await ask("vscode touch declined.txt");
+  const dialog = page.locator(".monaco-dialog-box");
+  await until("the approval modal", 60000, () => dialog.isVisible().catch(() => false));
+  result.dismissedModal = await dialog.innerText();
+  await page.keyboard.press("Escape");
+  await turnsAtLeast("the dismissed turn to end", 1);
+  result.afterDismiss = { decisions: readState().decisions, ran: fs.existsSync(path.join(workspace, "declined.txt")) };
+  step("approval dismissed with Escape");
+
+  // --- a second ask while the first reply streams -----------------------------------------
+  await ask("vscode slow reply");
+  await until("the slow reply to stream", 30000, () => (readState().transcript ?? "").includes("slow01"));
+  await ask("say hello");
+  await turnsAtLeast("both turns to end", 3);
+  result.secondAskTranscript = readState().transcript;
+  step("second ask during a turn");
+
+  // --- the provider fails mid-turn: the user is told why ----------------------------------
+  await ask("vscode provider fails");
+  // Under `untrusted` its `ls` asks first: accepted, then the provider fails.
+  const asked = await until("the `ls` approval", 60000, async () => {
+    if (await dialog.isVisible().catch(() => false)) return "asked";
+    return (readState().turns ?? []).length >= 4 ? "ended" : false;
+  });
+  if (asked === "asked") await dialog.locator(".monaco-button", { hasText: /^Accept$/ }).click();
+  await turnsAtLeast("the failing turn to end", 4);
+  const toast = page.locator(".notification-toast", { hasText: "the turn failed" }).first();
+  await until("the failure message", 20000, () => toast.isVisible().catch(() => false));
+  result.failureToast = await toast.innerText();
+  result.beforeReload = readState();
+  step("provider failure shown");
+
+  // --- reload the window: a new extension host and codex-lsp; the history comes back -----
+  const before = readState().instance;
+  await page.reload({ timeout: 30000 });
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 30000 });
+  await until("the extension to start again", 60000, () => {
+    const s = readState();
+    return s.instance && s.instance !== before && s.ready;
+  });
+  step("window reloaded");
+  result.state = readState();
+}
+
+/** The folder stays in Restricted Mode: Codex still runs, with the User settings. */
+async function restrictedMode() {
+  result.trusted = readState().trusted;
+  await palette("Codex: Ask Codex");
+  await answerInputBox("Ask Codex", "say hello");
+  await until("the turn to complete", 60000, async () => {
+    await sampleStatus();
+    return (readState().turns ?? []).length >= 1;
+  });
+  step("asked in Restricted Mode");
+  result.status = await codexStatus();
+  result.state = readState();
+}
+
 /** codex-lsp cannot be found: the error names the install command, the status bar says so. */
 async function missingServer() {
   const toast = page.locator(".notification-toast", { hasText: "was not found" }).first();
@@ -382,8 +578,50 @@ async function missingServer() {
     toast: await toast.innerText(),
     buttons: await toast.locator(".monaco-button").allInnerTexts(),
   };
-  result.state = readState();
   step("missing server reported");
+  // "Open Settings" shows the setting where it can be set (code-server: the Remote tab).
+  await toast.locator(".monaco-button", { hasText: "Open Settings" }).click();
+  result.settingsEditor = await settingsEditor("Server Path");
+  step(`settings editor: ${result.settingsEditor.shown}`);
+  result.state = readState();
+}
+
+/** The codex runtime is not found (`codex.codexPath` names nothing): the ask's error offers
+ * to open that setting, and "Open Settings" shows it where it takes effect. */
+async function noCodex() {
+  await ask("say hello");
+  const toast = page.locator(".notification-toast", { hasText: "ask failed" }).first();
+  await until("the ask's error", 60000, () => toast.isVisible().catch(() => false));
+  result.askError = {
+    toast: await toast.innerText(),
+    buttons: await toast.locator(".monaco-button").allInnerTexts(),
+  };
+  step("ask failed");
+  const open = toast.locator(".monaco-button", { hasText: "Open Settings" });
+  if (await open.isVisible().catch(() => false)) {
+    await open.click();
+    result.settingsEditor = await settingsEditor("Codex Path");
+  }
+  result.state = readState();
+}
+
+/** What the Settings editor shows after "Open Settings": the tab and the setting's row. */
+async function settingsEditor(title) {
+  const editor = page.locator(".settings-editor");
+  await until("the Settings editor", 20000, () => editor.isVisible().catch(() => false));
+  const row = editor.locator(".setting-item-contents", { hasText: title }).first();
+  return {
+    shown: await until("the setting (or its absence)", 20000, async () => {
+      if (await row.isVisible().catch(() => false)) return "shown";
+      const empty = editor.locator(".no-results-message");
+      if (await empty.isVisible().catch(() => false)) return "no results";
+      return false;
+    }).catch(() => "timeout"),
+    tabs: await editor.locator(".settings-tabs-widget .action-label").allInnerTexts().catch(() => []),
+    activeTab: await editor.locator(".settings-tabs-widget .action-label.checked").innerText().catch(() => ""),
+    query: await editor.locator(".settings-header .suggest-input-container textarea, .settings-header .monaco-editor .view-lines").first().innerText().catch(() => ""),
+    row: await row.innerText().catch(() => ""),
+  };
 }
 
 let deadlineTimer;

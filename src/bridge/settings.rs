@@ -181,24 +181,28 @@ impl Settings {
     pub fn from_json(value: &Value) -> (Settings, Vec<String>) {
         let mut settings = Settings::default();
         let mut warnings = Vec::new();
-        let object = match value {
-            Value::Null => return (settings, warnings),
-            Value::Object(object) => object,
-            other => {
-                warnings.push(format!(
-                    "codex-lsp settings must be an object, not {}; using defaults",
-                    json_kind(other)
-                ));
-                return (settings, warnings);
-            }
-        };
+        match value {
+            Value::Null => {}
+            Value::Object(object) => settings.apply_object(object, &mut warnings),
+            other => warnings.push(format!(
+                "codex-lsp settings must be an object, not {}; using defaults",
+                json_kind(other)
+            )),
+        }
+        (settings, warnings)
+    }
+
+    /// Sets each key `object` gives a valid value; a null key says nothing and changes
+    /// nothing, a bad one is warned about and changes nothing either.
+    fn apply_object(&mut self, object: &Map<String, Value>, warnings: &mut Vec<String>) {
+        let settings = self;
         for (key, value) in object {
             if value.is_null() {
                 continue;
             }
             let mut bad = |expected: &str| {
                 warnings.push(format!(
-                    "codex-lsp setting `{key}` should be {expected}, not {}; using the default",
+                    "codex-lsp setting `{key}` should be {expected}, not {}; ignored (the value from a lower source, or the default, applies)",
                     describe(value)
                 ))
             };
@@ -228,7 +232,7 @@ impl Settings {
                     _ => bad("one of \"read-only\", \"workspace-write\", \"danger-full-access\""),
                 },
                 "config" => match value.as_object() {
-                    Some(map) => settings.config_overrides = config_overrides(map, &mut warnings),
+                    Some(map) => settings.config_overrides = config_overrides(map, warnings),
                     None => bad("an object of dotted config keys"),
                 },
                 "logLevel" => match value.as_str() {
@@ -252,7 +256,7 @@ impl Settings {
                 "appServer" => match value.as_str().map(AppServerSetting::parse) {
                     Some(Ok(mode)) => settings.app_server = mode,
                     Some(Err(why)) => warnings.push(format!(
-                        "codex-lsp setting `appServer`: {why}, not {}; using \"spawn\"",
+                        "codex-lsp setting `appServer`: {why}, not {}; ignored",
                         describe(value)
                     )),
                     None => bad("\"spawn\", \"unix://[PATH]\" or \"ws://HOST:PORT\""),
@@ -276,7 +280,91 @@ impl Settings {
                 _ => warnings.push(format!("unknown codex-lsp setting `{key}`; ignored")),
             }
         }
+    }
+}
+
+/// Where the settings come from, and how they merge. From lowest to highest precedence:
+/// the defaults, `initializationOptions`, the settings pushed by the last
+/// `workspace/didChangeConfiguration` that carried any, the `codex` section pulled by the
+/// last `workspace/configuration` answer that carried any. Per key: the highest source
+/// giving the key a valid value wins. A source that says nothing (null, `{}`, `[null]`, a
+/// key set to null, a missing key) never overrides what a lower one set, and a bad value
+/// leaves the lower source's value in place (with a warning).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsSources {
+    initialization: Map<String, Value>,
+    pushed: Map<String, Value>,
+    pulled: Map<String, Value>,
+}
+
+/// Which source a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsSource {
+    Initialization,
+    Pushed,
+    Pulled,
+}
+
+impl SettingsSources {
+    /// The sources at `initialize`; warns when the options are not an object.
+    pub fn new(initialization_options: &Value) -> (SettingsSources, Vec<String>) {
+        let mut sources = SettingsSources::default();
+        let warnings = sources.set(SettingsSource::Initialization, initialization_options);
+        (sources, warnings)
+    }
+
+    /// Replaces one source when `value` says something; returns a warning when it is not
+    /// an object. A pushed `{codex: {...}}` is unwrapped (Helix pushes the section itself).
+    pub fn set(&mut self, source: SettingsSource, value: &Value) -> Vec<String> {
+        let value = match (source, value) {
+            (SettingsSource::Pushed, Value::Object(map)) if map.contains_key("codex") => {
+                &map["codex"]
+            }
+            _ => value,
+        };
+        let Some(object) = saying_something(value) else {
+            return match value {
+                Value::Null | Value::Object(_) | Value::Array(_) => Vec::new(),
+                other => vec![format!(
+                    "codex-lsp settings must be an object, not {}; ignored",
+                    json_kind(other)
+                )],
+            };
+        };
+        *match source {
+            SettingsSource::Initialization => &mut self.initialization,
+            SettingsSource::Pushed => &mut self.pushed,
+            SettingsSource::Pulled => &mut self.pulled,
+        } = object;
+        Vec::new()
+    }
+
+    /// The merged settings, with one warning per bad key.
+    pub fn settings(&self) -> (Settings, Vec<String>) {
+        let mut settings = Settings::default();
+        let mut warnings = Vec::new();
+        for layer in [&self.initialization, &self.pushed, &self.pulled] {
+            settings.apply_object(layer, &mut warnings);
+        }
         (settings, warnings)
+    }
+}
+
+/// The object a source gives, if it gives any key a value: `null`, `{}`, an object of
+/// nulls, `[null]` and `[{}]` say nothing. A one-item array is its item (a
+/// `workspace/configuration` answer).
+fn saying_something(value: &Value) -> Option<Map<String, Value>> {
+    match value {
+        Value::Object(map) => {
+            let said: Map<String, Value> = map
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (!said.is_empty()).then_some(said)
+        }
+        Value::Array(items) if items.len() == 1 => saying_something(&items[0]),
+        _ => None,
     }
 }
 
@@ -435,6 +523,61 @@ mod tests {
         }
         let (_, w) = Settings::from_json(&json!("nope"));
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn sources_that_say_nothing_override_nothing() {
+        let (mut sources, w) = SettingsSources::new(&json!({
+            "approvalPolicy": "untrusted", "model": "m1", "sandbox": "read-only"
+        }));
+        assert!(w.is_empty());
+        for silent in [
+            json!(null),
+            json!({}),
+            json!({ "codex": null }),
+            json!({ "codex": {} }),
+            json!({ "model": null }),
+            json!([null]),
+            json!([{}]),
+        ] {
+            for source in [SettingsSource::Pushed, SettingsSource::Pulled] {
+                if source == SettingsSource::Pulled && silent.get("codex").is_some() {
+                    continue; // a pulled answer is the section itself
+                }
+                assert!(sources.set(source, &silent).is_empty(), "{silent}");
+                let (s, w) = sources.settings();
+                assert!(w.is_empty(), "{w:?}");
+                assert_eq!(s.approval_policy, ApprovalPolicy::Untrusted, "{silent}");
+                assert_eq!(s.sandbox, Sandbox::ReadOnly, "{silent}");
+                assert_eq!(s.model.as_deref(), Some("m1"), "{silent}");
+            }
+        }
+        // Per key: pushed over init, pulled over pushed; a bad value keeps the lower one.
+        sources.set(
+            SettingsSource::Pushed,
+            &json!({ "codex": { "model": "m2", "effort": "high" } }),
+        );
+        sources.set(
+            SettingsSource::Pulled,
+            &json!([{ "model": "m3", "sandbox": "yolo" }]),
+        );
+        let (s, w) = sources.settings();
+        assert_eq!(s.model.as_deref(), Some("m3"));
+        assert_eq!(s.effort.as_deref(), Some("high"));
+        assert_eq!(s.sandbox, Sandbox::ReadOnly);
+        assert_eq!(s.approval_policy, ApprovalPolicy::Untrusted);
+        assert!(w.len() == 1 && w[0].contains("`sandbox`"), "{w:?}");
+        // A layer that says something replaces that layer whole: a key removed from it
+        // falls back to the source below.
+        sources.set(SettingsSource::Pulled, &json!([{ "effort": "low" }]));
+        let (s, _) = sources.settings();
+        assert_eq!(s.model.as_deref(), Some("m2"));
+        assert_eq!(s.effort.as_deref(), Some("low"));
+        assert_eq!(
+            sources.set(SettingsSource::Pushed, &json!("text")).len(),
+            1,
+            "a non-object is warned about"
+        );
     }
 
     #[test]

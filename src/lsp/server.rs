@@ -32,6 +32,7 @@ use super::code_actions::{self, Target};
 use super::editor::{EditorAbilities, LspEditor};
 use super::ext::{decode, Lenient};
 use super::{commands, convert};
+use crate::bridge::settings::{SettingsSource, SettingsSources};
 use crate::bridge::{activity::display_path, Bridge, Settings};
 use crate::logging::LogHandle;
 use crate::text::PositionEncoding;
@@ -42,12 +43,37 @@ pub struct State {
     /// Settings warnings from `initialize`, shown once the editor is ready.
     pending_warnings: Vec<String>,
     pull_configuration: bool,
+    /// Every source of the settings, merged per key (see [`SettingsSources`]).
+    settings: Arc<std::sync::Mutex<SettingsMerge>>,
     log: LogHandle,
     /// Where `serve` finds the bridge to shut it down after the main loop.
     bridge_slot: BridgeSlot,
 }
 
 pub type BridgeSlot = Arc<std::sync::Mutex<Option<Bridge>>>;
+
+/// The settings' sources and the warnings already shown for their merge (a bad key is
+/// told once, not at every configuration change).
+#[derive(Default)]
+struct SettingsMerge {
+    sources: SettingsSources,
+    shown: Vec<String>,
+}
+
+impl SettingsMerge {
+    /// The merged settings and the warnings not shown yet.
+    fn merge(&mut self, mut warnings: Vec<String>) -> (Settings, Vec<String>) {
+        let (settings, merged_warnings) = self.sources.settings();
+        let fresh: Vec<String> = merged_warnings
+            .iter()
+            .filter(|w| !self.shown.contains(w))
+            .cloned()
+            .collect();
+        self.shown = merged_warnings;
+        warnings.extend(fresh);
+        (settings, warnings)
+    }
+}
 
 /// Prefer UTF-8 when offered (no conversion), else the LSP default UTF-16.
 pub fn negotiate_encoding(offered: Option<&[PositionEncodingKind]>) -> PositionEncoding {
@@ -148,6 +174,7 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
         bridge: None,
         pending_warnings: Vec::new(),
         pull_configuration: false,
+        settings: Default::default(),
         log,
         bridge_slot,
     });
@@ -303,7 +330,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
             .and_then(|g| g.position_encodings.as_deref()),
     );
     let options = params.initialization_options.clone().unwrap_or(Value::Null);
-    let (settings, warnings) = Settings::from_json(&options);
+    let (settings, warnings) = {
+        let mut merge = state.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let (sources, warnings) = SettingsSources::new(&options);
+        merge.sources = sources;
+        merge.merge(warnings)
+    };
     state.pending_warnings = warnings;
     state.apply_settings(&settings);
     let window = params.capabilities.window.as_ref();
@@ -351,8 +383,10 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     }
 }
 
-/// Re-reads the `codex` section: pulled with `workspace/configuration` when the editor
-/// supports it (on a task: the main loop never waits on the editor), else from the push.
+/// Re-reads the `codex` section: the pushed `settings` are taken at once, then the section
+/// is pulled with `workspace/configuration` when the editor supports it (on a task: the
+/// main loop never waits on the editor). Each source that says something replaces its
+/// layer; the layers merge per key (see [`SettingsSources`]).
 fn did_change_configuration(state: &mut State, params: Value) {
     let Some(bridge) = state.bridge.clone() else {
         return;
@@ -360,9 +394,16 @@ fn did_change_configuration(state: &mut State, params: Value) {
     let client = state.client.clone();
     let log = state.log.clone();
     let pushed = params.get("settings").cloned().unwrap_or(Value::Null);
+    let merge = state.settings.clone();
+    let pushed_warnings = merge
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .sources
+        .set(SettingsSource::Pushed, &pushed);
     let pull = state.pull_configuration;
     tokio::spawn(async move {
-        let section = if pull {
+        let mut warnings = pushed_warnings;
+        if pull {
             let items = ConfigurationParams {
                 items: vec![ConfigurationItem {
                     scope_uri: None,
@@ -370,17 +411,20 @@ fn did_change_configuration(state: &mut State, params: Value) {
                 }],
             };
             match client.request::<WorkspaceConfiguration>(items).await {
-                Ok(mut values) if !values.is_empty() => values.swap_remove(0),
-                Ok(_) => Value::Null,
-                Err(e) => {
-                    tracing::warn!("workspace/configuration failed: {e}");
-                    return;
-                }
+                Ok(values) => warnings.extend(
+                    merge
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .sources
+                        .set(SettingsSource::Pulled, &Value::Array(values)),
+                ),
+                Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
             }
-        } else {
-            pushed.get("codex").cloned().unwrap_or(pushed)
-        };
-        let (settings, warnings) = Settings::from_json(&section);
+        }
+        let (settings, warnings) = merge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .merge(warnings);
         for message in warnings {
             let _ = client.notify::<ShowMessage>(ShowMessageParams {
                 typ: MessageType::WARNING,

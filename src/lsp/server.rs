@@ -19,12 +19,14 @@ use lsp_types::request::{
     WorkspaceConfiguration,
 };
 use lsp_types::{
-    CodeActionProviderCapability, ConfigurationItem, ConfigurationParams, DiagnosticOptions,
-    DiagnosticServerCapabilities, DocumentDiagnosticReport, DocumentDiagnosticReportResult,
-    ExecuteCommandOptions, FullDocumentDiagnosticReport, InitializeParams, InitializeResult,
-    MessageType, NumberOrString, PositionEncodingKind, RelatedFullDocumentDiagnosticReport,
-    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    CodeActionOptions, CodeActionOrCommand, CodeActionProviderCapability, CodeActionTriggerKind,
+    ConfigurationItem, ConfigurationParams, DiagnosticOptions, DiagnosticServerCapabilities,
+    DocumentDiagnosticReport, DocumentDiagnosticReportResult, ExecuteCommandOptions,
+    FullDocumentDiagnosticReport, InitializeParams, InitializeResult, MessageType, NumberOrString,
+    OneOf, PositionEncodingKind, RelatedFullDocumentDiagnosticReport, ServerCapabilities,
+    ServerInfo, ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities,
 };
 use serde_json::Value;
 
@@ -112,7 +114,18 @@ pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> Serve
                 ..Default::default()
             },
         )),
-        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(code_actions::kinds()),
+            ..Default::default()
+        })),
+        // Clients send `didChangeWorkspaceFolders` only to servers that ask for it.
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: commands::ALL.iter().map(|c| c.to_string()).collect(),
             work_done_progress_options: Default::default(),
@@ -507,9 +520,19 @@ fn code_action(
         convert::range_from_lsp(params.range),
     );
     actions.extend(code_actions::finding_actions(&findings, folder.as_deref()));
-    actions.extend(code_actions::code_actions(
-        &target,
-        &params.context.diagnostics,
-    ));
+    // An automatic request (VS Code's lightbulb, on every cursor move) gets only what
+    // applies here: a waiting approval, a conflict, a finding.
+    let automatic = params.context.trigger_kind == Some(CodeActionTriggerKind::AUTOMATIC);
+    if !automatic {
+        actions.extend(code_actions::code_actions(
+            &target,
+            &params.context.diagnostics,
+        ));
+    }
+    let only = params.context.only.as_deref();
+    actions.retain(|action| match action {
+        CodeActionOrCommand::CodeAction(action) => code_actions::wanted(action.kind.as_ref(), only),
+        CodeActionOrCommand::Command(_) => only.is_none(),
+    });
     Ok(Some(actions))
 }

@@ -245,8 +245,9 @@ impl Bridge {
     pub fn start_in_background(&self) {
         let bridge = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = bridge.codex().await {
-                tracing::warn!("the app-server did not start: {e}");
+            match bridge.codex().await {
+                Ok((codex, _)) => bridge.adopt_last_threads(&codex).await,
+                Err(e) => tracing::warn!("the app-server did not start: {e}"),
             }
         });
     }

@@ -141,6 +141,10 @@ struct Inner {
     generation: Mutex<u64>,
     threads: tokio::sync::Mutex<threads::Threads>,
     turns: Mutex<HashMap<String, Arc<turns::ActiveTurn>>>,
+    /// The asks queued per thread behind a running turn.
+    queues: Mutex<HashMap<String, turns::ThreadQueue>>,
+    /// The thread slot each running ask's turn holds, by turn id.
+    slots: Mutex<HashMap<String, turns::ThreadSlot>>,
     /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
     file_changes: Mutex<HashMap<String, Value>>,
     /// Approvals offered in the code actions (editors without `showMessageRequest`).
@@ -191,6 +195,8 @@ impl Bridge {
                 generation: Mutex::new(0),
                 threads: tokio::sync::Mutex::new(threads::Threads::default()),
                 turns: Mutex::new(HashMap::new()),
+                queues: Mutex::default(),
+                slots: Mutex::default(),
                 file_changes: Mutex::new(HashMap::new()),
                 picker_approvals: Mutex::default(),
                 prompts_unsupported: Default::default(),

@@ -8,7 +8,8 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, watch};
+use std::collections::VecDeque;
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::activity::{first_line, Activity, Coalescer};
 use super::documents::{differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET};
@@ -50,6 +51,8 @@ pub(super) enum TurnKind {
 pub(super) enum Hint {
     /// `Some(what to show)` while an approval waits; `None` once it is answered.
     WaitingForApproval(Option<String>),
+    /// How many asks are queued behind the turn.
+    Queued(usize),
 }
 
 pub(super) struct ActiveTurn {
@@ -87,9 +90,67 @@ impl Drop for InterruptOnDrop {
     }
 }
 
+/// What a queued ask is told when an interrupt cancels it.
+const QUEUE_CANCELLED: &str =
+    "the queued ask was cancelled (the running turn was interrupted) and did not run";
+
+/// The asks of one thread: whether one's turn runs, and who waits for it.
+#[derive(Default)]
+pub(super) struct ThreadQueue {
+    busy: bool,
+    waiting: VecDeque<oneshot::Sender<ThreadSlot>>,
+}
+
+/// A thread's turn slot: held from an ask's start until its turn ended; dropping it hands
+/// it to the next queued ask, or frees the thread.
+pub(super) struct ThreadSlot {
+    bridge: Weak<Inner>,
+    thread_id: String,
+    armed: bool,
+}
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Some(inner) = self.bridge.upgrade() else {
+            return;
+        };
+        let bridge = Bridge { inner };
+        loop {
+            let next = {
+                let mut queues = lock(&bridge.inner.queues);
+                let Some(queue) = queues.get_mut(&self.thread_id) else {
+                    return;
+                };
+                match queue.waiting.pop_front() {
+                    Some(next) => next,
+                    None => {
+                        queues.remove(&self.thread_id);
+                        return;
+                    }
+                }
+            };
+            let slot = ThreadSlot {
+                bridge: self.bridge.clone(),
+                thread_id: self.thread_id.clone(),
+                armed: true,
+            };
+            match next.send(slot) {
+                Ok(()) => return,
+                // That ask went away (its request was cancelled): the next one.
+                Err(mut slot) => slot.armed = false,
+            }
+        }
+    }
+}
+
 impl Bridge {
     /// `codex.ask`: answers `{threadId, turnId}` once the turn started, or with `wait` the
-    /// TurnResult once it ended.
+    /// TurnResult once it ended. While a turn of this ask runs on the thread, the ask is
+    /// queued behind it: answered at once with `{threadId, status: "queued", position}`
+    /// (with `wait`, answered when its own turn ended), started when the running one ends.
     pub async fn ask(&self, request: AskRequest) -> BridgeResult<Value> {
         if request.prompt.trim().is_empty() {
             return Err(BridgeError::InvalidParams(
@@ -101,12 +162,70 @@ impl Bridge {
             &request.prompt,
             self.file_context(&request, folder.as_deref())?.as_ref(),
         );
+        // Starting an app-server is not what the silence limit is about (it may be slow on a
+        // busy machine); only the requests to one that runs are.
+        self.codex().await?;
+        // The thread first: the queue is per thread.
+        let (_, thread_id) = self
+            .thread_for(
+                request.thread_id.as_deref(),
+                request.new_thread,
+                folder.as_deref(),
+            )
+            .await?;
+        let mut request = request;
+        request.thread_id = Some(thread_id.clone());
+        request.new_thread = false;
+        let (ready, position) = match self.take_slot(&thread_id) {
+            Ok(slot) => return self.run_ask(request, folder, text, slot).await,
+            Err(queued) => queued,
+        };
+        tracing::info!(thread = %thread_id, position, "a turn runs on the thread: the ask is queued");
+        self.show_message(
+            MessageLevel::Info,
+            format!(
+                "queued: your ask waits for the running turn to end ({position} waiting; codex.steer adds to the running turn instead, an interrupt cancels the queue)"
+            ),
+        );
+        if request.wait {
+            let slot = ready
+                .await
+                .map_err(|_| BridgeError::Failed(QUEUE_CANCELLED.into()))?;
+            return self.run_ask(request, folder, text, slot).await;
+        }
+        let bridge = self.clone();
+        let prompt = super::activity::one_line(&request.prompt, 60);
+        tokio::spawn(async move {
+            match ready.await {
+                Ok(slot) => {
+                    if let Err(e) = bridge.run_ask(request, folder, text, slot).await {
+                        bridge.show_message(
+                            MessageLevel::Error,
+                            format!("the queued ask \"{prompt}\" failed: {e}"),
+                        );
+                    }
+                }
+                Err(_) => bridge.show_message(
+                    MessageLevel::Info,
+                    format!("{QUEUE_CANCELLED}: \"{prompt}\""),
+                ),
+            }
+        });
+        Ok(json!({ "threadId": thread_id, "status": "queued", "position": position }))
+    }
+
+    /// Starts an ask's turn on its thread (which `slot` holds) and follows it.
+    async fn run_ask(
+        &self,
+        request: AskRequest,
+        folder: Option<PathBuf>,
+        text: String,
+        slot: ThreadSlot,
+    ) -> BridgeResult<Value> {
         // An app-server that died a moment ago may not be known dead yet, and one that hangs
         // answers nothing: either way the turn did not start on it, and starts once more on
         // a new one (the old one did nothing twice).
         let silence = super::settings::turn_silence();
-        // Starting an app-server is not what the limit is about (it may be slow on a busy
-        // machine); only the requests to one that runs are.
         self.codex().await?;
         let first = tokio::time::timeout(
             silence,
@@ -142,8 +261,67 @@ impl Bridge {
                 })??
             }
         };
+        // Held until the turn ended (see `drive_turn`): the next queued ask waits for it.
+        lock(&self.inner.slots).insert(handle.turn_id.clone(), slot);
         self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
             .await
+    }
+
+    /// The thread's turn slot, or (when an ask's turn holds it) a place in its queue: the
+    /// receiver gets the slot when it is this ask's turn, or an error when the queue is
+    /// cancelled; and how many wait, this one included.
+    fn take_slot(
+        &self,
+        thread_id: &str,
+    ) -> Result<ThreadSlot, (oneshot::Receiver<ThreadSlot>, usize)> {
+        let mut queues = lock(&self.inner.queues);
+        let queue = queues.entry(thread_id.to_string()).or_default();
+        if !queue.busy {
+            queue.busy = true;
+            return Ok(ThreadSlot {
+                bridge: Arc::downgrade(&self.inner),
+                thread_id: thread_id.to_string(),
+                armed: true,
+            });
+        }
+        let (tx, rx) = oneshot::channel();
+        queue.waiting.push_back(tx);
+        let position = queue.waiting.len();
+        drop(queues);
+        self.hint_queued(thread_id);
+        Err((rx, position))
+    }
+
+    /// How many asks wait on the thread.
+    fn queued_on(&self, thread_id: &str) -> usize {
+        lock(&self.inner.queues)
+            .get(thread_id)
+            .map_or(0, |q| q.waiting.iter().filter(|w| !w.is_closed()).count())
+    }
+
+    /// Tells the thread's running turns how many asks wait behind them.
+    fn hint_queued(&self, thread_id: &str) {
+        let queued = self.queued_on(thread_id);
+        for active in lock(&self.inner.turns).values() {
+            if active.thread_id == thread_id {
+                let _ = active.hints.send(Hint::Queued(queued));
+            }
+        }
+    }
+
+    /// Drops the asks queued on the thread (an interrupt): each is told it was cancelled.
+    fn cancel_queue(&self, thread_id: &str) -> usize {
+        let dropped = lock(&self.inner.queues)
+            .get_mut(thread_id)
+            .map(|q| std::mem::take(&mut q.waiting))
+            .unwrap_or_default();
+        let count = dropped.len();
+        drop(dropped);
+        if count > 0 {
+            tracing::info!(thread = %thread_id, count, "an interrupt cancelled the queued asks");
+            self.hint_queued(thread_id);
+        }
+        count
     }
 
     /// True when the app-server we hold has stopped (it restarts on the next request).
@@ -374,6 +552,7 @@ impl Bridge {
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
         let stream_events = self.settings().stream_events;
         let mut failure: Option<String> = None;
+        let mut queued = self.queued_on(&active.thread_id);
         // One timer for the held-back report, moved only when its deadline moves: a timer
         // made per event would cost more than the event.
         let report_timer = tokio::time::sleep(Duration::ZERO);
@@ -435,6 +614,14 @@ impl Bridge {
                         activity.set_waiting_for_approval(waiting);
                         Wake::News { changed: true }
                     }
+                    Hint::Queued(count) => {
+                        queued = count;
+                        // Said at once: it answers the ask the user just made.
+                        if with_progress {
+                            ui.progress_report(&token, with_queue(activity.describe(), queued));
+                        }
+                        Wake::News { changed: false }
+                    }
                 },
                 _ = &mut report_timer, if timer_deadline.is_some() => {
                     // Fired: re-arm on whatever the deadline is next.
@@ -447,7 +634,7 @@ impl Bridge {
                 Wake::ReportDue => coalescer.due(Instant::now()),
             };
             if report && with_progress {
-                ui.progress_report(&token, activity.describe());
+                ui.progress_report(&token, with_queue(activity.describe(), queued));
             }
         }
         // An approval still offered in the code actions is moot once its turn is over.
@@ -499,6 +686,9 @@ impl Bridge {
         ui.turn_completed(result.clone());
         lock(&self.inner.turns).remove(&active.turn_id);
         let _ = done.send(Some(result));
+        // The next queued ask on the thread starts now, after this turn's end was told.
+        let slot = lock(&self.inner.slots).remove(&active.turn_id);
+        drop(slot);
     }
 
     /// Tells the turn's progress that an approval is (`Some(what to show)`) or no longer is
@@ -551,6 +741,7 @@ impl Bridge {
         };
         let mut interrupted = Vec::new();
         for (thread, turn) in targets {
+            self.cancel_queue(&thread);
             self.interrupt_turn(&thread, &turn).await?;
             interrupted.push(json!({ "threadId": thread, "turnId": turn }));
         }
@@ -567,6 +758,7 @@ impl Bridge {
             tracing::debug!(token, "cancel for a progress that is not a running turn");
             return;
         };
+        self.cancel_queue(&thread);
         let bridge = self.clone();
         tokio::spawn(async move {
             if let Err(e) = bridge.interrupt_turn(&thread, &turn).await {
@@ -626,6 +818,15 @@ fn completed_file_changes(method: &str, params: &Value) -> Option<Vec<p::FileUpd
 fn not_active_yet(e: &crate::app_server::Error) -> bool {
     let text = e.to_string();
     text.contains("no active turn") || text.contains("expected active turn id")
+}
+
+/// A progress text, with the asks queued behind the turn.
+fn with_queue(text: String, queued: usize) -> String {
+    match queued {
+        0 => text,
+        1 => format!("{text} (1 ask queued)"),
+        n => format!("{text} ({n} asks queued)"),
+    }
 }
 
 /// The progress end text: the first line of the reply, or what went wrong.

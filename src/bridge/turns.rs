@@ -553,6 +553,10 @@ impl Bridge {
         let stream_events = self.settings().stream_events;
         let mut failure: Option<String> = None;
         let mut queued = self.queued_on(&active.thread_id);
+        // "can't reach the model: retrying 2/5 — …" while the app-server retries the
+        // provider; cleared by the next sign of progress.
+        let mut retrying: Option<String> = None;
+        let mut told_offline = false;
         // One timer for the held-back report, moved only when its deadline moves: a timer
         // made per event would cost more than the event.
         let report_timer = tokio::time::sleep(Duration::ZERO);
@@ -586,6 +590,7 @@ impl Bridge {
                             Ok(params) => activity.push_delta(&params.delta),
                             Err(_) => activity.observe(&event.method, &event.params_value(), None).is_some(),
                         };
+                        let changed = changed || retrying.take().is_some();
                         Wake::News { changed }
                     }
                     Some(Ok(event)) => {
@@ -605,7 +610,31 @@ impl Bridge {
                                 "params": params,
                             }));
                         }
-                        let changed = activity.observe(&event.method, &params, folder.as_deref()).is_some();
+                        let changed = match retry_text(&event.method, &params) {
+                            Some(text) => {
+                                tracing::info!(turn = %active.turn_id, "{text}");
+                                if !with_progress && retrying.is_none() {
+                                    ui.show_message(MessageLevel::Warning, text.clone());
+                                }
+                                if text.contains("waiting for the network") && !told_offline {
+                                    // No end in sight: say what to do, once per turn.
+                                    told_offline = true;
+                                    ui.show_message(
+                                        MessageLevel::Warning,
+                                        format!("{text}. The app-server keeps retrying until it can reach the model provider: check the network and the provider, or interrupt the turn (codex.interrupt)."),
+                                    );
+                                }
+                                retrying = Some(text);
+                                true
+                            }
+                            None => {
+                                let changed = activity.observe(&event.method, &params, folder.as_deref()).is_some();
+                                if changed {
+                                    retrying = None;
+                                }
+                                changed
+                            }
+                        };
                         Wake::News { changed }
                     }
                 },
@@ -618,7 +647,8 @@ impl Bridge {
                         queued = count;
                         // Said at once: it answers the ask the user just made.
                         if with_progress {
-                            ui.progress_report(&token, with_queue(activity.describe(), queued));
+                            let now = retrying.clone().unwrap_or_else(|| activity.describe());
+                            ui.progress_report(&token, with_queue(now, queued));
                         }
                         Wake::News { changed: false }
                     }
@@ -634,11 +664,15 @@ impl Bridge {
                 Wake::ReportDue => coalescer.due(Instant::now()),
             };
             if report && with_progress {
-                ui.progress_report(&token, with_queue(activity.describe(), queued));
+                let now = retrying.clone().unwrap_or_else(|| activity.describe());
+                ui.progress_report(&token, with_queue(now, queued));
             }
         }
         // An approval still offered in the code actions is moot once its turn is over.
         self.withdraw_approvals(&active.turn_id);
+        // A turn the app-server failed (the provider, the login, a limit), not one lost
+        // with the app-server (that is told when it stops).
+        let turn_failed = failure.is_none();
         let result = match (failure, collector.finish()) {
             (None, Ok(result)) => serde_json::to_value(&result).expect("serializable"),
             (failure, outcome) => {
@@ -672,6 +706,10 @@ impl Bridge {
         let end = end_message(&result);
         if with_progress {
             ui.progress_end(&token, end.clone());
+            if turn_failed && result["status"] == "failed" {
+                // The progress end goes by in a moment: say it where it stays.
+                ui.show_message(MessageLevel::Error, format!("{title}: {end}"));
+            }
         } else {
             let level = if result["status"] == "failed" {
                 MessageLevel::Error
@@ -820,6 +858,49 @@ fn not_active_yet(e: &crate::app_server::Error) -> bool {
     text.contains("no active turn") || text.contains("expected active turn id")
 }
 
+/// What to do when the model provider could not be reached or kept failing.
+const PROVIDER_HINT: &str = " — the model provider could not be reached or kept failing: check the network, the provider's status and your login (`codex-lsp doctor`), then ask again";
+
+/// The progress text of an app-server `error` notification that will be retried ("can't
+/// reach the model: retrying 2/5 — connection refused"); `None` for anything else.
+fn retry_text(method: &str, params: &Value) -> Option<String> {
+    if method != "error" || params.get("willRetry") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let error = params.get("error");
+    let message = error
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let reason = error
+        .and_then(|e| e.get("additionalDetails"))
+        .and_then(Value::as_str)
+        .filter(|d| !d.trim().is_empty());
+    // "Reconnecting... 2/5": the attempt and the limit.
+    let attempt = message.split_whitespace().find(|word| {
+        word.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.chars().all(|c| c.is_ascii_digit())
+                && b.chars().all(|c| c.is_ascii_digit())
+        })
+    });
+    // "Reconnecting... waiting for network": no limit, it retries until the network is back.
+    let mut text = if message.contains("waiting for network") {
+        "can't reach the model: waiting for the network".to_string()
+    } else {
+        "can't reach the model: retrying".to_string()
+    };
+    if let Some(attempt) = attempt {
+        text.push_str(&format!(" {attempt}"));
+    }
+    let reason = reason.unwrap_or(message);
+    if !reason.is_empty() {
+        text.push_str(&format!(" — {}", super::activity::one_line(reason, 120)));
+    }
+    Some(text)
+}
+
 /// A progress text, with the asks queued behind the turn.
 fn with_queue(text: String, queued: usize) -> String {
     match queued {
@@ -841,13 +922,32 @@ pub fn end_message(result: &Value) -> String {
             .unwrap_or_else(|| "done".into()),
         "interrupted" => "interrupted".into(),
         _ => {
+            // `"unauthorized"`, or `{"httpConnectionFailed": {…}}`: the kind is the name.
             let info = result.pointer("/error/codexErrorInfo");
-            let hint = match info.and_then(Value::as_str) {
+            let kind = match info {
+                Some(Value::String(kind)) => Some(kind.as_str()),
+                Some(Value::Object(map)) => map.keys().next().map(String::as_str),
+                _ => None,
+            };
+            let hint = match kind {
                 Some("unauthorized") => " — Codex is not logged in: run the command codex.login",
                 Some("serverOverloaded") => {
                     " — the model is overloaded; codex gave up retrying, try again later"
                 }
-                _ => "",
+                Some(
+                    "internalServerError"
+                    | "httpConnectionFailed"
+                    | "responseStreamConnectionFailed"
+                    | "responseStreamDisconnected"
+                    | "responseTooManyFailedAttempts",
+                ) => PROVIDER_HINT,
+                Some("usageLimitExceeded" | "rateLimitExceeded" | "sessionBudgetExceeded") => {
+                    " — a usage or rate limit was reached: wait, or check your plan (codex.account)"
+                }
+                Some("contextWindowExceeded") => {
+                    " — the thread no longer fits the model: start a new one (codex.newThread)"
+                }
+                Some(_) | None => "",
             };
             format!("failed: {}{hint}", super::activity::one_line(error, 200))
         }
@@ -867,6 +967,24 @@ mod tests {
         assert_eq!(
             end_message(&json!({"status": "interrupted"})),
             "interrupted"
+        );
+        let failed = json!({"status": "failed", "error": {"message": "down", "codexErrorInfo": {"httpConnectionFailed": {"httpStatusCode": null}}}});
+        assert!(end_message(&failed)
+            .starts_with("failed: down — the model provider could not be reached"));
+        assert_eq!(
+            retry_text(
+                "error",
+                &json!({"willRetry": true, "error": {"message": "Reconnecting... 2/5", "additionalDetails": "connection refused"}})
+            )
+            .as_deref(),
+            Some("can't reach the model: retrying 2/5 — connection refused")
+        );
+        assert_eq!(
+            retry_text(
+                "error",
+                &json!({"willRetry": false, "error": {"message": "x"}})
+            ),
+            None
         );
         let failed = json!({"status": "failed", "error": {"message": "boom", "codexErrorInfo": "serverOverloaded"}});
         assert!(end_message(&failed).starts_with("failed: boom — the model is overloaded"));

@@ -197,7 +197,7 @@ impl Settings {
     fn apply_object(&mut self, object: &Map<String, Value>, warnings: &mut Vec<String>) {
         let settings = self;
         for (key, value) in object {
-            if value.is_null() {
+            if says_nothing(value) {
                 continue;
             }
             let mut bad = |expected: &str| {
@@ -350,6 +350,182 @@ impl SettingsSources {
     }
 }
 
+/// A value that leaves a setting unset: null, or an empty string (VS Code's "not set").
+fn says_nothing(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Who may set a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingScope {
+    /// Anyone, a repository's workspace settings included.
+    Any,
+    /// Only the user (machine or application settings): it can run programs, weaken the
+    /// sandbox or the approvals, or write files where it says. A repository must not set it.
+    UserOnly,
+}
+
+/// One setting, as every editor's list must declare it.
+pub struct SettingSpec {
+    pub name: &'static str,
+    /// The JSON type: `string`, `boolean`, `number`, `object`.
+    pub kind: &'static str,
+    /// The values a string may take (`""` = not set), when they are fixed.
+    pub values: &'static [&'static str],
+    /// The default as JSON text (`""` for an unset string).
+    pub default: &'static str,
+    pub scope: SettingScope,
+    pub description: &'static str,
+}
+
+/// Every setting codex-lsp reads: the one list `codex-lsp settings-schema` prints and the
+/// editors' lists (VS Code's `contributes.configuration`, docs/lsp.md) are checked against.
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        name: "codexPath",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "The `codex` executable codex-lsp runs (empty: $CODEX_LSP_CODEX_PATH, the pinned runtime, `codex` on PATH).",
+    },
+    SettingSpec {
+        name: "model",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::Any,
+        description: "Model for new threads and turns (empty: the runtime's default).",
+    },
+    SettingSpec {
+        name: "effort",
+        kind: "string",
+        values: &["", "minimal", "low", "medium", "high", "xhigh"],
+        default: "\"\"",
+        scope: SettingScope::Any,
+        description: "Reasoning effort for turns (empty: the model's default).",
+    },
+    SettingSpec {
+        name: "approvalPolicy",
+        kind: "string",
+        values: &["untrusted", "on-request", "never"],
+        default: "\"on-request\"",
+        scope: SettingScope::UserOnly,
+        description: "When Codex asks before acting.",
+    },
+    SettingSpec {
+        name: "sandbox",
+        kind: "string",
+        values: &["read-only", "workspace-write", "danger-full-access"],
+        default: "\"workspace-write\"",
+        scope: SettingScope::UserOnly,
+        description: "What Codex's commands may touch.",
+    },
+    SettingSpec {
+        name: "config",
+        kind: "object",
+        values: &[],
+        default: "{}",
+        scope: SettingScope::UserOnly,
+        description: "Extra Codex configuration: dotted keys to values (sent as `-c key=value`); it can name programs to run (MCP servers).",
+    },
+    SettingSpec {
+        name: "logLevel",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::Any,
+        description: "codex-lsp's log filter, e.g. `warn`, `debug` (empty: warn; $CODEX_LSP_LOG wins).",
+    },
+    SettingSpec {
+        name: "logFile",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "Log codex-lsp to this file instead of stderr.",
+    },
+    SettingSpec {
+        name: "streamEvents",
+        kind: "boolean",
+        values: &[],
+        default: "false",
+        scope: SettingScope::Any,
+        description: "Send the turns' app-server notifications as codex/event.",
+    },
+    SettingSpec {
+        name: "approvalTimeout",
+        kind: "number",
+        values: &[],
+        default: "300",
+        scope: SettingScope::Any,
+        description: "Seconds an approval waits for an answer before it is declined.",
+    },
+    SettingSpec {
+        name: "appServer",
+        kind: "string",
+        values: &[],
+        default: "\"spawn\"",
+        scope: SettingScope::UserOnly,
+        description: "\"spawn\" (codex-lsp starts its own app-server), \"unix://\" or \"unix:///PATH\" (a shared local one), or \"ws://HOST:PORT\".",
+    },
+    SettingSpec {
+        name: "appServerToken",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "The bearer token of a ws:// app-server started with --ws-auth (never logged or shown).",
+    },
+    SettingSpec {
+        name: "appServerTokenFile",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "A file holding that token (read at each connect).",
+    },
+];
+
+/// `codex-lsp settings-schema`: a JSON schema of every setting, each with its type, values,
+/// default, description, and `scope`: `"machine"` for those only the user may set (a
+/// repository's settings must not), `"resource"` for the rest.
+pub fn schema() -> Value {
+    let properties: Map<String, Value> = SETTINGS
+        .iter()
+        .map(|spec| {
+            let mut property = serde_json::json!({
+                "type": spec.kind,
+                "default": serde_json::from_str::<Value>(spec.default).expect("a JSON default"),
+                "description": spec.description,
+                "scope": match spec.scope {
+                    SettingScope::Any => "resource",
+                    SettingScope::UserOnly => "machine",
+                },
+            });
+            if !spec.values.is_empty() {
+                property["enum"] = serde_json::json!(spec.values);
+            }
+            if spec.scope == SettingScope::UserOnly {
+                property["x-codex-userOnly"] = Value::Bool(true);
+            }
+            (spec.name.to_string(), property)
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "codex-lsp settings",
+        "description": "initializationOptions, or the `codex` section of the editor's configuration. Settings with \"x-codex-userOnly\" can run programs, weaken the sandbox or the approvals, or write files: only the user may set them, never a repository.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+    })
+}
+
 /// The object a source gives, if it gives any key a value: `null`, `{}`, an object of
 /// nulls, `[null]` and `[{}]` say nothing. A one-item array is its item (a
 /// `workspace/configuration` answer).
@@ -358,7 +534,7 @@ fn saying_something(value: &Value) -> Option<Map<String, Value>> {
         Value::Object(map) => {
             let said: Map<String, Value> = map
                 .iter()
-                .filter(|(_, v)| !v.is_null())
+                .filter(|(_, v)| !says_nothing(v))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             (!said.is_empty()).then_some(said)
@@ -578,6 +754,57 @@ mod tests {
             1,
             "a non-object is warned about"
         );
+    }
+
+    #[test]
+    fn the_schema_lists_exactly_the_settings_read() {
+        let schema = schema();
+        let properties = schema["properties"].as_object().unwrap();
+        assert_eq!(properties.len(), SETTINGS.len());
+        for spec in SETTINGS {
+            // Each setting's default (and each value) is read without a warning, and a
+            // value of the wrong type is warned about by name: the parser knows the key.
+            let default = &properties[spec.name]["default"];
+            let (_, w) = Settings::from_json(&json!({ spec.name: default }));
+            assert!(w.is_empty(), "{}: {w:?}", spec.name);
+            for value in spec.values {
+                let (_, w) = Settings::from_json(&json!({ spec.name: value }));
+                assert!(w.is_empty(), "{} = {value}: {w:?}", spec.name);
+            }
+            let wrong = if spec.kind == "boolean" {
+                json!([1])
+            } else {
+                json!(true)
+            };
+            let (_, w) = Settings::from_json(&json!({ spec.name: wrong }));
+            assert!(
+                w.len() == 1
+                    && w[0].contains(&format!("`{}`", spec.name))
+                    && !w[0].contains("unknown"),
+                "{}: {w:?}",
+                spec.name
+            );
+        }
+        // The defaults are the parser's defaults.
+        let defaults: Map<String, Value> = properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v["default"].clone()))
+            .collect();
+        let (s, w) = Settings::from_json(&Value::Object(defaults));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s, Settings::default());
+        for name in [
+            "sandbox",
+            "approvalPolicy",
+            "config",
+            "logFile",
+            "codexPath",
+            "appServer",
+            "appServerToken",
+            "appServerTokenFile",
+        ] {
+            assert_eq!(properties[name]["scope"], "machine", "{name}");
+        }
     }
 
     #[test]

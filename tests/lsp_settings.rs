@@ -91,6 +91,20 @@ async fn sentinel_needs_approval(editor: &mut Editor, fixture: &Fixture, marker:
         !models.is_empty() && models.iter().all(|m| m == MODEL),
         "{models:?}"
     );
+    // The app-server ran the turn in the user's sandbox: its request metadata says so.
+    let bodies: Vec<String> = fixture
+        .provider
+        .requests()
+        .iter()
+        .map(|body| body.to_string())
+        .filter(|body| body.contains(marker))
+        .collect();
+    for body in &bodies {
+        assert!(
+            body.contains(r#"sandbox_mode\":\"danger-full-access"#),
+            "the user's sandbox in the provider request: {body}"
+        );
+    }
 }
 
 fn user_options() -> Value {

@@ -17,7 +17,7 @@ fn rules() -> Vec<Rule> {
     vec![
         Rule::new(
             "the first ask",
-            vec![Reply::slow_text(FIRST, Duration::from_millis(150))],
+            vec![Reply::slow_text(FIRST, Duration::from_millis(400))],
         ),
         Rule::new("the second ask", vec![Reply::text(SECOND)]),
         Rule::new("hang forever", vec![Reply::Hang]),
@@ -64,6 +64,12 @@ async fn a_second_ask_during_a_turn_is_queued_and_both_end_whole_in_order() {
         "answered at once, queued"
     );
     editor.wait_message("queued: your ask waits").await;
+    let status = editor.command("codex.status", json!({})).await.unwrap();
+    assert_eq!(
+        status["queuedAsks"],
+        json!({ first["threadId"].as_str().unwrap(): 1 }),
+        "{status:#}"
+    );
     let token = format!("codex-lsp/turn/{first_turn}");
     editor
         .wait_for("the queue in the first turn's progress", || {

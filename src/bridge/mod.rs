@@ -504,6 +504,7 @@ impl Bridge {
             "workspaceFolders": lock(&self.inner.folders).iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "threads": threads,
             "activeTurns": turns,
+            "queuedAsks": self.queued_asks(),
             "positionEncoding": self.inner.encoding.to_string(),
             "settings": {
                 "codexPath": settings.codex_path.map(|p| p.display().to_string()),

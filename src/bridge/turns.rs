@@ -292,6 +292,20 @@ impl Bridge {
         Err((rx, position))
     }
 
+    /// `{threadId: how many asks wait}` for `codex.status`.
+    pub(super) fn queued_asks(&self) -> Value {
+        let threads: Vec<String> = lock(&self.inner.queues).keys().cloned().collect();
+        let counts: serde_json::Map<String, Value> = threads
+            .into_iter()
+            .map(|thread| {
+                let count = self.queued_on(&thread);
+                (thread, json!(count))
+            })
+            .filter(|(_, count)| count != &json!(0))
+            .collect();
+        Value::Object(counts)
+    }
+
     /// How many asks wait on the thread.
     fn queued_on(&self, thread_id: &str) -> usize {
         lock(&self.inner.queues)

@@ -63,7 +63,9 @@ async fn a_second_ask_during_a_turn_is_queued_and_both_end_whole_in_order() {
         json!({ "threadId": first["threadId"], "status": "queued", "position": 1 }),
         "answered at once, queued"
     );
-    editor.wait_message("queued: your ask waits").await;
+    editor
+        .wait_message("queued: your ask \"the second ask\" waits")
+        .await;
     let status = editor.command("codex.status", json!({})).await.unwrap();
     assert_eq!(
         status["queuedAsks"],
@@ -173,7 +175,7 @@ async fn an_ask_waiting_in_the_queue_answers_when_its_turn_ended_and_an_interrup
         .expect("interrupt");
     let done = editor.turn_completed(&hanging_turn).await;
     assert_eq!(done["status"], "interrupted", "{done:#}");
-    editor.wait_message("queued ask was cancelled").await;
+    editor.wait_message("queued request was cancelled").await;
     // Nothing else starts: the thread is free for the next ask, which runs at once.
     let next = editor
         .command(
@@ -189,5 +191,37 @@ async fn an_ask_waiting_in_the_queue_answers_when_its_turn_ended_and_an_interrup
             .contains("CANCELLED_3b"),
         "the cancelled ask reached the model"
     );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_during_a_turn_waits_its_turn_too() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    let first = editor
+        .command("codex.ask", json!({ "prompt": "the first ask" }))
+        .await
+        .expect("first ask");
+    let first_turn = first["turnId"].as_str().unwrap().to_string();
+    running(&editor, &first_turn).await;
+    let review = editor
+        .command("codex.review", json!({}))
+        .await
+        .expect("review");
+    assert_eq!(review["status"], "queued", "{review:#}");
+    editor.wait_message("queued: your review waits").await;
+    assert_eq!(
+        editor.turn_completed(&first_turn).await["finalResponse"],
+        FIRST
+    );
+    let done = editor
+        .wait_for("the review's codex/turnCompleted", || {
+            let done = completions(&editor);
+            (done.len() >= 2).then_some(done)
+        })
+        .await;
+    assert_eq!(done[0]["turnId"], first_turn.as_str(), "in order");
+    assert_eq!(done[1]["status"], "completed", "{:#}", done[1]);
+    assert_ne!(done[1]["turnId"], first_turn.as_str());
     editor.shutdown().await;
 }

@@ -92,7 +92,7 @@ impl Drop for InterruptOnDrop {
 
 /// What a queued ask is told when an interrupt cancels it.
 const QUEUE_CANCELLED: &str =
-    "the queued ask was cancelled (the running turn was interrupted) and did not run";
+    "the queued request was cancelled (the running turn was interrupted) and did not run";
 
 /// The asks of one thread: whether one's turn runs, and who waits for it.
 #[derive(Default)]
@@ -176,39 +176,60 @@ impl Bridge {
         let mut request = request;
         request.thread_id = Some(thread_id.clone());
         request.new_thread = false;
-        let (ready, position) = match self.take_slot(&thread_id) {
-            Ok(slot) => return self.run_ask(request, folder, text, slot).await,
+        let wait = request.wait;
+        let label = format!("ask \"{}\"", super::activity::one_line(&request.prompt, 60));
+        let bridge = self.clone();
+        self.in_turn_order(&thread_id, wait, label, move |slot| async move {
+            bridge.run_ask(request, folder, text, slot).await
+        })
+        .await
+    }
+
+    /// Runs `start` (which starts a turn on the thread and hands the slot to it) once the
+    /// thread's slot is free: at once, or queued behind the running turn — answered at once
+    /// with `{threadId, status: "queued", position}`, or with `wait` when `start` answered.
+    pub(super) async fn in_turn_order<F, Fut>(
+        &self,
+        thread_id: &str,
+        wait: bool,
+        label: String,
+        start: F,
+    ) -> BridgeResult<Value>
+    where
+        F: FnOnce(ThreadSlot) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = BridgeResult<Value>> + Send + 'static,
+    {
+        let (ready, position) = match self.take_slot(thread_id) {
+            Ok(slot) => return start(slot).await,
             Err(queued) => queued,
         };
-        tracing::info!(thread = %thread_id, position, "a turn runs on the thread: the ask is queued");
+        tracing::info!(thread = %thread_id, position, "a turn runs on the thread: the {label} is queued");
         self.show_message(
             MessageLevel::Info,
             format!(
-                "queued: your ask waits for the running turn to end ({position} waiting; codex.steer adds to the running turn instead, an interrupt cancels the queue)"
+                "queued: your {label} waits for the running turn to end ({position} waiting; codex.steer adds to the running turn instead, an interrupt cancels the queue)"
             ),
         );
-        if request.wait {
+        if wait {
             let slot = ready
                 .await
                 .map_err(|_| BridgeError::Failed(QUEUE_CANCELLED.into()))?;
-            return self.run_ask(request, folder, text, slot).await;
+            return start(slot).await;
         }
         let bridge = self.clone();
-        let prompt = super::activity::one_line(&request.prompt, 60);
         tokio::spawn(async move {
             match ready.await {
                 Ok(slot) => {
-                    if let Err(e) = bridge.run_ask(request, folder, text, slot).await {
+                    if let Err(e) = start(slot).await {
                         bridge.show_message(
                             MessageLevel::Error,
-                            format!("the queued ask \"{prompt}\" failed: {e}"),
+                            format!("the queued {label} failed: {e}"),
                         );
                     }
                 }
-                Err(_) => bridge.show_message(
-                    MessageLevel::Info,
-                    format!("{QUEUE_CANCELLED}: \"{prompt}\""),
-                ),
+                Err(_) => {
+                    bridge.show_message(MessageLevel::Info, format!("{QUEUE_CANCELLED}: {label}"))
+                }
             }
         });
         Ok(json!({ "threadId": thread_id, "status": "queued", "position": position }))
@@ -261,10 +282,15 @@ impl Bridge {
                 })??
             }
         };
-        // Held until the turn ended (see `drive_turn`): the next queued ask waits for it.
-        lock(&self.inner.slots).insert(handle.turn_id.clone(), slot);
+        self.hold_slot(&handle.turn_id, slot);
         self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
             .await
+    }
+
+    /// Gives the thread's slot to the turn: held until it ended (see `drive_turn`), so the
+    /// next queued request waits for it.
+    pub(super) fn hold_slot(&self, turn_id: &str, slot: ThreadSlot) {
+        lock(&self.inner.slots).insert(turn_id.to_string(), slot);
     }
 
     /// The thread's turn slot, or (when an ask's turn holds it) a place in its queue: the

@@ -60,9 +60,17 @@ pub async fn run(args: &[String]) -> i32 {
     };
     let mut out = std::io::stdout();
     match check(&options, &mut out).await {
-        Ok(()) => {
+        Ok(missing) if missing.is_empty() => {
             let _ = writeln!(out, "\nall checks passed");
             0
+        }
+        // Everything ran, but codex-lsp cannot work yet: never "all checks passed".
+        Ok(missing) => {
+            let _ = writeln!(out, "\nNOT READY:");
+            for item in missing {
+                let _ = writeln!(out, "  - {item}");
+            }
+            1
         }
         Err(message) => {
             let _ = writeln!(out, "\nFAILED: {message}");
@@ -80,7 +88,10 @@ fn source_name(source: RuntimeSource) -> &'static str {
     }
 }
 
-async fn check(options: &Options, out: &mut impl Write) -> Result<(), String> {
+/// Runs the checks; `Ok` lists what is missing for codex-lsp to work (e.g. a login),
+/// `Err` says which check failed.
+async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, String> {
+    let mut missing = Vec::new();
     let runtime = runtime::discover(options.codex_path.as_deref()).map_err(|e| e.to_string())?;
     let _ = writeln!(
         out,
@@ -112,6 +123,12 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<(), String> {
             a.get("type").and_then(|t| t.as_str()).unwrap_or("unknown")
         ),
         None if account["requiresOpenaiAuth"] == json!(true) => {
+            missing.push(
+                "not logged in: the configured model provider needs an account. Log in from \
+                 the editor (codex.login: API key, ChatGPT or device code; :CodexLogin in \
+                 Neovim) or run `codex login`"
+                    .to_string(),
+            );
             "not logged in — use codex.login (API key, ChatGPT or device code)".to_string()
         }
         None => "no account needed by the configured provider".to_string(),
@@ -133,7 +150,7 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<(), String> {
     if options.self_test {
         self_test(runtime, out).await?;
     }
-    Ok(())
+    Ok(missing)
 }
 
 async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String> {

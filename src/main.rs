@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 fn usage() -> &'static str {
-    "usage: codex-lsp [--stdio] [--log-file PATH]\n       codex-lsp doctor [--self-test]"
+    "usage: codex-lsp [--stdio] [--log-file PATH]\n       codex-lsp doctor [--self-test]\n       codex-lsp settings-schema"
 }
 
 fn main() {
@@ -16,6 +16,15 @@ fn main() {
                 1
             }
         },
+        // Every setting as a JSON schema: the one list the editors' lists are checked against.
+        Some("settings-schema") => {
+            let schema = codex_lsp::bridge::settings::schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).expect("a schema prints")
+            );
+            0
+        }
         Some("--help" | "-h") => {
             println!("{}", usage());
             0

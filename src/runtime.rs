@@ -11,8 +11,24 @@ use std::path::{Path, PathBuf};
 /// repository's `RUNTIME_VERSION` file, which the install script reads too.
 pub const PINNED_VERSION: &str = include_str!("../RUNTIME_VERSION").trim_ascii();
 
-/// The command that installs the pinned runtime, quoted in every "not found" error.
+/// The project script that installs the pinned runtime (only in a codex-lsp checkout).
 pub const INSTALL_COMMAND: &str = "scripts/install-runtime.sh";
+
+/// How a user without a codex-lsp checkout installs the runtime, quoted in every "not
+/// found" error: the `codex` CLI as published (it puts `codex` on `PATH`).
+pub fn user_install_command() -> String {
+    format!("npm install -g @openai/codex@{PINNED_VERSION}")
+}
+
+/// What to do about a missing or unusable runtime, for people with or without a checkout.
+pub fn install_advice() -> String {
+    format!(
+        "Install Codex {PINNED_VERSION} with `{}` (it puts `codex` on PATH), or set `codexPath` \
+         to a `codex` executable; in a codex-lsp checkout, `{INSTALL_COMMAND}` installs it \
+         where codex-lsp looks.",
+        user_install_command()
+    )
+}
 
 pub const ENV_CODEX_PATH: &str = "CODEX_LSP_CODEX_PATH";
 pub const ENV_RUNTIME_DIR: &str = "CODEX_LSP_RUNTIME_DIR";
@@ -46,11 +62,7 @@ impl fmt::Display for RuntimeNotFound {
         for place in &self.searched {
             writeln!(f, "  - {place}")?;
         }
-        write!(
-            f,
-            "Install the pinned runtime (codex {PINNED_VERSION}) with `{INSTALL_COMMAND}` \
-             from the codex-lsp repository, or set `codexPath`."
-        )
+        f.write_str(&install_advice())
     }
 }
 
@@ -276,6 +288,10 @@ mod tests {
         );
         assert!(text.contains("`codex` on PATH"), "{text}");
         assert!(text.contains(INSTALL_COMMAND), "{text}");
+        assert!(
+            text.contains("npm install -g @openai/codex@0.163.0") && text.contains("`codexPath`"),
+            "what works without a checkout: {text}"
+        );
     }
 
     #[test]

@@ -670,8 +670,8 @@ async fn did_change_configuration_pulls_the_codex_section_and_warns_on_bad_keys(
     })
     .await;
     assert_eq!(
-        settings["sandbox"], "workspace-write",
-        "the default replaces the bad value: {settings:#}"
+        settings["sandbox"], "read-only",
+        "a bad value leaves the initializationOptions' value: {settings:#}"
     );
     ask_and_wait(&mut editor, "say hello YOLO_7c1").await;
     assert_eq!(models_asked_about(&fixture, "YOLO_7c1"), ["gpt-after-yolo"]);

@@ -177,6 +177,48 @@ async fn editor_restart_resumes_the_folders_last_thread_unless_new_thread() {
     editor.shutdown().await;
 }
 
+/// Issue 15.6: after an editor restart the folder's history reads at once, before any ask,
+/// and reading it starts no thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_read_thread_shows_the_earlier_turns_before_any_ask() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    let (before, turn) = ask_done(&mut editor, json!({ "prompt": "say hello HISTORY_6f0" })).await;
+    editor.shutdown().await;
+
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    let read = editor
+        .command("codex.readThread", json!({}))
+        .await
+        .expect("the folder's last thread reads after a restart");
+    assert_eq!(read["thread"]["id"], before, "{read:#}");
+    let turns = read["thread"]["turns"].as_array().expect("turns");
+    assert!(
+        turns.iter().any(|t| t["id"] == turn.as_str()),
+        "the earlier turn: {read:#}"
+    );
+    assert!(read.to_string().contains("HISTORY_6f0"), "{read:#}");
+    let status = editor.command("codex.status", json!({})).await.unwrap();
+    assert_eq!(
+        status["threads"][fixture.workspace.display().to_string()],
+        before,
+        "{status:#}"
+    );
+    let listed = editor
+        .command("codex.listThreads", json!({}))
+        .await
+        .expect("listThreads");
+    assert_eq!(
+        listed["data"].as_array().map(Vec::len),
+        Some(1),
+        "reading started no thread: {listed:#}"
+    );
+    // The next ask continues it.
+    let (after, _) = ask_done(&mut editor, json!({ "prompt": "say hello again" })).await;
+    assert_eq!(after, before);
+    editor.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsaved_buffer_content_reaches_the_agent() {
     let fixture = Fixture::new(rules()).await;

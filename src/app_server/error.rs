@@ -107,9 +107,8 @@ pub enum Error {
     #[error(transparent)]
     RuntimeNotFound(#[from] RuntimeNotFound),
     #[error(
-        "the codex runtime is version {found}, but codex-lsp needs {needed} or newer; \
-         install the pinned runtime with `{}`",
-        crate::runtime::INSTALL_COMMAND
+        "the codex runtime is version {found}, but codex-lsp needs {needed} or newer. {}",
+        crate::runtime::install_advice()
     )]
     RuntimeTooOld { found: Version, needed: Version },
     #[error("the app-server's answer to {method} did not match its schema: {error}")]

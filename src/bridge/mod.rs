@@ -79,6 +79,37 @@ fn user_message(e: &crate::app_server::Error) -> String {
     }
 }
 
+/// The one prefix that names codex-lsp in what the user reads.
+const PREFIX: &str = "Codex: ";
+
+/// `message` without the name prefixes some paths put in front of it ("Codex: ",
+/// "codex-lsp: "), however many: an error answer carries none, as the editor adds its own
+/// ("Codex: ask failed: …").
+pub fn unprefixed(message: &str) -> &str {
+    let mut rest = message.trim_start();
+    loop {
+        match rest
+            .strip_prefix(PREFIX)
+            .or_else(|| rest.strip_prefix("codex-lsp: "))
+        {
+            Some(shorter) => rest = shorter.trim_start(),
+            None => return rest,
+        }
+    }
+}
+
+/// `message` as the user reads it in a notice codex-lsp sends on its own
+/// (`window/showMessage`): named once, "Codex: …", unless it names codex-lsp or Codex itself
+/// ("codex-lsp setting …", "Codex is overloaded …").
+pub fn for_user(message: &str) -> String {
+    let rest = unprefixed(message);
+    if rest.starts_with("Codex") || rest.starts_with("codex-lsp") {
+        rest.to_string()
+    } else {
+        format!("{PREFIX}{rest}")
+    }
+}
+
 /// One document's diagnostics, by the kind of finding that made them.
 type DiagnosticsByKind = std::collections::BTreeMap<&'static str, Vec<BufferDiagnostic>>;
 
@@ -110,6 +141,10 @@ struct Inner {
     generation: Mutex<u64>,
     threads: tokio::sync::Mutex<threads::Threads>,
     turns: Mutex<HashMap<String, Arc<turns::ActiveTurn>>>,
+    /// The asks queued per thread behind a running turn.
+    queues: Mutex<HashMap<String, turns::ThreadQueue>>,
+    /// The thread slot each running ask's turn holds, by turn id.
+    slots: Mutex<HashMap<String, turns::ThreadSlot>>,
     /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
     file_changes: Mutex<HashMap<String, Value>>,
     /// Approvals offered in the code actions (editors without `showMessageRequest`).
@@ -162,6 +197,8 @@ impl Bridge {
                 generation: Mutex::new(0),
                 threads: tokio::sync::Mutex::new(threads::Threads::default()),
                 turns: Mutex::new(HashMap::new()),
+                queues: Mutex::default(),
+                slots: Mutex::default(),
                 file_changes: Mutex::new(HashMap::new()),
                 picker_approvals: Mutex::default(),
                 prompts_unsupported: Default::default(),
@@ -217,8 +254,9 @@ impl Bridge {
     pub fn start_in_background(&self) {
         let bridge = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = bridge.codex().await {
-                tracing::warn!("the app-server did not start: {e}");
+            match bridge.codex().await {
+                Ok((codex, _)) => bridge.adopt_last_threads(&codex).await,
+                Err(e) => tracing::warn!("the app-server did not start: {e}"),
             }
         });
     }
@@ -381,15 +419,15 @@ impl Bridge {
         settings: &Settings,
         handler: Arc<server_requests::Handler>,
     ) -> Result<(Codex, Option<crate::app_server::Endpoint>), String> {
-        let runtime = crate::runtime::discover(settings.codex_path.as_deref())
-            .map_err(|e| format!("Codex: {e}"))?;
+        let runtime =
+            crate::runtime::discover(settings.codex_path.as_deref()).map_err(|e| e.to_string())?;
         let mut options = SpawnOptions::new(runtime);
         options.config_overrides = settings.config_overrides.clone();
         options.cwd = lock(&self.inner.folders).first().cloned();
         match Codex::spawn(&options, handler).await {
             Ok(codex) => Ok((codex, None)),
             Err(e) => Err(format!(
-                "Codex: the app-server did not start: {}",
+                "the app-server did not start: {}",
                 user_message(&e)
             )),
         }
@@ -471,6 +509,7 @@ impl Bridge {
             "workspaceFolders": lock(&self.inner.folders).iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "threads": threads,
             "activeTurns": turns,
+            "queuedAsks": self.queued_asks(),
             "positionEncoding": self.inner.encoding.to_string(),
             "settings": {
                 "codexPath": settings.codex_path.map(|p| p.display().to_string()),
@@ -489,5 +528,18 @@ impl Bridge {
                 },
             },
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn named_once() {
+        use super::{for_user, unprefixed};
+        assert_eq!(unprefixed("Codex: Codex: codex-lsp: x"), "x");
+        assert_eq!(for_user("Codex: Codex: x"), "Codex: x");
+        assert_eq!(for_user("the runtime"), "Codex: the runtime");
+        assert_eq!(for_user("codex-lsp setting `a`"), "codex-lsp setting `a`");
+        assert_eq!(for_user("Codex is overloaded"), "Codex is overloaded");
     }
 }

@@ -336,16 +336,30 @@ impl Bridge {
     /// ask; the findings are published when it completes.
     pub async fn review(&self, request: ReviewRequest) -> BridgeResult<Value> {
         let folder = self.workspace_for(request.path.as_deref());
-        let (codex, thread_id) = self.thread_for(None, false, folder.as_deref()).await?;
-        let params = p::ReviewStartParams {
-            delivery: Some(p::ReviewDelivery::Inline),
-            target: request.target.to_wire(),
-            thread_id,
-        };
-        let starting = self.starting_turn(&params.thread_id);
-        let handle = codex.review_start(&params).await?;
-        self.follow_and_answer(handle, folder, TurnKind::Review, request.wait, starting)
-            .await
+        let (_, thread_id) = self.thread_for(None, false, folder.as_deref()).await?;
+        // In turn order with the asks on the thread (queued behind a running turn).
+        let bridge = self.clone();
+        let wait = request.wait;
+        self.in_turn_order(
+            &thread_id.clone(),
+            wait,
+            "review".into(),
+            move |slot| async move {
+                let (codex, _) = bridge.codex().await?;
+                let params = p::ReviewStartParams {
+                    delivery: Some(p::ReviewDelivery::Inline),
+                    target: request.target.to_wire(),
+                    thread_id,
+                };
+                let starting = bridge.starting_turn(&params.thread_id);
+                let handle = codex.review_start(&params).await?;
+                bridge.hold_slot(&handle.turn_id, slot);
+                bridge
+                    .follow_and_answer(handle, folder, TurnKind::Review, wait, starting)
+                    .await
+            },
+        )
+        .await
     }
 
     /// A review turn ended: on completion its findings replace the previous review's.

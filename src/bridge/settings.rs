@@ -181,24 +181,28 @@ impl Settings {
     pub fn from_json(value: &Value) -> (Settings, Vec<String>) {
         let mut settings = Settings::default();
         let mut warnings = Vec::new();
-        let object = match value {
-            Value::Null => return (settings, warnings),
-            Value::Object(object) => object,
-            other => {
-                warnings.push(format!(
-                    "codex-lsp settings must be an object, not {}; using defaults",
-                    json_kind(other)
-                ));
-                return (settings, warnings);
-            }
-        };
+        match value {
+            Value::Null => {}
+            Value::Object(object) => settings.apply_object(object, &mut warnings),
+            other => warnings.push(format!(
+                "codex-lsp settings must be an object, not {}; using defaults",
+                json_kind(other)
+            )),
+        }
+        (settings, warnings)
+    }
+
+    /// Sets each key `object` gives a valid value; a null key says nothing and changes
+    /// nothing, a bad one is warned about and changes nothing either.
+    fn apply_object(&mut self, object: &Map<String, Value>, warnings: &mut Vec<String>) {
+        let settings = self;
         for (key, value) in object {
-            if value.is_null() {
+            if says_nothing(value) {
                 continue;
             }
             let mut bad = |expected: &str| {
                 warnings.push(format!(
-                    "codex-lsp setting `{key}` should be {expected}, not {}; using the default",
+                    "codex-lsp setting `{key}` should be {expected}, not {}; ignored (the value from a lower source, or the default, applies)",
                     describe(value)
                 ))
             };
@@ -228,7 +232,7 @@ impl Settings {
                     _ => bad("one of \"read-only\", \"workspace-write\", \"danger-full-access\""),
                 },
                 "config" => match value.as_object() {
-                    Some(map) => settings.config_overrides = config_overrides(map, &mut warnings),
+                    Some(map) => settings.config_overrides = config_overrides(map, warnings),
                     None => bad("an object of dotted config keys"),
                 },
                 "logLevel" => match value.as_str() {
@@ -252,7 +256,7 @@ impl Settings {
                 "appServer" => match value.as_str().map(AppServerSetting::parse) {
                     Some(Ok(mode)) => settings.app_server = mode,
                     Some(Err(why)) => warnings.push(format!(
-                        "codex-lsp setting `appServer`: {why}, not {}; using \"spawn\"",
+                        "codex-lsp setting `appServer`: {why}, not {}; ignored",
                         describe(value)
                     )),
                     None => bad("\"spawn\", \"unix://[PATH]\" or \"ws://HOST:PORT\""),
@@ -276,7 +280,267 @@ impl Settings {
                 _ => warnings.push(format!("unknown codex-lsp setting `{key}`; ignored")),
             }
         }
+    }
+}
+
+/// Where the settings come from, and how they merge. From lowest to highest precedence:
+/// the defaults, `initializationOptions`, the settings pushed by the last
+/// `workspace/didChangeConfiguration` that carried any, the `codex` section pulled by the
+/// last `workspace/configuration` answer that carried any. Per key: the highest source
+/// giving the key a valid value wins. A source that says nothing (null, `{}`, `[null]`, a
+/// key set to null, a missing key) never overrides what a lower one set, and a bad value
+/// leaves the lower source's value in place (with a warning).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsSources {
+    initialization: Map<String, Value>,
+    pushed: Map<String, Value>,
+    pulled: Map<String, Value>,
+}
+
+/// Which source a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsSource {
+    Initialization,
+    Pushed,
+    Pulled,
+}
+
+impl SettingsSources {
+    /// The sources at `initialize`; warns when the options are not an object.
+    pub fn new(initialization_options: &Value) -> (SettingsSources, Vec<String>) {
+        let mut sources = SettingsSources::default();
+        let warnings = sources.set(SettingsSource::Initialization, initialization_options);
+        (sources, warnings)
+    }
+
+    /// Replaces one source when `value` says something; returns a warning when it is not
+    /// an object. A pushed `{codex: {...}}` is unwrapped (Helix pushes the section itself).
+    pub fn set(&mut self, source: SettingsSource, value: &Value) -> Vec<String> {
+        let value = match (source, value) {
+            (SettingsSource::Pushed, Value::Object(map)) if map.contains_key("codex") => {
+                &map["codex"]
+            }
+            _ => value,
+        };
+        let Some(object) = saying_something(value) else {
+            return match value {
+                Value::Null | Value::Object(_) | Value::Array(_) => Vec::new(),
+                other => vec![format!(
+                    "codex-lsp settings must be an object, not {}; ignored",
+                    json_kind(other)
+                )],
+            };
+        };
+        *match source {
+            SettingsSource::Initialization => &mut self.initialization,
+            SettingsSource::Pushed => &mut self.pushed,
+            SettingsSource::Pulled => &mut self.pulled,
+        } = object;
+        Vec::new()
+    }
+
+    /// The merged settings, with one warning per bad key.
+    pub fn settings(&self) -> (Settings, Vec<String>) {
+        let mut settings = Settings::default();
+        let mut warnings = Vec::new();
+        for layer in [&self.initialization, &self.pushed, &self.pulled] {
+            settings.apply_object(layer, &mut warnings);
+        }
         (settings, warnings)
+    }
+}
+
+/// A value that leaves a setting unset: null, or an empty string (VS Code's "not set").
+fn says_nothing(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Who may set a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingScope {
+    /// Anyone, a repository's workspace settings included.
+    Any,
+    /// Only the user (machine or application settings): it can run programs, weaken the
+    /// sandbox or the approvals, or write files where it says. A repository must not set it.
+    UserOnly,
+}
+
+/// One setting, as every editor's list must declare it.
+pub struct SettingSpec {
+    pub name: &'static str,
+    /// The JSON type: `string`, `boolean`, `number`, `object`.
+    pub kind: &'static str,
+    /// The values a string may take (`""` = not set), when they are fixed.
+    pub values: &'static [&'static str],
+    /// The default as JSON text (`""` for an unset string).
+    pub default: &'static str,
+    pub scope: SettingScope,
+    pub description: &'static str,
+}
+
+/// Every setting codex-lsp reads: the one list `codex-lsp settings-schema` prints and the
+/// editors' lists (VS Code's `contributes.configuration`, docs/lsp.md) are checked against.
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        name: "codexPath",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "The `codex` executable codex-lsp runs (empty: $CODEX_LSP_CODEX_PATH, the pinned runtime, `codex` on PATH).",
+    },
+    SettingSpec {
+        name: "model",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::Any,
+        description: "Model for new threads and turns (empty: the runtime's default).",
+    },
+    SettingSpec {
+        name: "effort",
+        kind: "string",
+        values: &["", "minimal", "low", "medium", "high", "xhigh"],
+        default: "\"\"",
+        scope: SettingScope::Any,
+        description: "Reasoning effort for turns (empty: the model's default).",
+    },
+    SettingSpec {
+        name: "approvalPolicy",
+        kind: "string",
+        values: &["untrusted", "on-request", "never"],
+        default: "\"on-request\"",
+        scope: SettingScope::UserOnly,
+        description: "When Codex asks before acting.",
+    },
+    SettingSpec {
+        name: "sandbox",
+        kind: "string",
+        values: &["read-only", "workspace-write", "danger-full-access"],
+        default: "\"workspace-write\"",
+        scope: SettingScope::UserOnly,
+        description: "What Codex's commands may touch.",
+    },
+    SettingSpec {
+        name: "config",
+        kind: "object",
+        values: &[],
+        default: "{}",
+        scope: SettingScope::UserOnly,
+        description: "Extra Codex configuration: dotted keys to values (sent as `-c key=value`); it can name programs to run (MCP servers).",
+    },
+    SettingSpec {
+        name: "logLevel",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::Any,
+        description: "codex-lsp's log filter, e.g. `warn`, `debug` (empty: warn; $CODEX_LSP_LOG wins).",
+    },
+    SettingSpec {
+        name: "logFile",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "Log codex-lsp to this file instead of stderr.",
+    },
+    SettingSpec {
+        name: "streamEvents",
+        kind: "boolean",
+        values: &[],
+        default: "false",
+        scope: SettingScope::Any,
+        description: "Send the turns' app-server notifications as codex/event.",
+    },
+    SettingSpec {
+        name: "approvalTimeout",
+        kind: "number",
+        values: &[],
+        default: "300",
+        scope: SettingScope::Any,
+        description: "Seconds an approval waits for an answer before it is declined.",
+    },
+    SettingSpec {
+        name: "appServer",
+        kind: "string",
+        values: &[],
+        default: "\"spawn\"",
+        scope: SettingScope::UserOnly,
+        description: "\"spawn\" (codex-lsp starts its own app-server), \"unix://\" or \"unix:///PATH\" (a shared local one), or \"ws://HOST:PORT\".",
+    },
+    SettingSpec {
+        name: "appServerToken",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "The bearer token of a ws:// app-server started with --ws-auth (never logged or shown).",
+    },
+    SettingSpec {
+        name: "appServerTokenFile",
+        kind: "string",
+        values: &[],
+        default: "\"\"",
+        scope: SettingScope::UserOnly,
+        description: "A file holding that token (read at each connect).",
+    },
+];
+
+/// `codex-lsp settings-schema`: a JSON schema of every setting, each with its type, values,
+/// default, description, and `scope`: `"machine"` for those only the user may set (a
+/// repository's settings must not), `"resource"` for the rest.
+pub fn schema() -> Value {
+    let properties: Map<String, Value> = SETTINGS
+        .iter()
+        .map(|spec| {
+            let mut property = serde_json::json!({
+                "type": spec.kind,
+                "default": serde_json::from_str::<Value>(spec.default).expect("a JSON default"),
+                "description": spec.description,
+                "scope": match spec.scope {
+                    SettingScope::Any => "resource",
+                    SettingScope::UserOnly => "machine",
+                },
+            });
+            if !spec.values.is_empty() {
+                property["enum"] = serde_json::json!(spec.values);
+            }
+            if spec.scope == SettingScope::UserOnly {
+                property["x-codex-userOnly"] = Value::Bool(true);
+            }
+            (spec.name.to_string(), property)
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "codex-lsp settings",
+        "description": "initializationOptions, or the `codex` section of the editor's configuration. Settings with \"x-codex-userOnly\" can run programs, weaken the sandbox or the approvals, or write files: only the user may set them, never a repository.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+    })
+}
+
+/// The object a source gives, if it gives any key a value: `null`, `{}`, an object of
+/// nulls, `[null]` and `[{}]` say nothing. A one-item array is its item (a
+/// `workspace/configuration` answer).
+fn saying_something(value: &Value) -> Option<Map<String, Value>> {
+    match value {
+        Value::Object(map) => {
+            let said: Map<String, Value> = map
+                .iter()
+                .filter(|(_, v)| !says_nothing(v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (!said.is_empty()).then_some(said)
+        }
+        Value::Array(items) if items.len() == 1 => saying_something(&items[0]),
+        _ => None,
     }
 }
 
@@ -435,6 +699,112 @@ mod tests {
         }
         let (_, w) = Settings::from_json(&json!("nope"));
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn sources_that_say_nothing_override_nothing() {
+        let (mut sources, w) = SettingsSources::new(&json!({
+            "approvalPolicy": "untrusted", "model": "m1", "sandbox": "read-only"
+        }));
+        assert!(w.is_empty());
+        for silent in [
+            json!(null),
+            json!({}),
+            json!({ "codex": null }),
+            json!({ "codex": {} }),
+            json!({ "model": null }),
+            json!([null]),
+            json!([{}]),
+        ] {
+            for source in [SettingsSource::Pushed, SettingsSource::Pulled] {
+                if source == SettingsSource::Pulled && silent.get("codex").is_some() {
+                    continue; // a pulled answer is the section itself
+                }
+                assert!(sources.set(source, &silent).is_empty(), "{silent}");
+                let (s, w) = sources.settings();
+                assert!(w.is_empty(), "{w:?}");
+                assert_eq!(s.approval_policy, ApprovalPolicy::Untrusted, "{silent}");
+                assert_eq!(s.sandbox, Sandbox::ReadOnly, "{silent}");
+                assert_eq!(s.model.as_deref(), Some("m1"), "{silent}");
+            }
+        }
+        // Per key: pushed over init, pulled over pushed; a bad value keeps the lower one.
+        sources.set(
+            SettingsSource::Pushed,
+            &json!({ "codex": { "model": "m2", "effort": "high" } }),
+        );
+        sources.set(
+            SettingsSource::Pulled,
+            &json!([{ "model": "m3", "sandbox": "yolo" }]),
+        );
+        let (s, w) = sources.settings();
+        assert_eq!(s.model.as_deref(), Some("m3"));
+        assert_eq!(s.effort.as_deref(), Some("high"));
+        assert_eq!(s.sandbox, Sandbox::ReadOnly);
+        assert_eq!(s.approval_policy, ApprovalPolicy::Untrusted);
+        assert!(w.len() == 1 && w[0].contains("`sandbox`"), "{w:?}");
+        // A layer that says something replaces that layer whole: a key removed from it
+        // falls back to the source below.
+        sources.set(SettingsSource::Pulled, &json!([{ "effort": "low" }]));
+        let (s, _) = sources.settings();
+        assert_eq!(s.model.as_deref(), Some("m2"));
+        assert_eq!(s.effort.as_deref(), Some("low"));
+        assert_eq!(
+            sources.set(SettingsSource::Pushed, &json!("text")).len(),
+            1,
+            "a non-object is warned about"
+        );
+    }
+
+    #[test]
+    fn the_schema_lists_exactly_the_settings_read() {
+        let schema = schema();
+        let properties = schema["properties"].as_object().unwrap();
+        assert_eq!(properties.len(), SETTINGS.len());
+        for spec in SETTINGS {
+            // Each setting's default (and each value) is read without a warning, and a
+            // value of the wrong type is warned about by name: the parser knows the key.
+            let default = &properties[spec.name]["default"];
+            let (_, w) = Settings::from_json(&json!({ spec.name: default }));
+            assert!(w.is_empty(), "{}: {w:?}", spec.name);
+            for value in spec.values {
+                let (_, w) = Settings::from_json(&json!({ spec.name: value }));
+                assert!(w.is_empty(), "{} = {value}: {w:?}", spec.name);
+            }
+            let wrong = if spec.kind == "boolean" {
+                json!([1])
+            } else {
+                json!(true)
+            };
+            let (_, w) = Settings::from_json(&json!({ spec.name: wrong }));
+            assert!(
+                w.len() == 1
+                    && w[0].contains(&format!("`{}`", spec.name))
+                    && !w[0].contains("unknown"),
+                "{}: {w:?}",
+                spec.name
+            );
+        }
+        // The defaults are the parser's defaults.
+        let defaults: Map<String, Value> = properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v["default"].clone()))
+            .collect();
+        let (s, w) = Settings::from_json(&Value::Object(defaults));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s, Settings::default());
+        for name in [
+            "sandbox",
+            "approvalPolicy",
+            "config",
+            "logFile",
+            "codexPath",
+            "appServer",
+            "appServerToken",
+            "appServerTokenFile",
+        ] {
+            assert_eq!(properties[name]["scope"], "machine", "{name}");
+        }
     }
 
     #[test]

@@ -70,10 +70,10 @@ impl Drop for StartingTurn {
 /// Where `settings` say the shared app-server is, with its token; or why we will not go.
 pub(super) fn endpoint(settings: &Settings) -> Result<Endpoint, String> {
     match &settings.app_server {
-        AppServerSetting::Spawn => Err("Codex: `appServer` is \"spawn\", not a socket".into()),
+        AppServerSetting::Spawn => Err("`appServer` is \"spawn\", not a socket".into()),
         AppServerSetting::Unix(Some(path)) => Ok(Endpoint::Unix(path.clone())),
         AppServerSetting::Unix(None) => default_control_socket().map(Endpoint::Unix).ok_or_else(|| {
-            "Codex: `appServer` is \"unix://\" but neither CODEX_HOME nor HOME is set; give the socket's path (unix:///PATH)".into()
+            "`appServer` is \"unix://\" but neither CODEX_HOME nor HOME is set; give the socket's path (unix:///PATH)".into()
         }),
         AppServerSetting::Ws { host, port } => {
             let token = match (&settings.app_server_token, &settings.app_server_token_file) {
@@ -83,7 +83,7 @@ pub(super) fn endpoint(settings: &Settings) -> Result<Endpoint, String> {
             };
             if token.is_none() && !is_loopback(host) {
                 return Err(format!(
-                    "Codex: refusing to connect to ws://{host}:{port} without a token: it is not this machine, and whoever can reach that port can run commands and edit files through the agent. Set `appServerToken` or `appServerTokenFile` (the server's `--ws-auth` token), or forward the port over SSH and use ws://127.0.0.1:{port}."
+                    "refusing to connect to ws://{host}:{port} without a token: it is not this machine, and whoever can reach that port can run commands and edit files through the agent. Set `appServerToken` or `appServerTokenFile` (the server's `--ws-auth` token), or forward the port over SSH and use ws://127.0.0.1:{port}."
                 ));
             }
             Ok(Endpoint::Ws {
@@ -99,16 +99,13 @@ pub(super) fn endpoint(settings: &Settings) -> Result<Endpoint, String> {
 fn read_token_file(file: &std::path::Path) -> Result<String, String> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         format!(
-            "Codex: could not read `appServerTokenFile` {}: {e}",
+            "could not read `appServerTokenFile` {}: {e}",
             file.display()
         )
     })?;
     let token = text.trim();
     if token.is_empty() {
-        return Err(format!(
-            "Codex: `appServerTokenFile` {} is empty",
-            file.display()
-        ));
+        return Err(format!("`appServerTokenFile` {} is empty", file.display()));
     }
     Ok(token.to_string())
 }
@@ -123,7 +120,7 @@ impl Bridge {
         let endpoint = endpoint(settings)?;
         match Codex::connect_shared(&endpoint, handler).await {
             Ok(codex) => Ok((codex, Some(endpoint))),
-            Err(e) => Err(format!("Codex: {}", user_message(&e))),
+            Err(e) => Err(user_message(&e)),
         }
     }
 

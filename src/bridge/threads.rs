@@ -177,6 +177,40 @@ impl Bridge {
         self.inner.threads.lock().await.folder_thread(&folder)
     }
 
+    /// The workspace's thread for reading: the one recorded, else the folder's most recently
+    /// updated thread on record (after an editor restart), which becomes the folder's
+    /// thread. Never starts or loads one: the next ask resumes it.
+    pub(super) async fn current_thread(&self, path: Option<&Path>) -> BridgeResult<Option<String>> {
+        let Some(folder) = self.workspace_for(path) else {
+            return Ok(None);
+        };
+        if let Some(id) = self.inner.threads.lock().await.folder_thread(&folder) {
+            return Ok(Some(id));
+        }
+        let (codex, _) = self.codex().await?;
+        Ok(self.adopt_last_thread(&codex, &folder).await)
+    }
+
+    /// Makes `folder`'s most recently updated thread its thread, unless it has one already.
+    async fn adopt_last_thread(&self, codex: &Codex, folder: &Path) -> Option<String> {
+        let mut threads = self.inner.threads.lock().await;
+        if let Some(id) = threads.folder_thread(folder) {
+            return Some(id);
+        }
+        let id = self.last_thread_of(codex, Some(folder)).await?;
+        tracing::info!(thread = %id, folder = ?folder, "the folder's last thread is its thread");
+        threads.set_folder_thread(folder.to_path_buf(), &id);
+        Some(id)
+    }
+
+    /// After start: each workspace folder's last thread becomes its thread, so that its
+    /// history reads before the first ask.
+    pub(super) async fn adopt_last_threads(&self, codex: &Codex) {
+        for folder in self.folders() {
+            self.adopt_last_thread(codex, &folder).await;
+        }
+    }
+
     /// `codex.newThread`: a fresh thread becomes the workspace's thread.
     pub async fn new_thread(&self, path: Option<&Path>) -> BridgeResult<Value> {
         let folder = self.workspace_for(path);
@@ -217,7 +251,7 @@ impl Bridge {
     ) -> BridgeResult<Value> {
         let id = match thread_id {
             Some(id) => id.to_string(),
-            None => self.known_thread(path).await.ok_or_else(|| {
+            None => self.current_thread(path).await?.ok_or_else(|| {
                 BridgeError::Failed("this workspace has no Codex thread yet; ask something first or pass `threadId`".into())
             })?,
         };

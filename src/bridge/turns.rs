@@ -8,7 +8,8 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, watch};
+use std::collections::VecDeque;
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::activity::{first_line, Activity, Coalescer};
 use super::documents::{differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET};
@@ -50,6 +51,8 @@ pub(super) enum TurnKind {
 pub(super) enum Hint {
     /// `Some(what to show)` while an approval waits; `None` once it is answered.
     WaitingForApproval(Option<String>),
+    /// How many asks are queued behind the turn.
+    Queued(usize),
 }
 
 pub(super) struct ActiveTurn {
@@ -87,9 +90,67 @@ impl Drop for InterruptOnDrop {
     }
 }
 
+/// What a queued ask is told when an interrupt cancels it.
+const QUEUE_CANCELLED: &str =
+    "the queued request was cancelled (the running turn was interrupted) and did not run";
+
+/// The asks of one thread: whether one's turn runs, and who waits for it.
+#[derive(Default)]
+pub(super) struct ThreadQueue {
+    busy: bool,
+    waiting: VecDeque<oneshot::Sender<ThreadSlot>>,
+}
+
+/// A thread's turn slot: held from an ask's start until its turn ended; dropping it hands
+/// it to the next queued ask, or frees the thread.
+pub(super) struct ThreadSlot {
+    bridge: Weak<Inner>,
+    thread_id: String,
+    armed: bool,
+}
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Some(inner) = self.bridge.upgrade() else {
+            return;
+        };
+        let bridge = Bridge { inner };
+        loop {
+            let next = {
+                let mut queues = lock(&bridge.inner.queues);
+                let Some(queue) = queues.get_mut(&self.thread_id) else {
+                    return;
+                };
+                match queue.waiting.pop_front() {
+                    Some(next) => next,
+                    None => {
+                        queues.remove(&self.thread_id);
+                        return;
+                    }
+                }
+            };
+            let slot = ThreadSlot {
+                bridge: self.bridge.clone(),
+                thread_id: self.thread_id.clone(),
+                armed: true,
+            };
+            match next.send(slot) {
+                Ok(()) => return,
+                // That ask went away (its request was cancelled): the next one.
+                Err(mut slot) => slot.armed = false,
+            }
+        }
+    }
+}
+
 impl Bridge {
     /// `codex.ask`: answers `{threadId, turnId}` once the turn started, or with `wait` the
-    /// TurnResult once it ended.
+    /// TurnResult once it ended. While a turn of this ask runs on the thread, the ask is
+    /// queued behind it: answered at once with `{threadId, status: "queued", position}`
+    /// (with `wait`, answered when its own turn ended), started when the running one ends.
     pub async fn ask(&self, request: AskRequest) -> BridgeResult<Value> {
         if request.prompt.trim().is_empty() {
             return Err(BridgeError::InvalidParams(
@@ -101,12 +162,91 @@ impl Bridge {
             &request.prompt,
             self.file_context(&request, folder.as_deref())?.as_ref(),
         );
+        // Starting an app-server is not what the silence limit is about (it may be slow on a
+        // busy machine); only the requests to one that runs are.
+        self.codex().await?;
+        // The thread first: the queue is per thread.
+        let (_, thread_id) = self
+            .thread_for(
+                request.thread_id.as_deref(),
+                request.new_thread,
+                folder.as_deref(),
+            )
+            .await?;
+        let mut request = request;
+        request.thread_id = Some(thread_id.clone());
+        request.new_thread = false;
+        let wait = request.wait;
+        let label = format!("ask \"{}\"", super::activity::one_line(&request.prompt, 60));
+        let bridge = self.clone();
+        self.in_turn_order(&thread_id, wait, label, move |slot| async move {
+            bridge.run_ask(request, folder, text, slot).await
+        })
+        .await
+    }
+
+    /// Runs `start` (which starts a turn on the thread and hands the slot to it) once the
+    /// thread's slot is free: at once, or queued behind the running turn — answered at once
+    /// with `{threadId, status: "queued", position}`, or with `wait` when `start` answered.
+    pub(super) async fn in_turn_order<F, Fut>(
+        &self,
+        thread_id: &str,
+        wait: bool,
+        label: String,
+        start: F,
+    ) -> BridgeResult<Value>
+    where
+        F: FnOnce(ThreadSlot) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = BridgeResult<Value>> + Send + 'static,
+    {
+        let (ready, position) = match self.take_slot(thread_id) {
+            Ok(slot) => return start(slot).await,
+            Err(queued) => queued,
+        };
+        tracing::info!(thread = %thread_id, position, "a turn runs on the thread: the {label} is queued");
+        self.show_message(
+            MessageLevel::Info,
+            format!(
+                "queued: your {label} waits for the running turn to end ({position} waiting; codex.steer adds to the running turn instead, an interrupt cancels the queue)"
+            ),
+        );
+        if wait {
+            let slot = ready
+                .await
+                .map_err(|_| BridgeError::Failed(QUEUE_CANCELLED.into()))?;
+            return start(slot).await;
+        }
+        let bridge = self.clone();
+        tokio::spawn(async move {
+            match ready.await {
+                Ok(slot) => {
+                    if let Err(e) = start(slot).await {
+                        bridge.show_message(
+                            MessageLevel::Error,
+                            format!("the queued {label} failed: {e}"),
+                        );
+                    }
+                }
+                Err(_) => {
+                    bridge.show_message(MessageLevel::Info, format!("{QUEUE_CANCELLED}: {label}"))
+                }
+            }
+        });
+        Ok(json!({ "threadId": thread_id, "status": "queued", "position": position }))
+    }
+
+    /// Starts an ask's turn on its thread (which `slot` holds) and follows it.
+    async fn run_ask(
+        &self,
+        request: AskRequest,
+        folder: Option<PathBuf>,
+        text: String,
+        slot: ThreadSlot,
+    ) -> BridgeResult<Value> {
         // An app-server that died a moment ago may not be known dead yet, and one that hangs
         // answers nothing: either way the turn did not start on it, and starts once more on
         // a new one (the old one did nothing twice).
         let silence = super::settings::turn_silence();
-        // Starting an app-server is not what the limit is about (it may be slow on a busy
-        // machine); only the requests to one that runs are.
         self.codex().await?;
         let first = tokio::time::timeout(
             silence,
@@ -142,8 +282,86 @@ impl Bridge {
                 })??
             }
         };
+        self.hold_slot(&handle.turn_id, slot);
         self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
             .await
+    }
+
+    /// Gives the thread's slot to the turn: held until it ended (see `drive_turn`), so the
+    /// next queued request waits for it.
+    pub(super) fn hold_slot(&self, turn_id: &str, slot: ThreadSlot) {
+        lock(&self.inner.slots).insert(turn_id.to_string(), slot);
+    }
+
+    /// The thread's turn slot, or (when an ask's turn holds it) a place in its queue: the
+    /// receiver gets the slot when it is this ask's turn, or an error when the queue is
+    /// cancelled; and how many wait, this one included.
+    fn take_slot(
+        &self,
+        thread_id: &str,
+    ) -> Result<ThreadSlot, (oneshot::Receiver<ThreadSlot>, usize)> {
+        let mut queues = lock(&self.inner.queues);
+        let queue = queues.entry(thread_id.to_string()).or_default();
+        if !queue.busy {
+            queue.busy = true;
+            return Ok(ThreadSlot {
+                bridge: Arc::downgrade(&self.inner),
+                thread_id: thread_id.to_string(),
+                armed: true,
+            });
+        }
+        let (tx, rx) = oneshot::channel();
+        queue.waiting.push_back(tx);
+        let position = queue.waiting.len();
+        drop(queues);
+        self.hint_queued(thread_id);
+        Err((rx, position))
+    }
+
+    /// `{threadId: how many asks wait}` for `codex.status`.
+    pub(super) fn queued_asks(&self) -> Value {
+        let threads: Vec<String> = lock(&self.inner.queues).keys().cloned().collect();
+        let counts: serde_json::Map<String, Value> = threads
+            .into_iter()
+            .map(|thread| {
+                let count = self.queued_on(&thread);
+                (thread, json!(count))
+            })
+            .filter(|(_, count)| count != &json!(0))
+            .collect();
+        Value::Object(counts)
+    }
+
+    /// How many asks wait on the thread.
+    fn queued_on(&self, thread_id: &str) -> usize {
+        lock(&self.inner.queues)
+            .get(thread_id)
+            .map_or(0, |q| q.waiting.iter().filter(|w| !w.is_closed()).count())
+    }
+
+    /// Tells the thread's running turns how many asks wait behind them.
+    fn hint_queued(&self, thread_id: &str) {
+        let queued = self.queued_on(thread_id);
+        for active in lock(&self.inner.turns).values() {
+            if active.thread_id == thread_id {
+                let _ = active.hints.send(Hint::Queued(queued));
+            }
+        }
+    }
+
+    /// Drops the asks queued on the thread (an interrupt): each is told it was cancelled.
+    fn cancel_queue(&self, thread_id: &str) -> usize {
+        let dropped = lock(&self.inner.queues)
+            .get_mut(thread_id)
+            .map(|q| std::mem::take(&mut q.waiting))
+            .unwrap_or_default();
+        let count = dropped.len();
+        drop(dropped);
+        if count > 0 {
+            tracing::info!(thread = %thread_id, count, "an interrupt cancelled the queued asks");
+            self.hint_queued(thread_id);
+        }
+        count
     }
 
     /// True when the app-server we hold has stopped (it restarts on the next request).
@@ -374,6 +592,11 @@ impl Bridge {
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
         let stream_events = self.settings().stream_events;
         let mut failure: Option<String> = None;
+        let mut queued = self.queued_on(&active.thread_id);
+        // "can't reach the model: retrying 2/5 — …" while the app-server retries the
+        // provider; cleared by the next sign of progress.
+        let mut retrying: Option<String> = None;
+        let mut told_offline = false;
         // One timer for the held-back report, moved only when its deadline moves: a timer
         // made per event would cost more than the event.
         let report_timer = tokio::time::sleep(Duration::ZERO);
@@ -407,6 +630,7 @@ impl Bridge {
                             Ok(params) => activity.push_delta(&params.delta),
                             Err(_) => activity.observe(&event.method, &event.params_value(), None).is_some(),
                         };
+                        let changed = changed || retrying.take().is_some();
                         Wake::News { changed }
                     }
                     Some(Ok(event)) => {
@@ -426,7 +650,31 @@ impl Bridge {
                                 "params": params,
                             }));
                         }
-                        let changed = activity.observe(&event.method, &params, folder.as_deref()).is_some();
+                        let changed = match retry_text(&event.method, &params) {
+                            Some(text) => {
+                                tracing::info!(turn = %active.turn_id, "{text}");
+                                if !with_progress && retrying.is_none() {
+                                    ui.show_message(MessageLevel::Warning, text.clone());
+                                }
+                                if text.contains("waiting for the network") && !told_offline {
+                                    // No end in sight: say what to do, once per turn.
+                                    told_offline = true;
+                                    ui.show_message(
+                                        MessageLevel::Warning,
+                                        format!("{text}. The app-server keeps retrying until it can reach the model provider: check the network and the provider, or interrupt the turn (codex.interrupt)."),
+                                    );
+                                }
+                                retrying = Some(text);
+                                true
+                            }
+                            None => {
+                                let changed = activity.observe(&event.method, &params, folder.as_deref()).is_some();
+                                if changed {
+                                    retrying = None;
+                                }
+                                changed
+                            }
+                        };
                         Wake::News { changed }
                     }
                 },
@@ -434,6 +682,15 @@ impl Bridge {
                     Hint::WaitingForApproval(waiting) => {
                         activity.set_waiting_for_approval(waiting);
                         Wake::News { changed: true }
+                    }
+                    Hint::Queued(count) => {
+                        queued = count;
+                        // Said at once: it answers the ask the user just made.
+                        if with_progress {
+                            let now = retrying.clone().unwrap_or_else(|| activity.describe());
+                            ui.progress_report(&token, with_queue(now, queued));
+                        }
+                        Wake::News { changed: false }
                     }
                 },
                 _ = &mut report_timer, if timer_deadline.is_some() => {
@@ -447,11 +704,15 @@ impl Bridge {
                 Wake::ReportDue => coalescer.due(Instant::now()),
             };
             if report && with_progress {
-                ui.progress_report(&token, activity.describe());
+                let now = retrying.clone().unwrap_or_else(|| activity.describe());
+                ui.progress_report(&token, with_queue(now, queued));
             }
         }
         // An approval still offered in the code actions is moot once its turn is over.
         self.withdraw_approvals(&active.turn_id);
+        // A turn the app-server failed (the provider, the login, a limit), not one lost
+        // with the app-server (that is told when it stops).
+        let turn_failed = failure.is_none();
         let result = match (failure, collector.finish()) {
             (None, Ok(result)) => serde_json::to_value(&result).expect("serializable"),
             (failure, outcome) => {
@@ -485,6 +746,10 @@ impl Bridge {
         let end = end_message(&result);
         if with_progress {
             ui.progress_end(&token, end.clone());
+            if turn_failed && result["status"] == "failed" {
+                // The progress end goes by in a moment: say it where it stays.
+                ui.show_message(MessageLevel::Error, format!("{title}: {end}"));
+            }
         } else {
             let level = if result["status"] == "failed" {
                 MessageLevel::Error
@@ -499,6 +764,9 @@ impl Bridge {
         ui.turn_completed(result.clone());
         lock(&self.inner.turns).remove(&active.turn_id);
         let _ = done.send(Some(result));
+        // The next queued ask on the thread starts now, after this turn's end was told.
+        let slot = lock(&self.inner.slots).remove(&active.turn_id);
+        drop(slot);
     }
 
     /// Tells the turn's progress that an approval is (`Some(what to show)`) or no longer is
@@ -551,6 +819,7 @@ impl Bridge {
         };
         let mut interrupted = Vec::new();
         for (thread, turn) in targets {
+            self.cancel_queue(&thread);
             self.interrupt_turn(&thread, &turn).await?;
             interrupted.push(json!({ "threadId": thread, "turnId": turn }));
         }
@@ -567,6 +836,7 @@ impl Bridge {
             tracing::debug!(token, "cancel for a progress that is not a running turn");
             return;
         };
+        self.cancel_queue(&thread);
         let bridge = self.clone();
         tokio::spawn(async move {
             if let Err(e) = bridge.interrupt_turn(&thread, &turn).await {
@@ -628,6 +898,58 @@ fn not_active_yet(e: &crate::app_server::Error) -> bool {
     text.contains("no active turn") || text.contains("expected active turn id")
 }
 
+/// What to do when the model provider could not be reached or kept failing.
+const PROVIDER_HINT: &str = " — the model provider could not be reached or kept failing: check the network, the provider's status and your login (`codex-lsp doctor`), then ask again";
+
+/// The progress text of an app-server `error` notification that will be retried ("can't
+/// reach the model: retrying 2/5 — connection refused"); `None` for anything else.
+fn retry_text(method: &str, params: &Value) -> Option<String> {
+    if method != "error" || params.get("willRetry") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let error = params.get("error");
+    let message = error
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let reason = error
+        .and_then(|e| e.get("additionalDetails"))
+        .and_then(Value::as_str)
+        .filter(|d| !d.trim().is_empty());
+    // "Reconnecting... 2/5": the attempt and the limit.
+    let attempt = message.split_whitespace().find(|word| {
+        word.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.chars().all(|c| c.is_ascii_digit())
+                && b.chars().all(|c| c.is_ascii_digit())
+        })
+    });
+    // "Reconnecting... waiting for network": no limit, it retries until the network is back.
+    let mut text = if message.contains("waiting for network") {
+        "can't reach the model: waiting for the network".to_string()
+    } else {
+        "can't reach the model: retrying".to_string()
+    };
+    if let Some(attempt) = attempt {
+        text.push_str(&format!(" {attempt}"));
+    }
+    let reason = reason.unwrap_or(message);
+    if !reason.is_empty() {
+        text.push_str(&format!(" — {}", super::activity::one_line(reason, 120)));
+    }
+    Some(text)
+}
+
+/// A progress text, with the asks queued behind the turn.
+fn with_queue(text: String, queued: usize) -> String {
+    match queued {
+        0 => text,
+        1 => format!("{text} (1 ask queued)"),
+        n => format!("{text} ({n} asks queued)"),
+    }
+}
+
 /// The progress end text: the first line of the reply, or what went wrong.
 pub fn end_message(result: &Value) -> String {
     let status = result["status"].as_str().unwrap_or("unknown");
@@ -640,13 +962,32 @@ pub fn end_message(result: &Value) -> String {
             .unwrap_or_else(|| "done".into()),
         "interrupted" => "interrupted".into(),
         _ => {
+            // `"unauthorized"`, or `{"httpConnectionFailed": {…}}`: the kind is the name.
             let info = result.pointer("/error/codexErrorInfo");
-            let hint = match info.and_then(Value::as_str) {
+            let kind = match info {
+                Some(Value::String(kind)) => Some(kind.as_str()),
+                Some(Value::Object(map)) => map.keys().next().map(String::as_str),
+                _ => None,
+            };
+            let hint = match kind {
                 Some("unauthorized") => " — Codex is not logged in: run the command codex.login",
                 Some("serverOverloaded") => {
                     " — the model is overloaded; codex gave up retrying, try again later"
                 }
-                _ => "",
+                Some(
+                    "internalServerError"
+                    | "httpConnectionFailed"
+                    | "responseStreamConnectionFailed"
+                    | "responseStreamDisconnected"
+                    | "responseTooManyFailedAttempts",
+                ) => PROVIDER_HINT,
+                Some("usageLimitExceeded" | "rateLimitExceeded" | "sessionBudgetExceeded") => {
+                    " — a usage or rate limit was reached: wait, or check your plan (codex.account)"
+                }
+                Some("contextWindowExceeded") => {
+                    " — the thread no longer fits the model: start a new one (codex.newThread)"
+                }
+                Some(_) | None => "",
             };
             format!("failed: {}{hint}", super::activity::one_line(error, 200))
         }
@@ -666,6 +1007,24 @@ mod tests {
         assert_eq!(
             end_message(&json!({"status": "interrupted"})),
             "interrupted"
+        );
+        let failed = json!({"status": "failed", "error": {"message": "down", "codexErrorInfo": {"httpConnectionFailed": {"httpStatusCode": null}}}});
+        assert!(end_message(&failed)
+            .starts_with("failed: down — the model provider could not be reached"));
+        assert_eq!(
+            retry_text(
+                "error",
+                &json!({"willRetry": true, "error": {"message": "Reconnecting... 2/5", "additionalDetails": "connection refused"}})
+            )
+            .as_deref(),
+            Some("can't reach the model: retrying 2/5 — connection refused")
+        );
+        assert_eq!(
+            retry_text(
+                "error",
+                &json!({"willRetry": false, "error": {"message": "x"}})
+            ),
+            None
         );
         let failed = json!({"status": "failed", "error": {"message": "boom", "codexErrorInfo": "serverOverloaded"}});
         assert!(end_message(&failed).starts_with("failed: boom — the model is overloaded"));

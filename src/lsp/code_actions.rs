@@ -14,19 +14,58 @@ use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
 use crate::bridge::review::{Finding, REVIEW_CODE};
 use crate::bridge::WaitingApproval;
 
-/// The fixed actions: (title, instruction).
-const ACTIONS: &[(&str, &str)] = &[
-    ("Codex: Explain", "Explain what this code does."),
+/// The fixed actions: (title, instruction, kind).
+const ACTIONS: &[(&str, &str, &str)] = &[
+    (
+        "Codex: Explain",
+        "Explain what this code does.",
+        "refactor.rewrite.codex.explain",
+    ),
     (
         "Codex: Document",
         "Write documentation comments for this code.",
+        "refactor.rewrite.codex.document",
     ),
-    ("Codex: Add tests", "Add tests for this code."),
+    (
+        "Codex: Add tests",
+        "Add tests for this code.",
+        "refactor.rewrite.codex.addTests",
+    ),
     (
         "Codex: Refactor",
         "Refactor this code to be clearer, keeping its behaviour.",
+        "refactor.rewrite.codex.refactor",
     ),
 ];
+
+/// The kinds announced in `codeActionKinds`: approvals, conflicts, review findings and
+/// diagnostics are `quickfix`; the fixed actions are `refactor.rewrite.codex.*`.
+pub fn kinds() -> Vec<CodeActionKind> {
+    let mut kinds = vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR_REWRITE];
+    kinds.extend(
+        ACTIONS
+            .iter()
+            .map(|(_, _, kind)| CodeActionKind::from(kind.to_string())),
+    );
+    kinds
+}
+
+/// Whether an action of `kind` passes `context.only`: one of them is the kind or a parent
+/// of it (`refactor` lets `refactor.rewrite.codex.explain` through; `""` lets all).
+pub fn wanted(kind: Option<&CodeActionKind>, only: Option<&[CodeActionKind]>) -> bool {
+    let Some(only) = only else {
+        return true;
+    };
+    let kind = kind.map(CodeActionKind::as_str).unwrap_or_default();
+    only.iter().any(|want| {
+        let want = want.as_str();
+        want.is_empty()
+            || kind == want
+            || kind
+                .strip_prefix(want)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
 
 /// What the code actions are about.
 pub struct Target<'a> {
@@ -51,11 +90,11 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
             Some(diagnostic.clone()),
         ));
     }
-    for (title, instruction) in ACTIONS {
+    for (title, instruction, kind) in ACTIONS {
         let prompt = prompt(instruction, target);
         actions.push(action(
             title.to_string(),
-            CodeActionKind::EMPTY,
+            CodeActionKind::from(kind.to_string()),
             target,
             prompt,
             None,

@@ -141,7 +141,13 @@ pub async fn execute(
     arguments: Vec<Value>,
 ) -> Result<Option<Value>, ResponseError> {
     let shown = arguments.iter().all(Value::is_null) || command == ANSWER_APPROVAL;
-    let result = run(bridge.clone(), command, arguments).await;
+    // An error answer is not named: the editor adds its own "Codex: … failed: ".
+    let result = run(bridge.clone(), command, arguments)
+        .await
+        .map_err(|mut e| {
+            e.message = crate::bridge::unprefixed(&e.message).to_string();
+            e
+        });
     if let (true, Err(e)) = (shown, &result) {
         bridge.show_message(MessageLevel::Warning, e.message.clone());
     }

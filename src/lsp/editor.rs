@@ -298,7 +298,7 @@ impl EditorUi for LspEditor {
     fn show_message(&self, level: MessageLevel, message: String) {
         let _ = self.client.notify::<ShowMessage>(ShowMessageParams {
             typ: message_type(level),
-            message,
+            message: crate::bridge::for_user(&message),
         });
     }
 

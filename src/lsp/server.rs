@@ -19,12 +19,14 @@ use lsp_types::request::{
     WorkspaceConfiguration,
 };
 use lsp_types::{
-    CodeActionProviderCapability, ConfigurationItem, ConfigurationParams, DiagnosticOptions,
-    DiagnosticServerCapabilities, DocumentDiagnosticReport, DocumentDiagnosticReportResult,
-    ExecuteCommandOptions, FullDocumentDiagnosticReport, InitializeParams, InitializeResult,
-    MessageType, NumberOrString, PositionEncodingKind, RelatedFullDocumentDiagnosticReport,
-    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    CodeActionOptions, CodeActionOrCommand, CodeActionProviderCapability, CodeActionTriggerKind,
+    ConfigurationItem, ConfigurationParams, DiagnosticOptions, DiagnosticServerCapabilities,
+    DocumentDiagnosticReport, DocumentDiagnosticReportResult, ExecuteCommandOptions,
+    FullDocumentDiagnosticReport, InitializeParams, InitializeResult, MessageType, NumberOrString,
+    OneOf, PositionEncodingKind, RelatedFullDocumentDiagnosticReport, ServerCapabilities,
+    ServerInfo, ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities,
 };
 use serde_json::Value;
 
@@ -32,6 +34,7 @@ use super::code_actions::{self, Target};
 use super::editor::{EditorAbilities, LspEditor};
 use super::ext::{decode, Lenient};
 use super::{commands, convert};
+use crate::bridge::settings::{SettingsSource, SettingsSources};
 use crate::bridge::{activity::display_path, Bridge, Settings};
 use crate::logging::LogHandle;
 use crate::text::PositionEncoding;
@@ -42,12 +45,37 @@ pub struct State {
     /// Settings warnings from `initialize`, shown once the editor is ready.
     pending_warnings: Vec<String>,
     pull_configuration: bool,
+    /// Every source of the settings, merged per key (see [`SettingsSources`]).
+    settings: Arc<std::sync::Mutex<SettingsMerge>>,
     log: LogHandle,
     /// Where `serve` finds the bridge to shut it down after the main loop.
     bridge_slot: BridgeSlot,
 }
 
 pub type BridgeSlot = Arc<std::sync::Mutex<Option<Bridge>>>;
+
+/// The settings' sources and the warnings already shown for their merge (a bad key is
+/// told once, not at every configuration change).
+#[derive(Default)]
+struct SettingsMerge {
+    sources: SettingsSources,
+    shown: Vec<String>,
+}
+
+impl SettingsMerge {
+    /// The merged settings and the warnings not shown yet.
+    fn merge(&mut self, mut warnings: Vec<String>) -> (Settings, Vec<String>) {
+        let (settings, merged_warnings) = self.sources.settings();
+        let fresh: Vec<String> = merged_warnings
+            .iter()
+            .filter(|w| !self.shown.contains(w))
+            .cloned()
+            .collect();
+        self.shown = merged_warnings;
+        warnings.extend(fresh);
+        (settings, warnings)
+    }
+}
 
 /// Prefer UTF-8 when offered (no conversion), else the LSP default UTF-16.
 pub fn negotiate_encoding(offered: Option<&[PositionEncodingKind]>) -> PositionEncoding {
@@ -86,7 +114,18 @@ pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> Serve
                 ..Default::default()
             },
         )),
-        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(code_actions::kinds()),
+            ..Default::default()
+        })),
+        // Clients send `didChangeWorkspaceFolders` only to servers that ask for it.
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: commands::ALL.iter().map(|c| c.to_string()).collect(),
             work_done_progress_options: Default::default(),
@@ -148,6 +187,7 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
         bridge: None,
         pending_warnings: Vec::new(),
         pull_configuration: false,
+        settings: Default::default(),
         log,
         bridge_slot,
     });
@@ -307,7 +347,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
             .and_then(|g| g.position_encodings.as_deref()),
     );
     let options = params.initialization_options.clone().unwrap_or(Value::Null);
-    let (settings, warnings) = Settings::from_json(&options);
+    let (settings, warnings) = {
+        let mut merge = state.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let (sources, warnings) = SettingsSources::new(&options);
+        merge.sources = sources;
+        merge.merge(warnings)
+    };
     state.pending_warnings = warnings;
     state.apply_settings(&settings);
     let window = params.capabilities.window.as_ref();
@@ -355,8 +400,10 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     }
 }
 
-/// Re-reads the `codex` section: pulled with `workspace/configuration` when the editor
-/// supports it (on a task: the main loop never waits on the editor), else from the push.
+/// Re-reads the `codex` section: the pushed `settings` are taken at once, then the section
+/// is pulled with `workspace/configuration` when the editor supports it (on a task: the
+/// main loop never waits on the editor). Each source that says something replaces its
+/// layer; the layers merge per key (see [`SettingsSources`]).
 fn did_change_configuration(state: &mut State, params: Value) {
     let Some(bridge) = state.bridge.clone() else {
         return;
@@ -364,9 +411,16 @@ fn did_change_configuration(state: &mut State, params: Value) {
     let client = state.client.clone();
     let log = state.log.clone();
     let pushed = params.get("settings").cloned().unwrap_or(Value::Null);
+    let merge = state.settings.clone();
+    let pushed_warnings = merge
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .sources
+        .set(SettingsSource::Pushed, &pushed);
     let pull = state.pull_configuration;
     tokio::spawn(async move {
-        let section = if pull {
+        let mut warnings = pushed_warnings;
+        if pull {
             let items = ConfigurationParams {
                 items: vec![ConfigurationItem {
                     scope_uri: None,
@@ -374,17 +428,20 @@ fn did_change_configuration(state: &mut State, params: Value) {
                 }],
             };
             match client.request::<WorkspaceConfiguration>(items).await {
-                Ok(mut values) if !values.is_empty() => values.swap_remove(0),
-                Ok(_) => Value::Null,
-                Err(e) => {
-                    tracing::warn!("workspace/configuration failed: {e}");
-                    return;
-                }
+                Ok(values) => warnings.extend(
+                    merge
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .sources
+                        .set(SettingsSource::Pulled, &Value::Array(values)),
+                ),
+                Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
             }
-        } else {
-            pushed.get("codex").cloned().unwrap_or(pushed)
-        };
-        let (settings, warnings) = Settings::from_json(&section);
+        }
+        let (settings, warnings) = merge
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .merge(warnings);
         for message in warnings {
             let _ = client.notify::<ShowMessage>(ShowMessageParams {
                 typ: MessageType::WARNING,
@@ -467,9 +524,19 @@ fn code_action(
         convert::range_from_lsp(params.range),
     );
     actions.extend(code_actions::finding_actions(&findings, folder.as_deref()));
-    actions.extend(code_actions::code_actions(
-        &target,
-        &params.context.diagnostics,
-    ));
+    // An automatic request (VS Code's lightbulb, on every cursor move) gets only what
+    // applies here: a waiting approval, a conflict, a finding.
+    let automatic = params.context.trigger_kind == Some(CodeActionTriggerKind::AUTOMATIC);
+    if !automatic {
+        actions.extend(code_actions::code_actions(
+            &target,
+            &params.context.diagnostics,
+        ));
+    }
+    let only = params.context.only.as_deref();
+    actions.retain(|action| match action {
+        CodeActionOrCommand::CodeAction(action) => code_actions::wanted(action.kind.as_ref(), only),
+        CodeActionOrCommand::Command(_) => only.is_none(),
+    });
     Ok(Some(actions))
 }

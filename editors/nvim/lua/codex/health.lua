@@ -35,9 +35,14 @@ function M.check()
       end
       if result.code == 0 then
         health.ok("`codex-lsp doctor` passed")
+      elseif out:find("NOT READY:", 1, true) and out:find("not logged in", 1, true) then
+        -- Everything runs, but there is no account: say that, not a generic failure.
+        health.error("Codex is not logged in", {
+          "log in with :CodexLogin (API key, ChatGPT or device code), or run `codex login`",
+        })
       else
         health.error("`codex-lsp doctor` failed (exit " .. tostring(result.code) .. ")", {
-          "install the runtime with codex-lsp's scripts/install-runtime.sh, or set settings.codexPath",
+          "install Codex with `npm install -g @openai/codex`, or set settings.codexPath",
           "log in with :CodexLogin",
         })
       end

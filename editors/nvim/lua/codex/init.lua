@@ -470,6 +470,11 @@ local function start_turn(argument, bufnr)
       return
     end
     M.state.thread_id = result.threadId
+    if result.status == "queued" then
+      -- A turn runs on the thread: this ask starts when it ends (codex-lsp says so).
+      set_status("Codex: queued")
+      return
+    end
     M.state.running[result.turnId] = result.threadId
     set_status("Codex: thinking")
   end, bufnr)

@@ -324,3 +324,31 @@ impl Drop for Tmux {
             .output();
     }
 }
+
+/// The fenced code block that follows the line `<!-- test: NAME -->` in the document `doc`
+/// (a path from the repository root): the editor tests take their configuration from the
+/// docs, so a doc change that breaks a setup fails them. Fails naming the marker when the
+/// doc has no such block.
+pub fn doc_snippet(doc: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(repo_path(doc)).unwrap_or_else(|e| panic!("{doc}: {e}"));
+    let marker = format!("<!-- test: {name} -->");
+    let after = text
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("{doc} has no {marker}"))
+        .1;
+    let mut lines = after.lines().skip_while(|l| l.trim().is_empty());
+    let fence = lines.next().unwrap_or_default().trim();
+    assert!(
+        fence.starts_with("```"),
+        "{doc}: {marker} is not followed by a fenced block"
+    );
+    let mut block = String::new();
+    for line in lines {
+        if line.trim() == "```" {
+            return block;
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    panic!("{doc}: the block after {marker} never ends")
+}

@@ -40,7 +40,7 @@
           :text (save-restriction (widen) (buffer-substring-no-properties (point-min) (point-max)))
           :modified (if (buffer-modified-p) t :json-false)
           :codex (if (bound-and-true-p codex-mode) t :json-false)
-          :codex_version codex--version
+          :codex_version (bound-and-true-p codex--version)
           :eglot (if (and (fboundp 'eglot-current-server) (eglot-current-server))
                      (string-join (process-command (jsonrpc--process (eglot-current-server))) " ")
                    :json-false)

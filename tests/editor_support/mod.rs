@@ -215,7 +215,7 @@ pub struct Tmux {
 }
 
 impl Tmux {
-    /// Starts `program args…` in a `width`×`height` window, with `env` and in `cwd`.
+    /// Starts `program args…` in a 120×40 window, with `env` and in `cwd`.
     pub fn start(
         socket_dir: &Path,
         env: Vec<(String, OsString)>,
@@ -223,6 +223,19 @@ impl Tmux {
         program: &Path,
         args: &[&str],
     ) -> Tmux {
+        Tmux::start_sized(socket_dir, env, cwd, program, args, (120, 40))
+    }
+
+    /// Starts `program args…` in a `(width, height)` window, with `env` and in `cwd`.
+    pub fn start_sized(
+        socket_dir: &Path,
+        env: Vec<(String, OsString)>,
+        cwd: &Path,
+        program: &Path,
+        args: &[&str],
+        (width, height): (u16, u16),
+    ) -> Tmux {
+        let (width, height) = (width.to_string(), height.to_string());
         let tmux = editor("tmux");
         let socket = socket_dir.join("tmux.sock");
         let mut command = Command::new(&tmux);
@@ -235,9 +248,9 @@ impl Tmux {
                 "new-session",
                 "-d",
                 "-x",
-                "120",
+                &width,
                 "-y",
-                "40",
+                &height,
                 "-c",
             ])
             .arg(cwd)

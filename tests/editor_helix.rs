@@ -277,7 +277,7 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
                 s.contains("Helix turn finished.") || asked(s)
             });
         if !screen.contains("Helix turn finished.") {
-            answer_in_picker(&session, "Codex: allow the edit*");
+            answer_in_picker(&session, "Codex: allow the changes*");
             session
                 .tmux
                 .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
@@ -328,9 +328,9 @@ fn answer_in_picker(session: &Session, choice: &str) {
         }
         tmux.keys(&["Space", "a"]);
         menu = tmux.wait_screen("the approval's code actions", SCREEN_WAIT, |s| {
-            s.contains("Codex: allow `") || s.contains("Codex: Explain")
+            s.contains("(approval)") || s.contains("Codex: Explain")
         });
-        if menu.contains("Codex: allow `") || attempt == 20 {
+        if menu.contains("(approval)") || attempt == 20 {
             break;
         }
         // The menu opened before the approval was offered: close it and look again.
@@ -796,4 +796,44 @@ fn approve_if_asked(session: &Session, choice: &str, end: &str) {
             .tmux
             .wait_screen("the turn's end", SCREEN_WAIT, |s| s.contains(end));
     }
+}
+
+/// 15.7: the recipe keeps Helix's own servers for a language and adds codex: Helix itself
+/// (`hx --health python`, with the doc's languages.toml) lists ruff, jedi and pylsp beside
+/// codex-lsp, as Helix 25.01 configures Python by default (the old recipe left only pylsp).
+#[test]
+fn the_recipe_keeps_helixs_default_servers_beside_codex() {
+    let home = EditorHome::new();
+    write_config(&home);
+    let out = std::process::Command::new(editor("hx"))
+        .args(["--health", "python"])
+        .envs(home.env())
+        .env("PATH", codex_lsp().parent().unwrap())
+        .output()
+        .expect("run hx --health");
+    // Without its colours (ESC [ … m).
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut text = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            text.push(c);
+        }
+    }
+    // One line per server: `  ✘ ruff: 'ruff' not found in $PATH`, by its command.
+    let servers: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Configured language servers"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split(':').next())
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(
+        servers,
+        ["ruff", "jedi-language-server", "pylsp", "codex-lsp"],
+        "{text}"
+    );
 }

@@ -559,6 +559,32 @@ picks grants anything."
     (let ((inhibit-read-only t))
       (save-excursion (goto-char (point-max)) (insert text)))))
 
+(defvar codex--sections (make-hash-table :test #'equal)
+  "Turn id → marker at the end of that turn's section in *codex*.
+A second ask while a turn runs gets its own section below; the first turn's reply
+goes on streaming into its own section instead of running into the second's.")
+
+(defun codex--open-section (header)
+  "Append HEADER to *codex*; return a marker at the end of the new section."
+  (with-current-buffer (codex--transcript-buffer)
+    (let ((inhibit-read-only t))
+      (save-excursion
+        (goto-char (point-max))
+        (insert header)
+        (copy-marker (point-max))))))
+
+(defun codex--append-turn (turn text)
+  "Insert TEXT at the end of TURN's section (at the end of *codex* if it has none)."
+  (let ((marker (gethash turn codex--sections)))
+    (if (not (and marker (marker-buffer marker)))
+        (codex--append text)
+      (with-current-buffer (marker-buffer marker)
+        (let ((inhibit-read-only t))
+          (save-excursion
+            (goto-char marker)
+            (insert text)
+            (set-marker marker (point))))))))
+
 (defun codex-transcript ()
   "Show the *codex* buffer."
   (interactive)
@@ -570,19 +596,30 @@ picks grants anything."
     (let ((turn (plist-get params :turnId)))
       (unless (gethash turn codex--streamed)
         (puthash turn t codex--streamed)
-        (codex--append "\n"))
-      (codex--append (or (plist-get (plist-get params :params) :delta) "")))))
+        (codex--append-turn turn "\n"))
+      (codex--append-turn turn (or (plist-get (plist-get params :params) :delta) "")))))
 
 (defun codex--turn-completed (params)
   "Finish the turn in *codex*."
-  (let ((turn (plist-get params :turnId))
-        (final (plist-get params :finalResponse))
-        (duration (plist-get params :durationMs)))
+  (let* ((turn (plist-get params :turnId))
+         (final (plist-get params :finalResponse))
+         (duration (plist-get params :durationMs))
+         (status (plist-get params :status))
+         (err (plist-get params :error))
+         (why (cond ((stringp err) err)
+                    ((and (consp err) (plist-get err :message)))
+                    (err (format "%S" err)))))
     (unless (gethash turn codex--streamed)
-      (when (stringp final) (codex--append (concat "\n" final))))
+      (when (and (stringp final) (not (string-empty-p final)))
+        (codex--append-turn turn (concat "\n" final))))
     (remhash turn codex--streamed)
-    (codex--append (format "\n\n-- %s%s\n" (plist-get params :status)
-                           (if (numberp duration) (format " in %.1f s" (/ duration 1000.0)) "")))
+    (codex--append-turn
+     turn (format "\n\n-- %s%s%s\n" status
+                  (if (numberp duration) (format " in %.1f s" (/ duration 1000.0)) "")
+                  (if why (concat ": " why) "")))
+    (remhash turn codex--sections)
+    (when (equal status "failed")
+      (message "Codex: the turn failed%s" (if why (concat ": " why) "")))
     (setq codex-last-turn params)
     (run-hook-with-args 'codex-turn-completed-functions params)))
 
@@ -685,9 +722,12 @@ picks grants anything."
         (setq argument (plist-put argument :range
                                   (list :start (codex--pos-to-lsp beg)
                                         :end (codex--pos-to-lsp end))))))
-    (codex--append (format "\n## %s\n" (car (split-string prompt "\n"))))
-    (when codex-show-transcript (codex-transcript))
-    (let ((started (codex--command "codex.ask" argument)))
+    (let ((section (codex--open-section (format "\n## %s\n" (car (split-string prompt "\n")))))
+          (started nil))
+      (when codex-show-transcript (codex-transcript))
+      (setq started (codex--command "codex.ask" argument))
+      (when-let ((turn (plist-get started :turnId)))
+        (puthash turn section codex--sections))
       (setq codex-thread-id (plist-get started :threadId))
       (codex--set-status "Codex: thinking")
       started)))
@@ -772,9 +812,13 @@ codex): `flymake-show-project-diagnostics' lists them, and
   (let ((argument (codex--uri-argument)))
     (when (and instructions (not (string-empty-p instructions)))
       (setq argument (plist-put argument :target (list :instructions instructions))))
-    (codex--append (format "\n## Review%s\n" (if instructions (concat ": " instructions) "")))
-    (when codex-show-transcript (codex-transcript))
-    (let ((started (codex--command "codex.review" argument)))
+    (let ((section (codex--open-section
+                    (format "\n## Review%s\n" (if instructions (concat ": " instructions) ""))))
+          (started nil))
+      (when codex-show-transcript (codex-transcript))
+      (setq started (codex--command "codex.review" argument))
+      (when-let ((turn (plist-get started :turnId)))
+        (puthash turn section codex--sections))
       (setq codex-thread-id (plist-get started :threadId))
       (codex--set-status "Codex: reviewing")
       started)))

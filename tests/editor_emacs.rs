@@ -680,3 +680,28 @@ async fn a_second_ask_during_a_turn_keeps_each_reply_under_its_prompt() {
         "{transcript}"
     );
 }
+
+/// codex.el byte-compiles in Emacs 30 without a warning (an unbalanced form, a free
+/// variable or a misnamed function shows here before a user loads it).
+#[test]
+fn codex_el_byte_compiles_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("codex.el");
+    std::fs::copy(repo_path("editors/emacs/codex.el"), &copy).unwrap();
+    let out = Command::new(editor("emacs"))
+        .args([
+            "--batch",
+            "-Q",
+            "--eval",
+            "(setq byte-compile-error-on-warn t)",
+        ])
+        .args(["-f", "batch-byte-compile"])
+        .arg(&copy)
+        .output()
+        .expect("run emacs");
+    assert!(
+        out.status.success() && dir.path().join("codex.elc").exists(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -30,6 +30,10 @@ fn helix_rules() -> Vec<Rule> {
         ],
     ));
     rules.push(Rule::new("helix hangs", vec![Reply::Hang]));
+    rules.push(Rule::new(
+        "helix provider fails",
+        vec![Reply::HttpError(400)],
+    ));
     // The "Codex: Fix: …" action on clangd's diagnostic in main.c.
     rules.push(Rule::new(
         "undeclared identifier",
@@ -177,7 +181,7 @@ fn write_workspace(workspace: &Path) {
     std::fs::create_dir_all(workspace.join(".git")).unwrap();
     std::fs::write(
         workspace.join("main.py"),
-        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix edits the notes\n",
+        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix edits the notes\n# helix provider fails\n",
     )
     .unwrap();
 }
@@ -835,5 +839,33 @@ fn the_recipe_keeps_helixs_default_servers_beside_codex() {
         servers,
         ["ruff", "jedi-language-server", "pylsp", "codex-lsp"],
         "{text}"
+    );
+}
+
+/// The provider fails during the turn: the status line says the turn failed and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_failure_shows_in_the_status_line() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.py");
+    let line = blocking(move || {
+        explain_line(&session, 7);
+        let screen = session
+            .tmux
+            .wait_screen("the failed turn's end", SCREEN_WAIT, |s| {
+                s.lines()
+                    .any(|l| l.contains("[codex#") && l.contains("failed"))
+            });
+        screen
+            .lines()
+            .find(|l| l.contains("[codex#") && l.contains("failed"))
+            .unwrap()
+            .to_string()
+    })
+    .await;
+    assert!(
+        line.contains("400"),
+        "the status line does not say why: {line}"
     );
 }

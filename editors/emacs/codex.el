@@ -37,9 +37,10 @@
   :type 'string)
 
 (defcustom codex-settings nil
-  "codex-lsp settings (docs/lsp.md) as a plist, e.g. (:model \"gpt-5.5\" :sandbox \"read-only\").
-Sent as initializationOptions and as the answer to `workspace/configuration'
-(section codex); `:streamEvents' is added.  After changing it, run
+  "codex-lsp settings (docs/lsp.md) as a plist.
+For example (:model \"gpt-5.5\" :sandbox \"read-only\").  Sent as
+initializationOptions and as the answer to `workspace/configuration'
+\(section codex); `:streamEvents' is added.  After changing it, run
 \\[codex-send-settings]."
   :type 'plist)
 
@@ -59,6 +60,8 @@ Changes are also sent before every request and after every agent edit."
   "The params of the last `codex/turnCompleted', a plist.")
 
 (defvar codex-thread-id nil "The thread of the last ask.")
+
+(defvar codex-mode)
 
 (defvar codex-turn-completed-functions nil
   "Called with the plist of each `codex/turnCompleted'.")
@@ -224,7 +227,8 @@ Changes are also sent before every request and after every agent edit."
       (codex--connect root))))
 
 (defun codex--server ()
-  "This buffer's connection, else the one of `default-directory''s project (started if needed)."
+  "This buffer's connection, else that of `default-directory''s project.
+The project's codex-lsp is started if needed."
   (or (and codex--connection (jsonrpc-running-p codex--connection) codex--connection)
       (let ((root (codex--project-root)))
         (if root
@@ -329,7 +333,8 @@ Changes are also sent before every request and after every agent edit."
 (defun codex--after-revert () (when codex--connection (codex--did-open)))
 
 (defun codex--keep-flymake-backend ()
-  "Eglot replaces `flymake-diagnostic-functions' in the buffers it manages: put ours back."
+  "Put our Flymake backend back after eglot took over this buffer.
+Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
   (when codex-mode
     (add-hook 'flymake-diagnostic-functions #'codex-flymake-backend nil t)))
 
@@ -417,11 +422,12 @@ Changes are also sent before every request and after every agent edit."
 
 (defun codex--apply-edit (params)
   "Apply the agent's change, merged by codex-lsp into an open buffer.
-The file on disk already holds the agent's change and the edit brings the buffer to
-\"your unsaved edits + that change\", so the buffer now stands on the file as it is
-on disk: no confirmation (the change is made), no \"changed on disk\" question, and
-the buffer's file time moves to the file's, so saving later asks nothing either.
-A buffer without unsaved edits stays unmodified (it now equals the file)."
+The file on disk already holds the agent's change and the edit brings
+the buffer to \"your unsaved edits + that change\", so the buffer now
+stands on the file as it is on disk: no confirmation (the change is
+made), no \"changed on disk\" question, and the buffer's file time
+moves to the file's, so saving later asks nothing either.  A buffer
+without unsaved edits stays unmodified (it now equals the file)."
   (condition-case err
       (let ((edit (plist-get params :edit)))
         (seq-doseq (document-edit (plist-get edit :documentChanges))
@@ -482,7 +488,8 @@ A buffer without unsaved edits stays unmodified (it now equals the file)."
 ;;; Approvals
 
 (defconst codex--decline "Decline"
-  "The title of the decline answer: always offered, the default, and what C-g means.")
+  "The title of the decline answer.
+Always offered, the default, and what C-g means.")
 
 (defun codex--approval-choices (choices)
   "CHOICES as an alist (title . decision), with `codex--decline' first."
@@ -561,8 +568,9 @@ picks grants anything."
 
 (defvar codex--sections (make-hash-table :test #'equal)
   "Turn id → marker at the end of that turn's section in *codex*.
-A second ask while a turn runs gets its own section below; the first turn's reply
-goes on streaming into its own section instead of running into the second's.")
+A second ask while a turn runs gets its own section below; the first
+turn's reply goes on streaming into its own section instead of
+running into the second's.")
 
 (defun codex--open-section (header)
   "Append HEADER to *codex*; return a marker at the end of the new section."
@@ -683,7 +691,8 @@ goes on streaming into its own section instead of running into the second's.")
   (funcall report-fn (codex--buffer-diagnostics)))
 
 (defun codex--lsp-diagnostics-in (beg end)
-  "The Flymake diagnostics between BEG and END, of every backend, as LSP diagnostics."
+  "The Flymake diagnostics between BEG and END as LSP diagnostics.
+Those of every backend: your language server's too."
   (vconcat
    (mapcar (lambda (d)
              (or (plist-get (flymake-diagnostic-data d) :codex)
@@ -733,9 +742,10 @@ goes on streaming into its own section instead of running into the second's.")
       started)))
 
 (defun codex-code-actions (beg end)
-  "Pick one of codex-lsp's code actions for the region (or this line) and run it.
-Diagnostics there, of any Flymake backend (your language server's too), go along:
-\"Codex: Fix: …\" is offered for each."
+  "Pick one of codex-lsp's code actions between BEG and END and run it.
+Interactively, the region or this line.  Diagnostics there, of any
+Flymake backend (your language server's too), go along: \"Codex:
+Fix: …\" is offered for each."
   (interactive
    (if (use-region-p)
        (list (region-beginning) (region-end))

@@ -276,8 +276,12 @@ async fn approvals_are_declined_by_quit_and_by_enter_and_accepted_when_chosen() 
 
         // A file change, its diff shown, quit.
         emacs.ask("emacs patch quit");
-        let screen = emacs.wait_approval("notes.txt");
-        assert!(screen.contains("+TWO"), "the diff is not shown:\n{screen}");
+        emacs.wait_approval("notes.txt");
+        emacs
+            .tmux
+            .wait_screen("the diff in *codex-approval*", WAIT, |s| {
+                s.contains("+TWO") && s.contains("*codex-approval*")
+            });
         emacs.tmux.keys(&["C-g"]);
         let patch = emacs.wait_turns(4);
         let state = emacs.state();

@@ -180,7 +180,7 @@ Changes are also sent before every request and after every agent edit."
            'codex-connection
            :name name
            :root root
-           :events-buffer-config '(:size 2000000 :format full)
+           :events-buffer-config '(:size 200000 :format short)
            :process (lambda ()
                       (make-process
                        :name name

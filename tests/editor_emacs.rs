@@ -709,3 +709,40 @@ fn codex_el_byte_compiles_without_warnings() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// After Emacs restarts, `M-x codex-history` shows the workspace's thread: the earlier
+/// prompt and reply are back in *codex*.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_codex_history_shows_the_thread() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs remember this",
+        vec![Reply::text("I will remember it.")],
+    ));
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let state = blocking(move || {
+        let first = Emacs::start(env.clone(), &ws, &["emacs-init"], "main.py");
+        first.ask("emacs remember this");
+        first.wait_turns(1);
+        drop(first);
+        let second = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        second.tmux.keys(&["M-x"]);
+        second.tmux.type_text("codex-history");
+        second.tmux.keys(&["Enter"]);
+        second.wait_state("the thread in *codex*", |s| {
+            s["transcript"]
+                .as_str()
+                .is_some_and(|t| t.contains("I will remember it."))
+        })
+    })
+    .await;
+    let transcript = state["transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains("## emacs remember this") && transcript.contains("-- completed"),
+        "{transcript}"
+    );
+}

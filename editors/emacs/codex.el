@@ -811,6 +811,39 @@ Fix: …\" is offered for each."
       (setq codex-thread-id id)
       (message "Codex: resumed %s" id))))
 
+(defun codex-history (&optional thread-id)
+  "Show a Codex thread's prompts and replies in *codex*.
+THREAD-ID, else the thread of the last ask, else the workspace's most
+recently updated thread: after Emacs restarts, this is where the
+earlier conversation is."
+  (interactive)
+  (let* ((id (or thread-id
+                 codex-thread-id
+                 (let* ((listed (codex--command "codex.listThreads" (codex--uri-argument)))
+                        (threads (append (or (plist-get listed :data)
+                                             (plist-get listed :threads))
+                                         nil)))
+                   (plist-get (car threads) :id))
+                 (user-error "Codex: no threads for this workspace yet")))
+         (read (codex--command "codex.readThread" (list :threadId id)))
+         (thread (or (plist-get read :thread) read))
+         (text-of (lambda (item)
+                    (or (plist-get item :text)
+                        (mapconcat (lambda (part) (or (plist-get part :text) ""))
+                                   (append (plist-get item :content) nil) "")))))
+    (codex--append (format "\n# Codex thread %s\n" id))
+    (seq-doseq (turn (or (plist-get thread :turns) []))
+      (seq-doseq (item (or (plist-get turn :items) []))
+        (pcase (plist-get item :type)
+          ("userMessage"
+           (codex--append (format "\n## %s\n" (car (split-string (funcall text-of item) "\n")))))
+          ("agentMessage"
+           (codex--append (concat "\n" (funcall text-of item) "\n")))))
+      (codex--append (format "\n-- %s\n" (plist-get turn :status))))
+    (setq codex-thread-id id)
+    (codex-transcript)
+    id))
+
 (defun codex-review (&optional instructions)
   "Ask Codex to review the workspace's uncommitted changes.
 With a prefix argument, read INSTRUCTIONS and review by them instead.

@@ -298,7 +298,9 @@ async fn approvals_are_declined_by_quit_and_by_enter_and_accepted_when_chosen() 
     assert_eq!(accept["status"], "completed", "{accept:#}");
     assert!(
         ws.join("accepted.txt").exists(),
-        "the accepted command did not run: {accept:#}"
+        "the accepted command did not run: {:?}\nmessages: {}\nthe turn: {accept:#}",
+        command_status(&accept),
+        state["messages"]
     );
     assert_eq!(patch["status"], "completed", "{patch:#}");
     assert_eq!(

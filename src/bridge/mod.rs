@@ -278,6 +278,12 @@ impl Bridge {
         self.inner.ui.show_message(level, message);
     }
 
+    /// Whether the editor shows the server only in its status line (see
+    /// [`EditorUi::status_line_only`]).
+    pub fn status_line_only(&self) -> bool {
+        self.inner.ui.status_line_only()
+    }
+
     /// Replaces the diagnostics of one `kind` on `uri` and publishes the union of all kinds.
     pub(crate) fn set_diagnostics(
         &self,

@@ -548,7 +548,7 @@ impl Bridge {
         let active = Arc::new(ActiveTurn {
             thread_id: handle.thread_id.clone(),
             turn_id: handle.turn_id.clone(),
-            progress_token: format!("codex-lsp/turn/{}", handle.turn_id),
+            progress_token: progress_token(self.inner.ui.status_line_only(), &handle.turn_id),
             hints: hints_tx,
             done: done_rx,
         });
@@ -991,6 +991,21 @@ pub fn end_message(result: &Value) -> String {
             };
             format!("failed: {}{hint}", super::activity::one_line(error, 200))
         }
+    }
+}
+
+/// A turn's work-done progress token: `codex-lsp/turn/<turnId>` (editors read the turn from
+/// it), or `codex#<n>` for editors that print the token in their status line (Helix 25.01:
+/// `[token] message`), where the 55 columns of a turn id left no room for the message.
+fn progress_token(shown: bool, turn_id: &str) -> String {
+    static SHOWN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    if shown {
+        format!(
+            "codex#{}",
+            SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )
+    } else {
+        format!("codex-lsp/turn/{turn_id}")
     }
 }
 

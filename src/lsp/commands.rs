@@ -140,18 +140,71 @@ pub async fn execute(
     command: String,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>, ResponseError> {
-    let shown = arguments.iter().all(Value::is_null) || command == ANSWER_APPROVAL;
+    let bare = arguments.iter().all(Value::is_null);
+    let shown = bare || command == ANSWER_APPROVAL;
     // An error answer is not named: the editor adds its own "Codex: … failed: ".
-    let result = run(bridge.clone(), command, arguments)
+    let result = run(bridge.clone(), command.clone(), arguments)
         .await
         .map_err(|mut e| {
             e.message = crate::bridge::unprefixed(&e.message).to_string();
             e
         });
-    if let (true, Err(e)) = (shown, &result) {
-        bridge.show_message(MessageLevel::Warning, e.message.clone());
+    match (&result, shown, bare) {
+        (Err(e), true, _) => bridge.show_message(MessageLevel::Warning, e.message.clone()),
+        (Ok(Some(value)), _, true) if bridge.status_line_only() => {
+            if let Some(text) = result_message(&command, value) {
+                bridge.show_message(MessageLevel::Info, text);
+            }
+        }
+        _ => {}
     }
     result
+}
+
+/// What a command sent without arguments answered, as one line for `window/showMessage`, for
+/// editors that drop command results (Helix's `:lsp-workspace-command`: without it
+/// `codex.status` showed nothing). Turns (ask, review) show as their progress.
+fn result_message(command: &str, result: &Value) -> Option<String> {
+    let count = |v: &Value| v.as_array().map_or(0, Vec::len);
+    let text = match command {
+        ASK | REVIEW | ANSWER_APPROVAL | DISMISS_FINDING | RESOLVE_CONFLICT => return None,
+        STATUS => {
+            let app = &result["appServer"];
+            let settings = &result["settings"];
+            let mut version = app["version"].as_str().unwrap_or_default().to_string();
+            if !version.is_empty() {
+                version = format!(" {version}");
+            }
+            let turns = count(&result["activeTurns"]);
+            format!(
+                "Codex: app-server {}{version}; {}; model {}, approvals {}, sandbox {}",
+                app["state"].as_str().unwrap_or("unknown"),
+                match turns {
+                    0 => "no turn running".to_string(),
+                    1 => "1 turn running".to_string(),
+                    n => format!("{n} turns running"),
+                },
+                settings["model"].as_str().unwrap_or("default"),
+                settings["approvalPolicy"].as_str().unwrap_or("default"),
+                settings["sandbox"].as_str().unwrap_or("default"),
+            )
+        }
+        // An interrupted turn says so as its progress ends; a message would replace that.
+        INTERRUPT if count(&result["interrupted"]) > 0 => return None,
+        INTERRUPT => "Codex: no turn is running".to_string(),
+        NEW_THREAD => format!(
+            "Codex: new thread {}",
+            result["threadId"].as_str().unwrap_or("?")
+        ),
+        CLEAR_REVIEW => format!("Codex: cleared {} review finding(s)", result["cleared"]),
+        other => {
+            let text = result.to_string();
+            let cut: String = text.chars().take(300).collect();
+            let more = if cut.len() < text.len() { " …" } else { "" };
+            format!("Codex: {other}: {cut}{more}")
+        }
+    };
+    Some(text)
 }
 
 async fn run(

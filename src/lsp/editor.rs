@@ -38,6 +38,9 @@ pub struct EditorAbilities {
     pub change_annotations: bool,
     /// `textDocument.diagnostic`: the editor pulls diagnostics.
     pub pull_diagnostics: bool,
+    /// The editor shows the server only in its status line (Helix 25.01): it prints each
+    /// progress token there (`[token] message`) and drops command results.
+    pub status_line_only: bool,
 }
 
 /// How long the editor has to answer `workspace/applyEdit` (unless
@@ -337,6 +340,10 @@ impl EditorUi for LspEditor {
 
     fn supports_rich_approvals(&self) -> bool {
         self.abilities.rich_approvals
+    }
+
+    fn status_line_only(&self) -> bool {
+        self.abilities.status_line_only
     }
 
     fn rich_approval(&self, request: Value) -> BoxFuture<'static, Result<Value, String>> {

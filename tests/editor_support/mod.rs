@@ -215,7 +215,7 @@ pub struct Tmux {
 }
 
 impl Tmux {
-    /// Starts `program args…` in a `width`×`height` window, with `env` and in `cwd`.
+    /// Starts `program args…` in a 120×40 window, with `env` and in `cwd`.
     pub fn start(
         socket_dir: &Path,
         env: Vec<(String, OsString)>,
@@ -223,6 +223,19 @@ impl Tmux {
         program: &Path,
         args: &[&str],
     ) -> Tmux {
+        Tmux::start_sized(socket_dir, env, cwd, program, args, (120, 40))
+    }
+
+    /// Starts `program args…` in a `(width, height)` window, with `env` and in `cwd`.
+    pub fn start_sized(
+        socket_dir: &Path,
+        env: Vec<(String, OsString)>,
+        cwd: &Path,
+        program: &Path,
+        args: &[&str],
+        (width, height): (u16, u16),
+    ) -> Tmux {
+        let (width, height) = (width.to_string(), height.to_string());
         let tmux = editor("tmux");
         let socket = socket_dir.join("tmux.sock");
         let mut command = Command::new(&tmux);
@@ -235,9 +248,9 @@ impl Tmux {
                 "new-session",
                 "-d",
                 "-x",
-                "120",
+                &width,
                 "-y",
-                "40",
+                &height,
                 "-c",
             ])
             .arg(cwd)
@@ -323,4 +336,32 @@ impl Drop for Tmux {
             .arg("kill-server")
             .output();
     }
+}
+
+/// The fenced code block that follows the line `<!-- test: NAME -->` in the document `doc`
+/// (a path from the repository root): the editor tests take their configuration from the
+/// docs, so a doc change that breaks a setup fails them. Fails naming the marker when the
+/// doc has no such block.
+pub fn doc_snippet(doc: &str, name: &str) -> String {
+    let text = std::fs::read_to_string(repo_path(doc)).unwrap_or_else(|e| panic!("{doc}: {e}"));
+    let marker = format!("<!-- test: {name} -->");
+    let after = text
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("{doc} has no {marker}"))
+        .1;
+    let mut lines = after.lines().skip_while(|l| l.trim().is_empty());
+    let fence = lines.next().unwrap_or_default().trim();
+    assert!(
+        fence.starts_with("```"),
+        "{doc}: {marker} is not followed by a fenced block"
+    );
+    let mut block = String::new();
+    for line in lines {
+        if line.trim() == "```" {
+            return block;
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    panic!("{doc}: the block after {marker} never ends")
 }

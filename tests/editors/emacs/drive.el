@@ -1,96 +1,90 @@
-;;; drive.el --- tests/editor_emacs.rs: codex.el + eglot in batch Emacs  -*- lexical-binding: t; -*-
-;; Runs one scenario ($CODEX_TEST_SCENARIO) and writes what it saw to $CODEX_TEST_RESULT.
+;;; drive.el --- tests/editor_emacs.rs: a window on an interactive Emacs  -*- lexical-binding: t; -*-
+;; Loaded after the user's init file (the snippets of docs/editors/emacs.md) in an Emacs
+;; running in tmux. It changes nothing of codex.el's behaviour: it records what the user
+;; would see and starts a server so the test can ask, with emacsclient, for `drive-state'.
+;; The user's actions (M-x codex-ask, answering a prompt, C-g) are keys sent by the test.
 (require 'json)
-(defvar drive-progress nil "Every $/progress value eglot handled, newest first.")
-(defvar drive-statuses nil "Every `codex-status', newest first.")
+(require 'server)
 
-(defun drive-wait (seconds what predicate)
-  (let ((deadline (+ (float-time) seconds)))
-    (while (not (funcall predicate))
-      (when (> (float-time) deadline) (error "timed out after %ss waiting for %s" seconds what))
-      (accept-process-output nil 0.05))))
+(defvar drive-progress nil "Every turn progress value codex.el handled, newest first.")
+(defvar drive-turns nil "Every `codex/turnCompleted', newest first.")
+(defvar drive-approvals nil "Every `codex/approval' asked, newest first.")
 
-(defun drive-diagnostics ()
-  "The current buffer's eglot diagnostics: line, Flymake type and text."
-  (vconcat
-   (mapcar (lambda (d)
-             (list :line (line-number-at-pos (flymake-diagnostic-beg d))
-                   :type (symbol-name (flymake-diagnostic-type d))
-                   :text (flymake-diagnostic-text d)))
-           eglot--diagnostics)))
+(advice-add 'codex--progress :before
+            (lambda (params) (push (plist-get params :value) drive-progress)))
+(add-hook 'codex-turn-completed-functions (lambda (params) (push params drive-turns)))
+(add-hook 'codex-approval-functions (lambda (params) (push params drive-approvals)))
 
-(defun drive-write (result)
-  (with-temp-file (getenv "CODEX_TEST_RESULT")
-    (insert (json-encode result))))
+(setq server-socket-dir (getenv "CODEX_TEST_SERVER_DIR"))
+(server-start)
 
-(let ((result nil) (ok nil))
-  (condition-case err
-      (progn
-        (load (getenv "CODEX_TEST_EL") nil t)
-        (setq codex-lsp-program (getenv "CODEX_TEST_LSP"))
-        (setq codex-show-transcript nil)
-        (codex-eglot-setup '(python-mode python-ts-mode))
-        (advice-add 'eglot-handle-notification :before
-                    (lambda (_server method &rest params)
-                      (when (eq method '$/progress)
-                        (push (plist-get params :value) drive-progress))))
-        (add-variable-watcher 'codex-status
-                              (lambda (_sym new _op _where) (push new drive-statuses)))
-        (find-file (expand-file-name "main.py" (getenv "CODEX_TEST_WORKSPACE")))
-        (apply #'eglot (eglot--guess-contact))
-        (drive-wait 30 "eglot to connect" (lambda () (eglot-current-server)))
-        (push (cons 'server (jsonrpc-name (eglot-current-server))) result)
-        (pcase (getenv "CODEX_TEST_SCENARIO")
-          ("ask"
-           (goto-char (point-min))
-           (end-of-line)
-           (insert " (unsaved)")
-           ;; Interactively eglot sends pending changes after 0.5 s of idle time; batch mode
-           ;; is never idle, so flush them as that timer would.
-           (eglot--signal-textDocument/didChange)
-           (goto-char (point-min))
-           (forward-line 1)
-           (let ((beg (point)))
-             (end-of-line)
-             (codex-ask "emacs region ask" beg (point))))
-          ("interrupt"
-           (codex-ask "hang forever")
-           (drive-wait 30 "progress to begin"
-                       (lambda () (cl-some (lambda (v) (equal (plist-get v :kind) "begin")) drive-progress)))
-           (push (cons 'interrupt (codex-interrupt)) result))
-          ("review"
-           (codex-review)
-           (drive-wait 40 "the review to complete" (lambda () codex-last-turn))
-           ;; What eglot hands Flymake for this buffer.
-           (drive-wait 20 "the findings as diagnostics" (lambda () eglot--diagnostics))
-           (push (cons 'diagnostics (drive-diagnostics)) result)
-           (push (cons 'actions
-                       (vconcat
-                        (mapcar (lambda (a) (plist-get a :title))
-                                (let ((d (car eglot--diagnostics)))
-                                  (eglot-code-actions (flymake-diagnostic-beg d)
-                                                      (flymake-diagnostic-end d)
-                                                      nil nil)))))
-                 result)
-           (push (cons 'cleared (codex-clear-review)) result)
-           (drive-wait 20 "the findings to be cleared" (lambda () (null eglot--diagnostics)))))
-        (drive-wait 40 "the turn to complete" (lambda () codex-last-turn))
-        (setq ok t))
-    (error (push (cons 'error (error-message-string err)) result)))
-  (push (cons 'last_turn codex-last-turn) result)
-  (push (cons 'progress (vconcat (reverse drive-progress))) result)
-  (push (cons 'statuses (vconcat (reverse drive-statuses))) result)
-  (push (cons 'status codex-status) result)
-  (ignore-errors
-    (push (cons 'events (with-current-buffer (jsonrpc-events-buffer (eglot-current-server))
-                          (buffer-substring-no-properties (point-min) (point-max))))
-          result))
-  (push (cons 'messages (with-current-buffer "*Messages*"
-                          (buffer-substring-no-properties (point-min) (point-max))))
-        result)
-  (push (cons 'buffer (with-current-buffer "main.py"
-                        (buffer-substring-no-properties (point-min) (point-max))))
-        result)
-  (push (cons 'transcript (with-current-buffer (codex--transcript-buffer) (buffer-string))) result)
-  (drive-write result)
-  (kill-emacs (if ok 0 1)))
+(defun drive-later (function &rest args)
+  "Run FUNCTION with ARGS from the command loop (not inside emacsclient's request)."
+  (run-at-time 0 nil (lambda () (apply function args)))
+  t)
+
+(defun drive-diagnostics (buffer)
+  "BUFFER's Flymake diagnostics of every backend: line, type, text, backend."
+  (with-current-buffer buffer
+    (vconcat
+     (mapcar (lambda (d)
+               (list :line (line-number-at-pos (flymake-diagnostic-beg d))
+                     :type (format "%s" (flymake-diagnostic-type d))
+                     :text (flymake-diagnostic-text d)
+                     :backend (format "%s" (flymake-diagnostic-backend d))))
+             (and (bound-and-true-p flymake-mode) (flymake-diagnostics))))))
+
+(defun drive-buffer-state (buffer)
+  (with-current-buffer buffer
+    (list :name (buffer-name)
+          :text (save-restriction (widen) (buffer-substring-no-properties (point-min) (point-max)))
+          :modified (if (buffer-modified-p) t :json-false)
+          :codex (if (bound-and-true-p codex-mode) t :json-false)
+          :codex_version (bound-and-true-p codex--version)
+          :eglot (if (and (fboundp 'eglot-current-server) (eglot-current-server))
+                     (string-join (process-command (jsonrpc--process (eglot-current-server))) " ")
+                   :json-false)
+          :diagnostics (drive-diagnostics buffer))))
+
+(defun drive-completions (buffer prefix-end-regexp)
+  "The candidates eglot's completion offers in BUFFER right after PREFIX-END-REGEXP."
+  (with-current-buffer buffer
+    (save-excursion
+      (goto-char (point-min))
+      (re-search-forward prefix-end-regexp)
+      (let* ((capf (eglot-completion-at-point))
+             (table (nth 2 capf))
+             (prefix (buffer-substring-no-properties (nth 0 capf) (point))))
+        (vconcat (all-completions prefix table))))))
+
+(defun drive-state (&optional extra)
+  "Write what the user would see to $CODEX_TEST_RESULT; EXTRA is a plist added to it."
+  (let ((state
+         (append
+          extra
+          (list
+           :status codex-status
+           :last_turn codex-last-turn
+           :turns (vconcat (reverse drive-turns))
+           :approvals (vconcat (reverse drive-approvals))
+           :progress (vconcat (reverse drive-progress))
+           :minibuffer (if (active-minibuffer-window) t :json-false)
+           :buffers (vconcat (delq nil (mapcar (lambda (b)
+                                                 (and (buffer-file-name b) (drive-buffer-state b)))
+                                               (buffer-list))))
+           :messages (with-current-buffer "*Messages*"
+                       (buffer-substring-no-properties (point-min) (point-max)))
+           :transcript (if (get-buffer "*codex*")
+                           (with-current-buffer "*codex*" (buffer-string))
+                         "")))))
+    (with-temp-file (getenv "CODEX_TEST_RESULT")
+      (let ((json-encoding-pretty-print nil))
+        (insert (json-encode state)))))
+  t)
+
+(defun drive-eval (form-string)
+  "Evaluate FORM-STRING and record its value (or error) as :value in the state."
+  (let ((value (condition-case err
+                   (eval (car (read-from-string form-string)) t)
+                 (error (list :error (error-message-string err))))))
+    (drive-state (list :value value))))

@@ -591,7 +591,7 @@ impl Editor {
                 if settings["codex"].is_null() {
                     settings["codex"] = json!({});
                 }
-                settings["codex"]["approvalTimeout"] = json!(0.3);
+                settings["codex"]["approvalTimeout"] = json!(0.1);
                 self.settings = settings["codex"].clone();
                 self.notify(
                     "workspace/didChangeConfiguration",
@@ -614,7 +614,7 @@ impl Editor {
             10..=12 => self.reply(input).await,
             13 => self.raw(input).await,
             _ => {
-                let wait = Duration::from_millis(input.below(20) as u64);
+                let wait = Duration::from_millis(input.below(5) as u64);
                 tokio::time::sleep(wait).await;
             }
         }
@@ -703,7 +703,7 @@ async fn play(
         last_id: json!(0),
         accepts: 0,
         exited: false,
-        settings: json!({ "approvalTimeout": 0.3 }),
+        settings: json!({ "approvalTimeout": 0.1 }),
     };
 
     // Lifecycle messages out of turn before `initialize`, now and then.
@@ -735,7 +735,7 @@ async fn play(
             "initialize",
             json!({ "processId": null, "rootUri": "file:///fuzz", "capabilities": capabilities,
                 "initializationOptions": { "appServer": format!("unix://{}", socket.display()),
-                    "approvalTimeout": 0.5, "approvalPolicy": "on-request" } }),
+                    "approvalTimeout": 0.1, "approvalPolicy": "on-request" } }),
         )
         .await;
     editor.notify("initialized", json!({})).await;
@@ -760,7 +760,7 @@ async fn play(
                 let result = match request["method"].as_str() {
                     Some("codex/approval") => json!({ "decision": "decline" }),
                     Some("workspace/applyEdit") => json!({ "applied": false }),
-                    Some("workspace/configuration") => json!([{ "approvalTimeout": 0.3 }]),
+                    Some("workspace/configuration") => json!([{ "approvalTimeout": 0.1 }]),
                     _ => Value::Null,
                 };
                 editor

@@ -613,3 +613,179 @@ async fn requests_waiting_on_turns_never_stop_the_server_answering() {
     }
     editor.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 14: replies, ids and lifecycle messages that used to stop the server or go unanswered.
+
+/// The answer recorded for a request the test sent by hand (raw), by its id.
+async fn answer_to(editor: &Editor, id: Value) -> Value {
+    editor
+        .wait_notification(&format!("an answer with id {id}"), |n| {
+            n["method"] == "<response>" && n["params"]["id"] == id
+        })
+        .await["params"]
+        .clone()
+}
+
+/// Item 2: malformed replies — unsolicited ones, and the one answering a pending
+/// `codex/approval` — while a turn runs. The server keeps serving, the approval is declined
+/// (a malformed reply never grants), and the turn completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_replies_stop_nothing_and_never_grant_an_approval() {
+    let fixture = Fixture::new(rules()).await;
+    let mut capabilities = progress_capabilities();
+    capabilities["experimental"] = json!({ "codexApprovals": true });
+    let mut editor = fixture.editor(json!({}), capabilities).await;
+    editor.answer_with(support::defer("codex/approval"));
+    let (_, asked) = editor
+        .start_request(
+            "workspace/executeCommand",
+            json!({ "command": "codex.ask",
+                    "arguments": [{ "prompt": "touch accepted.txt", "wait": true, "newThread": true }] }),
+        )
+        .await;
+    let approval = editor
+        .wait_for("the approval prompt", || {
+            editor
+                .server_requests_of("codex/approval")
+                .into_iter()
+                .next()
+        })
+        .await;
+    // Replies to nothing, each of which stopped the server (JSON-RPC's own answer to an
+    // unreadable message; an error that is a string; an id async-lsp cannot hold; an error
+    // code that is not a number; an id never sent; both result and error; no jsonrpc).
+    for reply in [
+        r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#,
+        r#"{"id":1000000,"error":"boom"}"#,
+        r#"{"id":2147483648,"result":null}"#,
+        r#"{"id":1000001,"error":{"code":"E","message":"m"}}"#,
+        r#"{"jsonrpc":"2.0","id":"nobody-asked","result":{}}"#,
+        r#"{"jsonrpc":"2.0","id":1000002,"result":{},"error":{"code":1,"message":"m"}}"#,
+        r#"{"jsonrpc":"2.0","id":-5,"result":1.5}"#,
+    ] {
+        editor.send_raw(reply.as_bytes()).await;
+        still_serving(&mut editor).await;
+    }
+    // The approval's own reply: "accept" with an error beside it. Malformed, so a decline.
+    let reply =
+        json!({ "id": approval["id"], "result": { "decision": "accept" }, "error": "boom" });
+    editor.send(&reply).await;
+    let done = tokio::time::timeout(support::WAIT, asked)
+        .await
+        .expect("the turn completes")
+        .unwrap();
+    assert_eq!(done["result"]["status"], "completed", "{done:#}");
+    assert!(
+        !fixture.workspace.join("accepted.txt").exists(),
+        "a malformed reply granted the approval"
+    );
+    still_serving(&mut editor).await;
+    // Nothing was answered to a reply (JSON-RPC: a reply gets no reply).
+    let answered: Vec<Value> = editor
+        .notifications()
+        .into_iter()
+        .filter(|n| n["method"] == "<response>")
+        .collect();
+    assert!(answered.is_empty(), "{answered:#?}");
+    editor.shutdown().await;
+}
+
+/// Item 7: every request is answered. Ids async-lsp cannot hold (past `i32`, fractions) are
+/// answered under the editor's own id, with the real result; an id that cannot be an LSP id
+/// (`null`) gets -32600 with id null. A turn runs meanwhile and completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_with_any_id_are_answered_under_that_id() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), progress_capabilities()).await;
+    let (_, asked) = editor
+        .start_request(
+            "workspace/executeCommand",
+            json!({ "command": "codex.ask",
+                    "arguments": [{ "prompt": "say hello", "wait": true, "newThread": true }] }),
+        )
+        .await;
+    for id in [
+        "2147483648",
+        "9007199254740992",
+        "-2147483649",
+        "1.5",
+        "\"codex-lsp:id-alias:0\"",
+    ] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"workspace/executeCommand","params":{{"command":"codex.clearReview","arguments":[{{}}]}}}}"#
+        );
+        editor.send_raw(body.as_bytes()).await;
+        let id: Value = serde_json::from_str(id).unwrap();
+        let answer = answer_to(&editor, id.clone()).await;
+        assert_eq!(answer["result"], json!({ "cleared": 0 }), "{id}: {answer}");
+    }
+    editor
+        .send_raw(br#"{"jsonrpc":"2.0","id":null,"method":"workspace/executeCommand","params":{"command":"codex.status"}}"#)
+        .await;
+    let error = frame_error(&editor, "`id` must be a number or a string").await;
+    assert_eq!(error["code"], -32600);
+    let done = tokio::time::timeout(support::WAIT, asked)
+        .await
+        .expect("the turn completes")
+        .unwrap();
+    assert_eq!(done["result"]["status"], "completed", "{done:#}");
+    editor.shutdown().await;
+}
+
+/// Item 6: `initialized` before `initialize` or twice, and notifications before `initialize`,
+/// are dropped; requests before `initialize` get -32002; `exit` without `shutdown` exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_messages_out_of_turn_stop_nothing_and_exit_without_shutdown_is_1() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = Editor::start(fixture.env());
+    editor.notify("initialized", json!({})).await;
+    editor
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": fixture.file_uri("a.txt"), "languageId": "text",
+                    "version": 1, "text": "x" } }),
+        )
+        .await;
+    let early = editor.command("codex.status", json!({})).await.unwrap_err();
+    assert_eq!(early["code"], -32002, "{early}");
+    let result = editor
+        .request(
+            "initialize",
+            json!({ "processId": null, "rootUri": fixture.workspace_uri(),
+                    "capabilities": progress_capabilities() }),
+        )
+        .await
+        .expect("initialize after the early messages");
+    assert!(result["capabilities"]["executeCommandProvider"].is_object());
+    let again = editor
+        .request(
+            "initialize",
+            json!({ "processId": null, "capabilities": {} }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(again["code"], -32600, "{again}");
+    editor.notify("initialized", json!({})).await;
+    editor.notify("initialized", json!({})).await;
+    still_serving(&mut editor).await;
+    // The early didOpen was dropped: the document is not open.
+    let not_open = editor
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": fixture.file_uri("a.txt") },
+                    "range": range((0, 0), (0, 0)), "context": { "diagnostics": [] } }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        not_open["message"].as_str().unwrap().contains("not open"),
+        "{not_open}"
+    );
+    editor.notify("exit", Value::Null).await;
+    let status = editor
+        .wait_exit(support::WAIT)
+        .await
+        .expect("codex-lsp exits on exit");
+    assert_eq!(status.code(), Some(1), "exit without shutdown: {status:?}");
+}

@@ -6,6 +6,7 @@
 //! - [`code_actions`] — `textDocument/codeAction`.
 //! - [`editor`] — the bridge's `EditorUi` over the client socket.
 //! - [`framing`] — the stdio guard that answers malformed messages.
+//! - [`lifecycle`] — `initialize` … `shutdown`, `exit` and the exit code.
 //! - [`ext`] — codex-lsp's own methods (`codex/turnCompleted`, `codex/event`, `codex/approval`).
 
 pub mod code_actions;
@@ -14,6 +15,7 @@ pub mod convert;
 pub mod editor;
 pub mod ext;
 pub mod framing;
+pub mod lifecycle;
 pub mod server;
 
 use std::sync::Arc;
@@ -21,7 +23,6 @@ use std::sync::Arc;
 use async_lsp::client_monitor::ClientProcessMonitorLayer;
 use async_lsp::concurrency::ConcurrencyLayer;
 use async_lsp::panic::CatchUnwindLayer;
-use async_lsp::server::LifecycleLayer;
 use async_lsp::tracing::TracingLayer;
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
@@ -48,10 +49,12 @@ where
 {
     let bridge_slot: server::BridgeSlot = Default::default();
     let slot = bridge_slot.clone();
+    let lifecycle = lifecycle::Lifecycle::default();
+    let layer = lifecycle.clone();
     let (main_loop, _client) = async_lsp::MainLoop::new_server(|client| {
         ServiceBuilder::new()
             .layer(TracingLayer::default())
-            .layer(LifecycleLayer::default())
+            .layer(layer)
             .layer(CatchUnwindLayer::default())
             .layer(ConcurrencyLayer::new(MAX_CONCURRENT_REQUESTS))
             .layer(ClientProcessMonitorLayer::new(client.clone()))
@@ -61,21 +64,25 @@ where
     let out: framing::SharedOut = Arc::new(tokio::sync::Mutex::new(Box::new(output)));
     let (to_server, server_in) = tokio::io::duplex(1 << 20);
     let (server_out, from_server) = tokio::io::duplex(1 << 20);
+    let aliases = Arc::new(framing::IdAliases::default());
     tokio::spawn(framing::guard_input(
         BufReader::new(input),
         to_server,
         out.clone(),
+        aliases.clone(),
     ));
     let forward = tokio::spawn(framing::forward_output(
         BufReader::with_capacity(1 << 16, from_server),
         out,
+        aliases,
     ));
 
     let result = main_loop
         .run_buffered(server_in.compat(), server_out.compat_write())
         .await;
     let code = match result {
-        Ok(()) => 0,
+        // `exit`: 0 after `shutdown`, else 1.
+        Ok(()) => lifecycle.exit_code().unwrap_or(0),
         Err(async_lsp::Error::Eof) => {
             tracing::info!("the editor closed stdin");
             0

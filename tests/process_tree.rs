@@ -87,6 +87,25 @@ async fn shutdown_mid_turn_answers_the_waiting_ask_and_ends_the_npm_process_tree
             n["method"] == "$/progress" && n["params"]["value"]["kind"] == "begin"
         })
         .await;
+    // codex.status says which runtime runs, what it is and why it was chosen.
+    let status = editor.command("codex.status", json!({})).await.unwrap();
+    let runtime = &status["appServer"]["runtime"];
+    assert_eq!(runtime["path"], codex.to_str().unwrap(), "{status:#}");
+    assert_eq!(
+        runtime["package"], "npm package @openai/codex",
+        "{status:#}"
+    );
+    assert_eq!(runtime["source"], "setting", "{status:#}");
+    assert!(
+        runtime["why"].as_str().unwrap().contains("codexPath"),
+        "{status:#}"
+    );
+    assert!(
+        status["appServer"]["version"]
+            .as_str()
+            .is_some_and(|v| v != codex_lsp::runtime::PINNED_VERSION),
+        "npm's release is not the pinned one: {status:#}"
+    );
     let tree = descendants(editor.pid);
     let lines: Vec<String> = tree
         .iter()
@@ -214,4 +233,26 @@ async fn shutdown_answers_the_waiting_ask_even_when_an_escaped_process_holds_the
         .wait_exit(Duration::from_secs(10))
         .await
         .is_some_and(|s| s.success()));
+}
+
+/// `codex-lsp doctor --self-test` with npm's runtime: a real turn, and the runtime named.
+#[test]
+fn doctor_names_the_npm_runtime_and_passes_its_self_test() {
+    let Some(codex) = npm_codex() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_codex-lsp"))
+        .args(["doctor", "--self-test"])
+        .env("CODEX_HOME", home.path())
+        .env("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1")
+        .env("CODEX_LSP_CODEX_PATH", &codex)
+        .output()
+        .expect("run codex-lsp doctor");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("npm package @openai/codex; used because $CODEX_LSP_CODEX_PATH names it"),
+        "{text}"
+    );
+    assert!(text.contains("all checks passed"), "{text}");
 }

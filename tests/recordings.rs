@@ -22,7 +22,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 fn recordings_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app-server-recordings");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app-server-recordings");
     assert!(
         dir.is_dir(),
         "recordings directory {} is missing: these tests need the recorded app-server \

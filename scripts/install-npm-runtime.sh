@@ -10,11 +10,15 @@
 #                                             # nothing, when it is not installed)
 #
 # Where: $CODEX_LSP_RUNTIME_DIR/npm-VERSION, else $XDG_CACHE_HOME/codex-lsp/runtime/npm-VERSION,
-# else ~/.cache/codex-lsp/runtime/npm-VERSION. Needs node and npm.
+# else ~/.cache/codex-lsp/runtime/npm-VERSION
+# (macOS: ~/Library/Caches/…). Needs node and npm.
 set -euo pipefail
 # The npm release the tests run against, besides the pinned wheel (RUNTIME_VERSION).
 version=${CODEX_LSP_NPM_VERSION:-0.169.0}
-root=${CODEX_LSP_RUNTIME_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/runtime}
+# macOS keeps caches in ~/Library/Caches (src/runtime.rs looks there too).
+default_cache=$HOME/.cache
+[ "$(uname -s)" = Darwin ] && default_cache=$HOME/Library/Caches
+root=${CODEX_LSP_RUNTIME_DIR:-${XDG_CACHE_HOME:-$default_cache}/codex-lsp/runtime}
 dest="$root/npm-$version"
 codex="$dest/bin/codex"
 

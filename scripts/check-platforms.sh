@@ -47,7 +47,7 @@ cargo check --locked --quiet --target aarch64-apple-darwin
 log "cargo build --target x86_64-pc-windows-gnu"
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 cargo build --locked --quiet --target x86_64-pc-windows-gnu
-exe_dir="$here/target/x86_64-pc-windows-gnu/debug"
+exe_dir="${CARGO_TARGET_DIR:-$here/target}/x86_64-pc-windows-gnu/debug"
 exe="$exe_dir/codex-lsp.exe"
 [ -f "$exe" ] || { log "no $exe after the build"; exit 1; }
 log "built $exe"

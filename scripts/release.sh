@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release archive of codex-lsp for one target: the binary (profile `dist`),
 # README.md, LICENSE and editors/ in `codex-lsp-VERSION-TARGET/`, as a .tar.gz (a .zip for
-# Windows), with a .sha256 beside it, in target/dist/.
+# Windows), with a .sha256 beside it, in target/release-archives/.
 #
 #   scripts/release.sh TARGET           # e.g. x86_64-unknown-linux-gnu, x86_64-pc-windows-gnu
 #   scripts/release.sh TARGET --check   # then unpack it and prove it: the contents, `--version`,
@@ -35,7 +35,7 @@ cargo build --locked --quiet --profile dist --target "$target"
 binary="$target_dir/$target/dist/$exe"
 [ -f "$binary" ] || { log "no $binary after the build"; exit 1; }
 
-out="$target_dir/dist"
+out="$target_dir/release-archives"
 stage=$(mktemp -d "${TMPDIR:-/tmp}/codex-lsp-release.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/$name" "$out"

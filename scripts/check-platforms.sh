@@ -75,4 +75,14 @@ python3 scripts/lib/lsp-roundtrip.py "$wine" "$exe" --stdio 2>&1 | grep '^lsp-ro
   python3 scripts/lib/lsp-roundtrip.py "$wine" "$exe" --stdio >&2 || true
   exit 1
 }
+# A Windows-only path: `unix://` is refused with a message saying what to use instead.
+python3 scripts/lib/lsp-roundtrip.py --options '{"appServer": "unix:///tmp/codex.sock"}' \
+  --expect-message "unix:// sockets are not supported on Windows" "$wine" "$exe" --stdio 2>&1 |
+  grep '^lsp-roundtrip: initialize' >&2 || {
+  log "wine: unix:// was not refused as it should be:"
+  python3 scripts/lib/lsp-roundtrip.py --options '{"appServer": "unix:///tmp/codex.sock"}' \
+    --expect-message "unix:// sockets are not supported on Windows" "$wine" "$exe" --stdio >&2 || true
+  exit 1
+}
+log "wine: unix:// refused with a clear message"
 log "macOS checked; Windows built and run under wine"

@@ -5,12 +5,16 @@
 #   scripts/install-runtime.sh            # install (or confirm) the pinned runtime
 #   scripts/install-runtime.sh --print    # print the path of the installed `codex`
 #
-# Where: $CODEX_LSP_RUNTIME_DIR, else $XDG_CACHE_HOME/codex-lsp/runtime, else ~/.cache/codex-lsp/runtime.
+# Where: $CODEX_LSP_RUNTIME_DIR, else $XDG_CACHE_HOME/codex-lsp/runtime, else ~/.cache/codex-lsp/runtime
+# (macOS: ~/Library/Caches/codex-lsp/runtime).
 # codex-lsp looks in the same place (src/runtime.rs), so the two must agree.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 version=$(tr -d '[:space:]' < "$here/RUNTIME_VERSION")
-root=${CODEX_LSP_RUNTIME_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/runtime}
+# macOS keeps caches in ~/Library/Caches (src/runtime.rs looks there too).
+default_cache=$HOME/.cache
+[ "$(uname -s)" = Darwin ] && default_cache=$HOME/Library/Caches
+root=${CODEX_LSP_RUNTIME_DIR:-${XDG_CACHE_HOME:-$default_cache}/codex-lsp/runtime}
 dest="$root/$version"
 codex="$dest/codex_cli_bin/bin/codex"
 

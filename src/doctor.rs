@@ -85,6 +85,8 @@ fn source_name(source: RuntimeSource) -> &'static str {
         RuntimeSource::Env => concat!("$", "CODEX_LSP_CODEX_PATH"),
         RuntimeSource::Pinned => "pinned runtime",
         RuntimeSource::SystemPath => "PATH",
+        RuntimeSource::NpmGlobal => "npm global prefix",
+        RuntimeSource::Homebrew => "Homebrew",
     }
 }
 
@@ -99,6 +101,12 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
         runtime.codex.display(),
         source_name(runtime.source),
         runtime::PINNED_VERSION
+    );
+    let _ = writeln!(
+        out,
+        "            {}; used because {}",
+        runtime.package(),
+        runtime.source.reason()
     );
 
     let started = Instant::now();

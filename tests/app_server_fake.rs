@@ -277,6 +277,32 @@ async fn an_old_runtime_is_refused_with_both_versions() {
     );
 }
 
+#[tokio::test]
+async fn a_pre_release_of_the_pinned_runtime_is_refused_and_a_newer_release_accepted() {
+    for (version, accepted) in [
+        ("0.163.0-alpha.1", false),
+        ("0.163.0", true),
+        ("0.169.0", true),
+    ] {
+        let (parts, mut fake) = fake_transport();
+        let conn = connect(parts, decline());
+        let client = tokio::spawn(Codex::handshake(conn));
+        handshake(
+            &mut fake,
+            &format!("codex_lsp/{version} (Debian; x86_64) xterm"),
+        )
+        .await;
+        match client.await.unwrap() {
+            Ok(_) => assert!(accepted, "{version} was accepted"),
+            Err(err) => {
+                assert!(!accepted, "{version} was refused: {err}");
+                let text = err.to_string();
+                assert!(text.contains(version), "{text}");
+            }
+        }
+    }
+}
+
 /// A handshaken client on the fake, with the given watchdog, and a turn `tu1` on thread `th1`
 /// running to completion in the background.
 async fn start_watched_turn(

@@ -364,8 +364,10 @@ async fn app_server_killed_between_turns_next_ask_resumes_the_same_thread() {
     assert_eq!(first["status"], "completed");
     let pids = editor.app_server_pids();
     assert!(!pids.is_empty(), "no app-server child found");
+    // Each app-server leads its own process group: kill it with all it started (npm's
+    // wrapper and the native binary under it).
     for pid in &pids {
-        unsafe { libc::kill(*pid, libc::SIGKILL) };
+        unsafe { libc::kill(-*pid, libc::SIGKILL) };
     }
     editor.wait_message("app-server stopped").await;
     let second = editor

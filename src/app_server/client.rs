@@ -28,6 +28,8 @@ pub struct ServerInfo {
     pub user_agent: String,
     pub version: Option<Version>,
     pub codex_home: Option<String>,
+    /// The runtime started, when this client spawned it (not for a shared app-server).
+    pub runtime: Option<crate::runtime::Runtime>,
 }
 
 /// How long a turn may be silent, and how long after its thread went idle `turn/completed`
@@ -78,7 +80,9 @@ impl Codex {
         options: &SpawnOptions,
         handler: Arc<dyn ServerRequestHandler>,
     ) -> Result<Codex> {
-        Self::connect(spawn_stdio(options)?, handler).await
+        let mut codex = Self::connect(spawn_stdio(options)?, handler).await?;
+        codex.info.runtime = Some(options.runtime.clone());
+        Ok(codex)
     }
 
     /// Connects to a shared app-server (unix socket or `ws://`) and completes the handshake.
@@ -111,7 +115,7 @@ impl Codex {
         let version = version_from_user_agent(&result.user_agent);
         if let Some(found) = &version {
             let needed = Version::pinned();
-            if *found < needed {
+            if !found.is_supported() {
                 return Err(Error::RuntimeTooOld {
                     found: found.clone(),
                     needed,
@@ -124,6 +128,7 @@ impl Codex {
                 user_agent: result.user_agent,
                 version,
                 codex_home: Some(result.codex_home).filter(|h| !h.is_empty()),
+                runtime: None,
             },
             connection,
             watchdog: Watchdog::default(),

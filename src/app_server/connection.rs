@@ -358,11 +358,17 @@ impl Connection {
     }
 
     /// Ends the peer now, whatever clones of this connection (turn handles, login handles)
-    /// are still held: for a spawned app-server, kills it. Pending requests and streams then
-    /// end with `TransportClosed`.
+    /// are still held: for a spawned app-server, kills its process tree. Pending requests and
+    /// streams end with `TransportClosed` at once: they never wait for the peer's pipes to
+    /// close, which a process outside our reach (a wrapper's orphaned child) may hold open.
     pub fn close(&self) {
         let keep_alive = self.keep_alive.lock().expect("keep-alive lock").take();
         drop(keep_alive);
+        let closed = self.shared.closed.get().cloned().unwrap_or_else(|| Closed {
+            reason: "codex-lsp closed the connection to the app-server".into(),
+            stderr_tail: String::new(),
+        });
+        close(&self.shared, closed);
     }
 
     /// [`Connection::close`], with the reason every pending request and stream reports

@@ -95,6 +95,7 @@ pub async fn connect(endpoint: &Endpoint) -> Result<TransportParts, Error> {
     };
     let attempt = async {
         match endpoint {
+            #[cfg(unix)]
             Endpoint::Unix(path) => {
                 let stream = tokio::net::UnixStream::connect(path)
                     .await
@@ -102,6 +103,8 @@ pub async fn connect(endpoint: &Endpoint) -> Result<TransportParts, Error> {
                 // The host is not used on a unix socket, but the upgrade request needs one.
                 handshake(endpoint, "ws://localhost/", None, stream).await
             }
+            #[cfg(not(unix))]
+            Endpoint::Unix(_) => Err(failed(UNIX_UNSUPPORTED.into())),
             Endpoint::Ws { host, port, token } => {
                 let stream = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), *port))
                     .await
@@ -121,6 +124,13 @@ pub async fn connect(endpoint: &Endpoint) -> Result<TransportParts, Error> {
     }
 }
 
+/// Why `unix://` cannot work here: the app-server's control socket is a unix domain socket,
+/// which codex-lsp only speaks on unix.
+#[cfg(not(unix))]
+pub const UNIX_UNSUPPORTED: &str = "unix:// sockets are not supported on Windows; \
+     run the app-server with `--listen ws://127.0.0.1:PORT` and set `appServer` to that ws:// address";
+
+#[cfg_attr(not(unix), allow(dead_code))]
 fn unix_connect_error(path: &Path, e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => format!(

@@ -211,25 +211,144 @@ impl TransportStatus for ChildStatus {
 }
 
 fn describe_exit(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
+    #[cfg(unix)]
+    let signal = {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal()
+    };
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    match (status.code(), signal) {
         (Some(code), _) => format!("the app-server exited with status {code}"),
         (None, Some(signal)) => format!("the app-server was killed by signal {signal}"),
         _ => "the app-server exited".to_string(),
     }
 }
 
-/// Kills the child when the connection is dropped. `kill_on_drop` covers our own drop; the
-/// parent-death signal covers codex-lsp itself being killed.
+/// Ends the app-server's whole process tree when the connection is dropped. The runtime may
+/// be a wrapper (npm's `codex` is a Node script that starts the native binary as its child),
+/// so killing the child alone would leave the real app-server running, holding the pipes.
+/// Unix: the child leads its own process group, killed as a group (Linux adds the
+/// parent-death signal for codex-lsp itself being killed). Windows: the child is in a Job
+/// Object that kills every process in it when its last handle closes, which is also what
+/// happens when codex-lsp dies.
 struct ChildGuard {
     child: Arc<tokio::sync::Mutex<Child>>,
+    tree: ProcessTree,
 }
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        self.tree.kill();
         if let Ok(mut child) = self.child.try_lock() {
             let _ = child.start_kill();
         }
+    }
+}
+
+/// The processes a spawned app-server may start, as one unit the guard can kill.
+#[cfg(unix)]
+struct ProcessTree {
+    /// The process group id (the child's pid, as it leads the group).
+    group: Option<i32>,
+}
+
+#[cfg(unix)]
+impl ProcessTree {
+    fn prepare(command: &mut Command) {
+        command.process_group(0);
+    }
+
+    fn adopt(child: &Child) -> ProcessTree {
+        ProcessTree {
+            group: child.id().and_then(|pid| i32::try_from(pid).ok()),
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(group) = self.group.take().filter(|g| *g > 1) {
+            // SAFETY: kill(2) with a negative pid signals the process group; no memory is
+            // touched. The group outlives its leader while any member runs, so a wrapper's
+            // orphaned child is reached too.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+#[cfg(windows)]
+struct ProcessTree {
+    job: Option<windows_sys::Win32::Foundation::HANDLE>,
+}
+
+// SAFETY: a job handle is a kernel handle, usable from any thread.
+#[cfg(windows)]
+unsafe impl Send for ProcessTree {}
+#[cfg(windows)]
+unsafe impl Sync for ProcessTree {}
+
+#[cfg(windows)]
+impl ProcessTree {
+    fn prepare(_command: &mut Command) {}
+
+    /// Puts the child in a new Job Object that kills its processes when the job's last
+    /// handle closes. Processes the child started before this ran (it has barely begun)
+    /// would escape; `codex.cmd` and Node take far longer than that to start anything.
+    fn adopt(child: &Child) -> ProcessTree {
+        use windows_sys::Win32::Foundation::CloseHandle;
+        use windows_sys::Win32::System::JobObjects::{
+            AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+            SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+            JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+        };
+        let Some(process) = child.raw_handle() else {
+            return ProcessTree { job: None };
+        };
+        // SAFETY: plain Win32 calls on handles we own; `info` outlives the call that reads it.
+        unsafe {
+            let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+            if job.is_null() {
+                tracing::warn!(
+                    "could not create a job object for the app-server: {}",
+                    std::io::Error::last_os_error()
+                );
+                return ProcessTree { job: None };
+            }
+            let mut info: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+            info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+            let set = SetInformationJobObject(
+                job,
+                JobObjectExtendedLimitInformation,
+                (&info as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+                std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+            );
+            if set == 0 || AssignProcessToJobObject(job, process as _) == 0 {
+                tracing::warn!(
+                    "could not tie the app-server's processes to codex-lsp: {}",
+                    std::io::Error::last_os_error()
+                );
+                CloseHandle(job);
+                return ProcessTree { job: None };
+            }
+            ProcessTree { job: Some(job) }
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(job) = self.job.take() {
+            // SAFETY: closing the last handle of a KILL_ON_JOB_CLOSE job ends its processes.
+            unsafe {
+                windows_sys::Win32::Foundation::CloseHandle(job);
+            }
+        }
+    }
+}
+
+#[cfg(windows)]
+impl Drop for ProcessTree {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -258,6 +377,7 @@ pub fn spawn_stdio(options: &SpawnOptions) -> Result<TransportParts, Error> {
     for (key, value) in &options.env {
         command.env(key, value);
     }
+    ProcessTree::prepare(&mut command);
     // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL the child
     // when the thread that forked it dies. Note: the *thread*, not the process — spawn from
     // a long-lived thread (a tokio worker), never from `spawn_blocking`, whose idle threads
@@ -280,6 +400,7 @@ pub fn spawn_stdio(options: &SpawnOptions) -> Result<TransportParts, Error> {
     let stdin = child.stdin.take().expect("piped stdin");
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
+    let tree = ProcessTree::adopt(&child);
 
     let tail = Arc::new(Mutex::new(StderrTail::default()));
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
@@ -304,7 +425,7 @@ pub fn spawn_stdio(options: &SpawnOptions) -> Result<TransportParts, Error> {
             stderr: tail,
             stderr_done: done_rx,
         }),
-        keep_alive: Box::new(ChildGuard { child }),
+        keep_alive: Box::new(ChildGuard { child, tree }),
     })
 }
 

@@ -497,6 +497,12 @@ impl Bridge {
                 "userAgent": s.codex.info().user_agent,
                 "version": s.codex.info().version.as_ref().map(|v| v.to_string()),
                 "codexHome": s.codex.info().codex_home,
+                "runtime": s.codex.info().runtime.as_ref().map(|r| json!({
+                    "path": r.codex.display().to_string(),
+                    "package": r.package(),
+                    "source": r.source.name(),
+                    "why": r.source.reason(),
+                })),
                 "generation": s.generation,
             }),
             _ if self.inner.shared.is_reconnecting() => json!({ "state": "reconnecting" }),

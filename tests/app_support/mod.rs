@@ -11,7 +11,13 @@ use codex_lsp::runtime::{self, Runtime};
 
 /// The pinned runtime, installed by the project's own script. Missing is a failure, never
 /// a skip: these tests are the evidence that we work with the real app-server.
+/// `$CODEX_LSP_TEST_CODEX`, when set, stands in for it (scripts/test.sh runs a second pass
+/// with npm's release there).
 pub fn pinned_runtime() -> Runtime {
+    if let Some(path) = std::env::var_os("CODEX_LSP_TEST_CODEX").filter(|p| !p.is_empty()) {
+        return runtime::discover(Some(Path::new(&path)))
+            .expect("$CODEX_LSP_TEST_CODEX names an executable");
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::process::Command::new(root.join("scripts/install-runtime.sh"))
         .arg("--print")

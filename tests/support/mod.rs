@@ -123,8 +123,19 @@ pub struct Editor {
     pub pid: u32,
 }
 
-/// The pinned runtime; a test fails (never skips) when it is missing.
+/// The runtime the tests drive: `$CODEX_LSP_TEST_CODEX` when set (scripts/test.sh runs a
+/// second pass with the npm release there), else the pinned runtime; a test fails (never
+/// skips) when it is missing.
 pub fn runtime_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("CODEX_LSP_TEST_CODEX").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "CODEX_LSP_TEST_CODEX names {}, which is not a file",
+            path.display()
+        );
+        return path;
+    }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-runtime.sh");
     let out = std::process::Command::new(script)
         .arg("--print")
@@ -136,6 +147,17 @@ pub fn runtime_path() -> PathBuf {
         "the codex runtime is missing: run scripts/install-runtime.sh"
     );
     PathBuf::from(path)
+}
+
+/// The npm package's `codex` (scripts/install-npm-runtime.sh), if it is installed.
+pub fn npm_runtime_path() -> Option<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-npm-runtime.sh");
+    let out = std::process::Command::new(script)
+        .arg("--print")
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    (out.status.success() && path.is_file()).then_some(path)
 }
 
 /// A scripted provider, a CODEX_HOME pointing at it, and a workspace folder.

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Proves codex-lsp builds for the platforms it does not run its tests on: `cargo check` for
+# macOS (aarch64-apple-darwin), and a full build for Windows (x86_64-pc-windows-gnu, linked
+# with mingw-w64). When wine is present (installed here from Debian's packages) the Windows
+# build also runs: `--version`, then an LSP initialize/shutdown/exit round trip.
+# Installs what it needs itself: the rustup targets, and mingw-w64 and wine through a private
+# apt configuration (scripts/lib/apt.sh).
+#
+#   scripts/check-platforms.sh             # install what is missing, check and build
+#   scripts/check-platforms.sh --install   # only install
+#
+# What runs under wine and what cannot is written down in docs/platforms.md.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+here=$(pwd)
+root=${CODEX_LSP_PLATFORMS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/platforms}
+log() { echo "check-platforms: $*" >&2; }
+mkdir -p "$root"
+
+# --- what it needs ------------------------------------------------------------------------
+targets=(x86_64-pc-windows-gnu aarch64-apple-darwin)
+installed=$(rustup target list --installed)
+for target in "${targets[@]}"; do
+  grep -qx "$target" <<<"$installed" || { log "rustup target add $target"; rustup target add "$target" >&2; }
+done
+
+have_wine() { command -v wine64 >/dev/null || command -v wine >/dev/null || [ -x /usr/lib/wine/wine64 ]; }
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! have_wine; then
+  apt_root="$root/apt"
+  # shellcheck source=scripts/lib/apt.sh
+  . scripts/lib/apt.sh
+  apt_private bookworm bookworm bookworm-updates bookworm-security
+  # wine64 alone: no 32-bit architecture, no desktop integration.
+  apt_install gcc-mingw-w64-x86-64-posix wine64
+fi
+[ "${1:-}" = "--install" ] && exit 0
+
+wine=$(command -v wine64 || command -v wine || true)
+# bookworm's wine64 package ships the loader outside PATH.
+[ -z "$wine" ] && [ -x /usr/lib/wine/wine64 ] && wine=/usr/lib/wine/wine64
+
+# --- macOS: type-check (linking needs Apple's SDK, which is not redistributable) ----------
+log "cargo check --target aarch64-apple-darwin"
+cargo check --locked --quiet --target aarch64-apple-darwin
+
+# --- Windows: build with mingw-w64, then run under wine -----------------------------------
+log "cargo build --target x86_64-pc-windows-gnu"
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+cargo build --locked --quiet --target x86_64-pc-windows-gnu
+exe_dir="${CARGO_TARGET_DIR:-$here/target}/x86_64-pc-windows-gnu/debug"
+exe="$exe_dir/codex-lsp.exe"
+[ -f "$exe" ] || { log "no $exe after the build"; exit 1; }
+log "built $exe"
+
+if [ -z "$wine" ]; then
+  log "wine is missing: the Windows build was not run"
+  exit 1
+fi
+# Debian 12's wine 8 lacks bcryptprimitives.dll, where Rust's standard library gets random
+# bytes (ProcessPrng); a stand-in beside the .exe (scripts/wine/) lets it start.
+shim="$exe_dir/bcryptprimitives.dll"
+if [ ! -f "$shim" ] || [ scripts/wine/bcryptprimitives.c -nt "$shim" ]; then
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$shim" \
+    scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -ladvapi32
+fi
+export WINEPREFIX="$root/wine" WINEDEBUG=-all
+# No runtime for it: the round trip must not depend on one.
+export CODEX_LSP_CODEX_PATH='C:\nonexistent\codex.exe'
+version=$("$wine" "$exe" --version 2>/dev/null | tr -d '\r')
+expected="codex-lsp $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+[ "$version" = "$expected" ] || { log "wine $exe --version printed '$version', not '$expected'"; exit 1; }
+log "wine: --version: $version"
+python3 scripts/lib/lsp-roundtrip.py "$wine" "$exe" --stdio 2>&1 | grep '^lsp-roundtrip: initialize' >&2 || {
+  log "wine: the LSP round trip failed:"
+  python3 scripts/lib/lsp-roundtrip.py "$wine" "$exe" --stdio >&2 || true
+  exit 1
+}
+# A Windows-only path: `unix://` is refused with a message saying what to use instead.
+python3 scripts/lib/lsp-roundtrip.py --options '{"appServer": "unix:///tmp/codex.sock"}' \
+  --expect-message "unix:// sockets are not supported on Windows" "$wine" "$exe" --stdio 2>&1 |
+  grep '^lsp-roundtrip: initialize' >&2 || {
+  log "wine: unix:// was not refused as it should be:"
+  python3 scripts/lib/lsp-roundtrip.py --options '{"appServer": "unix:///tmp/codex.sock"}' \
+    --expect-message "unix:// sockets are not supported on Windows" "$wine" "$exe" --stdio >&2 || true
+  exit 1
+}
+log "wine: unix:// refused with a clear message"
+log "macOS checked; Windows built and run under wine"

@@ -414,14 +414,12 @@ fn write_python_workspace(ws: &Path) {
 
 /// The region goes along as context; the reply streams into *codex* and the progress into
 /// `codex-status`; the agent's edit (approved) merges with an unsaved edit of the buffer.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit() {
-    let _one = one_at_a_time().await;
-    let fixture = Fixture::new(python_fixture_rules()).await;
+/// In main.py: types an unsaved edit on line 1, asks about line 2, accepts the agent's edit
+/// and waits until it is in the buffer; the state once it is.
+async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture) -> Value {
     let ws = fixture.workspace.clone();
-    write_python_workspace(&ws);
     let env = fixture.env();
-    let state = blocking(move || {
+    blocking(move || {
         let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
         emacs.eval(
             "(with-current-buffer \"main.py\"
@@ -442,7 +440,15 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
             })
         })
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(python_fixture_rules()).await;
+    write_python_workspace(&fixture.workspace);
+    let state = ask_the_region_beside_an_unsaved_edit(&fixture).await;
     let turn = &state["last_turn"];
     assert_eq!(turn["status"], "completed", "{state:#}");
     assert_eq!(turn["finalResponse"], "Emacs reply line one.\nLine two.");
@@ -756,37 +762,14 @@ async fn after_a_restart_codex_history_shows_the_thread() {
 async fn a_bom_and_crlf_file_takes_the_agents_edit_like_any_other() {
     let _one = one_at_a_time().await;
     let fixture = Fixture::new(python_fixture_rules()).await;
-    let ws = fixture.workspace.clone();
-    write_python_workspace(&ws);
+    write_python_workspace(&fixture.workspace);
     let main_py = fixture.workspace.join("main.py");
     std::fs::write(
         &main_py,
         "\u{FEFF}# first line\r\nprint('emacs region text')\r\n# third line\r\n",
     )
     .unwrap();
-    let env = fixture.env();
-    let state = blocking(move || {
-        let emacs = Emacs::start(env, &ws, &["emacs-init"], "main.py");
-        emacs.eval(
-            "(with-current-buffer \"main.py\"
-               (goto-char (point-min)) (end-of-line) (insert \" (unsaved)\")
-               (forward-line 1)
-               (let ((beg (point))) (end-of-line)
-                 (drive-later #'codex-ask \"emacs region ask\" beg (point))))",
-        );
-        emacs.wait_approval("main.py");
-        emacs.answer("Accept");
-        emacs.wait_turns(1);
-        emacs.wait_state("the edit in the buffer", |s| {
-            buffer(s, "main.py").is_some_and(|b| {
-                b["text"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("edited by Codex")
-            })
-        })
-    })
-    .await;
+    let state = ask_the_region_beside_an_unsaved_edit(&fixture).await;
     assert_eq!(state["last_turn"]["status"], "completed", "{state:#}");
     assert_eq!(
         buffer(&state, "main.py").unwrap()["text"],

@@ -95,6 +95,18 @@ log "--version: $got"
 codex=$(scripts/install-runtime.sh --print)
 home=$(mktemp -d "${TMPDIR:-/tmp}/codex-lsp-home.XXXXXX")
 trap 'rm -rf "$stage" "$unpacked" "$home"' EXIT
+# A model provider that needs no account (nothing listens there; the self-test brings its own
+# scripted one): without it the doctor rightly says "not logged in", which is not what this
+# check is about.
+cat > "$home/config.toml" <<'TOML'
+model = "gpt-5.5"
+model_provider = "local"
+
+[model_providers.local]
+name = "local"
+base_url = "http://127.0.0.1:9/v1"
+wire_api = "responses"
+TOML
 # A clean environment: no PATH to a checkout, the runtime named explicitly.
 if ! report=$(cd "$unpacked" && env -i HOME="$home" PATH=/usr/bin:/bin CODEX_HOME="$home" \
   CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG=1 CODEX_LSP_CODEX_PATH="$codex" \

@@ -8,8 +8,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule};
-use editor_support::{codex_lsp, editor, repo_path, run_scenario, EditorHome, Tmux};
+use codex_lsp::mock_provider::{Reply, Rule, PROVIDER_ID};
+use editor_support::{codex_lsp, doc_snippet, editor, repo_path, run_scenario, EditorHome, Tmux};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -45,7 +45,89 @@ fn nvim_rules() -> Vec<Rule> {
             Reply::text("two lines answered"),
         ],
     ));
+    rules.push(Rule::new(
+        "nvim doc touch",
+        vec![Reply::exec("touch doc.txt"), Reply::text("doc answered")],
+    ));
+    rules.push(Rule::new(
+        "nvim slow first",
+        vec![Reply::slow_text(
+            "First reply, line one.\nFirst reply, line two, the last.",
+            Duration::from_millis(150),
+        )],
+    ));
+    rules.push(Rule::new(
+        "nvim second ask",
+        vec![Reply::text("Second reply.")],
+    ));
+    rules.push(Rule::new(
+        "nvim provider fails",
+        vec![Reply::HttpError(400)],
+    ));
+    rules.push(Rule::new(
+        "nvim provider retries",
+        vec![Reply::HttpError(500)],
+    ));
     rules
+}
+
+const DOC: &str = "docs/editors/neovim.md";
+/// The model the doc's `nvim-setup` names.
+const DOC_MODEL: &str = "gpt-5.5";
+
+/// Runs `scenario` in headless Neovim set up as docs/editors/neovim.md's `nvim-setup` says
+/// (verbatim but for the plugin's path), with codex-lsp on PATH as the doc says.
+async fn run_nvim_doc(fixture: &Fixture, scenario: &str, pick: &str) -> Value {
+    let home = EditorHome::new();
+    let setup = doc_snippet(DOC, "nvim-setup");
+    assert!(setup.contains("/path/to/codex-lsp/editors/nvim"), "{setup}");
+    let setup = setup.replace(
+        "/path/to/codex-lsp/editors/nvim",
+        &repo_path("editors/nvim").display().to_string(),
+    );
+    let file = home.path().join("setup.lua");
+    std::fs::write(&file, setup).unwrap();
+    let mut command = Command::new(editor("nvim"));
+    command
+        .args(["--headless", "--clean", "-u"])
+        .arg(repo_path("tests/editors/nvim/drive.lua"))
+        .env("CODEX_TEST_SETUP", &file)
+        .env("PATH", path_with_codex_lsp())
+        .env("CODEX_TEST_PICK", pick);
+    let result = run_scenario(command, fixture.env(), &fixture.workspace, scenario, LIMIT).await;
+    drop(home);
+    result
+}
+
+/// PATH with the built codex-lsp first: the doc's setup finds it there.
+fn path_with_codex_lsp() -> std::ffi::OsString {
+    let bin = codex_lsp().parent().unwrap().to_path_buf();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap()
+}
+
+/// What every setting of the doc's snippet did at the app-server: the model the provider
+/// was asked for, and the sandbox and approval policy the model was told about.
+fn assert_doc_settings_reached_the_app_server(fixture: &Fixture) {
+    let requests = fixture.provider.requests();
+    assert!(!requests.is_empty(), "the provider was never asked");
+    for request in &requests {
+        assert_eq!(
+            request["model"], DOC_MODEL,
+            "the doc's model did not reach the app-server"
+        );
+    }
+    let sent = serde_json::to_string(&requests).unwrap();
+    assert!(
+        sent.contains("`sandbox_mode` is `read-only`"),
+        "the doc's sandbox (read-only) is not what the model was told"
+    );
+    assert!(
+        sent.contains("`approval_policy` is `unless-trusted`"),
+        "the doc's approvalPolicy (untrusted) is not what the model was told"
+    );
 }
 
 async fn fixture() -> Fixture {
@@ -386,26 +468,25 @@ async fn escape_in_neovims_own_prompt_declines_and_every_line_is_on_screen() {
     let fixture = fixture().await;
     let home = EditorHome::new();
     let init = home.path().join("init.lua");
+    // The doc's setup (untrusted, read-only), as a user's init.lua, and a flag for the test.
+    let setup = doc_snippet(DOC, "nvim-setup").replace(
+        "/path/to/codex-lsp/editors/nvim",
+        &repo_path("editors/nvim").display().to_string(),
+    );
     std::fs::write(
         &init,
         format!(
-            r#"
-vim.opt.rtp:prepend({plugin:?})
-require("codex").setup({{
-  cmd = {{ {lsp:?}, "--stdio" }},
-  settings = {{ sandbox = "read-only", approvalPolicy = "untrusted" }},
-}})
+            r#"{setup}
 vim.api.nvim_create_autocmd("LspAttach", {{
   callback = function() vim.g.codex_attached = true end,
 }})
-"#,
-            plugin = repo_path("editors/nvim").display().to_string(),
-            lsp = codex_lsp().display().to_string(),
+"#
         ),
     )
     .unwrap();
     let mut env = fixture.env();
     env.extend(home.env());
+    env.push(("PATH".into(), path_with_codex_lsp()));
     let nvim = editor("nvim");
     let workspace = fixture.workspace.clone();
     let init_arg = init.display().to_string();
@@ -497,4 +578,190 @@ vim.api.nvim_create_autocmd("LspAttach", {{
         !fixture.workspace.join("PWNED").exists(),
         "Escape must decline the command"
     );
+}
+
+/// Neovim set up as docs/editors/neovim.md says: its model, sandbox and approval policy
+/// reach the app-server, and under `untrusted` a plain command (no escalation asked) is put
+/// to the user; Decline keeps it from running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_setup_reaches_the_app_server() {
+    let fixture = fixture().await;
+    let result = run_nvim_doc(&fixture, "doc_setup", "Decline").await;
+    let selects = result["selects"].as_array().unwrap();
+    assert_eq!(selects.len(), 1, "one approval prompt: {result:#}");
+    let prompt = selects[0]["prompt"].as_str().unwrap();
+    assert!(
+        prompt.starts_with("Codex wants to run") && prompt.contains("touch doc.txt"),
+        "{prompt}"
+    );
+    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+    assert!(
+        !fixture.workspace.join("doc.txt").exists(),
+        "declined, yet it ran"
+    );
+    assert_doc_settings_reached_the_app_server(&fixture);
+}
+
+/// Item 5: a second ask while the first's turn runs is queued (the user told), then runs as
+/// its own turn: the transcript has each reply whole under its own prompt, in order, and the
+/// first's end line intact. Before the fix the second prompt's heading landed in the middle
+/// of the first reply, whose rest then ran on under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ask_during_a_turn_is_queued_and_shown_as_its_own_turn() {
+    let fixture = fixture().await;
+    let result = run_nvim_doc(&fixture, "queued", "").await;
+    let completed = result["completed"].as_array().unwrap();
+    assert_eq!(completed.len(), 2, "{result:#}");
+    assert_eq!(
+        completed[0]["finalResponse"],
+        "First reply, line one.\nFirst reply, line two, the last."
+    );
+    assert_eq!(completed[1]["finalResponse"], "Second reply.");
+    assert_ne!(completed[0]["turnId"], completed[1]["turnId"]);
+    let transcript = result["transcript"].as_str().unwrap();
+    let first = transcript
+        .find("## nvim slow first\nFirst reply, line one.\nFirst reply, line two, the last.\n\n— completed")
+        .unwrap_or_else(|| panic!("the first turn is not whole:\n{transcript}"));
+    let second = transcript
+        .find("## nvim second ask\nSecond reply.\n\n— completed")
+        .unwrap_or_else(|| panic!("the second turn is not whole:\n{transcript}"));
+    assert!(first < second, "out of order:\n{transcript}");
+    assert_eq!(transcript.matches("## ").count(), 2, "{transcript}");
+    assert_eq!(transcript.matches("— completed").count(), 2, "{transcript}");
+    // Told, where notifications go (not only in :messages, which progress echoes hide),
+    // and the running turn's progress counted the queued ask.
+    let notes = serde_json::to_string(&result["notifications"]).unwrap();
+    assert!(
+        notes.contains("Codex: queued: your ask \\\"nvim second ask\\\" waits"),
+        "the user was not told: {notes}"
+    );
+    assert!(
+        history(&result)
+            .iter()
+            .any(|s| s.contains("(1 ask queued)")),
+        "{:#?}",
+        history(&result)
+    );
+}
+
+/// An interrupt cancels the ask queued behind the running turn (codex-lsp says so): it never
+/// runs, and a later queued ask's reply shows under its own prompt, not under the cancelled
+/// one's (before the fix the cancelled prompt's heading stayed pending and took its place).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_drops_the_queued_ask_from_the_transcript() {
+    let fixture = fixture().await;
+    let result = run_nvim_doc(&fixture, "interrupt_queued", "").await;
+    let completed = result["completed"].as_array().unwrap();
+    assert_eq!(completed.len(), 3, "{result:#}");
+    assert_eq!(completed[0]["status"], "interrupted", "{result:#}");
+    assert_eq!(completed[1]["status"], "completed", "{result:#}");
+    assert_eq!(completed[2]["status"], "completed", "{result:#}");
+    let notes = serde_json::to_string(&result["notifications"]).unwrap();
+    assert!(notes.contains("cancelled"), "{notes}");
+    let transcript = result["transcript"].as_str().unwrap();
+    assert!(
+        !transcript.contains("## nvim second ask"),
+        "the cancelled ask's prompt is in the transcript:\n{transcript}"
+    );
+    assert!(
+        transcript.contains(
+            "## say hello after the interrupt\nHello from the mock.\nSecond line.\n\n— completed"
+        ),
+        "{transcript}"
+    );
+    assert!(
+        !fixture
+            .provider
+            .requests()
+            .iter()
+            .any(|r| r.to_string().contains("nvim second ask")),
+        "the cancelled ask reached the model"
+    );
+}
+
+/// The provider fails during the turn (HTTP 400): the user sees that it failed and why, in
+/// the transcript's end line and the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_failure_says_why_in_neovim() {
+    let fixture = fixture().await;
+    let result = run_nvim_doc(&fixture, "provider_fails", "").await;
+    assert_eq!(result["last_turn"]["status"], "failed", "{result:#}");
+    let transcript = result["transcript"].as_str().unwrap();
+    let end = transcript
+        .lines()
+        .find(|l| l.starts_with("— failed"))
+        .unwrap_or_else(|| panic!("no failed end line:\n{transcript}"));
+    assert!(end.contains("400"), "the end line does not say why: {end}");
+    let status = result["status"].as_str().unwrap();
+    assert!(status.contains("failed"), "{result:#}");
+    // codex-lsp's message of the failure goes through vim.notify.
+    let notes = serde_json::to_string(&result["notifications"]).unwrap();
+    assert!(
+        notes.contains("Codex: failed") && notes.contains("HTTP 400"),
+        "{notes}"
+    );
+}
+
+/// Item 6: after a restart :CodexTranscript shows the folder's earlier turn, without
+/// :CodexResume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_transcript_shows_the_earlier_turn() {
+    let fixture = fixture().await;
+    let first = run_nvim_doc(&fixture, "history_ask", "").await;
+    assert_eq!(first["last_turn"]["status"], "completed", "{first:#}");
+    let second = run_nvim_doc(&fixture, "history_read", "").await;
+    let transcript = second["transcript"].as_str().unwrap();
+    assert!(
+        transcript.contains("## say hello before the restart")
+            && transcript.contains("Hello from the mock.\nSecond line."),
+        "{transcript}"
+    );
+}
+
+/// :CodexTranscript where the folder has no thread yet: the user is told why it is empty
+/// (before the fix the error was dropped and the window stayed blank).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_transcript_says_why() {
+    let fixture = fixture().await;
+    let result = run_nvim_doc(&fixture, "transcript_empty", "").await;
+    let notes = serde_json::to_string(&result["notifications"]).unwrap();
+    assert!(notes.contains("Codex: "), "{notes}");
+    assert!(notes.contains("thread"), "{notes}");
+}
+
+/// HTTP 500 on every attempt (three stream retries configured): the statusline shows the
+/// retries as they happen ("can't reach the model: retrying n/3 — …"), and the turn ends
+/// failed: why in the transcript's end line, what to do in the status and a message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_retries_show_in_the_status_and_the_end_says_what_to_do() {
+    let fixture = fixture().await;
+    let settings = json!({ "config": {
+        format!("model_providers.{PROVIDER_ID}.stream_max_retries"): 3,
+        format!("model_providers.{PROVIDER_ID}.request_max_retries"): 0,
+    } });
+    let result = run_nvim(&fixture, "provider_retries", settings, "").await;
+    assert_eq!(result["last_turn"]["status"], "failed", "{result:#}");
+    let history = history(&result);
+    assert!(
+        history
+            .iter()
+            .any(|s| s.starts_with("Codex: can't reach the model: retrying ")),
+        "{history:#?}"
+    );
+    let transcript = result["transcript"].as_str().unwrap();
+    let end = transcript
+        .lines()
+        .find(|l| l.starts_with("— failed"))
+        .unwrap_or_else(|| panic!("no failed end line:\n{transcript}"));
+    assert!(
+        end.contains("high demand"),
+        "the end line does not say why: {end}"
+    );
+    let status = result["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("Codex: failed: ") && status.contains("check the network"),
+        "{status}"
+    );
+    let notes = serde_json::to_string(&result["notifications"]).unwrap();
+    assert!(notes.contains("check the network"), "{notes}");
 }

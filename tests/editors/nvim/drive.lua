@@ -1,7 +1,7 @@
 -- Drives codex.nvim in headless Neovim for tests/editor_nvim.rs: runs one scenario, writes
 -- what it saw to $CODEX_TEST_RESULT as JSON, and exits 0 (or 1 with the error in the result).
 local env = vim.env
-local result = { scenario = env.CODEX_TEST_SCENARIO, selects = {}, notifications = {} }
+local result = { scenario = env.CODEX_TEST_SCENARIO, selects = {}, notifications = {}, completed = {}, progress_begins = 0 }
 
 local function write_result()
   local f = assert(io.open(env.CODEX_TEST_RESULT, "w"))
@@ -32,13 +32,19 @@ vim.notify = function(msg, level)
   table.insert(result.notifications, { message = msg, level = level })
 end
 
-vim.opt.rtp:prepend(env.CODEX_TEST_PLUGIN)
+if env.CODEX_TEST_SETUP then
+  -- The setup of docs/editors/neovim.md, verbatim but for the plugin's path (codex-lsp on
+  -- PATH, as the doc says).
+  dofile(env.CODEX_TEST_SETUP)
+else
+  vim.opt.rtp:prepend(env.CODEX_TEST_PLUGIN)
+  require("codex").setup({
+    cmd = { env.CODEX_TEST_LSP, "--stdio" },
+    settings = vim.json.decode(env.CODEX_TEST_SETTINGS or "{}"),
+    approvals = env.CODEX_TEST_APPROVALS or "codex",
+  })
+end
 local codex = require("codex")
-codex.setup({
-  cmd = { env.CODEX_TEST_LSP, "--stdio" },
-  settings = vim.json.decode(env.CODEX_TEST_SETTINGS or "{}"),
-  approvals = env.CODEX_TEST_APPROVALS or "codex",
-})
 
 local function wait(ms, cond, what)
   if not vim.wait(ms, cond, 20) then
@@ -171,11 +177,127 @@ function scenarios.commands()
   snapshot()
 end
 
+-- The doc's setup: a plain command asks for approval (untrusted), answered by $CODEX_TEST_PICK.
+function scenarios.doc_setup()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim doc touch")
+  turn_done("the turn to complete")
+  snapshot()
+end
+
+local function turns_done(n, what)
+  wait(60000, function()
+    return #result.completed >= n
+  end, what)
+end
+
+-- A second ask while the first's turn runs: queued, then its own turn.
+function scenarios.queued()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim slow first")
+  wait(20000, function()
+    return result.progress_begun == true
+  end, "the first turn's progress to begin")
+  vim.cmd("CodexAsk nvim second ask")
+  turns_done(2, "both turns to complete")
+  snapshot()
+end
+
+-- An interrupt while an ask waits behind the running turn: both go, and the next ask's turn
+-- is shown under its own prompt (not under the cancelled one's).
+function scenarios.interrupt_queued()
+  open("main.txt")
+  vim.cmd("CodexAsk hang forever")
+  wait(20000, function()
+    return result.progress_begun == true
+  end, "the first turn's progress to begin")
+  vim.cmd("CodexAsk nvim second ask")
+  wait(20000, function()
+    for _, n in ipairs(result.notifications) do
+      if n.message:find("queued", 1, true) then
+        return true
+      end
+    end
+  end, "the second ask to be queued")
+  vim.cmd("CodexInterrupt")
+  turns_done(1, "the interrupted turn to complete")
+  -- Then a turn with an ask queued behind it again.
+  local begins = result.progress_begins
+  vim.cmd("CodexAsk nvim slow first")
+  wait(20000, function()
+    return result.progress_begins > begins
+  end, "the next turn's progress to begin")
+  vim.cmd("CodexAsk say hello after the interrupt")
+  turns_done(3, "the next two turns to complete")
+  snapshot()
+end
+
+-- The provider fails during the turn.
+function scenarios.provider_fails()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim provider fails")
+  turn_done("the failed turn to complete")
+  -- The progress end comes with the turn's end; give it a moment to arrive.
+  vim.wait(2000, function()
+    return codex.status():find("fail", 1, true) ~= nil
+  end, 20)
+  snapshot()
+end
+
+-- The provider fails on every attempt, retried.
+function scenarios.provider_retries()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim provider retries")
+  wait(60000, function()
+    return codex.state.last_turn ~= nil
+  end, "the failed turn to complete")
+  vim.wait(2000, function()
+    return codex.status():find("fail", 1, true) ~= nil
+  end, 20)
+  snapshot()
+end
+
+-- The first session of a restart: one ask.
+function scenarios.history_ask()
+  open("main.txt")
+  vim.cmd("CodexAsk say hello before the restart")
+  turn_done("the turn to complete")
+  snapshot()
+end
+
+-- The next session: :CodexTranscript shows the earlier turn, no :CodexResume.
+function scenarios.history_read()
+  open("main.txt")
+  vim.cmd("CodexTranscript")
+  wait(20000, function()
+    return codex.transcript():find("Second line.", 1, true) ~= nil
+  end, "the earlier turn in the transcript")
+  snapshot()
+end
+
+-- :CodexTranscript in a folder with no thread yet: the user hears why it stays empty.
+function scenarios.transcript_empty()
+  open("main.txt")
+  vim.cmd("CodexTranscript")
+  wait(20000, function()
+    return #result.notifications > 0
+  end, "a word on the empty transcript")
+  snapshot()
+end
+
+vim.api.nvim_create_autocmd("User", {
+  pattern = "CodexTurnCompleted",
+  callback = function(args)
+    table.insert(result.completed, args.data)
+  end,
+})
+
 vim.api.nvim_create_autocmd("LspProgress", {
   callback = function(args)
     local value = args.data.params.value or {}
     if value.kind == "begin" then
       result.progress_begun = true
+      result.progress_begins = result.progress_begins + 1
     end
   end,
 })

@@ -166,12 +166,30 @@ end
 -- Turns ------------------------------------------------------------------------------------
 
 local streamed = {} -- turnId -> whether deltas arrived
+-- The prompts' headings of queued asks, in order: each is written when its turn starts, so
+-- that it lands after the running turn's reply and end line, not in the middle of them.
+local pending = {}
+local known = {} -- turnId -> true once its heading (if any) is in the transcript
+local asking = 0 -- asks sent and not answered yet
+
+--- A turn this client has not seen before started: the next queued ask's heading goes first.
+local function turn_seen(turn_id)
+  if turn_id == nil or known[turn_id] then
+    return
+  end
+  known[turn_id] = true
+  local heading = table.remove(pending, 1)
+  if heading then
+    append_block(heading)
+  end
+end
 
 local function on_event(_, params)
   if type(params) ~= "table" then
     return
   end
   M.state.events = M.state.events + 1
+  turn_seen(params.turnId)
   if params.method == "item/agentMessage/delta" and params.params and params.params.delta then
     if not streamed[params.turnId] then
       streamed[params.turnId] = true
@@ -219,6 +237,7 @@ local function on_progress(args)
     set_status("Codex: " .. (value.message or "done"))
   else
     if value.kind == "begin" then
+      turn_seen(turn_id)
       M.state.running[turn_id] = M.state.running[turn_id] or true
     end
     set_status("Codex: " .. (value.message or value.title or "working"))
@@ -355,8 +374,25 @@ local function init_options()
   return options
 end
 
+--- codex-lsp's messages (a queued ask, a retry, a failure…) through vim.notify, so that they
+--- reach notification plugins and are not hidden at once by the progress echoes, as
+--- Neovim's own handler (an echo into :messages) would have them.
+local function on_show_message(_, params)
+  if type(params) ~= "table" or type(params.message) ~= "string" then
+    return vim.NIL
+  end
+  local levels = { vim.log.levels.ERROR, vim.log.levels.WARN, vim.log.levels.INFO, vim.log.levels.DEBUG }
+  local message = params.message
+  if not message:match("^[Cc]odex") then
+    message = "Codex: " .. message
+  end
+  vim.notify(message, levels[params.type] or vim.log.levels.INFO)
+  return vim.NIL
+end
+
 local function handlers()
   return {
+    ["window/showMessage"] = on_show_message,
     ["codex/event"] = on_event,
     ["codex/turnCompleted"] = on_turn_completed,
     ["codex/approval"] = guarded("the approval prompt", on_codex_approval, function()
@@ -463,18 +499,32 @@ local function range_of(opts, bufnr, encoding)
   return { start = pos(line1 - 1, start_col), ["end"] = pos(line2 - 1, end_col) }
 end
 
-local function start_turn(argument, bufnr)
+--- Sends the ask. `heading` (the transcript lines of its prompt) is written already, or,
+--- when `deferred`, once its turn starts: at once if it started, after the running turn if
+--- codex-lsp queued it.
+local function start_turn(argument, bufnr, heading, deferred)
+  asking = asking + 1
   M.exec("codex.ask", argument, function(err, result)
+    asking = math.max(asking - 1, 0)
     if err then
       notify("ask failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
       return
     end
     M.state.thread_id = result.threadId
     if result.status == "queued" then
-      -- A turn runs on the thread: this ask starts when it ends (codex-lsp says so).
-      set_status("Codex: queued")
+      -- A turn runs on the thread: this ask starts when it ends (codex-lsp tells the user
+      -- with window/showMessage, and the running turn's progress counts the queued asks).
+      if deferred then
+        table.insert(pending, heading)
+      end
+      set_status(("Codex: queued (%s)"):format(tostring(result.position or "waiting")))
       return
     end
+    if deferred and not known[result.turnId] then
+      known[result.turnId] = true
+      append_block(heading)
+    end
+    known[result.turnId] = true
     M.state.running[result.turnId] = result.threadId
     set_status("Codex: thinking")
   end, bufnr)
@@ -497,11 +547,17 @@ function M.ask(opts)
       return
     end
     argument.prompt = prompt
-    append_block({ "", "## " .. vim.split(prompt, "\n")[1] })
+    local heading = { "", "## " .. vim.split(prompt, "\n")[1] }
+    -- While a turn runs (or an ask is on its way) this ask may be queued behind it: its
+    -- heading waits for its own turn.
+    local deferred = next(M.state.running) ~= nil or asking > 0
+    if not deferred then
+      append_block(heading)
+    end
     if M.config.open_transcript then
       M.open_transcript()
     end
-    start_turn(argument, bufnr)
+    start_turn(argument, bufnr, heading, deferred)
   end
   if opts.args and opts.args ~= "" then
     go(opts.args)
@@ -514,7 +570,11 @@ function M.interrupt()
   M.exec("codex.interrupt", {}, function(err, result)
     if err then
       notify("interrupt failed: " .. (err.message or ""), vim.log.levels.ERROR)
-    elseif result and result.interrupted and #result.interrupted == 0 then
+      return
+    end
+    -- An interrupt also cancels the queued asks (codex-lsp says so): their headings go.
+    pending = {}
+    if result and result.interrupted and #result.interrupted == 0 then
       notify("no turn is running")
     end
   end)
@@ -679,11 +739,18 @@ function M.transcript_command()
   vim.api.nvim_set_current_win(win)
   if empty then
     -- Nothing streamed in this session: show the workspace thread's history.
-    M.exec("codex.readThread", { uri = nil }, function(err, result)
-      if err or not result then
+    -- Without a threadId codex-lsp reads the folder's thread: after a restart, the last one
+    -- (no :CodexResume needed).
+    M.exec("codex.readThread", {}, function(err, result)
+      if err or type(result) ~= "table" then
+        -- Say why the transcript stays empty (no thread in this folder yet, say).
+        notify("no history to show: " .. (err and err.message or "no thread"), vim.log.levels.WARN)
         return
       end
       local thread = result.thread or result
+      if type(thread.turns) ~= "table" or #thread.turns == 0 then
+        notify("no history to show: the thread has no turns yet")
+      end
       for _, turn in ipairs(thread.turns or {}) do
         for _, item in ipairs(turn.items or {}) do
           if item.type == "userMessage" then

@@ -242,6 +242,13 @@ async fn fixture() -> Fixture {
         ],
     ));
     rules.push(Rule::new(
+        "vscode conflict main",
+        vec![
+            Reply::apply_patch_update("main.txt", "new line", "codex line"),
+            Reply::text("Changed the line you are editing."),
+        ],
+    ));
+    rules.push(Rule::new(
         "vscode two-line command",
         vec![
             Reply::exec_escalated(
@@ -377,12 +384,66 @@ async fn vscode_asks_accepts_a_diff_declines_a_command_interrupts_and_resumes() 
 }
 
 /// The same session with autosave switched off (the one default this test is about): the
-/// agent's edit merges into the open buffer beside an unsaved edit, which stays unsaved.
+/// agent's edit merges into the open buffer beside an unsaved edit, which stays unsaved. Then
+/// (issue 14 item 10) the agent changes the line the user has an unsaved edit on: a conflict,
+/// whose quick fixes VS Code offers (Ctrl+.: "Take Codex's version" and "Keep mine"; VS Code
+/// drops an action whose diagnostic has no message and says "No code actions available");
+/// taking Codex's version changes that line only, and the other unsaved edit stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vscode_with_autosave_off_merges_beside_an_unsaved_edit() {
     let fixture = fixture().await;
     let result = run_vscode_with(&fixture, "session", &[("CODEX_TEST_AUTOSAVE", "off")]).await;
     check_session(&fixture, &result, true);
+    check_conflict(&result);
+}
+
+/// The conflict part of the autosave-off session (see `conflict` in drive.mjs).
+fn check_conflict(result: &Value) {
+    // The user's unsaved version of line 2 stayed in the buffer; Codex's is on disk.
+    assert_eq!(
+        result["conflictBuffer"], "first line\nnew line mine\nthird line\nunsaved tail",
+        "{result:#}"
+    );
+    assert_eq!(
+        result["conflictOnDisk"], "first line\ncodex line\nthird line\n",
+        "{result:#}"
+    );
+    // VS Code took the conflict's diagnostic (the Problems entry), with its message.
+    let diagnostics = result["conflictDiagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let conflict = diagnostics
+        .iter()
+        .find(|d| d["code"] == "codex.conflict")
+        .unwrap_or_else(|| panic!("no conflict diagnostic: {diagnostics:#?}"));
+    assert_eq!(conflict["line"], 1, "{conflict:#}");
+    assert!(
+        conflict["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Take Codex's version")),
+        "{conflict:#}"
+    );
+    // Ctrl+. offered both quick fixes (not "No code actions available").
+    assert_eq!(result["quickFixMenu"], "menu", "{result:#}");
+    let titles = strings(&result["quickFixTitles"]);
+    for wanted in ["Codex: Take Codex's version", "Codex: Keep mine"] {
+        assert!(
+            titles.iter().any(|t| t.contains(wanted)),
+            "{wanted} not offered: {titles:?}"
+        );
+    }
+    // Taking Codex's version changed line 2 only: the unsaved tail is still there, unsaved.
+    let resolved = &result["resolvedBuffer"];
+    assert_eq!(
+        resolved["text"], "first line\ncodex line\nthird line\nunsaved tail",
+        "{result:#}"
+    );
+    assert_eq!(resolved["dirty"], true, "{resolved:#}");
+    assert_eq!(
+        result["resolvedOnDisk"], "first line\ncodex line\nthird line\n",
+        "{result:#}"
+    );
 }
 
 fn check_session(fixture: &Fixture, result: &Value, autosave_off: bool) {

@@ -152,3 +152,31 @@ fn diff_hunks() {
 fn lsp_session() {
     replay("lsp_session", 100, lsp_session::run);
 }
+
+/// The seed for issue 14 item 10 reaches what it is for: the fake app-server's turn changes
+/// a line the editor has an unsaved edit on, the conflict is published and the code-action
+/// answer carries "Take Codex's version" and "Keep mine" with the conflict's diagnostic; a
+/// review whose findings include a blank title and a reversed range is pulled (the editor
+/// pulls diagnostics, as VS Code does) and offered as code actions. Every one of those
+/// diagnostics is checked valid for the strictest client by the session's invariant.
+#[test]
+fn lsp_session_conflict_seed_reaches_the_conflict_code_actions() {
+    let seed = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds/lsp_session/issue14_conflict_code_actions"),
+    )
+    .unwrap();
+    let reached = lsp_session::run_counting(&seed);
+    assert!(reached.conflicts > 0, "{reached:?}");
+    let titles = &reached.code_action_titles;
+    assert!(
+        titles.iter().any(|t| t == "Codex: Take Codex's version")
+            && titles.iter().any(|t| t == "Codex: Keep mine")
+            && titles.iter().any(|t| t == "Codex: Fix this finding"),
+        "{reached:?}"
+    );
+    assert!(
+        reached.pulled > 0,
+        "no pulled report had a diagnostic: {reached:?}"
+    );
+}

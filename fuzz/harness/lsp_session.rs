@@ -7,7 +7,12 @@
 //! turn, cancels), raw bodies taken from the input, and replies — valid and malformed — to
 //! the server's own requests (`codex/approval`, `window/showMessageRequest`,
 //! `workspace/applyEdit`, `workspace/configuration`, `window/workDoneProgress/create`). The
-//! fake app-server runs a turn for each `turn/start`, asking for one approval per turn.
+//! fake app-server runs a turn for each `turn/start`, asking for one approval per turn; a
+//! turn asked to "edit a.txt" instead rewrites the first line of the session's real file
+//! `a.txt` (in a temporary workspace), so an unsaved edit there becomes a conflict with its
+//! diagnostic and its "Take Codex's version" / "Keep mine" code actions; a `review/start`
+//! turn ends with hostile findings on `a.txt` (a blank title, a reversed line range), which
+//! become review diagnostics (pulled, when the editor pulls) and their code actions.
 //!
 //! Invariants, checked after `shutdown` and `exit`:
 //! - every message the server writes is valid JSON-RPC;
@@ -16,7 +21,13 @@
 //! - the server never ends before the editor's `exit`;
 //! - no approval is granted that the editor did not grant: the fake app-server records every
 //!   decision it got, and each accept must match an editor reply that picked an accepting
-//!   choice.
+//!   choice;
+//! - every diagnostic the server sends is valid for the strictest client (VS Code refuses a
+//!   diagnostic without a message, and with it the code action carrying it): those it
+//!   publishes, those in answers to a pull (`textDocument/diagnostic`, and
+//!   `workspace/diagnostic` reports should it ever answer one) and those embedded in
+//!   `textDocument/codeAction` answers, checked by the scripted test editor's own validator
+//!   (`tests/support/diagnostics.rs`).
 //!
 //! Shared by the `lsp_session` fuzz target and `tests/fuzz_seeds.rs` (seeds and a short
 //! seeded random run inside `cargo test`).
@@ -36,18 +47,41 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+/// The validator the scripted test editor (tests/support) checks diagnostics with.
+#[path = "../../tests/support/diagnostics.rs"]
+mod diagnostics;
+
 /// How long the whole session may take after the input is played (turns waiting for
 /// approvals time out after `approvalTimeout`, below).
 const SETTLE: Duration = Duration::from_secs(30);
 
 /// Plays `data` as a session; panics when an invariant breaks.
 pub fn run(data: &[u8]) {
+    run_counting(data);
+}
+
+/// What a session reached (so a seed can be shown to reach what it is for).
+#[derive(Debug, Default, Clone)]
+pub struct Reached {
+    /// Diagnostics checked: published, in pulled reports, embedded in code actions.
+    pub published: usize,
+    pub pulled: usize,
+    pub in_code_actions: usize,
+    /// Conflict diagnostics (code `codex.conflict`) published or pulled.
+    pub conflicts: usize,
+    /// Titles of the code actions that carried a diagnostic.
+    pub code_action_titles: Vec<String>,
+}
+
+/// [`run`], telling what the session reached.
+pub fn run_counting(data: &[u8]) -> Reached {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    if let Err(broken) = runtime.block_on(session(data)) {
-        panic!("lsp_session: {broken}");
+    match runtime.block_on(session(data)) {
+        Ok(reached) => reached,
+        Err(broken) => panic!("lsp_session: {broken}"),
     }
 }
 
@@ -102,6 +136,11 @@ struct FakeRecord {
     /// Every decision the fake got for an approval it asked for.
     decisions: Vec<Value>,
     turns: usize,
+    /// Turns that change a file or review, started and ended (the editor waits for them).
+    effect_turns: usize,
+    effect_turns_ended: usize,
+    /// The session's workspace (where `a.txt` is).
+    workspace: PathBuf,
 }
 
 const THREAD_ID: &str = "01a20126-f93c-70d3-9232-758f2ae222f0";
@@ -173,7 +212,7 @@ async fn fake_connection(stream: tokio::net::UnixStream, record: Arc<Mutex<FakeR
                     "thread/list" | "thread/loaded/list" | "model/list" => {
                         json!({ "data": [], "nextCursor": null })
                     }
-                    "turn/start" => {
+                    "turn/start" | "review/start" => {
                         let n = {
                             let mut record = record.lock().unwrap();
                             record.turns += 1;
@@ -184,15 +223,26 @@ async fn fake_connection(stream: tokio::net::UnixStream, record: Arc<Mutex<FakeR
                             .as_str()
                             .unwrap_or(THREAD_ID)
                             .to_string();
+                        let kind = if method == "review/start" {
+                            TurnKind::Review
+                        } else if message["params"].to_string().contains("edit a.txt") {
+                            TurnKind::Edit
+                        } else {
+                            TurnKind::Plain
+                        };
+                        if kind != TurnKind::Plain {
+                            record.lock().unwrap().effect_turns += 1;
+                        }
                         tokio::spawn(run_turn(
-                            thread_id,
+                            thread_id.clone(),
                             turn_id.clone(),
+                            kind,
                             out.clone(),
                             waiting.clone(),
                             next_id.clone(),
                             record.clone(),
                         ));
-                        json!({ "turn": turn(&turn_id, "inProgress") })
+                        json!({ "turn": turn(&turn_id, "inProgress"), "reviewThreadId": thread_id })
                     }
                     "turn/interrupt" | "turn/steer" | "thread/name/set" | "thread/archive" => {
                         json!({})
@@ -218,9 +268,20 @@ async fn fake_connection(stream: tokio::net::UnixStream, record: Arc<Mutex<FakeR
     }
 }
 
+/// What a fake turn does besides asking its approval.
+#[derive(Clone, Copy, PartialEq)]
+enum TurnKind {
+    Plain,
+    /// Rewrites the first line of `a.txt` (a `fileChange`).
+    Edit,
+    /// A review whose findings name `a.txt`, hostile ones among them.
+    Review,
+}
+
 async fn run_turn(
     thread_id: String,
     turn_id: String,
+    kind: TurnKind,
     out: mpsc::UnboundedSender<Value>,
     waiting: Arc<Mutex<HashMap<u64, tokio::sync::oneshot::Sender<Value>>>>,
     next_id: Arc<AtomicU64>,
@@ -234,21 +295,62 @@ async fn run_turn(
         "turn/started",
         json!({ "threadId": t, "turn": turn(&turn_id, "inProgress") }),
     );
-    let id = next_id.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    waiting.lock().unwrap().insert(id, tx);
-    let _ = out.send(
-        json!({ "id": id, "method": "item/commandExecution/requestApproval",
-        "params": { "threadId": t, "turnId": turn_id, "itemId": format!("call-{id}"),
-            "command": "touch fuzz-granted.txt", "cwd": "/tmp", "reason": "the fuzzer asks",
-            "availableDecisions": ["accept", "decline"] } }),
-    );
-    if let Ok(Ok(answer)) = tokio::time::timeout(SETTLE, rx).await {
-        let decision = answer
-            .pointer("/result/decision")
-            .cloned()
-            .unwrap_or(Value::Null);
-        record.lock().unwrap().decisions.push(decision);
+    // Plain turns ask for an approval; a turn that changes a file or reviews does not (so
+    // that an editor waiting for what it brought does not wait for the approval's timeout).
+    if kind == TurnKind::Plain {
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        waiting.lock().unwrap().insert(id, tx);
+        let _ = out.send(
+            json!({ "id": id, "method": "item/commandExecution/requestApproval",
+            "params": { "threadId": t, "turnId": turn_id, "itemId": format!("call-{id}"),
+                "command": "touch fuzz-granted.txt", "cwd": "/tmp", "reason": "the fuzzer asks",
+                "availableDecisions": ["accept", "decline"] } }),
+        );
+        if let Ok(Ok(answer)) = tokio::time::timeout(SETTLE, rx).await {
+            let decision = answer
+                .pointer("/result/decision")
+                .cloned()
+                .unwrap_or(Value::Null);
+            record.lock().unwrap().decisions.push(decision);
+        }
+    }
+    let a_txt = record.lock().unwrap().workspace.join("a.txt");
+    if kind == TurnKind::Review {
+        // The reviewer's JSON, as a reply passed through: a blank title (a model's empty
+        // finding), a reversed line range, and a sane finding.
+        let location = |start: i64, end: i64| {
+            json!({ "absolute_file_path": a_txt.display().to_string(),
+                    "line_range": { "start": start, "end": end } })
+        };
+        let review = json!({ "findings": [
+            { "title": "", "body": "", "priority": 1, "code_location": location(1, 1) },
+            { "title": " \n ", "body": "reversed", "code_location": location(2, 1) },
+            { "title": "[P2] a real finding", "body": "why", "priority": 2,
+              "code_location": location(1, 2) },
+        ], "overall_correctness": "patch is incorrect", "overall_explanation": "" });
+        let item = json!({ "type": "exitedReviewMode", "id": "review-1",
+                           "review": review.to_string() });
+        notify(
+            "item/completed",
+            json!({ "item": item, "threadId": t, "turnId": turn_id }),
+        );
+    }
+    if kind == TurnKind::Edit {
+        // The agent's change: the first line of `a.txt` rewritten on disk (as the app-server
+        // does), told as a completed `fileChange` item; an unsaved edit of that line in the
+        // editor's buffer becomes a conflict.
+        let path = a_txt;
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let rest = text.split_once('\n').map_or("", |(_, rest)| rest);
+        let _ = std::fs::write(&path, format!("codex {turn_id}\n{rest}"));
+        let change = json!({ "type": "fileChange", "id": "patch-1", "status": "completed",
+            "changes": [{ "path": path.display().to_string(), "diff": "",
+                          "kind": { "type": "update", "move_path": null } }] });
+        notify(
+            "item/completed",
+            json!({ "item": change, "threadId": t, "turnId": turn_id }),
+        );
     }
     let message = json!({ "type": "agentMessage", "id": "msg-1", "text": "done" });
     notify(
@@ -259,6 +361,9 @@ async fn run_turn(
         "turn/completed",
         json!({ "threadId": t, "turn": turn(&turn_id, "completed") }),
     );
+    if kind != TurnKind::Plain {
+        record.lock().unwrap().effect_turns_ended += 1;
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -272,6 +377,83 @@ struct Seen {
     answers: HashMap<String, usize>,
     null_answers: usize,
     broken: Vec<String>,
+    /// Diagnostics the strictest client would refuse, and where they were.
+    bad_diagnostics: Vec<String>,
+    /// When the server last wrote.
+    last_heard: Option<tokio::time::Instant>,
+    reached: Reached,
+}
+
+/// Checks every diagnostic `message` (from the server) sends or embeds; what is wrong goes
+/// to `seen.bad_diagnostics`.
+fn check_diagnostics(message: &Value, seen: &mut Seen) {
+    let check = |diagnostics: &Value, what: &str, seen: &mut Seen| -> usize {
+        let Some(list) = diagnostics.as_array() else {
+            seen.bad_diagnostics.push(format!(
+                "{what}: diagnostics that are not a list: {diagnostics}"
+            ));
+            return 0;
+        };
+        for d in list {
+            if let Some(why) = diagnostics::invalid(d) {
+                seen.bad_diagnostics
+                    .push(format!("{what} carries an invalid diagnostic ({why}): {d}"));
+            }
+            if d["code"] == "codex.conflict" && what != "a code action" {
+                seen.reached.conflicts += 1;
+            }
+        }
+        list.len()
+    };
+    if message["method"] == "textDocument/publishDiagnostics" {
+        let diagnostics = &message["params"]["diagnostics"];
+        seen.reached.published += check(diagnostics, "textDocument/publishDiagnostics", seen);
+        return;
+    }
+    let Some(result) = message
+        .get("result")
+        .filter(|_| message.get("method").is_none())
+    else {
+        return;
+    };
+    // A `textDocument/codeAction` answer: code actions, each maybe with diagnostics.
+    if let Some(actions) = result.as_array() {
+        for action in actions {
+            if let Some(diagnostics) = action.get("diagnostics").filter(|d| !d.is_null()) {
+                let n = check(diagnostics, "a code action", seen);
+                seen.reached.in_code_actions += n;
+                if n > 0 {
+                    let title = action["title"].as_str().unwrap_or_default().to_string();
+                    seen.reached.code_action_titles.push(title);
+                }
+            }
+        }
+        return;
+    }
+    // A pulled report: `textDocument/diagnostic` (items, related documents' items) or
+    // `workspace/diagnostic` (items of documents, each with items).
+    let mut reports: Vec<&Value> = vec![result];
+    reports.extend(
+        result["relatedDocuments"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, r)| r),
+    );
+    if result.get("items").is_some_and(|items| {
+        items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|i| i.get("uri").is_some())
+    }) {
+        reports = result["items"].as_array().into_iter().flatten().collect();
+    }
+    for report in reports {
+        if report["kind"] == "full" {
+            seen.reached.pulled += check(&report["items"], "a pulled diagnostic report", seen);
+        }
+    }
 }
 
 /// Why a message the server wrote is not valid JSON-RPC.
@@ -322,6 +504,12 @@ struct Editor {
     exited: bool,
     /// Settings the fuzzed editor answers `workspace/configuration` with.
     settings: Value,
+    /// The real file `a.txt` of the session's workspace, as a URI.
+    file_uri: String,
+    /// What the editor's buffers hold (version, text), as far as it can tell: what
+    /// `workspace/applyEdit` edits are applied to.
+    buffers: HashMap<String, (i64, String)>,
+    record: Arc<Mutex<FakeRecord>>,
 }
 
 impl Editor {
@@ -416,6 +604,7 @@ impl Editor {
         };
         let well_formed = json!({ "jsonrpc": "2.0", "id": id, "result": result });
         let kind = input.below(12);
+        let applied = method == "workspace/applyEdit" && result["applied"] == true;
         if [0, 2, 8, 9].contains(&kind) {
             // Not addressed to this request: it still waits for its answer (a user who
             // leaves the prompt open is waited for; the settling at the end answers it).
@@ -443,6 +632,9 @@ impl Editor {
             }
         };
         self.send_value(reply).await;
+        if applied && kind >= 10 {
+            self.echo_edit(&asked).await;
+        }
         // Sometimes a second answer to the same request: it settles the request when the
         // first went to another id, and it accepts.
         if input.below(8) == 0 {
@@ -453,6 +645,43 @@ impl Editor {
                 json!({ "jsonrpc": "2.0", "id": id, "result": { "decision": "accept" } }),
             )
             .await;
+        }
+    }
+
+    /// After answering `applied: true` to the server's `workspace/applyEdit` request
+    /// `asked`: applies its edits to the buffer the editor knows and sends the `didChange`
+    /// (the whole text) an editor sends for it.
+    async fn echo_edit(&mut self, asked: &Value) {
+        let edit = &asked["params"]["edit"];
+        let mut changed: Vec<(String, Vec<Value>)> = Vec::new();
+        for change in edit["documentChanges"].as_array().into_iter().flatten() {
+            if let (Some(uri), Some(edits)) = (
+                change["textDocument"]["uri"].as_str(),
+                change["edits"].as_array(),
+            ) {
+                changed.push((uri.to_string(), edits.clone()));
+            }
+        }
+        for (uri, edits) in edit["changes"].as_object().into_iter().flatten() {
+            changed.push((uri.clone(), edits.as_array().cloned().unwrap_or_default()));
+        }
+        for (uri, mut edits) in changed {
+            let Some((version, text)) = self.buffers.get_mut(&uri) else {
+                continue;
+            };
+            // From the end, so earlier edits' positions still hold.
+            edits.sort_by_key(|e| {
+                let at = &e["range"]["start"];
+                (at["line"].as_u64(), at["character"].as_u64())
+            });
+            for e in edits.iter().rev() {
+                apply_text_edit(text, &e["range"], e["newText"].as_str().unwrap_or_default());
+            }
+            *version += 1;
+            let message = json!({ "jsonrpc": "2.0", "method": "textDocument/didChange",
+                "params": { "textDocument": { "uri": uri, "version": *version },
+                            "contentChanges": [{ "text": text.clone() }] } });
+            self.send_value(message).await;
         }
     }
 
@@ -489,11 +718,17 @@ impl Editor {
 
     async fn step(&mut self, input: &mut Input<'_>) {
         let op = input.below(16);
-        let uri = ["file:///fuzz/a.txt", "file:///fuzz/b%20c.txt", "untitled:x"][input.below(3)];
+        let uris = [
+            self.file_uri.as_str(),
+            "file:///fuzz/b%20c.txt",
+            "untitled:x",
+        ];
+        let uri = uris[input.below(3)].to_string();
+        let uri = uri.as_str();
         match op {
             0 | 1 => {
                 let id = self.fresh_id(input);
-                let prompt = ["fix it", "", "run `ls`\nand touch x"][input.below(3)];
+                let prompt = ["fix it", "", "run `ls`\nand touch x", "edit a.txt"][input.below(4)];
                 self.request(
                     id,
                     "workspace/executeCommand",
@@ -514,6 +749,7 @@ impl Editor {
                     "codex.answerApproval",
                     "codex.resolveConflict",
                     "codex.nope",
+                    "codex.review",
                 ];
                 let command = commands[input.below(commands.len())];
                 let argument = [json!({}), json!([]), json!({ "prompt": "more" }), json!(3)]
@@ -552,29 +788,40 @@ impl Editor {
             }
             5 => {
                 let text = ["alpha\nbeta\n", "", "é\r\nx", "\u{feff}bom\n"][input.below(4)];
+                let version = input.below(5);
+                self.buffers
+                    .insert(uri.to_string(), (version as i64, text.to_string()));
                 self.notify(
                     "textDocument/didOpen",
                     json!({ "textDocument": {
-                    "uri": uri, "languageId": "text", "version": input.below(5), "text": text } }),
+                    "uri": uri, "languageId": "text", "version": version, "text": text } }),
                 )
                 .await;
             }
             6 => {
                 let line = input.below(3);
                 let text = ["x", "", "\n", "ü"][input.below(4)];
+                let version = input.below(50);
+                let range = json!({
+                    "start": { "line": line, "character": input.below(4) },
+                    "end": { "line": line, "character": input.below(6) } });
+                if let Some((v, buffer)) = self.buffers.get_mut(uri) {
+                    *v = version as i64;
+                    apply_text_edit(buffer, &range, text);
+                }
                 self.notify(
                     "textDocument/didChange",
                     json!({
-                    "textDocument": { "uri": uri, "version": input.below(50) },
-                    "contentChanges": [{ "range": {
-                        "start": { "line": line, "character": input.below(4) },
-                        "end": { "line": line, "character": input.below(6) } },
-                        "text": text }] }),
+                    "textDocument": { "uri": uri, "version": version },
+                    "contentChanges": [{ "range": range, "text": text }] }),
                 )
                 .await;
             }
             7 => {
                 let method = ["textDocument/didClose", "textDocument/didSave"][input.below(2)];
+                if method == "textDocument/didClose" {
+                    self.buffers.remove(uri);
+                }
                 self.notify(method, json!({ "textDocument": { "uri": uri } }))
                     .await;
             }
@@ -613,17 +860,69 @@ impl Editor {
             }
             10..=12 => self.reply(input).await,
             13 => self.raw(input).await,
-            _ => {
+            14 => {
                 let wait = Duration::from_millis(input.below(5) as u64);
                 tokio::time::sleep(wait).await;
+            }
+            _ => self.wait_for_quiet().await,
+        }
+    }
+
+    /// Waits (at most a few seconds) until every turn of the fake app-server that changes a
+    /// file or reviews has ended and the server has written nothing for a moment: what the
+    /// turn brought (a conflict or findings, and their diagnostics) is then there for the
+    /// next steps to act on.
+    async fn wait_for_quiet(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        let quiet = Duration::from_millis(40);
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let turns_done = {
+                let record = self.record.lock().unwrap();
+                record.effect_turns_ended >= record.effect_turns
+            };
+            let last = self.seen.lock().unwrap().last_heard;
+            if turns_done && last.is_none_or(|at| at.elapsed() >= quiet) {
+                return;
             }
         }
     }
 }
 
+/// The byte offset of an LSP position (UTF-16 columns) in `text`, clamped to the line and
+/// the text.
+fn offset_of(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap_or(0) as usize;
+    let character = position["character"].as_u64().unwrap_or(0) as usize;
+    let mut start = 0;
+    for _ in 0..line {
+        match text[start..].find('\n') {
+            Some(at) => start += at + 1,
+            None => return text.len(),
+        }
+    }
+    let content = text[start..].split('\n').next().unwrap_or_default();
+    let content = content.strip_suffix('\r').unwrap_or(content);
+    let mut units = 0;
+    for (at, c) in content.char_indices() {
+        if units >= character {
+            return start + at;
+        }
+        units += c.len_utf16();
+    }
+    start + content.len()
+}
+
+/// Replaces `range` (LSP positions) of `text` with `new_text`.
+fn apply_text_edit(text: &mut String, range: &Value, new_text: &str) {
+    let start = offset_of(text, &range["start"]);
+    let end = offset_of(text, &range["end"]).max(start);
+    text.replace_range(start..end, new_text);
+}
+
 static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
-async fn session(data: &[u8]) -> Result<(), String> {
+async fn session(data: &[u8]) -> Result<Reached, String> {
     let socket: PathBuf = std::env::temp_dir().join(format!(
         "codex-lsp-fuzz-{}-{}.sock",
         std::process::id(),
@@ -631,7 +930,15 @@ async fn session(data: &[u8]) -> Result<(), String> {
     ));
     let _ = std::fs::remove_file(&socket);
     let listener = tokio::net::UnixListener::bind(&socket).map_err(|e| e.to_string())?;
-    let record: Arc<Mutex<FakeRecord>> = Default::default();
+    // The workspace: one real file, which a turn may change under an open buffer.
+    let workspace = socket.with_extension("workspace");
+    let _ = std::fs::remove_dir_all(&workspace);
+    std::fs::create_dir_all(&workspace).map_err(|e| e.to_string())?;
+    std::fs::write(workspace.join("a.txt"), "alpha\nbeta\n").map_err(|e| e.to_string())?;
+    let record: Arc<Mutex<FakeRecord>> = Arc::new(Mutex::new(FakeRecord {
+        workspace: workspace.clone(),
+        ..Default::default()
+    }));
     let fake = {
         let record = record.clone();
         tokio::spawn(async move {
@@ -643,6 +950,7 @@ async fn session(data: &[u8]) -> Result<(), String> {
     let result = play(data, &socket, &record).await;
     fake.abort();
     let _ = std::fs::remove_file(&socket);
+    let _ = std::fs::remove_dir_all(&workspace);
     result
 }
 
@@ -650,7 +958,9 @@ async fn play(
     data: &[u8],
     socket: &std::path::Path,
     record: &Arc<Mutex<FakeRecord>>,
-) -> Result<(), String> {
+) -> Result<Reached, String> {
+    let workspace = record.lock().unwrap().workspace.clone();
+    let file_uri = format!("file://{}", workspace.join("a.txt").display());
     let mut input = Input { data, at: 0 };
     let (to_server, server_in) = tokio::io::duplex(1 << 20);
     let (server_out, from_server) = tokio::io::duplex(1 << 20);
@@ -684,6 +994,8 @@ async fn play(
                 if let Some(why) = invalid(&message) {
                     seen.broken.push(format!("{why}: {message}"));
                 }
+                seen.last_heard = Some(tokio::time::Instant::now());
+                check_diagnostics(&message, &mut seen);
                 match (message.get("method"), message.get("id")) {
                     (Some(_), Some(_)) => seen.asked.push(message),
                     (None, Some(Value::Null)) => seen.null_answers += 1,
@@ -704,6 +1016,9 @@ async fn play(
         accepts: 0,
         exited: false,
         settings: json!({ "approvalTimeout": 0.1 }),
+        file_uri,
+        buffers: HashMap::new(),
+        record: record.clone(),
     };
 
     // Lifecycle messages out of turn before `initialize`, now and then.
@@ -725,15 +1040,23 @@ async fn play(
     if input.bool() {
         capabilities["experimental"] = json!({ "codexApprovals": true });
     }
-    if input.bool() {
+    // One byte: bit 0, the workspace capabilities (applyEdit: the agent's edits reach open
+    // buffers); bit 1, pull diagnostics (conflicts and findings are then pulled, with a
+    // refresh, rather than published).
+    let abilities = input.byte();
+    if abilities & 1 == 1 {
         capabilities["workspace"] = json!({ "configuration": true, "applyEdit": true,
-            "workspaceEdit": { "documentChanges": true } });
+            "workspaceEdit": { "documentChanges": true }, "diagnostics": { "refreshSupport": true } });
+    }
+    if abilities & 2 == 2 {
+        capabilities["textDocument"] = json!({ "diagnostic": { "dynamicRegistration": false } });
     }
     editor
         .request(
             json!("init"),
             "initialize",
-            json!({ "processId": null, "rootUri": "file:///fuzz", "capabilities": capabilities,
+            json!({ "processId": null, "rootUri": format!("file://{}", workspace.display()),
+                "capabilities": capabilities,
                 "initializationOptions": { "appServer": format!("unix://{}", socket.display()),
                     "approvalTimeout": 0.1, "approvalPolicy": "on-request" } }),
         )
@@ -759,7 +1082,16 @@ async fn play(
             for request in asked {
                 let result = match request["method"].as_str() {
                     Some("codex/approval") => json!({ "decision": "decline" }),
-                    Some("workspace/applyEdit") => json!({ "applied": false }),
+                    // Applied, as an editor does, with the `didChange` it makes (refused, the
+                    // mirror would wait for a newer buffer to try again: slow sessions).
+                    Some("workspace/applyEdit") => {
+                        editor
+                            .send_value(json!({ "jsonrpc": "2.0", "id": request["id"],
+                                "result": { "applied": true } }))
+                            .await;
+                        editor.echo_edit(&request).await;
+                        continue;
+                    }
                     Some("workspace/configuration") => json!([{ "approvalTimeout": 0.1 }]),
                     _ => Value::Null,
                 };
@@ -814,6 +1146,12 @@ async fn play(
     if let Some(broken) = seen.broken.first() {
         return Err(format!("the server wrote invalid JSON-RPC: {broken}"));
     }
+    if let Some(bad) = seen.bad_diagnostics.first() {
+        return Err(format!(
+            "a diagnostic the strictest client refuses (VS Code drops it, and the code action \
+             carrying it): {bad}"
+        ));
+    }
     // An `exit` among the raw bodies ends the session early: then what was sent after
     // the server stopped reading may go unanswered, by design.
     if input.done() || !editor.exited {
@@ -833,7 +1171,7 @@ async fn play(
             record.decisions, editor.accepts
         ));
     }
-    Ok(())
+    Ok(seen.reached.clone())
 }
 
 /// What is not answered yet, if anything.

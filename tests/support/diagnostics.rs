@@ -24,6 +24,11 @@ pub fn invalid(d: &Value) -> Option<String> {
             return Some(format!("severity {severity} is not in the spec"));
         }
     }
+    if let Some(code) = d.get("code").filter(|c| !c.is_null()) {
+        if !code.is_string() && !code.is_i64() {
+            return Some(format!("code {code} is neither a string nor an integer"));
+        }
+    }
     if d.get("source").is_some_and(blank) || d.get("code").is_some_and(blank) {
         return Some("source or code is blank".into());
     }

@@ -752,7 +752,7 @@ class CodexCapabilities implements StaticFeature {
 
 /**
  * With `CODEX_VSCODE_TEST_STATE` set (the end-to-end test), what the extension sees — status
- * texts, approvals, turns, the open documents' text — written to that file as JSON, so the
+ * texts, approvals, turns, the open documents' text and diagnostics — written to that file as JSON, so the
  * test reads documents through the extension API rather than the screen.
  */
 class TestState {
@@ -804,7 +804,14 @@ class TestState {
     const documents: Record<string, unknown> = {};
     for (const doc of vscode.workspace.textDocuments) {
       if (doc.uri.scheme !== "file") continue;
-      documents[doc.uri.fsPath] = { text: doc.getText(), dirty: doc.isDirty, version: doc.version };
+      // The diagnostics VS Code holds for it (what the Problems view lists).
+      const diagnostics = vscode.languages.getDiagnostics(doc.uri).map((d) => ({
+        message: d.message,
+        code: typeof d.code === "object" ? d.code.value : d.code,
+        source: d.source,
+        line: d.range.start.line,
+      }));
+      documents[doc.uri.fsPath] = { text: doc.getText(), dirty: doc.isDirty, version: doc.version, diagnostics };
     }
     const editor = vscode.window.activeTextEditor;
     const active = editor

@@ -422,6 +422,95 @@ async function session() {
   step("new thread and resume handled");
   await sampleStatus();
   result.state = readState();
+  if (process.env.CODEX_TEST_AUTOSAVE === "off") await conflict(mainPath);
+}
+
+/**
+ * (Autosave off.) The agent changes a line the user has an unsaved edit on: a conflict. The
+ * user's version stays in the buffer, the Problems entry says to use a code action, and the
+ * quick-fix menu (Ctrl+.) offers "Take Codex's version" and "Keep mine" — VS Code drops an
+ * action whose diagnostic it refuses and says "No code actions available". Taking Codex's
+ * version changes that region only: the user's other unsaved edit stays.
+ */
+async function conflict(mainPath) {
+  const doc = () => readState().documents?.[mainPath];
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  const quick = page.locator(".quick-input-widget input");
+  await quick.waitFor({ state: "visible" });
+  await quick.fill("main.txt");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "main.txt" }).first().waitFor({ state: "visible" });
+  await page.keyboard.press("Enter");
+  await until("main.txt in the editor", 15000, () => readState().active?.path === mainPath);
+  await page.locator(".monaco-editor .view-lines").first().click();
+  // An unsaved edit on the second line (the agent is about to change that line too).
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("End");
+  await page.keyboard.type(" mine");
+  await until("the unsaved edit on line 2", 10000, () => {
+    const d = doc();
+    return d?.dirty && d.text.split("\n")[1] === "new line mine";
+  });
+  result.conflictBefore = doc()?.text;
+  step("typed an unsaved edit on line 2");
+
+  const turnsBefore = (readState().turns ?? []).length;
+  await ask("vscode conflict main");
+  const accept = page.locator('.editor-actions [aria-label="Accept Codex\'s Change"]').first();
+  await until("the diff view with the conflicting change", 60000, () => accept.isVisible().catch(() => false));
+  await accept.click();
+  await turnsAtLeast("the conflicting turn to complete", turnsBefore + 1);
+  const isConflict = (d) => d.code === "codex.conflict";
+  await until("the conflict diagnostic", 20000, () => (doc()?.diagnostics ?? []).some(isConflict));
+  result.conflictDiagnostics = doc()?.diagnostics;
+  result.conflictBuffer = doc()?.text;
+  result.conflictOnDisk = fs.readFileSync(mainPath, "utf8");
+  step("conflict marked");
+
+  // The quick-fix menu on the conflict's line.
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  await quick.waitFor({ state: "visible" });
+  await quick.fill("main.txt");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "main.txt" }).first().waitFor({ state: "visible" });
+  await page.keyboard.press("Enter");
+  await until("main.txt in the editor", 15000, () => readState().active?.path === mainPath);
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Home");
+  const menu = page.locator(".action-widget");
+  const none = page.locator(".monaco-editor-overlaymessage", { hasText: /No code actions/i });
+  await page.keyboard.press("Control+.");
+  const shown = await until("the quick-fix menu (or its absence)", 20000, async () => {
+    if (await menu.isVisible().catch(() => false)) return "menu";
+    if (await none.isVisible().catch(() => false)) return "none";
+    return false;
+  });
+  result.quickFixMenu = shown;
+  if (shown === "none") {
+    result.quickFixTitles = [];
+    result.quickFixMessage = await none.innerText().catch(() => "");
+    throw new Error(`Ctrl+. on the conflict: ${result.quickFixMessage}`);
+  }
+  const rows = menu.locator(".monaco-list-row");
+  await until("the quick fixes", 10000, async () => (await rows.count()) > 0);
+  result.quickFixTitles = (await rows.allInnerTexts()).map((t) => t.trim());
+  step(`quick fixes: ${result.quickFixTitles.join(" | ")}`);
+  // The keyboard, as a user of Ctrl+. does: move the focus to the action, Enter applies it.
+  const focused = async () => (await menu.locator(".monaco-list-row.focused").getAttribute("aria-label").catch(() => "")) ?? "";
+  for (let i = 0; i < result.quickFixTitles.length && !(await focused()).includes("Take Codex's version"); i++) {
+    await page.keyboard.press("ArrowDown");
+  }
+  if (!(await focused()).includes("Take Codex's version")) throw new Error(`cannot focus Take Codex's version: ${await focused()}`);
+  await page.keyboard.press("Enter");
+  await until("Codex's version in the buffer", 20000, () => (doc()?.text ?? "").includes("codex line"));
+  // Settled: the conflict's diagnostic goes once the region is resolved.
+  await until("the conflict diagnostic to go", 20000, () => !(doc()?.diagnostics ?? []).some(isConflict));
+  result.resolvedBuffer = doc();
+  result.resolvedOnDisk = fs.readFileSync(mainPath, "utf8");
+  step("took Codex's version");
 }
 
 /** Runs "Codex: Status" and returns what the extension got and showed. */

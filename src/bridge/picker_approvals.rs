@@ -128,13 +128,8 @@ pub fn options_for(
 /// only this user can read; `None` when that fails (the message still has it whole).
 fn approval_document(id: &str, prompt: &str) -> Option<std::path::PathBuf> {
     use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
     let dir = std::env::temp_dir().join(format!("codex-lsp-{}-approvals", std::process::id()));
-    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    let meta = std::fs::symlink_metadata(&dir).ok()?;
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
-    if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o077 != 0 {
+    if !make_private_dir(&dir) {
         tracing::warn!(
             "{} is not a private folder; the approval is shown in the message only",
             dir.display()
@@ -142,14 +137,7 @@ fn approval_document(id: &str, prompt: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     let path = dir.join(format!("{id}.txt"));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .ok()?;
+    let mut file = open_private_file(&path)?;
     let text = format!(
         "Codex asks for approval ({id}). Answer in the code actions (Helix: space a).\n\
          Below is the request whole: every line, nothing cut; <U+XXXX> marks an invisible or\n\
@@ -157,6 +145,55 @@ fn approval_document(id: &str, prompt: &str) -> Option<std::path::PathBuf> {
     );
     file.write_all(text.as_bytes()).ok()?;
     Some(path)
+}
+
+/// Creates `dir` (mode 0700) if needed; whether it is a real folder of this user's that
+/// no one else can read (a shared temp folder could hold someone else's, or a link).
+#[cfg(unix)]
+fn make_private_dir(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(dir);
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return false;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    meta.is_dir() && meta.uid() == me && meta.mode() & 0o077 == 0
+}
+
+/// Windows: the temp folder is the user's own (under the profile, which only the user and
+/// administrators can read), so a real folder there, not a link, is private.
+#[cfg(not(unix))]
+fn make_private_dir(dir: &std::path::Path) -> bool {
+    let _ = std::fs::create_dir(dir);
+    std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir())
+}
+
+/// Opens `path` for writing, readable by this user only, never through a link.
+#[cfg(unix)]
+fn open_private_file(path: &std::path::Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn open_private_file(path: &std::path::Path) -> Option<std::fs::File> {
+    if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        return None;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .ok()
 }
 
 /// "5 min", "90 s".

@@ -8,7 +8,7 @@ mod support;
 use codex_lsp::bridge::approvals::read_command_message;
 use codex_lsp::mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
-use support::{defer, error_answer, progress_capabilities, Editor, Fixture};
+use support::{ask_and_wait, defer, error_answer, progress_capabilities, Fixture};
 
 /// `echo` on the first line, the real work on the second: the attack of issue 14.1.
 const HIDDEN: &str = "echo checking status\ntouch PWNED";
@@ -39,15 +39,6 @@ fn rules() -> Vec<Rule> {
             vec![Reply::exec("touch PLAIN"), Reply::text("plain done")],
         ),
     ]
-}
-
-async fn ask_and_wait(editor: &mut Editor, prompt: &str) -> Value {
-    let result = editor
-        .command("codex.ask", json!({ "prompt": prompt, "wait": true }))
-        .await
-        .unwrap_or_else(|e| panic!("codex.ask {prompt:?}: {e:#}"));
-    assert_eq!(result["status"], "completed", "{prompt:?}: {result:#}");
-    result
 }
 
 fn titles(actions: &Value) -> Vec<String> {

@@ -13,35 +13,8 @@ use std::time::{Duration, Instant};
 
 use codex_lsp::mock_provider::{Reply, Rule, MODEL};
 use serde_json::{json, Value};
-use support::{progress_capabilities, rules, Editor, Fixture, Spawn, WAIT};
+use support::{ask, ask_and_wait, progress_capabilities, rules, Editor, Fixture, Spawn, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn ask(editor: &mut Editor, argument: Value) -> (String, String) {
-    let started = editor
-        .command("codex.ask", argument)
-        .await
-        .expect("codex.ask");
-    (
-        started["threadId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("threadId in {started:#}"))
-            .to_string(),
-        started["turnId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("turnId in {started:#}"))
-            .to_string(),
-    )
-}
-
-/// `codex.ask` with `wait: true`; asserts the turn completed and returns its TurnResult.
-async fn ask_and_wait(editor: &mut Editor, prompt: &str) -> Value {
-    let result = editor
-        .command("codex.ask", json!({ "prompt": prompt, "wait": true }))
-        .await
-        .unwrap_or_else(|e| panic!("codex.ask {prompt:?}: {e:#}"));
-    assert_eq!(result["status"], "completed", "{prompt:?}: {result:#}");
-    result
-}
 
 /// The `model` of every provider request whose body mentions `marker`.
 fn models_asked_about(fixture: &Fixture, marker: &str) -> Vec<String> {

@@ -6,18 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{progress_capabilities, rules, Fixture};
-
-async fn ask(editor: &mut support::Editor, argument: Value) -> (String, String) {
-    let started = editor
-        .command("codex.ask", argument)
-        .await
-        .expect("codex.ask");
-    (
-        started["threadId"].as_str().expect("threadId").to_string(),
-        started["turnId"].as_str().expect("turnId").to_string(),
-    )
-}
+use support::{ask, progress_capabilities, rules, Fixture};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_streams_progress_then_turn_completed_and_wait_and_shared_thread() {

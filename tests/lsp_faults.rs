@@ -11,19 +11,8 @@ use std::time::{Duration, Instant};
 
 use codex_lsp::mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
-use support::{editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn};
+use support::{ask, editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-async fn ask(editor: &mut Editor, argument: Value) -> (String, String) {
-    let started = editor
-        .command("codex.ask", argument)
-        .await
-        .expect("codex.ask");
-    (
-        started["threadId"].as_str().expect("threadId").to_string(),
-        started["turnId"].as_str().expect("turnId").to_string(),
-    )
-}
 
 fn token(turn_id: &str) -> String {
     format!("codex-lsp/turn/{turn_id}")

@@ -10,19 +10,11 @@ use std::path::{Path, PathBuf};
 
 use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::{json, Value};
-use support::{editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn};
+use support::{
+    ask_and_wait, editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn,
+};
 
 const SECRET: &str = "sk-security-SECRET-9876-do-not-print";
-
-/// Asks, waits for the turn's end, and returns the TurnResult.
-async fn ask_and_wait(editor: &mut Editor, prompt: &str) -> Value {
-    let done = editor
-        .command("codex.ask", json!({ "prompt": prompt, "wait": true }))
-        .await
-        .unwrap_or_else(|e| panic!("codex.ask {prompt:?}: {e:#}"));
-    assert_eq!(done["status"], "completed", "{done:#}");
-    done
-}
 
 /// Logs in with `SECRET`, runs a turn with `codex/event` on, and returns everything
 /// codex-lsp said: every frame it wrote on stdout and every command answer.

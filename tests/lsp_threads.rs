@@ -10,24 +10,7 @@ use std::time::Duration;
 
 use codex_lsp::mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
-use support::{progress_capabilities, rules, Editor, Fixture};
-
-async fn ask(editor: &mut Editor, argument: Value) -> (String, String) {
-    let started = editor
-        .command("codex.ask", argument)
-        .await
-        .expect("codex.ask");
-    (
-        started["threadId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("threadId in {started:#}"))
-            .to_string(),
-        started["turnId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("turnId in {started:#}"))
-            .to_string(),
-    )
-}
+use support::{ask, progress_capabilities, rules, Editor, Fixture};
 
 /// Asks and waits for the turn to complete; returns (threadId, turnId).
 async fn ask_done(editor: &mut Editor, argument: Value) -> (String, String) {

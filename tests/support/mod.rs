@@ -775,3 +775,28 @@ pub fn rules() -> Vec<Rule> {
         ),
     ]
 }
+
+/// `codex.ask` with `argument`; its `(threadId, turnId)`.
+pub async fn ask(editor: &mut Editor, argument: Value) -> (String, String) {
+    let started = editor
+        .command("codex.ask", argument)
+        .await
+        .expect("codex.ask");
+    let id = |key: &str| {
+        started[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} in {started:#}"))
+            .to_string()
+    };
+    (id("threadId"), id("turnId"))
+}
+
+/// `codex.ask {prompt, wait: true}`, which must complete; its result.
+pub async fn ask_and_wait(editor: &mut Editor, prompt: &str) -> Value {
+    let result = editor
+        .command("codex.ask", json!({ "prompt": prompt, "wait": true }))
+        .await
+        .unwrap_or_else(|e| panic!("codex.ask {prompt:?}: {e:#}"));
+    assert_eq!(result["status"], "completed", "{prompt:?}: {result:#}");
+    result
+}

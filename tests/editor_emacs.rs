@@ -219,6 +219,7 @@ fn approval_rules() -> Vec<Rule> {
     for (prompt, file, reply) in [
         ("emacs touch quit", "quit.txt", "after the quit"),
         ("emacs touch enter", "enter.txt", "after the enter"),
+        ("emacs touch timeout", "timeout.txt", "after the timeout"),
     ] {
         rules.push(Rule::new(
             prompt,
@@ -320,6 +321,54 @@ async fn approvals_are_declined_by_quit_and_by_enter_and_accepted_when_chosen() 
     let approvals = state["approvals"].as_array().unwrap();
     assert_eq!(approvals.len(), 4, "{state:#}");
     assert_doc_settings_reached_the_app_server(&fixture);
+}
+
+/// 15: `approvalTimeout` passes while the approval question is still open in the
+/// minibuffer: codex-lsp declines it, and the question closes (an answer typed later could
+/// grant nothing), the echo area says it was declined on timeout, the command does not run
+/// and the turn goes on. The user changes a setting as the doc says: `codex-settings`, then
+/// `codex-send-settings`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_question_closes_when_approval_timeout_declines_it() {
+    let _one = one_at_a_time().await;
+    let fixture = Fixture::new(approval_rules()).await;
+    let ws = fixture.workspace.clone();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join("notes.txt"), "one\ntwo\n").unwrap();
+    let env = fixture.env();
+    let (turn, state, screen) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "notes.txt");
+        emacs.eval(
+            "(progn (setq codex-settings (plist-put (copy-sequence codex-settings) :approvalTimeout 2)) (codex-send-settings))",
+        );
+        emacs.ask("emacs touch timeout");
+        emacs.wait_approval("touch timeout.txt");
+        let turn = emacs.wait_turns(1);
+        let state = emacs.wait_state("the approval question to close", |s| {
+            s["minibuffer"] == false
+        });
+        let screen = emacs.tmux.screen();
+        (turn, state, screen)
+    })
+    .await;
+    assert_eq!(turn["status"], "completed", "{turn:#}");
+    assert_eq!(command_status(&turn), ["declined"], "{turn:#}");
+    assert!(!fixture.workspace.join("timeout.txt").exists());
+    let messages = state["messages"].as_str().unwrap_or_default();
+    assert!(
+        messages.contains("Codex: declined the command")
+            && messages.contains("touch timeout.txt")
+            && messages.contains("no answer within approvalTimeout; nothing was approved"),
+        "codex.el did not say the question closed on timeout: {messages}"
+    );
+    assert!(
+        messages.contains("no answer within 2 s"),
+        "codex-lsp's reason is not shown: {messages}"
+    );
+    assert!(
+        !screen.contains("Codex asks to allow"),
+        "the question is still on screen:\n{screen}"
+    );
 }
 
 /// 15.8: eglot runs clangd in a C buffer and codex.el runs codex-lsp in the same buffer:

@@ -69,6 +69,9 @@ Changes are also sent before every request and after every agent edit."
 (defvar codex-approval-functions nil
   "Called with the params of each `codex/approval' before the question is asked.")
 
+(defvar codex--open-approvals nil
+  "The approvals whose question is open, innermost first: (APPROVAL-ID . TAG).")
+
 (defvar codex--streamed (make-hash-table :test #'equal)
   "Turn ids whose reply came as deltas.")
 
@@ -418,6 +421,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     ('textDocument/publishDiagnostics (codex--publish-diagnostics params))
     ('codex/event (codex--event params))
     ('codex/turnCompleted (codex--turn-completed params))
+    ('codex/approvalEnded (codex--approval-ended params))
     (_ nil)))
 
 (defun codex--apply-edit (params)
@@ -518,29 +522,52 @@ Always offered, the default, and what C-g means.")
 (defun codex--approval (params)
   "Ask about an approval; answer the decision picked.
 Enter on the empty answer, C-g, or any failure declines: only an answer the user
-picks grants anything."
+picks grants anything.  When codex-lsp ends the approval while the question is
+open (`approvalTimeout' passed, it was answered elsewhere, the app-server
+stopped), the question closes and the echo area says it was declined and why."
   (run-hook-with-args 'codex-approval-functions params)
   (let* ((choices (codex--approval-choices (plist-get params :choices)))
          (kind (if (equal (plist-get params :kind) "fileChange") "file change" "command"))
-         (subject (or (plist-get params :command)
-                      (mapconcat (lambda (f) (plist-get f :path))
-                                 (append (plist-get params :files) nil) ", ")))
+         (subject (string-trim
+                   (or (plist-get params :command)
+                       (mapconcat (lambda (f) (plist-get f :path))
+                                  (append (plist-get params :files) nil) ", "))))
+         (tag (make-symbol "codex-approval-ended"))
+         (codex--open-approvals (cons (cons (plist-get params :approvalId) tag)
+                                      codex--open-approvals))
          (decision "decline"))
     (condition-case err
-        (progn
-          (codex--show-approval params)
-          (let* ((enable-recursive-minibuffers t)
-                 (answer (completing-read
-                          (format-prompt "Codex asks to allow the %s `%s'" codex--decline
-                                         kind (string-trim (or subject "")))
-                          (mapcar #'car choices) nil t nil nil codex--decline)))
-            (setq decision (or (cdr (assoc answer choices)) "decline"))
-            (message "Codex: %s: %s" (string-trim (or subject "")) answer)))
+        (let ((ended
+               (catch tag
+                 (codex--show-approval params)
+                 (let* ((enable-recursive-minibuffers t)
+                        (answer (completing-read
+                                 (format-prompt "Codex asks to allow the %s `%s'" codex--decline
+                                                kind subject)
+                                 (mapcar #'car choices) nil t nil nil codex--decline)))
+                   (setq decision (or (cdr (assoc answer choices)) "decline"))
+                   (message "Codex: %s: %s" subject answer)
+                   nil))))
+          (when ended
+            (setq decision "decline")
+            (message "Codex: declined the %s `%s': %s; nothing was approved" kind subject
+                     (if (equal ended "timed out")
+                         "no answer within approvalTimeout"
+                       ended))))
       (quit (message "Codex: declined (quit)"))
       (error (message "Codex: declined: %s" (error-message-string err))))
     (when-let ((window (get-buffer-window "*codex-approval*" t)))
       (ignore-errors (quit-window nil window)))
     (list :decision decision)))
+
+(defun codex--approval-ended (params)
+  "`codex/approvalEnded': codex-lsp no longer waits for the approval PARAMS names.
+Its question, if open, closes (a later answer could grant nothing anyway).  Only
+the innermost question is closed this way: closing an outer one would abandon
+the inner without an answer."
+  (let ((open (car codex--open-approvals)))
+    (when (and open (equal (car open) (plist-get params :approvalId)))
+      (throw (cdr open) (or (plist-get params :reason) "it ended")))))
 
 (defun codex--show-message-request (params)
   "A question with buttons: C-g or the empty answer picks none."

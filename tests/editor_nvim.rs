@@ -644,6 +644,58 @@ async fn a_second_ask_during_a_turn_is_queued_and_shown_as_its_own_turn() {
     );
 }
 
+/// `:CodexReview` while an ask's turn runs is queued behind it (the user told), then runs as
+/// its own turn: the transcript has the ask's reply whole with its end line, then the
+/// review under its own "## Review" heading with its end line. Before the fix the plugin
+/// wrote no heading for a queued review, and its text ran on under the ask's end line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_queued_behind_a_turn_gets_its_own_heading() {
+    let fixture = fixture().await;
+    fixture.provider.add_rule(Rule::new(
+        codex_lsp::mock_provider::REVIEW_UNCOMMITTED_PROMPT,
+        vec![support::review_reply(
+            vec![support::review_finding(
+                &fixture.workspace.join("main.txt"),
+                "[P2] Vague greeting",
+                "Say whom to greet.",
+                2,
+                (2, 2),
+            )],
+            "patch is incorrect",
+            "Queued review of the greeting.",
+        )],
+    ));
+    let result = run_nvim_doc(&fixture, "queued_review", "").await;
+    let completed = result["completed"].as_array().unwrap();
+    assert_eq!(completed.len(), 2, "{result:#}");
+    let transcript = result["transcript"].as_str().unwrap();
+    let first = transcript
+        .find("## nvim slow first\nFirst reply, line one.\nFirst reply, line two, the last.\n\n— completed")
+        .unwrap_or_else(|| panic!("the first turn is not whole:\n{transcript}"));
+    let review = transcript
+        .find("## Review\n")
+        .unwrap_or_else(|| panic!("the queued review has no heading:\n{transcript}"));
+    assert!(first < review, "out of order:\n{transcript}");
+    let under_review = &transcript[review..];
+    assert!(
+        under_review.contains("Queued review of the greeting.")
+            && under_review.contains("— completed"),
+        "the review's text and end are not under its heading:\n{transcript}"
+    );
+    // Nothing of the review between the ask's end line and the review's heading.
+    let between = &transcript[first..review];
+    assert!(
+        !between.contains("greeting") && between.matches("— ").count() == 1,
+        "the review ran on under the ask:\n{transcript}"
+    );
+    assert_eq!(transcript.matches("## ").count(), 2, "{transcript}");
+    let notes = serde_json::to_string(&result["notifications"]).unwrap();
+    assert!(
+        notes.contains("Codex: queued: your review waits"),
+        "the user was not told: {notes}"
+    );
+}
+
 /// An interrupt cancels the ask queued behind the running turn (codex-lsp says so): it never
 /// runs, and a later queued ask's reply shows under its own prompt, not under the cancelled
 /// one's (before the fix the cancelled prompt's heading stayed pending and took its place).

@@ -203,6 +203,18 @@ function scenarios.queued()
   snapshot()
 end
 
+-- :CodexReview while an ask's turn runs: queued, then its own turn under its own heading.
+function scenarios.queued_review()
+  open("main.txt")
+  vim.cmd("CodexAsk nvim slow first")
+  wait(20000, function()
+    return result.progress_begun == true
+  end, "the first turn's progress to begin")
+  vim.cmd("CodexReview")
+  turns_done(2, "the turn and the review to complete")
+  snapshot()
+end
+
 -- An interrupt while an ask waits behind the running turn: both go, and the next ask's turn
 -- is shown under its own prompt (not under the cancelled one's).
 function scenarios.interrupt_queued()

@@ -499,25 +499,34 @@ local function range_of(opts, bufnr, encoding)
   return { start = pos(line1 - 1, start_col), ["end"] = pos(line2 - 1, end_col) }
 end
 
---- Sends the ask. `heading` (the transcript lines of its prompt) is written already, or,
---- when `deferred`, once its turn starts: at once if it started, after the running turn if
---- codex-lsp queued it.
-local function start_turn(argument, bufnr, heading, deferred)
+--- Sends `command` (codex.ask or codex.review), which starts a turn. `heading` (the
+--- transcript lines of its prompt) is written already, or, when `deferred`, once its turn
+--- starts: at once if it started, after the running turn if codex-lsp queued it. `failed`
+--- takes an error.
+local function start_turn(command, argument, bufnr, heading, deferred, failed)
   asking = asking + 1
-  M.exec("codex.ask", argument, function(err, result)
+  M.exec(command, argument, function(err, result)
     asking = math.max(asking - 1, 0)
     if err then
-      notify("ask failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      if not deferred then
+        -- Its heading is written: say under it that it never started.
+        append_block({ "", "— not started: " .. vim.split(err.message or "", "\n")[1], "" })
+      end
+      failed(err)
       return
     end
-    M.state.thread_id = result.threadId
+    result = result or {}
+    M.state.thread_id = result.threadId or M.state.thread_id
     if result.status == "queued" then
-      -- A turn runs on the thread: this ask starts when it ends (codex-lsp tells the user
-      -- with window/showMessage, and the running turn's progress counts the queued asks).
+      -- A turn runs on the thread: this one starts when it ends (codex-lsp tells the user
+      -- with window/showMessage, and the running turn's progress counts the queued ones).
       if deferred then
         table.insert(pending, heading)
       end
       set_status(("Codex: queued (%s)"):format(tostring(result.position or "waiting")))
+      return
+    end
+    if result.turnId == nil then
       return
     end
     if deferred and not known[result.turnId] then
@@ -525,9 +534,23 @@ local function start_turn(argument, bufnr, heading, deferred)
       append_block(heading)
     end
     known[result.turnId] = true
-    M.state.running[result.turnId] = result.threadId
+    M.state.running[result.turnId] = result.threadId or true
     set_status("Codex: thinking")
   end, bufnr)
+end
+
+--- Writes `heading` now, unless a turn runs (or a request that may start one is on its
+--- way): then the turn may be queued, and its heading waits for its own turn. Returns
+--- whether it waits.
+local function heading_now_or_deferred(heading)
+  local deferred = next(M.state.running) ~= nil or asking > 0
+  if not deferred then
+    append_block(heading)
+  end
+  if M.config.open_transcript then
+    M.open_transcript()
+  end
+  return deferred
 end
 
 --- `:CodexAsk [prompt]`, with a range for context.
@@ -548,16 +571,10 @@ function M.ask(opts)
     end
     argument.prompt = prompt
     local heading = { "", "## " .. vim.split(prompt, "\n")[1] }
-    -- While a turn runs (or an ask is on its way) this ask may be queued behind it: its
-    -- heading waits for its own turn.
-    local deferred = next(M.state.running) ~= nil or asking > 0
-    if not deferred then
-      append_block(heading)
-    end
-    if M.config.open_transcript then
-      M.open_transcript()
-    end
-    start_turn(argument, bufnr, heading, deferred)
+    local deferred = heading_now_or_deferred(heading)
+    start_turn("codex.ask", argument, bufnr, heading, deferred, function(err)
+      notify("ask failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    end)
   end
   if opts.args and opts.args ~= "" then
     go(opts.args)
@@ -661,22 +678,15 @@ function M.review(opts)
   if opts and opts.args and opts.args ~= "" then
     argument.target = { instructions = opts.args }
   end
-  M.exec("codex.review", argument, function(err, result)
-    if err then
-      local message = err.message or ""
-      if message:match("unknown command") then
-        notify("this codex-lsp has no review command (codex.review); update codex-lsp", vim.log.levels.WARN)
-      else
-        notify("review failed: " .. message, vim.log.levels.ERROR)
-      end
-      return
-    end
-    if result and result.turnId then
-      M.state.running[result.turnId] = result.threadId or true
-      append_block({ "", "## Review" })
-      if M.config.open_transcript then
-        M.open_transcript()
-      end
+  -- Like an ask: queued behind a running turn, its heading waits for its own turn.
+  local heading = { "", "## Review" }
+  local deferred = heading_now_or_deferred(heading)
+  start_turn("codex.review", argument, nil, heading, deferred, function(err)
+    local message = err.message or ""
+    if message:match("unknown command") then
+      notify("this codex-lsp has no review command (codex.review); update codex-lsp", vim.log.levels.WARN)
+    else
+      notify("review failed: " .. message, vim.log.levels.ERROR)
     end
   end)
 end

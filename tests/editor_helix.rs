@@ -6,7 +6,7 @@ mod editor_support;
 mod support;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
@@ -30,6 +30,18 @@ fn helix_rules() -> Vec<Rule> {
         ],
     ));
     rules.push(Rule::new("helix hangs", vec![Reply::Hang]));
+    // A reply that streams for a few seconds, then one asked while it runs.
+    rules.push(Rule::new(
+        "helix slow first",
+        vec![Reply::slow_text(
+            "Slow first reply, streamed word by word.\nIts second line.",
+            Duration::from_millis(400),
+        )],
+    ));
+    rules.push(Rule::new(
+        "helix quick second",
+        vec![Reply::text("Quick second reply.\nIts second line.")],
+    ));
     rules.push(Rule::new(
         "helix provider fails",
         vec![Reply::HttpError(400)],
@@ -191,7 +203,7 @@ fn write_workspace(workspace: &Path) {
     std::fs::create_dir_all(workspace.join(".git")).unwrap();
     std::fs::write(
         workspace.join("main.py"),
-        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix edits the notes\n# helix provider fails\n# helix two lines\n",
+        "# first line\n# please greet the helix world\n# helix wants to touch\n# helix hangs\n# helix may touch\n# helix edits the notes\n# helix provider fails\n# helix two lines\n# helix slow first\n# helix quick second\n",
     )
     .unwrap();
 }
@@ -954,4 +966,90 @@ async fn a_provider_failure_shows_in_the_status_line() {
         line.contains("400"),
         "the status line does not say why: {line}"
     );
+}
+
+/// What Helix's message line (the screen's last) shows of codex-lsp, if anything.
+fn message_line(screen: &str) -> Option<String> {
+    let line = screen.lines().last()?.trim();
+    (line.contains("[codex#") || line.contains("Codex")).then(|| line.to_string())
+}
+
+/// A second ask (another Codex code action) while a turn runs: codex-lsp queues it and says
+/// so, and the status line shows the queued notice, then each turn's end with its own reply
+/// (by its own progress token), neither reply glued to the other or to the notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ask_during_a_turn_is_queued_and_both_replies_show() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.py");
+    let seen = blocking(move || {
+        let tmux = &session.tmux;
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            // Every message shown, in order, and when it appeared: each may show only briefly.
+            let recorder = scope.spawn(|| {
+                let mut seen: Vec<(String, Instant)> = Vec::new();
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    if let Some(line) = message_line(&tmux.screen()) {
+                        if seen.last().map(|(l, _)| l) != Some(&line) {
+                            seen.push((line, Instant::now()));
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                seen.push(("(end)".into(), Instant::now()));
+                seen
+            });
+            explain_line(&session, 9);
+            tmux.wait_screen("the first reply streaming", SCREEN_WAIT, |s| {
+                s.contains("Slow first")
+            });
+            escape(tmux);
+            explain_line(&session, 10);
+            let ended = editor_support::poll(SCREEN_WAIT, || {
+                tmux.screen().contains("Quick second reply.").then_some(())
+            });
+            std::thread::sleep(Duration::from_millis(500));
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            let seen = recorder.join().unwrap();
+            assert!(ended.is_some(), "the second reply never showed: {seen:#?}");
+            // Each line with how long it stayed.
+            seen.windows(2)
+                .map(|w| (w[0].0.clone(), w[1].1 - w[0].1))
+                .collect::<Vec<(String, Duration)>>()
+        })
+    })
+    .await;
+    eprintln!("message lines: {seen:#?}");
+    let find = |what: &str| {
+        seen.iter()
+            .position(|(l, _)| l.contains(what))
+            .unwrap_or_else(|| panic!("{what:?} never showed: {seen:#?}"))
+    };
+    let queued = find("queued: your ask");
+    let first_end = find("[codex#1] Slow first reply, streamed word by word.");
+    let second_end = find("[codex#2] Quick second reply.");
+    assert!(queued < first_end && first_end < second_end, "{seen:#?}");
+    // Long enough to read: before the fix the next progress replaced each at once.
+    for at in [queued, first_end] {
+        assert!(
+            seen[at].1 >= Duration::from_millis(1000),
+            "{:?} showed for {:?} only: {seen:#?}",
+            seen[at].0,
+            seen[at].1
+        );
+    }
+    for (line, _) in &seen {
+        assert!(
+            !(line.contains("Slow first") && line.contains("Quick second")),
+            "two replies in one line: {line}"
+        );
+        if line.contains("queued: your ask") {
+            assert!(
+                !line.contains("reply"),
+                "the queued notice carries a reply: {line}"
+            );
+        }
+    }
 }

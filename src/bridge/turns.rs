@@ -22,6 +22,10 @@ use crate::text::Range;
 
 /// Progress reports per second, at most.
 const REPORT_INTERVAL: Duration = Duration::from_millis(100);
+/// In an editor that shows the server in one status line (Helix), how long a message stays
+/// before progress replaces it: the queued notice, and a turn's end before the next queued
+/// turn begins.
+const STATUS_LINE_READING_TIME: Duration = Duration::from_millis(2000);
 /// How long the end of a turn waits for its buffers to be updated.
 const MIRROR_WAIT: Duration = Duration::from_secs(10);
 
@@ -593,6 +597,9 @@ impl Bridge {
         let stream_events = self.settings().stream_events;
         let mut failure: Option<String> = None;
         let mut queued = self.queued_on(&active.thread_id);
+        let status_line = ui.status_line_only();
+        // While set, progress reports wait (see STATUS_LINE_READING_TIME).
+        let mut quiet_until: Option<Instant> = None;
         // "can't reach the model: retrying 2/5 — …" while the app-server retries the
         // provider; cleared by the next sign of progress.
         let mut retrying: Option<String> = None;
@@ -685,8 +692,12 @@ impl Bridge {
                     }
                     Hint::Queued(count) => {
                         queued = count;
-                        // Said at once: it answers the ask the user just made.
-                        if with_progress {
+                        if status_line && count > 0 {
+                            // One status line: a report now would replace the queued
+                            // notice at once; the count comes with the next report.
+                            quiet_until = Some(Instant::now() + STATUS_LINE_READING_TIME);
+                        } else if with_progress {
+                            // Said at once: it answers the ask the user just made.
                             let now = retrying.clone().unwrap_or_else(|| activity.describe());
                             ui.progress_report(&token, with_queue(now, queued));
                         }
@@ -703,7 +714,8 @@ impl Bridge {
                 Wake::News { changed } => changed && coalescer.offer(Instant::now),
                 Wake::ReportDue => coalescer.due(Instant::now()),
             };
-            if report && with_progress {
+            let quiet = quiet_until.is_some_and(|until| Instant::now() < until);
+            if report && with_progress && !quiet {
                 let now = retrying.clone().unwrap_or_else(|| activity.describe());
                 ui.progress_report(&token, with_queue(now, queued));
             }
@@ -766,6 +778,10 @@ impl Bridge {
         let _ = done.send(Some(result));
         // The next queued ask on the thread starts now, after this turn's end was told.
         let slot = lock(&self.inner.slots).remove(&active.turn_id);
+        if slot.is_some() && status_line && self.queued_on(&active.thread_id) > 0 {
+            // One status line: the next turn's progress would replace this end at once.
+            tokio::time::sleep(STATUS_LINE_READING_TIME).await;
+        }
         drop(slot);
     }
 

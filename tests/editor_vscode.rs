@@ -241,6 +241,31 @@ async fn fixture() -> Fixture {
             ),
         ],
     ));
+    for (prompt, line, reply) in [
+        (
+            "vscode patch decline",
+            "declined line",
+            "after the declined change",
+        ),
+        (
+            "vscode patch dismiss",
+            "dismissed line",
+            "after the dismissed change",
+        ),
+        (
+            "vscode patch timeout",
+            "timed-out line",
+            "after the timed-out change",
+        ),
+    ] {
+        rules.push(Rule::new(
+            prompt,
+            vec![
+                Reply::apply_patch_update("main.txt", "old line", line),
+                Reply::text(reply),
+            ],
+        ));
+    }
     rules.push(Rule::new(
         "vscode conflict main",
         vec![
@@ -948,6 +973,91 @@ async fn vscode_dismisses_asks_twice_fails_visibly_and_shows_history_after_a_res
             && after.contains(slow)
             && after.contains("## say hello"),
         "no history after the restart: {after}"
+    );
+}
+
+/// How long an approval waits in the file-change session (`codex.approvalTimeout`): long
+/// enough to decline and dismiss the first two under load, short enough to wait out.
+const FILE_CHANGE_APPROVAL_TIMEOUT: &str = "12";
+
+/// File-change approvals that grant nothing, each with main.txt open in the editor: declined
+/// from the diff view's title bar; Escape in the diff view (answers nothing: the diff stays
+/// open, nothing lands), then the diff view closed (a dismissal, declined); left unanswered
+/// until `codex.approvalTimeout` passes (codex-lsp declines it, the diff view and its
+/// notification go, a warning says why). The change reaches neither the buffer nor the
+/// file, and the transcript notes each decline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_file_changes_declined_dismissed_or_timed_out_change_nothing() {
+    let fixture = fixture().await;
+    let result = run_vscode_with(
+        &fixture,
+        "filechanges",
+        &[("CODEX_TEST_APPROVAL_TIMEOUT", FILE_CHANGE_APPROVAL_TIMEOUT)],
+    )
+    .await;
+    for (n, key) in ["declined", "dismissed", "timedOut"].iter().enumerate() {
+        let r = &result[key];
+        assert_eq!(r["disk"], MAIN, "{key}: the change reached the file: {r:#}");
+        assert_eq!(
+            r["buffer"], MAIN,
+            "{key}: the change reached the buffer: {r:#}"
+        );
+        assert_eq!(r["dirty"], false, "{key}: {r:#}");
+        assert_eq!(
+            r["decisions"],
+            serde_json::json!(vec!["decline"; n + 1]),
+            "{key}: {r:#}"
+        );
+        let transcript = r["transcript"].as_str().unwrap_or_default();
+        assert_eq!(
+            transcript.matches("(approval: decline)").count(),
+            n + 1,
+            "{key}: the transcript does not note the decline: {transcript}"
+        );
+        // Answered by the user, not by the timeout (which would decline as well).
+        let ended = r["ended"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            ended,
+            usize::from(*key == "timedOut"),
+            "{key}: codex-lsp ended the approval: {r:#}"
+        );
+        assert_eq!(r["diffTabs"], 0, "{key}: a diff view stayed open: {r:#}");
+        assert_eq!(
+            r["changeToasts"], 0,
+            "{key}: the change's notification stayed: {r:#}"
+        );
+    }
+    let escape = &result["afterEscape"];
+    assert_eq!(escape["diffStillOpen"], true, "{escape:#}");
+    assert_eq!(
+        escape["turns"], 1,
+        "Escape answered the approval: {escape:#}"
+    );
+    assert_eq!(escape["disk"], MAIN, "{escape:#}");
+    let warning = result["timeoutWarning"].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("declined")
+            && warning.contains(&format!(
+                "no answer within {FILE_CHANGE_APPROVAL_TIMEOUT} s"
+            )),
+        "the user is not told the change was declined on timeout: {warning:?}"
+    );
+    assert_eq!(
+        result["timedOut"]["ended"][0]["reason"], "timed out",
+        "{result:#}"
+    );
+    // Timed from the diff view showing, which is later than codex-lsp's clock starts.
+    let waited = result["timeoutAfterMs"].as_u64().unwrap_or(0);
+    assert!(
+        waited >= 6_000,
+        "declined {waited} ms after the diff showed: not by the timeout"
+    );
+    let approvals = result["state"]["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 3, "{approvals:#?}");
+    assert!(approvals.iter().all(|a| a["kind"] == "fileChange"));
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("main.txt")).unwrap(),
+        MAIN
     );
 }
 

@@ -143,6 +143,8 @@ function userSettings() {
   };
   if (process.env.CODEX_TEST_AUTOSAVE) settings["files.autoSave"] = process.env.CODEX_TEST_AUTOSAVE;
   if (scenario === "nocodex") settings["codex.codexPath"] = path.join(scratch, "no-such-codex");
+  // The one setting the file-change scenario is about: how long an approval waits.
+  if (process.env.CODEX_TEST_APPROVAL_TIMEOUT) settings["codex.approvalTimeout"] = Number(process.env.CODEX_TEST_APPROVAL_TIMEOUT);
   return settings;
 }
 
@@ -250,6 +252,7 @@ async function main() {
   if (scenario === "restricted") return restrictedMode();
   if (scenario === "lifecycle") return lifecycle();
   if (scenario === "nocodex") return noCodex();
+  if (scenario === "filechanges") return fileChanges();
   return session();
 }
 
@@ -636,6 +639,93 @@ async function lifecycle() {
     return s.instance && s.instance !== before && s.ready;
   });
   step("window reloaded");
+  result.state = readState();
+}
+
+/** Opens main.txt in the editor (Ctrl+P) and waits until it is the active document. */
+async function openMain(mainPath) {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  const quick = page.locator(".quick-input-widget input");
+  await quick.waitFor({ state: "visible" });
+  await quick.fill("main.txt");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "main.txt" }).first().waitFor({ state: "visible" });
+  await page.keyboard.press("Enter");
+  await until("main.txt in the editor", 15000, () => readState().active?.path === mainPath);
+}
+
+/**
+ * File-change approvals that grant nothing, with main.txt open: declined from the diff
+ * view's title bar; Escape (which answers nothing: the diff stays, nothing lands), then the
+ * diff view closed (a dismissal: declined); left unanswered until `codex.approvalTimeout`
+ * (CODEX_TEST_APPROVAL_TIMEOUT) passes: codex-lsp declines it, the diff view and the
+ * notification go, and a warning says why. After each: the buffer, the disk and what the
+ * user was shown.
+ */
+async function fileChanges() {
+  const mainPath = path.join(workspace, "main.txt");
+  const doc = () => readState().documents?.[mainPath];
+  const accept = page.locator('.editor-actions [aria-label="Accept Codex\'s Change"]').first();
+  const decline = page.locator('.editor-actions [aria-label="Decline Codex\'s Change"]').first();
+  const changeToast = page.locator(".notification-toast", { hasText: "Codex wants to change" });
+  const diffShown = (what) =>
+    until(what, 60000, () => accept.isVisible().catch(() => false));
+  const after = async (n) => {
+    await turnsAtLeast(`turn ${n} to end`, n);
+    // The notification closes once the change is answered (VS Code animates it out).
+    await until("the change's notification to go", 5000, async () => (await changeToast.count()) === 0).catch(() => false);
+    const s = readState();
+    return {
+      buffer: doc()?.text,
+      dirty: doc()?.dirty,
+      disk: fs.readFileSync(mainPath, "utf8"),
+      decisions: s.decisions,
+      transcript: s.transcript,
+      diffTabs: await page.locator(".tabs-container .tab", { hasText: "Codex wants to" }).count(),
+      changeToasts: await changeToast.count(),
+      // codex-lsp's codex/approvalEnded so far: only a timeout (or the like) sends one.
+      ended: s.approvalsEnded ?? [],
+    };
+  };
+  await openMain(mainPath);
+
+  // --- declined from the diff view's title bar -------------------------------------------
+  await ask("vscode patch decline");
+  await diffShown("the diff view of the change to decline");
+  step("diff view open; declining from its title bar");
+  await decline.click();
+  result.declined = await after(1);
+  step("declined");
+
+  // --- Escape answers nothing; closing the diff view declines ----------------------------
+  await openMain(mainPath);
+  await ask("vscode patch dismiss");
+  await diffShown("the diff view of the change to dismiss");
+  await page.locator(".monaco-diff-editor .view-lines").last().click();
+  await page.keyboard.press("Escape");
+  await sleep(1000);
+  result.afterEscape = {
+    diffStillOpen: await accept.isVisible().catch(() => false),
+    turns: (readState().turns ?? []).length,
+    disk: fs.readFileSync(mainPath, "utf8"),
+  };
+  step("Escape in the diff view; closing it");
+  await palette("View: Close Editor");
+  result.dismissed = await after(2);
+  step("dismissed");
+
+  // --- nobody answers: codex.approvalTimeout declines -------------------------------------
+  await openMain(mainPath);
+  await ask("vscode patch timeout");
+  await diffShown("the diff view of the change left unanswered");
+  const shownAt = Date.now();
+  step("diff view open; waiting for the approval timeout");
+  const warning = page.locator(".notification-toast", { hasText: "no answer within" }).first();
+  await until("the timeout's warning", 60000, () => warning.isVisible().catch(() => false));
+  result.timeoutWarning = await warning.innerText();
+  result.timeoutAfterMs = Date.now() - shownAt;
+  result.timedOut = await after(3);
+  step("timed out");
   result.state = readState();
 }
 

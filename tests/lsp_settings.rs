@@ -248,6 +248,6 @@ async fn silent_pushed_settings_keep_the_initialization_options() {
     .await;
     assert_eq!(settings["sandbox"], "danger-full-access", "{settings:#}");
     let warning = editor.wait_message("`sandbox`").await;
-    assert!(warning.contains("`yolo`"), "{warning}");
+    assert!(warning.contains("\"yolo\""), "{warning}");
     editor.shutdown().await;
 }

@@ -250,11 +250,19 @@ fn overlay(
             Ok(_) => {
                 merged.insert(key.clone(), value.clone());
             }
-            Err(e) => warnings.push(format!(
-                "codex-lsp setting `{}`: {}; ignored (the value from a lower source, or the default, applies)",
-                e.path(),
-                e.inner()
-            )),
+            Err(e) => {
+                // The value as given, so the user finds it; never a secret's.
+                let given = if key == "appServerToken" {
+                    String::new()
+                } else {
+                    format!(" = {}", shown_value(value))
+                };
+                warnings.push(format!(
+                    "codex-lsp setting `{}`{given}: {}; ignored (the value from a lower source, or the default, applies)",
+                    e.path(),
+                    e.inner()
+                ))
+            }
         }
     }
 }
@@ -589,6 +597,15 @@ pub fn toml_literal(value: &Value) -> Option<String> {
     })
 }
 
+/// A value as JSON, cut at 80 characters.
+fn shown_value(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(80) {
+        Some((at, _)) => format!("{} …", &text[..at]),
+        None => text,
+    }
+}
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -686,7 +703,7 @@ mod tests {
             "`approvalPolicy`",
             "`colour`",
             "`streamEvents`",
-            "`config`: `bad key`",
+            "`bad key` is not a dotted config key",
         ] {
             assert!(w.iter().any(|m| m.contains(key)), "{key} in {w:?}");
         }
@@ -857,8 +874,14 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(s.app_server_token, Some(Secret("s3cr3t-value".into())));
         assert!(!format!("{s:?}").contains("s3cr3t"));
-        let (_, w) = Settings::from_json(&json!({ "appServerToken": 42 }));
+        let (_, w) = Settings::from_json(&json!({ "appServerToken": 4242 }));
         assert_eq!(w.len(), 1);
+        assert!(!w[0].contains("4242"), "{w:?}");
+        let (_, w) = Settings::from_json(&json!({ "sandbox": "yolo" }));
+        assert!(
+            w[0].starts_with("codex-lsp setting `sandbox` = \"yolo\": "),
+            "{w:?}"
+        );
         let changed = Settings {
             app_server_token: None,
             ..s.clone()

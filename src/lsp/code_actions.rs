@@ -3,12 +3,12 @@
 //! `bridge::prompts`) carries the file, the lines, the selected text and the diagnostic.
 
 use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, Command, Diagnostic, NumberOrString, Range,
-    Url,
+    CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, NumberOrString, Range, Url,
 };
-use serde_json::json;
 
-use super::commands::Command as CodexCommand;
+use super::commands::{
+    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, ResolveConflictArgs, Take,
+};
 use super::{from_proto, to_proto};
 use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
 
@@ -142,15 +142,16 @@ pub fn finding_actions(
             kind: Some(CodeActionKind::QUICKFIX),
             is_preferred: Some(true),
             diagnostics: Some(vec![diagnostic.clone()]),
-            command: Some(Command {
+            command: Some(carrying(
                 title,
-                command: CodexCommand::Ask.name().to_string(),
-                arguments: Some(vec![json!({
-                    "prompt": fix,
-                    "uri": uri.as_str(),
-                    "range": range,
-                })]),
-            }),
+                Command::Ask,
+                &AskArgs {
+                    prompt: fix,
+                    uri: Some(uri),
+                    range: Some(range),
+                    ..AskArgs::default()
+                },
+            )),
             ..CodeAction::default()
         }));
         let title = "Codex: Dismiss".to_string();
@@ -158,11 +159,13 @@ pub fn finding_actions(
             title: title.clone(),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic]),
-            command: Some(Command {
+            command: Some(carrying(
                 title,
-                command: CodexCommand::DismissFinding.name().to_string(),
-                arguments: Some(vec![json!({ "id": finding.id })]),
-            }),
+                Command::DismissFinding,
+                &DismissFindingArgs {
+                    id: finding.id.clone(),
+                },
+            )),
             ..CodeAction::default()
         }));
     }
@@ -179,13 +182,14 @@ pub fn approval_actions(waiting: &[WaitingApproval]) -> Vec<CodeActionOrCommand>
                 CodeActionOrCommand::CodeAction(CodeAction {
                     title: option.title.clone(),
                     kind: Some(CodeActionKind::QUICKFIX),
-                    command: Some(Command {
-                        title: option.title.clone(),
-                        command: CodexCommand::AnswerApproval.name().to_string(),
-                        arguments: Some(vec![
-                            json!({ "approvalId": approval.id, "choice": option.choice }),
-                        ]),
-                    }),
+                    command: Some(carrying(
+                        option.title.clone(),
+                        Command::AnswerApproval,
+                        &AnswerApprovalArgs {
+                            approval_id: approval.id.clone(),
+                            choice: option.choice.clone(),
+                        },
+                    )),
                     ..CodeAction::default()
                 })
             })
@@ -199,20 +203,22 @@ pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeAction
     let mut actions = Vec::new();
     for &(id, range) in conflicts {
         for (title, take, preferred) in [
-            ("Codex: Take Codex's version", "codex", true),
-            ("Codex: Keep mine", "mine", false),
+            ("Codex: Take Codex's version", Take::Codex, true),
+            ("Codex: Keep mine", Take::Mine, false),
         ] {
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: title.to_string(),
                 kind: Some(CodeActionKind::QUICKFIX),
                 is_preferred: Some(preferred),
-                command: Some(Command {
-                    title: title.to_string(),
-                    command: CodexCommand::ResolveConflict.name().to_string(),
-                    arguments: Some(vec![
-                        json!({ "uri": uri.as_str(), "conflictId": id, "take": take }),
-                    ]),
-                }),
+                command: Some(carrying(
+                    title.to_string(),
+                    Command::ResolveConflict,
+                    &ResolveConflictArgs {
+                        uri: uri.clone(),
+                        conflict_id: id,
+                        take,
+                    },
+                )),
                 // The published diagnostic itself: VS Code drops an action whose
                 // diagnostic has no message.
                 diagnostics: Some(vec![to_proto::diagnostic(bridge::conflict_diagnostic(
@@ -234,16 +240,16 @@ fn action(
     diagnostic: Option<Diagnostic>,
 ) -> CodeActionOrCommand {
     // `uri` routes the ask to the file's workspace; the selection is already in the prompt.
-    let arguments = json!({ "prompt": prompt, "uri": target.uri.as_str() });
+    let arguments = AskArgs {
+        prompt,
+        uri: Some(target.uri.clone()),
+        ..AskArgs::default()
+    };
     CodeActionOrCommand::CodeAction(CodeAction {
         title: title.clone(),
         kind: Some(kind),
         diagnostics: diagnostic.map(|d| vec![d]),
-        command: Some(Command {
-            title,
-            command: CodexCommand::Ask.name().to_string(),
-            arguments: Some(vec![arguments]),
-        }),
+        command: Some(carrying(title, Command::Ask, &arguments)),
         ..CodeAction::default()
     })
 }

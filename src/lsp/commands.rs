@@ -4,7 +4,7 @@
 use async_lsp::{ErrorCode, ResponseError};
 use lsp_types::Url;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::from_proto;
@@ -122,15 +122,21 @@ fn parse<T: DeserializeOwned>(command: Command, argument: Value) -> Result<T, Re
 // The argument structs. A field that may be left out is an `Option` (null is left out
 // too); unknown fields are ignored, as an older or newer editor plugin may send them.
 
-#[derive(Deserialize)]
+/// Also what the code actions send (`Serialize`): what they carry is what the command reads.
+#[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct AskArgs {
-    prompt: String,
-    uri: Option<Url>,
-    range: Option<lsp_types::Range>,
-    thread_id: Option<String>,
-    new_thread: Option<bool>,
-    wait: Option<bool>,
+pub struct AskArgs {
+    pub prompt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<lsp_types::Range>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_thread: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -186,17 +192,17 @@ enum LoginKind {
 #[derive(Deserialize)]
 struct NoArgs {}
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResolveConflictArgs {
-    uri: Url,
-    conflict_id: u64,
-    take: Take,
+pub struct ResolveConflictArgs {
+    pub uri: Url,
+    pub conflict_id: u64,
+    pub take: Take,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
-enum Take {
+pub enum Take {
     Codex,
     Mine,
 }
@@ -208,16 +214,26 @@ struct ReviewArgs {
     wait: Option<bool>,
 }
 
-#[derive(Deserialize)]
-struct DismissFindingArgs {
-    id: String,
+#[derive(Deserialize, Serialize)]
+pub struct DismissFindingArgs {
+    pub id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct AnswerApprovalArgs {
-    approval_id: String,
-    choice: String,
+pub struct AnswerApprovalArgs {
+    pub approval_id: String,
+    pub choice: String,
+}
+
+/// The `lsp_types::Command` a code action carries: `command` with `args`, the struct that
+/// command reads.
+pub fn carrying<T: Serialize>(title: String, command: Command, args: &T) -> lsp_types::Command {
+    lsp_types::Command {
+        title,
+        command: command.name().to_string(),
+        arguments: Some(vec![serde_json::to_value(args).unwrap_or_default()]),
+    }
 }
 
 /// `target`: `"uncommittedChanges"` (the default) | `{baseBranch}` | `{commit, title?}` |
@@ -604,6 +620,24 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    #[test]
+    fn what_a_code_action_carries_is_what_the_command_reads() {
+        let uri = Url::parse("file:///w/a.rs").unwrap();
+        let sent = carrying(
+            "t".into(),
+            Command::Ask,
+            &AskArgs {
+                prompt: "p".into(),
+                uri: Some(uri.clone()),
+                ..AskArgs::default()
+            },
+        );
+        let argument = sent.arguments.unwrap().remove(0);
+        assert_eq!(argument, json!({"prompt": "p", "uri": "file:///w/a.rs"}));
+        let read: AskArgs = parse(Command::Ask, argument).unwrap();
+        assert_eq!((read.prompt.as_str(), read.uri), ("p", Some(uri)));
     }
 
     #[test]

@@ -11,4 +11,5 @@ pub mod logging;
 pub mod lsp;
 pub mod mock_provider;
 pub mod runtime;
+mod struct_fields;
 pub mod text;

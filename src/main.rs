@@ -18,7 +18,7 @@ fn main() {
         },
         // Every setting as a JSON schema: the one list the editors' lists are checked against.
         Some("settings-schema") => {
-            let schema = codex_lsp::bridge::settings::schema();
+            let schema = codex_lsp::bridge::settings_schema();
             println!(
                 "{}",
                 serde_json::to_string_pretty(&schema).expect("a schema prints")

@@ -183,22 +183,22 @@ async fn every_command_names_the_argument_it_cannot_use() {
         (
             "codex.ask",
             json!({ "prompt": 7 }),
-            "`prompt` must be a string",
+            "`prompt`: invalid type: integer `7`, expected a string",
         ),
         (
             "codex.ask",
             json!({ "prompt": "x", "uri": 1 }),
-            "`uri` must be a string",
+            "`uri`: invalid type:",
         ),
         (
             "codex.ask",
             json!({ "prompt": "x", "uri": "not a uri" }),
-            "`uri` must be a URI",
+            "`uri`: relative URL without a base",
         ),
         (
             "codex.ask",
             json!({ "prompt": "x", "uri": uri, "range": [0, 1] }),
-            "`range` must be an LSP range",
+            "`range[0]`: invalid type: integer `0`, expected struct Position",
         ),
         (
             "codex.ask",
@@ -207,18 +207,24 @@ async fn every_command_names_the_argument_it_cannot_use() {
         ),
         (
             "codex.ask",
+            json!({ "prompt": "x", "uri": uri, "range": {
+                "start": { "line": "one", "character": 0 }, "end": { "line": 1, "character": 0 } } }),
+            "`range.start.line`: invalid type: string \"one\"",
+        ),
+        (
+            "codex.ask",
             json!({ "prompt": "x", "threadId": {} }),
-            "`threadId` must be a string",
+            "`threadId`: invalid type:",
         ),
         (
             "codex.ask",
             json!({ "prompt": "x", "newThread": "yes" }),
-            "`newThread` must be true or false",
+            "`newThread`: invalid type: string \"yes\", expected a boolean",
         ),
         (
             "codex.ask",
             json!({ "prompt": "x", "wait": 1 }),
-            "`wait` must be true or false",
+            "`wait`: invalid type:",
         ),
         (
             "codex.ask",
@@ -228,60 +234,60 @@ async fn every_command_names_the_argument_it_cannot_use() {
         (
             "codex.interrupt",
             json!({ "threadId": 1 }),
-            "`threadId` must be a string",
+            "`threadId`: invalid type:",
         ),
         (
             "codex.interrupt",
             json!({ "turnId": [] }),
-            "`turnId` must be a string",
+            "`turnId`: invalid type: sequence, expected a string",
         ),
         ("codex.steer", json!({}), "missing field `prompt`"),
         (
             "codex.steer",
             json!({ "prompt": false }),
-            "`prompt` must be a string",
+            "`prompt`: invalid type: boolean `false`, expected a string",
         ),
         (
             "codex.steer",
             json!({ "prompt": "x", "threadId": 3 }),
-            "`threadId` must be a string",
+            "`threadId`: invalid type:",
         ),
         (
             "codex.newThread",
             json!({ "uri": 3 }),
-            "`uri` must be a string",
+            "`uri`: invalid type:",
         ),
         ("codex.resumeThread", json!({}), "missing field `threadId`"),
         (
             "codex.resumeThread",
             json!({ "threadId": 3 }),
-            "`threadId` must be a string",
+            "`threadId`: invalid type:",
         ),
         (
             "codex.resumeThread",
             json!({ "threadId": "t", "uri": "::" }),
-            "`uri` must be a URI",
+            "`uri`: relative URL without a base",
         ),
         (
             "codex.listThreads",
             json!({ "uri": true }),
-            "`uri` must be a string",
+            "`uri`: invalid type:",
         ),
         (
             "codex.readThread",
             json!({ "threadId": 9 }),
-            "`threadId` must be a string",
+            "`threadId`: invalid type:",
         ),
         ("codex.login", json!({}), "missing field `method`"),
         (
             "codex.login",
             json!({ "method": 1 }),
-            "`method` must be a string",
+            "`method`: invalid type: integer `1`",
         ),
         (
             "codex.login",
             json!({ "method": "password" }),
-            "`method` must be one of",
+            "`method`: unknown variant `password`, expected one of `apiKey`, `chatgpt`, `deviceCode`",
         ),
         (
             "codex.login",
@@ -291,7 +297,7 @@ async fn every_command_names_the_argument_it_cannot_use() {
         (
             "codex.login",
             json!({ "method": "apiKey", "apiKey": 12 }),
-            "`apiKey` must be a string",
+            "`apiKey`: invalid type: integer `12`, expected a string",
         ),
         (
             "codex.resolveConflict",
@@ -306,45 +312,46 @@ async fn every_command_names_the_argument_it_cannot_use() {
         (
             "codex.resolveConflict",
             json!({ "uri": uri, "conflictId": "1", "take": "mine" }),
-            "`conflictId` must be a number",
+            "`conflictId`: invalid",
         ),
         (
             "codex.resolveConflict",
             json!({ "uri": uri, "conflictId": -1, "take": "mine" }),
-            "`conflictId` must be a number",
+            "`conflictId`: invalid",
         ),
         (
             "codex.resolveConflict",
             json!({ "uri": uri, "conflictId": 1, "take": "both" }),
-            "`take` must be \"codex\" or \"mine\"",
+            "`take`: unknown variant `both`, expected `codex` or `mine`",
         ),
         (
             "codex.review",
             json!({ "target": "everything" }),
-            "`target` must be",
+            "`target`: invalid value: string \"everything\", expected",
         ),
         (
             "codex.review",
             json!({ "target": { "commit": 3 } }),
-            "`target.commit` must be a non-empty string",
+            "`target.commit`: invalid type: integer `3`, expected a non-empty string",
         ),
         (
             "codex.review",
             json!({ "uri": [] }),
-            "`uri` must be a string",
+            "`uri`: invalid type:",
         ),
         (
             "codex.review",
             json!({ "wait": "no" }),
-            "`wait` must be true or false",
+            "`wait`: invalid type:",
         ),
         ("codex.dismissFinding", json!({}), "missing field `id`"),
         (
             "codex.dismissFinding",
             json!({ "id": 4 }),
-            "`id` must be a string",
+            "`id`: invalid type: integer `4`, expected a string",
         ),
     ];
+    let mut wrong = Vec::new();
     for (command, argument, needle) in cases {
         let error = editor
             .command(command, argument.clone())
@@ -352,11 +359,13 @@ async fn every_command_names_the_argument_it_cannot_use() {
             .expect_err(&format!("{command} {argument}"));
         let message = error["message"].as_str().unwrap();
         assert_eq!(error["code"], -32602, "{command} {argument}: {error}");
-        assert!(
-            message.starts_with(command) && message.contains(needle),
-            "{command} {argument}: {message:?} lacks {needle:?}"
-        );
+        if !(message.starts_with(command) && message.contains(needle)) {
+            wrong.push(format!(
+                "{command} {argument}: {message:?} lacks {needle:?}"
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 
     let unknown = editor
         .command("codex.frobnicate", json!({}))

@@ -165,3 +165,350 @@ fn the_docs_table_lists_every_setting_of_the_schema() {
         }
     }
 }
+
+/// A setting some editor file names: where, the key, and the value it gives (if it gives one).
+struct Named {
+    place: String,
+    key: String,
+    value: Option<Value>,
+}
+
+/// Checks every named setting against the schema: the key is a setting, and the value it
+/// gives is one the schema takes (its type, its fixed values).
+fn check_named(schema: &Value, named: &[Named]) -> Vec<String> {
+    let validator = jsonschema::validator_for(schema).expect("a valid JSON schema");
+    let mut wrong = Vec::new();
+    for Named { place, key, value } in named {
+        if !properties(schema).contains_key(key) {
+            wrong.push(format!("{place}: `{key}` is not a setting"));
+        } else if let Some(value) = value {
+            if !validator.is_valid(&serde_json::json!({ key: value })) {
+                wrong.push(format!("{place}: `{key}` = {value} is not a valid value"));
+            }
+        }
+    }
+    wrong
+}
+
+/// A literal as Lua, Emacs Lisp and TOML write it: a double-quoted string, a number,
+/// `true`/`false` (Lua, TOML) or `t`/`nil` (Lisp). Anything else (a name, a call) is not
+/// a literal: `None`.
+fn literal(text: &str) -> Option<Value> {
+    let text = text.trim().trim_end_matches(',').trim();
+    match text {
+        "true" | "t" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
+        "nil" => Some(Value::Null),
+        _ if text.starts_with('"') => {
+            let end = text[1..].find('"')? + 1;
+            Some(Value::String(text[1..end].to_string()))
+        }
+        _ => text.parse::<f64>().ok().map(|n| serde_json::json!(n)),
+    }
+}
+
+fn is_setting_name(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Lua: the `key = value` entries of every `settings = { … }` table (comments dropped),
+/// and every `settings.KEY` / `options.KEY` named (the plugin fills `options` from
+/// `settings`), with the value it is set to (`options.streamEvents = true`).
+fn lua_settings(place: &str, text: &str) -> Vec<Named> {
+    // A trailing comment is dropped; a whole-line comment is read (it may show a setup).
+    let code: String = text
+        .lines()
+        .map(|line| match line.trim_start().strip_prefix("--") {
+            Some(comment) => comment,
+            None => line.split("--").next().unwrap_or_default(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut named = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("settings = {") {
+        let body = &rest[at + "settings = {".len()..];
+        let end = body.find('}').unwrap_or(body.len());
+        for entry in body[..end].split([',', '\n']) {
+            let Some((key, value)) = entry.split_once('=') else {
+                continue;
+            };
+            let key = key.trim();
+            // `settings = { codex = init_options() }` nests the section: not a setting.
+            if is_setting_name(key) && literal(value).is_some() {
+                named.push(Named {
+                    place: place.into(),
+                    key: key.into(),
+                    value: literal(value),
+                });
+            }
+        }
+        rest = &body[end..];
+    }
+    for prefix in ["settings.", "options."] {
+        for (at, _) in code.match_indices(prefix) {
+            let after = &code[at + prefix.len()..];
+            let key: String = after
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
+            // `settings.codex` is the section the plugin answers with, not a setting.
+            if key.is_empty() || key == "codex" {
+                continue;
+            }
+            let value = after[key.len()..]
+                .trim_start()
+                .strip_prefix('=')
+                .filter(|v| !v.starts_with('='))
+                .and_then(|v| literal(v.lines().next().unwrap_or_default()));
+            named.push(Named {
+                place: place.into(),
+                key,
+                value,
+            });
+        }
+    }
+    named
+}
+
+/// Emacs Lisp: every `:key` of the lines that speak of `codex-settings` (the plist itself)
+/// or of the plugin's own additions to it
+/// (`options :streamEvents`); in a page (`any_literal`) also every `:key "literal"` (the
+/// prose and comments saying how to change them: `:approvalPolicy "on-request"`).
+fn elisp_settings(place: &str, text: &str) -> Vec<Named> {
+    elisp_settings_in(place, text, place.ends_with(".md"))
+}
+
+fn elisp_settings_in(place: &str, text: &str, any_literal: bool) -> Vec<Named> {
+    let mut named = Vec::new();
+    for line in text.lines() {
+        let speaking = line.contains("codex-settings") || line.contains("options :");
+        if !speaking && !any_literal {
+            continue;
+        }
+        for (at, _) in line.match_indices(':') {
+            let before = line[..at].chars().last().unwrap_or(' ');
+            if !(before == ' ' || before == '(' || before == '`' || before == '\'') {
+                continue;
+            }
+            let after = &line[at + 1..];
+            let key: String = after
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
+            if !key.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                continue;
+            }
+            let value_text = after[key.len()..].trim_start();
+            let token: &str = if value_text.starts_with('"') {
+                value_text
+            } else {
+                let end = value_text
+                    .find(|c: char| c.is_whitespace() || ")`'".contains(c))
+                    .unwrap_or(value_text.len());
+                &value_text[..end]
+            };
+            let value = literal(token);
+            if speaking || value.is_some() {
+                named.push(Named {
+                    place: place.into(),
+                    key,
+                    value,
+                });
+            }
+        }
+    }
+    named
+}
+
+/// TOML: the `key = value` lines of every `[language-server.codex.config]` table, and in
+/// prose every `` `key = "value"` `` (how the Helix page says to loosen the settings).
+fn toml_settings(place: &str, text: &str) -> Vec<Named> {
+    let mut named = Vec::new();
+    let mut in_config = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_config = line == "[language-server.codex.config]";
+            continue;
+        }
+        if line.starts_with("```") {
+            in_config = false;
+        }
+        if in_config {
+            if let Some((key, value)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                named.push(Named {
+                    place: place.into(),
+                    key: key.trim().into(),
+                    value: literal(value),
+                });
+            }
+            continue;
+        }
+        for (i, span) in line.split('`').enumerate() {
+            let Some((key, value)) = span.split_once(" = ") else {
+                continue;
+            };
+            if i % 2 == 1 && is_setting_name(key) {
+                named.push(Named {
+                    place: place.into(),
+                    key: key.into(),
+                    value: literal(value),
+                });
+            }
+        }
+    }
+    named
+}
+
+/// Reads the settings a file names: `(place, text)`.
+type Reader = fn(&str, &str) -> Vec<Named>;
+
+/// The Neovim, Emacs and Helix pages and the plugins' own defaults name only settings that
+/// exist, with values the schema takes. What is read: Neovim — every `settings = { … }`
+/// table in docs/editors/neovim.md and editors/nvim (the documented setup, the defaults)
+/// and every `settings.KEY` / `options.KEY`; Emacs — every `:key value` where
+/// docs/editors/emacs.md or codex.el speaks of `codex-settings` (the init snippet, the
+/// "loosen them with" comment, `:streamEvents t`); Helix — the
+/// `[language-server.codex.config]` tables of docs/editors/helix.md and
+/// editors/helix/languages.toml, and the `` `key = "value"` `` spans of the page's prose.
+#[test]
+fn the_editor_docs_and_defaults_name_only_settings_of_the_schema() {
+    let schema = schema();
+    let sources: [(&str, Reader, &[&str]); 6] = [
+        (
+            "docs/editors/neovim.md",
+            lua_settings,
+            &["model", "approvalPolicy", "sandbox", "streamEvents"],
+        ),
+        (
+            "editors/nvim/lua/codex/init.lua",
+            lua_settings,
+            &["streamEvents", "model"],
+        ),
+        (
+            "docs/editors/emacs.md",
+            elisp_settings,
+            &["model", "approvalPolicy", "sandbox", "streamEvents"],
+        ),
+        (
+            "editors/emacs/codex.el",
+            elisp_settings,
+            &["streamEvents", "approvalPolicy"],
+        ),
+        (
+            "docs/editors/helix.md",
+            toml_settings,
+            &["model", "approvalPolicy", "sandbox", "approvalTimeout"],
+        ),
+        (
+            "editors/helix/languages.toml",
+            toml_settings,
+            &["model", "approvalPolicy", "sandbox", "approvalTimeout"],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (path, read, expected) in sources {
+        let named = read(path, &repo_file(path));
+        // The reader must see what the file is known to name: a reader that found
+        // nothing would pass any file.
+        for key in expected {
+            assert!(
+                named.iter().any(|n| n.key == *key),
+                "{path}: the check no longer finds `{key}`; found {:?}",
+                named.iter().map(|n| &n.key).collect::<Vec<_>>()
+            );
+        }
+        wrong.extend(check_named(&schema, &named));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The check itself bites: an unknown key and a bad value in each syntax are caught.
+#[test]
+fn the_editor_settings_check_catches_a_bad_key_and_a_bad_value() {
+    let schema = schema();
+    let lua = lua_settings(
+        "x.lua",
+        "settings = {\n  sandox = \"read-only\", -- typo\n  approvalPolicy = \"sometimes\",\n}",
+    );
+    let elisp = elisp_settings(
+        "x.el",
+        "(setq codex-settings '(:sandox \"read-only\" :streamEvents 3))",
+    );
+    let toml = toml_settings(
+        "x.toml",
+        "[language-server.codex.config]\nsandox = \"read-only\"\napprovalTimeout = \"long\"\n\nLoosen with `approvalPolicy = \"sometimes\"`.",
+    );
+    for (named, bad) in [(lua, 2), (elisp, 2), (toml, 3)] {
+        assert_eq!(
+            check_named(&schema, &named).len(),
+            bad,
+            "{:?}",
+            check_named(&schema, &named)
+        );
+    }
+}
+
+/// docs/lsp.md's command rows name every command codex-lsp announces, and no other; a row
+/// whose description opens with the argument object (`` `{prompt, uri?, …}` ``) lists
+/// exactly the fields the command reads (`codex_lsp::lsp::commands::schema()`, from the
+/// argument structs), and a row that does not is a command that reads none.
+#[test]
+fn the_docs_command_table_matches_the_command_schema() {
+    let commands = codex_lsp::lsp::commands::schema();
+    let commands = commands.as_object().expect("an object of commands");
+    let doc = repo_file("docs/lsp.md");
+    let mut documented = std::collections::BTreeMap::new();
+    for row in doc.lines().filter_map(|l| l.strip_prefix("| command | ")) {
+        let (names, what) = row
+            .split_once(" | ")
+            .expect("a command row has three cells");
+        let fields: Vec<String> = match what.strip_prefix("`{") {
+            Some(rest) => {
+                let object = &rest[..rest.find("}`").expect("the argument object ends")];
+                object
+                    .split(',')
+                    .map(|field| {
+                        field
+                            .split([':', '?'])
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string()
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        for name in names.split('`').skip(1).step_by(2) {
+            documented.insert(name.to_string(), fields.clone());
+        }
+    }
+    let mut wrong = Vec::new();
+    for (name, command) in commands {
+        let fields: Vec<String> = serde_json::from_value(command["fields"].clone()).unwrap();
+        match documented.get(name) {
+            None => wrong.push(format!("docs/lsp.md lacks a row for `{name}`")),
+            Some(doc_fields) => {
+                let mut have = doc_fields.clone();
+                let mut want = fields.clone();
+                have.sort();
+                want.sort();
+                if have != want {
+                    wrong.push(format!(
+                        "docs/lsp.md's `{name}` takes {doc_fields:?}; the command reads {fields:?}"
+                    ));
+                }
+            }
+        }
+    }
+    for name in documented.keys() {
+        if !commands.contains_key(name) {
+            wrong.push(format!(
+                "docs/lsp.md documents `{name}`, which is not a command"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -16,8 +16,8 @@ use codex_lsp::app_server::transport::{
     JsonLinesReader, JsonLinesWriter, TransportParts, TransportStatus,
 };
 use codex_lsp::app_server::TurnCollector;
-use codex_lsp::bridge::activity::Activity;
-use codex_lsp::bridge::approvals::summarize_changes;
+use codex_lsp::bridge::text_formats::summarize_changes;
+use codex_lsp::bridge::Activity;
 use futures::future::BoxFuture;
 use tokio::io::AsyncReadExt;
 

@@ -6,10 +6,10 @@
 //! Shared by the `diff_hunks` fuzz target and `tests/fuzz_seeds.rs` (its seeds and a short seeded
 //! random run inside `cargo test`).
 
-use codex_lsp::bridge::approvals::{
-    command_message, file_message, read_command_message, read_file_diffs, summarize_changes,
+use codex_lsp::bridge::text_formats::{
+    command_message, file_message, parse_review, read_command_message, read_file_diffs,
+    summarize_changes,
 };
-use codex_lsp::bridge::review::parse_review;
 use serde_json::json;
 
 /// One input; panics when an invariant breaks.

@@ -302,6 +302,7 @@ pub fn command_subject(command: &str) -> (String, bool) {
 
 /// The command a whole subject of [`command_subject`] names: the script between the
 /// backquotes, which is `command` or the script `command` runs with `<shell> -lc`.
+#[cfg(test)]
 pub fn read_command_subject(subject: &str, command: &str) -> Option<bool> {
     let shown = subject.strip_prefix('`')?.strip_suffix('`')?;
     Some(shown == command || shell_script(command) == Some(shown))

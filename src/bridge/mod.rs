@@ -5,14 +5,16 @@
 //! It knows the app-server client ([`crate::app_server`]) and speaks to the editor only
 //! through [`EditorUi`], in plain Rust: no LSP types here.
 
-pub mod activity;
-pub mod approvals;
-pub mod documents;
-pub mod editor_ui;
-pub mod mirror;
-pub mod prompts;
-pub mod review;
-pub mod settings;
+// Every room is the crate's own; the rest of codex-lsp (and the tests) use the surface
+// re-exported below.
+pub(crate) mod activity;
+pub(crate) mod approvals;
+pub(crate) mod documents;
+pub(crate) mod editor_ui;
+pub(crate) mod mirror;
+pub(crate) mod prompts;
+pub(crate) mod review;
+pub(crate) mod settings;
 
 mod account;
 mod picker_approvals;
@@ -30,17 +32,35 @@ use serde_json::{json, Value};
 use crate::app_server::{Codex, SpawnOptions};
 use crate::text::PositionEncoding;
 
+// The bridge's surface.
 pub use account::LoginMethod;
+pub use activity::{display_path, one_line, Activity};
 pub use documents::Documents;
 pub use editor_ui::{
     BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
     Severity,
 };
-pub use mirror::ConflictChoice;
+pub use mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
-pub use review::{ReviewRequest, ReviewTarget};
-pub use settings::{AppServerSetting, Settings};
+pub use prompts::{
+    action_prompt, finding_fix_prompt, fix_prompt, QuotedDiagnostic, Selection, ADD_TESTS,
+    DOCUMENT, EXPLAIN, REFACTOR,
+};
+pub use review::{Finding, ReviewRequest, ReviewTarget, REVIEW_CODE};
+pub use settings::{
+    apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
+    SettingsSources,
+};
 pub use turns::AskRequest;
+
+/// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
+/// harnesses that check it round-trips.
+pub mod text_formats {
+    pub use super::approvals::{
+        command_message, file_message, read_command_message, read_file_diffs, summarize_changes,
+    };
+    pub use super::review::parse_review;
+}
 
 /// Why a bridge call failed, in the terms the editor answers with.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,11 @@
-//! The text of a turn: the user's prompt plus the context they pointed at.
+//! Every prompt codex-lsp writes to the agent: the user's prompt plus the context they
+//! pointed at ([`turn_text`]), and the prompts the code actions carry (the fixed actions,
+//! "Fix: …" of another server's diagnostic, "Fix this finding"). The LSP half only puts
+//! them into commands.
+
+use crate::text::Range;
+
+use super::review::Finding;
 
 /// Selected text beyond this many bytes is cut (the agent can read the file itself).
 pub const SELECTION_LIMIT: usize = 32 * 1024;
@@ -64,6 +71,106 @@ pub fn cut_at(text: &str, limit: usize) -> (&str, bool) {
     (&text[..end], true)
 }
 
+/// The fixed code actions' instructions.
+pub const EXPLAIN: &str = "Explain what this code does.";
+pub const DOCUMENT: &str = "Write documentation comments for this code.";
+pub const ADD_TESTS: &str = "Add tests for this code.";
+pub const REFACTOR: &str = "Refactor this code to be clearer, keeping its behaviour.";
+
+/// What a code action is about: a range of an open document.
+pub struct Selection<'a> {
+    /// Relative to the workspace when possible.
+    pub display_path: &'a str,
+    pub language_id: &'a str,
+    pub range: Range,
+    pub text: &'a str,
+}
+
+/// A diagnostic the editor has from another server, as a fix prompt quotes it.
+pub struct QuotedDiagnostic<'a> {
+    pub message: &'a str,
+    pub source: Option<&'a str>,
+    pub code: Option<String>,
+    /// 0-based.
+    pub line: u32,
+}
+
+/// A fixed action's prompt: the instruction, then the file, lines and selected text.
+pub fn action_prompt(instruction: &str, selection: &Selection) -> String {
+    format!(
+        "{instruction}\n\nIn {}:{}",
+        location(selection),
+        selection_block(selection)
+    )
+}
+
+/// "Codex: Fix: …": the diagnostic (source, message, code, line), then the selection.
+pub fn fix_prompt(selection: &Selection, diagnostic: &QuotedDiagnostic) -> String {
+    let mut about = diagnostic.message.to_string();
+    if let Some(source) = diagnostic.source {
+        about = format!("{source}: {about}");
+    }
+    if let Some(code) = &diagnostic.code {
+        about = format!("{about} [{code}]");
+    }
+    format!(
+        "Fix this diagnostic at {} line {}:\n{about}\n\nIn {}:{}",
+        selection.display_path,
+        diagnostic.line + 1,
+        location(selection),
+        selection_block(selection)
+    )
+}
+
+/// "Fix this finding": the finding's title, body, file and lines.
+pub fn finding_fix_prompt(finding: &Finding, shown_path: &str) -> String {
+    let (start, end) = (
+        finding.lines.start + 1,
+        finding.lines.end.max(finding.lines.start + 1),
+    );
+    let lines = if start == end {
+        format!("line {start}")
+    } else {
+        format!("lines {start}-{end}")
+    };
+    let mut prompt = format!(
+        "Fix this code review finding in {shown_path} {lines}:\n\n{}",
+        finding.title
+    );
+    if !finding.body.is_empty() {
+        prompt.push_str(&format!("\n\n{}", finding.body));
+    }
+    prompt
+}
+
+fn location(selection: &Selection) -> String {
+    let range = selection.range;
+    let (start, mut end) = (range.start.line + 1, range.end.line + 1);
+    // A whole-line selection (Helix's `x`) ends at the start of the next line.
+    if range.end.character == 0 && end > start {
+        end -= 1;
+    }
+    if start == end {
+        format!("{} line {start}", selection.display_path)
+    } else {
+        format!("{} lines {start}-{end}", selection.display_path)
+    }
+}
+
+fn selection_block(selection: &Selection) -> String {
+    if selection.text.trim().is_empty() {
+        return String::new();
+    }
+    let (shown, cut) = cut_at(selection.text, SELECTION_LIMIT);
+    format!(
+        "\n\n```{}\n{}{}```{}",
+        selection.language_id,
+        shown,
+        if shown.ends_with('\n') { "" } else { "\n" },
+        if cut { "\n(selection cut)" } else { "" }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +192,35 @@ mod tests {
         );
         assert!(text.ends_with("\";\n````"), "{text}");
         assert_eq!(turn_text("hi", None), "hi");
+    }
+
+    #[test]
+    fn a_whole_line_selection_names_its_one_line() {
+        use crate::text::Position;
+        let selection = Selection {
+            display_path: "a.py",
+            language_id: "python",
+            range: Range::new(Position::new(1, 0), Position::new(2, 0)),
+            text: "x = 1\n",
+        };
+        assert_eq!(location(&selection), "a.py line 2");
+    }
+
+    #[test]
+    fn a_finding_fix_carries_the_finding() {
+        let finding = Finding {
+            id: "review-7".into(),
+            uri: "file:///w/src/a.rs".into(),
+            path: "/w/src/a.rs".into(),
+            lines: 2..4,
+            title: "[P1] Off by one".into(),
+            body: "The loop skips the last element.".into(),
+            priority: Some(1),
+        };
+        assert_eq!(
+            finding_fix_prompt(&finding, "src/a.rs"),
+            "Fix this code review finding in src/a.rs lines 3-4:\n\n[P1] Off by one\n\nThe loop skips the last element."
+        );
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The user's settings: `initializationOptions`, and the `codex` section of
-//! `workspace/configuration`. Parsing never fails: a bad key is reported by name and its
-//! default kept.
+//! `workspace/configuration`. [`Settings`] is read by its `Deserialize`, one key at a time:
+//! reading never fails, a bad key is reported by name and the value below it kept.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ApprovalPolicy {
     Untrusted,
     OnRequest,
@@ -24,7 +27,8 @@ impl ApprovalPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Sandbox {
     ReadOnly,
     WorkspaceWrite,
@@ -108,6 +112,13 @@ impl AppServerSetting {
     }
 }
 
+impl<'de> Deserialize<'de> for AppServerSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(|why| de::Error::custom(format!("{why}, not {text:?}")))
+    }
+}
+
 /// A secret from the settings: compared, never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -118,7 +129,22 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Read trimmed; an error never shows the value, whatever it is.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(s) if !s.trim().is_empty() => Ok(Secret(s.trim().to_string())),
+            _ => Err(de::Error::custom(
+                "expected a non-empty string (the value is not shown)",
+            )),
+        }
+    }
+}
+
+/// Every setting, by its JSON name; a missing key is its default. Read one key at a time
+/// by [`SettingsSources`] (`deny_unknown_fields`: an unknown key is an error of its own).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Settings {
     pub codex_path: Option<PathBuf>,
     pub model: Option<String>,
@@ -128,12 +154,14 @@ pub struct Settings {
     /// Defaults to `workspace-write`; `danger-full-access` only when the user asked for it.
     pub sandbox: Sandbox,
     /// `-c key=value` overrides, the value already a TOML literal.
+    #[serde(rename = "config", deserialize_with = "config_overrides")]
     pub config_overrides: Vec<(String, String)>,
     pub log_level: Option<String>,
     pub log_file: Option<PathBuf>,
     pub stream_events: bool,
     /// How long an approval offered in the code actions (editors without
     /// `window/showMessageRequest`) waits for an answer before it is declined.
+    #[serde(deserialize_with = "approval_timeout")]
     pub approval_timeout: Duration,
     pub app_server: AppServerSetting,
     /// The `ws://` bearer token, from `appServerToken`.
@@ -179,105 +207,61 @@ impl Settings {
     /// Reads settings from a JSON object; returns them with one warning per bad key.
     /// `null` or a missing object means all defaults.
     pub fn from_json(value: &Value) -> (Settings, Vec<String>) {
-        let mut settings = Settings::default();
         let mut warnings = Vec::new();
+        let mut merged = Map::new();
         match value {
             Value::Null => {}
-            Value::Object(object) => settings.apply_object(object, &mut warnings),
+            Value::Object(object) => overlay(&mut merged, object, &mut warnings),
             other => warnings.push(format!(
                 "codex-lsp settings must be an object, not {}; using defaults",
                 json_kind(other)
             )),
         }
-        (settings, warnings)
+        (Settings::from_valid_keys(merged, &mut warnings), warnings)
     }
 
-    /// Sets each key `object` gives a valid value; a null key says nothing and changes
-    /// nothing, a bad one is warned about and changes nothing either.
-    fn apply_object(&mut self, object: &Map<String, Value>, warnings: &mut Vec<String>) {
-        let settings = self;
-        for (key, value) in object {
-            if says_nothing(value) {
-                continue;
+    /// The settings of keys each already read alone without an error.
+    fn from_valid_keys(keys: Map<String, Value>, warnings: &mut Vec<String>) -> Settings {
+        Settings::deserialize(Value::Object(keys)).unwrap_or_else(|e| {
+            warnings.push(format!("codex-lsp settings: {e}; using defaults"));
+            Settings::default()
+        })
+    }
+}
+
+/// Puts each key of `object` that has a valid value into `merged` (over what a lower source
+/// put there); a key that says nothing is skipped, a bad one is warned about and skipped:
+/// the lower source's value, or the default, stays.
+fn overlay(
+    merged: &mut Map<String, Value>,
+    object: &Map<String, Value>,
+    warnings: &mut Vec<String>,
+) {
+    for (key, value) in object {
+        if says_nothing(value) {
+            continue;
+        }
+        if !crate::struct_fields::of::<Settings>().contains(&key.as_str()) {
+            warnings.push(format!("unknown codex-lsp setting `{key}`; ignored"));
+            continue;
+        }
+        let alone = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
+        match serde_path_to_error::deserialize::<_, Settings>(alone) {
+            Ok(_) => {
+                merged.insert(key.clone(), value.clone());
             }
-            let mut bad = |expected: &str| {
+            Err(e) => {
+                // The value as given, so the user finds it; never a secret's.
+                let given = if key == "appServerToken" {
+                    String::new()
+                } else {
+                    format!(" = {}", shown_value(value))
+                };
                 warnings.push(format!(
-                    "codex-lsp setting `{key}` should be {expected}, not {}; ignored (the value from a lower source, or the default, applies)",
-                    describe(value)
+                    "codex-lsp setting `{}`{given}: {}; ignored (the value from a lower source, or the default, applies)",
+                    e.path(),
+                    e.inner()
                 ))
-            };
-            match key.as_str() {
-                "codexPath" => match value.as_str() {
-                    Some(s) if !s.is_empty() => settings.codex_path = Some(PathBuf::from(s)),
-                    _ => bad("a path string"),
-                },
-                "model" => match value.as_str() {
-                    Some(s) if !s.is_empty() => settings.model = Some(s.to_string()),
-                    _ => bad("a model name"),
-                },
-                "effort" => match value.as_str() {
-                    Some(s) if !s.is_empty() => settings.effort = Some(s.to_string()),
-                    _ => bad("a reasoning effort such as \"low\", \"medium\" or \"high\""),
-                },
-                "approvalPolicy" => match value.as_str() {
-                    Some("untrusted") => settings.approval_policy = ApprovalPolicy::Untrusted,
-                    Some("on-request") => settings.approval_policy = ApprovalPolicy::OnRequest,
-                    Some("never") => settings.approval_policy = ApprovalPolicy::Never,
-                    _ => bad("one of \"untrusted\", \"on-request\", \"never\""),
-                },
-                "sandbox" => match value.as_str() {
-                    Some("read-only") => settings.sandbox = Sandbox::ReadOnly,
-                    Some("workspace-write") => settings.sandbox = Sandbox::WorkspaceWrite,
-                    Some("danger-full-access") => settings.sandbox = Sandbox::DangerFullAccess,
-                    _ => bad("one of \"read-only\", \"workspace-write\", \"danger-full-access\""),
-                },
-                "config" => match value.as_object() {
-                    Some(map) => settings.config_overrides = config_overrides(map, warnings),
-                    None => bad("an object of dotted config keys"),
-                },
-                "logLevel" => match value.as_str() {
-                    Some(s) if !s.is_empty() => settings.log_level = Some(s.to_string()),
-                    _ => bad("a log level such as \"warn\" or \"debug\""),
-                },
-                "logFile" => match value.as_str() {
-                    Some(s) if !s.is_empty() => settings.log_file = Some(PathBuf::from(s)),
-                    _ => bad("a file path"),
-                },
-                "streamEvents" => match value.as_bool() {
-                    Some(b) => settings.stream_events = b,
-                    None => bad("true or false"),
-                },
-                "approvalTimeout" => match value.as_f64() {
-                    Some(seconds) if seconds > 0.0 && seconds <= 86_400.0 => {
-                        settings.approval_timeout = Duration::from_secs_f64(seconds)
-                    }
-                    _ => bad("a number of seconds between 0 and 86400"),
-                },
-                "appServer" => match value.as_str().map(AppServerSetting::parse) {
-                    Some(Ok(mode)) => settings.app_server = mode,
-                    Some(Err(why)) => warnings.push(format!(
-                        "codex-lsp setting `appServer`: {why}, not {}; ignored",
-                        describe(value)
-                    )),
-                    None => bad("\"spawn\", \"unix://[PATH]\" or \"ws://HOST:PORT\""),
-                },
-                // Never echo the value: it is a secret.
-                "appServerToken" => match value.as_str() {
-                    Some(s) if !s.trim().is_empty() => {
-                        settings.app_server_token = Some(Secret(s.trim().to_string()))
-                    }
-                    _ => warnings.push(
-                        "codex-lsp setting `appServerToken` should be a non-empty string; ignored"
-                            .into(),
-                    ),
-                },
-                "appServerTokenFile" => match value.as_str() {
-                    Some(s) if !s.is_empty() => {
-                        settings.app_server_token_file = Some(PathBuf::from(s))
-                    }
-                    _ => bad("a file path"),
-                },
-                _ => warnings.push(format!("unknown codex-lsp setting `{key}`; ignored")),
             }
         }
     }
@@ -341,12 +325,12 @@ impl SettingsSources {
 
     /// The merged settings, with one warning per bad key.
     pub fn settings(&self) -> (Settings, Vec<String>) {
-        let mut settings = Settings::default();
         let mut warnings = Vec::new();
+        let mut merged = Map::new();
         for layer in [&self.initialization, &self.pushed, &self.pulled] {
-            settings.apply_object(layer, &mut warnings);
+            overlay(&mut merged, layer, &mut warnings);
         }
-        (settings, warnings)
+        (Settings::from_valid_keys(merged, &mut warnings), warnings)
     }
 }
 
@@ -544,7 +528,12 @@ fn saying_something(value: &Value) -> Option<Map<String, Value>> {
     }
 }
 
-fn config_overrides(map: &Map<String, Value>, warnings: &mut Vec<String>) -> Vec<(String, String)> {
+/// `config`: an object of dotted keys to values, each becoming `-c key=value` with the value
+/// as a TOML literal. One bad entry makes the whole object bad (it falls back whole).
+fn config_overrides<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    let map = Map::<String, Value>::deserialize(deserializer)?;
     let mut overrides = Vec::new();
     for (key, value) in map {
         let valid_key = !key.is_empty()
@@ -554,17 +543,30 @@ fn config_overrides(map: &Map<String, Value>, warnings: &mut Vec<String>) -> Vec
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             });
-        match (valid_key, toml_literal(value)) {
-            (true, Some(literal)) => overrides.push((key.clone(), literal)),
-            (false, _) => warnings.push(format!(
-                "codex-lsp setting `config.{key}`: not a dotted config key; ignored"
-            )),
-            (true, None) => warnings.push(format!(
-                "codex-lsp setting `config.{key}`: null has no TOML form; ignored"
-            )),
+        if !valid_key {
+            return Err(de::Error::custom(format!(
+                "`{key}` is not a dotted config key"
+            )));
         }
+        let Some(literal) = toml_literal(&value) else {
+            return Err(de::Error::custom(format!("`{key}`: null has no TOML form")));
+        };
+        overrides.push((key, literal));
     }
-    overrides
+    Ok(overrides)
+}
+
+/// `approvalTimeout`: seconds, more than 0 and at most a day.
+fn approval_timeout<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let seconds = f64::deserialize(deserializer)?;
+    if seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(de::Error::invalid_value(
+            de::Unexpected::Float(seconds),
+            &"a number of seconds between 0 and 86400",
+        ))
+    }
 }
 
 /// A JSON value as a TOML literal, for `-c key=value`.
@@ -595,6 +597,15 @@ pub fn toml_literal(value: &Value) -> Option<String> {
     })
 }
 
+/// A value as JSON, cut at 80 characters.
+fn shown_value(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(80) {
+        Some((at, _)) => format!("{} …", &text[..at]),
+        None => text,
+    }
+}
+
 fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -606,18 +617,17 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-fn describe(value: &Value) -> String {
-    match value {
-        Value::String(s) if s.is_empty() => "an empty string".into(),
-        Value::String(s) => format!("{s:?}"),
-        other => json_kind(other).into(),
-    }
-}
-
 /// How long a turn may send nothing before the watchdog looks (default 120 s).
 pub const ENV_TURN_SILENCE: &str = "CODEX_LSP_TURN_SILENCE_SECS";
 /// How long the editor has to answer `workspace/applyEdit` (default 15 s).
 pub const ENV_APPLY_EDIT_TIMEOUT: &str = "CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS";
+
+/// How long the editor has to answer `workspace/applyEdit` (unless
+/// `$CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS` says otherwise). Past it the edit is reported as
+/// failed (disk has the agent's change either way) and nothing else waited on it.
+pub fn apply_edit_timeout() -> Duration {
+    seconds_from_env(ENV_APPLY_EDIT_TIMEOUT).unwrap_or(Duration::from_secs(15))
+}
 
 /// How long the app-server may stay silent: a running turn's events, or the answer to
 /// starting one.
@@ -693,7 +703,7 @@ mod tests {
             "`approvalPolicy`",
             "`colour`",
             "`streamEvents`",
-            "`config.bad key`",
+            "`bad key` is not a dotted config key",
         ] {
             assert!(w.iter().any(|m| m.contains(key)), "{key} in {w:?}");
         }
@@ -761,6 +771,12 @@ mod tests {
         let schema = schema();
         let properties = schema["properties"].as_object().unwrap();
         assert_eq!(properties.len(), SETTINGS.len());
+        let names: Vec<&str> = SETTINGS.iter().map(|spec| spec.name).collect();
+        assert_eq!(
+            names,
+            crate::struct_fields::of::<Settings>(),
+            "the spec follows the struct"
+        );
         for spec in SETTINGS {
             // Each setting's default (and each value) is read without a warning, and a
             // value of the wrong type is warned about by name: the parser knows the key.
@@ -858,8 +874,14 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(s.app_server_token, Some(Secret("s3cr3t-value".into())));
         assert!(!format!("{s:?}").contains("s3cr3t"));
-        let (_, w) = Settings::from_json(&json!({ "appServerToken": 42 }));
+        let (_, w) = Settings::from_json(&json!({ "appServerToken": 4242 }));
         assert_eq!(w.len(), 1);
+        assert!(!w[0].contains("4242"), "{w:?}");
+        let (_, w) = Settings::from_json(&json!({ "sandbox": "yolo" }));
+        assert!(
+            w[0].starts_with("codex-lsp setting `sandbox` = \"yolo\": "),
+            "{w:?}"
+        );
         let changed = Settings {
             app_server_token: None,
             ..s.clone()

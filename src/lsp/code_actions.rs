@@ -1,39 +1,37 @@
 //! `textDocument/codeAction`: cheap, no app-server call. Four actions for any range and a
-//! quickfix per diagnostic, each a `codex.ask` command whose prompt carries the file, the
-//! lines, the selected text and the diagnostic.
+//! quickfix per diagnostic, each a `codex.ask` command whose prompt (written by
+//! `bridge::prompts`) carries the file, the lines, the selected text and the diagnostic.
 
 use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, Command, Diagnostic, NumberOrString, Range,
-    Url,
+    CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, NumberOrString, Range, Url,
 };
-use serde_json::json;
 
-use super::commands::{ANSWER_APPROVAL, ASK, DISMISS_FINDING, RESOLVE_CONFLICT};
-use crate::bridge::mirror::{conflict_diagnostic, CONFLICT_CODE};
-use crate::bridge::prompts::{cut_at, SELECTION_LIMIT};
-use crate::bridge::review::{Finding, REVIEW_CODE};
-use crate::bridge::WaitingApproval;
+use super::commands::{
+    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, ResolveConflictArgs, Take,
+};
+use super::{from_proto, to_proto};
+use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
 
 /// The fixed actions: (title, instruction, kind).
 const ACTIONS: &[(&str, &str, &str)] = &[
     (
         "Codex: Explain",
-        "Explain what this code does.",
+        bridge::EXPLAIN,
         "refactor.rewrite.codex.explain",
     ),
     (
         "Codex: Document",
-        "Write documentation comments for this code.",
+        bridge::DOCUMENT,
         "refactor.rewrite.codex.document",
     ),
     (
         "Codex: Add tests",
-        "Add tests for this code.",
+        bridge::ADD_TESTS,
         "refactor.rewrite.codex.addTests",
     ),
     (
         "Codex: Refactor",
-        "Refactor this code to be clearer, keeping its behaviour.",
+        bridge::REFACTOR,
         "refactor.rewrite.codex.refactor",
     ),
 ];
@@ -77,11 +75,23 @@ pub struct Target<'a> {
     pub selected_text: &'a str,
 }
 
+impl Target<'_> {
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            display_path: self.display_path,
+            language_id: self.language_id,
+            range: from_proto::range(self.range),
+            text: self.selected_text,
+        }
+    }
+}
+
 pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
+    let selection = target.selection();
     for diagnostic in diagnostics.iter().filter(|d| !is_codex_own(d)) {
         let title = format!("Codex: Fix: {}", first_line(&diagnostic.message));
-        let prompt = fix_prompt(target, diagnostic);
+        let prompt = bridge::fix_prompt(&selection, &from_proto::quoted_diagnostic(diagnostic));
         actions.push(action(
             title,
             CodeActionKind::QUICKFIX,
@@ -91,7 +101,7 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
         ));
     }
     for (title, instruction, kind) in ACTIONS {
-        let prompt = prompt(instruction, target);
+        let prompt = bridge::action_prompt(instruction, &selection);
         actions.push(action(
             title.to_string(),
             CodeActionKind::from(kind.to_string()),
@@ -122,26 +132,26 @@ pub fn finding_actions(
         let Ok(uri) = Url::parse(&finding.uri) else {
             continue;
         };
-        let range = crate::lsp::convert::range_to_lsp(finding.range());
-        let diagnostic = crate::lsp::editor::diagnostic_to_lsp(finding.diagnostic());
-        let shown =
-            crate::bridge::activity::display_path(&finding.path.display().to_string(), folder);
-        let fix = finding_fix_prompt(finding, &shown);
+        let range = to_proto::range(finding.range());
+        let diagnostic = to_proto::diagnostic(finding.diagnostic());
+        let shown = bridge::display_path(&finding.path.display().to_string(), folder);
+        let fix = bridge::finding_fix_prompt(finding, &shown);
         let title = "Codex: Fix this finding".to_string();
         actions.push(CodeActionOrCommand::CodeAction(CodeAction {
             title: title.clone(),
             kind: Some(CodeActionKind::QUICKFIX),
             is_preferred: Some(true),
             diagnostics: Some(vec![diagnostic.clone()]),
-            command: Some(Command {
+            command: Some(carrying(
                 title,
-                command: ASK.to_string(),
-                arguments: Some(vec![json!({
-                    "prompt": fix,
-                    "uri": uri.as_str(),
-                    "range": range,
-                })]),
-            }),
+                Command::Ask,
+                &AskArgs {
+                    prompt: fix,
+                    uri: Some(uri),
+                    range: Some(range),
+                    ..AskArgs::default()
+                },
+            )),
             ..CodeAction::default()
         }));
         let title = "Codex: Dismiss".to_string();
@@ -149,36 +159,17 @@ pub fn finding_actions(
             title: title.clone(),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: Some(vec![diagnostic]),
-            command: Some(Command {
+            command: Some(carrying(
                 title,
-                command: DISMISS_FINDING.to_string(),
-                arguments: Some(vec![json!({ "id": finding.id })]),
-            }),
+                Command::DismissFinding,
+                &DismissFindingArgs {
+                    id: finding.id.clone(),
+                },
+            )),
             ..CodeAction::default()
         }));
     }
     actions
-}
-
-/// The prompt of "Fix this finding": the finding's title, body, file and lines.
-fn finding_fix_prompt(finding: &Finding, shown_path: &str) -> String {
-    let (start, end) = (
-        finding.lines.start + 1,
-        finding.lines.end.max(finding.lines.start + 1),
-    );
-    let lines = if start == end {
-        format!("line {start}")
-    } else {
-        format!("lines {start}-{end}")
-    };
-    let mut prompt = format!(
-        "Fix this code review finding in {shown_path} {lines}:\n\n{}",
-        finding.title
-    );
-    if !finding.body.is_empty() {
-        prompt.push_str(&format!("\n\n{}", finding.body));
-    }
-    prompt
 }
 
 /// Each waiting approval's answers (editors without `window/showMessageRequest`), offered
@@ -191,13 +182,14 @@ pub fn approval_actions(waiting: &[WaitingApproval]) -> Vec<CodeActionOrCommand>
                 CodeActionOrCommand::CodeAction(CodeAction {
                     title: option.title.clone(),
                     kind: Some(CodeActionKind::QUICKFIX),
-                    command: Some(Command {
-                        title: option.title.clone(),
-                        command: ANSWER_APPROVAL.to_string(),
-                        arguments: Some(vec![
-                            json!({ "approvalId": approval.id, "choice": option.choice }),
-                        ]),
-                    }),
+                    command: Some(carrying(
+                        option.title.clone(),
+                        Command::AnswerApproval,
+                        &AnswerApprovalArgs {
+                            approval_id: approval.id.clone(),
+                            choice: option.choice.clone(),
+                        },
+                    )),
                     ..CodeAction::default()
                 })
             })
@@ -211,25 +203,28 @@ pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeAction
     let mut actions = Vec::new();
     for &(id, range) in conflicts {
         for (title, take, preferred) in [
-            ("Codex: Take Codex's version", "codex", true),
-            ("Codex: Keep mine", "mine", false),
+            ("Codex: Take Codex's version", Take::Codex, true),
+            ("Codex: Keep mine", Take::Mine, false),
         ] {
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: title.to_string(),
                 kind: Some(CodeActionKind::QUICKFIX),
                 is_preferred: Some(preferred),
-                command: Some(Command {
-                    title: title.to_string(),
-                    command: RESOLVE_CONFLICT.to_string(),
-                    arguments: Some(vec![
-                        json!({ "uri": uri.as_str(), "conflictId": id, "take": take }),
-                    ]),
-                }),
+                command: Some(carrying(
+                    title.to_string(),
+                    Command::ResolveConflict,
+                    &ResolveConflictArgs {
+                        uri: uri.clone(),
+                        conflict_id: id,
+                        take,
+                    },
+                )),
                 // The published diagnostic itself: VS Code drops an action whose
                 // diagnostic has no message.
-                diagnostics: Some(vec![crate::lsp::editor::diagnostic_to_lsp(
-                    conflict_diagnostic(id, crate::lsp::convert::range_from_lsp(range)),
-                )]),
+                diagnostics: Some(vec![to_proto::diagnostic(bridge::conflict_diagnostic(
+                    id,
+                    from_proto::range(range),
+                ))]),
                 ..CodeAction::default()
             }));
         }
@@ -245,78 +240,22 @@ fn action(
     diagnostic: Option<Diagnostic>,
 ) -> CodeActionOrCommand {
     // `uri` routes the ask to the file's workspace; the selection is already in the prompt.
-    let arguments = json!({ "prompt": prompt, "uri": target.uri.as_str() });
+    let arguments = AskArgs {
+        prompt,
+        uri: Some(target.uri.clone()),
+        ..AskArgs::default()
+    };
     CodeActionOrCommand::CodeAction(CodeAction {
         title: title.clone(),
         kind: Some(kind),
         diagnostics: diagnostic.map(|d| vec![d]),
-        command: Some(Command {
-            title,
-            command: ASK.to_string(),
-            arguments: Some(vec![arguments]),
-        }),
+        command: Some(carrying(title, Command::Ask, &arguments)),
         ..CodeAction::default()
     })
 }
 
-fn location(target: &Target) -> String {
-    let (start, mut end) = (target.range.start.line + 1, target.range.end.line + 1);
-    // A whole-line selection (Helix's `x`) ends at the start of the next line.
-    if target.range.end.character == 0 && end > start {
-        end -= 1;
-    }
-    if start == end {
-        format!("{} line {start}", target.display_path)
-    } else {
-        format!("{} lines {start}-{end}", target.display_path)
-    }
-}
-
-fn selection_block(target: &Target) -> String {
-    if target.selected_text.trim().is_empty() {
-        return String::new();
-    }
-    let (shown, cut) = cut_at(target.selected_text, SELECTION_LIMIT);
-    format!(
-        "\n\n```{}\n{}{}```{}",
-        target.language_id,
-        shown,
-        if shown.ends_with('\n') { "" } else { "\n" },
-        if cut { "\n(selection cut)" } else { "" }
-    )
-}
-
-fn prompt(instruction: &str, target: &Target) -> String {
-    format!(
-        "{instruction}\n\nIn {}:{}",
-        location(target),
-        selection_block(target)
-    )
-}
-
-fn fix_prompt(target: &Target, diagnostic: &Diagnostic) -> String {
-    let mut about = diagnostic.message.clone();
-    if let Some(source) = &diagnostic.source {
-        about = format!("{source}: {about}");
-    }
-    if let Some(code) = &diagnostic.code {
-        let code = match code {
-            NumberOrString::Number(n) => n.to_string(),
-            NumberOrString::String(s) => s.clone(),
-        };
-        about = format!("{about} [{code}]");
-    }
-    let line = diagnostic.range.start.line + 1;
-    format!(
-        "Fix this diagnostic at {} line {line}:\n{about}\n\nIn {}:{}",
-        target.display_path,
-        location(target),
-        selection_block(target)
-    )
-}
-
 fn first_line(text: &str) -> String {
-    crate::bridge::activity::one_line(text.lines().next().unwrap_or_default(), 80)
+    bridge::one_line(text.lines().next().unwrap_or_default(), 80)
 }
 
 #[cfg(test)]
@@ -416,18 +355,5 @@ mod tests {
             ..Diagnostic::default()
         };
         assert!(is_codex_own(&own));
-    }
-
-    #[test]
-    fn a_whole_line_selection_names_its_one_line() {
-        let uri = Url::parse("file:///w/a.py").unwrap();
-        let target = Target {
-            uri: &uri,
-            display_path: "a.py",
-            language_id: "python",
-            range: Range::new(Position::new(1, 0), Position::new(2, 0)),
-            selected_text: "x = 1\n",
-        };
-        assert_eq!(location(&target), "a.py line 2");
     }
 }

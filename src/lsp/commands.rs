@@ -3,52 +3,84 @@
 
 use async_lsp::{ErrorCode, ResponseError};
 use lsp_types::Url;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::convert;
+use super::from_proto;
 use crate::bridge::{
     AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod, MessageLevel, ReviewRequest,
     ReviewTarget,
 };
 
-pub const ASK: &str = "codex.ask";
-pub const INTERRUPT: &str = "codex.interrupt";
-pub const STEER: &str = "codex.steer";
-pub const NEW_THREAD: &str = "codex.newThread";
-pub const RESUME_THREAD: &str = "codex.resumeThread";
-pub const LIST_THREADS: &str = "codex.listThreads";
-pub const READ_THREAD: &str = "codex.readThread";
-pub const LOGIN: &str = "codex.login";
-pub const LOGOUT: &str = "codex.logout";
-pub const ACCOUNT: &str = "codex.account";
-pub const LIST_MODELS: &str = "codex.listModels";
-pub const STATUS: &str = "codex.status";
-pub const RESOLVE_CONFLICT: &str = "codex.resolveConflict";
-pub const REVIEW: &str = "codex.review";
-pub const CLEAR_REVIEW: &str = "codex.clearReview";
-pub const DISMISS_FINDING: &str = "codex.dismissFinding";
-pub const ANSWER_APPROVAL: &str = "codex.answerApproval";
+/// Every command, each with the struct its one argument object is read into: the list
+/// announced in `executeCommandProvider`, dispatched in [`run`] and printed by [`schema`].
+macro_rules! commands {
+    ($($variant:ident = $name:literal => $args:ty,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Command {
+            $($variant,)*
+        }
 
-/// Every command, as announced in `executeCommandProvider`.
-pub const ALL: &[&str] = &[
-    ASK,
-    INTERRUPT,
-    STEER,
-    NEW_THREAD,
-    RESUME_THREAD,
-    LIST_THREADS,
-    READ_THREAD,
-    LOGIN,
-    LOGOUT,
-    ACCOUNT,
-    LIST_MODELS,
-    STATUS,
-    RESOLVE_CONFLICT,
-    REVIEW,
-    CLEAR_REVIEW,
-    DISMISS_FINDING,
-    ANSWER_APPROVAL,
-];
+        impl Command {
+            pub const ALL: &'static [Command] = &[$(Command::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Command::$variant => $name,)*
+                }
+            }
+
+            /// The fields of its argument object, as its struct reads them.
+            pub fn fields(self) -> &'static [&'static str] {
+                match self {
+                    $(Command::$variant => crate::struct_fields::of::<$args>(),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    Ask = "codex.ask" => AskArgs,
+    Interrupt = "codex.interrupt" => InterruptArgs,
+    Steer = "codex.steer" => SteerArgs,
+    NewThread = "codex.newThread" => UriArgs,
+    ResumeThread = "codex.resumeThread" => ResumeThreadArgs,
+    ListThreads = "codex.listThreads" => UriArgs,
+    ReadThread = "codex.readThread" => ReadThreadArgs,
+    Login = "codex.login" => LoginArgs,
+    Logout = "codex.logout" => NoArgs,
+    Account = "codex.account" => NoArgs,
+    ListModels = "codex.listModels" => NoArgs,
+    Status = "codex.status" => NoArgs,
+    ResolveConflict = "codex.resolveConflict" => ResolveConflictArgs,
+    Review = "codex.review" => ReviewArgs,
+    ClearReview = "codex.clearReview" => NoArgs,
+    DismissFinding = "codex.dismissFinding" => DismissFindingArgs,
+    AnswerApproval = "codex.answerApproval" => AnswerApprovalArgs,
+}
+
+impl Command {
+    pub fn from_name(name: &str) -> Option<Command> {
+        Command::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
+
+/// `{command: {fields: [...]}}` for every command: what docs/lsp.md's command table is
+/// checked against (`tests/settings_schema.rs`).
+pub fn schema() -> Value {
+    Command::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.name().to_string(),
+                serde_json::json!({ "fields": c.fields() }),
+            )
+        })
+        .collect::<Map<String, Value>>()
+        .into()
+}
 
 pub fn invalid_params(message: impl Into<String>) -> ResponseError {
     ResponseError::new(ErrorCode::INVALID_PARAMS, message.into())
@@ -61,72 +93,228 @@ pub fn bridge_error(e: BridgeError) -> ResponseError {
     }
 }
 
-/// The one argument object of a command.
-struct Args {
-    command: String,
-    fields: Map<String, Value>,
+/// The one argument object of a command: absent or null is `{}`.
+fn argument_object(command: Command, arguments: Vec<Value>) -> Result<Value, ResponseError> {
+    match arguments.into_iter().next() {
+        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
+        Some(object @ Value::Object(_)) => Ok(object),
+        Some(_) => Err(invalid_params(format!(
+            "{}: the argument must be one object",
+            command.name()
+        ))),
+    }
 }
 
-impl Args {
-    fn new(command: &str, arguments: Vec<Value>) -> Result<Args, ResponseError> {
-        let fields = match arguments.into_iter().next() {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(fields)) => fields,
-            Some(_) => {
-                return Err(invalid_params(format!(
-                    "{command}: the argument must be one object"
-                )));
-            }
-        };
-        Ok(Args {
-            command: command.to_string(),
-            fields,
+/// Reads a command's argument object into its struct; the error names the command and the
+/// field, however deep (`codex.ask: \`range.start.line\`: invalid type: …`).
+fn parse<T: DeserializeOwned>(command: Command, argument: Value) -> Result<T, ResponseError> {
+    serde_path_to_error::deserialize(argument).map_err(|e| {
+        let path = e.path().to_string();
+        let why = e.into_inner();
+        invalid_params(if path == "." {
+            format!("{}: {why}", command.name())
+        } else {
+            format!("{}: `{path}`: {why}", command.name())
         })
-    }
+    })
+}
 
-    fn ill_typed(&self, field: &str, expected: &str) -> ResponseError {
-        invalid_params(format!("{}: `{field}` must be {expected}", self.command))
-    }
+// The argument structs. A field that may be left out is an `Option` (null is left out
+// too); unknown fields are ignored, as an older or newer editor plugin may send them.
 
-    fn string(&self, field: &str) -> Result<Option<String>, ResponseError> {
-        match self.fields.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.ill_typed(field, "a string")),
+/// Also what the code actions send (`Serialize`): what they carry is what the command reads.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AskArgs {
+    pub prompt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<lsp_types::Range>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_thread: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InterruptArgs {
+    thread_id: Option<String>,
+    turn_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SteerArgs {
+    prompt: String,
+    thread_id: Option<String>,
+}
+
+/// `{uri?}`: the workspace folder of `uri` (else the first).
+#[derive(Deserialize)]
+struct UriArgs {
+    uri: Option<Url>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResumeThreadArgs {
+    thread_id: String,
+    uri: Option<Url>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadThreadArgs {
+    thread_id: Option<String>,
+    uri: Option<Url>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginArgs {
+    method: LoginKind,
+    /// Only with `method: "apiKey"`.
+    api_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum LoginKind {
+    ApiKey,
+    Chatgpt,
+    DeviceCode,
+}
+
+#[derive(Deserialize)]
+struct NoArgs {}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolveConflictArgs {
+    pub uri: Url,
+    pub conflict_id: u64,
+    pub take: Take,
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Take {
+    Codex,
+    Mine,
+}
+
+#[derive(Deserialize)]
+struct ReviewArgs {
+    target: Option<ReviewTargetArg>,
+    uri: Option<Url>,
+    wait: Option<bool>,
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct DismissFindingArgs {
+    pub id: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnswerApprovalArgs {
+    pub approval_id: String,
+    pub choice: String,
+}
+
+/// The `lsp_types::Command` a code action carries: `command` with `args`, the struct that
+/// command reads.
+pub fn carrying<T: Serialize>(title: String, command: Command, args: &T) -> lsp_types::Command {
+    lsp_types::Command {
+        title,
+        command: command.name().to_string(),
+        arguments: Some(vec![serde_json::to_value(args).unwrap_or_default()]),
+    }
+}
+
+/// `target`: `"uncommittedChanges"` (the default) | `{baseBranch}` | `{commit, title?}` |
+/// `{instructions}`.
+struct ReviewTargetArg(ReviewTarget);
+
+const REVIEW_TARGETS: &str =
+    "\"uncommittedChanges\", {baseBranch}, {commit, title?} or {instructions}";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReviewTargetObject {
+    base_branch: Option<NonEmpty>,
+    commit: Option<NonEmpty>,
+    title: Option<NonEmpty>,
+    instructions: Option<NonEmpty>,
+}
+
+impl<'de> Deserialize<'de> for ReviewTargetArg {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TargetVisitor;
+        impl<'de> Visitor<'de> for TargetVisitor {
+            type Value = ReviewTargetArg;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(REVIEW_TARGETS)
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                match s {
+                    "uncommittedChanges" => Ok(ReviewTargetArg(ReviewTarget::UncommittedChanges)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
+            }
+
+            // Through the map itself, so that an error inside names its key
+            // (`target.commit`).
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let object =
+                    ReviewTargetObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let target = if let Some(NonEmpty(branch)) = object.base_branch {
+                    ReviewTarget::BaseBranch(branch)
+                } else if let Some(NonEmpty(sha)) = object.commit {
+                    ReviewTarget::Commit {
+                        sha,
+                        title: object.title.map(|t| t.0),
+                    }
+                } else if let Some(NonEmpty(instructions)) = object.instructions {
+                    ReviewTarget::Custom(instructions)
+                } else {
+                    return Err(de::Error::invalid_value(de::Unexpected::Map, &self));
+                };
+                Ok(ReviewTargetArg(target))
+            }
         }
+        deserializer.deserialize_any(TargetVisitor)
     }
+}
 
-    fn required_string(&self, field: &str) -> Result<String, ResponseError> {
-        self.string(field)?
-            .ok_or_else(|| invalid_params(format!("{}: missing field `{field}`", self.command)))
-    }
+/// A string with something besides white space in it.
+struct NonEmpty(String);
 
-    fn bool(&self, field: &str) -> Result<bool, ResponseError> {
-        match self.fields.get(field) {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(self.ill_typed(field, "true or false")),
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NonEmptyVisitor;
+        impl Visitor<'_> for NonEmptyVisitor {
+            type Value = NonEmpty;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a non-empty string")
+            }
+
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<NonEmpty, E> {
+                if s.trim().is_empty() {
+                    Err(E::invalid_value(de::Unexpected::Str(s), &self))
+                } else {
+                    Ok(NonEmpty(s.to_string()))
+                }
+            }
         }
-    }
-
-    fn uri(&self, field: &str) -> Result<Option<Url>, ResponseError> {
-        self.string(field)?
-            .map(|s| Url::parse(&s).map_err(|_| self.ill_typed(field, "a URI")))
-            .transpose()
-    }
-
-    fn range(&self, field: &str) -> Result<Option<lsp_types::Range>, ResponseError> {
-        match self.fields.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(value) => serde_json::from_value(value.clone())
-                .map(Some)
-                .map_err(|_| {
-                    self.ill_typed(
-                        field,
-                        "an LSP range {start: {line, character}, end: {line, character}}",
-                    )
-                }),
-        }
+        deserializer.deserialize_str(NonEmptyVisitor)
     }
 }
 
@@ -141,7 +329,8 @@ pub async fn execute(
     arguments: Vec<Value>,
 ) -> Result<Option<Value>, ResponseError> {
     let bare = arguments.iter().all(Value::is_null);
-    let shown = bare || command == ANSWER_APPROVAL;
+    let known = Command::from_name(&command);
+    let shown = bare || known == Some(Command::AnswerApproval);
     // An error answer is not named: the editor adds its own "Codex: … failed: ".
     let result = run(bridge.clone(), command.clone(), arguments)
         .await
@@ -152,7 +341,7 @@ pub async fn execute(
     match (&result, shown, bare) {
         (Err(e), true, _) => bridge.show_message(MessageLevel::Warning, e.message.clone()),
         (Ok(Some(value)), _, true) if bridge.status_line_only() => {
-            if let Some(text) = result_message(&command, value) {
+            if let Some(text) = known.and_then(|c| result_message(c, value)) {
                 bridge.show_message(MessageLevel::Info, text);
             }
         }
@@ -164,11 +353,15 @@ pub async fn execute(
 /// What a command sent without arguments answered, as one line for `window/showMessage`, for
 /// editors that drop command results (Helix's `:lsp-workspace-command`: without it
 /// `codex.status` showed nothing). Turns (ask, review) show as their progress.
-fn result_message(command: &str, result: &Value) -> Option<String> {
+fn result_message(command: Command, result: &Value) -> Option<String> {
     let count = |v: &Value| v.as_array().map_or(0, Vec::len);
     let text = match command {
-        ASK | REVIEW | ANSWER_APPROVAL | DISMISS_FINDING | RESOLVE_CONFLICT => return None,
-        STATUS => {
+        Command::Ask
+        | Command::Review
+        | Command::AnswerApproval
+        | Command::DismissFinding
+        | Command::ResolveConflict => return None,
+        Command::Status => {
             let app = &result["appServer"];
             let settings = &result["settings"];
             let mut version = app["version"].as_str().unwrap_or_default().to_string();
@@ -190,18 +383,20 @@ fn result_message(command: &str, result: &Value) -> Option<String> {
             )
         }
         // An interrupted turn says so as its progress ends; a message would replace that.
-        INTERRUPT if count(&result["interrupted"]) > 0 => return None,
-        INTERRUPT => "Codex: no turn is running".to_string(),
-        NEW_THREAD => format!(
+        Command::Interrupt if count(&result["interrupted"]) > 0 => return None,
+        Command::Interrupt => "Codex: no turn is running".to_string(),
+        Command::NewThread => format!(
             "Codex: new thread {}",
             result["threadId"].as_str().unwrap_or("?")
         ),
-        CLEAR_REVIEW => format!("Codex: cleared {} review finding(s)", result["cleared"]),
+        Command::ClearReview => {
+            format!("Codex: cleared {} review finding(s)", result["cleared"])
+        }
         other => {
             let text = result.to_string();
             let cut: String = text.chars().take(300).collect();
             let more = if cut.len() < text.len() { " …" } else { "" };
-            format!("Codex: {other}: {cut}{more}")
+            format!("Codex: {}: {cut}{more}", other.name())
         }
     };
     Some(text)
@@ -212,176 +407,126 @@ async fn run(
     command: String,
     arguments: Vec<Value>,
 ) -> Result<Option<Value>, ResponseError> {
-    let args = Args::new(&command, arguments)?;
+    let Some(command) = Command::from_name(&command) else {
+        let known: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        return Err(invalid_params(format!(
+            "unknown command `{command}`; codex-lsp knows: {}",
+            known.join(", ")
+        )));
+    };
+    let argument = argument_object(command, arguments)?;
     let path_of = |uri: &Option<Url>| uri.as_ref().and_then(|u| u.to_file_path().ok());
-    let result = match command.as_str() {
-        ASK => {
-            let prompt = match args.string("prompt")? {
-                Some(prompt) => prompt,
-                None if args.fields.is_empty() => {
-                    return Err(invalid_params(
-                        "codex.ask: missing field `prompt` (the command takes one object \
-                         {prompt, uri?, range?, threadId?, newThread?, wait?}; editors that cannot \
-                         pass arguments can use the Codex code actions instead)",
-                    ))
-                }
-                None => return Err(invalid_params("codex.ask: missing field `prompt`")),
-            };
-            let uri = args.uri("uri")?;
-            let range = args.range("range")?;
-            if range.is_some() && uri.is_none() {
+    let result = match command {
+        Command::Ask => {
+            if argument.as_object().is_some_and(Map::is_empty) {
+                return Err(invalid_params(
+                    "codex.ask: missing field `prompt` (the command takes one object \
+                     {prompt, uri?, range?, threadId?, newThread?, wait?}; editors that cannot \
+                     pass arguments can use the Codex code actions instead)",
+                ));
+            }
+            let args: AskArgs = parse(command, argument)?;
+            if args.range.is_some() && args.uri.is_none() {
                 return Err(invalid_params("codex.ask: `range` needs `uri`"));
             }
             let request = AskRequest {
-                prompt,
-                path: path_of(&uri),
-                uri: uri.map(|u| u.to_string()),
-                range: range.map(convert::range_from_lsp),
-                thread_id: args.string("threadId")?,
-                new_thread: args.bool("newThread")?,
-                wait: args.bool("wait")?,
+                prompt: args.prompt,
+                path: path_of(&args.uri),
+                uri: args.uri.map(|u| u.to_string()),
+                range: args.range.map(from_proto::range),
+                thread_id: args.thread_id,
+                new_thread: args.new_thread.unwrap_or(false),
+                wait: args.wait.unwrap_or(false),
             };
             bridge.ask(request).await
         }
-        INTERRUPT => {
+        Command::Interrupt => {
+            let args: InterruptArgs = parse(command, argument)?;
             bridge
-                .interrupt(
-                    args.string("threadId")?.as_deref(),
-                    args.string("turnId")?.as_deref(),
-                )
+                .interrupt(args.thread_id.as_deref(), args.turn_id.as_deref())
                 .await
         }
-        STEER => {
-            let prompt = args.required_string("prompt")?;
+        Command::Steer => {
+            let args: SteerArgs = parse(command, argument)?;
+            bridge.steer(&args.prompt, args.thread_id.as_deref()).await
+        }
+        Command::NewThread => {
+            let args: UriArgs = parse(command, argument)?;
+            bridge.new_thread(path_of(&args.uri).as_deref()).await
+        }
+        Command::ResumeThread => {
+            let args: ResumeThreadArgs = parse(command, argument)?;
             bridge
-                .steer(&prompt, args.string("threadId")?.as_deref())
+                .resume_thread(&args.thread_id, path_of(&args.uri).as_deref())
                 .await
         }
-        NEW_THREAD => {
+        Command::ListThreads => {
+            let args: UriArgs = parse(command, argument)?;
+            bridge.list_threads(path_of(&args.uri).as_deref()).await
+        }
+        Command::ReadThread => {
+            let args: ReadThreadArgs = parse(command, argument)?;
             bridge
-                .new_thread(path_of(&args.uri("uri")?).as_deref())
+                .read_thread(args.thread_id.as_deref(), path_of(&args.uri).as_deref())
                 .await
         }
-        RESUME_THREAD => {
-            let thread_id = args.required_string("threadId")?;
-            bridge
-                .resume_thread(&thread_id, path_of(&args.uri("uri")?).as_deref())
-                .await
-        }
-        LIST_THREADS => {
-            bridge
-                .list_threads(path_of(&args.uri("uri")?).as_deref())
-                .await
-        }
-        READ_THREAD => {
-            bridge
-                .read_thread(
-                    args.string("threadId")?.as_deref(),
-                    path_of(&args.uri("uri")?).as_deref(),
-                )
-                .await
-        }
-        LOGIN => {
-            let method = match args.required_string("method")?.as_str() {
-                "apiKey" => {
-                    let key = args.required_string("apiKey")?;
+        Command::Login => {
+            let args: LoginArgs = parse(command, argument)?;
+            let method = match args.method {
+                LoginKind::ApiKey => {
+                    let key = args
+                        .api_key
+                        .ok_or_else(|| invalid_params("codex.login: missing field `apiKey`"))?;
                     crate::logging::register_secret(&key);
                     LoginMethod::ApiKey(key)
                 }
-                "chatgpt" => LoginMethod::Chatgpt,
-                "deviceCode" => LoginMethod::DeviceCode,
-                _ => {
-                    return Err(
-                        args.ill_typed("method", "one of \"apiKey\", \"chatgpt\", \"deviceCode\"")
-                    )
-                }
+                LoginKind::Chatgpt => LoginMethod::Chatgpt,
+                LoginKind::DeviceCode => LoginMethod::DeviceCode,
             };
             bridge.login(method).await
         }
-        LOGOUT => bridge.logout().await,
-        ACCOUNT => bridge.account().await,
-        LIST_MODELS => bridge.list_models().await,
-        STATUS => bridge.status().await,
-        RESOLVE_CONFLICT => {
-            let uri = args.uri("uri")?.ok_or_else(|| {
-                invalid_params(format!("{RESOLVE_CONFLICT}: missing field `uri`"))
-            })?;
-            let id = match args.fields.get("conflictId") {
-                Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64().unwrap_or_default(),
-                None | Some(Value::Null) => {
-                    return Err(invalid_params(format!(
-                        "{RESOLVE_CONFLICT}: missing field `conflictId`"
-                    )))
-                }
-                Some(_) => return Err(args.ill_typed("conflictId", "a number")),
-            };
-            let choice = match args.required_string("take")?.as_str() {
-                "codex" => ConflictChoice::TakeCodex,
-                "mine" => ConflictChoice::KeepMine,
-                _ => return Err(args.ill_typed("take", "\"codex\" or \"mine\"")),
-            };
-            bridge.resolve_conflict(uri.as_str(), id, choice).await
+        Command::Logout | Command::Account | Command::ListModels | Command::Status => {
+            let NoArgs {} = parse(command, argument)?;
+            match command {
+                Command::Logout => bridge.logout().await,
+                Command::Account => bridge.account().await,
+                Command::ListModels => bridge.list_models().await,
+                _ => bridge.status().await,
+            }
         }
-        REVIEW => {
+        Command::ResolveConflict => {
+            let args: ResolveConflictArgs = parse(command, argument)?;
+            let choice = match args.take {
+                Take::Codex => ConflictChoice::TakeCodex,
+                Take::Mine => ConflictChoice::KeepMine,
+            };
+            bridge
+                .resolve_conflict(args.uri.as_str(), args.conflict_id, choice)
+                .await
+        }
+        Command::Review => {
+            let args: ReviewArgs = parse(command, argument)?;
             let request = ReviewRequest {
-                target: review_target(&args)?,
-                path: path_of(&args.uri("uri")?),
-                wait: args.bool("wait")?,
+                target: args.target.map(|t| t.0).unwrap_or_default(),
+                path: path_of(&args.uri),
+                wait: args.wait.unwrap_or(false),
             };
             bridge.review(request).await
         }
-        CLEAR_REVIEW => bridge.clear_review(),
-        DISMISS_FINDING => {
-            let id = args.required_string("id")?;
-            bridge.dismiss_finding(&id)
+        Command::ClearReview => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.clear_review()
         }
-        ANSWER_APPROVAL => {
-            let id = args.required_string("approvalId")?;
-            let choice = args.required_string("choice")?;
-            bridge.answer_approval(&id, &choice)
+        Command::DismissFinding => {
+            let args: DismissFindingArgs = parse(command, argument)?;
+            bridge.dismiss_finding(&args.id)
         }
-        other => {
-            return Err(ResponseError::new(
-                ErrorCode::INVALID_PARAMS,
-                format!(
-                    "unknown command `{other}`; codex-lsp knows: {}",
-                    ALL.join(", ")
-                ),
-            ))
+        Command::AnswerApproval => {
+            let args: AnswerApprovalArgs = parse(command, argument)?;
+            bridge.answer_approval(&args.approval_id, &args.choice)
         }
     };
     result.map(Some).map_err(bridge_error)
-}
-
-/// `target`: `"uncommittedChanges"` (the default) | `{baseBranch}` | `{commit, title?}` |
-/// `{instructions}`.
-fn review_target(args: &Args) -> Result<ReviewTarget, ResponseError> {
-    const EXPECTED: &str =
-        "\"uncommittedChanges\", {baseBranch}, {commit, title?} or {instructions}";
-    let text = |object: &Map<String, Value>, key: &str| match object.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => Err(args.ill_typed(&format!("target.{key}"), "a non-empty string")),
-    };
-    match args.fields.get("target") {
-        None | Some(Value::Null) => Ok(ReviewTarget::UncommittedChanges),
-        Some(Value::String(s)) if s == "uncommittedChanges" => Ok(ReviewTarget::UncommittedChanges),
-        Some(Value::Object(object)) => {
-            if let Some(branch) = text(object, "baseBranch")? {
-                Ok(ReviewTarget::BaseBranch(branch))
-            } else if let Some(sha) = text(object, "commit")? {
-                Ok(ReviewTarget::Commit {
-                    sha,
-                    title: text(object, "title")?,
-                })
-            } else if let Some(instructions) = text(object, "instructions")? {
-                Ok(ReviewTarget::Custom(instructions))
-            } else {
-                Err(args.ill_typed("target", EXPECTED))
-            }
-        }
-        Some(_) => Err(args.ill_typed("target", EXPECTED)),
-    }
 }
 
 #[cfg(test)]
@@ -389,60 +534,129 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn error_of<T: DeserializeOwned>(command: Command, argument: Value) -> String {
+        match parse::<T>(command, argument.clone()) {
+            Ok(_) => panic!("{argument} parsed"),
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
+                e.message
+            }
+        }
+    }
+
     #[test]
-    fn argument_errors_name_the_field() {
-        let args = Args::new(
-            "codex.ask",
-            vec![json!({"prompt": 3, "wait": "yes", "range": {"start": 1}})],
+    fn argument_errors_name_the_command_and_the_field() {
+        let ask = |v| error_of::<AskArgs>(Command::Ask, v);
+        assert_eq!(
+            ask(json!({"prompt": 3})),
+            "codex.ask: `prompt`: invalid type: integer `3`, expected a string"
+        );
+        assert!(ask(json!({"prompt": "x", "wait": "yes"})).starts_with("codex.ask: `wait`: "));
+        assert!(
+            ask(json!({"prompt": "x", "range": {"start": {"line": "x", "character": 0}}}))
+                .starts_with("codex.ask: `range.start.line`: invalid type: string"),
+        );
+        assert_eq!(
+            error_of::<SteerArgs>(Command::Steer, json!({})),
+            "codex.steer: missing field `prompt`"
+        );
+        assert!(argument_object(Command::Ask, vec![json!("text")]).is_err());
+        assert_eq!(
+            argument_object(Command::Ask, vec![]).unwrap(),
+            json!({}),
+            "no argument is an empty object"
+        );
+    }
+
+    #[test]
+    fn null_is_left_out() {
+        let args: AskArgs = parse(
+            Command::Ask,
+            json!({"prompt": "p", "uri": null, "wait": null, "threadId": null}),
         )
         .unwrap();
-        assert!(args
-            .string("prompt")
-            .unwrap_err()
-            .message
-            .contains("`prompt` must be a string"));
-        assert!(args.bool("wait").unwrap_err().message.contains("`wait`"));
-        assert!(args.range("range").unwrap_err().message.contains("`range`"));
-        let missing = Args::new("codex.steer", vec![json!({})])
-            .unwrap()
-            .required_string("prompt")
-            .unwrap_err();
-        assert_eq!(missing.code, ErrorCode::INVALID_PARAMS);
-        assert_eq!(missing.message, "codex.steer: missing field `prompt`");
-        assert!(Args::new("codex.ask", vec![json!("text")]).is_err());
+        assert!(args.uri.is_none() && args.wait.is_none() && args.thread_id.is_none());
     }
 
     #[test]
     fn review_targets_parse_and_bad_ones_name_the_field() {
-        let target = |v: Value| review_target(&Args::new("codex.review", vec![v]).unwrap());
-        assert_eq!(target(json!({})).unwrap(), ReviewTarget::UncommittedChanges);
+        let target = |v: Value| {
+            parse::<ReviewArgs>(Command::Review, json!({ "target": v }))
+                .map(|a| a.target.map(|t| t.0).unwrap_or_default())
+        };
         assert_eq!(
-            target(json!({"target": "uncommittedChanges"})).unwrap(),
+            target(json!(null)).unwrap(),
             ReviewTarget::UncommittedChanges
         );
         assert_eq!(
-            target(json!({"target": {"baseBranch": "main"}})).unwrap(),
+            target(json!("uncommittedChanges")).unwrap(),
+            ReviewTarget::UncommittedChanges
+        );
+        assert_eq!(
+            target(json!({"baseBranch": "main"})).unwrap(),
             ReviewTarget::BaseBranch("main".into())
         );
         assert_eq!(
-            target(json!({"target": {"commit": "abc", "title": "Fix"}})).unwrap(),
+            target(json!({"commit": "abc", "title": "Fix"})).unwrap(),
             ReviewTarget::Commit {
                 sha: "abc".into(),
                 title: Some("Fix".into())
             }
         );
         assert_eq!(
-            target(json!({"target": {"instructions": "look at errors"}})).unwrap(),
+            target(json!({"instructions": "look at errors"})).unwrap(),
             ReviewTarget::Custom("look at errors".into())
         );
-        for bad in [
-            json!("everything"),
-            json!({"branch": "x"}),
-            json!({"commit": 3}),
+        for (bad, path) in [
+            (json!("everything"), "`target`"),
+            (json!({"branch": "x"}), "`target`"),
+            (json!({"commit": 3}), "`target.commit`"),
+            (json!({"commit": " "}), "`target.commit`"),
         ] {
-            let e = target(json!({ "target": bad })).unwrap_err();
-            assert!(e.message.contains("`target"), "{}", e.message);
+            let e = target(bad).unwrap_err();
+            assert!(
+                e.message.starts_with(&format!("codex.review: {path}: ")),
+                "{}",
+                e.message
+            );
         }
-        assert!(Args::new("codex.ask", vec![]).unwrap().fields.is_empty());
+    }
+
+    #[test]
+    fn what_a_code_action_carries_is_what_the_command_reads() {
+        let uri = Url::parse("file:///w/a.rs").unwrap();
+        let sent = carrying(
+            "t".into(),
+            Command::Ask,
+            &AskArgs {
+                prompt: "p".into(),
+                uri: Some(uri.clone()),
+                ..AskArgs::default()
+            },
+        );
+        let argument = sent.arguments.unwrap().remove(0);
+        assert_eq!(argument, json!({"prompt": "p", "uri": "file:///w/a.rs"}));
+        let read: AskArgs = parse(Command::Ask, argument).unwrap();
+        assert_eq!((read.prompt.as_str(), read.uri), ("p", Some(uri)));
+    }
+
+    #[test]
+    fn every_command_has_its_fields() {
+        let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), 17);
+        assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
+        assert_eq!(
+            Command::Ask.fields(),
+            ["prompt", "uri", "range", "threadId", "newThread", "wait"]
+        );
+        assert_eq!(
+            Command::ResolveConflict.fields(),
+            ["uri", "conflictId", "take"]
+        );
+        assert!(Command::Status.fields().is_empty());
+        assert_eq!(
+            schema()["codex.login"]["fields"],
+            json!(["method", "apiKey"])
+        );
     }
 }

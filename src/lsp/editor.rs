@@ -8,8 +8,8 @@ use lsp_types::request::{
     ShowDocument, ShowMessageRequest, WorkDoneProgressCreate, WorkspaceDiagnosticRefresh,
 };
 use lsp_types::{
-    AnnotatedTextEdit, ApplyWorkspaceEditParams, ChangeAnnotation, Diagnostic, DocumentChanges,
-    MessageActionItem, MessageType, NumberOrString, OneOf, OptionalVersionedTextDocumentIdentifier,
+    AnnotatedTextEdit, ApplyWorkspaceEditParams, ChangeAnnotation, DocumentChanges,
+    MessageActionItem, NumberOrString, OneOf, OptionalVersionedTextDocumentIdentifier,
     ProgressParams, ProgressParamsValue, PublishDiagnosticsParams, ShowDocumentParams,
     ShowMessageParams, ShowMessageRequestParams, TextDocumentEdit, TextEdit, Url, WorkDoneProgress,
     WorkDoneProgressBegin, WorkDoneProgressCreateParams, WorkDoneProgressEnd,
@@ -18,9 +18,8 @@ use lsp_types::{
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use super::{convert, ext};
+use super::{ext, to_proto};
 use crate::bridge::{
     BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
 };
@@ -43,16 +42,6 @@ pub struct EditorAbilities {
     pub status_line_only: bool,
 }
 
-/// How long the editor has to answer `workspace/applyEdit` (unless
-/// `$CODEX_LSP_APPLY_EDIT_TIMEOUT_SECS` says otherwise). Past it the edit is reported as
-/// failed (disk has the agent's change either way) and nothing else waited on it.
-const APPLY_EDIT_TIMEOUT: Duration = Duration::from_secs(15);
-
-fn apply_edit_timeout() -> Duration {
-    crate::bridge::settings::seconds_from_env(crate::bridge::settings::ENV_APPLY_EDIT_TIMEOUT)
-        .unwrap_or(APPLY_EDIT_TIMEOUT)
-}
-
 pub struct LspEditor {
     client: ClientSocket,
     abilities: EditorAbilities,
@@ -68,14 +57,6 @@ impl LspEditor {
             token: NumberOrString::String(token.to_string()),
             value: ProgressParamsValue::WorkDone(progress),
         });
-    }
-}
-
-pub fn message_type(level: MessageLevel) -> MessageType {
-    match level {
-        MessageLevel::Error => MessageType::ERROR,
-        MessageLevel::Warning => MessageType::WARNING,
-        MessageLevel::Info => MessageType::INFO,
     }
 }
 
@@ -132,7 +113,7 @@ fn apply_edit_params(
     abilities: EditorAbilities,
 ) -> Option<ApplyWorkspaceEditParams> {
     let uri = Url::parse(&edit.uri).ok()?;
-    let edits: Vec<TextEdit> = edit.edits.into_iter().map(convert::edit_to_lsp).collect();
+    let edits: Vec<TextEdit> = edit.edits.into_iter().map(to_proto::text_edit).collect();
     let workspace_edit = if abilities.document_changes {
         let group = edit.group.filter(|_| abilities.change_annotations);
         let annotated = edits
@@ -175,68 +156,6 @@ fn apply_edit_params(
         label: Some(edit.label),
         edit: workspace_edit,
     })
-}
-
-/// A bridge diagnostic as LSP's (source `codex`). Every diagnostic codex-lsp publishes,
-/// answers to a pull or embeds in a code action is made here, valid for the strictest
-/// client ([`check_diagnostic`]): a blank message (a model's empty finding title, say)
-/// gets one, a reversed range is put in order, an empty code gets one.
-pub fn diagnostic_to_lsp(d: BufferDiagnostic) -> Diagnostic {
-    let code = if d.code.trim().is_empty() {
-        "codex".to_string()
-    } else {
-        d.code
-    };
-    let message = if d.message.trim().is_empty() {
-        format!("Codex marked these lines ({code}).")
-    } else {
-        d.message
-    };
-    let range = if d.range.start <= d.range.end {
-        d.range
-    } else {
-        crate::text::Range::new(d.range.end, d.range.start)
-    };
-    Diagnostic {
-        range: convert::range_to_lsp(range),
-        severity: Some(convert::severity_to_lsp(d.severity)),
-        code: Some(NumberOrString::String(code)),
-        source: Some("codex".into()),
-        message,
-        data: Some(d.data),
-        ..Default::default()
-    }
-}
-
-/// What the strictest client asks of a diagnostic (VS Code refuses one without a message,
-/// and with it the code action carrying it): a non-blank message, an ordered range, a
-/// severity from the spec, non-empty source and string code.
-pub fn check_diagnostic(d: &Diagnostic) -> Result<(), String> {
-    if d.message.trim().is_empty() {
-        return Err("message must be set (non-blank)".into());
-    }
-    let (start, end) = (d.range.start, d.range.end);
-    if (start.line, start.character) > (end.line, end.character) {
-        return Err(format!("range starts after it ends: {:?}", d.range));
-    }
-    if let Some(severity) = d.severity {
-        let known = [
-            lsp_types::DiagnosticSeverity::ERROR,
-            lsp_types::DiagnosticSeverity::WARNING,
-            lsp_types::DiagnosticSeverity::INFORMATION,
-            lsp_types::DiagnosticSeverity::HINT,
-        ];
-        if !known.contains(&severity) {
-            return Err(format!("severity {severity:?} is not in the spec"));
-        }
-    }
-    if d.source.as_deref().is_some_and(|s| s.trim().is_empty()) {
-        return Err("source is empty".into());
-    }
-    if matches!(&d.code, Some(NumberOrString::String(code)) if code.trim().is_empty()) {
-        return Err("code is empty".into());
-    }
-    Ok(())
 }
 
 impl EditorUi for LspEditor {
@@ -300,7 +219,7 @@ impl EditorUi for LspEditor {
 
     fn show_message(&self, level: MessageLevel, message: String) {
         let _ = self.client.notify::<ShowMessage>(ShowMessageParams {
-            typ: message_type(level),
+            typ: to_proto::message_type(level),
             message: crate::bridge::for_user(&message),
         });
     }
@@ -309,7 +228,7 @@ impl EditorUi for LspEditor {
         let client = self.client.clone();
         Box::pin(async move {
             let params = ShowMessageRequestParams {
-                typ: message_type(prompt.level),
+                typ: to_proto::message_type(prompt.level),
                 message: prompt.message,
                 actions: Some(
                     prompt
@@ -399,7 +318,7 @@ impl EditorUi for LspEditor {
             let Some(params) = params else {
                 return EditOutcome::Failed("the document's URI is not valid".into());
             };
-            let limit = apply_edit_timeout();
+            let limit = crate::bridge::apply_edit_timeout();
             let answer =
                 tokio::time::timeout(limit, client.request::<ApplyEditAsSpelled>(params)).await;
             match answer {
@@ -420,7 +339,7 @@ impl EditorUi for LspEditor {
 
     fn publish_diagnostics(&self, uri: &str, diagnostics: Vec<BufferDiagnostic>) {
         let Ok(parsed) = Url::parse(uri) else { return };
-        let diagnostics = diagnostics.into_iter().map(diagnostic_to_lsp).collect();
+        let diagnostics = diagnostics.into_iter().map(to_proto::diagnostic).collect();
         let params = PublishDiagnosticsParams {
             uri: parsed,
             diagnostics,
@@ -486,9 +405,7 @@ impl EditorUi for LspEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bridge::Severity;
     use crate::text::{Position, Range};
-    use proptest::prelude::*;
     use serde_json::json;
 
     fn edit_to(uri: &str) -> BufferEdit {
@@ -534,63 +451,5 @@ mod tests {
                 assert_eq!(uri, spelled, "{params:#}");
             }
         }
-    }
-
-    fn severity() -> impl Strategy<Value = Severity> {
-        prop::sample::select(vec![
-            Severity::Error,
-            Severity::Warning,
-            Severity::Information,
-            Severity::Hint,
-        ])
-    }
-
-    proptest! {
-        /// The one point every diagnostic passes: whatever the bridge (or a model's text)
-        /// put in, what goes out is valid for the strictest client.
-        #[test]
-        fn every_diagnostic_made_is_valid(
-            lines in (0u32..50, 0u32..50),
-            chars in (0u32..9, 0u32..9),
-            message in prop::sample::select(vec!["", " ", "\n\t", "x", "[P1] Off by one"]),
-            code in prop::sample::select(vec!["", "codex.conflict", "codex.review"]),
-            severity in severity(),
-        ) {
-            let d = diagnostic_to_lsp(BufferDiagnostic {
-                range: Range::new(Position::new(lines.0, chars.0), Position::new(lines.1, chars.1)),
-                severity,
-                code: code.into(),
-                message: message.into(),
-                data: json!({}),
-            });
-            prop_assert_eq!(check_diagnostic(&d), Ok(()));
-            if !message.trim().is_empty() {
-                prop_assert_eq!(d.message, message);
-            }
-        }
-    }
-
-    #[test]
-    fn the_conflict_and_finding_diagnostics_are_valid() {
-        let conflict = crate::bridge::mirror::conflict_diagnostic(
-            7,
-            Range::new(Position::new(1, 0), Position::new(2, 0)),
-        );
-        assert_eq!(check_diagnostic(&diagnostic_to_lsp(conflict)), Ok(()));
-        let finding = crate::bridge::review::Finding {
-            id: "review-1".into(),
-            uri: "file:///w/a.rs".into(),
-            path: "/w/a.rs".into(),
-            lines: 2..2,
-            title: String::new(),
-            body: String::new(),
-            priority: None,
-        };
-        assert_eq!(
-            check_diagnostic(&diagnostic_to_lsp(finding.diagnostic())),
-            Ok(())
-        );
-        let empty = Diagnostic::default();
-        assert!(check_diagnostic(&empty).is_err(), "the check itself bites");
     }
 }

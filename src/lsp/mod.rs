@@ -5,18 +5,20 @@
 //! - [`commands`] — `workspace/executeCommand`.
 //! - [`code_actions`] — `textDocument/codeAction`.
 //! - [`editor`] — the bridge's `EditorUi` over the client socket.
+//! - [`to_proto`] / [`from_proto`] — plain values to LSP types and back: every conversion.
 //! - [`framing`] — the stdio guard that answers malformed messages.
 //! - [`lifecycle`] — `initialize` … `shutdown`, `exit` and the exit code.
 //! - [`ext`] — codex-lsp's own methods (`codex/turnCompleted`, `codex/event`, `codex/approval`).
 
 pub mod code_actions;
 pub mod commands;
-pub mod convert;
 pub mod editor;
 pub mod ext;
 pub mod framing;
+pub mod from_proto;
 pub mod lifecycle;
 pub mod server;
+pub mod to_proto;
 
 use std::sync::Arc;
 

@@ -33,9 +33,8 @@ use serde_json::Value;
 use super::code_actions::{self, Target};
 use super::editor::{EditorAbilities, LspEditor};
 use super::ext::{decode, Lenient};
-use super::{commands, convert};
-use crate::bridge::settings::{SettingsSource, SettingsSources};
-use crate::bridge::{activity::display_path, Bridge, Settings};
+use super::{commands, from_proto, to_proto};
+use crate::bridge::{display_path, Bridge, Settings, SettingsSource, SettingsSources};
 use crate::logging::LogHandle;
 use crate::text::PositionEncoding;
 
@@ -104,7 +103,7 @@ fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
 /// then answered to `textDocument/diagnostic` instead of pushed).
 pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> ServerCapabilities {
     ServerCapabilities {
-        position_encoding: Some(convert::encoding_to_lsp(encoding)),
+        position_encoding: Some(to_proto::encoding(encoding)),
         // Saves tell the mirror what disk holds under each buffer.
         text_document_sync: Some(TextDocumentSyncCapability::Options(
             TextDocumentSyncOptions {
@@ -127,7 +126,10 @@ pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> Serve
             file_operations: None,
         }),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: commands::ALL.iter().map(|c| c.to_string()).collect(),
+            commands: commands::Command::ALL
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
             work_done_progress_options: Default::default(),
         }),
         diagnostic_provider: pull_diagnostics.then(|| {
@@ -240,7 +242,7 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
                 let changes = p
                     .content_changes
                     .into_iter()
-                    .map(|c| (c.range.map(convert::range_from_lsp), c.text));
+                    .map(|c| (c.range.map(from_proto::range), c.text));
                 if let Err(e) = bridge.did_change(
                     p.text_document.uri.as_str(),
                     p.text_document.version,
@@ -464,7 +466,7 @@ fn document_diagnostics(bridge: &Bridge, uri: &Url) -> DocumentDiagnosticReportR
     let items = bridge
         .review_diagnostics(uri.as_str(), path.as_deref())
         .into_iter()
-        .map(super::editor::diagnostic_to_lsp)
+        .map(to_proto::diagnostic)
         .collect();
     DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
         RelatedFullDocumentDiagnosticReport {
@@ -494,7 +496,7 @@ fn code_action(
     let selected = docs
         .text_in(
             uri.as_str(),
-            convert::range_from_lsp(params.range),
+            from_proto::range(params.range),
             bridge.encoding(),
         )
         .map_err(|e| {
@@ -517,16 +519,16 @@ fn code_action(
         selected_text: &selected,
     };
     let conflicts: Vec<(u64, lsp_types::Range)> = bridge
-        .conflicts_in(uri.as_str(), convert::range_from_lsp(params.range))
+        .conflicts_in(uri.as_str(), from_proto::range(params.range))
         .into_iter()
-        .map(|(id, range)| (id, convert::range_to_lsp(range)))
+        .map(|(id, range)| (id, to_proto::range(range)))
         .collect();
     let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
     actions.extend(code_actions::conflict_actions(uri, &conflicts));
     let findings = bridge.findings_in(
         uri.as_str(),
         path.as_deref(),
-        convert::range_from_lsp(params.range),
+        from_proto::range(params.range),
     );
     actions.extend(code_actions::finding_actions(&findings, folder.as_deref()));
     // An automatic request (VS Code's lightbulb, on every cursor move) gets only what

@@ -152,4 +152,13 @@ pub trait EditorUi: Send + Sync + 'static {
 
     /// `codex/event` with one app-server notification (only when the editor opted in).
     fn event(&self, event: Value);
+
+    /// Whether the editor declared `experimental.codexTranscript` (it displays the
+    /// `codex/transcript` updates).
+    fn wants_transcript(&self) -> bool {
+        false
+    }
+
+    /// `codex/transcript`: `{threadId, turnId, markdown, replaceFromLine?}`.
+    fn transcript(&self, _update: Value) {}
 }

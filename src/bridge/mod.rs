@@ -21,6 +21,7 @@ mod picker_approvals;
 mod server_requests;
 mod shared;
 mod threads;
+mod transcript;
 mod turns;
 
 use std::collections::{HashMap, HashSet};
@@ -165,6 +166,8 @@ struct Inner {
     queues: Mutex<HashMap<String, turns::ThreadQueue>>,
     /// The thread slot each running ask's turn holds, by turn id.
     slots: Mutex<HashMap<String, turns::ThreadSlot>>,
+    /// What the transcript shows beyond the thread's history, per turn.
+    transcripts: Mutex<transcript::Transcripts>,
     /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
     file_changes: Mutex<HashMap<String, Value>>,
     /// Approvals offered in the code actions (editors without `showMessageRequest`).
@@ -219,6 +222,7 @@ impl Bridge {
                 turns: Mutex::new(HashMap::new()),
                 queues: Mutex::default(),
                 slots: Mutex::default(),
+                transcripts: Mutex::default(),
                 file_changes: Mutex::new(HashMap::new()),
                 picker_approvals: Mutex::default(),
                 prompts_unsupported: Default::default(),

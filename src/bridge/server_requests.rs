@@ -92,6 +92,16 @@ impl Bridge {
             }
         };
         self.hint_waiting_for_approval(&turn_id, None);
+        let what = match approval.kind {
+            "command" => format!("run {}", approval.subject),
+            _ => approval.subject.clone(),
+        };
+        let answer = match &decision {
+            Some(decision) => approvals::decision_title(decision),
+            None => "declined (not accepted)".to_string(),
+        };
+        let thread_id = request.params["threadId"].as_str().unwrap_or_default();
+        self.transcript_approval(thread_id, &turn_id, what, answer);
         match decision {
             Some(decision) => Ok(json!({ "decision": decision })),
             None => decline_answer(&request.method),

@@ -416,6 +416,13 @@ impl Bridge {
             params["sandboxPolicy"] = settings.sandbox.as_turn_policy();
         }
         let unsaved = self.unsaved_context(request.uri.as_deref(), folder);
+        let sent: Vec<String> = unsaved
+            .keys()
+            .map(|key| {
+                let path = key.trim_start_matches("codex-lsp:unsaved:");
+                super::activity::display_path(path, folder)
+            })
+            .collect();
         if !unsaved.is_empty() {
             params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");
         }
@@ -423,6 +430,7 @@ impl Bridge {
             .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
         let starting = self.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
+        self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
         Ok((handle, starting))
     }
 
@@ -591,6 +599,7 @@ impl Bridge {
         if !with_progress {
             ui.show_message(MessageLevel::Info, format!("{title} is working…"));
         }
+        self.transcript_begin(&active.thread_id, &active.turn_id);
         let mut activity = Activity::new();
         let mut coalescer = Coalescer::new(REPORT_INTERVAL);
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
@@ -633,6 +642,7 @@ impl Bridge {
                     Some(Ok(event)) if !stream_events && event.method == "item/agentMessage/delta" => {
                         // The bulk of a turn: read the delta text where it lies, no `Value`.
                         collector.observe(&event);
+                        self.transcript_event(&active.thread_id, &active.turn_id, &event);
                         let changed = match serde_json::from_str::<DeltaParams>(event.params.get()) {
                             Ok(params) => activity.push_delta(&params.delta),
                             Err(_) => activity.observe(&event.method, &event.params_value(), None).is_some(),
@@ -642,6 +652,7 @@ impl Bridge {
                     }
                     Some(Ok(event)) => {
                         collector.observe(&event);
+                        self.transcript_event(&active.thread_id, &active.turn_id, &event);
                         let params = event.params_value();
                         if let Some(changes) = completed_file_changes(&event.method, &params) {
                             self.queue_mirror(MirrorJob::FileChange {
@@ -770,6 +781,7 @@ impl Bridge {
             };
             ui.show_message(level, format!("{title}: {end}"));
         }
+        self.transcript_end(&active.thread_id, &active.turn_id, &result);
         if kind == TurnKind::Review {
             self.review_finished(&result, folder.as_deref());
         }

@@ -49,6 +49,7 @@ commands! {
     ResumeThread = "codex.resumeThread" => ResumeThreadArgs,
     ListThreads = "codex.listThreads" => UriArgs,
     ReadThread = "codex.readThread" => ReadThreadArgs,
+    Transcript = "codex.transcript" => ReadThreadArgs,
     Login = "codex.login" => LoginArgs,
     Logout = "codex.logout" => NoArgs,
     Account = "codex.account" => NoArgs,
@@ -468,6 +469,12 @@ async fn run(
             let args: ReadThreadArgs = parse(command, argument)?;
             bridge
                 .read_thread(args.thread_id.as_deref(), path_of(&args.uri).as_deref())
+                .await
+        }
+        Command::Transcript => {
+            let args: ReadThreadArgs = parse(command, argument)?;
+            bridge
+                .transcript(args.thread_id.as_deref(), path_of(&args.uri).as_deref())
                 .await
         }
         Command::Login => {

@@ -29,6 +29,8 @@ use crate::bridge::{
 pub struct EditorAbilities {
     pub work_done_progress: bool,
     pub rich_approvals: bool,
+    /// `experimental.codexTranscript`: the editor displays `codex/transcript`.
+    pub transcript: bool,
     /// `workspace.applyEdit`.
     pub apply_edit: bool,
     /// `workspace.workspaceEdit.documentChanges`: versioned edits.
@@ -399,6 +401,14 @@ impl EditorUi for LspEditor {
 
     fn event(&self, event: Value) {
         let _ = self.client.notify::<ext::CodexEvent>(event);
+    }
+
+    fn wants_transcript(&self) -> bool {
+        self.abilities.transcript
+    }
+
+    fn transcript(&self, update: Value) {
+        let _ = self.client.notify::<ext::Transcript>(update);
     }
 }
 

@@ -18,6 +18,17 @@ impl lsp_types::notification::Notification for CodexEvent {
     const METHOD: &'static str = "codex/event";
 }
 
+/// A running turn's transcript changed: `{threadId, turnId, markdown, replaceFromLine?}`.
+/// The turn's text loses its lines from `replaceFromLine` on (when set), then gets
+/// `markdown` appended (which may continue its last line). Sent to editors declaring
+/// `experimental.codexTranscript: true`; the first update of a turn starts it.
+pub enum Transcript {}
+
+impl lsp_types::notification::Notification for Transcript {
+    type Params = Value;
+    const METHOD: &'static str = "codex/transcript";
+}
+
 /// An approval with the full diff, for clients declaring `experimental.codexApprovals`.
 /// The client answers `{decision}` with one of the offered `choices[].decision`, or
 /// anything else to decline.

@@ -1,0 +1,246 @@
+//! One transcript of a thread, rendered by the server: `codex.transcript` renders the
+//! thread's history (`thread/read`), and `codex/transcript` notifications carry each
+//! running turn's updates. What the history does not hold (the unsaved buffers sent,
+//! approvals and their answers, plan updates, token usage) is kept here per turn, for as
+//! long as codex-lsp runs.
+
+pub(crate) mod live;
+pub(crate) mod render;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::{lock, Bridge, BridgeError, BridgeResult};
+use crate::app_server::connection::Notification;
+use crate::app_server::protocol as p;
+use live::{LiveTurn, Update};
+pub use render::{Note, TurnNotes};
+
+/// Per turn id: its thread, its notes, its live state while it runs.
+#[derive(Default)]
+pub(crate) struct Transcripts {
+    turns: HashMap<String, TurnRecord>,
+}
+
+struct TurnRecord {
+    thread_id: String,
+    notes: TurnNotes,
+    live: Option<LiveTurn>,
+}
+
+impl Transcripts {
+    fn record(&mut self, thread_id: &str, turn_id: &str) -> &mut TurnRecord {
+        self.turns
+            .entry(turn_id.to_string())
+            .or_insert_with(|| TurnRecord {
+                thread_id: thread_id.to_string(),
+                notes: TurnNotes::default(),
+                live: None,
+            })
+    }
+}
+
+impl Bridge {
+    /// The unsaved buffers that went with a turn's prompt (before the turn is followed).
+    pub(super) fn transcript_context(&self, thread_id: &str, turn_id: &str, unsaved: Vec<String>) {
+        lock(&self.inner.transcripts)
+            .record(thread_id, turn_id)
+            .notes
+            .unsaved = unsaved;
+    }
+
+    /// A followed turn starts: its header.
+    pub(super) fn transcript_begin(&self, thread_id: &str, turn_id: &str) {
+        let update = {
+            let mut all = lock(&self.inner.transcripts);
+            let record = all.record(thread_id, turn_id);
+            if record.live.is_some() {
+                return;
+            }
+            let (live, update) = LiveTurn::start();
+            record.live = Some(live);
+            update
+        };
+        self.send_transcript(thread_id, turn_id, update);
+    }
+
+    /// One app-server notification of a followed turn.
+    pub(super) fn transcript_event(&self, thread_id: &str, turn_id: &str, event: &Notification) {
+        let params = event.params.get();
+        let update = {
+            let mut all = lock(&self.inner.transcripts);
+            let record = all.record(thread_id, turn_id);
+            match event.method.as_str() {
+                "item/agentMessage/delta" => {
+                    let Ok(d) = serde_json::from_str::<p::AgentMessageDeltaNotification>(params)
+                    else {
+                        return;
+                    };
+                    record
+                        .live
+                        .as_mut()
+                        .and_then(|l| l.delta(&d.item_id, &d.delta))
+                }
+                "item/completed" => {
+                    let Ok(n) = serde_json::from_str::<p::ItemCompletedNotification>(params) else {
+                        return;
+                    };
+                    let notes = &record.notes;
+                    record
+                        .live
+                        .as_mut()
+                        .and_then(|l| l.item_completed(&n.item, notes))
+                }
+                "turn/plan/updated" => {
+                    let Ok(n) = serde_json::from_str::<p::TurnPlanUpdatedNotification>(params)
+                    else {
+                        return;
+                    };
+                    let note = Note::Plan {
+                        explanation: n.explanation,
+                        steps: n.plan,
+                    };
+                    let same = record.notes.notes.last().map(|(_, last)| last) == Some(&note);
+                    if same {
+                        return;
+                    }
+                    add_note(record, note)
+                }
+                "thread/tokenUsage/updated" => {
+                    if let Ok(n) =
+                        serde_json::from_str::<p::ThreadTokenUsageUpdatedNotification>(params)
+                    {
+                        record.notes.tokens = Some(n.token_usage);
+                    }
+                    None
+                }
+                "turn/completed" => {
+                    let Ok(n) = serde_json::from_str::<p::TurnCompletedNotification>(params) else {
+                        return;
+                    };
+                    let notes = &record.notes;
+                    record.live.as_mut().and_then(|l| l.ended(&n.turn, notes))
+                }
+                _ => None,
+            }
+        };
+        if let Some(update) = update {
+            self.send_transcript(thread_id, turn_id, update);
+        }
+    }
+
+    /// An approval asked in a turn, and how it was answered.
+    pub(super) fn transcript_approval(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        what: String,
+        answer: String,
+    ) {
+        let update = {
+            let mut all = lock(&self.inner.transcripts);
+            add_note(
+                all.record(thread_id, turn_id),
+                Note::Approval { what, answer },
+            )
+        };
+        if let Some(update) = update {
+            self.send_transcript(thread_id, turn_id, update);
+        }
+    }
+
+    /// A followed turn is over (ended, failed, or lost with the app-server): a footer if
+    /// none was sent; its live state goes.
+    pub(super) fn transcript_end(&self, thread_id: &str, turn_id: &str, result: &Value) {
+        let update = {
+            let mut all = lock(&self.inner.transcripts);
+            let record = all.record(thread_id, turn_id);
+            let mut live = record.live.take();
+            let notes = &record.notes;
+            live.as_mut().filter(|l| !l.is_ended()).and_then(|l| {
+                let turn = p::Turn {
+                    id: turn_id.to_string(),
+                    status: p::TurnStatus::Failed,
+                    error: result["error"]["message"].as_str().map(|m| p::TurnError {
+                        message: m.to_string(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                l.ended(&turn, notes)
+            })
+        };
+        if let Some(update) = update {
+            self.send_transcript(thread_id, turn_id, update);
+        }
+    }
+
+    fn send_transcript(&self, thread_id: &str, turn_id: &str, update: Update) {
+        if !self.inner.ui.wants_transcript() {
+            return;
+        }
+        let mut params = json!({
+            "threadId": thread_id,
+            "turnId": turn_id,
+            "markdown": update.markdown,
+        });
+        if let Some(line) = update.replace_from_line {
+            params["replaceFromLine"] = json!(line);
+        }
+        self.inner.ui.transcript(params);
+    }
+
+    /// `codex.transcript`: the thread's Markdown (default: the workspace's thread) and the
+    /// line each turn starts on.
+    pub async fn transcript(
+        &self,
+        thread_id: Option<&str>,
+        path: Option<&Path>,
+    ) -> BridgeResult<Value> {
+        let id = match thread_id {
+            Some(id) => id.to_string(),
+            None => self.current_thread(path).await?.ok_or_else(|| {
+                BridgeError::Failed("this workspace has no Codex thread yet; ask something first or pass `threadId`".into())
+            })?,
+        };
+        let (codex, _) = self.codex().await?;
+        let read: p::ThreadReadResponse = codex
+            .request(
+                "thread/read",
+                p::ThreadReadParams {
+                    include_turns: Some(true),
+                    thread_id: id.clone(),
+                },
+            )
+            .await?;
+        let rendered = {
+            let all = lock(&self.inner.transcripts);
+            render::thread(&read.thread, |turn_id| {
+                all.turns
+                    .get(turn_id)
+                    .filter(|r| r.thread_id == id)
+                    .map(|r| r.notes.clone())
+            })
+        };
+        Ok(json!({
+            "threadId": id,
+            "markdown": rendered.markdown,
+            "turns": rendered.turns.iter().map(|(turn_id, line)| json!({ "turnId": turn_id, "line": line })).collect::<Vec<_>>(),
+        }))
+    }
+}
+
+/// Records a note where the live turn is (at the end for a turn not followed).
+fn add_note(record: &mut TurnRecord, note: Note) -> Option<Update> {
+    let (at, update) = match record.live.as_mut() {
+        Some(live) => live.note(&note),
+        None => (usize::MAX, None),
+    };
+    record.notes.notes.push((at, note));
+    update
+}
+
+#[cfg(test)]
+mod tests;

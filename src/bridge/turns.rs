@@ -599,7 +599,7 @@ impl Bridge {
         if !with_progress {
             ui.show_message(MessageLevel::Info, format!("{title} is working…"));
         }
-        self.transcript_begin(&active.thread_id, &active.turn_id);
+        self.transcript_begin(&active.thread_id, &active.turn_id, folder.as_deref());
         let mut activity = Activity::new();
         let mut coalescer = Coalescer::new(REPORT_INTERVAL);
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);

@@ -163,6 +163,8 @@ pub enum Reply {
         escalate: bool,
         justification: Option<String>,
     },
+    /// A call of a function tool by `name` with these JSON `arguments` (`update_plan`, …).
+    Call { name: String, arguments: String },
     /// `response.failed` with `server_is_overloaded`: the turn fails with `serverOverloaded`.
     Overloaded,
     /// A plain HTTP error with this status code and a small JSON error body.
@@ -213,6 +215,19 @@ impl Reply {
     }
 
     /// An `apply_patch` call adding a file (`path` relative to the thread's cwd, or absolute).
+    /// An `update_plan` call: `steps` as (step, status) with status `pending`,
+    /// `in_progress` or `completed`.
+    pub fn update_plan(explanation: &str, steps: &[(&str, &str)]) -> Reply {
+        let plan: Vec<Value> = steps
+            .iter()
+            .map(|(step, status)| json!({ "step": step, "status": status }))
+            .collect();
+        Reply::Call {
+            name: "update_plan".into(),
+            arguments: json!({ "explanation": explanation, "plan": plan }).to_string(),
+        }
+    }
+
     pub fn apply_patch_add(path: &str, content: &str) -> Reply {
         PatchBuilder::new().add(path, content).into_reply()
     }
@@ -840,6 +855,18 @@ async fn serve_reply(stream: &mut TcpStream, shared: &Shared, reply: Reply) -> s
                 "call_id": format!("call_mock_{n}"),
                 "name": "exec_command",
                 "arguments": args.to_string(),
+                "status": "completed",
+            });
+            send_item(stream, item).await?;
+        }
+        Reply::Call { name, arguments } => {
+            start_sse(stream, &response_id).await?;
+            let item = json!({
+                "type": "function_call",
+                "id": format!("fc_mock_{n}"),
+                "call_id": format!("call_mock_{n}"),
+                "name": name,
+                "arguments": arguments,
                 "status": "completed",
             });
             send_item(stream, item).await?;

@@ -4,6 +4,8 @@
 //! updates. Once the turn ended, the updates concatenate to [`render::turn`] of the
 //! turn as the history holds it.
 
+use std::path::PathBuf;
+
 use super::render::{self, Note, Quoter, TurnNotes};
 use crate::app_server::protocol as p;
 
@@ -33,6 +35,8 @@ pub struct LiveTurn {
     /// Items completed so far (where a note lands).
     items: usize,
     seen_user_message: bool,
+    /// The thread's folder: paths show relative to it.
+    cwd: Option<PathBuf>,
     streaming: Option<Streaming>,
     /// Notes that came while a reply streamed: they follow it.
     held: Vec<(usize, Note)>,
@@ -40,9 +44,12 @@ pub struct LiveTurn {
 }
 
 impl LiveTurn {
-    /// The turn started: its header.
-    pub fn start() -> (LiveTurn, Update) {
-        let mut live = LiveTurn::default();
+    /// The turn started (on a thread in `cwd`): its header.
+    pub fn start(cwd: Option<PathBuf>) -> (LiveTurn, Update) {
+        let mut live = LiveTurn {
+            cwd,
+            ..LiveTurn::default()
+        };
         let update = live.append(render::header());
         (live, update)
     }
@@ -101,11 +108,12 @@ impl LiveTurn {
             }
             (Some(s), _) => {
                 self.lines = s.start_line;
-                let mut update = self.append(render::item_section(item, unsaved));
+                let mut update =
+                    self.append(render::item_section(item, unsaved, self.cwd.as_deref()));
                 update.replace_from_line = Some(s.start_line);
                 update
             }
-            (None, _) => self.append(render::item_section(item, unsaved)),
+            (None, _) => self.append(render::item_section(item, unsaved, self.cwd.as_deref())),
         };
         if self.streaming.is_none() && !self.held.is_empty() {
             let held = TurnNotes {

@@ -52,14 +52,14 @@ impl Bridge {
     }
 
     /// A followed turn starts: its header.
-    pub(super) fn transcript_begin(&self, thread_id: &str, turn_id: &str) {
+    pub(super) fn transcript_begin(&self, thread_id: &str, turn_id: &str, folder: Option<&Path>) {
         let update = {
             let mut all = lock(&self.inner.transcripts);
             let record = all.record(thread_id, turn_id);
             if record.live.is_some() {
                 return;
             }
-            let (live, update) = LiveTurn::start();
+            let (live, update) = LiveTurn::start(folder.map(Path::to_path_buf));
             record.live = Some(live);
             update
         };

@@ -6,7 +6,10 @@
 //! backtick run inside, one-line labels through [`one_line`]. Control characters go.
 //! Every section ends with a blank line, so sections concatenate.
 
+use std::path::Path;
+
 use crate::app_server::protocol as p;
+use crate::bridge::activity::display_path;
 
 /// Command output longer than this is cut: its head and tail are shown.
 pub const OUTPUT_LIMIT: usize = 4_000;
@@ -52,7 +55,7 @@ pub fn thread(thread: &p::Thread, notes_of: impl Fn(&str) -> Option<TurnNotes>) 
     let mut line = 2;
     for t in &thread.turns {
         let notes = notes_of(&t.id).unwrap_or_default();
-        let text = turn(t, &notes);
+        let text = turn(t, &notes, Some(Path::new(&thread.cwd)));
         turns.push((t.id.clone(), line));
         line += text.matches('\n').count();
         markdown.push_str(&text);
@@ -67,8 +70,9 @@ pub struct Rendered {
     pub turns: Vec<(String, usize)>,
 }
 
-/// One turn: its header, its items with the notes between them, its footer.
-pub fn turn(turn: &p::Turn, notes: &TurnNotes) -> String {
+/// One turn: its header, its items with the notes between them, its footer. Paths show
+/// relative to `cwd` (the thread's folder).
+pub fn turn(turn: &p::Turn, notes: &TurnNotes, cwd: Option<&Path>) -> String {
     let mut out = header();
     let mut first_user = true;
     for (i, item) in turn.items.iter().enumerate() {
@@ -80,7 +84,7 @@ pub fn turn(turn: &p::Turn, notes: &TurnNotes) -> String {
             }
             _ => &[],
         };
-        out.push_str(&item_section(item, unsaved));
+        out.push_str(&item_section(item, unsaved, cwd));
     }
     // Notes recorded past the items the history holds land at the end.
     let end = turn.items.len();
@@ -107,7 +111,7 @@ pub fn header() -> String {
 }
 
 /// One item; `unsaved` is what went with a prompt.
-pub fn item_section(item: &p::ThreadItem, unsaved: &[String]) -> String {
+pub fn item_section(item: &p::ThreadItem, unsaved: &[String], cwd: Option<&Path>) -> String {
     use p::ThreadItem as I;
     match item {
         I::UserMessage(m) => {
@@ -138,7 +142,7 @@ pub fn item_section(item: &p::ThreadItem, unsaved: &[String]) -> String {
         I::AgentMessage(m) => agent_message(&m.text),
         I::Plan(plan) => format!("### Plan\n\n{}\n\n", quote(&plan.text)),
         I::CommandExecution(c) => command(c),
-        I::FileChange(f) => file_change(f),
+        I::FileChange(f) => file_change(f, cwd),
         I::McpToolCall(t) => format!(
             "#### Tool {} · {}\n\n",
             code(&format!("{}.{}", t.server, t.tool)),
@@ -298,7 +302,7 @@ fn size(bytes: usize) -> String {
     }
 }
 
-fn file_change(f: &p::FileChangeItem) -> String {
+fn file_change(f: &p::FileChangeItem, cwd: Option<&Path>) -> String {
     let mut out = String::new();
     for change in &f.changes {
         let kind = match &change.kind {
@@ -306,13 +310,13 @@ fn file_change(f: &p::FileChangeItem) -> String {
             p::PatchChangeKind::Delete => "deleted".to_string(),
             p::PatchChangeKind::Update {
                 move_path: Some(to),
-            } => format!("moved to {}", code(to)),
+            } => format!("moved to {}", code(&display_path(to, cwd))),
             p::PatchChangeKind::Update { move_path: None } => "changed".to_string(),
             p::PatchChangeKind::Unknown(_) => "changed".to_string(),
         };
         out.push_str(&format!(
             "#### {} {kind} · {}\n\n{}\n\n",
-            code(&change.path),
+            code(&display_path(&change.path, cwd)),
             f.status.as_str(),
             fenced("diff", &clean(&change.diff))
         ));

@@ -106,7 +106,7 @@ fn top_level_structure(markdown: &str) -> Vec<String> {
 
 #[test]
 fn hostile_text_does_not_shape_the_document() {
-    let markdown = render::turn(&hostile_turn(), &hostile_notes());
+    let markdown = render::turn(&hostile_turn(), &hostile_notes(), None);
     println!("{markdown}");
     for c in ['\x1b', '\r', '\u{7}'] {
         assert!(!markdown.contains(c), "{c:?} reached the transcript");
@@ -149,7 +149,7 @@ fn long_output_is_cut_with_a_note() {
         )],
         ..Default::default()
     };
-    let markdown = render::turn(&turn, &TurnNotes::default());
+    let markdown = render::turn(&turn, &TurnNotes::default(), None);
     assert!(markdown.contains("line 0\n") && markdown.contains("line 1999\n"));
     assert!(!markdown.contains("line 1000\n"));
     assert!(
@@ -176,7 +176,7 @@ fn apply(text: &mut String, update: &Update) {
 fn live_updates_add_up_to_the_whole_turn() {
     let turn = hostile_turn();
     let mut notes = hostile_notes();
-    let (mut live, first) = LiveTurn::start();
+    let (mut live, first) = LiveTurn::start(None);
     let mut text = String::new();
     apply(&mut text, &first);
     let all_notes = std::mem::take(&mut notes.notes);
@@ -203,12 +203,12 @@ fn live_updates_add_up_to_the_whole_turn() {
     }
     recorded.tokens = notes.tokens.clone();
     apply(&mut text, &live.ended(&turn, &recorded).unwrap());
-    assert_eq!(text, render::turn(&turn, &recorded));
+    assert_eq!(text, render::turn(&turn, &recorded, None));
 }
 
 #[test]
 fn a_reply_that_ends_otherwise_than_it_streamed_is_replaced() {
-    let (mut live, first) = LiveTurn::start();
+    let (mut live, first) = LiveTurn::start(None);
     let mut text = String::new();
     apply(&mut text, &first);
     apply(&mut text, &live.delta("m1", "draft\nmore").unwrap());
@@ -227,7 +227,7 @@ fn a_reply_that_ends_otherwise_than_it_streamed_is_replaced() {
         &mut text,
         &live.ended(&turn, &TurnNotes::default()).unwrap(),
     );
-    assert_eq!(text, render::turn(&turn, &TurnNotes::default()));
+    assert_eq!(text, render::turn(&turn, &TurnNotes::default(), None));
 }
 
 /// Not asserted: how rendering scales, printed for the report.
@@ -247,7 +247,7 @@ fn cost_of_a_thousand_turns() {
     let started = std::time::Instant::now();
     let rendered = render::thread(&thread, |_| Some(notes.clone()));
     let whole = started.elapsed();
-    let (mut live, _) = LiveTurn::start();
+    let (mut live, _) = LiveTurn::start(None);
     let started = std::time::Instant::now();
     for _ in 0..100_000 {
         live.delta("m", "word ");

@@ -68,6 +68,11 @@ impl Bridge {
 
     /// One app-server notification of a followed turn.
     pub(super) fn transcript_event(&self, thread_id: &str, turn_id: &str, event: &Notification) {
+        if event.method == "item/agentMessage/delta" && !self.inner.ui.wants_transcript() {
+            // The bulk of a turn, and nothing the notes need: no cost for an editor that
+            // does not display the transcript.
+            return;
+        }
         let params = event.params.get();
         let update = {
             let mut all = lock(&self.inner.transcripts);

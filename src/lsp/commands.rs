@@ -650,7 +650,7 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 17);
+        assert_eq!(names.len(), 18);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),

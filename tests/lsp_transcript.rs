@@ -13,30 +13,33 @@ const PROMPT: &str = "transcript work";
 const REPLY: &str = "All done.\n```\nan unclosed fence\n# and a heading";
 
 fn rules() -> Vec<Rule> {
-    vec![Rule::new(
-        PROMPT,
-        vec![
-            Reply::update_plan(
-                "two steps",
-                &[
-                    ("run the command", "in_progress"),
-                    ("write notes", "pending"),
-                ],
-            ),
-            Reply::exec("touch made.txt && echo made-it"),
-            PatchBuilder::new()
-                .add("notes.txt", "hello notes\n")
-                .into_reply(),
-            Reply::update_plan(
-                "two steps",
-                &[
-                    ("run the command", "completed"),
-                    ("write notes", "completed"),
-                ],
-            ),
-            Reply::text(REPLY),
-        ],
-    )]
+    vec![
+        Rule::new("about this line", vec![Reply::text("It is a line.")]),
+        Rule::new(
+            PROMPT,
+            vec![
+                Reply::update_plan(
+                    "two steps",
+                    &[
+                        ("run the command", "in_progress"),
+                        ("write notes", "pending"),
+                    ],
+                ),
+                Reply::exec("touch made.txt && echo made-it"),
+                PatchBuilder::new()
+                    .add("notes.txt", "hello notes\n")
+                    .into_reply(),
+                Reply::update_plan(
+                    "two steps",
+                    &[
+                        ("run the command", "completed"),
+                        ("write notes", "completed"),
+                    ],
+                ),
+                Reply::text(REPLY),
+            ],
+        ),
+    ]
 }
 
 fn capabilities() -> Value {
@@ -165,6 +168,49 @@ async fn a_turn_shows_whole_live_and_after_a_restart() {
 
     let live = live_text(&editor, &turn_id);
     assert_eq!(live, whole, "the live updates differ from codex.transcript");
+
+    // The context that went with a prompt: the file and lines, the unsaved buffer sent.
+    std::fs::write(fixture.workspace.join("ctx.rs"), "on disk\n").unwrap();
+    let uri = fixture.file_uri("ctx.rs");
+    editor.open_buffer(&uri, "unsaved words\n").await;
+    let second = editor
+        .command(
+            "codex.ask",
+            json!({
+                "prompt": "about this line",
+                "uri": uri,
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 8 } },
+                "wait": true,
+            }),
+        )
+        .await
+        .expect("the second ask");
+    let second_id = second["turnId"].as_str().unwrap().to_string();
+    editor
+        .wait_notification("the second turn's footer", |n| {
+            n["method"] == "codex/transcript"
+                && n["params"]["turnId"] == second_id.as_str()
+                && n["params"]["markdown"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("*completed"))
+        })
+        .await;
+    let transcript = editor
+        .command("codex.transcript", json!({ "threadId": thread_id }))
+        .await
+        .expect("codex.transcript");
+    let whole = turn_text(&transcript, &second_id);
+    assert_has(
+        &whole,
+        &[
+            "> about this line\n>\n> File: ctx.rs (line 1)\n",
+            "*Unsaved buffers sent:* `ctx.rs`\n",
+            "> It is a line.",
+        ],
+    );
+    assert_eq!(live_text(&editor, &second_id), whole);
+    // The first turn is still whole, before the second.
+    assert_eq!(turn_text(&transcript, &turn_id), live);
     editor.shutdown().await;
 
     // A new codex-lsp on the same CODEX_HOME and folder: the history renders from

@@ -259,3 +259,31 @@ fn cost_of_a_thousand_turns() {
     );
     assert_eq!(rendered.turns.len(), 1000);
 }
+
+#[test]
+fn a_note_during_a_streaming_reply_follows_it_in_both() {
+    let (mut live, first) = LiveTurn::start(None);
+    let mut text = String::new();
+    apply(&mut text, &first);
+    apply(&mut text, &live.delta("m1", "thinking out loud").unwrap());
+    let note = Note::Approval {
+        what: "run `ls`".into(),
+        answer: "Decline".into(),
+    };
+    let (at, update) = live.note(&note);
+    assert!(update.is_none(), "not inside the quote");
+    let reply = item(json!({"type": "agentMessage", "id": "m1", "text": "thinking out loud"}));
+    let notes = TurnNotes {
+        notes: vec![(at, note)],
+        ..TurnNotes::default()
+    };
+    apply(&mut text, &live.item_completed(&reply, &notes).unwrap());
+    let turn = p::Turn {
+        items: vec![reply],
+        status: p::TurnStatus::Completed,
+        ..Default::default()
+    };
+    apply(&mut text, &live.ended(&turn, &notes).unwrap());
+    assert_eq!(text, render::turn(&turn, &notes, None));
+    assert!(text.find("> thinking").unwrap() < text.find("#### Approval").unwrap());
+}

@@ -132,31 +132,6 @@ impl RetryPolicy {
     }
 }
 
-/// Requests that can be sent again without doing anything twice. Starting threads, turns,
-/// reviews or logins is not on the list: a caller that wants those retried says so with
-/// [`Connection::retry_on_overload`].
-pub fn is_safe_to_repeat(method: &str) -> bool {
-    matches!(
-        method,
-        "thread/list"
-            | "thread/read"
-            | "thread/loaded/list"
-            | "thread/resume"
-            | "thread/archive"
-            | "thread/unarchive"
-            | "thread/name/set"
-            | "thread/turns/list"
-            | "thread/items/list"
-            | "turn/interrupt"
-            | "model/list"
-            | "account/read"
-            | "account/logout"
-            | "account/login/cancel"
-            | "account/rateLimits/read"
-            | "config/read"
-    )
-}
-
 type Pending = oneshot::Sender<std::result::Result<Box<RawValue>, RpcError>>;
 
 #[derive(Default)]
@@ -530,15 +505,12 @@ impl Connection {
         }
     }
 
-    /// A request decoded into `R`. Overload answers are retried with backoff when the method
-    /// is safe to repeat ([`is_safe_to_repeat`]).
-    pub async fn request<R: DeserializeOwned>(
-        &self,
-        method: &str,
-        params: impl Serialize,
-    ) -> Result<R> {
+    /// A typed request: the method, its result type and whether an overload answer is
+    /// retried with backoff all come from `R` ([`protocol::ClientRequest::SAFE_TO_REPEAT`]).
+    pub async fn send<R: protocol::ClientRequest>(&self, params: &R) -> Result<R::Response> {
+        let method = R::METHOD;
         let params = params_value(method, params)?;
-        let raw = if is_safe_to_repeat(method) {
+        let raw = if R::SAFE_TO_REPEAT {
             self.with_overload_retry(method, || self.request_once(method, &params))
                 .await?
         } else {
@@ -547,13 +519,13 @@ impl Connection {
         decode_result(method, &raw)
     }
 
-    /// Like [`Connection::request`], but retries overload whatever the method: for callers
+    /// Like [`Connection::send`], but retries overload whatever the request: for callers
     /// that know the request was rejected before it did anything.
-    pub async fn retry_on_overload<R: DeserializeOwned>(
+    pub async fn retry_on_overload<R: protocol::ClientRequest>(
         &self,
-        method: &str,
-        params: impl Serialize,
-    ) -> Result<R> {
+        params: &R,
+    ) -> Result<R::Response> {
+        let method = R::METHOD;
         let params = params_value(method, params)?;
         let raw = self
             .with_overload_retry(method, || self.request_once(method, &params))

@@ -27,20 +27,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
-use crate::app_server::{Codex, SpawnOptions};
+use crate::app_server::{protocol as p, Codex, SpawnOptions};
 use crate::text::PositionEncoding;
 
 pub use account::LoginMethod;
 pub use documents::Documents;
 pub use editor_ui::{
-    BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
-    Severity,
+    ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
+    EditOutcome, EditorUi, MessageLevel, RichApproval, Severity, TurnEventForEditor,
 };
 pub use mirror::ConflictChoice;
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
 pub use review::{ReviewRequest, ReviewTarget};
 pub use settings::{AppServerSetting, Settings};
-pub use turns::AskRequest;
+pub use turns::{AskRequest, TurnOutcome};
 
 /// Why a bridge call failed, in the terms the editor answers with.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,7 +146,7 @@ struct Inner {
     /// The thread slot each running ask's turn holds, by turn id.
     slots: Mutex<HashMap<String, turns::ThreadSlot>>,
     /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
-    file_changes: Mutex<HashMap<String, Value>>,
+    file_changes: Mutex<HashMap<String, p::FileChangeItem>>,
     /// Approvals offered in the code actions (editors without `showMessageRequest`).
     picker_approvals: Mutex<picker_approvals::PickerApprovals>,
     /// Set once the editor said it has no `window/showMessageRequest`.
@@ -451,19 +451,17 @@ impl Bridge {
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
-                let params = event.params_value();
-                if params.pointer("/item/type").and_then(Value::as_str) == Some("fileChange") {
+                if let p::ServerNotification::ItemStarted(p::ItemStartedNotification {
+                    item: p::ThreadItem::FileChange(item),
+                    ..
+                }) = event.decode()
+                {
                     let Some(inner) = weak.upgrade() else { return };
-                    let id = params
-                        .pointer("/item/id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
                     let mut changes = lock(&inner.file_changes);
                     if changes.len() > 256 {
                         changes.clear();
                     }
-                    changes.insert(id, params["item"].clone());
+                    changes.insert(item.id.clone(), item);
                 }
             }
             let closed = codex.connection().wait_closed().await;

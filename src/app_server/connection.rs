@@ -337,7 +337,7 @@ impl Connection {
     /// streams end with `TransportClosed` at once: they never wait for the peer's pipes to
     /// close, which a process outside our reach (a wrapper's orphaned child) may hold open.
     pub fn close(&self) {
-        let keep_alive = self.keep_alive.lock().expect("keep-alive lock").take();
+        let keep_alive = crate::lock(&self.keep_alive).take();
         drop(keep_alive);
         let closed = self.shared.closed.get().cloned().unwrap_or_else(|| Closed {
             reason: "codex-lsp closed the connection to the app-server".into(),
@@ -400,7 +400,7 @@ impl Connection {
     /// Every notification on the connection, in order.
     pub fn subscribe_all(&self) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.shared.router.lock().expect("router lock").all.push(tx);
+        crate::lock(&self.shared.router).all.push(tx);
         rx
     }
 
@@ -408,10 +408,7 @@ impl Connection {
     /// is not woken for every delta of every turn.
     pub fn subscribe_method(&self, method: &str) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.shared
-            .router
-            .lock()
-            .expect("router lock")
+        crate::lock(&self.shared.router)
             .by_method
             .entry(method.to_string())
             .or_default()
@@ -423,10 +420,7 @@ impl Connection {
     /// event of it can slip by between the request and the subscription.
     pub fn subscribe_thread(&self, thread_id: &str) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.shared
-            .router
-            .lock()
-            .expect("router lock")
+        crate::lock(&self.shared.router)
             .by_thread
             .entry(thread_id.to_string())
             .or_default()
@@ -456,7 +450,7 @@ impl Connection {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
-            let mut pending = self.shared.pending.lock().expect("pending lock");
+            let mut pending = crate::lock(&self.shared.pending);
             if pending.closed {
                 drop(pending);
                 return Err(self.closed_error());
@@ -465,22 +459,12 @@ impl Connection {
         }
         let message = serde_json::json!({ "id": id, "method": method, "params": params });
         if let Err(e) = self.send_text(message.to_string()) {
-            self.shared
-                .pending
-                .lock()
-                .expect("pending lock")
-                .waiting
-                .remove(&id);
+            crate::lock(&self.shared.pending).waiting.remove(&id);
             return Err(e);
         }
         let timeout = Duration::from_millis(self.shared.answer_timeout_ms.load(Ordering::Relaxed));
         let Ok(answer) = tokio::time::timeout(timeout, rx).await else {
-            self.shared
-                .pending
-                .lock()
-                .expect("pending lock")
-                .waiting
-                .remove(&id);
+            crate::lock(&self.shared.pending).waiting.remove(&id);
             let seconds = timeout.as_secs();
             tracing::warn!(
                 method,
@@ -633,22 +617,17 @@ fn close(shared: &Shared, closed: Closed) {
     tracing::debug!("app-server connection closed: {closed}");
     let _ = shared.closed.set(closed);
     let waiting = {
-        let mut pending = shared.pending.lock().expect("pending lock");
+        let mut pending = crate::lock(&shared.pending);
         pending.closed = true;
         std::mem::take(&mut pending.waiting)
     };
     // Dropping the senders fails every waiting request with the closed reason.
     drop(waiting);
     // Dropping the subscriber queues ends every stream.
-    *shared.router.lock().expect("router lock") = Router::default();
+    *crate::lock(&shared.router) = Router::default();
     // Before the requests' own tokens, so their handlers can tell why they were cancelled.
     shared.peer_gone.cancel();
-    for (_, token) in shared
-        .in_flight_server_requests
-        .lock()
-        .expect("in-flight lock")
-        .drain()
-    {
+    for (_, token) in crate::lock(&shared.in_flight_server_requests).drain() {
         token.cancel();
     }
     shared.closed_notify.notify_waiters();
@@ -679,23 +658,14 @@ fn dispatch(shared: &Arc<Shared>, handler: &Arc<dyn ServerRequestHandler>, text:
                 thread_id,
                 turn_id,
             });
-            shared
-                .router
-                .lock()
-                .expect("router lock")
-                .route(notification);
+            crate::lock(&shared.router).route(notification);
         }
         (Some(id), None) => {
             let Some(id) = id.as_u64() else {
                 tracing::warn!("app-server answered an id we never sent: {id}");
                 return;
             };
-            let waiter = shared
-                .pending
-                .lock()
-                .expect("pending lock")
-                .waiting
-                .remove(&id);
+            let waiter = crate::lock(&shared.pending).waiting.remove(&id);
             let Some(waiter) = waiter else {
                 tracing::warn!("app-server answered request {id}, which nobody is waiting for");
                 return;
@@ -722,10 +692,7 @@ fn mark_resolved(shared: &Shared, params: &RawValue) {
         request_id: Value,
     }
     if let Ok(resolved) = serde_json::from_str::<Resolved>(params.get()) {
-        if let Some(token) = shared
-            .in_flight_server_requests
-            .lock()
-            .expect("in-flight lock")
+        if let Some(token) = crate::lock(&shared.in_flight_server_requests)
             .remove(&request_key(&resolved.request_id))
         {
             token.cancel();
@@ -742,11 +709,7 @@ fn handle_server_request(
 ) {
     let (thread_id, turn_id) = RoutingKeys::read(&params);
     let resolved = CancellationToken::new();
-    shared
-        .in_flight_server_requests
-        .lock()
-        .expect("in-flight lock")
-        .insert(request_key(&id), resolved.clone());
+    crate::lock(&shared.in_flight_server_requests).insert(request_key(&id), resolved.clone());
     let request = IncomingRequest {
         id: id.clone(),
         params: serde_json::from_str(params.get()).unwrap_or(Value::Null),
@@ -772,11 +735,7 @@ fn handle_server_request(
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        shared
-            .in_flight_server_requests
-            .lock()
-            .expect("in-flight lock")
-            .remove(&request_key(&id));
+        crate::lock(&shared.in_flight_server_requests).remove(&request_key(&id));
         if resolved.is_cancelled() {
             // Resolved elsewhere (or the connection closed): nobody is waiting for this answer.
             return;

@@ -15,6 +15,7 @@ pub mod review;
 pub mod settings;
 
 mod account;
+mod error;
 mod picker_approvals;
 mod server_requests;
 mod shared;
@@ -36,48 +37,12 @@ pub use editor_ui::{
     ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
     EditOutcome, EditorUi, MessageLevel, RichApproval, Severity, TurnEventForEditor,
 };
+pub use error::{BridgeError, BridgeResult, StartError};
 pub use mirror::ConflictChoice;
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
 pub use review::{ReviewRequest, ReviewTarget};
 pub use settings::{AppServerSetting, Settings};
 pub use turns::{AskRequest, TurnOutcome};
-
-/// Why a bridge call failed, in the terms the editor answers with.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BridgeError {
-    /// The caller's arguments are wrong; the message names the field.
-    InvalidParams(String),
-    /// Anything else; the message is for the user.
-    Failed(String),
-}
-
-impl std::fmt::Display for BridgeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::InvalidParams(m) | Self::Failed(m) => f.write_str(m),
-        }
-    }
-}
-
-pub type BridgeResult<T> = Result<T, BridgeError>;
-
-impl From<crate::app_server::Error> for BridgeError {
-    fn from(e: crate::app_server::Error) -> Self {
-        BridgeError::Failed(user_message(&e))
-    }
-}
-
-/// An app-server error, said so that the user knows what to do.
-fn user_message(e: &crate::app_server::Error) -> String {
-    use crate::app_server::Error;
-    match e {
-        Error::ServerBusy { .. } => format!("Codex is overloaded and gave up retrying: {e}. Try again in a moment."),
-        Error::TransportClosed(closed) => format!(
-            "the Codex app-server stopped ({closed}). It restarts on the next request; the next ask resumes the same thread."
-        ),
-        other => other.to_string(),
-    }
-}
 
 /// The one prefix that names codex-lsp in what the user reads.
 const PREFIX: &str = "Codex: ";
@@ -166,9 +131,7 @@ pub struct Bridge {
     inner: Arc<Inner>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::lock;
 
 impl Bridge {
     pub fn new(
@@ -350,7 +313,7 @@ impl Bridge {
     /// [`Bridge::codex`]; `report` shows a failure to the user (once per text).
     async fn codex_or_connect(&self, report: bool) -> BridgeResult<(Codex, u64)> {
         if *lock(&self.inner.shutting_down) {
-            return Err(BridgeError::Failed("codex-lsp is shutting down".into()));
+            return Err(BridgeError::ShuttingDown);
         }
         let mut slot = self.inner.app_server.lock().await;
         let restart = *lock(&self.inner.restart_pending) && lock(&self.inner.turns).is_empty();
@@ -380,13 +343,13 @@ impl Bridge {
         };
         let (codex, endpoint) = match started {
             Ok(started) => started,
-            Err(message) => {
+            Err(why) => {
                 // While reconnecting, the editor has been told already: the request's
                 // error carries the reason.
                 if report && !self.inner.shared.is_reconnecting() {
-                    self.report_once(MessageLevel::Error, message.clone());
+                    self.report_once(MessageLevel::Error, why.to_string());
                 }
-                return Err(BridgeError::Failed(message));
+                return Err(BridgeError::NotStarted(why));
             }
         };
         // An app-server that answers nothing for as long as a turn may stay silent is hung.
@@ -424,18 +387,15 @@ impl Bridge {
         &self,
         settings: &Settings,
         handler: Arc<server_requests::Handler>,
-    ) -> Result<(Codex, Option<crate::app_server::Endpoint>), String> {
-        let runtime =
-            crate::runtime::discover(settings.codex_path.as_deref()).map_err(|e| e.to_string())?;
+    ) -> Result<(Codex, Option<crate::app_server::Endpoint>), StartError> {
+        let runtime = crate::runtime::discover(settings.codex_path.as_deref())
+            .map_err(|e| StartError::Runtime(e.to_string()))?;
         let mut options = SpawnOptions::new(runtime);
         options.config_overrides = settings.config_overrides.clone();
         options.cwd = lock(&self.inner.folders).first().cloned();
         match Codex::spawn(&options, handler).await {
             Ok(codex) => Ok((codex, None)),
-            Err(e) => Err(format!(
-                "the app-server did not start: {}",
-                user_message(&e)
-            )),
+            Err(e) => Err(StartError::Spawn(e)),
         }
     }
 
@@ -476,10 +436,7 @@ impl Bridge {
                 tracing::warn!("the app-server stopped: {closed}");
                 bridge.inner.ui.show_message(
                     MessageLevel::Error,
-                    format!(
-                        "Codex: the app-server stopped ({}). It restarts on the next request; the next ask resumes the same thread.",
-                        closed.reason
-                    ),
+                    error::app_server_stopped(&closed.reason),
                 );
             }
         });

@@ -101,7 +101,7 @@ impl Bridge {
                     self.inner.ui.show_message(
                         MessageLevel::Warning,
                         format!(
-                            "Codex: the approval prompt no longer applies (the app-server stopped); nothing was approved: {}",
+                            "the approval prompt no longer applies (the app-server stopped); nothing was approved: {}",
                             approval.subject
                         ),
                     );
@@ -149,7 +149,7 @@ impl Bridge {
             tracing::info!("approval declined: {why}");
             ui.show_message(
                 MessageLevel::Warning,
-                format!("Codex: declined {}: {why}", approval.subject),
+                format!("declined {}: {why}", approval.subject),
             );
             None
         };

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::settings::{AppServerSetting, Settings};
 use super::turns::TurnKind;
-use super::{lock, server_requests, user_message, Bridge, MessageLevel};
+use super::{lock, server_requests, Bridge, MessageLevel, StartError};
 use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
 use crate::app_server::socket::{default_control_socket, is_loopback};
@@ -116,11 +116,11 @@ impl Bridge {
         &self,
         settings: &Settings,
         handler: Arc<server_requests::Handler>,
-    ) -> Result<(Codex, Option<Endpoint>), String> {
-        let endpoint = endpoint(settings)?;
+    ) -> Result<(Codex, Option<Endpoint>), StartError> {
+        let endpoint = endpoint(settings).map_err(StartError::Endpoint)?;
         match Codex::connect_shared(&endpoint, handler).await {
             Ok(codex) => Ok((codex, Some(endpoint))),
-            Err(e) => Err(user_message(&e)),
+            Err(e) => Err(StartError::Connect(e)),
         }
     }
 
@@ -138,7 +138,7 @@ impl Bridge {
         self.inner.ui.show_message(
             MessageLevel::Warning,
             format!(
-                "Codex: lost the connection to the shared app-server at {endpoint} ({}); reconnecting…",
+                "lost the connection to the shared app-server at {endpoint} ({}); reconnecting…",
                 closed.reason
             ),
         );
@@ -167,7 +167,7 @@ impl Bridge {
                             .unwrap_or_else(|| endpoint.to_string());
                         bridge.inner.ui.show_message(
                             MessageLevel::Info,
-                            format!("Codex: reconnected to the shared app-server at {endpoint}."),
+                            format!("reconnected to the shared app-server at {endpoint}."),
                         );
                         break;
                     }

@@ -75,9 +75,7 @@ impl Bridge {
         };
         let id = codex.send(&params).await?.thread.id;
         if id.is_empty() {
-            return Err(BridgeError::Failed(
-                "the app-server answered without a thread id".into(),
-            ));
+            return Err(BridgeError::NoThreadId);
         }
         tracing::info!(thread = %id, folder = ?folder, "started a thread");
         Ok(id)
@@ -243,9 +241,10 @@ impl Bridge {
     ) -> BridgeResult<Value> {
         let id = match thread_id {
             Some(id) => id.to_string(),
-            None => self.current_thread(path).await?.ok_or_else(|| {
-                BridgeError::Failed("this workspace has no Codex thread yet; ask something first or pass `threadId`".into())
-            })?,
+            None => self
+                .current_thread(path)
+                .await?
+                .ok_or(BridgeError::NoThreadYet)?,
         };
         let (codex, _) = self.codex().await?;
         let params = p::ThreadReadParams {

@@ -18,7 +18,7 @@ use super::prompts::{turn_text, FileContext};
 use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel, TurnEventForEditor};
 use crate::app_server::client::TurnCollector;
 use crate::app_server::protocol::{self as p, ServerNotification};
-use crate::app_server::TurnHandle;
+use crate::app_server::{RpcErrorKind, TurnHandle};
 
 /// How a followed turn ended — completed, interrupted, or failed with its error; whether the
 /// watchdog recovered it — typed until the edge: `lsp::ext::TurnCompletedParams` is its one
@@ -95,10 +95,6 @@ impl Drop for InterruptOnDrop {
         });
     }
 }
-
-/// What a queued ask is told when an interrupt cancels it.
-const QUEUE_CANCELLED: &str =
-    "the queued request was cancelled (the running turn was interrupted) and did not run";
 
 /// The asks of one thread: whether one's turn runs, and who waits for it.
 #[derive(Default)]
@@ -217,9 +213,7 @@ impl Bridge {
             ),
         );
         if wait {
-            let slot = ready
-                .await
-                .map_err(|_| BridgeError::Failed(QUEUE_CANCELLED.into()))?;
+            let slot = ready.await.map_err(|_| BridgeError::QueueCancelled)?;
             return start(slot).await;
         }
         let bridge = self.clone();
@@ -233,9 +227,10 @@ impl Bridge {
                         );
                     }
                 }
-                Err(_) => {
-                    bridge.show_message(MessageLevel::Info, format!("{QUEUE_CANCELLED}: {label}"))
-                }
+                Err(_) => bridge.show_message(
+                    MessageLevel::Info,
+                    format!("{}: {label}", BridgeError::QueueCancelled),
+                ),
             }
         });
         Ok(json!({ "threadId": thread_id, "status": "queued", "position": position }))
@@ -280,11 +275,8 @@ impl Bridge {
                     self.start_ask_turn(&request, folder.as_deref(), &text),
                 )
                 .await
-                .map_err(|_| {
-                    BridgeError::Failed(format!(
-                        "the Codex app-server did not start the turn within {} s, twice",
-                        silence.as_secs_f32()
-                    ))
+                .map_err(|_| BridgeError::TurnDidNotStart {
+                    seconds: silence.as_secs_f32(),
                 })??
             }
         };
@@ -626,7 +618,7 @@ impl Bridge {
                 event = handle.next_event() => match event {
                     None => break,
                     Some(Err(e)) => {
-                        failure = Some(super::user_message(&e));
+                        failure = Some(BridgeError::from(e).to_string());
                         break;
                     }
                     Some(Ok(event)) => {
@@ -775,7 +767,7 @@ impl Bridge {
                 Ok(()) => return Ok(()),
                 Err(e)
                     if attempts < 40
-                        && not_active_yet(&e)
+                        && e.rpc_kind() == Some(RpcErrorKind::TurnNotActive)
                         && lock(&self.inner.turns).contains_key(turn_id) =>
                 {
                     attempts += 1;
@@ -802,7 +794,7 @@ impl Bridge {
         let targets = match (targets.is_empty(), thread_id, turn_id) {
             // A turn we are not following (started elsewhere): interrupt it anyway.
             (true, Some(thread), Some(turn)) => vec![(thread.to_string(), turn.to_string())],
-            (true, _, _) => return Err(BridgeError::Failed("no Codex turn is running".into())),
+            (true, _, _) => return Err(BridgeError::NoTurnRunning),
             (false, _, _) => targets,
         };
         let mut interrupted = Vec::new();
@@ -849,9 +841,7 @@ impl Bridge {
             .find(|t| thread.as_ref().is_none_or(|id| &t.thread_id == id))
             .map(|t| (t.thread_id.clone(), t.turn_id.clone()));
         let Some((thread, turn)) = running else {
-            return Err(BridgeError::Failed(
-                "no Codex turn is running to steer; use codex.ask".into(),
-            ));
+            return Err(BridgeError::NoTurnToSteer);
         };
         let (codex, _) = self.codex().await?;
         let input = vec![p::UserInput::text(prompt)];
@@ -869,13 +859,6 @@ fn completed_file_changes(notification: &ServerNotification) -> Option<Vec<p::Fi
         }) if item.status == p::PatchApplyStatus::Completed => Some(item.changes.clone()),
         _ => None,
     }
-}
-
-/// The app-server does not (yet) see our turn as the thread's active one: right after
-/// `turn/start`, or while the previous turn is still winding down.
-fn not_active_yet(e: &crate::app_server::Error) -> bool {
-    let text = e.to_string();
-    text.contains("no active turn") || text.contains("expected active turn id")
 }
 
 /// What to do when the model provider could not be reached or kept failing.

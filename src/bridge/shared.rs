@@ -8,8 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::settings::{AppServerSetting, Settings};
 use super::turns::TurnKind;
 use super::{lock, server_requests, Bridge, MessageLevel, StartError};
@@ -230,9 +228,14 @@ impl Bridge {
             if event.method != "turn/started" {
                 continue;
             }
-            let Some(turn) = started_turn(&event.params_value()) else {
+            let p::ServerNotification::TurnStarted(p::TurnStartedNotification { turn, .. }) =
+                event.decode()
+            else {
                 continue;
             };
+            if turn.id.is_empty() {
+                continue;
+            }
             // A review's child turn is followed by whoever follows its root turn.
             if turn
                 .root_turn_id
@@ -304,10 +307,6 @@ impl Bridge {
 /// `delay` ± 20 %, so that the sessions of a restarted daemon do not all knock at once.
 fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(0.8 + 0.4 * fastrand::f64())
-}
-
-fn started_turn(params: &Value) -> Option<p::Turn> {
-    serde_json::from_value(params.get("turn")?.clone()).ok()
 }
 
 #[cfg(test)]

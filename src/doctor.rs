@@ -11,10 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::json;
-
 use crate::app_server::client::decline_all;
-use crate::app_server::protocol::{ServerNotification, ThreadItem};
+use crate::app_server::protocol::{self as p, ServerNotification, ThreadItem};
 use crate::app_server::{Codex, SpawnOptions};
 use crate::mock_provider::{self, MockProvider, Reply, Rule};
 use crate::runtime::{self, Runtime, RuntimeSource};
@@ -124,13 +122,9 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
         .account_read()
         .await
         .map_err(|e| format!("account/read: {e}"))?;
-    let account = serde_json::to_value(&account).unwrap_or_default();
-    let account_line = match account.get("account").filter(|a| !a.is_null()) {
-        Some(a) => format!(
-            "logged in ({})",
-            a.get("type").and_then(|t| t.as_str()).unwrap_or("unknown")
-        ),
-        None if account["requiresOpenaiAuth"] == json!(true) => {
+    let account_line = match &account.account {
+        Some(a) => format!("logged in ({})", a.type_name()),
+        None if account.requires_openai_auth => {
             missing.push(
                 "not logged in: the configured model provider needs an account. Log in from \
                  the editor (codex.login: API key, ChatGPT or device code; :CodexLogin in \
@@ -149,8 +143,8 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
         .map_err(|e| format!("model/list: {e}"))?;
     let names: Vec<String> = models
         .iter()
-        .map(|m| serde_json::to_value(m).unwrap_or_default()["id"].clone())
-        .filter_map(|id| id.as_str().map(str::to_string))
+        .map(|m| m.id.clone())
+        .filter(|id| !id.is_empty())
         .collect();
     let _ = writeln!(out, "models      {}", names.join(", "));
     drop(codex);
@@ -201,24 +195,22 @@ async fn run_self_test_turn(
         .await
         .map_err(|e| format!("starting the self-test app-server: {e}"))?;
     let thread = codex
-        .thread_start(
-            &serde_json::from_value(json!({
-                "cwd": workspace.display().to_string(),
-                "approvalPolicy": "never",
-                "sandbox": "workspace-write",
-            }))
-            .expect("valid params"),
-        )
+        .send(&p::ThreadStartParams {
+            cwd: Some(workspace.display().to_string()),
+            approval_policy: Some(p::AskForApproval::Never),
+            sandbox: Some(p::SandboxMode::WorkspaceWrite),
+            ..Default::default()
+        })
         .await
         .map_err(|e| format!("thread/start: {e}"))?
         .thread
         .id;
     let _ = writeln!(out, "  thread    {thread}");
-    let params = serde_json::from_value(json!({
-        "threadId": thread,
-        "input": [{ "type": "text", "text": "codex-lsp self-test: write the file", "text_elements": [] }],
-    }))
-    .expect("valid params");
+    let params = p::TurnStartParams {
+        thread_id: thread,
+        input: vec![p::UserInput::text("codex-lsp self-test: write the file")],
+        ..Default::default()
+    };
     let mut turn = codex
         .turn_start(&params)
         .await
@@ -231,25 +223,15 @@ async fn run_self_test_turn(
         while let Some(event) = turn.next_event().await {
             let event = event.map_err(|e| e.to_string())?;
             collector.observe(&event);
-            match event.decode() {
-                ServerNotification::AgentMessageDelta(delta) => {
-                    let _ = write!(out, "{}", delta.delta);
-                    let _ = out.flush();
-                }
-                ServerNotification::ItemCompleted(done) => {
-                    if let ThreadItem::FileChange(change) = &done.item {
-                        let change = serde_json::to_value(change).unwrap_or_default();
-                        for c in change["changes"].as_array().into_iter().flatten() {
-                            let _ = write!(
-                                out,
-                                "[{} {}] ",
-                                c["kind"]["type"].as_str().unwrap_or("?"),
-                                c["path"].as_str().unwrap_or("?")
-                            );
-                        }
+            if let Some(delta) = event.reply_delta() {
+                let _ = write!(out, "{delta}");
+                let _ = out.flush();
+            } else if let ServerNotification::ItemCompleted(done) = &*event.decoded() {
+                if let ThreadItem::FileChange(change) = &done.item {
+                    for c in &change.changes {
+                        let _ = write!(out, "[{} {}] ", c.kind.type_name(), c.path);
                     }
                 }
-                _ => {}
             }
         }
         Ok::<(), String>(())
@@ -258,11 +240,11 @@ async fn run_self_test_turn(
     let _ = writeln!(out);
     streamed.map_err(|_| "the self-test turn did not finish within 60 s".to_string())??;
     let result = collector.finish().map_err(|e| e.to_string())?;
-    let status = serde_json::to_value(&result.status).unwrap_or_default();
-    if status != json!("completed") {
+    if result.status != p::TurnStatus::Completed {
+        let error = result.error.as_ref().map_or("", |e| e.message.as_str());
         return Err(format!(
-            "the turn ended {status}: {}",
-            serde_json::to_value(&result.error).unwrap_or_default()
+            "the turn ended {}: {error}",
+            result.status.as_str()
         ));
     }
     if result.final_response != SELF_TEST_REPLY {

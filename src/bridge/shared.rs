@@ -8,11 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::settings::{AppServerSetting, Settings};
 use super::turns::TurnKind;
-use super::{lock, server_requests, user_message, Bridge, MessageLevel};
+use super::{lock, server_requests, Bridge, MessageLevel, StartError};
 use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
 use crate::app_server::socket::{default_control_socket, is_loopback};
@@ -116,11 +114,11 @@ impl Bridge {
         &self,
         settings: &Settings,
         handler: Arc<server_requests::Handler>,
-    ) -> Result<(Codex, Option<Endpoint>), String> {
-        let endpoint = endpoint(settings)?;
+    ) -> Result<(Codex, Option<Endpoint>), StartError> {
+        let endpoint = endpoint(settings).map_err(StartError::Endpoint)?;
         match Codex::connect_shared(&endpoint, handler).await {
             Ok(codex) => Ok((codex, Some(endpoint))),
-            Err(e) => Err(user_message(&e)),
+            Err(e) => Err(StartError::Connect(e)),
         }
     }
 
@@ -138,7 +136,7 @@ impl Bridge {
         self.inner.ui.show_message(
             MessageLevel::Warning,
             format!(
-                "Codex: lost the connection to the shared app-server at {endpoint} ({}); reconnecting…",
+                "lost the connection to the shared app-server at {endpoint} ({}); reconnecting…",
                 closed.reason
             ),
         );
@@ -167,7 +165,7 @@ impl Bridge {
                             .unwrap_or_else(|| endpoint.to_string());
                         bridge.inner.ui.show_message(
                             MessageLevel::Info,
-                            format!("Codex: reconnected to the shared app-server at {endpoint}."),
+                            format!("reconnected to the shared app-server at {endpoint}."),
                         );
                         break;
                     }
@@ -230,9 +228,14 @@ impl Bridge {
             if event.method != "turn/started" {
                 continue;
             }
-            let Some(turn) = started_turn(&event.params_value()) else {
+            let p::ServerNotification::TurnStarted(p::TurnStartedNotification { turn, .. }) =
+                event.decode()
+            else {
                 continue;
             };
+            if turn.id.is_empty() {
+                continue;
+            }
             // A review's child turn is followed by whoever follows its root turn.
             if turn
                 .root_turn_id
@@ -304,10 +307,6 @@ impl Bridge {
 /// `delay` ± 20 %, so that the sessions of a restarted daemon do not all knock at once.
 fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(0.8 + 0.4 * fastrand::f64())
-}
-
-fn started_turn(params: &Value) -> Option<p::Turn> {
-    serde_json::from_value(params.get("turn")?.clone()).ok()
 }
 
 #[cfg(test)]

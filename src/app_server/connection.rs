@@ -634,7 +634,7 @@ async fn read_loop(
             Ok(Some(message)) => message,
             Ok(None) => break,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                tracing::warn!("skipping an app-server message that is not UTF-8: {e}");
+                tracing::warn!("skipping an app-server message: {e}");
                 continue;
             }
             Err(e) => {

@@ -170,21 +170,19 @@ async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String>
     )])
     .await
     .map_err(|e| format!("starting the scripted provider: {e}"))?;
-    let codex_home = tempfile_dir("codex-home")?;
-    let workspace = tempfile_dir("workspace")?;
-    mock_provider::write_codex_home(&codex_home, &provider.base_url())
+    // Both are removed when dropped, however the self-test ends.
+    let codex_home = scratch_dir("codex-home")?;
+    let workspace = scratch_dir("workspace")?;
+    mock_provider::write_codex_home(codex_home.path(), &provider.base_url())
         .map_err(|e| format!("writing the scratch CODEX_HOME: {e}"))?;
     let _ = writeln!(
         out,
         "  provider  scripted, at {} (nothing leaves this machine)",
         provider.base_url()
     );
-    let _ = writeln!(out, "  workspace {}", workspace.display());
+    let _ = writeln!(out, "  workspace {}", workspace.path().display());
 
-    let result = run_self_test_turn(runtime, &codex_home, &workspace, out).await;
-    let _ = std::fs::remove_dir_all(&codex_home);
-    let _ = std::fs::remove_dir_all(&workspace);
-    result
+    run_self_test_turn(runtime, codex_home.path(), workspace.path(), out).await
 }
 
 async fn run_self_test_turn(
@@ -289,12 +287,10 @@ async fn run_self_test_turn(
     Ok(())
 }
 
-fn tempfile_dir(what: &str) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "codex-lsp-doctor-{what}-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    Ok(dir)
+/// A new folder under the system's temporary directory, named for what it holds.
+fn scratch_dir(what: &str) -> Result<tempfile::TempDir, String> {
+    tempfile::Builder::new()
+        .prefix(&format!("codex-lsp-doctor-{what}-"))
+        .tempdir()
+        .map_err(|e| format!("creating a scratch folder for the {what}: {e}"))
 }

@@ -7,6 +7,7 @@
 //! and workspace: no account, no network. It shows the streamed reply and the file the agent
 //! wrote, and exits non-zero if anything in the chain fails.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -29,32 +30,41 @@ struct Options {
     codex_path: Option<PathBuf>,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
+/// What the arguments ask for: the checks, or the usage.
+enum Parsed {
+    Check(Options),
+    Help,
+}
+
+/// Options are `--name VALUE` or `--name=VALUE`, as for the server.
+fn parse(args: Vec<OsString>) -> Result<Parsed, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut options = Options {
         self_test: false,
         codex_path: None,
     };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--self-test" => options.self_test = true,
-            "--codex-path" => {
-                let path = args.next().ok_or("--codex-path needs a path")?;
-                options.codex_path = Some(PathBuf::from(path));
-            }
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("self-test") => options.self_test = true,
+            Long("codex-path") => options.codex_path = Some(PathBuf::from(parser.value()?)),
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            arg => return Err(arg.unexpected()),
         }
     }
-    Ok(options)
+    Ok(Parsed::Check(options))
 }
 
-/// Runs the doctor; the value is the process exit code.
-pub async fn run(args: &[String]) -> i32 {
+/// Runs the doctor with the arguments after `doctor`; the value is the process exit code.
+pub async fn run(args: Vec<OsString>) -> i32 {
     let options = match parse(args) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
+        Ok(Parsed::Check(options)) => options,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("codex-lsp doctor: {e}\n{USAGE}");
             return 2;
         }
     };

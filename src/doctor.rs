@@ -7,6 +7,7 @@
 //! and workspace: no account, no network. It shows the streamed reply and the file the agent
 //! wrote, and exits non-zero if anything in the chain fails.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -27,32 +28,41 @@ struct Options {
     codex_path: Option<PathBuf>,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
+/// What the arguments ask for: the checks, or the usage.
+enum Parsed {
+    Check(Options),
+    Help,
+}
+
+/// Options are `--name VALUE` or `--name=VALUE`, as for the server.
+fn parse(args: Vec<OsString>) -> Result<Parsed, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut options = Options {
         self_test: false,
         codex_path: None,
     };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--self-test" => options.self_test = true,
-            "--codex-path" => {
-                let path = args.next().ok_or("--codex-path needs a path")?;
-                options.codex_path = Some(PathBuf::from(path));
-            }
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("self-test") => options.self_test = true,
+            Long("codex-path") => options.codex_path = Some(PathBuf::from(parser.value()?)),
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            arg => return Err(arg.unexpected()),
         }
     }
-    Ok(options)
+    Ok(Parsed::Check(options))
 }
 
-/// Runs the doctor; the value is the process exit code.
-pub async fn run(args: &[String]) -> i32 {
+/// Runs the doctor with the arguments after `doctor`; the value is the process exit code.
+pub async fn run(args: Vec<OsString>) -> i32 {
     let options = match parse(args) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
+        Ok(Parsed::Check(options)) => options,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("codex-lsp doctor: {e}\n{USAGE}");
             return 2;
         }
     };
@@ -164,21 +174,19 @@ async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String>
     )])
     .await
     .map_err(|e| format!("starting the scripted provider: {e}"))?;
-    let codex_home = tempfile_dir("codex-home")?;
-    let workspace = tempfile_dir("workspace")?;
-    mock_provider::write_codex_home(&codex_home, &provider.base_url())
+    // Both are removed when dropped, however the self-test ends.
+    let codex_home = scratch_dir("codex-home")?;
+    let workspace = scratch_dir("workspace")?;
+    mock_provider::write_codex_home(codex_home.path(), &provider.base_url())
         .map_err(|e| format!("writing the scratch CODEX_HOME: {e}"))?;
     let _ = writeln!(
         out,
         "  provider  scripted, at {} (nothing leaves this machine)",
         provider.base_url()
     );
-    let _ = writeln!(out, "  workspace {}", workspace.display());
+    let _ = writeln!(out, "  workspace {}", workspace.path().display());
 
-    let result = run_self_test_turn(runtime, &codex_home, &workspace, out).await;
-    let _ = std::fs::remove_dir_all(&codex_home);
-    let _ = std::fs::remove_dir_all(&workspace);
-    result
+    run_self_test_turn(runtime, codex_home.path(), workspace.path(), out).await
 }
 
 async fn run_self_test_turn(
@@ -271,12 +279,10 @@ async fn run_self_test_turn(
     Ok(())
 }
 
-fn tempfile_dir(what: &str) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "codex-lsp-doctor-{what}-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    Ok(dir)
+/// A new folder under the system's temporary directory, named for what it holds.
+fn scratch_dir(what: &str) -> Result<tempfile::TempDir, String> {
+    tempfile::Builder::new()
+        .prefix(&format!("codex-lsp-doctor-{what}-"))
+        .tempdir()
+        .map_err(|e| format!("creating a scratch folder for the {what}: {e}"))
 }

@@ -5,6 +5,7 @@
 //! them owns the state.
 
 pub mod app_server;
+pub mod backoff;
 pub mod bridge;
 pub mod doctor;
 pub mod logging;

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::{Closed, Error, Result, RpcError, RpcErrorKind};
 use super::protocol;
 use super::transport::{MessageReader, MessageWriter, TransportParts, TransportStatus};
+use crate::backoff::Backoff;
 
 /// A notification from the app-server. Params stay raw until someone asks for them typed:
 /// routing reads only the thread and turn ids.
@@ -102,7 +103,8 @@ pub fn decline_answer(method: &str) -> ServerAnswer {
     }
 }
 
-/// Exponential backoff with jitter for overload (-32001) answers.
+/// How overload (-32001) answers are retried: up to `max_attempts`, waiting per
+/// [`Backoff`] from `initial_delay` up to `max_delay`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
@@ -121,14 +123,13 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Delay before attempt `attempt + 1` (attempt counts from 1): doubling, capped, with
-    /// jitter in [50%, 150%) so a burst of rejected callers does not come back in lockstep.
+    /// Delay before attempt `attempt + 1` (attempt counts from 1).
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_delay);
-        capped.mul_f64(0.5 + fastrand::f64())
+        Backoff {
+            first: self.initial_delay,
+            max: self.max_delay,
+        }
+        .delay(attempt)
     }
 }
 
@@ -589,7 +590,7 @@ async fn read_loop(
             Ok(Some(message)) => message,
             Ok(None) => break,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                tracing::warn!("skipping an app-server message that is not UTF-8: {e}");
+                tracing::warn!("skipping an app-server message: {e}");
                 continue;
             }
             Err(e) => {

@@ -15,10 +15,13 @@ use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
 use crate::app_server::socket::{default_control_socket, is_loopback};
 use crate::app_server::{protocol as p, Codex, Endpoint};
+use crate::backoff::Backoff;
 
-/// The first wait before reconnecting, and the longest.
-const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The waits before reconnecting: the first, and the longest.
+const RECONNECT_BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(250),
+    max: Duration::from_secs(5),
+};
 /// How long a turn another client started waits for our own `turn/start` on the same
 /// thread to answer, before it is taken for a foreign turn.
 const OWN_START_WAIT: Duration = Duration::from_secs(30);
@@ -142,11 +145,9 @@ impl Bridge {
         );
         let bridge = self.clone();
         tokio::spawn(async move {
-            let mut delay = BACKOFF_FIRST;
             let mut attempts = 0u32;
             loop {
-                tokio::time::sleep(jittered(delay)).await;
-                delay = (delay * 2).min(BACKOFF_MAX);
+                tokio::time::sleep(RECONNECT_BACKOFF.delay(attempts + 1)).await;
                 // Stopping, or the user has since chosen another app-server.
                 if *lock(&bridge.inner.shutting_down) || !bridge.settings().app_server.is_shared() {
                     break;
@@ -304,11 +305,6 @@ impl Bridge {
     }
 }
 
-/// `delay` ± 20 %, so that the sessions of a restarted daemon do not all knock at once.
-fn jittered(delay: Duration) -> Duration {
-    delay.mul_f64(0.8 + 0.4 * fastrand::f64())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,14 +317,6 @@ mod tests {
                 port: 4500,
             },
             ..Settings::default()
-        }
-    }
-
-    #[test]
-    fn the_backoff_is_jittered_within_a_fifth() {
-        for _ in 0..100 {
-            let d = jittered(Duration::from_secs(1));
-            assert!(d >= Duration::from_millis(800) && d <= Duration::from_millis(1200));
         }
     }
 

@@ -230,6 +230,9 @@ fn lua_settings(place: &str, text: &str) -> Vec<Named> {
         let body = &rest[at + "settings = {".len()..];
         let end = body.find('}').unwrap_or(body.len());
         for entry in body[..end].split([',', '\n']) {
+            // `settings = { codex = { model = … } }` (vim.lsp.config's form): the section.
+            let entry = entry.trim_start();
+            let entry = entry.strip_prefix("codex = {").unwrap_or(entry);
             let Some((key, value)) = entry.split_once('=') else {
                 continue;
             };

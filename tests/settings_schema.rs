@@ -285,6 +285,10 @@ fn elisp_settings(place: &str, text: &str) -> Vec<Named> {
 fn elisp_settings_in(place: &str, text: &str, any_literal: bool) -> Vec<Named> {
     let mut named = Vec::new();
     for line in text.lines() {
+        // A package spec's plist (`:url`, `:lisp-dir`) is not codex-settings.
+        if line.contains("package-vc-install") || line.contains(":vc (") {
+            continue;
+        }
         let speaking = line.contains("codex-settings") || line.contains("options :");
         if !speaking && !any_literal {
             continue;

@@ -9,6 +9,5 @@ pub mod bridge;
 pub mod doctor;
 pub mod logging;
 pub mod lsp;
-pub mod mock_provider;
 pub mod runtime;
 pub mod text;

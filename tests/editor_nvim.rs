@@ -8,8 +8,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule, PROVIDER_ID};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, run_scenario, EditorHome, Tmux};
+use mock_provider::{Reply, Rule, PROVIDER_ID};
 use serde_json::{json, Value};
 use support::Fixture;
 

@@ -5,7 +5,9 @@
 //! version, account state and models. `--self-test` also runs one real turn through the real
 //! app-server against a scripted provider served here on 127.0.0.1, in a scratch `CODEX_HOME`
 //! and workspace: no account, no network. It shows the streamed reply and the file the agent
-//! wrote, and exits non-zero if anything in the chain fails.
+//! wrote, and exits non-zero if anything in the chain fails. The scripted provider
+//! (`crates/mock-provider`) comes with the default `self-test` feature; a build without it
+//! answers `--self-test` with a plain "this build has no self-test".
 
 use std::io::Write;
 use std::path::PathBuf;

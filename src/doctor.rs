@@ -5,7 +5,9 @@
 //! version, account state and models. `--self-test` also runs one real turn through the real
 //! app-server against a scripted provider served here on 127.0.0.1, in a scratch `CODEX_HOME`
 //! and workspace: no account, no network. It shows the streamed reply and the file the agent
-//! wrote, and exits non-zero if anything in the chain fails.
+//! wrote, and exits non-zero if anything in the chain fails. The scripted provider
+//! (`crates/mock-provider`) comes with the default `self-test` feature; a build without it
+//! answers `--self-test` with a plain "this build has no self-test".
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -13,14 +15,23 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::app_server::client::decline_all;
+#[cfg(feature = "self-test")]
 use crate::app_server::protocol::{self as p, ServerNotification, ThreadItem};
 use crate::app_server::{Codex, SpawnOptions};
-use crate::mock_provider::{self, MockProvider, Reply, Rule};
 use crate::runtime::{self, Runtime, RuntimeSource};
+#[cfg(feature = "self-test")]
+use mock_provider::{MockProvider, Reply, Rule};
 
 const USAGE: &str = "usage: codex-lsp doctor [--self-test] [--codex-path PATH]";
+/// What `--self-test` says in a build without the `self-test` feature.
+#[cfg(not(feature = "self-test"))]
+const NO_SELF_TEST: &str = "this build of codex-lsp has no self-test: it was built without \
+     the `self-test` feature (rebuild with default features to get `doctor --self-test`)";
+#[cfg(feature = "self-test")]
 const SELF_TEST_FILE: &str = "codex-lsp-self-test.txt";
+#[cfg(feature = "self-test")]
 const SELF_TEST_CONTENT: &str = "Written by the agent during codex-lsp doctor --self-test.\n";
+#[cfg(feature = "self-test")]
 const SELF_TEST_REPLY: &str = "Self-test complete: the file is written and the reply streamed.";
 
 struct Options {
@@ -66,6 +77,11 @@ pub async fn run(args: Vec<OsString>) -> i32 {
             return 2;
         }
     };
+    #[cfg(not(feature = "self-test"))]
+    if options.self_test {
+        eprintln!("{NO_SELF_TEST}");
+        return 2;
+    }
     let mut out = std::io::stdout();
     match check(&options, &mut out).await {
         Ok(missing) if missing.is_empty() => {
@@ -165,6 +181,13 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
     Ok(missing)
 }
 
+/// Without the feature `run` refuses `--self-test` before any check runs.
+#[cfg(not(feature = "self-test"))]
+async fn self_test(_runtime: Runtime, _out: &mut impl Write) -> Result<(), String> {
+    Err(NO_SELF_TEST.to_string())
+}
+
+#[cfg(feature = "self-test")]
 async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String> {
     let _ = writeln!(out, "\nself-test");
     let patch = Reply::apply_patch_add(SELF_TEST_FILE, SELF_TEST_CONTENT);
@@ -189,6 +212,7 @@ async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String>
     run_self_test_turn(runtime, codex_home.path(), workspace.path(), out).await
 }
 
+#[cfg(feature = "self-test")]
 async fn run_self_test_turn(
     runtime: Runtime,
     codex_home: &std::path::Path,
@@ -279,6 +303,7 @@ async fn run_self_test_turn(
     Ok(())
 }
 
+#[cfg(feature = "self-test")]
 /// A new folder under the system's temporary directory, named for what it holds.
 fn scratch_dir(what: &str) -> Result<tempfile::TempDir, String> {
     tempfile::Builder::new()

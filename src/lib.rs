@@ -10,7 +10,6 @@ pub mod bridge;
 pub mod doctor;
 pub mod logging;
 pub mod lsp;
-pub mod mock_provider;
 pub mod runtime;
 mod struct_fields;
 pub mod text;

@@ -10,8 +10,8 @@ use app_support::{within, TestEnv};
 use codex_lsp::app_server::connection::ServerAnswer;
 use codex_lsp::app_server::protocol::{self as p, ServerNotification, ThreadItem, TurnStartParams};
 use codex_lsp::app_server::{Codex, IncomingRequest, ServerRequestHandler, TurnResult};
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use futures::future::BoxFuture;
+use mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::{json, Value};
 
 async fn start_thread(codex: &Codex, env: &TestEnv, approval: &str, sandbox: &str) -> String {

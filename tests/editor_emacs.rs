@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
+use mock_provider::{Reply, Rule};
 use serde_json::Value;
 use support::{review_finding, review_reply, Fixture};
 

@@ -8,8 +8,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule, PROVIDER_ID};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, run_scenario, EditorHome, Tmux};
+use mock_provider::{Reply, Rule, PROVIDER_ID};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -680,7 +680,7 @@ async fn a_second_ask_during_a_turn_is_queued_and_shown_as_its_own_turn() {
 async fn a_review_queued_behind_a_turn_gets_its_own_heading() {
     let fixture = fixture().await;
     fixture.provider.add_rule(Rule::new(
-        codex_lsp::mock_provider::REVIEW_UNCOMMITTED_PROMPT,
+        mock_provider::REVIEW_UNCOMMITTED_PROMPT,
         vec![support::review_reply(
             vec![support::review_finding(
                 &fixture.workspace.join("main.txt"),

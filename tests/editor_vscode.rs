@@ -13,8 +13,8 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use codex_lsp::mock_provider::{Reply, Rule};
 use editor_support::{codex_lsp, installed, repo_path, run_bounded, EditorHome};
+use mock_provider::{Reply, Rule};
 use serde_json::Value;
 use support::Fixture;
 
@@ -304,7 +304,7 @@ async fn fixture() -> Fixture {
     let fixture = Fixture::new(rules).await;
     let config = fixture.codex_home.path().join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    let model = format!("model = \"{}\"", codex_lsp::mock_provider::MODEL);
+    let model = format!("model = \"{}\"", mock_provider::MODEL);
     assert!(text.contains(&model), "{text}");
     std::fs::write(
         &config,

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the release archive of codex-lsp for one target: the binary (profile `dist`),
 # README.md, LICENSE and editors/ in `codex-lsp-VERSION-TARGET/`, as a .tar.gz (a .zip for
-# Windows), with a .sha256 beside it, in target/release-archives/.
+# Windows), with a .sha256 beside it, in target/release-archives/; and beside it the VS Code
+# extension for that platform with the same binary inside, `codex-lsp-VERSION-TARGET.vsix`
+# (scripts/package-vsix.sh; needs the extension's node packages: scripts/install-vscode.sh).
 #
 #   scripts/release.sh TARGET           # e.g. x86_64-unknown-linux-gnu, x86_64-pc-windows-gnu
 #   scripts/release.sh TARGET --check   # then unpack it and prove it: the contents, `--version`,
-#                                       # and `doctor --self-test` against the pinned runtime
-#                                       # (only for a target this machine runs)
+#                                       # and `doctor --self-test` against the pinned runtime;
+#                                       # the .vsix's platform and server (only for a target
+#                                       # this machine runs)
 #
 # The target's Rust standard library must be installed (`rustup target add TARGET`), and a
 # linker for it (Windows from Linux: mingw-w64, see scripts/check-platforms.sh). macOS
@@ -69,6 +72,19 @@ esac
 (cd "$out" && sha256sum "$(basename "$archive")" > "$(basename "$archive").sha256")
 log "$archive ($(du -h "$archive" | cut -f1); the binary $(du -h "$binary" | cut -f1))"
 
+# The VS Code extension for this platform with the same binary inside (scripts/package-vsix.sh).
+vsix="$out/$name.vsix"
+rm -f "$vsix" "$vsix.sha256"
+if [ -e editors/vscode/node_modules/.bin/vsce ]; then
+  scripts/package-vsix.sh "$target" "$binary" "$vsix"
+  (cd "$out" && sha256sum "$(basename "$vsix")" > "$(basename "$vsix").sha256")
+elif $check; then
+  log "the .vsix needs the extension's node packages: run scripts/install-vscode.sh"
+  exit 1
+else
+  log "no .vsix: the extension's node packages are not installed (scripts/install-vscode.sh)"
+fi
+
 $check || exit 0
 
 # --- prove the archive: unpack it elsewhere and use only what it holds ----------------------
@@ -88,6 +104,19 @@ if find "$root" -name node_modules -o -name '*.vsix' | grep -q .; then
   log "the archive carries build leftovers (node_modules or .vsix)"
   exit 1
 fi
+# The .vsix: built for this platform, with the server inside, executable, the same binary.
+(cd "$out" && sha256sum --quiet -c "$(basename "$vsix").sha256")
+mkdir "$unpacked/vsix"
+(cd "$unpacked/vsix" && unzip -q "$vsix")
+platform=$(grep -o 'TargetPlatform="[^"]*"' "$unpacked/vsix/extension.vsixmanifest" | cut -d'"' -f2)
+want=$(scripts/package-vsix.sh --platform "$target")
+[ "$platform" = "$want" ] || { log "the .vsix is for '${platform:-no platform}', not $want"; exit 1; }
+[ -x "$unpacked/vsix/extension/server/codex-lsp" ] || { log "the .vsix lacks an executable extension/server/codex-lsp"; exit 1; }
+[ -f "$unpacked/vsix/extension/LICENSE.txt" ] || { log "the .vsix lacks its LICENSE"; exit 1; }
+got=$("$unpacked/vsix/extension/server/codex-lsp" --version)
+[ "$got" = "codex-lsp $version" ] || { log "the .vsix's server printed '$got' for --version"; exit 1; }
+log "$(basename "$vsix"): $platform, server/codex-lsp answers '$got'"
+
 got=$("$root/codex-lsp" --version)
 [ "$got" = "codex-lsp $version" ] || { log "--version printed '$got'"; exit 1; }
 log "--version: $got"

@@ -5,23 +5,33 @@
 //! version, account state and models. `--self-test` also runs one real turn through the real
 //! app-server against a scripted provider served here on 127.0.0.1, in a scratch `CODEX_HOME`
 //! and workspace: no account, no network. It shows the streamed reply and the file the agent
-//! wrote, and exits non-zero if anything in the chain fails.
+//! wrote, and exits non-zero if anything in the chain fails. The scripted provider
+//! (`crates/mock-provider`) comes with the default `self-test` feature; a build without it
+//! answers `--self-test` with a plain "this build has no self-test".
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use serde_json::json;
-
 use crate::app_server::client::decline_all;
-use crate::app_server::protocol::{ServerNotification, ThreadItem};
+#[cfg(feature = "self-test")]
+use crate::app_server::protocol::{self as p, ServerNotification, ThreadItem};
 use crate::app_server::{Codex, SpawnOptions};
-use crate::mock_provider::{self, MockProvider, Reply, Rule};
 use crate::runtime::{self, Runtime, RuntimeSource};
+#[cfg(feature = "self-test")]
+use mock_provider::{MockProvider, Reply, Rule};
 
 const USAGE: &str = "usage: codex-lsp doctor [--self-test] [--codex-path PATH]";
+/// What `--self-test` says in a build without the `self-test` feature.
+#[cfg(not(feature = "self-test"))]
+const NO_SELF_TEST: &str = "this build of codex-lsp has no self-test: it was built without \
+     the `self-test` feature (rebuild with default features to get `doctor --self-test`)";
+#[cfg(feature = "self-test")]
 const SELF_TEST_FILE: &str = "codex-lsp-self-test.txt";
+#[cfg(feature = "self-test")]
 const SELF_TEST_CONTENT: &str = "Written by the agent during codex-lsp doctor --self-test.\n";
+#[cfg(feature = "self-test")]
 const SELF_TEST_REPLY: &str = "Self-test complete: the file is written and the reply streamed.";
 
 struct Options {
@@ -29,35 +39,49 @@ struct Options {
     codex_path: Option<PathBuf>,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
+/// What the arguments ask for: the checks, or the usage.
+enum Parsed {
+    Check(Options),
+    Help,
+}
+
+/// Options are `--name VALUE` or `--name=VALUE`, as for the server.
+fn parse(args: Vec<OsString>) -> Result<Parsed, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut options = Options {
         self_test: false,
         codex_path: None,
     };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--self-test" => options.self_test = true,
-            "--codex-path" => {
-                let path = args.next().ok_or("--codex-path needs a path")?;
-                options.codex_path = Some(PathBuf::from(path));
-            }
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("self-test") => options.self_test = true,
+            Long("codex-path") => options.codex_path = Some(PathBuf::from(parser.value()?)),
+            Short('h') | Long("help") => return Ok(Parsed::Help),
+            arg => return Err(arg.unexpected()),
         }
     }
-    Ok(options)
+    Ok(Parsed::Check(options))
 }
 
-/// Runs the doctor; the value is the process exit code.
-pub async fn run(args: &[String]) -> i32 {
+/// Runs the doctor with the arguments after `doctor`; the value is the process exit code.
+pub async fn run(args: Vec<OsString>) -> i32 {
     let options = match parse(args) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
+        Ok(Parsed::Check(options)) => options,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("codex-lsp doctor: {e}\n{USAGE}");
             return 2;
         }
     };
+    #[cfg(not(feature = "self-test"))]
+    if options.self_test {
+        eprintln!("{NO_SELF_TEST}");
+        return 2;
+    }
     let mut out = std::io::stdout();
     match check(&options, &mut out).await {
         Ok(missing) if missing.is_empty() => {
@@ -124,13 +148,9 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
         .account_read()
         .await
         .map_err(|e| format!("account/read: {e}"))?;
-    let account = serde_json::to_value(&account).unwrap_or_default();
-    let account_line = match account.get("account").filter(|a| !a.is_null()) {
-        Some(a) => format!(
-            "logged in ({})",
-            a.get("type").and_then(|t| t.as_str()).unwrap_or("unknown")
-        ),
-        None if account["requiresOpenaiAuth"] == json!(true) => {
+    let account_line = match &account.account {
+        Some(a) => format!("logged in ({})", a.type_name()),
+        None if account.requires_openai_auth => {
             missing.push(
                 "not logged in: the configured model provider needs an account. Log in from \
                  the editor (codex.login: API key, ChatGPT or device code; :CodexLogin in \
@@ -149,8 +169,8 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
         .map_err(|e| format!("model/list: {e}"))?;
     let names: Vec<String> = models
         .iter()
-        .map(|m| serde_json::to_value(m).unwrap_or_default()["id"].clone())
-        .filter_map(|id| id.as_str().map(str::to_string))
+        .map(|m| m.id.clone())
+        .filter(|id| !id.is_empty())
         .collect();
     let _ = writeln!(out, "models      {}", names.join(", "));
     drop(codex);
@@ -161,6 +181,13 @@ async fn check(options: &Options, out: &mut impl Write) -> Result<Vec<String>, S
     Ok(missing)
 }
 
+/// Without the feature `run` refuses `--self-test` before any check runs.
+#[cfg(not(feature = "self-test"))]
+async fn self_test(_runtime: Runtime, _out: &mut impl Write) -> Result<(), String> {
+    Err(NO_SELF_TEST.to_string())
+}
+
+#[cfg(feature = "self-test")]
 async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String> {
     let _ = writeln!(out, "\nself-test");
     let patch = Reply::apply_patch_add(SELF_TEST_FILE, SELF_TEST_CONTENT);
@@ -170,23 +197,22 @@ async fn self_test(runtime: Runtime, out: &mut impl Write) -> Result<(), String>
     )])
     .await
     .map_err(|e| format!("starting the scripted provider: {e}"))?;
-    let codex_home = tempfile_dir("codex-home")?;
-    let workspace = tempfile_dir("workspace")?;
-    mock_provider::write_codex_home(&codex_home, &provider.base_url())
+    // Both are removed when dropped, however the self-test ends.
+    let codex_home = scratch_dir("codex-home")?;
+    let workspace = scratch_dir("workspace")?;
+    mock_provider::write_codex_home(codex_home.path(), &provider.base_url())
         .map_err(|e| format!("writing the scratch CODEX_HOME: {e}"))?;
     let _ = writeln!(
         out,
         "  provider  scripted, at {} (nothing leaves this machine)",
         provider.base_url()
     );
-    let _ = writeln!(out, "  workspace {}", workspace.display());
+    let _ = writeln!(out, "  workspace {}", workspace.path().display());
 
-    let result = run_self_test_turn(runtime, &codex_home, &workspace, out).await;
-    let _ = std::fs::remove_dir_all(&codex_home);
-    let _ = std::fs::remove_dir_all(&workspace);
-    result
+    run_self_test_turn(runtime, codex_home.path(), workspace.path(), out).await
 }
 
+#[cfg(feature = "self-test")]
 async fn run_self_test_turn(
     runtime: Runtime,
     codex_home: &std::path::Path,
@@ -201,24 +227,22 @@ async fn run_self_test_turn(
         .await
         .map_err(|e| format!("starting the self-test app-server: {e}"))?;
     let thread = codex
-        .thread_start(
-            &serde_json::from_value(json!({
-                "cwd": workspace.display().to_string(),
-                "approvalPolicy": "never",
-                "sandbox": "workspace-write",
-            }))
-            .expect("valid params"),
-        )
+        .send(&p::ThreadStartParams {
+            cwd: Some(workspace.display().to_string()),
+            approval_policy: Some(p::AskForApproval::Never),
+            sandbox: Some(p::SandboxMode::WorkspaceWrite),
+            ..Default::default()
+        })
         .await
         .map_err(|e| format!("thread/start: {e}"))?
         .thread
         .id;
     let _ = writeln!(out, "  thread    {thread}");
-    let params = serde_json::from_value(json!({
-        "threadId": thread,
-        "input": [{ "type": "text", "text": "codex-lsp self-test: write the file", "text_elements": [] }],
-    }))
-    .expect("valid params");
+    let params = p::TurnStartParams {
+        thread_id: thread,
+        input: vec![p::UserInput::text("codex-lsp self-test: write the file")],
+        ..Default::default()
+    };
     let mut turn = codex
         .turn_start(&params)
         .await
@@ -231,25 +255,15 @@ async fn run_self_test_turn(
         while let Some(event) = turn.next_event().await {
             let event = event.map_err(|e| e.to_string())?;
             collector.observe(&event);
-            match event.decode() {
-                ServerNotification::AgentMessageDelta(delta) => {
-                    let _ = write!(out, "{}", delta.delta);
-                    let _ = out.flush();
-                }
-                ServerNotification::ItemCompleted(done) => {
-                    if let ThreadItem::FileChange(change) = &done.item {
-                        let change = serde_json::to_value(change).unwrap_or_default();
-                        for c in change["changes"].as_array().into_iter().flatten() {
-                            let _ = write!(
-                                out,
-                                "[{} {}] ",
-                                c["kind"]["type"].as_str().unwrap_or("?"),
-                                c["path"].as_str().unwrap_or("?")
-                            );
-                        }
+            if let Some(delta) = event.reply_delta() {
+                let _ = write!(out, "{delta}");
+                let _ = out.flush();
+            } else if let ServerNotification::ItemCompleted(done) = &*event.decoded() {
+                if let ThreadItem::FileChange(change) = &done.item {
+                    for c in &change.changes {
+                        let _ = write!(out, "[{} {}] ", c.kind.type_name(), c.path);
                     }
                 }
-                _ => {}
             }
         }
         Ok::<(), String>(())
@@ -258,11 +272,11 @@ async fn run_self_test_turn(
     let _ = writeln!(out);
     streamed.map_err(|_| "the self-test turn did not finish within 60 s".to_string())??;
     let result = collector.finish().map_err(|e| e.to_string())?;
-    let status = serde_json::to_value(&result.status).unwrap_or_default();
-    if status != json!("completed") {
+    if result.status != p::TurnStatus::Completed {
+        let error = result.error.as_ref().map_or("", |e| e.message.as_str());
         return Err(format!(
-            "the turn ended {status}: {}",
-            serde_json::to_value(&result.error).unwrap_or_default()
+            "the turn ended {}: {error}",
+            result.status.as_str()
         ));
     }
     if result.final_response != SELF_TEST_REPLY {
@@ -289,12 +303,11 @@ async fn run_self_test_turn(
     Ok(())
 }
 
-fn tempfile_dir(what: &str) -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "codex-lsp-doctor-{what}-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    Ok(dir)
+#[cfg(feature = "self-test")]
+/// A new folder under the system's temporary directory, named for what it holds.
+fn scratch_dir(what: &str) -> Result<tempfile::TempDir, String> {
+    tempfile::Builder::new()
+        .prefix(&format!("codex-lsp-doctor-{what}-"))
+        .tempdir()
+        .map_err(|e| format!("creating a scratch folder for the {what}: {e}"))
 }

@@ -1,14 +1,17 @@
 //! Logging: `tracing` to stderr (stdout is the LSP channel) at `warn` by default, or to a
-//! file. `CODEX_LSP_LOG` (an env-filter) wins over the `logLevel` setting.
+//! file. `CODEX_LSP_LOG` wins over the `logLevel` setting; both are a filter of
+//! comma-separated `level`, `target` and `target=level` directives (tracing-subscriber's
+//! `Targets`, e.g. `warn,codex_lsp=debug`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{reload, EnvFilter, Registry};
+use tracing_subscriber::{reload, Registry};
 
 pub const ENV_FILTER: &str = "CODEX_LSP_LOG";
 
@@ -91,7 +94,7 @@ impl<'a> MakeWriter<'a> for SharedWriter {
 /// Changes the level and destination after start (settings arrive with `initialize`).
 #[derive(Clone)]
 pub struct LogHandle {
-    filter: Option<reload::Handle<EnvFilter, Registry>>,
+    filter: Option<reload::Handle<Targets, Registry>>,
     sink: Sink,
     env_set: bool,
     file: Arc<Mutex<Option<PathBuf>>>,
@@ -147,22 +150,25 @@ impl LogHandle {
 /// raw traffic: async-lsp traces every LSP message whole (`incoming msg=…`: what the user
 /// typed, the buffers, the API key of `codex.login`), the WebSocket library the raw
 /// handshake (`authorization: Bearer <token>`). The log writer redacts known secrets too.
-const CAPPED: &[&str] = &[
-    "async_lsp=debug",
-    "tungstenite=info",
-    "tokio_tungstenite=info",
-    "hyper=info",
-    "h2=info",
-    "rustls=info",
+const CAPPED: &[(&str, LevelFilter)] = &[
+    ("async_lsp", LevelFilter::DEBUG),
+    ("tungstenite", LevelFilter::INFO),
+    ("tokio_tungstenite", LevelFilter::INFO),
+    ("hyper", LevelFilter::INFO),
+    ("h2", LevelFilter::INFO),
+    ("rustls", LevelFilter::INFO),
 ];
 
-/// The user's filter, with [`CAPPED`] dependencies held where they are.
-fn filter(directives: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
-    let mut filter = EnvFilter::try_new(directives)?;
-    for cap in CAPPED {
-        filter = filter.add_directive(cap.parse().expect("a valid directive"));
-    }
-    Ok(filter)
+/// The user's filter, with [`CAPPED`] dependencies held where they are (a directive for the
+/// same target replaces the user's). Blanks around directives are allowed.
+fn filter(directives: &str) -> Result<Targets, tracing_subscriber::filter::ParseError> {
+    let directives: Vec<&str> = directives
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let filter: Targets = directives.join(",").parse()?;
+    Ok(filter.with_targets(CAPPED.iter().copied()))
 }
 
 /// Installs the global subscriber.
@@ -196,6 +202,44 @@ pub fn init(log_file: Option<&Path>) -> LogHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tracing::Level;
+
+    /// Every form the docs show (docs/lsp.md, docs/security.md) parses, and the caps hold.
+    #[test]
+    fn documented_filters_parse_and_the_caps_hold() {
+        let at = |filter: &Targets, target: &str, level: Level| filter.would_enable(target, &level);
+        let warn = filter("warn").unwrap();
+        assert!(at(&warn, "codex_lsp::bridge", Level::WARN));
+        assert!(!at(&warn, "codex_lsp::bridge", Level::INFO));
+
+        let ours = filter("codex_lsp=debug").unwrap();
+        assert!(at(&ours, "codex_lsp::app_server", Level::DEBUG));
+        assert!(!at(&ours, "codex_lsp::app_server", Level::TRACE));
+        assert!(!at(&ours, "tokio", Level::ERROR), "other targets are off");
+
+        let everything =
+            filter("trace,async_lsp=trace,tungstenite=trace,tokio_tungstenite=trace").unwrap();
+        assert!(at(&everything, "codex_lsp", Level::TRACE));
+        assert!(at(&everything, "async_lsp::tracing", Level::DEBUG));
+        assert!(
+            !at(&everything, "async_lsp::tracing", Level::TRACE),
+            "capped"
+        );
+        assert!(
+            !at(&everything, "tungstenite::handshake", Level::DEBUG),
+            "capped"
+        );
+        assert!(
+            !at(&everything, "tokio_tungstenite", Level::DEBUG),
+            "capped"
+        );
+
+        let spaced = filter(" info , codex_lsp=trace ").unwrap();
+        assert!(at(&spaced, "codex_lsp", Level::TRACE));
+        assert!(at(&spaced, "tokio", Level::INFO));
+        assert!(filter("off").is_ok());
+        assert!(filter("codex_lsp=loud").is_err());
+    }
 
     #[test]
     fn registered_secrets_never_reach_a_log_line() {

@@ -1,23 +1,66 @@
 //! `codex-lsp`: the language server on stdio (the default), or a subcommand.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-fn usage() -> &'static str {
-    "usage: codex-lsp [--stdio] [--log-file PATH]\n       codex-lsp doctor [--self-test]\n       codex-lsp settings-schema"
+const USAGE: &str = "usage: codex-lsp [--stdio] [--log-file PATH]
+       codex-lsp doctor [--self-test] [--codex-path PATH]
+       codex-lsp settings-schema
+       codex-lsp --help | --version";
+
+/// What the command line asks for.
+enum Command {
+    Serve { log_file: Option<PathBuf> },
+    Doctor(Vec<OsString>),
+    SettingsSchema,
+    Help,
+    Version,
+}
+
+/// Options are `--name VALUE` or `--name=VALUE`; a subcommand comes first and parses the
+/// rest itself. `--stdio` is accepted and ignored (VS Code passes it); stdio is the only
+/// transport.
+fn parse(args: Vec<OsString>) -> Result<Command, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut log_file = None;
+    let mut first = true;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(sub) if first => match sub.to_str() {
+                Some("doctor") => return Ok(Command::Doctor(parser.raw_args()?.collect())),
+                Some("settings-schema") => {
+                    return match parser.next()? {
+                        None => Ok(Command::SettingsSchema),
+                        Some(Short('h') | Long("help")) => Ok(Command::Help),
+                        Some(arg) => Err(arg.unexpected()),
+                    }
+                }
+                _ => return Err(lexopt::Error::UnexpectedArgument(sub)),
+            },
+            Long("stdio") => {}
+            Long("log-file") => log_file = Some(PathBuf::from(parser.value()?)),
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            arg => return Err(arg.unexpected()),
+        }
+        first = false;
+    }
+    Ok(Command::Serve { log_file })
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = match args.first().map(String::as_str) {
-        Some("doctor") => match tokio::runtime::Runtime::new() {
-            Ok(runtime) => runtime.block_on(codex_lsp::doctor::run(&args[1..])),
+    let code = match parse(std::env::args_os().skip(1).collect()) {
+        Ok(Command::Serve { log_file }) => run_server(log_file),
+        Ok(Command::Doctor(args)) => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(codex_lsp::doctor::run(args)),
             Err(e) => {
                 eprintln!("codex-lsp doctor: cannot start the async runtime: {e}");
                 1
             }
         },
         // Every setting as a JSON schema: the one list the editors' lists are checked against.
-        Some("settings-schema") => {
+        Ok(Command::SettingsSchema) => {
             let schema = codex_lsp::bridge::settings_schema();
             println!(
                 "{}",
@@ -25,43 +68,20 @@ fn main() {
             );
             0
         }
-        Some("--help" | "-h") => {
-            println!("{}", usage());
+        Ok(Command::Help) => {
+            println!("{USAGE}");
             0
         }
-        Some("--version" | "-V") => {
+        Ok(Command::Version) => {
             println!("codex-lsp {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        _ => match parse_server_args(&args) {
-            Ok(log_file) => run_server(log_file),
-            Err(e) => {
-                eprintln!("codex-lsp: {e}\n{}", usage());
-                2
-            }
-        },
+        Err(e) => {
+            eprintln!("codex-lsp: {e}\n{USAGE}");
+            2
+        }
     };
     std::process::exit(code);
-}
-
-/// `--stdio` is accepted and ignored (VS Code passes it); stdio is the only transport.
-fn parse_server_args(args: &[String]) -> Result<Option<PathBuf>, String> {
-    let mut log_file = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--stdio" => {}
-            "--log-file" => {
-                let path = iter.next().ok_or("--log-file needs a path")?;
-                log_file = Some(PathBuf::from(path));
-            }
-            other => match other.strip_prefix("--log-file=") {
-                Some(path) => log_file = Some(PathBuf::from(path)),
-                None => return Err(format!("unknown argument `{other}`")),
-            },
-        }
-    }
-    Ok(log_file)
 }
 
 fn run_server(log_file: Option<PathBuf>) -> i32 {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use codex_lsp::app_server::connection::{RetryPolicy, ServerAnswer};
 use codex_lsp::app_server::error::{Closed, RpcErrorKind};
+use codex_lsp::app_server::protocol as p;
 use codex_lsp::app_server::transport::{
     JsonLinesReader, JsonLinesWriter, MessageReader, TransportParts, TransportStatus,
 };
@@ -143,7 +144,7 @@ async fn overload_is_retried_for_safe_requests_then_succeeds() {
     let conn = connect(parts, decline());
     let call = tokio::spawn({
         let conn = conn.clone();
-        async move { conn.request::<Value>("thread/list", json!({})).await }
+        async move { conn.send(&p::ThreadListParams::default()).await }
     });
     for _ in 0..3 {
         let request = fake.recv_request("thread/list").await;
@@ -152,7 +153,7 @@ async fn overload_is_retried_for_safe_requests_then_succeeds() {
     let request = fake.recv_request("thread/list").await;
     fake.reply(&request, json!({ "data": [], "nextCursor": null }));
     let result = call.await.unwrap().expect("retried until it worked");
-    assert_eq!(result["data"], json!([]));
+    assert!(result.data.is_empty());
 }
 
 #[tokio::test]
@@ -161,7 +162,7 @@ async fn overload_gives_up_with_a_clear_error() {
     let conn = connect(parts, decline());
     let call = tokio::spawn({
         let conn = conn.clone();
-        async move { conn.request::<Value>("model/list", json!({})).await }
+        async move { conn.send(&p::ModelListParams::default()).await }
     });
     for _ in 0..5 {
         let request = fake.recv_request("model/list").await;
@@ -181,8 +182,11 @@ async fn overload_is_not_retried_for_requests_that_start_work() {
     let call = tokio::spawn({
         let conn = conn.clone();
         async move {
-            conn.request::<Value>("turn/start", json!({"threadId": "t"}))
-                .await
+            conn.send(&p::TurnStartParams {
+                thread_id: "t".into(),
+                ..Default::default()
+            })
+            .await
         }
     });
     let request = fake.recv_request("turn/start").await;
@@ -197,15 +201,18 @@ async fn overload_is_not_retried_for_requests_that_start_work() {
     let call = tokio::spawn({
         let conn = conn.clone();
         async move {
-            conn.retry_on_overload::<Value>("turn/start", json!({"threadId": "t"}))
-                .await
+            conn.retry_on_overload(&p::TurnStartParams {
+                thread_id: "t".into(),
+                ..Default::default()
+            })
+            .await
         }
     });
     let request = fake.recv_request("turn/start").await;
     fake.overloaded(&request);
     let request = fake.recv_request("turn/start").await;
-    fake.reply(&request, json!({"ok": true}));
-    assert_eq!(call.await.unwrap().unwrap()["ok"], json!(true));
+    fake.reply(&request, json!({"turn": {"id": "u"}}));
+    assert_eq!(call.await.unwrap().unwrap().turn.id, "u");
 }
 
 #[tokio::test]
@@ -217,8 +224,11 @@ async fn a_burst_of_overloaded_requests_all_complete() {
         .map(|i| {
             let conn = conn.clone();
             tokio::spawn(async move {
-                conn.request::<Value>("thread/read", json!({ "threadId": format!("t{i}") }))
-                    .await
+                conn.send(&p::ThreadReadParams {
+                    thread_id: format!("t{i}"),
+                    ..Default::default()
+                })
+                .await
             })
         })
         .collect();
@@ -237,7 +247,7 @@ async fn a_burst_of_overloaded_requests_all_complete() {
     }
     for (i, call) in calls.into_iter().enumerate() {
         let result = call.await.unwrap().expect("no request lost");
-        assert_eq!(result["thread"]["id"], json!(format!("t{i}")));
+        assert_eq!(result.thread.id, format!("t{i}"));
     }
 }
 
@@ -246,7 +256,7 @@ async fn params_are_always_sent() {
     let (parts, mut fake) = fake_transport();
     let conn = connect(parts, decline());
     let conn2 = conn.clone();
-    tokio::spawn(async move { conn2.request::<Value>("account/logout", ()).await });
+    tokio::spawn(async move { conn2.send(&p::NoParams).await });
     let request = fake.recv_request("account/logout").await;
     assert_eq!(request["params"], json!({}));
     conn.notify("initialized", ()).unwrap();
@@ -508,7 +518,7 @@ async fn a_request_resolved_elsewhere_is_not_answered() {
     fake.send(json!({ "method": "serverRequest/resolved", "params": { "threadId": "t", "requestId": 5 } }));
     // Nothing may be sent for request 5; the next thing the fake sees is our own request.
     let conn2 = conn.clone();
-    tokio::spawn(async move { conn2.request::<Value>("model/list", json!({})).await });
+    tokio::spawn(async move { conn2.send(&p::ModelListParams::default()).await });
     let next = fake.recv().await;
     assert_eq!(
         next["method"], "model/list",
@@ -534,7 +544,7 @@ async fn malformed_lines_are_skipped_and_the_connection_goes_on() {
     assert_eq!(event.method, "some/futureNotification");
     let call = tokio::spawn({
         let conn = conn.clone();
-        async move { conn.request::<Value>("model/list", json!({})).await }
+        async move { conn.send(&p::ModelListParams::default()).await }
     });
     let request = fake.recv_request("model/list").await;
     fake.reply(&request, json!({ "data": [] }));
@@ -575,8 +585,11 @@ async fn a_vanished_peer_fails_pending_requests_with_the_reason() {
     let call = tokio::spawn({
         let conn = conn.clone();
         async move {
-            conn.request::<Value>("thread/read", json!({"threadId": "t"}))
-                .await
+            conn.send(&p::ThreadReadParams {
+                thread_id: "t".into(),
+                ..Default::default()
+            })
+            .await
         }
     });
     fake.recv_request("thread/read").await;
@@ -592,9 +605,6 @@ async fn a_vanished_peer_fails_pending_requests_with_the_reason() {
         events.recv().await.is_none(),
         "streams end when the peer goes"
     );
-    let err = conn
-        .request::<Value>("model/list", json!({}))
-        .await
-        .unwrap_err();
+    let err = conn.send(&p::ModelListParams::default()).await.unwrap_err();
     assert!(err.is_transport_closed());
 }

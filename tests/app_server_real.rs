@@ -8,23 +8,18 @@ use std::time::Duration;
 
 use app_support::{within, TestEnv};
 use codex_lsp::app_server::connection::ServerAnswer;
-use codex_lsp::app_server::protocol::{ServerNotification, ThreadItem, TurnStartParams};
+use codex_lsp::app_server::protocol::{self as p, ServerNotification, ThreadItem, TurnStartParams};
 use codex_lsp::app_server::{Codex, IncomingRequest, ServerRequestHandler, TurnResult};
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use futures::future::BoxFuture;
+use mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::{json, Value};
 
 async fn start_thread(codex: &Codex, env: &TestEnv, approval: &str, sandbox: &str) -> String {
-    let params = serde_json::from_value(json!({
+    let params: p::ThreadStartParams = serde_json::from_value(json!({
         "cwd": env.cwd(), "approvalPolicy": approval, "sandbox": sandbox,
     }))
     .unwrap();
-    codex
-        .thread_start(&params)
-        .await
-        .expect("thread/start")
-        .thread
-        .id
+    codex.send(&params).await.expect("thread/start").thread.id
 }
 
 fn turn_params(thread_id: &str, prompt: &str) -> TurnStartParams {
@@ -135,7 +130,11 @@ async fn two_turns_on_two_threads_stream_at_once_each_to_its_own_handle() {
         let mut first_delta_at = None;
         while let Some(event) = handle.next_event().await {
             let event = event.unwrap();
-            threads.insert(event.thread_id.clone());
+            threads.insert(
+                event.params_value()["threadId"]
+                    .as_str()
+                    .map(str::to_string),
+            );
             if let ServerNotification::AgentMessageDelta(d) = event.decode() {
                 first_delta_at.get_or_insert_with(std::time::Instant::now);
                 deltas.push_str(&d.delta);
@@ -261,7 +260,11 @@ async fn patch_with_approval(
             let event = event.unwrap();
             collector.observe(&event);
             let kind = event.params_value()["item"]["type"].clone();
-            methods.push(format!("{} {}", event.method, kind.as_str().unwrap_or("")));
+            methods.push(format!(
+                "{} {}",
+                event.method(),
+                kind.as_str().unwrap_or("")
+            ));
         }
     })
     .await;
@@ -362,7 +365,7 @@ async fn interrupt_ends_the_turn_interrupted() {
     within("turn/started", 30, async {
         loop {
             let event = handle.next_event().await.unwrap().unwrap();
-            if event.method == "turn/started" {
+            if event.method() == "turn/started" {
                 break;
             }
         }
@@ -404,7 +407,7 @@ async fn the_app_server_killed_mid_turn_is_a_transport_error_not_a_hang() {
         .await
         .unwrap();
     within("turn/started", 30, async {
-        while handle.next_event().await.unwrap().unwrap().method != "turn/started" {}
+        while handle.next_event().await.unwrap().unwrap().method() != "turn/started" {}
     })
     .await;
     // The app-server and all it started (npm's wrapper and the native binary under it): the
@@ -469,7 +472,10 @@ async fn threads_list_read_resume_and_models() {
     let thread = start_thread(&codex, &env, "never", "workspace-write").await;
     run_turn(&codex, &thread, "remember this").await;
     let list = codex
-        .thread_list(&serde_json::from_value(json!({ "cwd": env.cwd() })).unwrap())
+        .send(&p::ThreadListParams {
+            cwd: Some(json!(env.cwd())),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let listed = serde_json::to_value(&list).unwrap();
@@ -481,7 +487,10 @@ async fn threads_list_read_resume_and_models() {
         .await
         .unwrap();
     let resumed = codex
-        .thread_resume(&serde_json::from_value(json!({ "threadId": thread })).unwrap())
+        .send(&p::ThreadResumeParams {
+            thread_id: thread.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(resumed.thread.id, thread);
@@ -572,7 +581,10 @@ async fn threads_fork_compact_and_archive() {
     run_turn(&codex, &thread, "first question").await;
 
     let fork = codex
-        .thread_fork(&serde_json::from_value(json!({ "threadId": thread })).unwrap())
+        .send(&p::ThreadForkParams {
+            thread_id: thread.clone(),
+            ..Default::default()
+        })
         .await
         .expect("thread/fork");
     assert_ne!(fork.thread.id, thread);
@@ -587,7 +599,10 @@ async fn threads_fork_compact_and_archive() {
         .await
         .expect("thread/archive");
     let list = codex
-        .thread_list(&serde_json::from_value(json!({ "cwd": env.cwd() })).unwrap())
+        .send(&p::ThreadListParams {
+            cwd: Some(json!(env.cwd())),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let ids: Vec<String> = serde_json::to_value(&list).unwrap()["data"]

@@ -12,7 +12,7 @@ fn doctor(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
 /// A provider that needs no account (the scripted one's config; nothing listens there).
 fn home_without_login() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
-    codex_lsp::mock_provider::write_codex_home(home.path(), "http://127.0.0.1:9/v1").unwrap();
+    mock_provider::write_codex_home(home.path(), "http://127.0.0.1:9/v1").unwrap();
     home
 }
 

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
+use mock_provider::{Reply, Rule};
 use serde_json::Value;
 use support::{review_finding, review_reply, Fixture};
 
@@ -848,5 +848,59 @@ async fn a_bom_and_crlf_file_takes_the_agents_edit_like_any_other() {
     assert!(
         sent.contains("(unsaved)"),
         "the real unsaved edit still goes to the model"
+    );
+}
+
+/// codex.el is a proper package (issue 19): `package-install-file` on it, in a fresh
+/// package directory with no archive reachable, installs it (its headers parse, the
+/// `Package-Requires` are met by what Emacs ships: jsonrpc), byte-compiles it without a
+/// warning, and makes `global-codex-mode` an autoload before `(require 'codex)` works; and
+/// checkdoc finds nothing to say.
+#[test]
+fn codex_el_installs_with_package_install_file() {
+    let home = EditorHome::new();
+    let elpa = home.path().join("elpa");
+    let form = format!(
+        r#"(progn
+  (setq package-user-dir {elpa} package-archives nil)
+  (package-initialize)
+  (package-install-file {file})
+  (let ((desc (cadr (assq 'codex package-alist))))
+    (princ (format "installed %s\n" (package-version-join (package-desc-version desc))))
+    (princ (format "requires %S\n" (package-desc-reqs desc))))
+  (princ (format "autoload %S\n" (autoloadp (symbol-function 'global-codex-mode))))
+  (require 'codex)
+  (princ (format "feature %S\n" (featurep 'codex)))
+  (require 'checkdoc)
+  (checkdoc-file {file}))"#,
+        elpa = lisp_string(&elpa.display().to_string()),
+        file = lisp_string(&repo_path("editors/emacs/codex.el").display().to_string()),
+    );
+    let out = Command::new(editor("emacs"))
+        .args(["-Q", "--batch", "--eval", &form])
+        .env("HOME", home.path())
+        .output()
+        .expect("run emacs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in [
+        "installed 0.1.0",
+        "autoload t",
+        "feature t",
+        "requires ((emacs (29 1)) (jsonrpc (1 0 16)))",
+    ] {
+        assert!(stdout.contains(line), "no `{line}`:\n{stdout}\n{stderr}");
+    }
+    // The byte compiler's and checkdoc's warnings for codex.el itself (not the generated
+    // -pkg.el).
+    let warned: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("codex.el:"))
+        .collect();
+    assert!(warned.is_empty(), "{}", warned.join("\n"));
+    assert!(
+        elpa.join("codex-0.1.0/codex.elc").is_file(),
+        "not compiled:\n{stderr}"
     );
 }

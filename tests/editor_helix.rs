@@ -8,8 +8,8 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
+use mock_provider::{PatchBuilder, Reply, Rule};
 use support::Fixture;
 
 const SCREEN_WAIT: Duration = Duration::from_secs(30);
@@ -101,7 +101,7 @@ fn helix_rules() -> Vec<Rule> {
 /// A reviewer for Space c r (a review of the uncommitted changes) that flags main.py line 2.
 fn add_reviewer(fixture: &Fixture) {
     fixture.provider.add_rule(Rule::new(
-        codex_lsp::mock_provider::REVIEW_UNCOMMITTED_PROMPT,
+        mock_provider::REVIEW_UNCOMMITTED_PROMPT,
         vec![support::review_reply(
             vec![support::review_finding(
                 &fixture.workspace.join("main.py"),

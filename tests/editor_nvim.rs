@@ -8,8 +8,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule, PROVIDER_ID};
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, run_scenario, EditorHome, Tmux};
+use mock_provider::{Reply, Rule, PROVIDER_ID};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -78,8 +78,13 @@ const DOC_MODEL: &str = "gpt-5.5";
 /// Runs `scenario` in headless Neovim set up as docs/editors/neovim.md's `nvim-setup` says
 /// (verbatim but for the plugin's path), with codex-lsp on PATH as the doc says.
 async fn run_nvim_doc(fixture: &Fixture, scenario: &str, pick: &str) -> Value {
+    run_nvim_doc_snippet(fixture, "nvim-setup", scenario, pick).await
+}
+
+/// [`run_nvim_doc`] with the doc's snippet marked `mark`.
+async fn run_nvim_doc_snippet(fixture: &Fixture, mark: &str, scenario: &str, pick: &str) -> Value {
     let home = EditorHome::new();
-    let setup = doc_snippet(DOC, "nvim-setup");
+    let setup = doc_snippet(DOC, mark);
     assert!(setup.contains("/path/to/codex-lsp/editors/nvim"), "{setup}");
     let setup = setup.replace(
         "/path/to/codex-lsp/editors/nvim",
@@ -602,6 +607,29 @@ async fn the_documented_setup_reaches_the_app_server() {
     assert_doc_settings_reached_the_app_server(&fixture);
 }
 
+/// Neovim 0.11's own way, as docs/editors/neovim.md's `nvim-enable` shows it: the plugin on
+/// the runtime path, `vim.lsp.config("codex", { settings = … })` and `vim.lsp.enable("codex")`,
+/// no setup() — editors/nvim/lsp/codex.lua is the base configuration. The settings reach the
+/// app-server, the :Codex* commands exist, and the approval prompt is the plugin's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vim_lsp_enable_codex_alone_works() {
+    let fixture = fixture().await;
+    let result = run_nvim_doc_snippet(&fixture, "nvim-enable", "doc_setup", "Decline").await;
+    let selects = result["selects"].as_array().unwrap();
+    assert_eq!(selects.len(), 1, "one approval prompt: {result:#}");
+    let prompt = selects[0]["prompt"].as_str().unwrap();
+    assert!(
+        prompt.starts_with("Codex wants to run") && prompt.contains("touch doc.txt"),
+        "{prompt}"
+    );
+    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+    assert!(
+        !fixture.workspace.join("doc.txt").exists(),
+        "declined, yet it ran"
+    );
+    assert_doc_settings_reached_the_app_server(&fixture);
+}
+
 /// Item 5: a second ask while the first's turn runs is queued (the user told), then runs as
 /// its own turn: the transcript has each reply whole under its own prompt, in order, and the
 /// first's end line intact. Before the fix the second prompt's heading landed in the middle
@@ -652,7 +680,7 @@ async fn a_second_ask_during_a_turn_is_queued_and_shown_as_its_own_turn() {
 async fn a_review_queued_behind_a_turn_gets_its_own_heading() {
     let fixture = fixture().await;
     fixture.provider.add_rule(Rule::new(
-        codex_lsp::mock_provider::REVIEW_UNCOMMITTED_PROMPT,
+        mock_provider::REVIEW_UNCOMMITTED_PROMPT,
         vec![support::review_reply(
             vec![support::review_finding(
                 &fixture.workspace.join("main.txt"),

@@ -1,4 +1,5 @@
-//! VS Code: the extension in `editors/vscode`, packaged as a .vsix and installed into
+//! VS Code: the extension in `editors/vscode`, packaged as the linux-x64 .vsix with codex-lsp
+//! inside (`scripts/package-vsix.sh`, as releases are) and installed into
 //! code-server 4.100.3, driven in headless Chromium through playwright-core
 //! (`tests/editors/vscode/drive.mjs`), with the built codex-lsp, the real app-server and the
 //! scripted provider. Also runs the extension's unit tests (node's test runner).
@@ -12,12 +13,13 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use codex_lsp::mock_provider::{Reply, Rule};
 use editor_support::{codex_lsp, installed, repo_path, run_bounded, EditorHome};
+use mock_provider::{Reply, Rule};
 use serde_json::Value;
 use support::Fixture;
 
 const INSTALL: &str = "scripts/install-vscode.sh";
+const PACKAGE: &str = "scripts/package-vsix.sh";
 /// The whole session: code-server, Chromium, three turns. The driver's own deadline is
 /// shorter, so it reports what it saw before this kills it.
 const LIMIT: Duration = Duration::from_secs(240);
@@ -26,8 +28,10 @@ const BUILD_LIMIT: Duration = Duration::from_secs(180);
 
 const MAIN: &str = "first line\nold line\nthird line\n";
 
-/// Builds the .vsix (TypeScript → out/, then vsce) when it is older than its sources; one
-/// build at a time, as both tests need out/.
+/// Builds the linux-x64 .vsix with the built codex-lsp inside, as releases are built
+/// (`scripts/package-vsix.sh`: TypeScript → out/, then `vsce package --target linux-x64`),
+/// when it is older than its sources or the server; one build at a time, as both tests need
+/// out/.
 fn build_extension() -> PathBuf {
     static BUILD: Mutex<()> = Mutex::new(());
     let _one = BUILD.lock().unwrap_or_else(|e| e.into_inner());
@@ -42,7 +46,7 @@ fn build_extension() -> PathBuf {
             "editors/vscode/{needed} is missing: run {INSTALL}"
         );
     }
-    let vsix = dir.join("codex-lsp.vsix");
+    let vsix = dir.join("codex-lsp-linux-x64.vsix");
     let built = mtime(&vsix);
     let sources = [
         "src",
@@ -51,18 +55,32 @@ fn build_extension() -> PathBuf {
         "package-lock.json",
         "tsconfig.json",
         "README.md",
+        ".vscodeignore",
     ]
     .iter()
-    .map(|s| newest(&dir.join(s)))
+    .map(|s| dir.join(s))
+    .chain([codex_lsp(), repo_path(PACKAGE)])
+    .map(|p| newest(&p))
     .max()
     .flatten();
     let stale = built.is_none() || sources > built || !dir.join("out/test/logic.test.js").exists();
     if stale {
-        let npm = installed(INSTALL, "node").with_file_name("npm");
-        let mut command = Command::new(npm);
+        let mut command = Command::new(repo_path(PACKAGE));
         command
-            .args(["run", "--silent", "package"])
-            .current_dir(&dir);
+            .args(["x86_64-unknown-linux-gnu"])
+            .arg(codex_lsp())
+            .arg(&vsix)
+            .env(
+                "PATH",
+                std::env::join_paths(
+                    [installed(INSTALL, "node").parent().unwrap().to_path_buf()]
+                        .into_iter()
+                        .chain(std::env::split_paths(
+                            &std::env::var_os("PATH").unwrap_or_default(),
+                        )),
+                )
+                .unwrap(),
+            );
         let run = run_bounded(command, BUILD_LIMIT);
         assert!(
             run.status.is_some_and(|s| s.success()) && vsix.is_file(),
@@ -286,7 +304,7 @@ async fn fixture() -> Fixture {
     let fixture = Fixture::new(rules).await;
     let config = fixture.codex_home.path().join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    let model = format!("model = \"{}\"", codex_lsp::mock_provider::MODEL);
+    let model = format!("model = \"{}\"", mock_provider::MODEL);
     assert!(text.contains(&model), "{text}");
     std::fs::write(
         &config,
@@ -338,7 +356,6 @@ async fn run_vscode_with(fixture: &Fixture, scenario: &str, extra: &[(&str, &str
         .env("CODEX_TEST_VSIX", &vsix)
         .env("CODEX_TEST_WORKSPACE", &fixture.workspace)
         .env("CODEX_TEST_SCRATCH", &scratch)
-        .env("CODEX_TEST_LSP", codex_lsp())
         .env("CODEX_TEST_RESULT", &result_file)
         .env("CODEX_TEST_DEADLINE_MS", DRIVER_DEADLINE_MS.to_string())
         .env(
@@ -480,6 +497,22 @@ fn check_session(fixture: &Fixture, result: &Value, autosave_off: bool) {
         "Workspace Trust did not prompt (is it switched off?): {result:#}"
     );
     assert_eq!(state["trusted"], true, "{state:#}");
+    // The server is the one inside the platform .vsix (no codex.serverPath is set), and no
+    // codex-lsp is on the extension host's PATH to fall back to.
+    assert_eq!(state["server"]["source"], "bundled", "{state:#}");
+    let server = state["server"]["command"].as_str().unwrap_or("");
+    assert!(
+        server.contains("/extensions/") && server.ends_with("/server/codex-lsp"),
+        "{state:#}"
+    );
+    let host_path = state["hostPath"].as_str().unwrap_or("");
+    for dir in std::env::split_paths(host_path) {
+        assert!(
+            !dir.join("codex-lsp").exists(),
+            "codex-lsp is on the extension host's PATH ({}): the test would not show the bundled one runs",
+            dir.display()
+        );
+    }
 
     // The selection went to the model as context: the file, the selected line and its text
     // (as codex-lsp words a ranged ask; JSON-escaped here).

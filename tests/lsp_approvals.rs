@@ -6,7 +6,7 @@
 mod support;
 
 use codex_lsp::bridge::text_formats::read_command_message;
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{ask_and_wait, defer, error_answer, progress_capabilities, Fixture};
 

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule, MODEL};
+use mock_provider::{Reply, Rule, MODEL};
 use serde_json::{json, Value};
 use support::{ask, ask_and_wait, progress_capabilities, rules, Editor, Fixture, Spawn, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -7,7 +7,7 @@ mod support;
 use serde_json::{json, Value};
 use support::{editing_capabilities, Editor, Fixture};
 
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
+use mock_provider::{PatchBuilder, Reply, Rule};
 
 const FILE: &str = "one\ntwo\nthree\nfour\nfive\n";
 

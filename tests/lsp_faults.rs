@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{ask, editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{progress_capabilities, Editor, Fixture};
 

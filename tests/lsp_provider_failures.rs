@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule, PROVIDER_ID};
+use mock_provider::{Reply, Rule, PROVIDER_ID};
 use serde_json::{json, Value};
 use support::{progress_capabilities, Editor, Fixture};
 

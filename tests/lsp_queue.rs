@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{progress_capabilities, Editor, Fixture};
 

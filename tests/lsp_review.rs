@@ -5,7 +5,7 @@
 
 mod support;
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{editing_capabilities, review_finding, review_reply, Editor, Fixture};
 

@@ -8,7 +8,7 @@ mod support;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
+use mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::{json, Value};
 use support::{
     ask_and_wait, editing_capabilities, progress_capabilities, rules, Editor, Fixture, Spawn,

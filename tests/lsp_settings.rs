@@ -8,7 +8,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{defer, progress_capabilities, Editor, Fixture, WAIT};
 

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use support::shared_server::{free_port, Listen, SharedAppServer};
 use support::{editing_capabilities, progress_capabilities, rules, Editor, Fixture};
 
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
+use mock_provider::{PatchBuilder, Reply, Rule};
 
 const TOKEN: &str = "capability-token-for-the-test-3f9a";
 

@@ -8,7 +8,7 @@ use std::io::{Read, Seek};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use codex_lsp::mock_provider::{Reply, Rule};
+use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
 use support::{ask, progress_capabilities, rules, Editor, Fixture};
 

@@ -5,7 +5,7 @@
 
 mod support;
 
-use codex_lsp::mock_provider::{PatchBuilder, Reply, Rule};
+use mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::{json, Value};
 use support::{ask_and_wait, Editor, Fixture};
 

@@ -170,10 +170,13 @@ impl EditorUi for FakeEditor {
     fn supports_rich_approvals(&self) -> bool {
         false
     }
-    fn rich_approval(&self, _: Value) -> BoxFuture<'static, Result<Value, String>> {
+    fn rich_approval(
+        &self,
+        _: codex_lsp::bridge::RichApproval,
+    ) -> BoxFuture<'static, Result<Option<Value>, String>> {
         Box::pin(async { Err("this editor shows no approvals".into()) })
     }
-    fn approval_ended(&self, _: Value) {}
+    fn approval_ended(&self, _: codex_lsp::bridge::ApprovalEnded) {}
     fn open_external(&self, _: String) -> BoxFuture<'static, bool> {
         Box::pin(async { false })
     }
@@ -209,8 +212,8 @@ impl EditorUi for FakeEditor {
     fn show_file(&self, _: std::path::PathBuf) -> BoxFuture<'static, bool> {
         Box::pin(async { false })
     }
-    fn turn_completed(&self, _: Value) {}
-    fn event(&self, _: Value) {}
+    fn turn_completed(&self, _: &codex_lsp::bridge::TurnOutcome) {}
+    fn event(&self, _: codex_lsp::bridge::TurnEventForEditor) {}
 }
 
 /// One side's change of base lines `start..end` to `lines` (an insertion when empty range).

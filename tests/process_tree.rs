@@ -242,7 +242,7 @@ fn doctor_names_the_npm_runtime_and_passes_its_self_test() {
     // A provider that needs no account, as tests/doctor.rs does: not logged in to OpenAI is
     // "not ready", rightly, and is not what this test is about.
     let home = tempfile::tempdir().unwrap();
-    codex_lsp::mock_provider::write_codex_home(home.path(), "http://127.0.0.1:9/v1").unwrap();
+    mock_provider::write_codex_home(home.path(), "http://127.0.0.1:9/v1").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_codex-lsp"))
         .args(["doctor", "--self-test"])
         .env("CODEX_HOME", home.path())

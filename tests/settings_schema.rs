@@ -230,6 +230,9 @@ fn lua_settings(place: &str, text: &str) -> Vec<Named> {
         let body = &rest[at + "settings = {".len()..];
         let end = body.find('}').unwrap_or(body.len());
         for entry in body[..end].split([',', '\n']) {
+            // `settings = { codex = { model = … } }` (vim.lsp.config's form): the section.
+            let entry = entry.trim_start();
+            let entry = entry.strip_prefix("codex = {").unwrap_or(entry);
             let Some((key, value)) = entry.split_once('=') else {
                 continue;
             };
@@ -282,6 +285,10 @@ fn elisp_settings(place: &str, text: &str) -> Vec<Named> {
 fn elisp_settings_in(place: &str, text: &str, any_literal: bool) -> Vec<Named> {
     let mut named = Vec::new();
     for line in text.lines() {
+        // A package spec's plist (`:url`, `:lisp-dir`) is not codex-settings.
+        if line.contains("package-vc-install") || line.contains(":vc (") {
+            continue;
+        }
         let speaking = line.contains("codex-settings") || line.contains("options :");
         if !speaking && !any_literal {
             continue;
@@ -421,6 +428,87 @@ fn the_editor_docs_and_defaults_name_only_settings_of_the_schema() {
         }
         wrong.extend(check_named(&schema, &named));
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// JSON (the Zed and Sublime pages): the block after `<!-- test: MARK -->`, every key of
+/// each object named `field` in it (the server's initialization options).
+fn json_settings(place: &str, text: &str, mark: &str, field: &str) -> Vec<Named> {
+    let marker = format!("<!-- test: {mark} -->");
+    let block = text
+        .split_once(&marker)
+        .and_then(|(_, after)| after.trim_start().strip_prefix("```json\n"))
+        .and_then(|b| b.split_once("\n```"))
+        .unwrap_or_else(|| panic!("{place}: no ```json block after `{marker}`"))
+        .0;
+    let value: Value = serde_json::from_str(block)
+        .unwrap_or_else(|e| panic!("{place}: `{mark}` is not JSON ({e}):\n{block}"));
+    fn walk(value: &Value, place: &str, field: &str, named: &mut Vec<Named>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    if key == field {
+                        for (setting, v) in inner.as_object().into_iter().flatten() {
+                            named.push(Named {
+                                place: place.into(),
+                                key: setting.clone(),
+                                value: Some(v.clone()),
+                            });
+                        }
+                    } else {
+                        walk(inner, place, field, named);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, place, field, named)),
+            _ => {}
+        }
+    }
+    let mut named = Vec::new();
+    walk(&value, place, field, &mut named);
+    named
+}
+
+/// The Zed and Sublime pages (untested recipes: the editors cannot run here) give the
+/// server settings that exist, with values the schema takes.
+#[test]
+fn the_zed_and_sublime_recipes_name_only_settings_of_the_schema() {
+    let schema = schema();
+    let mut wrong = Vec::new();
+    for (path, mark, field) in [
+        (
+            "docs/editors/zed.md",
+            "zed-settings",
+            "initialization_options",
+        ),
+        (
+            "docs/editors/sublime.md",
+            "sublime-settings",
+            "initializationOptions",
+        ),
+    ] {
+        let named = json_settings(path, &repo_file(path), mark, field);
+        for key in ["model", "approvalPolicy", "sandbox", "approvalTimeout"] {
+            assert!(
+                named.iter().any(|n| n.key == key),
+                "{path}: the check no longer finds `{key}`"
+            );
+        }
+        wrong.extend(check_named(&schema, &named));
+    }
+    // The reader bites: a bad key and a bad value are caught.
+    let bad = json_settings(
+        "x.md",
+        "<!-- test: x -->\n```json\n{\"lsp\": {\"initialization_options\": {\"sandox\": \"read-only\", \"approvalTimeout\": \"long\"}}}\n```\n",
+        "x",
+        "initialization_options",
+    );
+    assert_eq!(
+        check_named(&schema, &bad).len(),
+        2,
+        "{:?}",
+        check_named(&schema, &bad)
+    );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 

@@ -1,8 +1,17 @@
-;;; codex.el --- Drive the Codex agent through codex-lsp, beside your own language server  -*- lexical-binding: t; -*-
+;;; codex.el --- Drive the Codex agent through codex-lsp  -*- lexical-binding: t; -*-
 
-;; Requires: emacs "29.1" (jsonrpc 1.0.16+; Emacs 30 has 1.0.25 built in)
-;; Keywords: tools, ai, lsp
-;; See docs/editors/emacs.md.
+;; Copyright (C) 2026 the codex-lsp authors
+
+;; Author: the codex-lsp authors
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "29.1") (jsonrpc "1.0.16"))
+;; Keywords: tools, convenience
+;; URL: https://github.com/OWNER/codex-lsp
+;; SPDX-License-Identifier: Apache-2.0
+
+;; The URL is a placeholder until the repository is published (OWNER).  Emacs 29.1 ships
+;; jsonrpc 1.0.16, Emacs 30 ships 1.0.25; eglot is not required (codex.el works beside it).
+;; This file is not part of GNU Emacs.
 
 ;;; Commentary:
 
@@ -37,7 +46,7 @@
   :type 'string)
 
 (defcustom codex-settings nil
-  "codex-lsp settings (docs/lsp.md) as a plist.
+  "The codex-lsp settings (docs/lsp.md), as a plist.
 For example (:model \"gpt-5.5\" :sandbox \"read-only\").  Sent as
 initializationOptions and as the answer to `workspace/configuration'
 \(section codex); `:streamEvents' is added.  After changing it, run
@@ -91,11 +100,13 @@ Changes are also sent before every request and after every agent edit."
 ;;; Paths and positions
 
 (defun codex--path-to-uri (path)
+  "Return the file: URI of PATH."
   (concat "file://"
           (url-hexify-string (encode-coding-string (expand-file-name path) 'utf-8)
                              url-path-allowed-chars)))
 
 (defun codex--uri-to-path (uri)
+  "Return the file name of the file: URI, or nil."
   (when (string-prefix-p "file://" uri)
     (let ((path (decode-coding-string (url-unhex-string (substring uri 7)) 'utf-8)))
       (expand-file-name path))))
@@ -123,6 +134,7 @@ Changes are also sent before every request and after every agent edit."
       (_ (/ (length (encode-coding-string text 'utf-16le t)) 2)))))
 
 (defun codex--pos-to-lsp (pos)
+  "Return POS as an LSP position (UTF-16 columns)."
   (save-restriction
     (widen)
     (list :line (1- (line-number-at-pos pos t)) :character (codex--column pos))))
@@ -154,6 +166,7 @@ Changes are also sent before every request and after every agent edit."
 ;;; The connection
 
 (defun codex--capabilities ()
+  "Return the client capabilities codex.el announces."
   (list :general (list :positionEncodings ["utf-8" "utf-16"])
         :workspace (list :applyEdit t
                          :workspaceEdit (list :documentChanges t)
@@ -168,7 +181,7 @@ Changes are also sent before every request and after every agent edit."
         :experimental (list :codexApprovals t)))
 
 (defun codex--settings ()
-  "`codex-settings', with `:streamEvents t' unless it says otherwise."
+  "Return `codex-settings', with `:streamEvents t' unless set there."
   (let ((options (copy-sequence codex-settings)))
     (unless (plist-member options :streamEvents)
       (setq options (plist-put options :streamEvents t)))
@@ -214,6 +227,7 @@ Changes are also sent before every request and after every agent edit."
     conn))
 
 (defun codex--on-shutdown (conn)
+  "Forget CONN once its codex-lsp has ended."
   (remhash (codex--root conn) codex--connections)
   (dolist (buffer (buffer-list))
     (with-current-buffer buffer
@@ -224,6 +238,7 @@ Changes are also sent before every request and after every agent edit."
            (abbreviate-file-name (codex--root conn))))
 
 (defun codex--connection-for (root)
+  "Return the codex-lsp connection of the project at ROOT, started if need be."
   (let ((conn (gethash root codex--connections)))
     (if (and conn (jsonrpc-running-p conn))
         conn
@@ -257,10 +272,12 @@ The project's codex-lsp is started if needed."
 ;;; Buffers
 
 (defun codex--language-id ()
+  "Return the LSP language id of the current buffer."
   (let ((mode (symbol-name major-mode)))
     (replace-regexp-in-string "\\(-ts\\)?-mode$" "" mode)))
 
 (defun codex--did-open ()
+  "Tell codex-lsp the current buffer is open (didOpen)."
   (setq codex--version 0
         codex--pending nil
         codex--uri (codex--path-to-uri buffer-file-name))
@@ -274,17 +291,20 @@ The project's codex-lsp is started if needed."
                                       (buffer-substring-no-properties (point-min) (point-max)))))))
 
 (defun codex--did-close ()
+  "Tell codex-lsp the current buffer is closed (didClose)."
   (when (and codex--connection codex--uri (jsonrpc-running-p codex--connection))
     (jsonrpc-notify codex--connection :textDocument/didClose
                     (list :textDocument (list :uri codex--uri))))
   (setq codex--uri nil))
 
 (defun codex--before-change (beg end)
+  "Remember the LSP range of BEG..END before the edit."
   (when codex--uri
     (setq codex--before-change
           (list beg end (codex--pos-to-lsp beg) (codex--pos-to-lsp end)))))
 
 (defun codex--after-change (beg end old-length)
+  "Queue the change of BEG..END (OLD-LENGTH characters before)."
   (when codex--uri
     (pcase codex--before-change
       ((and `(,b ,e ,start ,finish)
@@ -300,19 +320,20 @@ The project's codex-lsp is started if needed."
 (defvar codex--flush-timer nil)
 
 (defun codex--schedule-flush ()
+  "Send the queued edits once Emacs is idle."
   (unless codex--flush-timer
     (setq codex--flush-timer
           (run-with-idle-timer codex-change-delay nil #'codex--flush-all))))
 
 (defun codex--flush-all ()
-  "Send every buffer's pending changes."
+  "Send the pending edits of every buffer."
   (setq codex--flush-timer nil)
   (dolist (buffer (buffer-list))
     (with-current-buffer buffer
       (when codex--pending (codex--flush)))))
 
 (defun codex--flush ()
-  "Send this buffer's pending changes as one didChange."
+  "Send the pending edits of this buffer as one didChange."
   (when (and codex--pending codex--uri codex--connection
              (jsonrpc-running-p codex--connection))
     (let ((changes (if (eq codex--pending :full)
@@ -327,13 +348,18 @@ The project's codex-lsp is started if needed."
                             :contentChanges changes)))))
 
 (defun codex--did-save ()
+  "Tell codex-lsp the current buffer was saved (didSave)."
   (when codex--uri
     (codex--flush)
     (jsonrpc-notify codex--connection :textDocument/didSave
                     (list :textDocument (list :uri codex--uri)))))
 
-(defun codex--before-revert () (codex--did-close))
-(defun codex--after-revert () (when codex--connection (codex--did-open)))
+(defun codex--before-revert ()
+  "Close the buffer in codex-lsp before it is reverted."
+  (codex--did-close))
+(defun codex--after-revert ()
+  "Open the buffer in codex-lsp again after it was reverted."
+  (when codex--connection (codex--did-open)))
 
 (defun codex--keep-flymake-backend ()
   "Put our Flymake backend back after eglot took over this buffer.
@@ -375,6 +401,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     (setq codex--connection nil))))
 
 (defun codex--turn-on ()
+  "Turn `codex-mode' on in a buffer visiting a file inside a project."
   (when (and buffer-file-name
              (not (minibufferp))
              (not (file-remote-p buffer-file-name))
@@ -392,6 +419,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
 ;;; What codex-lsp asks
 
 (defun codex--handle-request (conn method params)
+  "Answer codex-lsp's request METHOD with PARAMS on CONN."
   (pcase method
     ('workspace/applyEdit (codex--apply-edit params))
     ('codex/approval (codex--approval params))
@@ -412,6 +440,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     (_ (jsonrpc-error :code -32601 :message (format "codex.el does not handle %s" method)))))
 
 (defun codex--handle-notification (_conn method params)
+  "Handle codex-lsp's notification METHOD with PARAMS."
   (pcase method
     ('$/progress (codex--progress params))
     ('window/showMessage
@@ -425,7 +454,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     (_ nil)))
 
 (defun codex--apply-edit (params)
-  "Apply the agent's change, merged by codex-lsp into an open buffer.
+  "Apply the agent's change PARAMS, merged by codex-lsp into an open buffer.
 The file on disk already holds the agent's change and the edit brings
 the buffer to \"your unsaved edits + that change\", so the buffer now
 stands on the file as it is on disk: no confirmation (the change is
@@ -460,6 +489,7 @@ without unsaved edits stays unmodified (it now equals the file)."
                  :failureReason (error-message-string err)))))
 
 (defun codex--apply-text-edits (edits)
+  "Apply the LSP text EDITS to the current buffer."
   (let ((regions (mapcar (lambda (edit)
                            (let ((range (plist-get edit :range)))
                              (list (copy-marker (codex--lsp-to-pos (plist-get range :start)))
@@ -479,6 +509,7 @@ without unsaved edits stays unmodified (it now equals the file)."
             (undo-amalgamate-change-group group)))))))
 
 (defun codex--show-document (params)
+  "Show the document PARAMS name (window/showDocument)."
   (let ((uri (plist-get params :uri)))
     (if (eq (plist-get params :external) t)
         (browse-url uri)
@@ -493,7 +524,7 @@ without unsaved edits stays unmodified (it now equals the file)."
 
 (defconst codex--decline "Decline"
   "The title of the decline answer.
-Always offered, the default, and what C-g means.")
+Always offered, the default, and what quitting means.")
 
 (defun codex--approval-choices (choices)
   "CHOICES as an alist (title . decision), with `codex--decline' first."
@@ -503,7 +534,7 @@ Always offered, the default, and what C-g means.")
           (cl-remove-if (lambda (c) (equal (car c) codex--decline)) alist))))
 
 (defun codex--show-approval (params)
-  "Show the approval's details in *codex-approval* (the diff for file changes)."
+  "Show the details of approval PARAMS in *codex-approval* (with any diff)."
   (with-current-buffer (get-buffer-create "*codex-approval*")
     (let ((inhibit-read-only t))
       (erase-buffer)
@@ -520,11 +551,12 @@ Always offered, the default, and what C-g means.")
     (display-buffer (current-buffer))))
 
 (defun codex--approval (params)
-  "Ask about an approval; answer the decision picked.
-Enter on the empty answer, C-g, or any failure declines: only an answer the user
-picks grants anything.  When codex-lsp ends the approval while the question is
-open (`approvalTimeout' passed, it was answered elsewhere, the app-server
-stopped), the question closes and the echo area says it was declined and why."
+  "Ask about approval PARAMS; answer the decision picked.
+Enter on the empty answer, quitting, or any failure declines: only an
+answer the user picks grants anything.  When codex-lsp ends the approval
+while the question is open (`approvalTimeout' passed, it was answered
+elsewhere, the app-server stopped), the question closes and the echo
+area says it was declined and why."
   (run-hook-with-args 'codex-approval-functions params)
   (let* ((choices (codex--approval-choices (plist-get params :choices)))
          (kind (if (equal (plist-get params :kind) "fileChange") "file change" "command"))
@@ -570,7 +602,8 @@ the inner without an answer."
       (throw (cdr open) (or (plist-get params :reason) "it ended")))))
 
 (defun codex--show-message-request (params)
-  "A question with buttons: C-g or the empty answer picks none."
+  "Ask the question PARAMS with its buttons.
+Quitting or the empty answer pick none."
   (let* ((actions (append (plist-get params :actions) nil))
          (titles (mapcar (lambda (a) (plist-get a :title)) actions)))
     (condition-case nil
@@ -583,12 +616,14 @@ the inner without an answer."
 ;;; Transcript
 
 (defun codex--transcript-buffer ()
+  "Return the *codex* buffer, made if need be."
   (or (get-buffer codex--transcript)
       (with-current-buffer (get-buffer-create codex--transcript)
         (when (fboundp 'markdown-mode) (ignore-errors (markdown-mode)))
         (current-buffer))))
 
 (defun codex--append (text)
+  "Append TEXT to the *codex* buffer."
   (with-current-buffer (codex--transcript-buffer)
     (let ((inhibit-read-only t))
       (save-excursion (goto-char (point-max)) (insert text)))))
@@ -626,7 +661,7 @@ running into the second's.")
   (display-buffer (codex--transcript-buffer)))
 
 (defun codex--event (params)
-  "Stream the agent's reply into *codex*."
+  "Stream the agent's reply in the event PARAMS into *codex*."
   (when (equal (plist-get params :method) "item/agentMessage/delta")
     (let ((turn (plist-get params :turnId)))
       (unless (gethash turn codex--streamed)
@@ -635,7 +670,7 @@ running into the second's.")
       (codex--append-turn turn (or (plist-get (plist-get params :params) :delta) "")))))
 
 (defun codex--turn-completed (params)
-  "Finish the turn in *codex*."
+  "Finish the turn PARAMS name in *codex*."
   (let* ((turn (plist-get params :turnId))
          (final (plist-get params :finalResponse))
          (duration (plist-get params :durationMs))
@@ -661,11 +696,12 @@ running into the second's.")
 ;;; Status
 
 (defun codex--set-status (text)
+  "Set `codex-status' to TEXT and update the mode lines."
   (setq codex-status text)
   (force-mode-line-update t))
 
 (defun codex--progress (params)
-  "Keep `codex-status' from codex-lsp's turn progress."
+  "Keep `codex-status' from codex-lsp's turn progress PARAMS."
   (let ((token (plist-get params :token))
         (value (plist-get params :value)))
     (when (and (stringp token) (string-prefix-p "codex-lsp/turn/" token))
@@ -675,6 +711,7 @@ running into the second's.")
 ;;; Diagnostics
 
 (defun codex--publish-diagnostics (params)
+  "Keep codex-lsp's diagnostics of PARAMS for their buffer's Flymake backend."
   (let* ((path (codex--uri-to-path (plist-get params :uri)))
          (diagnostics (plist-get params :diagnostics)))
     (when path
@@ -688,6 +725,7 @@ running into the second's.")
             (codex--report-diagnostics)))))))
 
 (defun codex--flymake-type (severity)
+  "Return the Flymake type of the LSP SEVERITY."
   (pcase severity (1 :error) (2 :warning) (_ :note)))
 
 (defun codex--buffer-diagnostics ()
@@ -708,12 +746,14 @@ running into the second's.")
             (append (gethash (expand-file-name buffer-file-name) codex--diagnostics) nil))))
 
 (defun codex--report-diagnostics ()
+  "Report the buffer's codex-lsp diagnostics to Flymake."
   (when codex--flymake-report
     (funcall codex--flymake-report (codex--buffer-diagnostics)
              :region (cons (point-min) (point-max)))))
 
 (defun codex-flymake-backend (report-fn &rest _)
-  "Flymake backend: codex-lsp's diagnostics (review findings, conflicts)."
+  "Flymake backend: report codex-lsp's diagnostics to REPORT-FN.
+They are review findings and conflicts."
   (setq codex--flymake-report report-fn)
   (funcall report-fn (codex--buffer-diagnostics)))
 
@@ -742,6 +782,7 @@ Those of every backend: your language server's too."
                          :arguments (vector (or argument (make-hash-table))))))
 
 (defun codex--buffer-uri ()
+  "Return the URI of the current buffer when `codex-mode' syncs it."
   (and codex-mode codex--uri))
 
 (defun codex-ask (prompt &optional beg end)
@@ -812,6 +853,7 @@ Fix: …\" is offered for each."
   (codex--command "codex.steer" (list :prompt prompt)))
 
 (defun codex--uri-argument ()
+  "Return a command argument naming the current buffer's URI, or nil."
   (if (codex--buffer-uri) (list :uri (codex--buffer-uri)) nil))
 
 (defun codex-new-thread ()
@@ -839,7 +881,7 @@ Fix: …\" is offered for each."
       (message "Codex: resumed %s" id))))
 
 (defun codex-history (&optional thread-id)
-  "Show a Codex thread's prompts and replies in *codex*.
+  "Show the conversation of a Codex thread in *codex*.
 THREAD-ID, else the thread of the last ask, else the workspace's most
 recently updated thread: after Emacs restarts, this is where the
 earlier conversation is."
@@ -872,7 +914,7 @@ earlier conversation is."
     id))
 
 (defun codex-review (&optional instructions)
-  "Ask Codex to review the workspace's uncommitted changes.
+  "Ask Codex to review the uncommitted work of the workspace.
 With a prefix argument, read INSTRUCTIONS and review by them instead.
 When the review ends its findings are Flymake diagnostics (source
 codex): `flymake-show-project-diagnostics' lists them, and
@@ -914,7 +956,7 @@ codex): `flymake-show-project-diagnostics' lists them, and
   (codex--command "codex.logout"))
 
 (defun codex-status-report ()
-  "Show codex-lsp's status (app-server, threads, turns, settings)."
+  "Show the status of codex-lsp: its app-server, threads and settings."
   (interactive)
   (let ((status (codex--command "codex.status")))
     (with-current-buffer (get-buffer-create "*codex-status*")

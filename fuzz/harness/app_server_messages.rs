@@ -11,7 +11,7 @@ use std::sync::Arc;
 use codex_lsp::app_server::client::decline_all;
 use codex_lsp::app_server::connection::{decline_answer, Connection};
 use codex_lsp::app_server::error::Closed;
-use codex_lsp::app_server::protocol::{ServerRequest, ThreadStartResponse};
+use codex_lsp::app_server::protocol::{ServerRequest, ThreadStartParams};
 use codex_lsp::app_server::transport::{
     JsonLinesReader, JsonLinesWriter, TransportParts, TransportStatus,
 };
@@ -56,18 +56,16 @@ pub fn run(data: &[u8]) {
         let request = {
             let connection = connection.clone();
             tokio::spawn(async move {
-                let _ = connection
-                    .request::<ThreadStartResponse>("thread/start", serde_json::json!({}))
-                    .await;
+                let _ = connection.send(&ThreadStartParams::default()).await;
             })
         };
         let mut collector = TurnCollector::new("t", "u");
         let mut activity = Activity::new();
         while let Some(event) = events.recv().await {
-            collector.observe(&event);
             let params = event.params_value();
-            let _ = event.decode();
-            let _ = activity.observe(&event.method, &params, None);
+            let decoded = event.decode();
+            collector.observe_notification(&decoded);
+            let _ = activity.observe(&decoded, None);
             if let Some(item) = params.get("item") {
                 let _ = summarize_changes(item);
             }

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::connection::{
     Connection, DeclineAll, Notification, NotificationReceiver, ServerRequestHandler,
@@ -103,15 +103,18 @@ impl Codex {
 
     /// `initialize` then `initialized`; refuses a runtime older than the pinned one.
     pub async fn handshake(connection: Connection) -> Result<Codex> {
-        let params = json!({
-            "clientInfo": {
-                "name": CLIENT_NAME,
-                "title": "codex-lsp",
-                "version": env!("CARGO_PKG_VERSION"),
+        let params = p::InitializeParams {
+            client_info: p::ClientInfo {
+                name: CLIENT_NAME.into(),
+                title: Some("codex-lsp".into()),
+                version: env!("CARGO_PKG_VERSION").into(),
             },
-            "capabilities": { "experimentalApi": true },
-        });
-        let result: p::InitializeResponse = connection.request("initialize", params).await?;
+            capabilities: Some(p::InitializeCapabilities {
+                experimental_api: Some(true),
+                ..Default::default()
+            }),
+        };
+        let result = connection.send(&params).await?;
         let version = version_from_user_agent(&result.user_agent);
         if let Some(found) = &version {
             let needed = Version::pinned();
@@ -122,7 +125,7 @@ impl Codex {
                 });
             }
         }
-        connection.notify("initialized", json!({}))?;
+        connection.notify(p::INITIALIZED_METHOD, p::EmptyObject {})?;
         Ok(Codex {
             info: ServerInfo {
                 user_agent: result.user_agent,
@@ -148,74 +151,44 @@ impl Codex {
         &self.info
     }
 
-    /// A request by method name, for anything not wrapped below.
-    pub async fn request<R: serde::de::DeserializeOwned>(
-        &self,
-        method: &str,
-        params: impl Serialize,
-    ) -> Result<R> {
-        self.connection.request(method, params).await
+    /// A typed request: `R` names the method, the result and whether an overload answer
+    /// is retried (see [`p::ClientRequest`]). The methods below are shorthands for it.
+    pub async fn send<R: p::ClientRequest>(&self, params: &R) -> Result<R::Response> {
+        self.connection.send(params).await
     }
 
     // ---- threads ----
 
-    pub async fn thread_start(
-        &self,
-        params: &p::ThreadStartParams,
-    ) -> Result<p::ThreadStartResponse> {
-        self.connection.request("thread/start", params).await
-    }
-
-    pub async fn thread_resume(
-        &self,
-        params: &p::ThreadResumeParams,
-    ) -> Result<p::ThreadResumeResponse> {
-        self.connection.request("thread/resume", params).await
-    }
-
-    pub async fn thread_fork(&self, params: &p::ThreadForkParams) -> Result<p::ThreadForkResponse> {
-        self.connection.request("thread/fork", params).await
-    }
-
-    pub async fn thread_list(&self, params: &p::ThreadListParams) -> Result<p::ThreadListResponse> {
-        self.connection.request("thread/list", params).await
-    }
-
     pub async fn thread_read(&self, thread_id: &str, include_turns: bool) -> Result<p::Thread> {
-        let result: p::ThreadReadResponse = self
-            .connection
-            .request(
-                "thread/read",
-                json!({ "threadId": thread_id, "includeTurns": include_turns }),
-            )
-            .await?;
-        Ok(result.thread)
+        let params = p::ThreadReadParams {
+            thread_id: thread_id.into(),
+            include_turns: Some(include_turns),
+        };
+        Ok(self.send(&params).await?.thread)
     }
 
     pub async fn thread_archive(&self, thread_id: &str) -> Result<()> {
-        let _: Value = self
-            .connection
-            .request("thread/archive", json!({ "threadId": thread_id }))
-            .await?;
+        let params = p::ThreadArchiveParams {
+            thread_id: thread_id.into(),
+        };
+        self.send(&params).await?;
         Ok(())
     }
 
     pub async fn thread_set_name(&self, thread_id: &str, name: &str) -> Result<()> {
-        let _: Value = self
-            .connection
-            .request(
-                "thread/name/set",
-                json!({ "threadId": thread_id, "name": name }),
-            )
-            .await?;
+        let params = p::ThreadSetNameParams {
+            thread_id: thread_id.into(),
+            name: name.into(),
+        };
+        self.send(&params).await?;
         Ok(())
     }
 
     pub async fn thread_compact(&self, thread_id: &str) -> Result<()> {
-        let _: Value = self
-            .connection
-            .request("thread/compact/start", json!({ "threadId": thread_id }))
-            .await?;
+        let params = p::ThreadCompactStartParams {
+            thread_id: thread_id.into(),
+        };
+        self.send(&params).await?;
         Ok(())
     }
 
@@ -225,15 +198,14 @@ impl Codex {
     /// the handle sees every event of the turn, even those racing the response.
     pub async fn turn_start(&self, params: &p::TurnStartParams) -> Result<TurnHandle> {
         let events = self.connection.subscribe_thread(&params.thread_id);
-        let result: p::TurnStartResponse = self.connection.request("turn/start", params).await?;
+        let result = self.send(params).await?;
         Ok(self.handle(params.thread_id.clone(), result.turn, events))
     }
 
     /// Starts a review; it runs as a turn of the thread (or of a detached review thread).
     pub async fn review_start(&self, params: &p::ReviewStartParams) -> Result<TurnHandle> {
         let events = self.connection.subscribe_thread(&params.thread_id);
-        let result: p::ReviewStartResponse =
-            self.connection.request("review/start", params).await?;
+        let result = self.send(params).await?;
         let thread_id = if result.review_thread_id.is_empty() {
             params.thread_id.clone()
         } else {
@@ -283,28 +255,21 @@ impl Codex {
         expected_turn_id: &str,
         input: Vec<p::UserInput>,
     ) -> Result<String> {
-        let result: p::TurnSteerResponse = self
-            .connection
-            .request(
-                "turn/steer",
-                json!({
-                    "threadId": thread_id,
-                    "expectedTurnId": expected_turn_id,
-                    "input": input,
-                }),
-            )
-            .await?;
-        Ok(result.turn_id)
+        let params = p::TurnSteerParams {
+            thread_id: thread_id.into(),
+            expected_turn_id: expected_turn_id.into(),
+            input,
+            ..Default::default()
+        };
+        Ok(self.send(&params).await?.turn_id)
     }
 
     pub async fn turn_interrupt(&self, thread_id: &str, turn_id: &str) -> Result<()> {
-        let _: Value = self
-            .connection
-            .request(
-                "turn/interrupt",
-                json!({ "threadId": thread_id, "turnId": turn_id }),
-            )
-            .await?;
+        let params = p::TurnInterruptParams {
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+        };
+        self.send(&params).await?;
         Ok(())
     }
 
@@ -314,10 +279,11 @@ impl Codex {
         let mut models = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page: p::ModelListResponse = self
-                .connection
-                .request("model/list", json!({ "cursor": cursor }))
-                .await?;
+            let params = p::ModelListParams {
+                cursor: cursor.take(),
+                ..Default::default()
+            };
+            let page = self.send(&params).await?;
             models.extend(page.data);
             match page.next_cursor {
                 Some(next) if !next.is_empty() => cursor = Some(next),
@@ -327,9 +293,10 @@ impl Codex {
     }
 
     pub async fn account_read(&self) -> Result<p::GetAccountResponse> {
-        self.connection
-            .request("account/read", json!({ "refreshToken": false }))
-            .await
+        self.send(&p::GetAccountParams {
+            refresh_token: Some(false),
+        })
+        .await
     }
 
     /// Logs in with an API key and waits for the outcome. The key is sent once and never
@@ -337,13 +304,10 @@ impl Codex {
     pub async fn login_api_key(&self, api_key: &str) -> Result<()> {
         crate::logging::register_secret(api_key);
         let events = self.connection.subscribe_all();
-        let _: Value = self
-            .connection
-            .request(
-                "account/login/start",
-                json!({ "type": "apiKey", "apiKey": api_key }),
-            )
-            .await?;
+        let params = p::LoginAccountParams::ApiKey {
+            api_key: api_key.into(),
+        };
+        self.send(&params).await?;
         let outcome = wait_login_completed(events, None).await?;
         match outcome.success {
             true => Ok(()),
@@ -356,21 +320,23 @@ impl Codex {
 
     /// Starts the ChatGPT browser flow: open [`LoginHandle::auth_url`], then `wait()`.
     pub async fn login_chatgpt(&self) -> Result<LoginHandle> {
-        self.login_interactive(json!({ "type": "chatgpt" })).await
+        self.login_interactive(p::LoginAccountParams::Chatgpt {
+            app_brand: None,
+            codex_streamlined_login: None,
+            use_hosted_login_success_page: None,
+        })
+        .await
     }
 
     /// Starts the device-code flow: show the URL and code, then `wait()`.
     pub async fn login_device_code(&self) -> Result<LoginHandle> {
-        self.login_interactive(json!({ "type": "chatgptDeviceCode" }))
+        self.login_interactive(p::LoginAccountParams::ChatgptDeviceCode)
             .await
     }
 
-    async fn login_interactive(&self, params: Value) -> Result<LoginHandle> {
+    async fn login_interactive(&self, params: p::LoginAccountParams) -> Result<LoginHandle> {
         let events = self.connection.subscribe_all();
-        let start: p::LoginAccountResponse = self
-            .connection
-            .request("account/login/start", params)
-            .await?;
+        let start = self.send(&params).await?;
         let (login_id, auth_url, verification_url, user_code) = match start {
             p::LoginAccountResponse::Chatgpt { login_id, auth_url } => {
                 (login_id, Some(auth_url), None, None)
@@ -397,7 +363,7 @@ impl Codex {
     }
 
     pub async fn logout(&self) -> Result<()> {
-        let _: Value = self.connection.request("account/logout", json!({})).await?;
+        self.send(&p::NoParams).await?;
         Ok(())
     }
 }
@@ -440,11 +406,10 @@ impl LoginHandle {
 
     /// Stops this login attempt.
     pub async fn cancel(&self) -> Result<()> {
-        let _: Value = self
-            .codex
-            .connection
-            .request("account/login/cancel", json!({ "loginId": self.login_id }))
-            .await?;
+        let params = p::CancelLoginAccountParams {
+            login_id: self.login_id.clone(),
+        };
+        self.codex.send(&params).await?;
         Ok(())
     }
 }
@@ -452,8 +417,8 @@ impl LoginHandle {
 /// What a finished turn produced, collected as the SDK collects it: items from
 /// `item/completed`, usage from the last `thread/tokenUsage/updated`, and status, error and
 /// times from `turn/completed`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct TurnResult {
     pub thread_id: String,
     pub turn_id: String,
@@ -468,6 +433,29 @@ pub struct TurnResult {
     /// True when `turn/completed` never came and the watchdog finished the turn from
     /// `thread/read`.
     pub recovered_by_watchdog: bool,
+}
+
+impl TurnResult {
+    /// A turn whose outcome was never learned (the app-server was lost under it): failed,
+    /// with `message` as its error and nothing else known.
+    pub fn lost(thread_id: &str, turn_id: &str, message: String) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            status: p::TurnStatus::Failed,
+            error: Some(p::TurnError {
+                message,
+                ..Default::default()
+            }),
+            started_at: None,
+            completed_at: None,
+            duration_ms: None,
+            final_response: String::new(),
+            items: Vec::new(),
+            usage: None,
+            recovered_by_watchdog: false,
+        }
+    }
 }
 
 /// The SDK's rule: the last agent message in the `final_answer` phase, else the last one
@@ -486,8 +474,111 @@ pub fn final_response(items: &[p::ThreadItem]) -> String {
     fallback.unwrap_or_default()
 }
 
-/// A running turn. `next_event()` / `stream()` yield this turn's notifications through
-/// `turn/completed`; `run()` collects them into a [`TurnResult`].
+/// The wire method of the reply's deltas, the bulk of every turn.
+const REPLY_DELTA: &str = "item/agentMessage/delta";
+
+/// One event of a turn, as [`TurnHandle::next_event`] yields it.
+#[derive(Debug, Clone)]
+pub enum TurnEvent {
+    /// `item/agentMessage/delta`, left undecoded: a turn is mostly these, and
+    /// [`TurnEvent::reply_delta`] reads the text where it lies.
+    ReplyDelta(Arc<Notification>),
+    /// Any other notification of the turn, decoded; `raw` is what came, to pass it on.
+    /// (Boxed: the deltas, the bulk, then stay small.)
+    Notification {
+        decoded: Box<ServerNotification>,
+        raw: Arc<Notification>,
+    },
+    /// The end: `turn/completed`, or the watchdog's finding from `thread/read`.
+    Completed(Box<TurnEnd>),
+}
+
+/// How a turn ended, as the app-server recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnEnd {
+    pub thread_id: String,
+    pub turn: p::Turn,
+    /// `turn/completed` never came: the watchdog finished the turn from `thread/read`.
+    pub recovered_by_watchdog: bool,
+}
+
+/// A reply delta's text and the item it belongs to, borrowed from the raw params when
+/// they hold no escapes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyDeltaText<'a> {
+    #[serde(borrow, default)]
+    pub item_id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub delta: std::borrow::Cow<'a, str>,
+}
+
+impl TurnEvent {
+    /// The JSON-RPC method (`turn/completed` for the end, recovered or not).
+    pub fn method(&self) -> &str {
+        match self {
+            Self::ReplyDelta(raw) | Self::Notification { raw, .. } => &raw.method,
+            Self::Completed(_) => "turn/completed",
+        }
+    }
+
+    /// A reply delta's text, borrowed from the raw params when it holds no escapes; `None`
+    /// for other events (and for a delta whose params do not fit).
+    pub fn reply_delta(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.reply_delta_in_item().map(|d| d.delta)
+    }
+
+    /// [`TurnEvent::reply_delta`] with the reply's item id (what a transcript needs), read
+    /// in the same pass.
+    pub fn reply_delta_in_item(&self) -> Option<ReplyDeltaText<'_>> {
+        match self {
+            Self::ReplyDelta(raw) => serde_json::from_str::<ReplyDeltaText>(raw.params.get()).ok(),
+            _ => None,
+        }
+    }
+
+    /// The event as a typed notification: borrowed when it was decoded already; a reply
+    /// delta is decoded here, on demand; the end is its `turn/completed` (the watchdog's
+    /// included).
+    pub fn decoded(&self) -> std::borrow::Cow<'_, ServerNotification> {
+        use std::borrow::Cow;
+        match self {
+            Self::ReplyDelta(raw) => Cow::Owned(raw.decode()),
+            Self::Notification { decoded, .. } => Cow::Borrowed(decoded),
+            Self::Completed(end) => {
+                Cow::Owned(ServerNotification::TurnCompleted(end.notification()))
+            }
+        }
+    }
+
+    /// [`TurnEvent::decoded`], owned.
+    pub fn decode(&self) -> ServerNotification {
+        self.decoded().into_owned()
+    }
+
+    /// The params as JSON, as they came (the end: its `turn/completed` params).
+    pub fn params_value(&self) -> Value {
+        match self {
+            Self::ReplyDelta(raw) | Self::Notification { raw, .. } => raw.params_value(),
+            Self::Completed(end) => {
+                serde_json::to_value(end.notification()).expect("wire types serialize")
+            }
+        }
+    }
+}
+
+impl TurnEnd {
+    /// The `turn/completed` params this end stands for.
+    pub fn notification(&self) -> p::TurnCompletedNotification {
+        p::TurnCompletedNotification {
+            thread_id: self.thread_id.clone(),
+            turn: self.turn.clone(),
+        }
+    }
+}
+
+/// A running turn. `next_event()` / `stream()` yield this turn's events through its end;
+/// `run()` collects them into a [`TurnResult`].
 pub struct TurnHandle {
     codex: Codex,
     pub thread_id: String,
@@ -502,8 +593,8 @@ impl TurnHandle {
         &self.codex
     }
 
-    /// The next notification of this turn; `None` after `turn/completed`.
-    pub async fn next_event(&mut self) -> Option<Result<Arc<Notification>>> {
+    /// The next event of this turn; `None` after its end ([`TurnEvent::Completed`]).
+    pub async fn next_event(&mut self) -> Option<Result<TurnEvent>> {
         if self.finished {
             return None;
         }
@@ -516,14 +607,27 @@ impl TurnHandle {
             };
             match tokio::time::timeout(wait, self.events.recv()).await {
                 Ok(Some(event)) => {
-                    if !self.belongs_to_turn(&event) {
+                    if event.method == REPLY_DELTA {
+                        // Ours, or a review's child turn's (see `belongs_to_turn`).
+                        return Some(Ok(TurnEvent::ReplyDelta(event)));
+                    }
+                    let decoded = event.decode();
+                    if !self.belongs_to_turn(&event, &decoded) {
                         continue;
                     }
-                    self.note_thread_status(&event);
-                    if event.method == "turn/completed" {
+                    self.note_thread_status(&decoded);
+                    if let ServerNotification::TurnCompleted(done) = decoded {
                         self.finished = true;
+                        return Some(Ok(TurnEvent::Completed(Box::new(TurnEnd {
+                            thread_id: done.thread_id,
+                            turn: done.turn,
+                            recovered_by_watchdog: false,
+                        }))));
                     }
-                    return Some(Ok(event));
+                    return Some(Ok(TurnEvent::Notification {
+                        decoded: Box::new(decoded),
+                        raw: event,
+                    }));
                 }
                 Ok(None) => {
                     self.finished = true;
@@ -535,9 +639,9 @@ impl TurnHandle {
                         .await
                         .unwrap_or_else(|_| Err(self.stop_hung_app_server(watchdog)))
                     {
-                        Ok(Some(completed)) => {
+                        Ok(Some(end)) => {
                             self.finished = true;
-                            return Some(Ok(completed));
+                            return Some(Ok(TurnEvent::Completed(Box::new(end))));
                         }
                         Ok(None) => self.idle_since = None,
                         Err(e) if e.is_transport_closed() => {
@@ -572,71 +676,68 @@ impl TurnHandle {
 
     /// Events of other turns on the same thread (a review's child turn, a turn another
     /// client started) are not ours; thread-wide events are.
-    fn belongs_to_turn(&self, event: &Notification) -> bool {
+    fn belongs_to_turn(&self, event: &Notification, decoded: &ServerNotification) -> bool {
         match &event.turn_id {
             None => true,
             Some(turn_id) if *turn_id == self.turn_id => true,
-            Some(_) if event.method == "turn/completed" || event.method == "turn/started" => {
-                // Reviews report a child turn whose rootTurnId is the turn we started.
-                root_turn_id(event).as_deref() == Some(self.turn_id.as_str())
-            }
-            Some(_) => true,
+            // Reviews report a child turn whose rootTurnId is the turn we started.
+            Some(_) => match decoded {
+                ServerNotification::TurnCompleted(p::TurnCompletedNotification {
+                    turn, ..
+                })
+                | ServerNotification::TurnStarted(p::TurnStartedNotification { turn, .. }) => {
+                    turn.root_turn_id.as_deref() == Some(self.turn_id.as_str())
+                }
+                _ => true,
+            },
         }
     }
 
-    fn note_thread_status(&mut self, event: &Notification) {
-        if event.method != "thread/status/changed" {
-            return;
+    fn note_thread_status(&mut self, decoded: &ServerNotification) {
+        if let ServerNotification::ThreadStatusChanged(changed) = decoded {
+            let idle = !matches!(changed.status, p::ThreadStatus::Active { .. });
+            self.idle_since = idle.then(tokio::time::Instant::now);
         }
-        let status = event.params_value();
-        let idle = status
-            .pointer("/status/type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t != "active");
-        self.idle_since = idle.then(tokio::time::Instant::now);
     }
 
     /// The watchdog: if the thread is no longer active, the turn is over whatever we heard.
-    async fn check_with_thread_read(&self) -> Result<Option<Arc<Notification>>> {
+    async fn check_with_thread_read(&self) -> Result<Option<TurnEnd>> {
         let thread = self.codex.thread_read(&self.thread_id, true).await?;
-        let active = matches!(thread.status, p::ThreadStatus::Active { .. });
-        if active {
+        if matches!(thread.status, p::ThreadStatus::Active { .. }) {
             return Ok(None);
         }
         let recorded = thread
             .turns
             .into_iter()
             .find(|turn| turn.id == self.turn_id);
-        let mut turn = match recorded {
-            Some(turn) => serde_json::to_value(turn).unwrap_or(Value::Null),
-            None => json!({ "id": self.turn_id, "items": [], "status": "failed" }),
-        };
-        if turn.get("status").and_then(Value::as_str) == Some("inProgress") {
-            turn["status"] = json!("failed");
+        let mut turn = recorded.unwrap_or_else(|| p::Turn {
+            id: self.turn_id.clone(),
+            status: p::TurnStatus::Failed,
+            ..Default::default()
+        });
+        if turn.status == p::TurnStatus::InProgress {
+            turn.status = p::TurnStatus::Failed;
         }
-        if turn["status"] == json!("failed") && turn.get("error").is_none_or(Value::is_null) {
-            turn["error"] = json!({
-                "message": "the thread went idle but turn/completed never arrived",
+        if turn.status == p::TurnStatus::Failed && turn.error.is_none() {
+            turn.error = Some(p::TurnError {
+                message: "the thread went idle but turn/completed never arrived".into(),
+                ..Default::default()
             });
         }
-        turn["recoveredByWatchdog"] = json!(true);
         tracing::warn!(
             thread = %self.thread_id,
             turn = %self.turn_id,
             "turn/completed never arrived; finished the turn from thread/read"
         );
-        let params = json!({ "threadId": self.thread_id, "turn": turn });
-        let params = serde_json::value::to_raw_value(&params).expect("serializable");
-        Ok(Some(Arc::new(Notification {
-            method: "turn/completed".into(),
-            params,
-            thread_id: Some(self.thread_id.clone()),
-            turn_id: Some(self.turn_id.clone()),
-        })))
+        Ok(Some(TurnEnd {
+            thread_id: self.thread_id.clone(),
+            turn,
+            recovered_by_watchdog: true,
+        }))
     }
 
-    /// This turn's events as a stream, ending after `turn/completed`.
-    pub fn stream(self) -> impl futures::Stream<Item = Result<Arc<Notification>>> {
+    /// This turn's events as a stream, ending after its end.
+    pub fn stream(self) -> impl futures::Stream<Item = Result<TurnEvent>> {
         futures::stream::unfold(self, |mut handle| async move {
             handle.next_event().await.map(|event| (event, handle))
         })
@@ -647,8 +748,7 @@ impl TurnHandle {
     pub async fn run(mut self) -> Result<TurnResult> {
         let mut collector = TurnCollector::new(&self.thread_id, &self.turn_id);
         while let Some(event) = self.next_event().await {
-            let event = event?;
-            collector.observe(&event);
+            collector.observe(&event?);
         }
         collector.finish()
     }
@@ -666,21 +766,13 @@ impl TurnHandle {
     }
 }
 
-fn root_turn_id(event: &Notification) -> Option<String> {
-    event
-        .params_value()
-        .pointer("/turn/rootTurnId")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
-/// Builds a [`TurnResult`] from a turn's notifications; usable on any event stream.
+/// Builds a [`TurnResult`] from a turn's events.
 pub struct TurnCollector {
     thread_id: String,
     turn_id: String,
     items: Vec<p::ThreadItem>,
     usage: Option<p::ThreadTokenUsage>,
-    completed: Option<(p::Turn, bool)>,
+    end: Option<TurnEnd>,
 }
 
 impl TurnCollector {
@@ -690,38 +782,46 @@ impl TurnCollector {
             turn_id: turn_id.to_string(),
             items: Vec::new(),
             usage: None,
-            completed: None,
+            end: None,
         }
     }
 
-    pub fn observe(&mut self, event: &Notification) {
-        // Only three methods matter; the rest (deltas above all) are not worth decoding.
-        if !matches!(
-            event.method.as_str(),
-            "item/completed" | "thread/tokenUsage/updated" | "turn/completed"
-        ) {
-            return;
+    /// Takes one event; only three kinds matter (reply deltas, the bulk, are not looked at).
+    pub fn observe(&mut self, event: &TurnEvent) {
+        match event {
+            TurnEvent::ReplyDelta(_) => {}
+            TurnEvent::Notification { decoded, .. } => self.observe_notification(decoded),
+            TurnEvent::Completed(end) => self.end = Some((**end).clone()),
         }
-        match event.decode() {
-            ServerNotification::ItemCompleted(done) => self.items.push(done.item),
+    }
+
+    /// Takes one decoded notification of the turn (for a stream not read through a
+    /// [`TurnHandle`]); `turn/completed` ends it.
+    pub fn observe_notification(&mut self, notification: &ServerNotification) {
+        match notification {
+            ServerNotification::ItemCompleted(done) => self.items.push(done.item.clone()),
             ServerNotification::ThreadTokenUsageUpdated(usage) => {
-                self.usage = Some(usage.token_usage)
+                self.usage = Some(usage.token_usage.clone())
             }
             ServerNotification::TurnCompleted(done) => {
-                let recovered = event.params_value()["turn"]["recoveredByWatchdog"] == json!(true);
-                self.completed = Some((done.turn, recovered));
+                self.end = Some(TurnEnd {
+                    thread_id: done.thread_id.clone(),
+                    turn: done.turn.clone(),
+                    recovered_by_watchdog: false,
+                })
             }
             _ => {}
         }
     }
 
     pub fn finish(mut self) -> Result<TurnResult> {
-        let Some((turn, recovered)) = self.completed else {
+        let Some(end) = self.end else {
             return Err(Error::Protocol(format!(
                 "turn {} ended without turn/completed",
                 self.turn_id
             )));
         };
+        let turn = end.turn;
         // The watchdog's thread/read holds the items when the live events were lost.
         if self.items.is_empty() {
             self.items = turn
@@ -741,7 +841,7 @@ impl TurnCollector {
             final_response: final_response(&self.items),
             items: self.items,
             usage: self.usage,
-            recovered_by_watchdog: recovered,
+            recovered_by_watchdog: end.recovered_by_watchdog,
         })
     }
 }

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::{Closed, Error, Result, RpcError, RpcErrorKind};
 use super::protocol;
 use super::transport::{MessageReader, MessageWriter, TransportParts, TransportStatus};
+use crate::backoff::Backoff;
 
 /// A notification from the app-server. Params stay raw until someone asks for them typed:
 /// routing reads only the thread and turn ids.
@@ -102,7 +103,8 @@ pub fn decline_answer(method: &str) -> ServerAnswer {
     }
 }
 
-/// Exponential backoff with jitter for overload (-32001) answers.
+/// How overload (-32001) answers are retried: up to `max_attempts`, waiting per
+/// [`Backoff`] from `initial_delay` up to `max_delay`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
@@ -121,40 +123,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Delay before attempt `attempt + 1` (attempt counts from 1): doubling, capped, with
-    /// jitter in [50%, 150%) so a burst of rejected callers does not come back in lockstep.
+    /// Delay before attempt `attempt + 1` (attempt counts from 1).
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self
-            .initial_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-        let capped = exp.min(self.max_delay);
-        capped.mul_f64(0.5 + fastrand::f64())
+        Backoff {
+            first: self.initial_delay,
+            max: self.max_delay,
+        }
+        .delay(attempt)
     }
-}
-
-/// Requests that can be sent again without doing anything twice. Starting threads, turns,
-/// reviews or logins is not on the list: a caller that wants those retried says so with
-/// [`Connection::retry_on_overload`].
-pub fn is_safe_to_repeat(method: &str) -> bool {
-    matches!(
-        method,
-        "thread/list"
-            | "thread/read"
-            | "thread/loaded/list"
-            | "thread/resume"
-            | "thread/archive"
-            | "thread/unarchive"
-            | "thread/name/set"
-            | "thread/turns/list"
-            | "thread/items/list"
-            | "turn/interrupt"
-            | "model/list"
-            | "account/read"
-            | "account/logout"
-            | "account/login/cancel"
-            | "account/rateLimits/read"
-            | "config/read"
-    )
 }
 
 type Pending = oneshot::Sender<std::result::Result<Box<RawValue>, RpcError>>;
@@ -362,7 +338,7 @@ impl Connection {
     /// streams end with `TransportClosed` at once: they never wait for the peer's pipes to
     /// close, which a process outside our reach (a wrapper's orphaned child) may hold open.
     pub fn close(&self) {
-        let keep_alive = self.keep_alive.lock().expect("keep-alive lock").take();
+        let keep_alive = crate::lock(&self.keep_alive).take();
         drop(keep_alive);
         let closed = self.shared.closed.get().cloned().unwrap_or_else(|| Closed {
             reason: "codex-lsp closed the connection to the app-server".into(),
@@ -425,7 +401,7 @@ impl Connection {
     /// Every notification on the connection, in order.
     pub fn subscribe_all(&self) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.shared.router.lock().expect("router lock").all.push(tx);
+        crate::lock(&self.shared.router).all.push(tx);
         rx
     }
 
@@ -433,10 +409,7 @@ impl Connection {
     /// is not woken for every delta of every turn.
     pub fn subscribe_method(&self, method: &str) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.shared
-            .router
-            .lock()
-            .expect("router lock")
+        crate::lock(&self.shared.router)
             .by_method
             .entry(method.to_string())
             .or_default()
@@ -448,10 +421,7 @@ impl Connection {
     /// event of it can slip by between the request and the subscription.
     pub fn subscribe_thread(&self, thread_id: &str) -> NotificationReceiver {
         let (tx, rx) = mpsc::unbounded_channel();
-        self.shared
-            .router
-            .lock()
-            .expect("router lock")
+        crate::lock(&self.shared.router)
             .by_thread
             .entry(thread_id.to_string())
             .or_default()
@@ -481,7 +451,7 @@ impl Connection {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
-            let mut pending = self.shared.pending.lock().expect("pending lock");
+            let mut pending = crate::lock(&self.shared.pending);
             if pending.closed {
                 drop(pending);
                 return Err(self.closed_error());
@@ -490,22 +460,12 @@ impl Connection {
         }
         let message = serde_json::json!({ "id": id, "method": method, "params": params });
         if let Err(e) = self.send_text(message.to_string()) {
-            self.shared
-                .pending
-                .lock()
-                .expect("pending lock")
-                .waiting
-                .remove(&id);
+            crate::lock(&self.shared.pending).waiting.remove(&id);
             return Err(e);
         }
         let timeout = Duration::from_millis(self.shared.answer_timeout_ms.load(Ordering::Relaxed));
         let Ok(answer) = tokio::time::timeout(timeout, rx).await else {
-            self.shared
-                .pending
-                .lock()
-                .expect("pending lock")
-                .waiting
-                .remove(&id);
+            crate::lock(&self.shared.pending).waiting.remove(&id);
             let seconds = timeout.as_secs();
             tracing::warn!(
                 method,
@@ -530,15 +490,12 @@ impl Connection {
         }
     }
 
-    /// A request decoded into `R`. Overload answers are retried with backoff when the method
-    /// is safe to repeat ([`is_safe_to_repeat`]).
-    pub async fn request<R: DeserializeOwned>(
-        &self,
-        method: &str,
-        params: impl Serialize,
-    ) -> Result<R> {
+    /// A typed request: the method, its result type and whether an overload answer is
+    /// retried with backoff all come from `R` ([`protocol::ClientRequest::SAFE_TO_REPEAT`]).
+    pub async fn send<R: protocol::ClientRequest>(&self, params: &R) -> Result<R::Response> {
+        let method = R::METHOD;
         let params = params_value(method, params)?;
-        let raw = if is_safe_to_repeat(method) {
+        let raw = if R::SAFE_TO_REPEAT {
             self.with_overload_retry(method, || self.request_once(method, &params))
                 .await?
         } else {
@@ -547,13 +504,13 @@ impl Connection {
         decode_result(method, &raw)
     }
 
-    /// Like [`Connection::request`], but retries overload whatever the method: for callers
+    /// Like [`Connection::send`], but retries overload whatever the request: for callers
     /// that know the request was rejected before it did anything.
-    pub async fn retry_on_overload<R: DeserializeOwned>(
+    pub async fn retry_on_overload<R: protocol::ClientRequest>(
         &self,
-        method: &str,
-        params: impl Serialize,
-    ) -> Result<R> {
+        params: &R,
+    ) -> Result<R::Response> {
+        let method = R::METHOD;
         let params = params_value(method, params)?;
         let raw = self
             .with_overload_retry(method, || self.request_once(method, &params))
@@ -633,7 +590,7 @@ async fn read_loop(
             Ok(Some(message)) => message,
             Ok(None) => break,
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                tracing::warn!("skipping an app-server message that is not UTF-8: {e}");
+                tracing::warn!("skipping an app-server message: {e}");
                 continue;
             }
             Err(e) => {
@@ -661,22 +618,17 @@ fn close(shared: &Shared, closed: Closed) {
     tracing::debug!("app-server connection closed: {closed}");
     let _ = shared.closed.set(closed);
     let waiting = {
-        let mut pending = shared.pending.lock().expect("pending lock");
+        let mut pending = crate::lock(&shared.pending);
         pending.closed = true;
         std::mem::take(&mut pending.waiting)
     };
     // Dropping the senders fails every waiting request with the closed reason.
     drop(waiting);
     // Dropping the subscriber queues ends every stream.
-    *shared.router.lock().expect("router lock") = Router::default();
+    *crate::lock(&shared.router) = Router::default();
     // Before the requests' own tokens, so their handlers can tell why they were cancelled.
     shared.peer_gone.cancel();
-    for (_, token) in shared
-        .in_flight_server_requests
-        .lock()
-        .expect("in-flight lock")
-        .drain()
-    {
+    for (_, token) in crate::lock(&shared.in_flight_server_requests).drain() {
         token.cancel();
     }
     shared.closed_notify.notify_waiters();
@@ -707,23 +659,14 @@ fn dispatch(shared: &Arc<Shared>, handler: &Arc<dyn ServerRequestHandler>, text:
                 thread_id,
                 turn_id,
             });
-            shared
-                .router
-                .lock()
-                .expect("router lock")
-                .route(notification);
+            crate::lock(&shared.router).route(notification);
         }
         (Some(id), None) => {
             let Some(id) = id.as_u64() else {
                 tracing::warn!("app-server answered an id we never sent: {id}");
                 return;
             };
-            let waiter = shared
-                .pending
-                .lock()
-                .expect("pending lock")
-                .waiting
-                .remove(&id);
+            let waiter = crate::lock(&shared.pending).waiting.remove(&id);
             let Some(waiter) = waiter else {
                 tracing::warn!("app-server answered request {id}, which nobody is waiting for");
                 return;
@@ -750,10 +693,7 @@ fn mark_resolved(shared: &Shared, params: &RawValue) {
         request_id: Value,
     }
     if let Ok(resolved) = serde_json::from_str::<Resolved>(params.get()) {
-        if let Some(token) = shared
-            .in_flight_server_requests
-            .lock()
-            .expect("in-flight lock")
+        if let Some(token) = crate::lock(&shared.in_flight_server_requests)
             .remove(&request_key(&resolved.request_id))
         {
             token.cancel();
@@ -770,11 +710,7 @@ fn handle_server_request(
 ) {
     let (thread_id, turn_id) = RoutingKeys::read(&params);
     let resolved = CancellationToken::new();
-    shared
-        .in_flight_server_requests
-        .lock()
-        .expect("in-flight lock")
-        .insert(request_key(&id), resolved.clone());
+    crate::lock(&shared.in_flight_server_requests).insert(request_key(&id), resolved.clone());
     let request = IncomingRequest {
         id: id.clone(),
         params: serde_json::from_str(params.get()).unwrap_or(Value::Null),
@@ -800,11 +736,7 @@ fn handle_server_request(
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        shared
-            .in_flight_server_requests
-            .lock()
-            .expect("in-flight lock")
-            .remove(&request_key(&id));
+        crate::lock(&shared.in_flight_server_requests).remove(&request_key(&id));
         if resolved.is_cancelled() {
             // Resolved elsewhere (or the connection closed): nobody is waiting for this answer.
             return;

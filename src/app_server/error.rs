@@ -23,6 +23,10 @@ pub enum RpcErrorKind {
     InvalidParams,
     Internal,
     ServerBusy,
+    /// The request needs a running turn and the thread has none (yet): right after
+    /// `turn/start`, or while the previous turn winds down. The app-server says so only in
+    /// words.
+    TurnNotActive,
     Other,
 }
 
@@ -38,7 +42,10 @@ pub struct RpcError {
 
 impl RpcError {
     pub fn kind(&self) -> RpcErrorKind {
+        let turn_not_active = self.message.contains("no active turn")
+            || self.message.contains("expected active turn id");
         match self.code {
+            code if code != OVERLOADED_CODE && turn_not_active => RpcErrorKind::TurnNotActive,
             -32700 => RpcErrorKind::Parse,
             -32601 => RpcErrorKind::MethodNotFound,
             // The app-server rejects unknown methods as -32600 "unknown variant `x`".

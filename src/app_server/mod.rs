@@ -14,7 +14,9 @@ pub mod protocol;
 pub mod socket;
 pub mod transport;
 
-pub use client::{Codex, LoginHandle, TurnCollector, TurnHandle, TurnResult, Watchdog};
+pub use client::{
+    Codex, LoginHandle, TurnCollector, TurnEnd, TurnEvent, TurnHandle, TurnResult, Watchdog,
+};
 pub use connection::{
     Connection, DeclineAll, IncomingRequest, Notification, RetryPolicy, ServerAnswer,
     ServerRequestHandler,

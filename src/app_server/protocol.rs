@@ -87,46 +87,56 @@ pub struct EmptyObject {}
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoParams;
 
-/// A client → server request: `Self` is the params type.
+/// A client → server request: `Self` is the params type. Sent with `Codex::send` /
+/// `Connection::send`, which take the method and the retry rule from here.
 pub trait ClientRequest: Serialize {
     /// The JSON-RPC method.
     const METHOD: &'static str;
+    /// Whether the request can be sent again without doing anything twice, so an overload
+    /// answer (-32001) is retried with backoff. Starting threads, turns, reviews or logins
+    /// is not: a caller who knows better uses `Connection::retry_on_overload`.
+    const SAFE_TO_REPEAT: bool;
     /// The `result` type of a successful response.
     type Response: DeserializeOwned;
 }
 
 macro_rules! client_requests {
-    ($($params:ty => $method:literal, $resp:ty;)+) => {
+    ($($params:ty => $method:literal, $resp:ty, $repeat:ident;)+) => {
         $(impl ClientRequest for $params {
             const METHOD: &'static str = $method;
+            const SAFE_TO_REPEAT: bool = client_requests!(@repeat $repeat);
             type Response = $resp;
         })+
 
         /// Every client request method codex-lsp sends (for the schema-drift test).
         pub const CLIENT_REQUEST_METHODS: &[&str] = &[$($method),+];
     };
+    (@repeat repeatable) => { true };
+    (@repeat once) => { false };
 }
 
+// `repeatable`: a read, or a request whose second arrival changes nothing (resume, archive,
+// rename, interrupt, logout, login cancel). `once`: it starts something.
 client_requests! {
-    InitializeParams => "initialize", InitializeResponse;
-    ThreadStartParams => "thread/start", ThreadStartResponse;
-    ThreadResumeParams => "thread/resume", ThreadResumeResponse;
-    ThreadForkParams => "thread/fork", ThreadForkResponse;
-    ThreadListParams => "thread/list", ThreadListResponse;
-    ThreadReadParams => "thread/read", ThreadReadResponse;
-    ThreadArchiveParams => "thread/archive", EmptyObject;
-    ThreadSetNameParams => "thread/name/set", EmptyObject;
-    ThreadCompactStartParams => "thread/compact/start", EmptyObject;
-    ThreadLoadedListParams => "thread/loaded/list", ThreadLoadedListResponse;
-    TurnStartParams => "turn/start", TurnStartResponse;
-    TurnSteerParams => "turn/steer", TurnSteerResponse;
-    TurnInterruptParams => "turn/interrupt", EmptyObject;
-    ReviewStartParams => "review/start", ReviewStartResponse;
-    ModelListParams => "model/list", ModelListResponse;
-    GetAccountParams => "account/read", GetAccountResponse;
-    LoginAccountParams => "account/login/start", LoginAccountResponse;
-    CancelLoginAccountParams => "account/login/cancel", CancelLoginAccountResponse;
-    NoParams => "account/logout", EmptyObject;
+    InitializeParams => "initialize", InitializeResponse, once;
+    ThreadStartParams => "thread/start", ThreadStartResponse, once;
+    ThreadResumeParams => "thread/resume", ThreadResumeResponse, repeatable;
+    ThreadForkParams => "thread/fork", ThreadForkResponse, once;
+    ThreadListParams => "thread/list", ThreadListResponse, repeatable;
+    ThreadReadParams => "thread/read", ThreadReadResponse, repeatable;
+    ThreadArchiveParams => "thread/archive", EmptyObject, repeatable;
+    ThreadSetNameParams => "thread/name/set", EmptyObject, repeatable;
+    ThreadCompactStartParams => "thread/compact/start", EmptyObject, once;
+    ThreadLoadedListParams => "thread/loaded/list", ThreadLoadedListResponse, repeatable;
+    TurnStartParams => "turn/start", TurnStartResponse, once;
+    TurnSteerParams => "turn/steer", TurnSteerResponse, once;
+    TurnInterruptParams => "turn/interrupt", EmptyObject, repeatable;
+    ReviewStartParams => "review/start", ReviewStartResponse, once;
+    ModelListParams => "model/list", ModelListResponse, repeatable;
+    GetAccountParams => "account/read", GetAccountResponse, repeatable;
+    LoginAccountParams => "account/login/start", LoginAccountResponse, once;
+    CancelLoginAccountParams => "account/login/cancel", CancelLoginAccountResponse, repeatable;
+    NoParams => "account/logout", EmptyObject, repeatable;
 }
 
 /// The one client notification: sent once after the `initialize` response, without params.
@@ -661,5 +671,7 @@ mod tests {
             json!("on-request")
         );
         assert_eq!(<ThreadListParams as ClientRequest>::METHOD, "thread/list");
+        const { assert!(<ThreadReadParams as ClientRequest>::SAFE_TO_REPEAT) };
+        const { assert!(!<TurnStartParams as ClientRequest>::SAFE_TO_REPEAT) };
     }
 }

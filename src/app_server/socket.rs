@@ -216,7 +216,7 @@ impl TransportStatus for SocketStatus {
         Box::pin(async move {
             loop {
                 let ended = self.ended.notified();
-                if let Some(reason) = self.reason.lock().expect("status lock").clone() {
+                if let Some(reason) = crate::lock(&self.reason).clone() {
                     return Closed {
                         reason,
                         stderr_tail: String::new(),
@@ -353,7 +353,7 @@ async fn pump<S>(
         }
     };
     tracing::debug!("{reason}");
-    *status.reason.lock().expect("status lock") = Some(reason);
+    *crate::lock(&status.reason) = Some(reason);
     status.ended.notify_waiters();
     // Dropping `incoming` ends the reader: the connection then asks `closed()` why.
     drop(incoming);

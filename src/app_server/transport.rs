@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::process::{Child, Command};
 
 use super::error::{Closed, Error};
@@ -43,17 +45,31 @@ pub struct TransportParts {
     pub pid: Option<u32>,
 }
 
+/// The longest line taken from the app-server: 64 MiB, the bound tungstenite puts on one
+/// WebSocket message (the shared app-server's transport). Far above any real message (a
+/// whole file's diff, a long thread's history), it still bounds what a broken or hostile
+/// peer can make codex-lsp hold in memory for one line.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
 /// JSONL over any byte stream: one message per line.
 pub struct JsonLinesReader<R> {
     inner: BufReader<R>,
     buf: Vec<u8>,
+    max_line: usize,
 }
 
 impl<R: AsyncRead + Unpin + Send> JsonLinesReader<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_max_line(inner, MAX_LINE_BYTES)
+    }
+
+    /// Lines longer than `max_line` bytes (without their line break) are skipped, each with
+    /// an `InvalidData` error that says how long it was.
+    pub fn with_max_line(inner: R, max_line: usize) -> Self {
         Self {
             inner: BufReader::with_capacity(64 * 1024, inner),
             buf: Vec::new(),
+            max_line,
         }
     }
 }
@@ -63,19 +79,56 @@ impl<R: AsyncRead + Unpin + Send> MessageReader for JsonLinesReader<R> {
         Box::pin(async move {
             loop {
                 self.buf.clear();
-                let n = self.inner.read_until(b'\n', &mut self.buf).await?;
+                // One byte more than the bound: a line that fills it without its `\n` is over.
+                let limit = self.max_line as u64 + 1;
+                let n = (&mut self.inner)
+                    .take(limit)
+                    .read_until(b'\n', &mut self.buf)
+                    .await?;
                 if n == 0 {
                     return Ok(None);
+                }
+                if self.buf.len() > self.max_line && self.buf.last() != Some(&b'\n') {
+                    let length = self.buf.len() + skip_line(&mut self.inner).await?;
+                    self.buf = Vec::new();
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "a line of {length} bytes, over the limit of {} bytes",
+                            self.max_line
+                        ),
+                    ));
                 }
                 let line = self.buf.trim_ascii();
                 if line.is_empty() {
                     continue;
                 }
-                return String::from_utf8(line.to_vec())
-                    .map(Some)
-                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                return String::from_utf8(line.to_vec()).map(Some).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8: {e}"))
+                });
             }
         })
+    }
+}
+
+/// Reads past the rest of the current line (its `\n` included) without keeping it; the
+/// number of bytes skipped.
+async fn skip_line(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<usize> {
+    let mut skipped = 0;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(skipped);
+        }
+        let (used, line_ended) = match memchr::memchr(b'\n', available) {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        reader.consume(used);
+        skipped += used;
+        if line_ended {
+            return Ok(skipped);
+        }
     }
 }
 
@@ -448,6 +501,40 @@ mod tests {
         let mut reader = JsonLinesReader::new(data);
         assert!(reader.next_message().await.is_err());
         assert_eq!(reader.next_message().await.unwrap().unwrap(), "{}");
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_bound_is_skipped_with_its_length_and_reading_goes_on() {
+        let long = format!("{{\"a\":\"{}\"}}", "x".repeat(100));
+        let data = format!("{{}}\n{long}\n{}\n{{\"b\":2}}\n{long}", "y".repeat(32));
+        // A small buffer, so the long lines span several reads.
+        let mut reader = JsonLinesReader::with_max_line(
+            tokio::io::BufReader::with_capacity(7, data.as_bytes()),
+            32,
+        );
+        assert_eq!(reader.next_message().await.unwrap().unwrap(), "{}");
+        let over = reader.next_message().await.unwrap_err();
+        assert_eq!(over.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(
+            over.to_string(),
+            format!(
+                "a line of {} bytes, over the limit of 32 bytes",
+                long.len() + 1
+            )
+        );
+        // Exactly at the bound is fine.
+        assert_eq!(
+            reader.next_message().await.unwrap().unwrap(),
+            "y".repeat(32)
+        );
+        assert_eq!(reader.next_message().await.unwrap().unwrap(), "{\"b\":2}");
+        // Over the bound at the end of the stream, without a line break.
+        let over = reader.next_message().await.unwrap_err();
+        assert!(
+            over.to_string().contains(&format!("{} bytes", long.len())),
+            "{over}"
+        );
+        assert!(reader.next_message().await.unwrap().is_none());
     }
 
     #[test]

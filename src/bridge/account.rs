@@ -36,13 +36,12 @@ impl Bridge {
             LoginMethod::ApiKey(key) => {
                 tokio::spawn(async move {
                     match codex.login_api_key(&key).await {
-                        Ok(()) => ui.show_message(
-                            MessageLevel::Info,
-                            "Codex: logged in with an API key.".into(),
-                        ),
+                        Ok(()) => {
+                            ui.show_message(MessageLevel::Info, "logged in with an API key.".into())
+                        }
                         Err(e) => ui.show_message(
                             MessageLevel::Error,
-                            format!("Codex: API key login failed: {e}"),
+                            format!("API key login failed: {e}"),
                         ),
                     }
                 });
@@ -54,7 +53,7 @@ impl Bridge {
                 ui.show_message(
                     MessageLevel::Info,
                     format!(
-                        "Codex: opening the ChatGPT login in your browser. Its callback listens on \
+                        "opening the ChatGPT login in your browser. Its callback listens on \
                          127.0.0.1:{CALLBACK_PORT} of the machine running the app-server; on a remote \
                          machine use codex.login with method \"deviceCode\" instead. URL: {url}"
                     ),
@@ -75,7 +74,7 @@ impl Bridge {
                 let code = handle.user_code.clone().unwrap_or_default();
                 ui.show_message(
                     MessageLevel::Info,
-                    format!("Codex: to log in, open {url} and enter the code {code}"),
+                    format!("to log in, open {url} and enter the code {code}"),
                 );
                 tokio::spawn(async move { report_login(ui, handle.wait().await) });
                 Ok(json!({
@@ -112,17 +111,14 @@ fn report_login(
     >,
 ) {
     match outcome {
-        Ok(done) if done.success => ui.show_message(MessageLevel::Info, "Codex: logged in.".into()),
+        Ok(done) if done.success => ui.show_message(MessageLevel::Info, "logged in.".into()),
         Ok(done) => ui.show_message(
             MessageLevel::Error,
             format!(
-                "Codex: login failed: {}",
+                "login failed: {}",
                 done.error.unwrap_or_else(|| "no reason given".into())
             ),
         ),
-        Err(e) => ui.show_message(
-            MessageLevel::Error,
-            format!("Codex: login did not finish: {e}"),
-        ),
+        Err(e) => ui.show_message(MessageLevel::Error, format!("login did not finish: {e}")),
     }
 }

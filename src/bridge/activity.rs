@@ -1,13 +1,13 @@
 //! What the agent is doing now, in a few words, for progress reports; and the coalescer
 //! that keeps those reports to about ten a second.
 //!
-//! Reads app-server notifications as JSON (method + params) so that a new item type or
-//! field never breaks progress.
+//! Reads the typed app-server notifications; their decoding is lenient, so a new item type
+//! or field never breaks progress (an unknown item says nothing).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use crate::app_server::protocol::{ServerNotification, ThreadItem};
 
 /// How many characters of the streaming reply a report shows.
 const REPLY_TAIL_CHARS: usize = 80;
@@ -79,63 +79,57 @@ impl Activity {
     /// Takes one notification; returns the new description when it changed what we say.
     pub fn observe(
         &mut self,
-        method: &str,
-        params: &Value,
+        notification: &ServerNotification,
         workspace: Option<&Path>,
     ) -> Option<String> {
-        let item = params.get("item");
-        let item_type = item.and_then(|i| i.get("type")).and_then(Value::as_str);
-        let next = match (method, item_type) {
-            ("turn/started", _) => "thinking".to_string(),
-            ("item/started", Some("reasoning")) => "thinking".to_string(),
-            ("item/started", Some("commandExecution")) => {
-                let command = item
-                    .and_then(|i| i.get("command"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("a command");
-                format!("running `{}`", one_line(command, 60))
-            }
-            ("item/started", Some("fileChange")) => {
-                let files: Vec<String> = item
-                    .and_then(|i| i.get("changes"))
-                    .and_then(Value::as_array)
-                    .map(|changes| {
-                        changes
-                            .iter()
-                            .filter_map(|c| c.get("path").and_then(Value::as_str))
-                            .map(|p| display_path(p, workspace))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                match files.as_slice() {
-                    [] => "editing files".to_string(),
-                    [one] => format!("editing `{one}`"),
-                    [first, rest @ ..] => format!("editing `{first}` and {} more", rest.len()),
+        let next = match notification {
+            ServerNotification::TurnStarted(_) => "thinking".to_string(),
+            ServerNotification::ItemStarted(started) => match &started.item {
+                ThreadItem::Reasoning(_) => "thinking".to_string(),
+                ThreadItem::CommandExecution(command) => {
+                    let command = Some(command.command.as_str())
+                        .filter(|c| !c.is_empty())
+                        .unwrap_or("a command");
+                    format!("running `{}`", one_line(command, 60))
                 }
+                ThreadItem::FileChange(change) => {
+                    let files: Vec<String> = change
+                        .changes
+                        .iter()
+                        .map(|c| display_path(&c.path, workspace))
+                        .collect();
+                    match files.as_slice() {
+                        [] => "editing files".to_string(),
+                        [one] => format!("editing `{one}`"),
+                        [first, rest @ ..] => {
+                            format!("editing `{first}` and {} more", rest.len())
+                        }
+                    }
+                }
+                ThreadItem::McpToolCall(call) => {
+                    let tool = Some(call.tool.as_str())
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or("a tool");
+                    format!("calling `{tool}`")
+                }
+                ThreadItem::WebSearch(_) => "searching the web".to_string(),
+                _ => return None,
+            },
+            ServerNotification::AgentMessageDelta(delta) => {
+                return self.observe_delta(&delta.delta)
             }
-            ("item/started", Some("mcpToolCall")) => {
-                let tool = item
-                    .and_then(|i| i.get("tool"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("a tool");
-                format!("calling `{tool}`")
-            }
-            ("item/started", Some("webSearch")) => "searching the web".to_string(),
-            ("item/agentMessage/delta", _) => {
-                let delta = params.get("delta").and_then(Value::as_str);
-                return self.observe_delta(delta.unwrap_or_default());
-            }
-            ("item/completed", Some("agentMessage")) => {
-                let text = item
-                    .and_then(|i| i.get("text"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let before = self.shown();
-                self.reply = text.to_string();
-                self.showing_reply = true;
-                return (self.shown() != before).then(|| self.describe());
-            }
-            ("item/completed", Some("commandExecution" | "fileChange")) => "thinking".to_string(),
+            ServerNotification::ItemCompleted(done) => match &done.item {
+                ThreadItem::AgentMessage(message) => {
+                    let before = self.shown();
+                    self.reply = message.text.clone();
+                    self.showing_reply = true;
+                    return (self.shown() != before).then(|| self.describe());
+                }
+                ThreadItem::CommandExecution(_) | ThreadItem::FileChange(_) => {
+                    "thinking".to_string()
+                }
+                _ => return None,
+            },
             _ => return None,
         };
         self.update(next)
@@ -259,7 +253,11 @@ impl Coalescer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn n(method: &str, params: Value) -> ServerNotification {
+        ServerNotification::decode(method, params)
+    }
 
     #[test]
     fn describes_commands_edits_and_the_reply_tail() {
@@ -268,12 +266,12 @@ mod tests {
         assert_eq!(a.describe(), "thinking");
         let cmd = json!({"item": {"type": "commandExecution", "command": "/bin/bash -lc 'cargo   test'"}});
         assert_eq!(
-            a.observe("item/started", &cmd, Some(ws)).unwrap(),
+            a.observe(&n("item/started", cmd), Some(ws)).unwrap(),
             "running `/bin/bash -lc 'cargo test'`"
         );
         let edit = json!({"item": {"type": "fileChange", "changes": [{"path": "/w/src/a.rs"}, {"path": "/w/b.rs"}]}});
         assert_eq!(
-            a.observe("item/started", &edit, Some(ws)).unwrap(),
+            a.observe(&n("item/started", edit), Some(ws)).unwrap(),
             "editing `src/a.rs` and 1 more"
         );
         assert_eq!(
@@ -284,14 +282,20 @@ mod tests {
             a.set_waiting_for_approval(None),
             "editing `src/a.rs` and 1 more"
         );
-        a.observe("item/agentMessage/delta", &json!({"delta": "Hello "}), None);
+        a.observe(
+            &n("item/agentMessage/delta", json!({"delta": "Hello "})),
+            None,
+        );
         assert_eq!(
-            a.observe("item/agentMessage/delta", &json!({"delta": "world"}), None)
-                .unwrap(),
+            a.observe(
+                &n("item/agentMessage/delta", json!({"delta": "world"})),
+                None
+            )
+            .unwrap(),
             "Hello world"
         );
         assert_eq!(
-            a.observe("thread/tokenUsage/updated", &json!({}), None),
+            a.observe(&n("thread/tokenUsage/updated", json!({})), None),
             None
         );
         let long = "x".repeat(200);

@@ -14,6 +14,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::activity::{display_path, one_line};
+use crate::app_server::protocol::{FileChangeItem, FileUpdateChange};
 
 /// The gutter before each line of a multi-line command or diff: a line of the command can
 /// never pass for a line of the prompt itself ("Reason: …", "in /dir").
@@ -440,30 +441,31 @@ pub fn read_file_diffs(message: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
+/// Summaries of a `fileChange` item (as JSON: any shape is read leniently) — see
+/// [`summarize_file_changes`].
+pub fn summarize_changes(item: &Value) -> Vec<FileSummary> {
+    match serde_json::from_value::<FileChangeItem>(item.clone()) {
+        Ok(item) => summarize_file_changes(&item.changes),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Summaries of a `fileChange` item's `changes`. Update diffs are hunks; adds carry the
 /// whole new content, deletes the whole old one.
-pub fn summarize_changes(item: &Value) -> Vec<FileSummary> {
-    let Some(changes) = item.get("changes").and_then(Value::as_array) else {
-        return Vec::new();
-    };
+pub fn summarize_file_changes(changes: &[FileUpdateChange]) -> Vec<FileSummary> {
     changes
         .iter()
         .map(|change| {
-            let path = change
-                .get("path")
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_string();
-            let kind = change
-                .pointer("/kind/type")
-                .and_then(Value::as_str)
-                .unwrap_or("update")
-                .to_string();
-            let diff = change
-                .get("diff")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let path = match change.path.as_str() {
+                "" => "?".to_string(),
+                path => path.to_string(),
+            };
+            let kind = match change.kind.type_name() {
+                "" => "update",
+                kind => kind,
+            }
+            .to_string();
+            let diff = change.diff.clone();
             let (added, removed) = match kind.as_str() {
                 "add" => (diff.lines().count(), 0),
                 "delete" => (0, diff.lines().count()),

@@ -4,6 +4,8 @@
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use super::approvals::{ApprovalChoice, FileSummary};
+use super::TurnOutcome;
 use crate::text::{Range, TextEdit};
 
 /// How loud a message to the user is.
@@ -113,13 +115,17 @@ pub trait EditorUi: Send + Sync + 'static {
         false
     }
 
-    /// Sends a `codex/approval` request; resolves to the editor's answer, or why there is
-    /// none (the editor answered with an error: its prompt failed).
-    fn rich_approval(&self, request: Value) -> BoxFuture<'static, Result<Value, String>>;
+    /// Sends a `codex/approval` request; resolves to the decision the editor answered
+    /// (`None`: dismissed, no decision), or why there is none (the editor answered with an
+    /// error: its prompt failed).
+    fn rich_approval(
+        &self,
+        request: RichApproval,
+    ) -> BoxFuture<'static, Result<Option<Value>, String>>;
 
     /// `codex/approvalEnded`: a `codex/approval` prompt no longer waits for an answer (timed
     /// out, answered elsewhere, the app-server stopped); the editor can take it down.
-    fn approval_ended(&self, params: Value);
+    fn approval_ended(&self, ended: ApprovalEnded);
 
     /// Opens `url` outside the editor (a browser). Resolves to whether the editor did.
     fn open_external(&self, url: String) -> BoxFuture<'static, bool>;
@@ -147,11 +153,11 @@ pub trait EditorUi: Send + Sync + 'static {
     /// Shows a file in the editor without taking focus. Resolves to whether it did.
     fn show_file(&self, path: std::path::PathBuf) -> BoxFuture<'static, bool>;
 
-    /// `codex/turnCompleted` with a camelCase TurnResult.
-    fn turn_completed(&self, result: Value);
+    /// `codex/turnCompleted`: how a turn ended.
+    fn turn_completed(&self, outcome: &TurnOutcome);
 
     /// `codex/event` with one app-server notification (only when the editor opted in).
-    fn event(&self, event: Value);
+    fn event(&self, event: TurnEventForEditor);
 
     /// Whether the editor declared `experimental.codexTranscript` (it displays the
     /// `codex/transcript` updates).
@@ -159,6 +165,66 @@ pub trait EditorUi: Send + Sync + 'static {
         false
     }
 
-    /// `codex/transcript`: `{threadId, turnId, markdown, replaceFromLine?}`.
-    fn transcript(&self, _update: Value) {}
+    /// `codex/transcript`: a running turn's transcript changed.
+    fn transcript(&self, _update: TranscriptUpdate) {}
+}
+
+/// An approval for an editor that shows it whole (`codex/approval`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RichApproval {
+    /// Numbers the prompt, for [`ApprovalEnded`].
+    pub approval_id: String,
+    pub thread_id: String,
+    pub turn_id: String,
+    pub item_id: String,
+    /// The question with the whole command or file list.
+    pub message: String,
+    /// How long the prompt waits before it counts as a decline.
+    pub timeout: std::time::Duration,
+    /// The buttons; the answer is one of their decisions.
+    pub choices: Vec<ApprovalChoice>,
+    pub details: ApprovalDetails,
+}
+
+/// What an approval is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApprovalDetails {
+    Command {
+        command: String,
+        cwd: Option<String>,
+        reason: Option<String>,
+    },
+    FileChange {
+        reason: Option<String>,
+        files: Vec<FileSummary>,
+    },
+}
+
+/// A `codex/approval` prompt that no longer waits for an answer, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalEnded {
+    pub approval_id: String,
+    pub item_id: String,
+    pub turn_id: String,
+    pub reason: String,
+}
+
+/// One app-server notification of a followed turn, as it came (`streamEvents`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnEventForEditor {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub method: String,
+    pub params: Value,
+}
+
+/// A running turn's transcript changed (`codex/transcript`): its lines from
+/// `replace_from_line` on (when set) go, then `markdown` is appended (it may continue the
+/// last line). The first update of a turn starts its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptUpdate {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub markdown: String,
+    pub replace_from_line: Option<u32>,
 }

@@ -221,10 +221,9 @@ impl Bridge {
                         &format!("{} was deleted during the turn", self.shown(&path)),
                         &mut notes,
                     );
-                    self.inner.ui.show_message(
-                        MessageLevel::Warning,
-                        format!("Codex: {}.", notes.join("; ")),
-                    );
+                    self.inner
+                        .ui
+                        .show_message(MessageLevel::Warning, format!("{}.", notes.join("; ")));
                 }
                 _ => {}
             }
@@ -254,7 +253,7 @@ impl Bridge {
         if !self.inner.ui.supports_apply_edit() {
             self.report_once(
                 MessageLevel::Warning,
-                "Codex: this editor cannot take edits from the server (no workspace/applyEdit); \
+                "this editor cannot take edits from the server (no workspace/applyEdit); \
                  reload files Codex changed to see its work."
                     .into(),
             );
@@ -499,10 +498,10 @@ impl Bridge {
                 BridgeError::InvalidParams(format!("codex.resolveConflict: {uri} is not open"))
             })?;
             let new_text = replace_region(&snapshot, &conflict).ok_or_else(|| {
-                BridgeError::Failed(format!(
-                    "the conflicting lines of {uri} changed since; edit them by hand. Codex's version:\n{}",
-                    conflict.theirs
-                ))
+                BridgeError::ConflictChanged {
+                    uri: uri.to_string(),
+                    theirs: conflict.theirs.clone(),
+                }
             })?;
             let edits = edits_between(&snapshot.text, &new_text, self.inner.encoding);
             let edit = BufferEdit {
@@ -514,13 +513,8 @@ impl Bridge {
             };
             match self.inner.ui.apply_edit(edit).await {
                 EditOutcome::Applied => {}
-                EditOutcome::Rejected(reason) => {
-                    return Err(BridgeError::Failed(format!(
-                        "the editor refused the edit ({}); try again",
-                        reason.unwrap_or_else(|| "no reason given".into())
-                    )))
-                }
-                EditOutcome::Failed(why) => return Err(BridgeError::Failed(why)),
+                EditOutcome::Rejected(reason) => return Err(BridgeError::EditRefused(reason)),
+                EditOutcome::Failed(why) => return Err(BridgeError::EditFailed(why)),
             }
         }
         self.documents().remove_conflict(uri, id);

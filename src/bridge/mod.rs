@@ -17,6 +17,7 @@ pub(crate) mod review;
 pub(crate) mod settings;
 
 mod account;
+mod error;
 mod picker_approvals;
 mod server_requests;
 mod shared;
@@ -30,7 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
-use crate::app_server::{Codex, SpawnOptions};
+use crate::app_server::{protocol as p, Codex, SpawnOptions};
 use crate::text::PositionEncoding;
 
 // The bridge's surface.
@@ -38,8 +39,9 @@ pub use account::LoginMethod;
 pub use activity::{display_path, one_line, Activity};
 pub use documents::Documents;
 pub use editor_ui::{
-    BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
-    Severity,
+    ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
+    EditOutcome, EditorUi, MessageLevel, RichApproval, Severity, TranscriptUpdate,
+    TurnEventForEditor,
 };
 pub use mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
@@ -52,7 +54,7 @@ pub use settings::{
     apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
     SettingsSources,
 };
-pub use turns::AskRequest;
+pub use turns::{AskRequest, TurnOutcome};
 
 /// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
 /// harnesses that check it round-trips.
@@ -63,42 +65,7 @@ pub mod text_formats {
     pub use super::review::parse_review;
 }
 
-/// Why a bridge call failed, in the terms the editor answers with.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BridgeError {
-    /// The caller's arguments are wrong; the message names the field.
-    InvalidParams(String),
-    /// Anything else; the message is for the user.
-    Failed(String),
-}
-
-impl std::fmt::Display for BridgeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::InvalidParams(m) | Self::Failed(m) => f.write_str(m),
-        }
-    }
-}
-
-pub type BridgeResult<T> = Result<T, BridgeError>;
-
-impl From<crate::app_server::Error> for BridgeError {
-    fn from(e: crate::app_server::Error) -> Self {
-        BridgeError::Failed(user_message(&e))
-    }
-}
-
-/// An app-server error, said so that the user knows what to do.
-fn user_message(e: &crate::app_server::Error) -> String {
-    use crate::app_server::Error;
-    match e {
-        Error::ServerBusy { .. } => format!("Codex is overloaded and gave up retrying: {e}. Try again in a moment."),
-        Error::TransportClosed(closed) => format!(
-            "the Codex app-server stopped ({closed}). It restarts on the next request; the next ask resumes the same thread."
-        ),
-        other => other.to_string(),
-    }
-}
+pub use error::{BridgeError, BridgeResult, StartError};
 
 /// The one prefix that names codex-lsp in what the user reads.
 const PREFIX: &str = "Codex: ";
@@ -169,7 +136,7 @@ struct Inner {
     /// What the transcript shows beyond the thread's history, per turn.
     transcripts: Mutex<transcript::Transcripts>,
     /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
-    file_changes: Mutex<HashMap<String, Value>>,
+    file_changes: Mutex<HashMap<String, p::FileChangeItem>>,
     /// Approvals offered in the code actions (editors without `showMessageRequest`).
     picker_approvals: Mutex<picker_approvals::PickerApprovals>,
     /// Set once the editor said it has no `window/showMessageRequest`.
@@ -189,9 +156,7 @@ pub struct Bridge {
     inner: Arc<Inner>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::lock;
 
 impl Bridge {
     pub fn new(
@@ -374,7 +339,7 @@ impl Bridge {
     /// [`Bridge::codex`]; `report` shows a failure to the user (once per text).
     async fn codex_or_connect(&self, report: bool) -> BridgeResult<(Codex, u64)> {
         if *lock(&self.inner.shutting_down) {
-            return Err(BridgeError::Failed("codex-lsp is shutting down".into()));
+            return Err(BridgeError::ShuttingDown);
         }
         let mut slot = self.inner.app_server.lock().await;
         let restart = *lock(&self.inner.restart_pending) && lock(&self.inner.turns).is_empty();
@@ -404,13 +369,13 @@ impl Bridge {
         };
         let (codex, endpoint) = match started {
             Ok(started) => started,
-            Err(message) => {
+            Err(why) => {
                 // While reconnecting, the editor has been told already: the request's
                 // error carries the reason.
                 if report && !self.inner.shared.is_reconnecting() {
-                    self.report_once(MessageLevel::Error, message.clone());
+                    self.report_once(MessageLevel::Error, why.to_string());
                 }
-                return Err(BridgeError::Failed(message));
+                return Err(BridgeError::NotStarted(why));
             }
         };
         // An app-server that answers nothing for as long as a turn may stay silent is hung.
@@ -448,18 +413,15 @@ impl Bridge {
         &self,
         settings: &Settings,
         handler: Arc<server_requests::Handler>,
-    ) -> Result<(Codex, Option<crate::app_server::Endpoint>), String> {
-        let runtime =
-            crate::runtime::discover(settings.codex_path.as_deref()).map_err(|e| e.to_string())?;
+    ) -> Result<(Codex, Option<crate::app_server::Endpoint>), StartError> {
+        let runtime = crate::runtime::discover(settings.codex_path.as_deref())
+            .map_err(|e| StartError::Runtime(e.to_string()))?;
         let mut options = SpawnOptions::new(runtime);
         options.config_overrides = settings.config_overrides.clone();
         options.cwd = lock(&self.inner.folders).first().cloned();
         match Codex::spawn(&options, handler).await {
             Ok(codex) => Ok((codex, None)),
-            Err(e) => Err(format!(
-                "the app-server did not start: {}",
-                user_message(&e)
-            )),
+            Err(e) => Err(StartError::Spawn(e)),
         }
     }
 
@@ -475,19 +437,17 @@ impl Bridge {
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
-                let params = event.params_value();
-                if params.pointer("/item/type").and_then(Value::as_str) == Some("fileChange") {
+                if let p::ServerNotification::ItemStarted(p::ItemStartedNotification {
+                    item: p::ThreadItem::FileChange(item),
+                    ..
+                }) = event.decode()
+                {
                     let Some(inner) = weak.upgrade() else { return };
-                    let id = params
-                        .pointer("/item/id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
                     let mut changes = lock(&inner.file_changes);
                     if changes.len() > 256 {
                         changes.clear();
                     }
-                    changes.insert(id, params["item"].clone());
+                    changes.insert(item.id.clone(), item);
                 }
             }
             let closed = codex.connection().wait_closed().await;
@@ -502,10 +462,7 @@ impl Bridge {
                 tracing::warn!("the app-server stopped: {closed}");
                 bridge.inner.ui.show_message(
                     MessageLevel::Error,
-                    format!(
-                        "Codex: the app-server stopped ({}). It restarts on the next request; the next ask resumes the same thread.",
-                        closed.reason
-                    ),
+                    error::app_server_stopped(&closed.reason),
                 );
             }
         });

@@ -330,7 +330,7 @@ impl Bridge {
                 tracing::info!(%id, "approval timed out; declining");
                 self.inner.ui.show_message(
                     MessageLevel::Warning,
-                    format!("Codex: declined {subject}: no answer within {within}"),
+                    format!("declined {subject}: no answer within {within}"),
                 );
                 None
             }
@@ -357,19 +357,15 @@ impl Bridge {
         let mut state = lock(&self.inner.picker_approvals);
         let Some(entry) = state.waiting.iter().find(|e| e.shown.id == id) else {
             if let Some((_, why)) = state.ended.iter().rev().find(|(i, _)| i == id) {
-                return Err(BridgeError::Failed(format!(
-                    "Codex: approval {id} is no longer waiting ({why})"
-                )));
+                return Err(BridgeError::ApprovalNotWaiting {
+                    id: id.into(),
+                    why: why.clone(),
+                });
             }
-            let waiting: Vec<&str> = state.waiting.iter().map(|e| e.shown.id.as_str()).collect();
-            return Err(BridgeError::Failed(format!(
-                "Codex: there is no approval {id}; waiting: {}",
-                if waiting.is_empty() {
-                    "none".to_string()
-                } else {
-                    waiting.join(", ")
-                }
-            )));
+            return Err(BridgeError::NoSuchApproval {
+                id: id.into(),
+                waiting: state.waiting.iter().map(|e| e.shown.id.clone()).collect(),
+            });
         };
         let Some((_, decision)) = entry.decisions.iter().find(|(c, _)| c == choice) else {
             let offered: Vec<&str> = entry.decisions.iter().map(|(c, _)| c.as_str()).collect();
@@ -390,13 +386,14 @@ impl Bridge {
         let subject = entry.shown.subject.clone();
         if entry.answer.send(decision.clone()).is_err() {
             // Its wait ended at this very moment (withdrawn or timed out): nothing granted.
-            return Err(BridgeError::Failed(format!(
-                "Codex: approval {id} is no longer waiting (the app-server stopped waiting for it)"
-            )));
+            return Err(BridgeError::ApprovalNotWaiting {
+                id: id.into(),
+                why: "the app-server stopped waiting for it".into(),
+            });
         }
         self.inner.ui.show_message(
             MessageLevel::Info,
-            format!("Codex: {}: {answered}", one_line(&subject, 80)),
+            format!("{}: {answered}", one_line(&subject, 80)),
         );
         Ok(json!({
             "approvalId": id,

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::editor_ui::{BufferDiagnostic, Severity};
-use super::turns::TurnKind;
+use super::turns::{TurnKind, TurnOutcome};
 use super::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
 use crate::app_server::protocol as p;
 use crate::text::{Position, Range};
@@ -363,19 +363,20 @@ impl Bridge {
     }
 
     /// A review turn ended: on completion its findings replace the previous review's.
-    pub(super) fn review_finished(&self, result: &Value, folder: Option<&Path>) {
-        if result["status"] != "completed" {
+    pub(super) fn review_finished(&self, outcome: &TurnOutcome, folder: Option<&Path>) {
+        if outcome.status != p::TurnStatus::Completed {
             // Interrupted or failed: the progress end says so; earlier findings stay.
             return;
         }
-        let items = result["items"].as_array().cloned().unwrap_or_default();
-        let text = items
+        let text = outcome
+            .items
             .iter()
             .rev()
-            .find(|i| i["type"] == "exitedReviewMode")
-            .and_then(|i| i["review"].as_str())
-            .or_else(|| result["finalResponse"].as_str())
-            .unwrap_or_default();
+            .find_map(|item| match item {
+                p::ThreadItem::ExitedReviewMode(exited) => Some(exited.review.as_str()),
+                _ => None,
+            })
+            .unwrap_or(&outcome.final_response);
         let review = parse_review(text);
         let placed: Vec<ParsedFinding> = review
             .findings

@@ -11,8 +11,10 @@ use futures::future::BoxFuture;
 use serde_json::{json, Value};
 
 use super::approvals::{self, ApprovalChoice};
+use super::editor_ui::{ApprovalDetails, ApprovalEnded, RichApproval};
 use super::{lock, Bridge, ChoiceAnswer, ChoicePrompt, Inner, MessageLevel};
 use crate::app_server::connection::decline_answer;
+use crate::app_server::protocol::{self as p, ServerRequest};
 use crate::app_server::{IncomingRequest, ServerAnswer, ServerRequestHandler};
 
 pub(super) struct Handler {
@@ -33,7 +35,6 @@ impl ServerRequestHandler for Handler {
 
 /// An approval, ready to show.
 pub(super) struct Approval {
-    kind: &'static str,
     /// The question with the whole command or file list (`codex/approval`'s `message`).
     pub message: String,
     /// The question as a prompt with no other place for details shows it
@@ -45,33 +46,54 @@ pub(super) struct Approval {
     /// shows `prompt` whole in a document before offering the code actions.
     pub subject_whole: bool,
     pub choices: Vec<ApprovalChoice>,
-    details: Value,
+    details: ApprovalDetails,
+}
+
+/// What an approval is about: the thread, turn and item the request named.
+struct Asked {
+    thread_id: String,
+    turn_id: String,
+    item_id: String,
+}
+
+impl Asked {
+    fn new(thread_id: &str, turn_id: &str, item_id: &str) -> Self {
+        Self {
+            thread_id: thread_id.into(),
+            turn_id: turn_id.into(),
+            item_id: item_id.into(),
+        }
+    }
 }
 
 impl Bridge {
     async fn answer(&self, request: IncomingRequest) -> ServerAnswer {
-        let approval = match request.method.as_str() {
-            "item/commandExecution/requestApproval" => self.command_approval(&request.params),
-            "item/fileChange/requestApproval" => self.file_approval(&request.params).await,
+        let decoded = request.decode();
+        let (approval, about) = match &decoded {
+            ServerRequest::CommandExecutionApproval(params) => (
+                self.command_approval(params),
+                Asked::new(&params.thread_id, &params.turn_id, &params.item_id),
+            ),
+            ServerRequest::FileChangeApproval(params) => (
+                self.file_approval(params).await,
+                Asked::new(&params.thread_id, &params.turn_id, &params.item_id),
+            ),
             other => {
                 tracing::info!(
-                    method = other,
+                    method = other.method(),
                     "declining an app-server request codex-lsp does not handle"
                 );
-                return decline_answer(other);
+                return decline_answer(other.method());
             }
         };
-        let turn_id = request.params["turnId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let turn_id = about.turn_id.clone();
         self.hint_waiting_for_approval(&turn_id, Some("waiting for approval".into()));
         let approval_id = format!(
             "prompt-{}",
             self.inner.next_prompt_id.fetch_add(1, Ordering::Relaxed) + 1
         );
         let decision = tokio::select! {
-            decision = self.ask_user(&approval, &request, &turn_id, &approval_id) => decision,
+            decision = self.ask_user(&approval, &about, &approval_id) => decision,
             _ = request.resolved.cancelled() => {
                 if request.peer_gone.is_cancelled() {
                     // LSP cannot take a prompt back: say that it is void, and which one.
@@ -79,29 +101,28 @@ impl Bridge {
                     self.inner.ui.show_message(
                         MessageLevel::Warning,
                         format!(
-                            "Codex: the approval prompt no longer applies (the app-server stopped); nothing was approved: {}",
+                            "the approval prompt no longer applies (the app-server stopped); nothing was approved: {}",
                             approval.subject
                         ),
                     );
-                    self.approval_ended(&approval_id, &request, "the app-server stopped");
+                    self.approval_ended(&approval_id, &about, "the app-server stopped");
                 } else {
                     tracing::info!("approval resolved elsewhere; dropping the prompt");
-                    self.approval_ended(&approval_id, &request, "answered elsewhere");
+                    self.approval_ended(&approval_id, &about, "answered elsewhere");
                 }
                 None
             }
         };
         self.hint_waiting_for_approval(&turn_id, None);
-        let what = match approval.kind {
-            "command" => format!("run {}", approval.subject),
-            _ => approval.subject.clone(),
+        let what = match approval.details {
+            ApprovalDetails::Command { .. } => format!("run {}", approval.subject),
+            ApprovalDetails::FileChange { .. } => approval.subject.clone(),
         };
         let answer = match &decision {
             Some(decision) => approvals::decision_title(decision),
             None => "declined (not accepted)".to_string(),
         };
-        let thread_id = request.params["threadId"].as_str().unwrap_or_default();
-        self.transcript_approval(thread_id, &turn_id, what, answer);
+        self.transcript_approval(&about.thread_id, &turn_id, what, answer);
         match decision {
             Some(decision) => Ok(json!({ "decision": decision })),
             None => decline_answer(&request.method),
@@ -110,14 +131,14 @@ impl Bridge {
 
     /// Tells a `codex/approval` editor that a prompt no longer waits for an answer, so it
     /// can take it down (VS Code closes the diff views and the notification).
-    fn approval_ended(&self, approval_id: &str, request: &IncomingRequest, why: &str) {
+    fn approval_ended(&self, approval_id: &str, about: &Asked, why: &str) {
         if self.inner.ui.supports_rich_approvals() {
-            self.inner.ui.approval_ended(json!({
-                "approvalId": approval_id,
-                "itemId": request.params["itemId"],
-                "turnId": request.params["turnId"],
-                "reason": why,
-            }));
+            self.inner.ui.approval_ended(ApprovalEnded {
+                approval_id: approval_id.into(),
+                item_id: about.item_id.clone(),
+                turn_id: about.turn_id.clone(),
+                reason: why.into(),
+            });
         }
     }
 
@@ -127,41 +148,38 @@ impl Bridge {
     async fn ask_user(
         &self,
         approval: &Approval,
-        request: &IncomingRequest,
-        turn_id: &str,
+        about: &Asked,
         approval_id: &str,
     ) -> Option<Value> {
+        let turn_id = about.turn_id.as_str();
         let ui = self.inner.ui.clone();
         let timeout = self.settings().approval_timeout;
         let declined = |why: String| {
             tracing::info!("approval declined: {why}");
             ui.show_message(
                 MessageLevel::Warning,
-                format!("Codex: declined {}: {why}", approval.subject),
+                format!("declined {}: {why}", approval.subject),
             );
             None
         };
         if ui.supports_rich_approvals() {
-            let mut payload = approval.details.clone();
-            payload["kind"] = json!(approval.kind);
-            payload["approvalId"] = json!(approval_id);
-            payload["threadId"] = request.params["threadId"].clone();
-            payload["turnId"] = request.params["turnId"].clone();
-            payload["itemId"] = request.params["itemId"].clone();
-            payload["message"] = json!(approval.message);
-            payload["timeoutSeconds"] = json!(timeout.as_secs_f64());
-            payload["choices"] = json!(approval
-                .choices
-                .iter()
-                .map(|c| json!({ "title": c.title, "decision": c.decision }))
-                .collect::<Vec<_>>());
-            let answer = match tokio::time::timeout(timeout, ui.rich_approval(payload)).await {
+            let request = RichApproval {
+                approval_id: approval_id.into(),
+                thread_id: about.thread_id.clone(),
+                turn_id: about.turn_id.clone(),
+                item_id: about.item_id.clone(),
+                message: approval.message.clone(),
+                timeout,
+                choices: approval.choices.clone(),
+                details: approval.details.clone(),
+            };
+            let answer = match tokio::time::timeout(timeout, ui.rich_approval(request)).await {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(e)) => {
                     return declined(format!("the editor could not show the approval ({e})"))
                 }
                 Err(_) => {
-                    self.approval_ended(approval_id, request, "timed out");
+                    self.approval_ended(approval_id, about, "timed out");
                     return declined(format!(
                         "no answer within {}",
                         super::picker_approvals::duration_words(timeout)
@@ -169,17 +187,12 @@ impl Bridge {
                 }
             };
             // Only a decision we offered counts; anything else is a decline.
-            let decision = answer
-                .get("decision")
-                .filter(|d| approval.choices.iter().any(|c| &c.decision == *d));
-            return match decision {
-                Some(d) => Some(d.clone()),
-                None if answer.get("decision").is_none() || answer.is_null() => {
-                    declined("the prompt was dismissed".into())
-                }
-                None => declined(format!(
+            return match answer {
+                Some(d) if approval.choices.iter().any(|c| c.decision == d) => Some(d),
+                None => declined("the prompt was dismissed".into()),
+                Some(other) => declined(format!(
                     "the editor answered {}, which was not offered",
-                    super::activity::one_line(&answer.to_string(), 80)
+                    super::activity::one_line(&json!({ "decision": other }).to_string(), 80)
                 )),
             };
         }
@@ -224,55 +237,60 @@ impl Bridge {
         self.ask_in_code_actions(turn_id, approval).await
     }
 
-    fn command_approval(&self, params: &Value) -> Approval {
-        let command = params["command"].as_str().unwrap_or("(command not given)");
-        let cwd = params["cwd"].as_str();
-        let reason = params["reason"].as_str();
-        let available = params["availableDecisions"].as_array();
+    fn command_approval(&self, params: &p::CommandExecutionRequestApprovalParams) -> Approval {
+        let command = params.command.as_deref().unwrap_or("(command not given)");
+        let cwd = params.cwd.as_deref();
+        let reason = params.reason.as_deref();
+        // The buttons carry each offered decision as the answer will send it.
+        let available: Option<Vec<Value>> = params.available_decisions.as_ref().map(|offered| {
+            offered
+                .iter()
+                .map(|d| serde_json::to_value(d).expect("wire types serialize"))
+                .collect()
+        });
+        let available = available.as_ref();
         let (subject, subject_whole) = approvals::command_subject(command);
         Approval {
-            kind: "command",
             message: approvals::command_message(command, cwd, reason),
             prompt: approvals::command_message(command, cwd, reason),
             subject,
             subject_whole,
             choices: approvals::command_choices(available),
-            details: json!({ "command": command, "cwd": cwd, "reason": reason }),
+            details: ApprovalDetails::Command {
+                command: command.into(),
+                cwd: cwd.map(str::to_string),
+                reason: reason.map(str::to_string),
+            },
         }
     }
 
     /// The request names only the item; its paths come from the `fileChange` item seen
     /// in `item/started`, which may still be on its way.
-    async fn file_approval(&self, params: &Value) -> Approval {
-        let item_id = params["itemId"].as_str().unwrap_or_default();
+    async fn file_approval(&self, params: &p::FileChangeRequestApprovalParams) -> Approval {
         let mut item = None;
         for _ in 0..50 {
-            item = lock(&self.inner.file_changes).get(item_id).cloned();
+            item = lock(&self.inner.file_changes).get(&params.item_id).cloned();
             if item.is_some() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let files = item
-            .as_ref()
-            .map(approvals::summarize_changes)
+            .map(|item| approvals::summarize_file_changes(&item.changes))
             .unwrap_or_default();
         let folder = self.workspace_for(None);
-        let reason = params["reason"].as_str();
+        let reason = params.reason.as_deref();
         Approval {
-            kind: "fileChange",
             message: approvals::file_message(&files, reason, folder.as_deref(), false),
             prompt: approvals::file_message(&files, reason, folder.as_deref(), true),
             subject: approvals::file_subject(&files, folder.as_deref()),
             // The diff is not in the title.
             subject_whole: false,
             choices: approvals::file_choices(),
-            details: json!({
-                "reason": reason,
-                "files": files.iter().map(|f| json!({
-                    "path": f.path, "kind": f.kind, "added": f.added, "removed": f.removed, "diff": f.diff,
-                })).collect::<Vec<_>>(),
-            }),
+            details: ApprovalDetails::FileChange {
+                reason: reason.map(str::to_string),
+                files,
+            },
         }
     }
 }

@@ -9,6 +9,8 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::app_server::protocol as p;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApprovalPolicy {
@@ -23,6 +25,15 @@ impl ApprovalPolicy {
             Self::Untrusted => "untrusted",
             Self::OnRequest => "on-request",
             Self::Never => "never",
+        }
+    }
+
+    /// The policy as the app-server's type.
+    pub fn to_protocol(self) -> p::AskForApproval {
+        match self {
+            Self::Untrusted => p::AskForApproval::Untrusted,
+            Self::OnRequest => p::AskForApproval::OnRequest,
+            Self::Never => p::AskForApproval::Never,
         }
     }
 }
@@ -44,14 +55,29 @@ impl Sandbox {
         }
     }
 
+    /// The sandbox as a thread's `sandbox` mode.
+    pub fn to_protocol(self) -> p::SandboxMode {
+        match self {
+            Self::ReadOnly => p::SandboxMode::ReadOnly,
+            Self::WorkspaceWrite => p::SandboxMode::WorkspaceWrite,
+            Self::DangerFullAccess => p::SandboxMode::DangerFullAccess,
+        }
+    }
+
     /// The same sandbox as a turn's `sandboxPolicy` (the workspace stays the turn's cwd).
-    pub fn as_turn_policy(self) -> serde_json::Value {
-        let kind = match self {
-            Self::ReadOnly => "readOnly",
-            Self::WorkspaceWrite => "workspaceWrite",
-            Self::DangerFullAccess => "dangerFullAccess",
-        };
-        serde_json::json!({ "type": kind })
+    pub fn to_turn_policy(self) -> p::SandboxPolicy {
+        match self {
+            Self::ReadOnly => p::SandboxPolicy::ReadOnly {
+                network_access: None,
+            },
+            Self::WorkspaceWrite => p::SandboxPolicy::WorkspaceWrite {
+                writable_roots: None,
+                network_access: None,
+                exclude_tmpdir_env_var: None,
+                exclude_slash_tmp: None,
+            },
+            Self::DangerFullAccess => p::SandboxPolicy::DangerFullAccess,
+        }
     }
 }
 

@@ -8,19 +8,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::settings::{AppServerSetting, Settings};
 use super::turns::TurnKind;
-use super::{lock, server_requests, user_message, Bridge, MessageLevel};
+use super::{lock, server_requests, Bridge, MessageLevel, StartError};
 use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
 use crate::app_server::socket::{default_control_socket, is_loopback};
 use crate::app_server::{protocol as p, Codex, Endpoint};
+use crate::backoff::Backoff;
 
-/// The first wait before reconnecting, and the longest.
-const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The waits before reconnecting: the first, and the longest.
+const RECONNECT_BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(250),
+    max: Duration::from_secs(5),
+};
 /// How long a turn another client started waits for our own `turn/start` on the same
 /// thread to answer, before it is taken for a foreign turn.
 const OWN_START_WAIT: Duration = Duration::from_secs(30);
@@ -116,11 +117,11 @@ impl Bridge {
         &self,
         settings: &Settings,
         handler: Arc<server_requests::Handler>,
-    ) -> Result<(Codex, Option<Endpoint>), String> {
-        let endpoint = endpoint(settings)?;
+    ) -> Result<(Codex, Option<Endpoint>), StartError> {
+        let endpoint = endpoint(settings).map_err(StartError::Endpoint)?;
         match Codex::connect_shared(&endpoint, handler).await {
             Ok(codex) => Ok((codex, Some(endpoint))),
-            Err(e) => Err(user_message(&e)),
+            Err(e) => Err(StartError::Connect(e)),
         }
     }
 
@@ -138,17 +139,15 @@ impl Bridge {
         self.inner.ui.show_message(
             MessageLevel::Warning,
             format!(
-                "Codex: lost the connection to the shared app-server at {endpoint} ({}); reconnecting…",
+                "lost the connection to the shared app-server at {endpoint} ({}); reconnecting…",
                 closed.reason
             ),
         );
         let bridge = self.clone();
         tokio::spawn(async move {
-            let mut delay = BACKOFF_FIRST;
             let mut attempts = 0u32;
             loop {
-                tokio::time::sleep(jittered(delay)).await;
-                delay = (delay * 2).min(BACKOFF_MAX);
+                tokio::time::sleep(RECONNECT_BACKOFF.delay(attempts + 1)).await;
                 // Stopping, or the user has since chosen another app-server.
                 if *lock(&bridge.inner.shutting_down) || !bridge.settings().app_server.is_shared() {
                     break;
@@ -167,7 +166,7 @@ impl Bridge {
                             .unwrap_or_else(|| endpoint.to_string());
                         bridge.inner.ui.show_message(
                             MessageLevel::Info,
-                            format!("Codex: reconnected to the shared app-server at {endpoint}."),
+                            format!("reconnected to the shared app-server at {endpoint}."),
                         );
                         break;
                     }
@@ -230,9 +229,14 @@ impl Bridge {
             if event.method != "turn/started" {
                 continue;
             }
-            let Some(turn) = started_turn(&event.params_value()) else {
+            let p::ServerNotification::TurnStarted(p::TurnStartedNotification { turn, .. }) =
+                event.decode()
+            else {
                 continue;
             };
+            if turn.id.is_empty() {
+                continue;
+            }
             // A review's child turn is followed by whoever follows its root turn.
             if turn
                 .root_turn_id
@@ -301,15 +305,6 @@ impl Bridge {
     }
 }
 
-/// `delay` ± 20 %, so that the sessions of a restarted daemon do not all knock at once.
-fn jittered(delay: Duration) -> Duration {
-    delay.mul_f64(0.8 + 0.4 * fastrand::f64())
-}
-
-fn started_turn(params: &Value) -> Option<p::Turn> {
-    serde_json::from_value(params.get("turn")?.clone()).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,14 +317,6 @@ mod tests {
                 port: 4500,
             },
             ..Settings::default()
-        }
-    }
-
-    #[test]
-    fn the_backoff_is_jittered_within_a_fifth() {
-        for _ in 0..100 {
-            let d = jittered(Duration::from_secs(1));
-            assert!(d >= Duration::from_millis(800) && d <= Duration::from_millis(1200));
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::{Bridge, BridgeError, BridgeResult};
-use crate::app_server::Codex;
+use crate::app_server::{protocol as p, Codex};
 
 #[derive(Default)]
 pub(super) struct Threads {
@@ -52,37 +52,31 @@ impl Threads {
     }
 }
 
-fn thread_id_of(response: &Value) -> BridgeResult<String> {
-    response
-        .pointer("/thread/id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| BridgeError::Failed("the app-server answered without a thread id".into()))
+/// `thread/list` of a folder's threads (all folders: `None`), most recently updated first.
+fn list_params(folder: Option<&Path>, limit: u64) -> p::ThreadListParams {
+    p::ThreadListParams {
+        cwd: folder.map(|f| Value::String(f.display().to_string())),
+        limit: Some(limit),
+        sort_key: Some("updated_at".into()),
+        ..Default::default()
+    }
 }
 
 impl Bridge {
-    /// Params shared by `thread/start` and `thread/resume`: the user's model, sandbox and
-    /// approval policy.
-    fn thread_settings(&self, folder: Option<&Path>) -> Value {
-        let settings = self.settings();
-        let mut params = json!({
-            "approvalPolicy": settings.approval_policy.as_wire(),
-            "sandbox": settings.sandbox.as_wire(),
-        });
-        if let Some(folder) = folder {
-            params["cwd"] = json!(folder.display().to_string());
-        }
-        if let Some(model) = settings.model {
-            params["model"] = json!(model);
-        }
-        params
-    }
-
     async fn start_thread(&self, codex: &Codex, folder: Option<&Path>) -> BridgeResult<String> {
-        let response: Value = codex
-            .request("thread/start", self.thread_settings(folder))
-            .await?;
-        let id = thread_id_of(&response)?;
+        // The user's model, sandbox and approval policy (as `resume` sends them).
+        let settings = self.settings();
+        let params = p::ThreadStartParams {
+            approval_policy: Some(settings.approval_policy.to_protocol()),
+            sandbox: Some(settings.sandbox.to_protocol()),
+            cwd: folder.map(|f| f.display().to_string()),
+            model: settings.model,
+            ..Default::default()
+        };
+        let id = codex.send(&params).await?.thread.id;
+        if id.is_empty() {
+            return Err(BridgeError::NoThreadId);
+        }
         tracing::info!(thread = %id, folder = ?folder, "started a thread");
         Ok(id)
     }
@@ -93,10 +87,17 @@ impl Bridge {
         thread_id: &str,
         folder: Option<&Path>,
     ) -> BridgeResult<()> {
-        let mut params = self.thread_settings(folder);
-        params["threadId"] = json!(thread_id);
-        params["excludeTurns"] = json!(true);
-        let _: Value = codex.request("thread/resume", params).await?;
+        let settings = self.settings();
+        let params = p::ThreadResumeParams {
+            thread_id: thread_id.into(),
+            exclude_turns: Some(true),
+            approval_policy: Some(settings.approval_policy.to_protocol()),
+            sandbox: Some(settings.sandbox.to_protocol()),
+            cwd: folder.map(|f| f.display().to_string()),
+            model: settings.model,
+            ..Default::default()
+        };
+        codex.send(&params).await?;
         tracing::info!(thread = %thread_id, "resumed a thread");
         Ok(())
     }
@@ -154,16 +155,8 @@ impl Bridge {
         folder: Option<&Path>,
     ) -> Option<String> {
         let folder = folder?;
-        let params = json!({
-            "cwd": folder.display().to_string(),
-            "limit": 1,
-            "sortKey": "updated_at",
-        });
-        match codex.request::<Value>("thread/list", params).await {
-            Ok(list) => list
-                .pointer("/data/0/id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+        match codex.send(&list_params(Some(folder), 1)).await {
+            Ok(list) => list.data.into_iter().next().map(|thread| thread.id),
             Err(e) => {
                 tracing::warn!("thread/list failed: {e}");
                 None
@@ -236,11 +229,8 @@ impl Bridge {
     pub async fn list_threads(&self, path: Option<&Path>) -> BridgeResult<Value> {
         let folder = self.workspace_for(path);
         let (codex, _) = self.codex().await?;
-        let mut params = json!({ "limit": 50, "sortKey": "updated_at" });
-        if let Some(folder) = folder {
-            params["cwd"] = json!(folder.display().to_string());
-        }
-        Ok(codex.request::<Value>("thread/list", params).await?)
+        let list = codex.send(&list_params(folder.as_deref(), 50)).await?;
+        Ok(serde_json::to_value(list).expect("wire types serialize"))
     }
 
     /// `codex.readThread`: a thread with its turns (default: the workspace's thread).
@@ -251,16 +241,17 @@ impl Bridge {
     ) -> BridgeResult<Value> {
         let id = match thread_id {
             Some(id) => id.to_string(),
-            None => self.current_thread(path).await?.ok_or_else(|| {
-                BridgeError::Failed("this workspace has no Codex thread yet; ask something first or pass `threadId`".into())
-            })?,
+            None => self
+                .current_thread(path)
+                .await?
+                .ok_or(BridgeError::NoThreadYet)?,
         };
         let (codex, _) = self.codex().await?;
-        Ok(codex
-            .request::<Value>(
-                "thread/read",
-                json!({ "threadId": id, "includeTurns": true }),
-            )
-            .await?)
+        let params = p::ThreadReadParams {
+            thread_id: id,
+            include_turns: Some(true),
+        };
+        let read = codex.send(&params).await?;
+        Ok(serde_json::to_value(read).expect("wire types serialize"))
     }
 }

@@ -15,9 +15,15 @@ use super::activity::{first_line, Activity, Coalescer};
 use super::documents::{differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET};
 use super::mirror::MirrorJob;
 use super::prompts::{turn_text, FileContext};
-use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
+use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel, TurnEventForEditor};
 use crate::app_server::client::TurnCollector;
-use crate::app_server::{protocol as p, TurnHandle};
+use crate::app_server::protocol::{self as p, ServerNotification};
+use crate::app_server::{RpcErrorKind, TurnHandle};
+
+/// How a followed turn ended — completed, interrupted, or failed with its error; whether the
+/// watchdog recovered it — typed until the edge: `lsp::ext::TurnCompletedParams` is its one
+/// serialisation. A turn lost with the app-server is [`TurnOutcome::lost`].
+pub type TurnOutcome = crate::app_server::TurnResult;
 use crate::text::Range;
 
 /// Progress reports per second, at most.
@@ -64,7 +70,7 @@ pub(super) struct ActiveTurn {
     pub turn_id: String,
     pub progress_token: String,
     hints: mpsc::UnboundedSender<Hint>,
-    done: watch::Receiver<Option<Value>>,
+    done: watch::Receiver<Option<Arc<TurnOutcome>>>,
 }
 
 /// Interrupts the turn if the request waiting on it is dropped (`$/cancelRequest`).
@@ -93,10 +99,6 @@ impl Drop for InterruptOnDrop {
         });
     }
 }
-
-/// What a queued ask is told when an interrupt cancels it.
-const QUEUE_CANCELLED: &str =
-    "the queued request was cancelled (the running turn was interrupted) and did not run";
 
 /// The asks of one thread: whether one's turn runs, and who waits for it.
 #[derive(Default)]
@@ -215,9 +217,7 @@ impl Bridge {
             ),
         );
         if wait {
-            let slot = ready
-                .await
-                .map_err(|_| BridgeError::Failed(QUEUE_CANCELLED.into()))?;
+            let slot = ready.await.map_err(|_| BridgeError::QueueCancelled)?;
             return start(slot).await;
         }
         let bridge = self.clone();
@@ -231,9 +231,10 @@ impl Bridge {
                         );
                     }
                 }
-                Err(_) => {
-                    bridge.show_message(MessageLevel::Info, format!("{QUEUE_CANCELLED}: {label}"))
-                }
+                Err(_) => bridge.show_message(
+                    MessageLevel::Info,
+                    format!("{}: {label}", BridgeError::QueueCancelled),
+                ),
             }
         });
         Ok(json!({ "threadId": thread_id, "status": "queued", "position": position }))
@@ -278,11 +279,8 @@ impl Bridge {
                     self.start_ask_turn(&request, folder.as_deref(), &text),
                 )
                 .await
-                .map_err(|_| {
-                    BridgeError::Failed(format!(
-                        "the Codex app-server did not start the turn within {} s, twice",
-                        silence.as_secs_f32()
-                    ))
+                .map_err(|_| BridgeError::TurnDidNotStart {
+                    seconds: silence.as_secs_f32(),
                 })??
             }
         };
@@ -398,24 +396,8 @@ impl Bridge {
             .thread_for(request.thread_id.as_deref(), request.new_thread, folder)
             .await?;
         let settings = self.settings();
-        let mut params = json!({
-            "threadId": thread_id,
-            "input": [{ "type": "text", "text": text, "text_elements": [] }],
-            "approvalPolicy": settings.approval_policy.as_wire(),
-        });
-        if let Some(model) = &settings.model {
-            params["model"] = json!(model);
-        }
-        if let Some(effort) = &settings.effort {
-            params["effort"] = json!(effort);
-        }
-        if settings.app_server.is_shared() {
-            // On a shared app-server the thread's sandbox is whatever the session that
-            // loaded it asked for: ours goes with each of our turns, so that another
-            // session's looser sandbox never applies to them.
-            params["sandboxPolicy"] = settings.sandbox.as_turn_policy();
-        }
         let unsaved = self.unsaved_context(request.uri.as_deref(), folder);
+        // The buffers sent, as the transcript names them.
         let sent: Vec<String> = unsaved
             .keys()
             .map(|key| {
@@ -423,11 +405,22 @@ impl Bridge {
                 super::activity::display_path(path, folder)
             })
             .collect();
-        if !unsaved.is_empty() {
-            params["additionalContext"] = serde_json::to_value(unsaved).expect("serializable");
-        }
-        let params: p::TurnStartParams = serde_json::from_value(params)
-            .map_err(|e| BridgeError::Failed(format!("could not build turn/start: {e}")))?;
+        let params = p::TurnStartParams {
+            thread_id: thread_id.clone(),
+            input: vec![p::UserInput::text(text)],
+            approval_policy: Some(settings.approval_policy.to_protocol()),
+            model: settings.model.clone(),
+            effort: settings.effort.clone(),
+            // On a shared app-server the thread's sandbox is whatever the session that
+            // loaded it asked for: ours goes with each of our turns, so that another
+            // session's looser sandbox never applies to them.
+            sandbox_policy: settings
+                .app_server
+                .is_shared()
+                .then(|| settings.sandbox.to_turn_policy()),
+            additional_context: (!unsaved.is_empty()).then_some(unsaved),
+            ..Default::default()
+        };
         let starting = self.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
         self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
@@ -460,16 +453,19 @@ impl Bridge {
             armed: true,
         };
         let mut done = active.done.clone();
-        let result = loop {
-            if let Some(result) = done.borrow().clone() {
-                break result;
+        let outcome = loop {
+            if let Some(outcome) = done.borrow().clone() {
+                break Some(outcome);
             }
             if done.changed().await.is_err() {
-                break done.borrow().clone().unwrap_or_else(|| answer.clone());
+                break done.borrow().clone();
             }
         };
         guard.armed = false;
-        Ok(result)
+        // The same serialisation as `codex/turnCompleted` (`TurnOutcome`'s).
+        Ok(outcome.map_or(answer, |outcome| {
+            serde_json::to_value(&*outcome).expect("wire types serialize")
+        }))
     }
 
     /// The file and selection an ask points at.
@@ -514,7 +510,7 @@ impl Bridge {
         &self,
         first: Option<&str>,
         folder: Option<&Path>,
-    ) -> BTreeMap<String, Value> {
+    ) -> BTreeMap<String, p::AdditionalContextEntry> {
         let candidates = self.documents().candidates_for_unsaved(first);
         let modified: Vec<UnsavedBuffer> = candidates
             .into_iter()
@@ -538,7 +534,10 @@ impl Bridge {
                 );
                 (
                     format!("codex-lsp:unsaved:{}", buffer.path.display()),
-                    json!({ "kind": "untrusted", "value": value }),
+                    p::AdditionalContextEntry {
+                        kind: p::AdditionalContextKind::Untrusted,
+                        value,
+                    },
                 )
             })
             .collect()
@@ -581,7 +580,7 @@ impl Bridge {
         mut handle: TurnHandle,
         active: Arc<ActiveTurn>,
         mut hints: mpsc::UnboundedReceiver<Hint>,
-        done: watch::Sender<Option<Value>>,
+        done: watch::Sender<Option<Arc<TurnOutcome>>>,
         folder: Option<PathBuf>,
         kind: TurnKind,
     ) {
@@ -636,64 +635,61 @@ impl Bridge {
                 event = handle.next_event() => match event {
                     None => break,
                     Some(Err(e)) => {
-                        failure = Some(super::user_message(&e));
+                        failure = Some(BridgeError::from(e).to_string());
                         break;
-                    }
-                    Some(Ok(event)) if !stream_events && event.method == "item/agentMessage/delta" => {
-                        // The bulk of a turn: read the delta text where it lies, no `Value`.
-                        collector.observe(&event);
-                        self.transcript_event(&active.thread_id, &active.turn_id, &event);
-                        let changed = match serde_json::from_str::<DeltaParams>(event.params.get()) {
-                            Ok(params) => activity.push_delta(&params.delta),
-                            Err(_) => activity.observe(&event.method, &event.params_value(), None).is_some(),
-                        };
-                        let changed = changed || retrying.take().is_some();
-                        Wake::News { changed }
                     }
                     Some(Ok(event)) => {
                         collector.observe(&event);
-                        self.transcript_event(&active.thread_id, &active.turn_id, &event);
-                        let params = event.params_value();
-                        if let Some(changes) = completed_file_changes(&event.method, &params) {
-                            self.queue_mirror(MirrorJob::FileChange {
-                                turn_id: active.turn_id.clone(),
-                                changes,
-                            });
-                        }
-                        if stream_events {
-                            ui.event(json!({
-                                "threadId": active.thread_id,
-                                "turnId": active.turn_id,
-                                "method": event.method,
-                                "params": params,
-                            }));
-                        }
-                        let changed = match retry_text(&event.method, &params) {
-                            Some(text) => {
-                                tracing::info!(turn = %active.turn_id, "{text}");
-                                if !with_progress && retrying.is_none() {
-                                    ui.show_message(MessageLevel::Warning, text.clone());
-                                }
-                                if text.contains("waiting for the network") && !told_offline {
-                                    // No end in sight: say what to do, once per turn.
-                                    told_offline = true;
-                                    ui.show_message(
-                                        MessageLevel::Warning,
-                                        format!("{text}. The app-server keeps retrying until it can reach the model provider: check the network and the provider, or interrupt the turn (codex.interrupt)."),
-                                    );
-                                }
-                                retrying = Some(text);
-                                true
+                        // The bulk of a turn: read the delta text where it lies, no `Value`.
+                        let delta = if stream_events { None } else { event.reply_delta_in_item() };
+                        if let Some(delta) = delta {
+                            self.transcript_delta(&active.thread_id, &active.turn_id, &delta.item_id, &delta.delta);
+                            let changed = activity.push_delta(&delta.delta) || retrying.take().is_some();
+                            Wake::News { changed }
+                        } else {
+                            let notification = event.decoded();
+                            self.transcript_event(&active.thread_id, &active.turn_id, &notification);
+                            if let Some(changes) = completed_file_changes(&notification) {
+                                self.queue_mirror(MirrorJob::FileChange {
+                                    turn_id: active.turn_id.clone(),
+                                    changes,
+                                });
                             }
-                            None => {
-                                let changed = activity.observe(&event.method, &params, folder.as_deref()).is_some();
-                                if changed {
-                                    retrying = None;
-                                }
-                                changed
+                            if stream_events {
+                                ui.event(TurnEventForEditor {
+                                    thread_id: active.thread_id.clone(),
+                                    turn_id: active.turn_id.clone(),
+                                    method: event.method().to_string(),
+                                    params: event.params_value(),
+                                });
                             }
-                        };
-                        Wake::News { changed }
+                            let changed = match retry_text(&notification) {
+                                Some(text) => {
+                                    tracing::info!(turn = %active.turn_id, "{text}");
+                                    if !with_progress && retrying.is_none() {
+                                        ui.show_message(MessageLevel::Warning, text.clone());
+                                    }
+                                    if text.contains("waiting for the network") && !told_offline {
+                                        // No end in sight: say what to do, once per turn.
+                                        told_offline = true;
+                                        ui.show_message(
+                                            MessageLevel::Warning,
+                                            format!("{text}. The app-server keeps retrying until it can reach the model provider: check the network and the provider, or interrupt the turn (codex.interrupt)."),
+                                        );
+                                    }
+                                    retrying = Some(text);
+                                    true
+                                }
+                                None => {
+                                    let changed = activity.observe(&notification, folder.as_deref()).is_some();
+                                    if changed {
+                                        retrying = None;
+                                    }
+                                    changed
+                                }
+                            };
+                            Wake::News { changed }
+                        }
                     }
                 },
                 Some(hint) = hints.recv() => match hint {
@@ -736,27 +732,12 @@ impl Bridge {
         // A turn the app-server failed (the provider, the login, a limit), not one lost
         // with the app-server (that is told when it stops).
         let turn_failed = failure.is_none();
-        let result = match (failure, collector.finish()) {
-            (None, Ok(result)) => serde_json::to_value(&result).expect("serializable"),
-            (failure, outcome) => {
-                let message = failure.unwrap_or_else(|| match outcome {
-                    Err(e) => e.to_string(),
-                    Ok(_) => unreachable!(),
-                });
-                json!({
-                    "threadId": active.thread_id,
-                    "turnId": active.turn_id,
-                    "status": "failed",
-                    "finalResponse": "",
-                    "items": [],
-                    "usage": null,
-                    "error": { "message": message },
-                    "startedAt": null,
-                    "completedAt": null,
-                    "durationMs": null,
-                })
-            }
+        let outcome: TurnOutcome = match (failure, collector.finish()) {
+            (None, Ok(result)) => result,
+            (Some(message), _) => TurnOutcome::lost(&active.thread_id, &active.turn_id, message),
+            (None, Err(e)) => TurnOutcome::lost(&active.thread_id, &active.turn_id, e.to_string()),
         };
+        let failed = outcome.status == p::TurnStatus::Failed;
         // Buffers first, so that an editor seeing the turn end sees its work in them.
         let (mirrored_tx, mirrored) = tokio::sync::oneshot::channel();
         self.queue_mirror(MirrorJob::TurnEnded {
@@ -766,28 +747,28 @@ impl Bridge {
         if tokio::time::timeout(MIRROR_WAIT, mirrored).await.is_err() {
             tracing::info!(turn = %active.turn_id, "ending the turn before its buffers are updated (slow editor)");
         }
-        let end = end_message(&result);
+        let end = end_message(&outcome);
         if with_progress {
             ui.progress_end(&token, end.clone());
-            if turn_failed && result["status"] == "failed" {
+            if turn_failed && failed {
                 // The progress end goes by in a moment: say it where it stays.
                 ui.show_message(MessageLevel::Error, format!("{title}: {end}"));
             }
         } else {
-            let level = if result["status"] == "failed" {
+            let level = if failed {
                 MessageLevel::Error
             } else {
                 MessageLevel::Info
             };
             ui.show_message(level, format!("{title}: {end}"));
         }
-        self.transcript_end(&active.thread_id, &active.turn_id, &result);
+        self.transcript_end(&outcome);
         if kind == TurnKind::Review {
-            self.review_finished(&result, folder.as_deref());
+            self.review_finished(&outcome, folder.as_deref());
         }
-        ui.turn_completed(result.clone());
+        ui.turn_completed(&outcome);
         lock(&self.inner.turns).remove(&active.turn_id);
-        let _ = done.send(Some(result));
+        let _ = done.send(Some(Arc::new(outcome)));
         // The next queued ask on the thread starts now, after this turn's end was told.
         let slot = lock(&self.inner.slots).remove(&active.turn_id);
         if slot.is_some() && status_line && self.queued_on(&active.thread_id) > 0 {
@@ -815,7 +796,7 @@ impl Bridge {
                 Ok(()) => return Ok(()),
                 Err(e)
                     if attempts < 40
-                        && not_active_yet(&e)
+                        && e.rpc_kind() == Some(RpcErrorKind::TurnNotActive)
                         && lock(&self.inner.turns).contains_key(turn_id) =>
                 {
                     attempts += 1;
@@ -842,7 +823,7 @@ impl Bridge {
         let targets = match (targets.is_empty(), thread_id, turn_id) {
             // A turn we are not following (started elsewhere): interrupt it anyway.
             (true, Some(thread), Some(turn)) => vec![(thread.to_string(), turn.to_string())],
-            (true, _, _) => return Err(BridgeError::Failed("no Codex turn is running".into())),
+            (true, _, _) => return Err(BridgeError::NoTurnRunning),
             (false, _, _) => targets,
         };
         let mut interrupted = Vec::new();
@@ -889,41 +870,24 @@ impl Bridge {
             .find(|t| thread.as_ref().is_none_or(|id| &t.thread_id == id))
             .map(|t| (t.thread_id.clone(), t.turn_id.clone()));
         let Some((thread, turn)) = running else {
-            return Err(BridgeError::Failed(
-                "no Codex turn is running to steer; use codex.ask".into(),
-            ));
+            return Err(BridgeError::NoTurnToSteer);
         };
         let (codex, _) = self.codex().await?;
-        let input: Vec<p::UserInput> = serde_json::from_value(
-            json!([{ "type": "text", "text": prompt, "text_elements": [] }]),
-        )
-        .map_err(|e| BridgeError::Failed(e.to_string()))?;
+        let input = vec![p::UserInput::text(prompt)];
         let turn_id = codex.turn_steer(&thread, &turn, input).await?;
         Ok(json!({ "threadId": thread, "turnId": turn_id }))
     }
 }
 
-/// The one field of `item/agentMessage/delta` progress needs, borrowed when it has no escapes.
-#[derive(serde::Deserialize)]
-struct DeltaParams<'a> {
-    #[serde(borrow)]
-    delta: std::borrow::Cow<'a, str>,
-}
-
 /// The changes of a `fileChange` item the app-server finished applying.
-fn completed_file_changes(method: &str, params: &Value) -> Option<Vec<p::FileUpdateChange>> {
-    if method != "item/completed" || params.pointer("/item/type")? != "fileChange" {
-        return None;
+fn completed_file_changes(notification: &ServerNotification) -> Option<Vec<p::FileUpdateChange>> {
+    match notification {
+        ServerNotification::ItemCompleted(p::ItemCompletedNotification {
+            item: p::ThreadItem::FileChange(item),
+            ..
+        }) if item.status == p::PatchApplyStatus::Completed => Some(item.changes.clone()),
+        _ => None,
     }
-    let item: p::FileChangeItem = serde_json::from_value(params["item"].clone()).ok()?;
-    (item.status == p::PatchApplyStatus::Completed).then_some(item.changes)
-}
-
-/// The app-server does not (yet) see our turn as the thread's active one: right after
-/// `turn/start`, or while the previous turn is still winding down.
-fn not_active_yet(e: &crate::app_server::Error) -> bool {
-    let text = e.to_string();
-    text.contains("no active turn") || text.contains("expected active turn id")
 }
 
 /// What to do when the model provider could not be reached or kept failing.
@@ -931,18 +895,19 @@ const PROVIDER_HINT: &str = " — the model provider could not be reached or kep
 
 /// The progress text of an app-server `error` notification that will be retried ("can't
 /// reach the model: retrying 2/5 — connection refused"); `None` for anything else.
-fn retry_text(method: &str, params: &Value) -> Option<String> {
-    if method != "error" || params.get("willRetry") != Some(&Value::Bool(true)) {
+fn retry_text(notification: &ServerNotification) -> Option<String> {
+    let ServerNotification::Error(p::ErrorNotification {
+        error,
+        will_retry: true,
+        ..
+    }) = notification
+    else {
         return None;
-    }
-    let error = params.get("error");
-    let message = error
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    };
+    let message = error.message.as_str();
     let reason = error
-        .and_then(|e| e.get("additionalDetails"))
-        .and_then(Value::as_str)
+        .additional_details
+        .as_deref()
         .filter(|d| !d.trim().is_empty());
     // "Reconnecting... 2/5": the attempt and the limit.
     let attempt = message.split_whitespace().find(|word| {
@@ -979,45 +944,43 @@ fn with_queue(text: String, queued: usize) -> String {
 }
 
 /// The progress end text: the first line of the reply, or what went wrong.
-pub fn end_message(result: &Value) -> String {
-    let status = result["status"].as_str().unwrap_or("unknown");
-    let error = result
-        .pointer("/error/message")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match status {
-        "completed" => first_line(result["finalResponse"].as_str().unwrap_or_default())
-            .unwrap_or_else(|| "done".into()),
-        "interrupted" => "interrupted".into(),
+pub fn end_message(outcome: &TurnOutcome) -> String {
+    match &outcome.status {
+        p::TurnStatus::Completed => {
+            first_line(&outcome.final_response).unwrap_or_else(|| "done".into())
+        }
+        p::TurnStatus::Interrupted => "interrupted".into(),
         _ => {
-            // `"unauthorized"`, or `{"httpConnectionFailed": {…}}`: the kind is the name.
-            let info = result.pointer("/error/codexErrorInfo");
-            let kind = match info {
-                Some(Value::String(kind)) => Some(kind.as_str()),
-                Some(Value::Object(map)) => map.keys().next().map(String::as_str),
-                _ => None,
-            };
-            let hint = match kind {
-                Some("unauthorized") => " — Codex is not logged in: run the command codex.login",
-                Some("serverOverloaded") => {
+            let error = outcome.error.as_ref();
+            let message = error.map_or("", |e| e.message.as_str());
+            use p::CodexErrorInfo as Info;
+            let hint = match error.and_then(|e| e.codex_error_info.as_ref()) {
+                Some(Info::Unauthorized) => {
+                    " — Codex is not logged in: run the command codex.login"
+                }
+                Some(Info::ServerOverloaded) => {
                     " — the model is overloaded; codex gave up retrying, try again later"
                 }
                 Some(
-                    "internalServerError"
-                    | "httpConnectionFailed"
-                    | "responseStreamConnectionFailed"
-                    | "responseStreamDisconnected"
-                    | "responseTooManyFailedAttempts",
+                    Info::InternalServerError
+                    | Info::HttpConnectionFailed { .. }
+                    | Info::ResponseStreamConnectionFailed { .. }
+                    | Info::ResponseStreamDisconnected { .. }
+                    | Info::ResponseTooManyFailedAttempts { .. },
                 ) => PROVIDER_HINT,
-                Some("usageLimitExceeded" | "rateLimitExceeded" | "sessionBudgetExceeded") => {
+                Some(
+                    Info::UsageLimitExceeded
+                    | Info::RateLimitExceeded
+                    | Info::SessionBudgetExceeded,
+                ) => {
                     " — a usage or rate limit was reached: wait, or check your plan (codex.account)"
                 }
-                Some("contextWindowExceeded") => {
+                Some(Info::ContextWindowExceeded) => {
                     " — the thread no longer fits the model: start a new one (codex.newThread)"
                 }
                 Some(_) | None => "",
             };
-            format!("failed: {}{hint}", super::activity::one_line(error, 200))
+            format!("failed: {}{hint}", super::activity::one_line(message, 200))
         }
     }
 }
@@ -1041,35 +1004,53 @@ fn progress_token(shown: bool, turn_id: &str) -> String {
 mod tests {
     use super::*;
 
+    fn outcome(status: &str, final_response: &str, error: Value) -> TurnOutcome {
+        let mut outcome = TurnOutcome::lost("t", "u", String::new());
+        outcome.status = serde_json::from_value(json!(status)).unwrap();
+        outcome.final_response = final_response.into();
+        outcome.error = serde_json::from_value(error).unwrap();
+        outcome
+    }
+
+    fn error(params: Value) -> ServerNotification {
+        ServerNotification::decode("error", params)
+    }
+
     #[test]
     fn end_messages() {
         assert_eq!(
-            end_message(&json!({"status": "completed", "finalResponse": "\nAll good.\nDetails"})),
+            end_message(&outcome("completed", "\nAll good.\nDetails", Value::Null)),
             "All good."
         );
         assert_eq!(
-            end_message(&json!({"status": "interrupted"})),
+            end_message(&outcome("interrupted", "", Value::Null)),
             "interrupted"
         );
-        let failed = json!({"status": "failed", "error": {"message": "down", "codexErrorInfo": {"httpConnectionFailed": {"httpStatusCode": null}}}});
+        let failed = outcome(
+            "failed",
+            "",
+            json!({"message": "down", "codexErrorInfo": {"httpConnectionFailed": {"httpStatusCode": null}}}),
+        );
         assert!(end_message(&failed)
             .starts_with("failed: down — the model provider could not be reached"));
         assert_eq!(
-            retry_text(
-                "error",
-                &json!({"willRetry": true, "error": {"message": "Reconnecting... 2/5", "additionalDetails": "connection refused"}})
-            )
+            retry_text(&error(
+                json!({"willRetry": true, "error": {"message": "Reconnecting... 2/5", "additionalDetails": "connection refused"}})
+            ))
             .as_deref(),
             Some("can't reach the model: retrying 2/5 — connection refused")
         );
         assert_eq!(
-            retry_text(
-                "error",
-                &json!({"willRetry": false, "error": {"message": "x"}})
-            ),
+            retry_text(&error(
+                json!({"willRetry": false, "error": {"message": "x"}})
+            )),
             None
         );
-        let failed = json!({"status": "failed", "error": {"message": "boom", "codexErrorInfo": "serverOverloaded"}});
+        let failed = outcome(
+            "failed",
+            "",
+            json!({"message": "boom", "codexErrorInfo": "serverOverloaded"}),
+        );
         assert!(end_message(&failed).starts_with("failed: boom — the model is overloaded"));
     }
 }

@@ -88,10 +88,11 @@ pub fn invalid_params(message: impl Into<String>) -> ResponseError {
 }
 
 pub fn bridge_error(e: BridgeError) -> ResponseError {
-    match e {
-        BridgeError::InvalidParams(m) => ResponseError::new(ErrorCode::INVALID_PARAMS, m),
-        BridgeError::Failed(m) => ResponseError::new(ErrorCode::REQUEST_FAILED, m),
-    }
+    let code = match e.is_invalid_params() {
+        true => ErrorCode::INVALID_PARAMS,
+        false => ErrorCode::REQUEST_FAILED,
+    };
+    ResponseError::new(code, e.to_string())
 }
 
 /// The one argument object of a command: absent or null is `{}`.

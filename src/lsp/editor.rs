@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 
 use super::{ext, to_proto};
 use crate::bridge::{
-    BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi, MessageLevel,
+    ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi,
+    MessageLevel, RichApproval, TranscriptUpdate, TurnEventForEditor, TurnOutcome,
 };
 
 /// What the editor said it can do, at `initialize`.
@@ -267,12 +268,16 @@ impl EditorUi for LspEditor {
         self.abilities.status_line_only
     }
 
-    fn rich_approval(&self, request: Value) -> BoxFuture<'static, Result<Value, String>> {
+    fn rich_approval(
+        &self,
+        request: RichApproval,
+    ) -> BoxFuture<'static, Result<Option<Value>, String>> {
         let client = self.client.clone();
         Box::pin(async move {
             client
-                .request::<ext::CodexApproval>(request)
+                .request::<ext::CodexApproval>(request.into())
                 .await
+                .map(|answer| answer.and_then(|a| a.decision).filter(|d| !d.is_null()))
                 .map_err(|e| {
                     tracing::info!("codex/approval failed ({e}); declining");
                     match e {
@@ -283,8 +288,8 @@ impl EditorUi for LspEditor {
         })
     }
 
-    fn approval_ended(&self, params: Value) {
-        let _ = self.client.notify::<ext::ApprovalEnded>(params);
+    fn approval_ended(&self, ended: ApprovalEnded) {
+        let _ = self.client.notify::<ext::ApprovalEnded>(ended.into());
     }
 
     fn open_external(&self, url: String) -> BoxFuture<'static, bool> {
@@ -395,20 +400,22 @@ impl EditorUi for LspEditor {
         })
     }
 
-    fn turn_completed(&self, result: Value) {
-        let _ = self.client.notify::<ext::TurnCompleted>(result);
+    fn turn_completed(&self, outcome: &TurnOutcome) {
+        let _ = self
+            .client
+            .notify::<ext::TurnCompleted>(ext::TurnCompletedParams(outcome.clone()));
     }
 
-    fn event(&self, event: Value) {
-        let _ = self.client.notify::<ext::CodexEvent>(event);
+    fn event(&self, event: TurnEventForEditor) {
+        let _ = self.client.notify::<ext::CodexEvent>(event.into());
     }
 
     fn wants_transcript(&self) -> bool {
         self.abilities.transcript
     }
 
-    fn transcript(&self, update: Value) {
-        let _ = self.client.notify::<ext::Transcript>(update);
+    fn transcript(&self, update: TranscriptUpdate) {
+        let _ = self.client.notify::<ext::Transcript>(update.into());
     }
 }
 

@@ -1,32 +1,88 @@
 //! codex-lsp's own methods, beyond the LSP spec.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Sent when a turn ends, with the TurnResult in camelCase.
+use crate::bridge::{
+    self, ApprovalDetails, RichApproval, TranscriptUpdate, TurnEventForEditor, TurnOutcome,
+};
+
+/// Sent when a turn ends.
 pub enum TurnCompleted {}
 
 impl lsp_types::notification::Notification for TurnCompleted {
-    type Params = Value;
+    type Params = TurnCompletedParams;
     const METHOD: &'static str = "codex/turnCompleted";
 }
+
+/// How a turn ended, camelCase: `{threadId, turnId, status, finalResponse, items, usage,
+/// error, startedAt, completedAt, durationMs, recoveredByWatchdog}`. The bridge's
+/// [`TurnOutcome`] is serialised here and nowhere else (`codex.ask` with `wait` answers
+/// the same params).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TurnCompletedParams(pub TurnOutcome);
 
 /// One app-server notification of the client's turns (only with `streamEvents: true`).
 pub enum CodexEvent {}
 
 impl lsp_types::notification::Notification for CodexEvent {
-    type Params = Value;
+    type Params = CodexEventParams;
     const METHOD: &'static str = "codex/event";
 }
 
-/// A running turn's transcript changed: `{threadId, turnId, markdown, replaceFromLine?}`.
-/// The turn's text loses its lines from `replaceFromLine` on (when set), then gets
-/// `markdown` appended (which may continue its last line). Sent to editors declaring
-/// `experimental.codexTranscript: true`; the first update of a turn starts it.
+/// `{threadId, turnId, method, params}`: `params` are the app-server's, as they came.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodexEventParams {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub method: String,
+    pub params: Value,
+}
+
+impl From<TurnEventForEditor> for CodexEventParams {
+    fn from(event: TurnEventForEditor) -> Self {
+        Self {
+            thread_id: event.thread_id,
+            turn_id: event.turn_id,
+            method: event.method,
+            params: event.params,
+        }
+    }
+}
+
+/// A running turn's transcript changed. Sent to editors declaring
+/// `experimental.codexTranscript: true`; the first update of a turn starts its text.
 pub enum Transcript {}
 
 impl lsp_types::notification::Notification for Transcript {
-    type Params = Value;
+    type Params = TranscriptParams;
     const METHOD: &'static str = "codex/transcript";
+}
+
+/// `{threadId, turnId, markdown, replaceFromLine?}`: the turn's text loses its lines from
+/// `replaceFromLine` on (when set), then gets `markdown` appended (which may continue its
+/// last line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptParams {
+    pub thread_id: String,
+    pub turn_id: String,
+    pub markdown: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace_from_line: Option<u32>,
+}
+
+impl From<TranscriptUpdate> for TranscriptParams {
+    fn from(update: TranscriptUpdate) -> Self {
+        Self {
+            thread_id: update.thread_id,
+            turn_id: update.turn_id,
+            markdown: update.markdown,
+            replace_from_line: update.replace_from_line,
+        }
+    }
 }
 
 /// An approval with the full diff, for clients declaring `experimental.codexApprovals`.
@@ -35,9 +91,119 @@ impl lsp_types::notification::Notification for Transcript {
 pub enum CodexApproval {}
 
 impl lsp_types::request::Request for CodexApproval {
-    type Params = Value;
-    type Result = Value;
+    type Params = CodexApprovalParams;
+    type Result = Option<CodexApprovalResult>;
     const METHOD: &'static str = "codex/approval";
+}
+
+/// `codex/approval` params: what the approval is about, the question and its buttons, and
+/// the command (`command`, `cwd`, `reason`) or the files (`reason`, `files`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodexApprovalParams {
+    /// `command` or `fileChange`.
+    pub kind: String,
+    pub approval_id: String,
+    pub thread_id: String,
+    pub turn_id: String,
+    pub item_id: String,
+    pub message: String,
+    pub timeout_seconds: f64,
+    pub choices: Vec<ApprovalChoiceParams>,
+    #[serde(flatten)]
+    pub details: ApprovalDetailsParams,
+}
+
+/// One button: its title and the decision it answers (the app-server's, as it offered it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalChoiceParams {
+    pub title: String,
+    pub decision: Value,
+}
+
+/// The command or the files of a `codex/approval`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ApprovalDetailsParams {
+    Command {
+        command: String,
+        cwd: Option<String>,
+        reason: Option<String>,
+    },
+    FileChange {
+        reason: Option<String>,
+        files: Vec<ApprovalFileParams>,
+    },
+}
+
+/// A file of a file-change approval: `kind` is `add`, `delete` or `update`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalFileParams {
+    pub path: String,
+    pub kind: String,
+    pub added: usize,
+    pub removed: usize,
+    pub diff: String,
+}
+
+/// The client's answer to `codex/approval`; a missing or unoffered `decision` declines.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CodexApprovalResult {
+    #[serde(default)]
+    pub decision: Option<Value>,
+}
+
+impl From<RichApproval> for CodexApprovalParams {
+    fn from(approval: RichApproval) -> Self {
+        let (kind, details) = match approval.details {
+            ApprovalDetails::Command {
+                command,
+                cwd,
+                reason,
+            } => (
+                "command",
+                ApprovalDetailsParams::Command {
+                    command,
+                    cwd,
+                    reason,
+                },
+            ),
+            ApprovalDetails::FileChange { reason, files } => (
+                "fileChange",
+                ApprovalDetailsParams::FileChange {
+                    reason,
+                    files: files
+                        .into_iter()
+                        .map(|f| ApprovalFileParams {
+                            path: f.path,
+                            kind: f.kind,
+                            added: f.added,
+                            removed: f.removed,
+                            diff: f.diff,
+                        })
+                        .collect(),
+                },
+            ),
+        };
+        Self {
+            kind: kind.into(),
+            approval_id: approval.approval_id,
+            thread_id: approval.thread_id,
+            turn_id: approval.turn_id,
+            item_id: approval.item_id,
+            message: approval.message,
+            timeout_seconds: approval.timeout.as_secs_f64(),
+            choices: approval
+                .choices
+                .into_iter()
+                .map(|c| ApprovalChoiceParams {
+                    title: c.title,
+                    decision: c.decision,
+                })
+                .collect(),
+            details,
+        }
+    }
 }
 
 /// A `codex/approval` prompt no longer waits for an answer: `{approvalId, itemId, turnId,
@@ -45,12 +211,33 @@ impl lsp_types::request::Request for CodexApproval {
 pub enum ApprovalEnded {}
 
 impl lsp_types::notification::Notification for ApprovalEnded {
-    type Params = Value;
+    type Params = ApprovalEndedParams;
     const METHOD: &'static str = "codex/approvalEnded";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalEndedParams {
+    pub approval_id: String,
+    pub item_id: String,
+    pub turn_id: String,
+    pub reason: String,
+}
+
+impl From<bridge::ApprovalEnded> for ApprovalEndedParams {
+    fn from(ended: bridge::ApprovalEnded) -> Self {
+        Self {
+            approval_id: ended.approval_id,
+            item_id: ended.item_id,
+            turn_id: ended.turn_id,
+            reason: ended.reason,
+        }
+    }
 }
 
 /// Registers a notification whose params are read leniently: async-lsp stops the main
 /// loop on params that do not decode, and a bad notification must not kill the server.
+/// (The one `Params = Value`: the typed params are decoded after, by [`decode`].)
 pub struct Lenient<N>(std::marker::PhantomData<N>);
 
 impl<N: lsp_types::notification::Notification> lsp_types::notification::Notification

@@ -1,27 +1,11 @@
 //! An open buffer mirrored in a rope.
-
-use std::sync::OnceLock;
+//!
+//! Ropey is built with `cr_lines` only (not its default `unicode_lines`), so its lines are
+//! LSP's: a break is `\n`, `\r\n` or `\r`, never U+2028, form feed or NEL.
 
 use ropey::Rope;
 
 use super::{Position, PositionEncoding, Range, TextEdit, TextError};
-
-/// Ropey's default `unicode_lines` feature also breaks lines at these characters; LSP does
-/// not. Ropey's line index is used as-is and corrected by the positions of these characters.
-fn is_ropey_only_break(c: char) -> bool {
-    static ROPEY_BREAKS_ON_UNICODE: OnceLock<bool> = OnceLock::new();
-    matches!(
-        c,
-        '\u{000B}' | '\u{000C}' | '\u{0085}' | '\u{2028}' | '\u{2029}'
-    ) && *ROPEY_BREAKS_ON_UNICODE.get_or_init(|| Rope::from_str("\u{2028}").len_lines() == 2)
-}
-
-fn ropey_only_breaks(text: &str, first_char: usize) -> impl Iterator<Item = usize> + '_ {
-    text.chars()
-        .enumerate()
-        .filter(|&(_, c)| is_ropey_only_break(c))
-        .map(move |(i, _)| first_char + i)
-}
 
 /// An open text document: its text and the version the client gave it.
 #[derive(Debug, Clone)]
@@ -30,8 +14,6 @@ pub struct Document {
     /// because one `didChange` carries several changes and one version.
     pub version: i32,
     rope: Rope,
-    /// Sorted char indices of characters ropey counts as line breaks but LSP does not.
-    ropey_only_breaks: Vec<usize>,
 }
 
 impl Document {
@@ -39,7 +21,6 @@ impl Document {
         Self {
             version,
             rope: Rope::from_str(text),
-            ropey_only_breaks: ropey_only_breaks(text, 0).collect(),
         }
     }
 
@@ -54,7 +35,7 @@ impl Document {
     /// Number of LSP lines; an empty document and one ending in a line break both count
     /// their (empty) last line.
     pub fn len_lines(&self) -> usize {
-        self.rope.len_lines() - self.ropey_only_breaks.len()
+        self.rope.len_lines()
     }
 
     pub fn len_chars(&self) -> usize {
@@ -80,22 +61,6 @@ impl Document {
         let (start, end) = self.range_to_chars(range, encoding)?;
         self.rope.remove(start..end);
         self.rope.insert(start, text);
-
-        if !self.ropey_only_breaks.is_empty() || text.chars().any(is_ropey_only_break) {
-            let inserted_chars = text.chars().count();
-            let kept_before = self.ropey_only_breaks.partition_point(|&c| c < start);
-            let kept_after = self.ropey_only_breaks.partition_point(|&c| c < end);
-            let shifted_after = self.ropey_only_breaks[kept_after..]
-                .iter()
-                .map(|&c| c - (end - start) + inserted_chars);
-            let updated: Vec<usize> = self.ropey_only_breaks[..kept_before]
-                .iter()
-                .copied()
-                .chain(ropey_only_breaks(text, start))
-                .chain(shifted_after)
-                .collect();
-            self.ropey_only_breaks = updated;
-        }
         Ok(())
     }
 
@@ -129,7 +94,7 @@ impl Document {
         if line >= self.len_lines() {
             return Ok(self.rope.len_chars());
         }
-        let start = self.line_start_char(line);
+        let start = self.rope.line_to_char(line);
         let end = self.line_content_end_char(line);
         let character = position.character as usize;
         let not_boundary = TextError::NotCharBoundary { position, encoding };
@@ -175,8 +140,8 @@ impl Document {
                 len,
             });
         }
-        let line = self.lsp_line_of_ropey_line(self.rope.char_to_line(char_idx));
-        let start = self.line_start_char(line);
+        let line = self.rope.char_to_line(char_idx);
+        let start = self.rope.line_to_char(line);
         if char_idx > self.line_content_end_char(line) {
             // Only the `\n` of a `\r\n` lies between a line's content end and the next line.
             return Err(TextError::InsideLineBreak { index: char_idx });
@@ -226,43 +191,12 @@ impl Document {
         super::edits_between(&self.text(), new_text, encoding)
     }
 
-    /// Ropey-only breaks before char index `char_idx`.
-    fn ropey_only_breaks_before(&self, char_idx: usize) -> usize {
-        self.ropey_only_breaks.partition_point(|&c| c < char_idx)
-    }
-
-    /// LSP line containing the start of ropey's line `ropey_line`: each ropey line break is an
-    /// LSP break unless it is a ropey-only one.
-    fn lsp_line_of_ropey_line(&self, ropey_line: usize) -> usize {
-        ropey_line - self.ropey_only_breaks_before(self.rope.line_to_char(ropey_line))
-    }
-
-    /// First char of LSP line `line` (< `len_lines()`).
-    fn line_start_char(&self, line: usize) -> usize {
-        if self.ropey_only_breaks.is_empty() {
-            return self.rope.line_to_char(line);
-        }
-        // The LSP line starts where the first ropey line mapping to it starts;
-        // `lsp_line_of_ropey_line` is non-decreasing, so binary search over ropey lines.
-        let mut low = line;
-        let mut high = (line + self.ropey_only_breaks.len()).min(self.rope.len_lines() - 1);
-        while low < high {
-            let mid = low + (high - low) / 2;
-            if self.lsp_line_of_ropey_line(mid) >= line {
-                high = mid;
-            } else {
-                low = mid + 1;
-            }
-        }
-        self.rope.line_to_char(low)
-    }
-
     /// The char just past LSP line `line`'s content, before its break.
     fn line_content_end_char(&self, line: usize) -> usize {
         if line + 1 >= self.len_lines() {
             return self.rope.len_chars();
         }
-        let next = self.line_start_char(line + 1);
+        let next = self.rope.line_to_char(line + 1);
         let crlf =
             next >= 2 && self.rope.char(next - 1) == '\n' && self.rope.char(next - 2) == '\r';
         next - if crlf { 2 } else { 1 }
@@ -283,9 +217,15 @@ mod tests {
     }
 
     #[test]
-    fn ropey_treats_cr_and_crlf_as_breaks() {
-        // The line index relies on ropey's `cr_lines` (on via default features).
+    fn ropey_breaks_lines_where_lsp_does_and_nowhere_else() {
+        // `cr_lines`: `\r` and `\r\n` are breaks.
         assert_eq!(Rope::from_str("a\rb\r\nc\nd").len_lines(), 4);
+        // Not `unicode_lines` (which a dependency asking for ropey's default features would
+        // switch back on): the line index is used as-is.
+        assert_eq!(
+            Rope::from_str("a\u{2028}b\u{2029}c\u{b}d\u{c}e\u{85}f").len_lines(),
+            1
+        );
     }
 
     #[test]

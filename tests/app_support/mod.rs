@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use codex_lsp::app_server::{Codex, ServerRequestHandler, SpawnOptions};
-use codex_lsp::mock_provider::{self, MockProvider, Rule};
 use codex_lsp::runtime::{self, Runtime};
+use mock_provider::{MockProvider, Rule};
 
 /// The pinned runtime, installed by the project's own script. Missing is a failure, never
 /// a skip: these tests are the evidence that we work with the real app-server.

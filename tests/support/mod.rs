@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{oneshot, Notify};
 
-use codex_lsp::mock_provider::{codex_env, write_codex_home, MockProvider, Rule};
+use mock_provider::{codex_env, write_codex_home, MockProvider, Rule};
 
 pub const WAIT: Duration = Duration::from_secs(40);
 
@@ -48,8 +48,8 @@ pub fn review_reply(
     findings: Vec<Value>,
     correctness: &str,
     explanation: &str,
-) -> codex_lsp::mock_provider::Reply {
-    codex_lsp::mock_provider::Reply::review(&json!({
+) -> mock_provider::Reply {
+    mock_provider::Reply::review(&json!({
         "findings": findings,
         "overall_correctness": correctness,
         "overall_explanation": explanation,
@@ -749,7 +749,7 @@ async fn read_loop(
 
 /// Rules most tests share.
 pub fn rules() -> Vec<Rule> {
-    use codex_lsp::mock_provider::Reply;
+    use mock_provider::Reply;
     vec![
         Rule::new(
             "say hello",

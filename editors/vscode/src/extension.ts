@@ -4,6 +4,7 @@
 // approvals as diff views and modals (`codex/approval`).
 import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
 import * as vscode from "vscode";
 import {
   ExecuteCommandRequest,
@@ -29,12 +30,12 @@ import {
   askArguments,
   changeSides,
   decisionFor,
-  findExecutable,
   ignoredSettingsMessage,
   ignoredWorkspaceSettings,
   isUnknownCommand,
   loginArguments,
   missingServerMessage,
+  resolveServer,
   INSTALL_COMMAND,
   oneLine,
   SettingsReader,
@@ -111,8 +112,11 @@ class Codex {
 
   async start(): Promise<void> {
     this.warnIgnoredSettings();
-    const serverPath = String(settingValue(codexSettings(), "serverPath") || "codex-lsp");
-    const command = findExecutable(serverPath, process.env.PATH, isExecutable, os.homedir());
+    const setting = String(settingValue(codexSettings(), "serverPath") || "");
+    const server = resolveServer(setting, bundledServer(this.context), process.env.PATH, isExecutable, os.homedir());
+    const command = server.command;
+    const serverPath = server.looked;
+    this.test.set("server", { command: command ?? null, source: server.source });
     if (!command) {
       this.setStatus({ kind: "missing", serverPath });
       this.test.set("error", missingServerMessage(serverPath));
@@ -865,6 +869,24 @@ function isExecutable(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The codex-lsp inside a platform's extension package (`server/`, put there by
+ * scripts/package-vsix.sh), or undefined in the universal package built from a checkout.
+ */
+function bundledServer(context: vscode.ExtensionContext): string | undefined {
+  const file = path.join(context.extensionPath, "server", process.platform === "win32" ? "codex-lsp.exe" : "codex-lsp");
+  if (!fs.existsSync(file)) return undefined;
+  // An unpacker that drops the executable bit (some do) must not make it unusable.
+  if (process.platform !== "win32" && !isExecutable(file)) {
+    try {
+      fs.chmodSync(file, 0o755);
+    } catch {
+      // Reported as "not found" with where it looked.
+    }
+  }
+  return file;
 }
 
 function errorText(e: unknown): string {

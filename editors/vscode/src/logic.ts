@@ -124,6 +124,23 @@ export function findExecutable(
   return undefined;
 }
 
+/**
+ * The codex-lsp to run: `codex.serverPath` when the user set it (a path, or a name looked up
+ * on `PATH`), else the server bundled in this platform's extension package (`bundled`, when it
+ * exists), else `codex-lsp` on `PATH`. `looked` is what an error names.
+ */
+export function resolveServer(
+  setting: string,
+  bundled: string | undefined,
+  pathEnv: string | undefined,
+  isExecutable: (path: string) => boolean,
+  home?: string,
+): { command?: string; source: "setting" | "bundled" | "path"; looked: string } {
+  if (setting) return { command: findExecutable(setting, pathEnv, isExecutable, home), source: "setting", looked: setting };
+  if (bundled && isExecutable(bundled)) return { command: bundled, source: "bundled", looked: bundled };
+  return { command: findExecutable("codex-lsp", pathEnv, isExecutable, home), source: "path", looked: "codex-lsp" };
+}
+
 export const INSTALL_COMMAND = "cargo install --path .";
 
 /** The first codex-lsp setting an error names (as `` `codexPath` ``), as VS Code's key. */
@@ -140,7 +157,8 @@ export function settingNamedIn(message: string): string | undefined {
 export function missingServerMessage(serverPath: string): string {
   return (
     `Codex: the language server \`${serverPath}\` was not found. ` +
-    `Install it from the codex-lsp repository with \`${INSTALL_COMMAND}\` ` +
+    "The extension package for your platform (codex-lsp-VERSION-PLATFORM.vsix) carries it; with this one, " +
+    `install it from the codex-lsp repository with \`${INSTALL_COMMAND}\` ` +
     "(it goes to ~/.cargo/bin), or set `codex.serverPath` to its full path in your User (or Remote) settings. " +
     "A bare name is looked up on the PATH of VS Code's extension host, which is your login shell's PATH " +
     "(as ~/.profile sets it), not the PATH of the terminal that started VS Code or code-server."

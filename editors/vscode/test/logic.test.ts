@@ -16,6 +16,7 @@ import {
   isUnknownCommand,
   loginArguments,
   missingServerMessage,
+  resolveServer,
   readerOf,
   serverSettings,
   settingNamedIn,
@@ -116,6 +117,27 @@ test("the server is found on PATH, as a path, or not at all", () => {
   assert.match(message, /cargo install --path \./);
   assert.match(message, /login shell's PATH/);
   assert.match(message, /codex\.serverPath/);
+});
+
+test("the bundled server comes first; codex.serverPath overrides it; PATH is the last resort", () => {
+  const bundled = "/ext/server/codex-lsp";
+  const present = new Set([bundled, "/usr/local/bin/codex-lsp", "/opt/mine/codex-lsp"]);
+  const exe = (p: string) => present.has(p);
+  assert.deepEqual(resolveServer("", bundled, "/usr/local/bin", exe), { command: bundled, source: "bundled", looked: bundled });
+  assert.deepEqual(resolveServer("/opt/mine/codex-lsp", bundled, "/usr/local/bin", exe), {
+    command: "/opt/mine/codex-lsp",
+    source: "setting",
+    looked: "/opt/mine/codex-lsp",
+  });
+  // A setting that names nothing is an error, not a silent fall back to the bundled server.
+  assert.deepEqual(resolveServer("/nope", bundled, "/usr/local/bin", exe), { command: undefined, source: "setting", looked: "/nope" });
+  // The universal package (no server inside), or a bundled file that cannot run: PATH.
+  assert.deepEqual(resolveServer("", undefined, "/usr/local/bin", exe), {
+    command: "/usr/local/bin/codex-lsp",
+    source: "path",
+    looked: "codex-lsp",
+  });
+  assert.equal(resolveServer("", "/ext/broken/codex-lsp", "/usr/bin", exe).command, undefined);
 });
 
 test("ask: the selection is the range; an empty selection or no file sends none", () => {

@@ -525,6 +525,18 @@ pub enum PatchChangeKind {
     Unknown(Value),
 }
 
+impl PatchChangeKind {
+    /// The wire's `type` (`add`, `delete`, `update`, or what an unknown kind said).
+    pub fn type_name(&self) -> &str {
+        match self {
+            Self::Add => "add",
+            Self::Delete => "delete",
+            Self::Update { .. } => "update",
+            Self::Unknown(v) => v.get("type").and_then(Value::as_str).unwrap_or(""),
+        }
+    }
+}
+
 /// Parsed shape of a command. Schema: `CommandAction` (tag `type`). The wire's own
 /// `"unknown"` type is [`CommandAction::Unknown`]; types this build does not know are
 /// [`CommandAction::Other`].
@@ -702,6 +714,18 @@ pub enum Account {
     },
     #[serde(untagged)]
     Unknown(Value),
+}
+
+impl Account {
+    /// The wire's `type` (`apiKey`, `chatgpt`, `amazonBedrock`, or an unknown one's).
+    pub fn type_name(&self) -> &str {
+        match self {
+            Self::ApiKey => "apiKey",
+            Self::Chatgpt { .. } => "chatgpt",
+            Self::AmazonBedrock { .. } => "amazonBedrock",
+            Self::Unknown(v) => v.get("type").and_then(Value::as_str).unwrap_or("unknown"),
+        }
+    }
 }
 
 /// `account/login/start` params. Schema: `LoginAccountParams` (tag `type`).

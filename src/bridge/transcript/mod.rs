@@ -12,9 +12,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{lock, Bridge, BridgeError, BridgeResult};
-use crate::app_server::connection::Notification;
-use crate::app_server::protocol as p;
+use super::{lock, Bridge, BridgeError, BridgeResult, TranscriptUpdate, TurnOutcome};
+use crate::app_server::protocol::{self as p, ServerNotification};
 use live::{LiveTurn, Update};
 pub use render::{Note, TurnNotes};
 
@@ -66,46 +65,60 @@ impl Bridge {
         self.send_transcript(thread_id, turn_id, update);
     }
 
-    /// One app-server notification of a followed turn.
-    pub(super) fn transcript_event(&self, thread_id: &str, turn_id: &str, event: &Notification) {
-        if event.method == "item/agentMessage/delta" && !self.inner.ui.wants_transcript() {
-            // The bulk of a turn, and nothing the notes need: no cost for an editor that
-            // does not display the transcript.
+    /// A reply delta of a followed turn, read where it lies: the bulk of a turn, and
+    /// nothing the notes need, so no cost for an editor that does not display it.
+    pub(super) fn transcript_delta(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        item_id: &str,
+        delta: &str,
+    ) {
+        if !self.inner.ui.wants_transcript() {
             return;
         }
-        let params = event.params.get();
+        let update = lock(&self.inner.transcripts)
+            .record(thread_id, turn_id)
+            .live
+            .as_mut()
+            .and_then(|l| l.delta(item_id, delta));
+        if let Some(update) = update {
+            self.send_transcript(thread_id, turn_id, update);
+        }
+    }
+
+    /// One notification of a followed turn, as the bridge decoded it.
+    pub(super) fn transcript_event(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        notification: &ServerNotification,
+    ) {
+        use ServerNotification as N;
         let update = {
             let mut all = lock(&self.inner.transcripts);
             let record = all.record(thread_id, turn_id);
-            match event.method.as_str() {
-                "item/agentMessage/delta" => {
-                    let Ok(d) = serde_json::from_str::<p::AgentMessageDeltaNotification>(params)
-                    else {
+            match notification {
+                N::AgentMessageDelta(d) => {
+                    if !self.inner.ui.wants_transcript() {
                         return;
-                    };
+                    }
                     record
                         .live
                         .as_mut()
                         .and_then(|l| l.delta(&d.item_id, &d.delta))
                 }
-                "item/completed" => {
-                    let Ok(n) = serde_json::from_str::<p::ItemCompletedNotification>(params) else {
-                        return;
-                    };
+                N::ItemCompleted(n) => {
                     let notes = &record.notes;
                     record
                         .live
                         .as_mut()
                         .and_then(|l| l.item_completed(&n.item, notes))
                 }
-                "turn/plan/updated" => {
-                    let Ok(n) = serde_json::from_str::<p::TurnPlanUpdatedNotification>(params)
-                    else {
-                        return;
-                    };
+                N::TurnPlanUpdated(n) => {
                     let note = Note::Plan {
-                        explanation: n.explanation,
-                        steps: n.plan,
+                        explanation: n.explanation.clone(),
+                        steps: n.plan.clone(),
                     };
                     let same = record.notes.notes.last().map(|(_, last)| last) == Some(&note);
                     if same {
@@ -113,18 +126,11 @@ impl Bridge {
                     }
                     add_note(record, note)
                 }
-                "thread/tokenUsage/updated" => {
-                    if let Ok(n) =
-                        serde_json::from_str::<p::ThreadTokenUsageUpdatedNotification>(params)
-                    {
-                        record.notes.tokens = Some(n.token_usage);
-                    }
+                N::ThreadTokenUsageUpdated(n) => {
+                    record.notes.tokens = Some(n.token_usage.clone());
                     None
                 }
-                "turn/completed" => {
-                    let Ok(n) = serde_json::from_str::<p::TurnCompletedNotification>(params) else {
-                        return;
-                    };
+                N::TurnCompleted(n) => {
                     let notes = &record.notes;
                     record.live.as_mut().and_then(|l| l.ended(&n.turn, notes))
                 }
@@ -157,8 +163,9 @@ impl Bridge {
     }
 
     /// A followed turn is over (ended, failed, or lost with the app-server): a footer if
-    /// none was sent; its live state goes.
-    pub(super) fn transcript_end(&self, thread_id: &str, turn_id: &str, result: &Value) {
+    /// none was sent (the turn's end as `outcome` tells it); its live state goes.
+    pub(super) fn transcript_end(&self, outcome: &TurnOutcome) {
+        let (thread_id, turn_id) = (&outcome.thread_id, &outcome.turn_id);
         let update = {
             let mut all = lock(&self.inner.transcripts);
             let record = all.record(thread_id, turn_id);
@@ -166,12 +173,10 @@ impl Bridge {
             let notes = &record.notes;
             live.as_mut().filter(|l| !l.is_ended()).and_then(|l| {
                 let turn = p::Turn {
-                    id: turn_id.to_string(),
-                    status: p::TurnStatus::Failed,
-                    error: result["error"]["message"].as_str().map(|m| p::TurnError {
-                        message: m.to_string(),
-                        ..Default::default()
-                    }),
+                    id: turn_id.clone(),
+                    status: outcome.status.clone(),
+                    error: outcome.error.clone(),
+                    duration_ms: outcome.duration_ms,
                     ..Default::default()
                 };
                 l.ended(&turn, notes)
@@ -186,15 +191,14 @@ impl Bridge {
         if !self.inner.ui.wants_transcript() {
             return;
         }
-        let mut params = json!({
-            "threadId": thread_id,
-            "turnId": turn_id,
-            "markdown": update.markdown,
+        self.inner.ui.transcript(TranscriptUpdate {
+            thread_id: thread_id.to_string(),
+            turn_id: turn_id.to_string(),
+            markdown: update.markdown,
+            replace_from_line: update
+                .replace_from_line
+                .map(|line| u32::try_from(line).unwrap_or(u32::MAX)),
         });
-        if let Some(line) = update.replace_from_line {
-            params["replaceFromLine"] = json!(line);
-        }
-        self.inner.ui.transcript(params);
     }
 
     /// `codex.transcript`: the thread's Markdown (default: the workspace's thread) and the
@@ -206,23 +210,16 @@ impl Bridge {
     ) -> BridgeResult<Value> {
         let id = match thread_id {
             Some(id) => id.to_string(),
-            None => self.current_thread(path).await?.ok_or_else(|| {
-                BridgeError::Failed("this workspace has no Codex thread yet; ask something first or pass `threadId`".into())
-            })?,
+            None => self
+                .current_thread(path)
+                .await?
+                .ok_or(BridgeError::NoThreadYet)?,
         };
         let (codex, _) = self.codex().await?;
-        let read: p::ThreadReadResponse = codex
-            .request(
-                "thread/read",
-                p::ThreadReadParams {
-                    include_turns: Some(true),
-                    thread_id: id.clone(),
-                },
-            )
-            .await?;
+        let thread = codex.thread_read(&id, true).await?;
         let rendered = {
             let all = lock(&self.inner.transcripts);
-            render::thread(&read.thread, |turn_id| {
+            render::thread(&thread, |turn_id| {
                 all.turns
                     .get(turn_id)
                     .filter(|r| r.thread_id == id)

@@ -25,7 +25,6 @@ const extensionDir = env("CODEX_TEST_EXTENSION_DIR");
 const vsix = env("CODEX_TEST_VSIX");
 const workspace = env("CODEX_TEST_WORKSPACE");
 const scratch = env("CODEX_TEST_SCRATCH");
-const lsp = env("CODEX_TEST_LSP");
 const resultFile = env("CODEX_TEST_RESULT");
 const stateFile = path.join(scratch, "state.json");
 // "session" (every scenario, one session) or "missing" (codex.serverPath names nothing).
@@ -119,8 +118,7 @@ async function answerInputBox(title, text) {
 
 /**
  * The User settings: the snippet from docs/editors/vscode.md (CODEX_TEST_USER_SETTINGS, as the
- * test extracted it), with the built codex-lsp as `codex.serverPath` and the log in the scratch
- * folder. Everything else is code-server's shipped default (Workspace Trust on, its autosave),
+ * test extracted it), with the log in the scratch folder. Everything else is code-server's shipped default (Workspace Trust on, its autosave),
  * except what only quiets the first start (welcome page, tips, telemetry, update checks) and
  * `files.autoSave` when a test is about it (CODEX_TEST_AUTOSAVE).
  */
@@ -128,7 +126,9 @@ function userSettings() {
   const documented = JSON.parse(process.env.CODEX_TEST_USER_SETTINGS || "{}");
   const settings = {
     ...documented,
-    "codex.serverPath": scenario === "missing" ? path.join(scratch, "no-such-codex-lsp") : lsp,
+    // No codex.serverPath but where a scenario is about it: the extension runs the codex-lsp
+    // inside the platform .vsix, and none is on PATH.
+    ...(scenario === "missing" ? { "codex.serverPath": path.join(scratch, "no-such-codex-lsp") } : {}),
     "codex.logFile": path.join(scratch, "codex-lsp.log"),
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,

@@ -429,6 +429,41 @@ local function server_config()
   }
 end
 
+local initialized = false
+local create_commands -- below, with the commands
+
+--- What setup() and lsp/codex.lua both need besides the server: the :Codex* commands and
+--- the progress echo.
+local function init_once()
+  if initialized then
+    return
+  end
+  initialized = true
+  local group = vim.api.nvim_create_augroup("codex", { clear = true })
+  vim.api.nvim_create_autocmd("LspProgress", { group = group, callback = on_progress })
+  create_commands()
+end
+
+--- The server's configuration for Neovim 0.11's `vim.lsp.config` (lsp/codex.lua returns it),
+--- so that `vim.lsp.enable("codex")` alone works. Settings go in `settings.codex`; they are
+--- sent as initializationOptions too (before_init), so `vim.lsp.config("codex", { settings =
+--- { codex = { model = … } } })` is all a user writes.
+function M.lsp_config()
+  init_once()
+  local config = server_config()
+  config.root_dir = function(bufnr, on_dir)
+    on_dir(root_for(bufnr))
+  end
+  config.before_init = function(params, resolved)
+    local options = vim.deepcopy((resolved.settings or {}).codex or {})
+    if options.streamEvents == nil then
+      options.streamEvents = true
+    end
+    params.initializationOptions = options
+  end
+  return config
+end
+
 local function attachable(bufnr)
   if vim.bo[bufnr].buftype ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then
     return false
@@ -444,11 +479,7 @@ local function register_server()
   if vim.lsp.config and vim.lsp.enable then
     -- Neovim 0.11+: the built-in registry (users can still override it with lsp/codex.lua).
     -- It starts on FileType, so a buffer without a filetype gets no codex-lsp.
-    local config = server_config()
-    config.root_dir = function(bufnr, on_dir)
-      on_dir(root_for(bufnr))
-    end
-    vim.lsp.config(NAME, config)
+    vim.lsp.config(NAME, M.lsp_config())
     vim.lsp.enable(NAME)
     return
   end
@@ -780,7 +811,7 @@ function M.transcript_command()
   end
 end
 
-local function create_commands()
+function create_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd("CodexAsk", M.ask, { nargs = "*", range = true, desc = "Ask Codex (a range or visual selection is the context)" })
   cmd("CodexInterrupt", M.interrupt, { desc = "Interrupt the running Codex turn" })
@@ -814,9 +845,7 @@ function M.setup(opts)
   if opts and opts.filetypes then
     M.config.filetypes = opts.filetypes
   end
-  local group = vim.api.nvim_create_augroup("codex", { clear = true })
-  vim.api.nvim_create_autocmd("LspProgress", { group = group, callback = on_progress })
-  create_commands()
+  init_once()
   register_server()
 end
 

@@ -329,3 +329,55 @@ fn codex_home_config_names_the_provider() {
     assert!(config.contains("request_max_retries = 0\n"));
     assert!(config.contains("stream_max_retries = 0\n"));
 }
+
+#[test]
+fn request_head_is_parsed_by_httparse() {
+    let head = b"POST /v1/responses?x=1 HTTP/1.1\r\nHost: a\r\ncontent-LENGTH: 12\r\nTransfer-Encoding: gzip, Chunked\r\n\r\nbody";
+    let parsed = parse_head(head).unwrap().expect("a complete head");
+    assert_eq!(parsed.method, "POST");
+    assert_eq!(parsed.path, "/v1/responses?x=1");
+    assert_eq!(parsed.content_length, 12);
+    assert!(parsed.chunked);
+    assert_eq!(&head[parsed.len..], b"body");
+    // Every prefix short of the blank line is "not all there yet".
+    let end = head.len() - 4;
+    for cut in 0..end {
+        assert!(parse_head(&head[..cut]).unwrap().is_none(), "cut at {cut}");
+    }
+    assert!(parse_head(b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n").is_err());
+    assert!(parse_head(b"POST / HTTP/1.1\r\nBad Header\r\n\r\n").is_err());
+    assert!(parse_head(b"\x01\x02 garbage\r\n\r\n").is_err());
+}
+
+#[tokio::test]
+async fn a_head_split_across_reads_is_served() {
+    let provider = MockProvider::start(vec![]).await.unwrap();
+    let request = post(&body_with(vec![user("hello")]));
+    let mut s = TcpStream::connect(provider.addr()).await.unwrap();
+    let (first, rest) = request.split_at(20);
+    s.write_all(first).await.unwrap();
+    s.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    s.write_all(rest).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .expect("response did not finish")
+        .unwrap();
+    let (head, events) = parse_sse(&String::from_utf8(out).unwrap());
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert_eq!(events.last().unwrap()["type"], "response.completed");
+}
+
+#[tokio::test]
+async fn a_malformed_head_gets_400_and_the_provider_keeps_serving() {
+    let provider = MockProvider::start(vec![]).await.unwrap();
+    let response = raw(&provider, b"\x01\x02 garbage\r\n\r\n").await;
+    assert!(
+        response.starts_with("HTTP/1.1 400 Bad Request"),
+        "{response}"
+    );
+    assert!(response.contains("bad request head"), "{response}");
+    let response = raw(&provider, &post(&body_with(vec![user("hello")]))).await;
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+}

@@ -3,7 +3,7 @@
 //! [`MockProvider`] is a tiny HTTP/1.1 server on `127.0.0.1:0` that speaks just enough of
 //! the OpenAI Responses API (`POST /v1/responses`, answered with `text/event-stream`) for the
 //! real `codex app-server` to run real turns with no network and no account. It is used by
-//! the integration tests and by `codex-lsp doctor --self-test`.
+//! codex-lsp's integration tests and by `codex-lsp doctor --self-test`.
 //!
 //! # Scripting
 //!
@@ -22,77 +22,24 @@
 //! one of codex's injected context fragments (text that starts with `<` and ends with `>`,
 //! e.g. `<environment_context>…</environment_context>`, or starts with `# AGENTS.md`).
 //!
-//! # Facts discovered against codex-cli 0.163.0 (`codex app-server`)
+//! # What codex-cli does with a provider
 //!
-//! * Config: `$CODEX_HOME/config.toml` naming a provider with `wire_api = "responses"` and
-//!   `base_url = "http://127.0.0.1:PORT/v1"` (see [`write_codex_home`]); env
-//!   `CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG=1`. **No API key / auth env var is needed**: the
-//!   request arrives without an `Authorization` header and the provider needs none.
-//! * Endpoints: only `POST /v1/responses` is hit (headers include `accept:
-//!   text/event-stream`, `content-type: application/json`, a plain `content-length`, and
-//!   `session-id`/`thread-id`/`x-codex-turn-metadata`). `GET /v1/models` is *not* requested
-//!   in this setup; any other path gets a 404 here.
-//! * Request body keys: `model` (`"gpt-5.5"`), `stream: true`, `input`, `tools`,
-//!   `tool_choice`, `parallel_tool_calls`, `reasoning`, `store: false`, `include`,
-//!   `prompt_cache_key` (= thread id), `text`, `client_metadata` (has `thread_id`).
-//!   `input` starts with two `developer` messages and a `user` message holding
-//!   `<environment_context>`, then the real user prompt (`input_text`).
-//! * Tools offered to `gpt-5.5`: `exec_command` (function tool; args `cmd`, `workdir`,
-//!   `sandbox_permissions` = `use_default` | `require_escalated`, `justification`,
-//!   `prefix_rule`, `tty`, `yield_time_ms`, …), `write_stdin`, `request_user_input`,
-//!   `apply_patch` (a **custom / freeform** tool with a lark grammar: the call is a
-//!   `custom_tool_call` item whose `input` is the raw `*** Begin Patch … *** End Patch`
-//!   text), `view_image`, goal tools, `tool_search`, `web_search`.
-//! * SSE events codex needs: `response.created`, then per item `response.output_item.added`
-//!   (optional, but needed for streamed text to surface as `item/agentMessage/delta`),
-//!   `response.output_text.delta` (each becomes one `item/agentMessage/delta`),
-//!   `response.output_item.done` (the item that actually counts), and finally
-//!   `response.completed` with `response.id` and `usage` (which becomes
-//!   `thread/tokenUsage/updated`). A stream that closes without `response.completed` is an
-//!   error ("stream closed before response.completed").
-//! * Overload: `response.failed` with `error.code = "server_is_overloaded"` makes the
-//!   app-server emit `error` with `codexErrorInfo: "serverOverloaded"`, `willRetry: false`,
-//!   and `turn/completed` with status `failed`.
-//! * The ids codex uses for items come from us: a message's `id` becomes the `agentMessage`
-//!   item id, a tool call's `call_id` becomes the `commandExecution` / `fileChange` item id.
-//!   Ids are made unique with a process-wide counter (`msg_mock_N`, `call_mock_N`).
-//! * Tool outputs come back in the next request as `function_call_output` (for
-//!   `exec_command`; `output` is text like `"Chunk ID: …\nProcess exited with code 0\n…
-//!   Output:\n…"`) and `custom_tool_call_output` (for `apply_patch`; `"Exit code: 0\n…
-//!   Success. Updated the following files:\nA new.txt\n"`), each preceded by our own call item.
-//! * `apply_patch` paths are relative to the thread's cwd; with `approvalPolicy: "never"` and
-//!   `sandbox: "workspace-write"` add/update/delete are applied directly (`fileChange` item,
-//!   `turn/diff/updated`); with `on-request` + `read-only` the app-server first sends
-//!   `item/fileChange/requestApproval`.
-//! * `exec_command` runs as `/bin/bash -lc '<cmd>'` (the `commandExecution.command`). With
-//!   `require_escalated` + `on-request`, `item/commandExecution/requestApproval` carries
-//!   `reason` (= our `justification`), `proposedExecpolicyAmendment` (derived by codex from
-//!   the command) and `availableDecisions: ["accept", {"acceptWithExecpolicyAmendment": …},
-//!   "cancel"]`.
-//! * HTTP 500 (with `request_max_retries = 0`): `error` with `codexErrorInfo:
-//!   "internalServerError"` (message "We’re currently experiencing high demand, which may
-//!   cause temporary errors."), `willRetry: false`, turn `failed`.
-//! * On `turn/interrupt` codex drops the HTTP connection of the in-flight request; [`Reply::Hang`]
-//!   notices the EOF and ends. The turn completes `interrupted`, and the next request of that
-//!   thread carries an injected `<turn_aborted>…</turn_aborted>` user message after the
-//!   interrupted prompt (skipped by the matcher, see above).
-//! * Harmless stderr noise: a bubblewrap warning (also sent as `configWarning`) and "Refusing
-//!   to create helper binaries under temporary dir" when `CODEX_HOME` is under `/tmp`.
+//! What the app-server sends, which SSE events it needs, how tool calls and their outputs
+//! travel, what an overload or an HTTP error becomes: found against the pinned runtime and
+//! kept in `docs/app-server-client.md` ("The model provider as codex-cli sees it"). Read it
+//! before adding a [`Reply`].
 //!
 //! # Review turns
 //!
-//! `review/start` runs the reviewer as a sub-agent whose request carries the review rubric
-//! as instructions and, as the last user message, the review prompt: for uncommitted changes
-//! [`REVIEW_UNCOMMITTED_PROMPT`], for custom instructions the instructions themselves. The
-//! reviewer is expected to answer one JSON object ([`Reply::review`]); the app-server parses
-//! it and sends the client only its rendering, in the `exitedReviewMode` item's `review` text
-//! (see `bridge::review`). A reply that is not that JSON is passed through as that text.
+//! A reviewer's answer is one JSON object ([`Reply::review`]); the last user message of a
+//! review of uncommitted changes is [`REVIEW_UNCOMMITTED_PROMPT`]. How the app-server runs
+//! the reviewer and renders its answer: the same section of `docs/app-server-client.md`.
 //!
 //! # Example
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use codex_lsp::mock_provider::{write_codex_home, MockProvider, Reply, Rule};
+//! use mock_provider::{write_codex_home, MockProvider, Reply, Rule};
 //! let provider = MockProvider::start(vec![Rule::new(
 //!     "add a file",
 //!     vec![Reply::apply_patch_add("new.txt", "hello\n"), Reply::text("added it")],
@@ -107,7 +54,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Everything is logged with `tracing` (target `codex_lsp::mock_provider`).
+//! Everything is logged with `tracing` (target `mock_provider`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -141,6 +88,8 @@ pub const USAGE: (u64, u64) = (10, 1);
 
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Headers a request may carry; codex sends about a dozen.
+const MAX_HEADERS: usize = 64;
 
 /// One scripted answer of the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,7 +215,7 @@ fn split_words(text: &str) -> Vec<String> {
 /// Builds patch text in the form codex's freeform `apply_patch` tool takes.
 ///
 /// ```
-/// use codex_lsp::mock_provider::PatchBuilder;
+/// use mock_provider::PatchBuilder;
 /// let patch = PatchBuilder::new()
 ///     .update("a.txt", "old line\n", "new line\n")
 ///     .add("b.txt", "hello\n")
@@ -509,13 +458,53 @@ fn invalid(msg: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, msg.to_string())
 }
 
+/// The request line and the headers the provider acts on, as `httparse` found them.
+struct Head {
+    method: String,
+    path: String,
+    content_length: usize,
+    chunked: bool,
+    /// Bytes of the head, the blank line included: the body starts here.
+    len: usize,
+}
+
+/// Parses the request head at the start of `buf`; `None` if it is not all there yet.
+fn parse_head(buf: &[u8]) -> std::io::Result<Option<Head>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let len = match request.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(invalid(&format!("bad request head: {e}"))),
+    };
+    let mut content_length = 0usize;
+    let mut chunked = false;
+    for header in request.headers.iter() {
+        let value = std::str::from_utf8(header.value)
+            .map_err(|_| invalid("header value is not UTF-8"))?
+            .trim();
+        if header.name.eq_ignore_ascii_case("content-length") {
+            content_length = value.parse().map_err(|_| invalid("bad content-length"))?;
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value.to_ascii_lowercase().contains("chunked");
+        }
+    }
+    Ok(Some(Head {
+        method: request.method.unwrap_or_default().to_string(),
+        path: request.path.unwrap_or_default().to_string(),
+        content_length,
+        chunked,
+        len,
+    }))
+}
+
 /// Reads one HTTP/1.1 request (Content-Length or chunked body). `None` on a clean EOF.
 async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i;
+    let head = loop {
+        if let Some(head) = parse_head(&buf)? {
+            break head;
         }
         if buf.len() > MAX_HEADER_BYTES {
             return Err(invalid("headers too large"));
@@ -530,42 +519,28 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>
         }
         buf.extend_from_slice(&tmp[..n]);
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut rest = buf[head_end + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let mut parts = lines.next().unwrap_or_default().split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = parts.next().unwrap_or_default().to_string();
-    let mut content_length = 0usize;
-    let mut chunked = false;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = value.parse().map_err(|_| invalid("bad content-length"))?;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        }
-    }
-    let body = if chunked {
+    let mut rest = buf.split_off(head.len);
+    let body = if head.chunked {
         read_chunked(stream, rest).await?
     } else {
-        if content_length > MAX_BODY_BYTES {
+        if head.content_length > MAX_BODY_BYTES {
             return Err(invalid("body too large"));
         }
-        while rest.len() < content_length {
+        while rest.len() < head.content_length {
             let n = stream.read(&mut tmp).await?;
             if n == 0 {
                 return Err(invalid("eof in body"));
             }
             rest.extend_from_slice(&tmp[..n]);
         }
-        rest.truncate(content_length);
+        rest.truncate(head.content_length);
         rest
     };
-    Ok(Some(Request { method, path, body }))
+    Ok(Some(Request {
+        method: head.method,
+        path: head.path,
+        body,
+    }))
 }
 
 async fn read_chunked(stream: &mut TcpStream, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
@@ -608,8 +583,22 @@ async fn read_chunked(stream: &mut TcpStream, mut buf: Vec<u8>) -> std::io::Resu
 }
 
 async fn handle_connection(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    let Some(req) = read_request(&mut stream).await? else {
-        return Ok(());
+    let req = match read_request(&mut stream).await {
+        Ok(Some(req)) => req,
+        Ok(None) => return Ok(()),
+        // A request codex would never send: say what is wrong with it, then close.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            tracing::warn!(error = %e, "mock provider: bad request");
+            let body = json!({ "error": { "message": format!("mock provider: {e}") } });
+            return write_plain(
+                &mut stream,
+                400,
+                "application/json",
+                body.to_string().as_bytes(),
+            )
+            .await;
+        }
+        Err(e) => return Err(e),
     };
     let path = req.path.split('?').next().unwrap_or_default();
     tracing::debug!(method = %req.method, path = %req.path, "mock provider request");

@@ -168,6 +168,19 @@ async fn a_turn_shows_whole_live_and_after_a_restart() {
 
     let live = live_text(&editor, &turn_id);
     assert_eq!(live, whole, "the live updates differ from codex.transcript");
+    // The reply showed as its deltas came, not only whole when its item completed.
+    let reply_updates = editor
+        .notifications()
+        .iter()
+        .filter(|n| {
+            n["method"] == "codex/transcript"
+                && n["params"]["turnId"] == turn_id.as_str()
+                && n["params"]["markdown"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("done.") || m.contains("heading"))
+        })
+        .count();
+    assert!(reply_updates > 1, "the reply did not stream: {live}");
 
     // The context that went with a prompt: the file and lines, the unsaved buffer sent.
     std::fs::write(fixture.workspace.join("ctx.rs"), "on disk\n").unwrap();

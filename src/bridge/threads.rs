@@ -233,19 +233,28 @@ impl Bridge {
         Ok(serde_json::to_value(list).expect("wire types serialize"))
     }
 
+    /// The thread a command names, or else the workspace's thread (an error when it has none).
+    pub(super) async fn thread_or_current(
+        &self,
+        thread_id: Option<&str>,
+        path: Option<&Path>,
+    ) -> BridgeResult<String> {
+        match thread_id {
+            Some(id) => Ok(id.to_string()),
+            None => self
+                .current_thread(path)
+                .await?
+                .ok_or(BridgeError::NoThreadYet),
+        }
+    }
+
     /// `codex.readThread`: a thread with its turns (default: the workspace's thread).
     pub async fn read_thread(
         &self,
         thread_id: Option<&str>,
         path: Option<&Path>,
     ) -> BridgeResult<Value> {
-        let id = match thread_id {
-            Some(id) => id.to_string(),
-            None => self
-                .current_thread(path)
-                .await?
-                .ok_or(BridgeError::NoThreadYet)?,
-        };
+        let id = self.thread_or_current(thread_id, path).await?;
         let (codex, _) = self.codex().await?;
         let params = p::ThreadReadParams {
             thread_id: id,

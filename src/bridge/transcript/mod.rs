@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{lock, Bridge, BridgeError, BridgeResult, TranscriptUpdate, TurnOutcome};
+use super::{lock, Bridge, BridgeResult, TranscriptUpdate, TurnOutcome};
 use crate::app_server::protocol::{self as p, ServerNotification};
 use live::{LiveTurn, Update};
 pub use render::{Note, TurnNotes};
@@ -208,13 +208,7 @@ impl Bridge {
         thread_id: Option<&str>,
         path: Option<&Path>,
     ) -> BridgeResult<Value> {
-        let id = match thread_id {
-            Some(id) => id.to_string(),
-            None => self
-                .current_thread(path)
-                .await?
-                .ok_or(BridgeError::NoThreadYet)?,
-        };
+        let id = self.thread_or_current(thread_id, path).await?;
         let (codex, _) = self.codex().await?;
         let thread = codex.thread_read(&id, true).await?;
         let rendered = {

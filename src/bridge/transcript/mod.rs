@@ -31,13 +31,16 @@ struct TurnRecord {
 
 impl Transcripts {
     fn record(&mut self, thread_id: &str, turn_id: &str) -> &mut TurnRecord {
-        self.turns
-            .entry(turn_id.to_string())
-            .or_insert_with(|| TurnRecord {
+        // Looked up first: most calls find the record, and need not copy the id.
+        if !self.turns.contains_key(turn_id) {
+            let record = TurnRecord {
                 thread_id: thread_id.to_string(),
                 notes: TurnNotes::default(),
                 live: None,
-            })
+            };
+            self.turns.insert(turn_id.to_string(), record);
+        }
+        self.turns.get_mut(turn_id).expect("inserted above")
     }
 }
 
@@ -95,19 +98,18 @@ impl Bridge {
         notification: &ServerNotification,
     ) {
         use ServerNotification as N;
+        // A delta (the bulk of a turn with streamEvents on) is nothing the notes need.
+        if matches!(notification, N::AgentMessageDelta(_)) && !self.inner.ui.wants_transcript() {
+            return;
+        }
         let update = {
             let mut all = lock(&self.inner.transcripts);
             let record = all.record(thread_id, turn_id);
             match notification {
-                N::AgentMessageDelta(d) => {
-                    if !self.inner.ui.wants_transcript() {
-                        return;
-                    }
-                    record
-                        .live
-                        .as_mut()
-                        .and_then(|l| l.delta(&d.item_id, &d.delta))
-                }
+                N::AgentMessageDelta(d) => record
+                    .live
+                    .as_mut()
+                    .and_then(|l| l.delta(&d.item_id, &d.delta)),
                 N::ItemCompleted(n) => {
                     let notes = &record.notes;
                     record

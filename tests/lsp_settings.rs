@@ -156,10 +156,11 @@ async fn silent_pulled_configuration_keeps_the_initialization_options() {
         json!({ "settings": { "codex": null } }),
         json!({ "settings": {} }),
     ] {
+        // Counted before the change: the pull may come before `notify` returns.
+        let asked = editor.server_requests_of("workspace/configuration").len();
         editor
             .notify("workspace/didChangeConfiguration", pushed)
             .await;
-        let asked = editor.server_requests_of("workspace/configuration").len();
         editor
             .wait_for("the pull", || {
                 (editor.server_requests_of("workspace/configuration").len() > asked).then_some(())

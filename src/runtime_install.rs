@@ -83,16 +83,15 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     }
     let env = |key: &str| std::env::var(key).ok();
-    let index = index
-        .or_else(|| env("PIP_INDEX_URL").filter(|i| !i.is_empty()))
-        .unwrap_or_else(|| DEFAULT_INDEX.to_string());
+    let index = index.unwrap_or_else(|| default_index(&env));
     let Some(root) = pinned_runtime_dir(&env) else {
         eprintln!(
             "codex-lsp runtime install: no cache folder (set HOME, or CODEX_LSP_RUNTIME_DIR)"
         );
         return 1;
     };
-    match install(&root, &index, &Platform::current()) {
+    let mut print = |line: &str, _percent: Option<u32>| eprintln!("{line}");
+    match install(&root, &index, &Platform::current(), &mut print) {
         Ok(codex) => {
             eprintln!("Codex {PINNED_VERSION} is ready: {}", codex.display());
             0
@@ -154,20 +153,42 @@ struct IndexedFile {
     size: Option<u64>,
 }
 
+/// What the install is doing, a line at a time, with the download's percentage when known
+/// (the command line prints the lines; an editor shows them as progress).
+pub type Report<'a> = &'a mut dyn FnMut(&str, Option<u32>);
+
+/// The index to use: `PIP_INDEX_URL` (a mirror) when set, else the public one.
+pub fn default_index(env: &dyn Fn(&str) -> Option<String>) -> String {
+    env("PIP_INDEX_URL")
+        .filter(|i| !i.is_empty())
+        .unwrap_or_else(|| DEFAULT_INDEX.to_string())
+}
+
 /// Installs the pinned runtime under `root` (idempotent); the path of its `codex`.
-pub fn install(root: &Path, index: &str, platform: &Platform) -> Result<PathBuf, InstallError> {
+pub fn install(
+    root: &Path,
+    index: &str,
+    platform: &Platform,
+    report: Report,
+) -> Result<PathBuf, InstallError> {
     let dest = root.join(PINNED_VERSION);
     let codex = dest.join("codex_cli_bin").join("bin").join(platform.exe);
     if runs_as_pinned(&codex) {
-        eprintln!("Codex {PINNED_VERSION} is already installed.");
-        remove_other_versions(root);
+        report(
+            &format!("Codex {PINNED_VERSION} is already installed."),
+            None,
+        );
+        remove_other_versions(root, report);
         return Ok(codex);
     }
     std::fs::create_dir_all(root)
         .or_else(|e| fail(format!("cannot create {}: {e}", root.display())))?;
 
     let listing_url = format!("{}/{PACKAGE}/", index.trim_end_matches('/'));
-    eprintln!("Looking up {PACKAGE} {PINNED_VERSION} on {listing_url}");
+    report(
+        &format!("Looking up {PACKAGE} {PINNED_VERSION} on {listing_url}"),
+        None,
+    );
     let listing = curl_text(&listing_url)?;
     let files = parse_listing(&listing, &listing_url);
     let Some(wheel) = files.into_iter().find(|f| platform.fits(&f.filename)) else {
@@ -192,7 +213,7 @@ pub fn install(root: &Path, index: &str, platform: &Platform) -> Result<PathBuf,
             ))
         })?;
     let wheel_path = scratch.path().join(&wheel.filename);
-    download(&wheel, &wheel_path)?;
+    download(&wheel, &wheel_path, report)?;
     let unpacked = scratch.path().join("runtime");
     unpack(&wheel_path, &unpacked)?;
     let fresh = unpacked
@@ -214,7 +235,7 @@ pub fn install(root: &Path, index: &str, platform: &Platform) -> Result<PathBuf,
             dest.display()
         ))
     })?;
-    remove_other_versions(root);
+    remove_other_versions(root, report);
     Ok(codex)
 }
 
@@ -346,7 +367,7 @@ fn resolve(base: &str, link: &str) -> String {
 }
 
 /// Downloads `wheel` to `to`, showing progress, and checks its SHA-256 on the way.
-fn download(wheel: &IndexedFile, to: &Path) -> Result<(), InstallError> {
+fn download(wheel: &IndexedFile, to: &Path, report: Report) -> Result<(), InstallError> {
     let mut child = curl()
         .arg(&wheel.url)
         .stdin(Stdio::null())
@@ -362,7 +383,7 @@ fn download(wheel: &IndexedFile, to: &Path) -> Result<(), InstallError> {
     let mut received: u64 = 0;
     let mut shown_tenth = None;
     let megabytes = |bytes: u64| bytes as f64 / 1_000_000.0;
-    eprintln!("Downloading {}", wheel.filename);
+    report(&format!("Downloading {}", wheel.filename), Some(0));
     loop {
         let n = match body.read(&mut buffer) {
             Ok(0) => break,
@@ -383,13 +404,18 @@ fn download(wheel: &IndexedFile, to: &Path) -> Result<(), InstallError> {
         if shown_tenth != Some(tenth) {
             shown_tenth = Some(tenth);
             match wheel.size {
-                Some(size) if size > 0 => eprintln!(
-                    "  {:>3}%  {:.1} of {:.1} MB",
-                    received * 100 / size,
-                    megabytes(received),
-                    megabytes(size)
-                ),
-                _ => eprintln!("  {:.1} MB", megabytes(received)),
+                Some(size) if size > 0 => {
+                    let percent = (received * 100 / size) as u32;
+                    report(
+                        &format!(
+                            "  {percent:>3}%  {:.1} of {:.1} MB",
+                            megabytes(received),
+                            megabytes(size)
+                        ),
+                        Some(percent),
+                    )
+                }
+                _ => report(&format!("  {:.1} MB", megabytes(received)), None),
             }
         }
     }
@@ -424,7 +450,7 @@ fn download(wheel: &IndexedFile, to: &Path) -> Result<(), InstallError> {
             wheel.filename, wheel.sha256
         ));
     }
-    eprintln!("  checksum ok (sha256 {digest})");
+    report(&format!("  checksum ok (sha256 {digest})"), None);
     Ok(())
 }
 
@@ -483,7 +509,7 @@ fn unpack(wheel: &Path, to: &Path) -> Result<(), InstallError> {
 /// Removes other versions' runtimes and every cached wheel but the pinned version's (the
 /// install script keeps that one to unpack again without a download). Folders that are not
 /// a runtime version (another tool's, npm test installs) are left alone.
-fn remove_other_versions(root: &Path) {
+fn remove_other_versions(root: &Path, report: Report) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
     };
@@ -492,8 +518,11 @@ fn remove_other_versions(root: &Path) {
         let is_version = semver::Version::parse(&name).is_ok();
         if is_version && name != PINNED_VERSION && entry.path().is_dir() {
             match std::fs::remove_dir_all(entry.path()) {
-                Ok(()) => eprintln!("Removed Codex {name}'s runtime."),
-                Err(e) => eprintln!("Could not remove {}: {e}", entry.path().display()),
+                Ok(()) => report(&format!("Removed Codex {name}'s runtime."), None),
+                Err(e) => report(
+                    &format!("Could not remove {}: {e}", entry.path().display()),
+                    None,
+                ),
             }
         }
     }
@@ -508,7 +537,7 @@ fn remove_other_versions(root: &Path) {
             && !name.starts_with(&keep)
             && std::fs::remove_file(wheel.path()).is_ok()
         {
-            eprintln!("Removed the cached wheel {name}.");
+            report(&format!("Removed the cached wheel {name}."), None);
         }
     }
 }

@@ -7,7 +7,7 @@
 //! Jobs run one at a time, in the order the turn's events came, on a task of their own: a
 //! slow editor never holds up the turn's progress, and two merges never race on one buffer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::activity::display_path;
-use super::documents::{BufferConflict, DiskView, MirrorSnapshot};
+use super::documents::{normalize_path, BufferConflict, DiskView, MirrorSnapshot};
 use super::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
 use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
 use crate::app_server::protocol as p;
@@ -54,21 +54,6 @@ pub(super) enum MirrorJob {
 pub enum ConflictChoice {
     TakeCodex,
     KeepMine,
-}
-
-/// A file path as the mirror compares them: absolute and with symlinks resolved, also for a
-/// file that does not exist (yet, or any more).
-pub fn normalize_path(path: &Path) -> PathBuf {
-    if let Ok(real) = path.canonicalize() {
-        return real;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) => parent
-            .canonicalize()
-            .map(|p| p.join(name))
-            .unwrap_or_else(|_| path.to_path_buf()),
-        _ => path.to_path_buf(),
-    }
 }
 
 /// Reads a file for the merge, as the buffer shows it (`view`): `Ok(None)` when it does
@@ -646,13 +631,5 @@ mod tests {
             replace_region(&snapshot("a\nother\nc\n"), &conflict(1..2, "mine 😀\n")),
             None
         );
-    }
-
-    #[test]
-    fn paths_normalize_also_when_the_file_is_gone() {
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().canonicalize().unwrap();
-        let missing = dir.path().join("not-yet.txt");
-        assert_eq!(normalize_path(&missing), real.join("not-yet.txt"));
     }
 }

@@ -388,7 +388,7 @@ impl Bridge {
                         f.path = folder.join(&f.path);
                     }
                 }
-                f.path = super::mirror::normalize_path(&f.path);
+                f.path = super::documents::normalize_path(&f.path);
                 f
             })
             .collect();
@@ -452,7 +452,7 @@ impl Bridge {
 
     /// The review diagnostics of a document (what a pulling editor is answered).
     pub fn review_diagnostics(&self, uri: &str, path: Option<&Path>) -> Vec<BufferDiagnostic> {
-        let path = path.map(super::mirror::normalize_path);
+        let path = path.map(super::documents::normalize_path);
         lock(&self.inner.review)
             .findings
             .iter()
@@ -463,7 +463,7 @@ impl Bridge {
 
     /// The findings of a document whose lines meet `range`.
     pub fn findings_in(&self, uri: &str, path: Option<&Path>, range: Range) -> Vec<Finding> {
-        let path = path.map(super::mirror::normalize_path);
+        let path = path.map(super::documents::normalize_path);
         lock(&self.inner.review)
             .findings
             .iter()

@@ -516,8 +516,7 @@ impl Bridge {
     }
 
     fn in_workspace(&self, path: &Path) -> bool {
-        let folders = lock(&self.inner.folders);
-        folders.is_empty() || folders.iter().any(|f| path.starts_with(f))
+        self.inner.workspace.contains(path)
     }
 }
 

@@ -24,6 +24,7 @@ mod shared;
 mod threads;
 mod transcript;
 mod turns;
+mod workspace;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -112,9 +113,8 @@ struct AppServer {
 struct Inner {
     ui: Arc<dyn EditorUi>,
     encoding: PositionEncoding,
-    settings: Mutex<Settings>,
+    workspace: workspace::Workspace,
     restart_pending: Mutex<bool>,
-    folders: Mutex<Vec<PathBuf>>,
     documents: Mutex<Documents>,
     /// codex-lsp's diagnostics by URI and by kind (conflicts, review findings, …): the
     /// editor gets their union, so one kind never wipes out another.
@@ -165,17 +165,12 @@ impl Bridge {
         folders: Vec<PathBuf>,
         encoding: PositionEncoding,
     ) -> Bridge {
-        let folders = folders
-            .into_iter()
-            .map(|f| f.canonicalize().unwrap_or(f))
-            .collect();
         Bridge {
             inner: Arc::new(Inner {
                 ui,
                 encoding,
-                settings: Mutex::new(settings),
+                workspace: workspace::Workspace::new(settings, folders),
                 restart_pending: Mutex::new(false),
-                folders: Mutex::new(folders),
                 documents: Mutex::new(Documents::default()),
                 diagnostics: Mutex::new(HashMap::new()),
                 review: Mutex::new(review::ReviewState::default()),
@@ -209,21 +204,19 @@ impl Bridge {
     }
 
     pub fn settings(&self) -> Settings {
-        lock(&self.inner.settings).clone()
+        self.inner.workspace.settings()
     }
 
     /// New settings from the editor; a new runtime path or config restarts the app-server
     /// once no turn is running.
     pub fn update_settings(&self, settings: Settings) {
-        let mut current = lock(&self.inner.settings);
-        if current.needs_restart(&settings) {
+        if self.inner.workspace.update_settings(settings) {
             *lock(&self.inner.restart_pending) = true;
         }
-        *current = settings;
     }
 
     pub fn folders(&self) -> Vec<PathBuf> {
-        lock(&self.inner.folders).clone()
+        self.inner.workspace.folders()
     }
 
     /// The workspace folder a file belongs to (see [`Bridge::workspace_for`]).
@@ -232,10 +225,7 @@ impl Bridge {
     }
 
     pub fn set_folders(&self, folders: Vec<PathBuf>) {
-        *lock(&self.inner.folders) = folders
-            .into_iter()
-            .map(|f| f.canonicalize().unwrap_or(f))
-            .collect();
+        self.inner.workspace.set_folders(folders);
     }
 
     /// Starts the app-server without waiting for it, so `initialize` answers at once and
@@ -310,24 +300,7 @@ impl Bridge {
 
     /// The workspace folder holding `path`, else the first folder, else `path`'s directory.
     fn workspace_for(&self, path: Option<&Path>) -> Option<PathBuf> {
-        let folders = lock(&self.inner.folders).clone();
-        if let Some(path) = path {
-            let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-            let best = folders
-                .iter()
-                .filter(|f| path.starts_with(f))
-                .max_by_key(|f| f.components().count());
-            if let Some(best) = best {
-                return Some(best.clone());
-            }
-            if folders.is_empty() {
-                return path.parent().map(Path::to_path_buf);
-            }
-        }
-        folders
-            .first()
-            .cloned()
-            .or_else(|| std::env::current_dir().ok())
+        self.inner.workspace.folder_for(path)
     }
 
     /// The app-server, started (or restarted after a crash or a settings change) on demand;
@@ -418,7 +391,7 @@ impl Bridge {
             .map_err(|e| StartError::Runtime(e.to_string()))?;
         let mut options = SpawnOptions::new(runtime);
         options.config_overrides = settings.config_overrides.clone();
-        options.cwd = lock(&self.inner.folders).first().cloned();
+        options.cwd = self.inner.workspace.first_folder();
         match Codex::spawn(&options, handler).await {
             Ok(codex) => Ok((codex, None)),
             Err(e) => Err(StartError::Spawn(e)),
@@ -499,7 +472,7 @@ impl Bridge {
         let settings = self.settings();
         Ok(json!({
             "appServer": app_server,
-            "workspaceFolders": lock(&self.inner.folders).iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "workspaceFolders": self.folders().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "threads": threads,
             "activeTurns": turns,
             "queuedAsks": self.queued_asks(),

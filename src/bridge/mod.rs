@@ -9,6 +9,7 @@
 // re-exported below.
 pub(crate) mod activity;
 pub(crate) mod approvals;
+mod conversation;
 pub(crate) mod documents;
 pub(crate) mod editor_ui;
 pub(crate) mod mirror;
@@ -21,9 +22,7 @@ mod error;
 mod picker_approvals;
 mod server_requests;
 mod shared;
-mod threads;
 mod transcript;
-mod turns;
 mod workspace;
 
 use std::collections::{HashMap, HashSet};
@@ -38,6 +37,7 @@ use crate::text::PositionEncoding;
 // The bridge's surface.
 pub use account::LoginMethod;
 pub use activity::{display_path, one_line, Activity};
+pub use conversation::turns::{AskRequest, TurnOutcome};
 pub use documents::Documents;
 pub use editor_ui::{
     ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
@@ -55,7 +55,6 @@ pub use settings::{
     apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
     SettingsSources,
 };
-pub use turns::{AskRequest, TurnOutcome};
 
 /// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
 /// harnesses that check it round-trips.
@@ -127,16 +126,11 @@ struct Inner {
     mirror_jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<mirror::MirrorJob>>>,
     app_server: tokio::sync::Mutex<Option<AppServer>>,
     generation: Mutex<u64>,
-    threads: tokio::sync::Mutex<threads::Threads>,
-    turns: Mutex<HashMap<String, Arc<turns::ActiveTurn>>>,
-    /// The asks queued per thread behind a running turn.
-    queues: Mutex<HashMap<String, turns::ThreadQueue>>,
-    /// The thread slot each running ask's turn holds, by turn id.
-    slots: Mutex<HashMap<String, turns::ThreadSlot>>,
+    /// Held across the awaits of finding, starting or resuming a folder's thread.
+    threads: tokio::sync::Mutex<conversation::threads::Threads>,
+    turns: conversation::registry::TurnRegistry,
     /// What the transcript shows beyond the thread's history, per turn.
     transcripts: Mutex<transcript::Transcripts>,
-    /// `fileChange` items seen in `item/started`, by item id: approvals carry no paths.
-    file_changes: Mutex<HashMap<String, p::FileChangeItem>>,
     /// Approvals offered in the code actions (editors without `showMessageRequest`).
     picker_approvals: Mutex<picker_approvals::PickerApprovals>,
     /// Set once the editor said it has no `window/showMessageRequest`.
@@ -178,12 +172,9 @@ impl Bridge {
                 mirror_jobs: Mutex::new(None),
                 app_server: tokio::sync::Mutex::new(None),
                 generation: Mutex::new(0),
-                threads: tokio::sync::Mutex::new(threads::Threads::default()),
-                turns: Mutex::new(HashMap::new()),
-                queues: Mutex::default(),
-                slots: Mutex::default(),
+                threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
+                turns: conversation::registry::TurnRegistry::default(),
                 transcripts: Mutex::default(),
-                file_changes: Mutex::new(HashMap::new()),
                 picker_approvals: Mutex::default(),
                 prompts_unsupported: Default::default(),
                 next_prompt_id: Default::default(),
@@ -244,7 +235,7 @@ impl Bridge {
     pub async fn shutdown(&self) {
         *lock(&self.inner.shutting_down) = true;
         let server = self.inner.app_server.lock().await.take();
-        lock(&self.inner.turns).clear();
+        self.inner.turns.clear();
         // Running turn handles hold clones of the connection: close it so the app-server
         // goes now, not when the last handle is dropped.
         if let Some(server) = server {
@@ -315,7 +306,7 @@ impl Bridge {
             return Err(BridgeError::ShuttingDown);
         }
         let mut slot = self.inner.app_server.lock().await;
-        let restart = *lock(&self.inner.restart_pending) && lock(&self.inner.turns).is_empty();
+        let restart = *lock(&self.inner.restart_pending) && self.inner.turns.is_empty();
         if let Some(server) = slot.as_ref() {
             if !server.codex.connection().is_closed() && !restart {
                 return Ok((server.codex.clone(), server.generation));
@@ -416,11 +407,7 @@ impl Bridge {
                 }) = event.decode()
                 {
                     let Some(inner) = weak.upgrade() else { return };
-                    let mut changes = lock(&inner.file_changes);
-                    if changes.len() > 256 {
-                        changes.clear();
-                    }
-                    changes.insert(item.id.clone(), item);
+                    inner.turns.remember_file_change(item);
                 }
             }
             let closed = codex.connection().wait_closed().await;
@@ -465,17 +452,14 @@ impl Bridge {
         };
         drop(server);
         let threads = self.inner.threads.lock().await.by_folder_json();
-        let turns: Vec<Value> = lock(&self.inner.turns)
-            .values()
-            .map(|t| json!({ "threadId": t.thread_id, "turnId": t.turn_id }))
-            .collect();
+        let turns = self.inner.turns.status_json();
         let settings = self.settings();
         Ok(json!({
             "appServer": app_server,
             "workspaceFolders": self.folders().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "threads": threads,
             "activeTurns": turns,
-            "queuedAsks": self.queued_asks(),
+            "queuedAsks": self.inner.turns.queued_asks(),
             "positionEncoding": self.inner.encoding.to_string(),
             "settings": {
                 "codexPath": settings.codex_path.map(|p| p.display().to_string()),

@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::conversation::registry::TurnKind;
+use super::conversation::turns::TurnOutcome;
 use super::editor_ui::{BufferDiagnostic, Severity};
-use super::turns::{TurnKind, TurnOutcome};
 use super::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
 use crate::app_server::protocol as p;
 use crate::text::{Position, Range};
@@ -351,9 +352,9 @@ impl Bridge {
                     target: request.target.to_wire(),
                     thread_id,
                 };
-                let starting = bridge.starting_turn(&params.thread_id);
+                let starting = bridge.inner.turns.starting_turn(&params.thread_id);
                 let handle = codex.review_start(&params).await?;
-                bridge.hold_slot(&handle.turn_id, slot);
+                bridge.inner.turns.hold_slot(&handle.turn_id, slot);
                 bridge
                     .follow_and_answer(handle, folder, TurnKind::Review, wait, starting)
                     .await

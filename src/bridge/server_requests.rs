@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::approvals::{self, ApprovalChoice};
 use super::editor_ui::{ApprovalDetails, ApprovalEnded, RichApproval};
-use super::{lock, Bridge, ChoiceAnswer, ChoicePrompt, Inner, MessageLevel};
+use super::{Bridge, ChoiceAnswer, ChoicePrompt, Inner, MessageLevel};
 use crate::app_server::connection::decline_answer;
 use crate::app_server::protocol::{self as p, ServerRequest};
 use crate::app_server::{IncomingRequest, ServerAnswer, ServerRequestHandler};
@@ -269,7 +269,7 @@ impl Bridge {
     async fn file_approval(&self, params: &p::FileChangeRequestApprovalParams) -> Approval {
         let mut item = None;
         for _ in 0..50 {
-            item = lock(&self.inner.file_changes).get(&params.item_id).cloned();
+            item = self.inner.turns.file_change(&params.item_id);
             if item.is_some() {
                 break;
             }

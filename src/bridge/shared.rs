@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::conversation::registry::TurnKind;
 use super::settings::{AppServerSetting, Settings};
-use super::turns::TurnKind;
 use super::{lock, server_requests, Bridge, MessageLevel, StartError};
 use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
@@ -29,10 +29,6 @@ const OWN_START_WAIT: Duration = Duration::from_secs(30);
 #[derive(Default)]
 pub(super) struct SharedState {
     reconnecting: std::sync::Mutex<bool>,
-    /// Our `turn/start` (or `review/start`) requests in flight, by thread: a `turn/started`
-    /// on such a thread may be our own turn, not yet registered.
-    starting: std::sync::Mutex<HashMap<String, usize>>,
-    starts_settled: tokio::sync::Notify,
     /// Threads whose turns we follow, with the app-server generation they were followed in.
     followed: std::sync::Mutex<HashMap<String, u64>>,
 }
@@ -40,31 +36,6 @@ pub(super) struct SharedState {
 impl SharedState {
     pub(super) fn is_reconnecting(&self) -> bool {
         *lock(&self.reconnecting)
-    }
-
-    fn start_in_flight(&self, thread_id: &str) -> bool {
-        lock(&self.starting).get(thread_id).is_some_and(|n| *n > 0)
-    }
-}
-
-/// Held while our own turn is being started and registered on a thread.
-pub(super) struct StartingTurn {
-    bridge: Bridge,
-    thread_id: String,
-}
-
-impl Drop for StartingTurn {
-    fn drop(&mut self) {
-        let shared = &self.bridge.inner.shared;
-        let mut starting = lock(&shared.starting);
-        if let Some(n) = starting.get_mut(&self.thread_id) {
-            *n -= 1;
-            if *n == 0 {
-                starting.remove(&self.thread_id);
-            }
-        }
-        drop(starting);
-        shared.starts_settled.notify_waiters();
     }
 }
 
@@ -269,15 +240,15 @@ impl Bridge {
     ) {
         let deadline = tokio::time::Instant::now() + OWN_START_WAIT;
         loop {
-            let settled = self.inner.shared.starts_settled.notified();
-            if !self.inner.shared.start_in_flight(&thread_id) {
+            let settled = self.inner.turns.starts_settled();
+            if !self.inner.turns.start_in_flight(&thread_id) {
                 break;
             }
             if tokio::time::timeout_at(deadline, settled).await.is_err() {
                 break;
             }
         }
-        if lock(&self.inner.turns).contains_key(&turn.id) {
+        if self.inner.turns.is_running(&turn.id) {
             return;
         }
         tracing::info!(thread = %thread_id, turn = %turn.id, "following a turn another client started");
@@ -291,17 +262,6 @@ impl Bridge {
         self.folders()
             .into_iter()
             .find(|f| threads.folder_thread(f).as_deref() == Some(thread_id))
-    }
-
-    /// Marks our own turn as being started on `thread_id` until the guard is dropped.
-    pub(super) fn starting_turn(&self, thread_id: &str) -> StartingTurn {
-        *lock(&self.inner.shared.starting)
-            .entry(thread_id.to_string())
-            .or_default() += 1;
-        StartingTurn {
-            bridge: self.clone(),
-            thread_id: thread_id.to_string(),
-        }
     }
 }
 

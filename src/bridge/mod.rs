@@ -18,10 +18,10 @@ pub(crate) mod review;
 pub(crate) mod settings;
 
 mod account;
+mod app_server_slot;
 mod error;
 mod picker_approvals;
 mod server_requests;
-mod shared;
 mod transcript;
 mod workspace;
 
@@ -31,7 +31,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
-use crate::app_server::{protocol as p, Codex, SpawnOptions};
 use crate::text::PositionEncoding;
 
 // The bridge's surface.
@@ -101,19 +100,10 @@ pub fn for_user(message: &str) -> String {
 /// One document's diagnostics, by the kind of finding that made them.
 type DiagnosticsByKind = std::collections::BTreeMap<&'static str, Vec<BufferDiagnostic>>;
 
-/// The running app-server and which incarnation it is (threads must be resumed on a new one).
-struct AppServer {
-    codex: Codex,
-    generation: u64,
-    /// Where a shared app-server listens; `None` for our own child.
-    endpoint: Option<crate::app_server::Endpoint>,
-}
-
 struct Inner {
     ui: Arc<dyn EditorUi>,
     encoding: PositionEncoding,
     workspace: workspace::Workspace,
-    restart_pending: Mutex<bool>,
     documents: Mutex<Documents>,
     /// codex-lsp's diagnostics by URI and by kind (conflicts, review findings, …): the
     /// editor gets their union, so one kind never wipes out another.
@@ -124,8 +114,7 @@ struct Inner {
     documents_changed: tokio::sync::Notify,
     /// The mirror's job queue; its worker starts with the first job.
     mirror_jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<mirror::MirrorJob>>>,
-    app_server: tokio::sync::Mutex<Option<AppServer>>,
-    generation: Mutex<u64>,
+    app_server: app_server_slot::AppServerSlot,
     /// Held across the awaits of finding, starting or resuming a folder's thread.
     threads: tokio::sync::Mutex<conversation::threads::Threads>,
     turns: conversation::registry::TurnRegistry,
@@ -139,9 +128,6 @@ struct Inner {
     next_prompt_id: std::sync::atomic::AtomicU64,
     /// Messages already shown, so a repeated failure reaches the editor once.
     reported: Mutex<HashSet<String>>,
-    shutting_down: Mutex<bool>,
-    /// What following a shared app-server needs (reconnecting, other clients' turns).
-    shared: shared::SharedState,
 }
 
 /// A cheap handle on the bridge; clones share the state.
@@ -164,14 +150,12 @@ impl Bridge {
                 ui,
                 encoding,
                 workspace: workspace::Workspace::new(settings, folders),
-                restart_pending: Mutex::new(false),
                 documents: Mutex::new(Documents::default()),
                 diagnostics: Mutex::new(HashMap::new()),
                 review: Mutex::new(review::ReviewState::default()),
                 documents_changed: tokio::sync::Notify::new(),
                 mirror_jobs: Mutex::new(None),
-                app_server: tokio::sync::Mutex::new(None),
-                generation: Mutex::new(0),
+                app_server: app_server_slot::AppServerSlot::default(),
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
                 transcripts: Mutex::default(),
@@ -179,8 +163,6 @@ impl Bridge {
                 prompts_unsupported: Default::default(),
                 next_prompt_id: Default::default(),
                 reported: Mutex::new(HashSet::new()),
-                shutting_down: Mutex::new(false),
-                shared: shared::SharedState::default(),
             }),
         }
     }
@@ -202,7 +184,7 @@ impl Bridge {
     /// once no turn is running.
     pub fn update_settings(&self, settings: Settings) {
         if self.inner.workspace.update_settings(settings) {
-            *lock(&self.inner.restart_pending) = true;
+            self.inner.app_server.restart_when_idle();
         }
     }
 
@@ -217,30 +199,6 @@ impl Bridge {
 
     pub fn set_folders(&self, folders: Vec<PathBuf>) {
         self.inner.workspace.set_folders(folders);
-    }
-
-    /// Starts the app-server without waiting for it, so `initialize` answers at once and
-    /// a missing runtime is reported early.
-    pub fn start_in_background(&self) {
-        let bridge = self.clone();
-        tokio::spawn(async move {
-            match bridge.codex().await {
-                Ok((codex, _)) => bridge.adopt_last_threads(&codex).await,
-                Err(e) => tracing::warn!("the app-server did not start: {e}"),
-            }
-        });
-    }
-
-    /// Stops the app-server. Running turns end with the transport closed.
-    pub async fn shutdown(&self) {
-        *lock(&self.inner.shutting_down) = true;
-        let server = self.inner.app_server.lock().await.take();
-        self.inner.turns.clear();
-        // Running turn handles hold clones of the connection: close it so the app-server
-        // goes now, not when the last handle is dropped.
-        if let Some(server) = server {
-            server.codex.connection().close();
-        }
     }
 
     /// Shows a message to the user (`window/showMessage`).
@@ -294,163 +252,9 @@ impl Bridge {
         self.inner.workspace.folder_for(path)
     }
 
-    /// The app-server, started (or restarted after a crash or a settings change) on demand;
-    /// with `appServer` set to a socket, connected to instead.
-    async fn codex(&self) -> BridgeResult<(Codex, u64)> {
-        self.codex_or_connect(true).await
-    }
-
-    /// [`Bridge::codex`]; `report` shows a failure to the user (once per text).
-    async fn codex_or_connect(&self, report: bool) -> BridgeResult<(Codex, u64)> {
-        if *lock(&self.inner.shutting_down) {
-            return Err(BridgeError::ShuttingDown);
-        }
-        let mut slot = self.inner.app_server.lock().await;
-        let restart = *lock(&self.inner.restart_pending) && self.inner.turns.is_empty();
-        if let Some(server) = slot.as_ref() {
-            if !server.codex.connection().is_closed() && !restart {
-                return Ok((server.codex.clone(), server.generation));
-            }
-        }
-        *lock(&self.inner.restart_pending) = false;
-        if let Some(old) = slot
-            .take()
-            .filter(|old| !old.codex.connection().is_closed())
-        {
-            // Settings changed: the old process (or socket) goes now, not when the last
-            // clone of its connection does. Retired first, so that its watcher neither
-            // reports it stopped nor reconnects it.
-            *lock(&self.inner.generation) += 1;
-            old.codex.connection().close();
-        }
-        let settings = self.settings();
-        let handler = Arc::new(server_requests::Handler {
-            bridge: Arc::downgrade(&self.inner),
-        });
-        let started = match settings.app_server.is_shared() {
-            false => self.spawn_app_server(&settings, handler).await,
-            true => self.connect_app_server(&settings, handler).await,
-        };
-        let (codex, endpoint) = match started {
-            Ok(started) => started,
-            Err(why) => {
-                // While reconnecting, the editor has been told already: the request's
-                // error carries the reason.
-                if report && !self.inner.shared.is_reconnecting() {
-                    self.report_once(MessageLevel::Error, why.to_string());
-                }
-                return Err(BridgeError::NotStarted(why));
-            }
-        };
-        // An app-server that answers nothing for as long as a turn may stay silent is hung.
-        codex
-            .connection()
-            .set_answer_timeout(settings::turn_silence());
-        let codex = match settings::seconds_from_env(settings::ENV_TURN_SILENCE) {
-            Some(silence) => {
-                codex.with_watchdog(crate::app_server::Watchdog::with_silence(silence))
-            }
-            None => codex,
-        };
-        let generation = {
-            let mut g = lock(&self.inner.generation);
-            *g += 1;
-            *g
-        };
-        tracing::info!(generation, version = ?codex.info().version, endpoint = ?endpoint, "app-server started");
-        self.watch_app_server(codex.clone(), generation, endpoint.clone());
-        let shared = endpoint.is_some();
-        *slot = Some(AppServer {
-            codex: codex.clone(),
-            generation,
-            endpoint,
-        });
-        drop(slot);
-        if shared {
-            self.follow_workspace_threads(codex.clone(), generation);
-        }
-        Ok((codex, generation))
-    }
-
-    /// Our own `codex app-server` child on stdio.
-    async fn spawn_app_server(
-        &self,
-        settings: &Settings,
-        handler: Arc<server_requests::Handler>,
-    ) -> Result<(Codex, Option<crate::app_server::Endpoint>), StartError> {
-        let runtime = crate::runtime::discover(settings.codex_path.as_deref())
-            .map_err(|e| StartError::Runtime(e.to_string()))?;
-        let mut options = SpawnOptions::new(runtime);
-        options.config_overrides = settings.config_overrides.clone();
-        options.cwd = self.inner.workspace.first_folder();
-        match Codex::spawn(&options, handler).await {
-            Ok(codex) => Ok((codex, None)),
-            Err(e) => Err(StartError::Spawn(e)),
-        }
-    }
-
-    /// Records `fileChange` items for approvals, and says so once when the app-server dies
-    /// (a shared one: reconnects).
-    fn watch_app_server(
-        &self,
-        codex: Codex,
-        generation: u64,
-        endpoint: Option<crate::app_server::Endpoint>,
-    ) {
-        let mut events = codex.connection().subscribe_method("item/started");
-        let weak = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                if let p::ServerNotification::ItemStarted(p::ItemStartedNotification {
-                    item: p::ThreadItem::FileChange(item),
-                    ..
-                }) = event.decode()
-                {
-                    let Some(inner) = weak.upgrade() else { return };
-                    inner.turns.remember_file_change(item);
-                }
-            }
-            let closed = codex.connection().wait_closed().await;
-            let Some(inner) = weak.upgrade() else { return };
-            let bridge = Bridge { inner };
-            let current = *lock(&bridge.inner.generation) == generation;
-            if current && !*lock(&bridge.inner.shutting_down) {
-                if let Some(endpoint) = endpoint {
-                    bridge.reconnect(endpoint, closed);
-                    return;
-                }
-                tracing::warn!("the app-server stopped: {closed}");
-                bridge.inner.ui.show_message(
-                    MessageLevel::Error,
-                    error::app_server_stopped(&closed.reason),
-                );
-            }
-        });
-    }
-
     /// `codex.status`: what is running, for the user and for bug reports.
     pub async fn status(&self) -> BridgeResult<Value> {
-        let server = self.inner.app_server.lock().await;
-        let app_server = match server.as_ref() {
-            Some(s) if !s.codex.connection().is_closed() => json!({
-                "state": "running",
-                "endpoint": s.endpoint.as_ref().map_or_else(|| "spawn".to_string(), |e| e.to_string()),
-                "userAgent": s.codex.info().user_agent,
-                "version": s.codex.info().version.as_ref().map(|v| v.to_string()),
-                "codexHome": s.codex.info().codex_home,
-                "runtime": s.codex.info().runtime.as_ref().map(|r| json!({
-                    "path": r.codex.display().to_string(),
-                    "package": r.package(),
-                    "source": r.source.name(),
-                    "why": r.source.reason(),
-                })),
-                "generation": s.generation,
-            }),
-            _ if self.inner.shared.is_reconnecting() => json!({ "state": "reconnecting" }),
-            Some(_) => json!({ "state": "stopped" }),
-            None => json!({ "state": "not started" }),
-        };
-        drop(server);
+        let app_server = self.inner.app_server.status_json().await;
         let threads = self.inner.threads.lock().await.by_folder_json();
         let turns = self.inner.turns.status_json();
         let settings = self.settings();

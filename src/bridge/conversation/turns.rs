@@ -186,7 +186,7 @@ impl Bridge {
         )
         .await;
         let (handle, starting) = match first {
-            Ok(Err(e)) if self.app_server_died().await => {
+            Ok(Err(e)) if self.inner.app_server.died().await => {
                 tracing::info!(
                     "the app-server died as the turn started ({e}); starting it on a new one"
                 );
@@ -195,7 +195,7 @@ impl Bridge {
             }
             Ok(started) => started?,
             Err(_) => {
-                self.stop_hung_app_server(&format!(
+                self.inner.app_server.stop_hung(&format!(
                     "it stopped answering: the turn did not start within {} s, so codex-lsp stopped it",
                     silence.as_secs_f32()
                 ))
@@ -214,25 +214,6 @@ impl Bridge {
         self.inner.turns.hold_slot(&handle.turn_id, slot);
         self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
             .await
-    }
-
-    /// True when the app-server we hold has stopped (it restarts on the next request).
-    async fn app_server_died(&self) -> bool {
-        self.inner
-            .app_server
-            .lock()
-            .await
-            .as_ref()
-            .is_some_and(|server| server.codex.connection().is_closed())
-    }
-
-    /// Stops the app-server we hold because it answers nothing; the next request starts a
-    /// new one.
-    async fn stop_hung_app_server(&self, reason: &str) {
-        if let Some(server) = self.inner.app_server.lock().await.as_ref() {
-            tracing::warn!("the app-server is hung: {reason}");
-            server.codex.connection().close_because(reason);
-        }
     }
 
     /// The thread of an ask (resumed or started as needed) and its turn, started.

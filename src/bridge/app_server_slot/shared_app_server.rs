@@ -5,17 +5,20 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::conversation::registry::TurnKind;
-use super::settings::{AppServerSetting, Settings};
-use super::{lock, server_requests, Bridge, MessageLevel, StartError};
 use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
 use crate::app_server::socket::{default_control_socket, is_loopback};
 use crate::app_server::{protocol as p, Codex, Endpoint};
 use crate::backoff::Backoff;
+use crate::bridge::conversation::registry::TurnKind;
+use crate::bridge::server_requests::Handler;
+use crate::bridge::settings::{AppServerSetting, Settings};
+use crate::bridge::{Bridge, MessageLevel, StartError};
+use crate::lock;
 
 /// The waits before reconnecting: the first, and the longest.
 const RECONNECT_BACKOFF: Backoff = Backoff {
@@ -28,14 +31,14 @@ const OWN_START_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub(super) struct SharedState {
-    reconnecting: std::sync::Mutex<bool>,
+    reconnecting: AtomicBool,
     /// Threads whose turns we follow, with the app-server generation they were followed in.
     followed: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl SharedState {
     pub(super) fn is_reconnecting(&self) -> bool {
-        *lock(&self.reconnecting)
+        self.reconnecting.load(Ordering::SeqCst)
     }
 }
 
@@ -87,7 +90,7 @@ impl Bridge {
     pub(super) async fn connect_app_server(
         &self,
         settings: &Settings,
-        handler: Arc<server_requests::Handler>,
+        handler: Arc<Handler>,
     ) -> Result<(Codex, Option<Endpoint>), StartError> {
         let endpoint = endpoint(settings).map_err(StartError::Endpoint)?;
         match Codex::connect_shared(&endpoint, handler).await {
@@ -99,12 +102,9 @@ impl Bridge {
     /// The connection to a shared app-server dropped: say so once, then reconnect with
     /// backoff until it is back (or codex-lsp stops, or a request reconnected first).
     pub(super) fn reconnect(&self, endpoint: Endpoint, closed: Closed) {
-        {
-            let mut reconnecting = lock(&self.inner.shared.reconnecting);
-            if *reconnecting {
-                return;
-            }
-            *reconnecting = true;
+        let slot = &self.inner.app_server;
+        if slot.shared.reconnecting.swap(true, Ordering::SeqCst) {
+            return;
         }
         tracing::warn!("lost the connection to the shared app-server: {closed}");
         self.inner.ui.show_message(
@@ -120,16 +120,18 @@ impl Bridge {
             loop {
                 tokio::time::sleep(RECONNECT_BACKOFF.delay(attempts + 1)).await;
                 // Stopping, or the user has since chosen another app-server.
-                if *lock(&bridge.inner.shutting_down) || !bridge.settings().app_server.is_shared() {
+                let slot = &bridge.inner.app_server;
+                if slot.shutting_down.load(Ordering::SeqCst)
+                    || !bridge.settings().app_server.is_shared()
+                {
                     break;
                 }
                 attempts += 1;
                 match bridge.codex_or_connect(false).await {
                     Ok(_) => {
                         tracing::info!(attempts, "reconnected to the shared app-server");
-                        let endpoint = bridge
-                            .inner
-                            .app_server
+                        let endpoint = slot
+                            .server
                             .lock()
                             .await
                             .as_ref()
@@ -144,13 +146,14 @@ impl Bridge {
                     Err(e) => tracing::debug!(attempts, "reconnecting failed: {e}"),
                 }
             }
-            *lock(&bridge.inner.shared.reconnecting) = false;
+            let slot = &bridge.inner.app_server;
+            slot.shared.reconnecting.store(false, Ordering::SeqCst);
         });
     }
 
     /// On a shared app-server, the workspace folders' threads are resumed as soon as we
     /// connect, so that turns other clients run on them show here too. Never starts one.
-    pub(super) fn follow_workspace_threads(&self, codex: Codex, generation: u64) {
+    pub(in crate::bridge) fn follow_workspace_threads(&self, codex: Codex, generation: u64) {
         let bridge = self.clone();
         tokio::spawn(async move {
             for folder in bridge.folders() {
@@ -177,12 +180,12 @@ impl Bridge {
     /// Watches a loaded thread for turns we did not start (another client on the shared
     /// app-server) and follows them like our own. Only on a shared app-server: our own
     /// child has no other client.
-    pub(super) fn follow_thread(&self, codex: &Codex, generation: u64, thread_id: &str) {
+    pub(in crate::bridge) fn follow_thread(&self, codex: &Codex, generation: u64, thread_id: &str) {
         if !self.settings().app_server.is_shared() || codex.connection().peer_pid().is_some() {
             return;
         }
         {
-            let mut followed = lock(&self.inner.shared.followed);
+            let mut followed = lock(&self.inner.app_server.shared.followed);
             if followed.get(thread_id) == Some(&generation) {
                 return;
             }

@@ -10,9 +10,8 @@
 pub(crate) mod activity;
 pub(crate) mod approvals;
 mod conversation;
-pub(crate) mod documents;
 pub(crate) mod editor_ui;
-pub(crate) mod mirror;
+pub(crate) mod edits;
 pub(crate) mod prompts;
 pub(crate) mod review;
 pub(crate) mod settings;
@@ -37,13 +36,13 @@ use crate::text::PositionEncoding;
 pub use account::LoginMethod;
 pub use activity::{display_path, one_line, Activity};
 pub use conversation::turns::{AskRequest, TurnOutcome};
-pub use documents::Documents;
 pub use editor_ui::{
     ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
     EditOutcome, EditorUi, MessageLevel, RichApproval, Severity, TranscriptUpdate,
     TurnEventForEditor,
 };
-pub use mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
+pub use edits::documents::Documents;
+pub use edits::mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
 pub use prompts::{
     action_prompt, finding_fix_prompt, fix_prompt, QuotedDiagnostic, Selection, ADD_TESTS,
@@ -104,16 +103,12 @@ struct Inner {
     ui: Arc<dyn EditorUi>,
     encoding: PositionEncoding,
     workspace: workspace::Workspace,
-    documents: Mutex<Documents>,
+    documents: edits::document_store::DocumentStore,
     /// codex-lsp's diagnostics by URI and by kind (conflicts, review findings, …): the
     /// editor gets their union, so one kind never wipes out another.
     diagnostics: Mutex<HashMap<String, DiagnosticsByKind>>,
     /// The findings of the last review.
     review: Mutex<review::ReviewState>,
-    /// Woken on every `didChange`: the mirror waits for the editor's echo of its edits.
-    documents_changed: tokio::sync::Notify,
-    /// The mirror's job queue; its worker starts with the first job.
-    mirror_jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<mirror::MirrorJob>>>,
     app_server: app_server_slot::AppServerSlot,
     /// Held across the awaits of finding, starting or resuming a folder's thread.
     threads: tokio::sync::Mutex<conversation::threads::Threads>,
@@ -150,11 +145,9 @@ impl Bridge {
                 ui,
                 encoding,
                 workspace: workspace::Workspace::new(settings, folders),
-                documents: Mutex::new(Documents::default()),
+                documents: Default::default(),
                 diagnostics: Mutex::new(HashMap::new()),
                 review: Mutex::new(review::ReviewState::default()),
-                documents_changed: tokio::sync::Notify::new(),
-                mirror_jobs: Mutex::new(None),
                 app_server: app_server_slot::AppServerSlot::default(),
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
@@ -173,7 +166,7 @@ impl Bridge {
 
     /// The document mirror. Keep the guard short: never hold it across an await.
     pub fn documents(&self) -> MutexGuard<'_, Documents> {
-        lock(&self.inner.documents)
+        self.inner.documents.lock()
     }
 
     pub fn settings(&self) -> Settings {

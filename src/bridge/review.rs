@@ -389,7 +389,7 @@ impl Bridge {
                         f.path = folder.join(&f.path);
                     }
                 }
-                f.path = super::documents::normalize_path(&f.path);
+                f.path = super::edits::documents::normalize_path(&f.path);
                 f
             })
             .collect();
@@ -453,7 +453,7 @@ impl Bridge {
 
     /// The review diagnostics of a document (what a pulling editor is answered).
     pub fn review_diagnostics(&self, uri: &str, path: Option<&Path>) -> Vec<BufferDiagnostic> {
-        let path = path.map(super::documents::normalize_path);
+        let path = path.map(super::edits::documents::normalize_path);
         lock(&self.inner.review)
             .findings
             .iter()
@@ -464,7 +464,7 @@ impl Bridge {
 
     /// The findings of a document whose lines meet `range`.
     pub fn findings_in(&self, uri: &str, path: Option<&Path>, range: Range) -> Vec<Finding> {
-        let path = path.map(super::documents::normalize_path);
+        let path = path.map(super::edits::documents::normalize_path);
         lock(&self.inner.review)
             .findings
             .iter()
@@ -502,12 +502,12 @@ impl Bridge {
     }
 
     /// The open document `path` changed: its findings follow the lines (see
-    /// [`super::documents::follow_lines`]); push editors get the moved ones again.
+    /// [`super::edits::documents::follow_lines`]); push editors get the moved ones again.
     pub(super) fn findings_follow(
         &self,
         uri: &str,
         path: Option<&Path>,
-        changes: &[super::documents::LineChange],
+        changes: &[super::edits::documents::LineChange],
     ) {
         if changes.is_empty() {
             return;
@@ -521,7 +521,7 @@ impl Bridge {
                 }
                 let mut lines = Some(f.lines.clone());
                 for change in changes {
-                    lines = lines.and_then(|l| super::documents::follow_lines(&l, change));
+                    lines = lines.and_then(|l| super::edits::documents::follow_lines(&l, change));
                 }
                 match lines {
                     Some(lines) => {

@@ -15,10 +15,10 @@ use crate::app_server::client::TurnCollector;
 use crate::app_server::protocol::{self as p, ServerNotification};
 use crate::app_server::{RpcErrorKind, TurnHandle};
 use crate::bridge::activity::{self, first_line, Activity, Coalescer};
-use crate::bridge::documents::{
+use crate::bridge::edits::documents::{
     differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET,
 };
-use crate::bridge::mirror::MirrorJob;
+use crate::bridge::edits::mirror::MirrorJob;
 use crate::bridge::prompts::{turn_text, FileContext};
 use crate::bridge::{
     settings, Bridge, BridgeError, BridgeResult, Inner, MessageLevel, TurnEventForEditor,

@@ -461,7 +461,7 @@ impl Documents {
 }
 
 /// Text sync from the editor, applied in order by the LSP main loop.
-impl super::Bridge {
+impl crate::bridge::Bridge {
     /// `didOpen`: mirrors the buffer and notes what the file on disk holds under it, as
     /// the editor shows it (see [`DiskView`]). `uri` is the key (the URI parsed);
     /// `editor_uri` the editor's own spelling, which every message about it uses.
@@ -517,7 +517,7 @@ impl super::Bridge {
         if outcome.is_ok() {
             self.follow_disk(uri);
         }
-        self.inner.documents_changed.notify_waiters();
+        self.inner.documents.changed();
         let (conflicts_moved, line_changes) = outcome?;
         if conflicts_moved {
             self.publish_conflicts(uri);
@@ -571,7 +571,7 @@ impl super::Bridge {
         self.documents().close(uri);
         // Conflicts live with the buffer; other kinds (review findings) outlive it.
         self.set_diagnostics(uri, "conflict", Vec::new());
-        self.inner.documents_changed.notify_waiters();
+        self.inner.documents.changed();
     }
 }
 

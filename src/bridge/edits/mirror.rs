@@ -15,11 +15,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::activity::display_path;
 use super::documents::{normalize_path, BufferConflict, DiskView, MirrorSnapshot};
-use super::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
-use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
 use crate::app_server::protocol as p;
+use crate::bridge::activity::display_path;
+use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
+use crate::bridge::{Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
 use crate::text::{edits_between, merge3_edits, Position, Range};
 
 /// How many times one change is sent to a buffer before the user is told it could not be.
@@ -35,7 +35,7 @@ pub const CONFLICT_CODE: &str = "codex.conflict";
 
 static NEXT_CONFLICT_ID: AtomicU64 = AtomicU64::new(1);
 
-pub(super) enum MirrorJob {
+pub(in crate::bridge) enum MirrorJob {
     /// A completed `fileChange` item.
     FileChange {
         turn_id: String,
@@ -69,7 +69,7 @@ async fn read_text(path: &Path, view: DiskView) -> Result<Option<String>, String
     }
 }
 
-pub(super) async fn run_mirror(
+pub(in crate::bridge) async fn run_mirror(
     bridge: std::sync::Weak<Inner>,
     mut jobs: mpsc::UnboundedReceiver<MirrorJob>,
 ) {
@@ -83,14 +83,11 @@ pub(super) async fn run_mirror(
 
 impl Bridge {
     /// Queues a mirror job (the worker starts with the first one).
-    pub(super) fn queue_mirror(&self, job: MirrorJob) {
-        let mut sender = lock(&self.inner.mirror_jobs);
-        let sender = sender.get_or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run_mirror(Arc::downgrade(&self.inner), rx));
-            tx
+    pub(in crate::bridge) fn queue_mirror(&self, job: MirrorJob) {
+        let bridge = Arc::downgrade(&self.inner);
+        self.inner.documents.queue_mirror(job, |jobs| {
+            tokio::spawn(run_mirror(bridge, jobs));
         });
-        let _ = sender.send(job);
     }
 
     async fn run_job(&self, job: MirrorJob) {
@@ -423,7 +420,7 @@ impl Bridge {
     async fn wait_for_version_after(&self, uri: &str, version: i32, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let changed = self.inner.documents_changed.notified();
+            let changed = self.inner.documents.next_change();
             tokio::pin!(changed);
             changed.as_mut().enable();
             match self.documents().mirror_snapshot(uri) {
@@ -438,7 +435,7 @@ impl Bridge {
     }
 
     /// Republishes the conflict diagnostics of `uri`.
-    pub(super) fn publish_conflicts(&self, uri: &str) {
+    pub(in crate::bridge) fn publish_conflicts(&self, uri: &str) {
         let diagnostics = self
             .documents()
             .conflicts(uri)

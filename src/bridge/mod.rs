@@ -18,13 +18,14 @@ pub(crate) mod settings;
 
 mod account;
 mod app_server_slot;
+mod diagnostics;
 mod error;
 mod picker_approvals;
 mod server_requests;
 mod transcript;
 mod workspace;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -96,19 +97,13 @@ pub fn for_user(message: &str) -> String {
     }
 }
 
-/// One document's diagnostics, by the kind of finding that made them.
-type DiagnosticsByKind = std::collections::BTreeMap<&'static str, Vec<BufferDiagnostic>>;
-
 struct Inner {
     ui: Arc<dyn EditorUi>,
     encoding: PositionEncoding,
     workspace: workspace::Workspace,
     documents: edits::document_store::DocumentStore,
-    /// codex-lsp's diagnostics by URI and by kind (conflicts, review findings, …): the
-    /// editor gets their union, so one kind never wipes out another.
-    diagnostics: Mutex<HashMap<String, DiagnosticsByKind>>,
-    /// The findings of the last review.
-    review: Mutex<review::ReviewState>,
+    diagnostics: diagnostics::DiagnosticsStore,
+    findings: review::Findings,
     app_server: app_server_slot::AppServerSlot,
     /// Held across the awaits of finding, starting or resuming a folder's thread.
     threads: tokio::sync::Mutex<conversation::threads::Threads>,
@@ -146,8 +141,8 @@ impl Bridge {
                 encoding,
                 workspace: workspace::Workspace::new(settings, folders),
                 documents: Default::default(),
-                diagnostics: Mutex::new(HashMap::new()),
-                review: Mutex::new(review::ReviewState::default()),
+                diagnostics: Default::default(),
+                findings: Default::default(),
                 app_server: app_server_slot::AppServerSlot::default(),
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
@@ -203,34 +198,6 @@ impl Bridge {
     /// [`EditorUi::status_line_only`]).
     pub fn status_line_only(&self) -> bool {
         self.inner.ui.status_line_only()
-    }
-
-    /// Replaces the diagnostics of one `kind` on `uri` and publishes the union of all kinds.
-    pub(crate) fn set_diagnostics(
-        &self,
-        uri: &str,
-        kind: &'static str,
-        diagnostics: Vec<BufferDiagnostic>,
-    ) {
-        let all: Vec<BufferDiagnostic> = {
-            let mut by_uri = lock(&self.inner.diagnostics);
-            let kinds = by_uri.entry(uri.to_string()).or_default();
-            if diagnostics.is_empty() {
-                if kinds.remove(kind).is_none() {
-                    return;
-                }
-            } else {
-                kinds.insert(kind, diagnostics);
-            }
-            let all = kinds.values().flatten().cloned().collect();
-            if kinds.is_empty() {
-                by_uri.remove(uri);
-            }
-            all
-        };
-        // Addressed as the editor spelled the document's URI, not as codex-lsp re-spells it.
-        let address = self.documents().editor_uri(uri);
-        self.inner.ui.publish_diagnostics(&address, all);
     }
 
     /// Shows a message once per distinct text.

@@ -19,13 +19,13 @@ pub(crate) mod settings;
 mod account;
 mod app_server_slot;
 mod diagnostics;
+mod editor_prompts;
 mod error;
 mod picker_approvals;
 mod server_requests;
 mod transcript;
 mod workspace;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -110,14 +110,7 @@ struct Inner {
     turns: conversation::registry::TurnRegistry,
     /// What the transcript shows beyond the thread's history, per turn.
     transcripts: Mutex<transcript::Transcripts>,
-    /// Approvals offered in the code actions (editors without `showMessageRequest`).
-    picker_approvals: Mutex<picker_approvals::PickerApprovals>,
-    /// Set once the editor said it has no `window/showMessageRequest`.
-    prompts_unsupported: std::sync::atomic::AtomicBool,
-    /// Numbers `codex/approval` prompts (`approvalId`).
-    next_prompt_id: std::sync::atomic::AtomicU64,
-    /// Messages already shown, so a repeated failure reaches the editor once.
-    reported: Mutex<HashSet<String>>,
+    prompts: editor_prompts::EditorPrompts,
 }
 
 /// A cheap handle on the bridge; clones share the state.
@@ -147,10 +140,7 @@ impl Bridge {
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
                 transcripts: Mutex::default(),
-                picker_approvals: Mutex::default(),
-                prompts_unsupported: Default::default(),
-                next_prompt_id: Default::default(),
-                reported: Mutex::new(HashSet::new()),
+                prompts: Default::default(),
             }),
         }
     }
@@ -202,7 +192,7 @@ impl Bridge {
 
     /// Shows a message once per distinct text.
     fn report_once(&self, level: MessageLevel, message: String) {
-        if lock(&self.inner.reported).insert(message.clone()) {
+        if self.inner.prompts.first_report(&message) {
             self.inner.ui.show_message(level, message);
         }
     }

@@ -3,7 +3,6 @@
 //! "no". A prompt left unanswered, dismissed or made stale by `serverRequest/resolved` is a
 //! decline: we never accept for the user.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -88,10 +87,7 @@ impl Bridge {
         };
         let turn_id = about.turn_id.clone();
         self.hint_waiting_for_approval(&turn_id, Some("waiting for approval".into()));
-        let approval_id = format!(
-            "prompt-{}",
-            self.inner.next_prompt_id.fetch_add(1, Ordering::Relaxed) + 1
-        );
+        let approval_id = self.inner.prompts.next_prompt_id();
         let decision = tokio::select! {
             decision = self.ask_user(&approval, &about, &approval_id) => decision,
             _ = request.resolved.cancelled() => {
@@ -196,7 +192,7 @@ impl Bridge {
                 )),
             };
         }
-        if !self.inner.prompts_unsupported.load(Ordering::Relaxed) {
+        if self.inner.prompts.prompts_supported() {
             let prompt = ui.ask_choice(ChoicePrompt {
                 level: MessageLevel::Warning,
                 message: approval.prompt.clone(),
@@ -227,9 +223,7 @@ impl Bridge {
                 // Learnt once: later approvals go straight to the code actions.
                 ChoiceAnswer::Unsupported { known } => {
                     if known {
-                        self.inner
-                            .prompts_unsupported
-                            .store(true, Ordering::Relaxed);
+                        self.inner.prompts.prompts_are_unsupported();
                     }
                 }
             }

@@ -9,7 +9,6 @@
 // re-exported below.
 pub(crate) mod activity;
 pub(crate) mod approvals;
-mod conversation;
 pub(crate) mod editor_ui;
 pub(crate) mod edits;
 pub(crate) mod prompts;
@@ -18,6 +17,7 @@ pub(crate) mod settings;
 
 mod account;
 mod app_server_slot;
+mod conversation;
 mod diagnostics;
 mod editor_prompts;
 mod error;
@@ -97,19 +97,32 @@ pub fn for_user(message: &str) -> String {
     }
 }
 
+/// The bridge's parts. Each owns its state behind its own methods and lock, in its own
+/// module: a line that touches a part belongs to that part's room (docs/architecture.md
+/// has the table).
 struct Inner {
+    /// The editor, and how it counts positions: fixed at `initialize`.
     ui: Arc<dyn EditorUi>,
     encoding: PositionEncoding,
+    /// Settings and workspace folders (`workspace.rs`).
     workspace: workspace::Workspace,
-    documents: edits::document_store::DocumentStore,
-    diagnostics: diagnostics::DiagnosticsStore,
-    findings: review::Findings,
+    /// The app-server we talk to, its generation, restart and shutdown (`app_server_slot/`).
     app_server: app_server_slot::AppServerSlot,
-    /// Held across the awaits of finding, starting or resuming a folder's thread.
+    /// One thread per folder (`conversation/threads.rs`): a tokio lock, held across the
+    /// awaits of finding, starting or resuming a folder's thread.
     threads: tokio::sync::Mutex<conversation::threads::Threads>,
+    /// Running turns, queued asks, starts in flight (`conversation/registry.rs`).
     turns: conversation::registry::TurnRegistry,
-    /// What the transcript shows beyond the thread's history, per turn.
+    /// What the transcript shows beyond the thread's history, per turn (`transcript/`).
     transcripts: Mutex<transcript::Transcripts>,
+    /// Open documents and the mirror's queue (`edits/document_store.rs`).
+    documents: edits::document_store::DocumentStore,
+    /// Published diagnostics by document and kind (`diagnostics.rs`).
+    diagnostics: diagnostics::DiagnosticsStore,
+    /// The last review's findings (`review/findings.rs`).
+    findings: review::Findings,
+    /// Approvals in the code actions, prompt ids, messages reported once
+    /// (`editor_prompts.rs`).
     prompts: editor_prompts::EditorPrompts,
 }
 

@@ -461,7 +461,7 @@ impl Documents {
 }
 
 /// Text sync from the editor, applied in order by the LSP main loop.
-impl super::Bridge {
+impl crate::bridge::Bridge {
     /// `didOpen`: mirrors the buffer and notes what the file on disk holds under it, as
     /// the editor shows it (see [`DiskView`]). `uri` is the key (the URI parsed);
     /// `editor_uri` the editor's own spelling, which every message about it uses.
@@ -474,7 +474,7 @@ impl super::Bridge {
         version: i32,
         text: &str,
     ) {
-        let path = path.map(|p| super::mirror::normalize_path(&p));
+        let path = path.map(|p| normalize_path(&p));
         // A small synchronous read: the merge base must be what disk held when the buffer
         // was loaded, before any later write by the agent.
         let bytes = path.as_deref().and_then(|p| std::fs::read(p).ok());
@@ -517,7 +517,7 @@ impl super::Bridge {
         if outcome.is_ok() {
             self.follow_disk(uri);
         }
-        self.inner.documents_changed.notify_waiters();
+        self.inner.documents.changed();
         let (conflicts_moved, line_changes) = outcome?;
         if conflicts_moved {
             self.publish_conflicts(uri);
@@ -571,7 +571,7 @@ impl super::Bridge {
         self.documents().close(uri);
         // Conflicts live with the buffer; other kinds (review findings) outlive it.
         self.set_diagnostics(uri, "conflict", Vec::new());
-        self.inner.documents_changed.notify_waiters();
+        self.inner.documents.changed();
     }
 }
 
@@ -716,6 +716,21 @@ pub fn fit_unsaved(
         }
     }
     (kept, left_out)
+}
+
+/// A file path as documents are matched to files (the mirror, review findings): absolute and with symlinks resolved, also for a
+/// file that does not exist (yet, or any more).
+pub fn normalize_path(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map(|p| p.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
 }
 
 #[cfg(test)]
@@ -1047,5 +1062,13 @@ mod view_tests {
                 "{disk:?} {buffer:?}"
             );
         }
+    }
+
+    #[test]
+    fn paths_normalize_also_when_the_file_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        let missing = dir.path().join("not-yet.txt");
+        assert_eq!(normalize_path(&missing), real.join("not-yet.txt"));
     }
 }

@@ -816,8 +816,9 @@ pub fn end_message(outcome: &TurnOutcome) -> String {
     }
 }
 
-/// A turn's work-done progress token: `codex-lsp/turn/<turnId>` (editors read the turn from
-/// it), or `codex#<n>` for editors that print the token in their status line (Helix 25.01:
+/// A turn's work-done progress token: `codex-lsp/turn/<turnId>` (unique and readable in a
+/// log; editors treat it as opaque and take the turn id from the fields that carry it), or
+/// `codex#<n>` for editors that print the token in their status line (Helix 25.01:
 /// `[token] message`), where the 55 columns of a turn id left no room for the message.
 fn progress_token(shown: bool, turn_id: &str) -> String {
     static SHOWN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

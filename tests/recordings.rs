@@ -313,6 +313,7 @@ fn notification_params(n: &ServerNotification) -> Value {
         N::ServerRequestResolved(p) => serde_json::to_value(p),
         N::AccountLoginCompleted(p) => serde_json::to_value(p),
         N::AccountUpdated(p) => serde_json::to_value(p),
+        N::AccountRateLimitsUpdated(p) => serde_json::to_value(p),
         N::Warning(p) => serde_json::to_value(p),
         N::ConfigWarning(p) => serde_json::to_value(p),
         N::DeprecationNotice(p) => serde_json::to_value(p),

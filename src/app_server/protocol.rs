@@ -137,6 +137,7 @@ client_requests! {
     LoginAccountParams => "account/login/start", LoginAccountResponse, once;
     CancelLoginAccountParams => "account/login/cancel", CancelLoginAccountResponse, repeatable;
     NoParams => "account/logout", EmptyObject, repeatable;
+    GetAccountRateLimitsParams => "account/rateLimits/read", GetAccountRateLimitsResponse, repeatable;
 }
 
 /// The one client notification: sent once after the `initialize` response, without params.
@@ -255,6 +256,8 @@ message_enum! {
         "serverRequest/resolved" => ServerRequestResolved(ServerRequestResolvedNotification),
         "account/login/completed" => AccountLoginCompleted(AccountLoginCompletedNotification),
         "account/updated" => AccountUpdated(AccountUpdatedNotification),
+        /// Sparse: merge into the last `account/rateLimits/read`.
+        "account/rateLimits/updated" => AccountRateLimitsUpdated(AccountRateLimitsUpdatedNotification),
         "warning" => Warning(WarningNotification),
         "configWarning" => ConfigWarning(ConfigWarningNotification),
         "deprecationNotice" => DeprecationNotice(DeprecationNoticeNotification),

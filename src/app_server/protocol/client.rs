@@ -717,3 +717,66 @@ pub struct CancelLoginAccountResponse {
     #[serde(default, deserialize_with = "null_as_default")]
     pub status: CancelLoginAccountStatus,
 }
+
+// RATE LIMITS
+
+/// Schema: `GetAccountRateLimitsParams`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetAccountRateLimitsParams {
+    /// Skip the separate reset-credit detail lookup (a background poll).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_reset_credit_details: Option<bool>,
+}
+
+/// Schema: `GetAccountRateLimitsResponse`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetAccountRateLimitsResponse {
+    /// Backward-compatible single-bucket view.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rate_limits: RateLimitSnapshot,
+}
+
+/// Schema: `RateLimitSnapshot`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitSnapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<CreditsSnapshot>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_type: Option<PlanType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<RateLimitWindow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<RateLimitWindow>,
+}
+
+/// Schema: `RateLimitWindow`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitWindow {
+    /// Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub used_percent: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_duration_mins: Option<i64>,
+}
+
+/// Schema: `CreditsSnapshot`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditsSnapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub has_credits: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub unlimited: bool,
+}

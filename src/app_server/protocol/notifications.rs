@@ -281,6 +281,16 @@ pub struct AccountUpdatedNotification {
     pub plan_type: Option<PlanType>,
 }
 
+/// Sparse rolling rate-limit update: merge into the last `account/rateLimits/read`.
+///
+/// Schema: `AccountRateLimitsUpdatedNotification`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRateLimitsUpdatedNotification {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rate_limits: RateLimitSnapshot,
+}
+
 /// Schema: `WarningNotification`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

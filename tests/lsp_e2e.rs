@@ -46,7 +46,12 @@ async fn ask_streams_progress_then_turn_completed_and_wait_and_shared_thread() {
     assert_eq!(progress[0]["cancellable"], true);
     assert!(kinds.contains(&"report"), "{progress:#?}");
     assert_eq!(kinds.last(), Some(&"end"), "{progress:#?}");
-    assert_eq!(progress.last().unwrap()["message"], "Hello from the mock.");
+    // The reply's first line, then what the turn cost (tests/lsp_status.rs checks the figures).
+    let end = progress.last().unwrap()["message"].as_str().unwrap();
+    assert!(
+        end.starts_with("Hello from the mock. — done in ") && end.contains(" tokens"),
+        "{end}"
+    );
 
     // wait: true answers with the TurnResult.
     let result = editor
@@ -447,9 +452,10 @@ async fn an_editor_without_progress_gets_messages_at_start_and_end() {
     let (_, turn_id) = ask(&mut editor, json!({ "prompt": "say hello" })).await;
     editor.turn_completed(&turn_id).await;
     let messages = editor.shown_messages();
-    assert_eq!(
-        messages,
-        ["Codex is working…", "Codex: Hello from the mock."],
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert_eq!(messages[0], "Codex is working…", "{messages:#?}");
+    assert!(
+        messages[1].starts_with("Codex: Hello from the mock. — done in "),
         "{messages:#?}"
     );
     assert!(

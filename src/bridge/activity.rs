@@ -7,7 +7,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::app_server::protocol::{ServerNotification, ThreadItem};
+use crate::app_server::protocol::{
+    ServerNotification, ThreadItem, TurnPlanStep, TurnPlanStepStatus,
+};
 
 /// How many characters of the streaming reply a report shows.
 const REPLY_TAIL_CHARS: usize = 80;
@@ -22,6 +24,8 @@ pub struct Activity {
     /// What to say while an approval waits (how to answer it differs by editor).
     waiting_for_approval: Option<String>,
     current: String,
+    /// Where the agent's plan stands ("step 2/5: run the tests"), said before the rest.
+    plan: Option<String>,
 }
 
 impl Activity {
@@ -36,7 +40,10 @@ impl Activity {
     pub fn describe(&self) -> String {
         match &self.waiting_for_approval {
             Some(waiting) => waiting.clone(),
-            None => self.shown(),
+            None => match &self.plan {
+                Some(plan) => format!("{plan} — {}", self.shown()),
+                None => self.shown(),
+            },
         }
     }
 
@@ -83,6 +90,14 @@ impl Activity {
         workspace: Option<&Path>,
     ) -> Option<String> {
         let next = match notification {
+            ServerNotification::TurnPlanUpdated(update) => {
+                let plan = plan_position(&update.plan);
+                if plan == self.plan {
+                    return None;
+                }
+                self.plan = plan;
+                return Some(self.describe());
+            }
             ServerNotification::TurnStarted(_) => "thinking".to_string(),
             ServerNotification::ItemStarted(started) => match &started.item {
                 ThreadItem::Reasoning(_) => "thinking".to_string(),
@@ -134,6 +149,31 @@ impl Activity {
         };
         self.update(next)
     }
+}
+
+/// Where a plan stands: the step in progress ("step 2/5: run the tests"), else how many are
+/// done ("plan: 3/5 done"); `None` for an empty plan.
+fn plan_position(plan: &[TurnPlanStep]) -> Option<String> {
+    let total = plan.len();
+    if total == 0 {
+        return None;
+    }
+    if let Some((i, step)) = plan
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.status == TurnPlanStepStatus::InProgress)
+    {
+        return Some(format!(
+            "step {}/{total}: {}",
+            i + 1,
+            one_line(&step.step, 60)
+        ));
+    }
+    let done = plan
+        .iter()
+        .filter(|s| s.status == TurnPlanStepStatus::Completed)
+        .count();
+    Some(format!("plan: {done}/{total} done"))
 }
 
 /// The last line of the reply so far, at most [`REPLY_TAIL_CHARS`] characters.
@@ -300,6 +340,38 @@ mod tests {
         );
         let long = "x".repeat(200);
         assert!(reply_tail(&long).chars().count() <= REPLY_TAIL_CHARS + 1);
+    }
+
+    #[test]
+    fn the_plan_says_which_step_runs() {
+        let mut a = Activity::new();
+        let plan = |statuses: [&str; 3]| {
+            let steps: Vec<Value> = ["read the code", "run the tests", "fix them"]
+                .iter()
+                .zip(statuses)
+                .map(|(step, status)| json!({"step": step, "status": status}))
+                .collect();
+            n("turn/plan/updated", json!({"plan": steps}))
+        };
+        assert_eq!(
+            a.observe(&plan(["completed", "inProgress", "pending"]), None)
+                .unwrap(),
+            "step 2/3: run the tests — thinking"
+        );
+        assert_eq!(
+            a.observe(&plan(["completed", "inProgress", "pending"]), None),
+            None
+        );
+        let cmd = json!({"item": {"type": "commandExecution", "command": "cargo test"}});
+        assert_eq!(
+            a.observe(&n("item/started", cmd), None).unwrap(),
+            "step 2/3: run the tests — running `cargo test`"
+        );
+        assert_eq!(
+            a.observe(&plan(["completed", "completed", "pending"]), None)
+                .unwrap(),
+            "plan: 2/3 done — running `cargo test`"
+        );
     }
 
     /// The windowed tail says what the whole last line would.

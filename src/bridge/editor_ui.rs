@@ -167,6 +167,41 @@ pub trait EditorUi: Send + Sync + 'static {
 
     /// `codex/transcript`: a running turn's transcript changed.
     fn transcript(&self, _update: TranscriptUpdate) {}
+
+    /// Whether the editor declared `experimental.codexStatus` (it shows `codex/status` in
+    /// its status line).
+    fn wants_status(&self) -> bool {
+        false
+    }
+
+    /// `codex/status`: the model, the context's fill or the rate limits changed.
+    fn status(&self, _status: StatusLine) {}
+}
+
+/// What an editor's status line shows of Codex (`codex/status`): `text` whole, or its
+/// figures for an editor that lays them out itself.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusLine {
+    /// "gpt-5.5 high · 43% of context · 5h 12% · weekly 40%".
+    pub text: String,
+    pub thread_id: Option<String>,
+    pub model: Option<String>,
+    pub effort: Option<String>,
+    /// The thread's tokens so far.
+    pub thread_tokens: Option<i64>,
+    pub context_percent: Option<i64>,
+    /// The rate limits' windows, as used percent ("5h", "weekly").
+    pub rate_limits: Vec<RateLimitUse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitUse {
+    pub window_minutes: Option<i64>,
+    pub used_percent: i64,
+    /// Unix seconds.
+    pub resets_at: Option<i64>,
 }
 
 /// An approval for an editor that shows it whole (`codex/approval`).

@@ -49,6 +49,17 @@ pub enum BridgeError {
     EditRefused(Option<String>),
     /// An edit could not be sent or applied; the text says why.
     EditFailed(String),
+    /// `codex.setModel` with a model `model/list` does not offer.
+    UnknownModel {
+        model: String,
+        offered: Vec<String>,
+    },
+    /// `codex.setModel` with an effort the model does not support.
+    UnsupportedEffort {
+        effort: String,
+        model: String,
+        offered: Vec<String>,
+    },
 }
 
 pub type BridgeResult<T> = Result<T, BridgeError>;
@@ -62,7 +73,10 @@ impl From<crate::app_server::Error> for BridgeError {
 impl BridgeError {
     /// Whether the caller's arguments are at fault (JSON-RPC "invalid params").
     pub fn is_invalid_params(&self) -> bool {
-        matches!(self, Self::InvalidParams(_))
+        matches!(
+            self,
+            Self::InvalidParams(_) | Self::UnknownModel { .. } | Self::UnsupportedEffort { .. }
+        )
     }
 }
 
@@ -144,6 +158,20 @@ impl fmt::Display for BridgeError {
             Self::ConflictChanged { uri, theirs } => write!(
                 f,
                 "the conflicting lines of {uri} changed since; edit them by hand. Codex's version:\n{theirs}"
+            ),
+            Self::UnknownModel { model, offered } => write!(
+                f,
+                "codex.setModel: the app-server offers no model `{model}`; it offers: {}",
+                offered.join(", ")
+            ),
+            Self::UnsupportedEffort {
+                effort,
+                model,
+                offered,
+            } => write!(
+                f,
+                "codex.setModel: `{model}` takes no effort `{effort}`; it takes: {}",
+                offered.join(", ")
             ),
             Self::EditRefused(reason) => write!(
                 f,

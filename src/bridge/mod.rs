@@ -21,8 +21,10 @@ mod conversation;
 mod diagnostics;
 mod editor_prompts;
 mod error;
+mod meters;
 mod picker_approvals;
 mod server_requests;
+mod status;
 mod transcript;
 mod workspace;
 
@@ -39,8 +41,8 @@ pub use activity::{display_path, one_line, Activity};
 pub use conversation::turns::{AskRequest, TurnOutcome};
 pub use editor_ui::{
     ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
-    EditOutcome, EditorUi, MessageLevel, RichApproval, Severity, TranscriptUpdate,
-    TurnEventForEditor,
+    EditOutcome, EditorUi, MessageLevel, RateLimitUse, RichApproval, Severity, StatusLine,
+    TranscriptUpdate, TurnEventForEditor,
 };
 pub use edits::documents::Documents;
 pub use edits::mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
@@ -121,6 +123,8 @@ struct Inner {
     diagnostics: diagnostics::DiagnosticsStore,
     /// The last review's findings (`review/findings.rs`).
     findings: review::Findings,
+    /// Token usage and model per thread, the account's rate limits (`meters.rs`).
+    meters: meters::Meters,
     /// Approvals in the code actions, prompt ids, messages reported once
     /// (`editor_prompts.rs`).
     prompts: editor_prompts::EditorPrompts,
@@ -149,6 +153,7 @@ impl Bridge {
                 documents: Default::default(),
                 diagnostics: Default::default(),
                 findings: Default::default(),
+                meters: Default::default(),
                 app_server: app_server_slot::AppServerSlot::default(),
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
@@ -220,9 +225,15 @@ impl Bridge {
         let app_server = self.inner.app_server.status_json().await;
         let threads = self.inner.threads.lock().await.by_folder_json();
         let turns = self.inner.turns.status_json();
+        let meters = self.meters_json().await;
         let settings = self.settings();
         Ok(json!({
             "appServer": app_server,
+            "model": meters["model"],
+            "tokenUsage": meters["tokenUsage"],
+            "rateLimits": meters["rateLimits"],
+            "rateLimitsError": meters["rateLimitsError"],
+            "statusLine": meters["statusLine"],
             "workspaceFolders": self.folders().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "threads": threads,
             "activeTurns": turns,

@@ -1,5 +1,6 @@
 //! The workspace: the editor's settings and its workspace folders, as the editor last said
-//! them. Each behind its own short lock; nothing else keeps them.
+//! them, and the model and effort `codex.setModel` chose over the settings. Each behind its
+//! own short lock; nothing else keeps them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,6 +12,15 @@ pub(super) struct Workspace {
     settings: Mutex<Settings>,
     /// Canonical where they exist, so that paths compare with `starts_with`.
     folders: Mutex<Vec<PathBuf>>,
+    /// `codex.setModel`: wins over the settings' `model` and `effort` until the next choice.
+    model_choice: Mutex<ModelChoice>,
+}
+
+/// The model and effort chosen with `codex.setModel` (`None`: the settings' own).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelChoice {
+    pub model: Option<String>,
+    pub effort: Option<String>,
 }
 
 impl Workspace {
@@ -18,11 +28,37 @@ impl Workspace {
         Workspace {
             settings: Mutex::new(settings),
             folders: Mutex::new(canonical(folders)),
+            model_choice: Mutex::default(),
         }
     }
 
+    /// The editor's settings, with the model and effort `codex.setModel` chose in place of
+    /// theirs: what the next turn runs with.
     pub(super) fn settings(&self) -> Settings {
-        lock(&self.settings).clone()
+        let mut settings = lock(&self.settings).clone();
+        let choice = lock(&self.model_choice).clone();
+        if choice.model.is_some() {
+            settings.model = choice.model;
+        }
+        if choice.effort.is_some() {
+            settings.effort = choice.effort;
+        }
+        settings
+    }
+
+    /// The model and effort the next turns ask for, chosen over the settings'.
+    pub(super) fn choose_model(&self, choice: ModelChoice) {
+        let mut current = lock(&self.model_choice);
+        if choice.model.is_some() {
+            current.model = choice.model;
+        }
+        if choice.effort.is_some() {
+            current.effort = choice.effort;
+        }
+    }
+
+    pub(super) fn model_choice(&self) -> ModelChoice {
+        lock(&self.model_choice).clone()
     }
 
     /// Takes the editor's new settings; true when they need a new app-server (a new

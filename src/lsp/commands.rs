@@ -54,6 +54,7 @@ commands! {
     Logout = "codex.logout" => NoArgs,
     Account = "codex.account" => NoArgs,
     ListModels = "codex.listModels" => NoArgs,
+    SetModel = "codex.setModel" => SetModelArgs,
     Status = "codex.status" => NoArgs,
     ResolveConflict = "codex.resolveConflict" => ResolveConflictArgs,
     Review = "codex.review" => ReviewArgs,
@@ -193,6 +194,13 @@ enum LoginKind {
 
 #[derive(Deserialize)]
 struct NoArgs {}
+
+/// `{model?, effort?}`: neither lets the user pick.
+#[derive(Deserialize)]
+struct SetModelArgs {
+    model: Option<String>,
+    effort: Option<String>,
+}
 
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -371,15 +379,22 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
                 version = format!(" {version}");
             }
             let turns = count(&result["activeTurns"]);
+            let figures = result["statusLine"]["text"].as_str().unwrap_or_default();
             format!(
-                "Codex: app-server {}{version}; {}; model {}, approvals {}, sandbox {}",
+                "Codex: app-server {}{version}; {}; {}approvals {}, sandbox {}",
                 app["state"].as_str().unwrap_or("unknown"),
                 match turns {
                     0 => "no turn running".to_string(),
                     1 => "1 turn running".to_string(),
                     n => format!("{n} turns running"),
                 },
-                settings["model"].as_str().unwrap_or("default"),
+                match figures {
+                    "" => format!(
+                        "model {}, ",
+                        settings["model"].as_str().unwrap_or("default")
+                    ),
+                    figures => format!("{figures}; "),
+                },
                 settings["approvalPolicy"].as_str().unwrap_or("default"),
                 settings["sandbox"].as_str().unwrap_or("default"),
             )
@@ -390,6 +405,15 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
         Command::NewThread => format!(
             "Codex: new thread {}",
             result["threadId"].as_str().unwrap_or("?")
+        ),
+        Command::SetModel if result["changed"] == false => return None,
+        Command::SetModel => format!(
+            "Codex: model {}{} from the next turn",
+            result["model"].as_str().unwrap_or("default"),
+            result["effort"]
+                .as_str()
+                .map(|e| format!(", effort {e}"))
+                .unwrap_or_default()
         ),
         Command::ClearReview => {
             format!("Codex: cleared {} review finding(s)", result["cleared"])
@@ -501,6 +525,13 @@ async fn run(
                 Command::ListModels => bridge.list_models().await,
                 _ => bridge.status().await,
             }
+        }
+        Command::SetModel => {
+            let args: SetModelArgs = parse(command, argument)?;
+            let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+            bridge
+                .set_model(given(args.model), given(args.effort))
+                .await
         }
         Command::ResolveConflict => {
             let args: ResolveConflictArgs = parse(command, argument)?;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use super::{ext, to_proto};
 use crate::bridge::{
     ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt, EditOutcome, EditorUi,
-    MessageLevel, RichApproval, TranscriptUpdate, TurnEventForEditor, TurnOutcome,
+    MessageLevel, RichApproval, StatusLine, TranscriptUpdate, TurnEventForEditor, TurnOutcome,
 };
 
 /// What the editor said it can do, at `initialize`.
@@ -32,6 +32,8 @@ pub struct EditorAbilities {
     pub rich_approvals: bool,
     /// `experimental.codexTranscript`: the editor displays `codex/transcript`.
     pub transcript: bool,
+    /// `experimental.codexStatus`: the editor shows `codex/status` in its status line.
+    pub status: bool,
     /// `workspace.applyEdit`.
     pub apply_edit: bool,
     /// `workspace.workspaceEdit.documentChanges`: versioned edits.
@@ -416,6 +418,14 @@ impl EditorUi for LspEditor {
 
     fn transcript(&self, update: TranscriptUpdate) {
         let _ = self.client.notify::<ext::Transcript>(update.into());
+    }
+
+    fn wants_status(&self) -> bool {
+        self.abilities.status
+    }
+
+    fn status(&self, status: StatusLine) {
+        let _ = self.client.notify::<ext::CodexStatus>(status);
     }
 }
 

@@ -85,6 +85,16 @@ impl From<TranscriptUpdate> for TranscriptParams {
     }
 }
 
+/// `codex/status`: what the editor's status line shows of Codex (the model and effort, the
+/// context's fill, the rate limits), for clients declaring `experimental.codexStatus: true`.
+/// Sent when any of it changes.
+pub enum CodexStatus {}
+
+impl lsp_types::notification::Notification for CodexStatus {
+    type Params = crate::bridge::StatusLine;
+    const METHOD: &'static str = "codex/status";
+}
+
 /// An approval with the full diff, for clients declaring `experimental.codexApprovals`.
 /// The client answers `{decision}` with one of the offered `choices[].decision`, or
 /// anything else to decline.

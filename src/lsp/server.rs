@@ -377,6 +377,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
             .as_ref()
             .and_then(|e| e.get("codexTranscript"))
             .is_some_and(|v| v.as_bool() == Some(true)),
+        status: params
+            .capabilities
+            .experimental
+            .as_ref()
+            .and_then(|e| e.get("codexStatus"))
+            .is_some_and(|v| v.as_bool() == Some(true)),
         ..Default::default()
     };
     let workspace = params.capabilities.workspace.as_ref();

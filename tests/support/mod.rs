@@ -863,3 +863,33 @@ pub fn assert_server_transcript(text: &str, live: bool) {
         "out of order:\n{text}"
     );
 }
+
+/// A model `model/list` offers besides the mock's own, with an effort it takes.
+pub async fn another_model_of(editor: &mut Editor) -> (String, String, Vec<String>) {
+    let listed = editor.command("codex.listModels", json!({})).await.unwrap();
+    let models = listed["models"].as_array().unwrap();
+    let other = models
+        .iter()
+        .find(|m| m["id"] != mock_provider::MODEL && m["hidden"] != true)
+        .unwrap_or_else(|| panic!("one model only: {listed:#}"));
+    let efforts: Vec<String> = other["supportedReasoningEfforts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reasoningEffort"].as_str().unwrap().to_string())
+        .collect();
+    let effort = efforts
+        .iter()
+        .find(|e| Some(e.as_str()) != other["defaultReasoningEffort"].as_str())
+        .unwrap()
+        .clone();
+    (other["id"].as_str().unwrap().to_string(), effort, efforts)
+}
+
+/// [`another_model_of`] asked of a codex-lsp started for the purpose: `(model, effort)`.
+pub async fn another_model(fixture: &Fixture) -> (String, String) {
+    let mut editor = fixture.editor(json!({}), json!({})).await;
+    let (model, effort, _) = another_model_of(&mut editor).await;
+    editor.shutdown().await;
+    (model, effort)
+}

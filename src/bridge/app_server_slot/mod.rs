@@ -61,6 +61,15 @@ impl AppServerSlot {
         }
     }
 
+    /// The app-server we hold, if it is running (none is started for this).
+    pub(super) async fn running(&self) -> Option<Codex> {
+        let server = self.server.lock().await;
+        server
+            .as_ref()
+            .filter(|s| !s.codex.connection().is_closed())
+            .map(|s| s.codex.clone())
+    }
+
     /// The app-server's part of `codex.status`.
     pub(super) async fn status_json(&self) -> Value {
         let server = self.server.lock().await;
@@ -174,6 +183,7 @@ impl Bridge {
         let generation = this.generation.fetch_add(1, Ordering::SeqCst) + 1;
         tracing::info!(generation, version = ?codex.info().version, endpoint = ?endpoint, "app-server started");
         self.watch_app_server(codex.clone(), generation, endpoint.clone());
+        self.watch_rate_limits(&codex);
         let shared = endpoint.is_some();
         *slot = Some(AppServer {
             codex: codex.clone(),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::app_server::{protocol as p, Codex};
+use crate::bridge::meters::ModelInUse;
 use crate::bridge::{Bridge, BridgeError, BridgeResult};
 
 #[derive(Default)]
@@ -73,10 +74,19 @@ impl Bridge {
             model: settings.model,
             ..Default::default()
         };
-        let id = codex.send(&params).await?.thread.id;
+        let started = codex.send(&params).await?;
+        let id = started.thread.id;
         if id.is_empty() {
             return Err(BridgeError::NoThreadId);
         }
+        self.inner.meters.thread_started(&id);
+        self.inner.meters.record_model(
+            &id,
+            ModelInUse {
+                model: started.model,
+                effort: started.reasoning_effort,
+            },
+        );
         tracing::info!(thread = %id, folder = ?folder, "started a thread");
         Ok(id)
     }
@@ -97,7 +107,14 @@ impl Bridge {
             model: settings.model,
             ..Default::default()
         };
-        codex.send(&params).await?;
+        let resumed = codex.send(&params).await?;
+        self.inner.meters.record_model(
+            thread_id,
+            ModelInUse {
+                model: resumed.model,
+                effort: resumed.reasoning_effort,
+            },
+        );
         tracing::info!(thread = %thread_id, "resumed a thread");
         Ok(())
     }

@@ -19,6 +19,7 @@ use crate::bridge::edits::documents::{
     differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET,
 };
 use crate::bridge::edits::mirror::MirrorJob;
+use crate::bridge::meters;
 use crate::bridge::prompts::{turn_text, FileContext};
 use crate::bridge::{
     settings, Bridge, BridgeError, BridgeResult, Inner, MessageLevel, TurnEventForEditor,
@@ -254,6 +255,7 @@ impl Bridge {
         };
         let starting = self.inner.turns.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
+        self.turn_model_asked(&handle.thread_id, params.model, params.effort);
         self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
         Ok((handle, starting))
     }
@@ -428,6 +430,12 @@ impl Bridge {
             ui.show_message(MessageLevel::Info, format!("{title} is working…"));
         }
         self.transcript_begin(&active.thread_id, &active.turn_id, folder.as_deref());
+        // The thread's tokens before this turn: the turn's own are the rest.
+        let tokens_before = self
+            .inner
+            .meters
+            .usage(&active.thread_id)
+            .map(|u| u.total.total_tokens);
         let mut activity = Activity::new();
         let mut coalescer = Coalescer::new(REPORT_INTERVAL);
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
@@ -478,6 +486,9 @@ impl Bridge {
                         } else {
                             let notification = event.decoded();
                             self.transcript_event(&active.thread_id, &active.turn_id, &notification);
+                            if let ServerNotification::ThreadTokenUsageUpdated(usage) = &*notification {
+                                self.usage_updated(&active.thread_id, &usage.token_usage);
+                            }
                             if let Some(changes) = completed_file_changes(&notification) {
                                 self.queue_mirror(MirrorJob::FileChange {
                                     turn_id: active.turn_id.clone(),
@@ -576,7 +587,14 @@ impl Bridge {
         if tokio::time::timeout(MIRROR_WAIT, mirrored).await.is_err() {
             tracing::info!(turn = %active.turn_id, "ending the turn before its buffers are updated (slow editor)");
         }
-        let end = end_message(&outcome);
+        let usage = outcome.usage.as_ref();
+        let turn_tokens = usage.map(|u| match tokens_before {
+            Some(before) => u.total.total_tokens - before,
+            // A thread resumed and not yet measured: the turn's last request is what is known.
+            None => u.last.total_tokens,
+        });
+        let figures = meters::turn_figures(outcome.duration_ms, turn_tokens, usage);
+        let end = end_message(&outcome, &figures);
         if with_progress {
             ui.progress_end(&token, end.clone());
             if turn_failed && failed {
@@ -774,12 +792,14 @@ fn with_queue(text: String, queued: usize) -> String {
     }
 }
 
-/// The progress end text: the first line of the reply, or what went wrong.
-pub fn end_message(outcome: &TurnOutcome) -> String {
+/// The progress end text: the first line of the reply and what the turn cost
+/// (`figures`: "done in 12 s · 18k tokens · 43% of context"), or what went wrong.
+pub fn end_message(outcome: &TurnOutcome, figures: &str) -> String {
     match &outcome.status {
-        p::TurnStatus::Completed => {
-            first_line(&outcome.final_response).unwrap_or_else(|| "done".into())
-        }
+        p::TurnStatus::Completed => match first_line(&outcome.final_response) {
+            Some(reply) => format!("{reply} — {figures}"),
+            None => figures.to_string(),
+        },
         p::TurnStatus::Interrupted => "interrupted".into(),
         _ => {
             let error = outcome.error.as_ref();
@@ -851,11 +871,18 @@ mod tests {
     #[test]
     fn end_messages() {
         assert_eq!(
-            end_message(&outcome("completed", "\nAll good.\nDetails", Value::Null)),
-            "All good."
+            end_message(
+                &outcome("completed", "\nAll good.\nDetails", Value::Null),
+                "done in 2 s"
+            ),
+            "All good. — done in 2 s"
         );
         assert_eq!(
-            end_message(&outcome("interrupted", "", Value::Null)),
+            end_message(&outcome("completed", "", Value::Null), "done in 2 s"),
+            "done in 2 s"
+        );
+        assert_eq!(
+            end_message(&outcome("interrupted", "", Value::Null), "done"),
             "interrupted"
         );
         let failed = outcome(
@@ -863,7 +890,7 @@ mod tests {
             "",
             json!({"message": "down", "codexErrorInfo": {"httpConnectionFailed": {"httpStatusCode": null}}}),
         );
-        assert!(end_message(&failed)
+        assert!(end_message(&failed, "done")
             .starts_with("failed: down — the model provider could not be reached"));
         assert_eq!(
             retry_text(&error(
@@ -883,6 +910,6 @@ mod tests {
             "",
             json!({"message": "boom", "codexErrorInfo": "serverOverloaded"}),
         );
-        assert!(end_message(&failed).starts_with("failed: boom — the model is overloaded"));
+        assert!(end_message(&failed, "done").starts_with("failed: boom — the model is overloaded"));
     }
 }

@@ -379,9 +379,10 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
                 version = format!(" {version}");
             }
             let turns = count(&result["activeTurns"]);
+            // The status line starts with the model: "gpt-5.5 high · 43% of context · 5h 12%".
             let figures = result["statusLine"]["text"].as_str().unwrap_or_default();
             format!(
-                "Codex: app-server {}{version}; {}; {}approvals {}, sandbox {}",
+                "Codex: app-server {}{version}; {}; model {}, approvals {}, sandbox {}",
                 app["state"].as_str().unwrap_or("unknown"),
                 match turns {
                     0 => "no turn running".to_string(),
@@ -389,11 +390,8 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
                     n => format!("{n} turns running"),
                 },
                 match figures {
-                    "" => format!(
-                        "model {}, ",
-                        settings["model"].as_str().unwrap_or("default")
-                    ),
-                    figures => format!("{figures}; "),
+                    "" => settings["model"].as_str().unwrap_or("default"),
+                    figures => figures,
                 },
                 settings["approvalPolicy"].as_str().unwrap_or("default"),
                 settings["sandbox"].as_str().unwrap_or("default"),
@@ -682,7 +680,8 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 19);
+        assert_eq!(Command::SetModel.fields(), ["model", "effort"]);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),

@@ -514,7 +514,18 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
     let kinds: Vec<&str> = progress.iter().filter_map(|v| v["kind"].as_str()).collect();
     assert_eq!(kinds.first(), Some(&"begin"), "{progress:#?}");
     assert_eq!(kinds.last(), Some(&"end"), "{progress:#?}");
-    assert_eq!(state["status"], "Codex: Emacs reply line one.");
+    // The reply's first line and what the turn cost; the model and the context in the mode
+    // line (codex/status).
+    let status = state["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("Codex: Emacs reply line one. — done in ") && status.contains(" tokens"),
+        "{status}"
+    );
+    assert_eq!(
+        state["mode_line"],
+        format!("{} · 0% of context", mock_provider::MODEL),
+        "{state:#}"
+    );
     let transcript = state["transcript"].as_str().unwrap();
     assert!(
         transcript.contains("> emacs region ask")

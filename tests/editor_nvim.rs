@@ -204,12 +204,21 @@ async fn ask_from_a_visual_selection_streams_progress_and_the_reply() {
     );
     // Progress reached the statusline function: the end message is the reply's first line,
     // which only the server's `$/progress` end carries.
+    // Then what the turn cost, and the statusline's brackets with the model and the context.
     let history = history(&result);
     assert!(
-        history.iter().any(|s| s == "Codex: Visual reply line one."),
+        history.iter().any(
+            |s| s.starts_with("Codex: Visual reply line one. — done in ")
+                && s.contains(" 11 tokens")
+        ),
         "{history:#?}"
     );
-    assert_eq!(result["status"], "Codex: Visual reply line one.");
+    let status = result["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("Codex: Visual reply line one. — done in ")
+            && status.ends_with(&format!("[{} · 0% of context]", mock_provider::MODEL)),
+        "{status}"
+    );
     // codex/event reached the plugin; the reply is in the transcript as codex-lsp
     // renders it (quoted, under the prompt).
     assert!(result["events"].as_u64().unwrap() > 0, "{result:#}");
@@ -394,7 +403,13 @@ async fn codex_interrupt_stops_the_running_turn() {
     let fixture = fixture().await;
     let result = run_nvim(&fixture, "interrupt", json!({}), "").await;
     assert_eq!(result["last_turn"]["status"], "interrupted", "{result:#}");
-    assert_eq!(result["status"], "Codex: interrupted", "{result:#}");
+    assert!(
+        result["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("Codex: interrupted"),
+        "{result:#}"
+    );
     assert!(result["transcript"]
         .as_str()
         .unwrap()
@@ -893,4 +908,36 @@ async fn provider_retries_show_in_the_status_and_the_end_says_what_to_do() {
     );
     let notes = serde_json::to_string(&result["notifications"]).unwrap();
     assert!(notes.contains("check the network"), "{notes}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_model_picks_the_model_and_the_statusline_shows_it() {
+    let fixture = fixture().await;
+    let (model, effort) = support::another_model(&fixture).await;
+    let result = run_nvim(
+        &fixture,
+        "pick_model",
+        json!({}),
+        &format!("{model}|{effort}"),
+    )
+    .await;
+    assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
+    let selects = result["selects"].as_array().unwrap();
+    assert_eq!(selects.len(), 2, "{result:#}");
+    assert!(
+        selects[0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == mock_provider::MODEL),
+        "{result:#}"
+    );
+    let request = fixture.provider.requests().last().cloned().unwrap();
+    assert_eq!(request["model"], model.as_str());
+    assert_eq!(request["reasoning"]["effort"], effort.as_str());
+    let status = result["status"].as_str().unwrap();
+    assert!(
+        status.ends_with(&format!("[{model} {effort} · 0% of context]")),
+        "{status}"
+    );
 }

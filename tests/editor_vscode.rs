@@ -625,7 +625,12 @@ fn check_session(fixture: &Fixture, result: &Value, autosave_off: bool) {
             .any(|s| s.starts_with("Codex: ") && !s.contains("waiting for approval")),
         "no progress message in the status bar: {shown:#?}"
     );
-    assert_eq!(result["idleAfterTurns"], "Codex", "{shown:#?}");
+    // Idle: the model and the context's fill (codex/status) beside the name.
+    assert_eq!(
+        result["idleAfterTurns"],
+        format!("Codex · {} · 0% of context", mock_provider::MODEL),
+        "{shown:#?}"
+    );
 
     // The file change's notification was shown while it waited, and went away once the
     // diff view answered it.

@@ -65,6 +65,15 @@ Changes are also sent before every request and after every agent edit."
 (defvar codex-status ""
   "What the agent does now (\"\" when idle); for the mode line.")
 
+(defvar codex-meters nil
+  "The last `codex/status' params, a plist: the model and effort, the thread's
+tokens, the context's fill and the rate limits (`:text' says them in one line).")
+
+(defun codex-mode-line-text ()
+  "What the mode line shows of Codex: the model, the context's fill and the rate
+limits (\"gpt-5.5 high · 43% of context · 5h 12%\"), \"\" before codex-lsp said them."
+  (or (plist-get codex-meters :text) ""))
+
 (defvar codex-last-turn nil
   "The params of the last `codex/turnCompleted', a plist.")
 
@@ -175,8 +184,9 @@ Changes are also sent before every request and after every agent edit."
         :textDocument (list :synchronization (list :didSave t :dynamicRegistration :json-false)
                             :publishDiagnostics (list :relatedInformation :json-false)
                             :codeAction (list :dynamicRegistration :json-false))
-        ;; codexTranscript: codex-lsp renders the transcript and sends each turn's updates.
-        :experimental (list :codexApprovals t :codexTranscript t)))
+        ;; codexTranscript: codex-lsp renders the transcript and sends each turn's updates;
+        ;; codexStatus: the model, the context's fill and the rate limits for the mode line.
+        :experimental (list :codexApprovals t :codexTranscript t :codexStatus t)))
 
 (defun codex--settings ()
   "Return `codex-settings', with `:streamEvents t' unless set there."
@@ -368,7 +378,8 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
 ;;;###autoload
 (define-minor-mode codex-mode
   "Sync this buffer with codex-lsp, beside any other language server."
-  :lighter " Codex"
+  :lighter (:eval (let ((meters (codex-mode-line-text)))
+                     (if (string-empty-p meters) " Codex" (format " Codex[%s]" meters))))
   (cond
    (codex-mode
     (if (not buffer-file-name)
@@ -449,6 +460,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     ('codex/event (codex--event params))
     ('codex/turnCompleted (codex--turn-completed params))
     ('codex/transcript (codex--on-transcript params))
+    ('codex/status (setq codex-meters params) (force-mode-line-update t))
     ('codex/approvalEnded (codex--approval-ended params))
     (_ nil)))
 
@@ -1001,6 +1013,28 @@ codex): `flymake-show-project-diagnostics' lists them, and
   "Log out of Codex."
   (interactive)
   (codex--command "codex.logout"))
+
+(defun codex-set-model (model &optional effort)
+  "Use MODEL (and EFFORT) for this workspace's next Codex turns.
+Interactively, pick them with `completing-read' from what the app-server offers."
+  (interactive
+   (let* ((models (seq-remove (lambda (m) (eq (plist-get m :hidden) t))
+                              (plist-get (codex--command "codex.listModels") :models)))
+          (model (completing-read "Codex model: "
+                                  (mapcar (lambda (m) (plist-get m :id)) models) nil t))
+          (chosen (seq-find (lambda (m) (equal (plist-get m :id) model)) models))
+          (efforts (mapcar (lambda (e) (plist-get e :reasoningEffort))
+                           (plist-get chosen :supportedReasoningEfforts)))
+          (effort (and (not (seq-empty-p efforts))
+                       (completing-read (format "Reasoning effort for %s (empty: its default): " model)
+                                        efforts nil t))))
+     (list model (and effort (not (string-empty-p effort)) effort))))
+  (let ((result (codex--command "codex.setModel"
+                                (append (list :model model) (and effort (list :effort effort))))))
+    (message "Codex: model %s%s from the next turn" (plist-get result :model)
+             (if (stringp (plist-get result :effort))
+                 (concat ", effort " (plist-get result :effort)) ""))
+    result))
 
 (defun codex-status-report ()
   "Show the status of codex-lsp: its app-server, threads and settings."

@@ -92,6 +92,8 @@ class Codex {
   readonly transcript = new TranscriptView();
   private status: Status = { kind: "starting" };
   private account: string | undefined;
+  /** The last `codex/status` text: model, effort, context, rate limits. */
+  private meters: string | undefined;
   /** Progress token (opaque) → its latest message. */
   private progress = new Map<string, string>();
   /** Turns started and not completed (turnId → what to show until a progress says more). */
@@ -186,6 +188,11 @@ class Codex {
         this.refresh();
       });
       return null;
+    });
+    client.onNotification("codex/status", (params: { text?: string }) => {
+      this.meters = typeof params?.text === "string" && params.text ? params.text : undefined;
+      this.test.set("meters", params);
+      this.refresh();
     });
     client.onNotification("codex/event", (params) => {
       this.test.bump("events");
@@ -308,7 +315,7 @@ class Codex {
       else if (this.busy()) {
         const message = [...this.progress.values()].pop() ?? [...this.running.values()].pop() ?? "working";
         this.status = { kind: "running", message };
-      } else this.status = { kind: "connected", account: this.account };
+      } else this.status = { kind: "connected", account: this.account, meters: this.meters };
     }
     void vscode.commands.executeCommand("setContext", "codex.turnRunning", this.busy());
     void vscode.commands.executeCommand("setContext", "codex.approvalPending", this.pending.size > 0);
@@ -660,6 +667,33 @@ class Codex {
     }
   }
 
+  /** Codex: Choose Model — the model, then its effort, from what the app-server offers. */
+  async chooseModel(): Promise<void> {
+    let models: any[];
+    try {
+      models = ((await this.exec("codex.listModels", {}))?.models ?? []).filter((m: any) => !m.hidden);
+    } catch (e) {
+      return this.fail("list models", e);
+    }
+    const model = await vscode.window.showQuickPick(
+      models.map((m) => ({ label: String(m.id), description: String(m.description ?? ""), model: m })),
+      { title: "Codex model for the next turns" },
+    );
+    if (!model) return;
+    const efforts: string[] = (model.model.supportedReasoningEfforts ?? []).map((e: any) => String(e.reasoningEffort));
+    let effort: string | undefined;
+    if (efforts.length) {
+      effort = await vscode.window.showQuickPick(efforts, { title: `Reasoning effort for ${model.label}` });
+      if (effort === undefined) return;
+    }
+    try {
+      const result = await this.exec("codex.setModel", effort ? { model: model.label, effort } : { model: model.label });
+      this.test.set("model", result);
+    } catch (e) {
+      this.fail("choose the model", e);
+    }
+  }
+
   async review(): Promise<void> {
     try {
       const result = await this.exec("codex.review", { uri: this.workspaceUri() });
@@ -751,8 +785,9 @@ class Codex {
 /** Declares what codex-lsp offers editors that ask: rich approvals, the rendered transcript. */
 class CodexCapabilities implements StaticFeature {
   fillClientCapabilities(capabilities: any): void {
-    // codexTranscript: codex-lsp renders the transcript and sends each turn's updates.
-    capabilities.experimental = { ...(capabilities.experimental ?? {}), codexApprovals: true, codexTranscript: true };
+    // codexTranscript: codex-lsp renders the transcript and sends each turn's updates;
+    // codexStatus: the model, the context's fill and the rate limits for the status bar.
+    capabilities.experimental = { ...(capabilities.experimental ?? {}), codexApprovals: true, codexTranscript: true, codexStatus: true };
   }
   initialize(): void {}
   clear(): void {}
@@ -921,6 +956,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.showTranscript", () => c.output.show());
   command("codex.restartServer", () => c.restart());
   command("codex.showStatus", () => c.showStatus());
+  command("codex.chooseModel", () => c.chooseModel());
   command("codex.acceptChange", (uri?: vscode.Uri) => c.answerChange(true, uri instanceof vscode.Uri ? uri : undefined));
   command("codex.declineChange", (uri?: vscode.Uri) => c.answerChange(false, uri instanceof vscode.Uri ? uri : undefined));
   context.subscriptions.push(

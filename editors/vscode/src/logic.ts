@@ -196,7 +196,7 @@ export type Status =
   | { kind: "starting" }
   | { kind: "missing"; serverPath: string }
   | { kind: "stopped"; reason?: string }
-  | { kind: "connected"; account?: string }
+  | { kind: "connected"; account?: string; meters?: string }
   | { kind: "running"; message: string }
   | { kind: "approval" };
 
@@ -223,12 +223,15 @@ export function statusView(status: Status): StatusView {
         tooltip: `Codex: codex-lsp stopped${status.reason ? `: ${status.reason}` : ""}. Click to restart.`,
         command: "codex.restartServer",
       };
-    case "connected":
+    case "connected": {
+      // codex/status: the model, the context's fill and the rate limits.
+      const meters = status.meters ? ` · ${status.meters}` : "";
       return {
-        text: status.account ? `$(check) Codex (${status.account})` : "$(check) Codex",
-        tooltip: `Codex: connected${status.account ? ` — ${status.account}` : ""}. Click for the transcript.`,
+        text: (status.account ? `$(check) Codex (${status.account})` : "$(check) Codex") + meters,
+        tooltip: `Codex: connected${status.account ? ` — ${status.account}` : ""}${meters}. Click for the transcript.`,
         command: "codex.showTranscript",
       };
+    }
     case "running":
       return {
         text: `$(sync~spin) Codex: ${tailLine(status.message, STATUS_CHARS)}`,

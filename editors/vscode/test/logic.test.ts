@@ -169,6 +169,10 @@ test("ask: the selection is the range; an empty selection or no file sends none"
 test("status bar: each state has its text and click", () => {
   assert.equal(statusView({ kind: "connected" }).text, "$(check) Codex");
   assert.equal(statusView({ kind: "connected", account: "API key" }).text, "$(check) Codex (API key)");
+  assert.equal(
+    statusView({ kind: "connected", account: "API key", meters: "gpt-5.5 high · 43% of context" }).text,
+    "$(check) Codex (API key) · gpt-5.5 high · 43% of context",
+  );
   const running = statusView({ kind: "running", message: "running `cargo test`" });
   assert.equal(running.text, "$(sync~spin) Codex: running `cargo test`");
   assert.equal(running.command, "codex.interruptTurn");

@@ -64,6 +64,7 @@
           extra
           (list
            :status codex-status
+           :mode_line (codex-mode-line-text)
            :last_turn codex-last-turn
            :turns (vconcat (reverse drive-turns))
            :approvals (vconcat (reverse drive-approvals))

@@ -17,6 +17,11 @@ vim.ui.select = function(items, opts, on_choice)
   end
   table.insert(result.selects, { prompt = opts.prompt, kind = opts.kind, items = titles })
   local pick = env.CODEX_TEST_PICK or ""
+  -- "a|b": the first prompt gets a, the next b (a picker of two steps).
+  if pick:find("|", 1, true) then
+    result.pick_step = (result.pick_step or 0) + 1
+    pick = vim.split(pick, "|", { plain = true })[result.pick_step] or ""
+  end
   if pick == "<error>" then
     -- A broken vim.ui.select override (a UI plugin's bug): the plugin must still answer.
     error("select override exploded")
@@ -309,6 +314,27 @@ function scenarios.transcript_empty()
   wait(20000, function()
     return #result.notifications > 0
   end, "a word on the empty transcript")
+  snapshot()
+end
+
+-- :CodexModel picks the model and its effort ($CODEX_TEST_PICK "model|effort"), then an ask
+-- runs with them; the statusline shows them.
+function scenarios.pick_model()
+  open("main.txt")
+  vim.cmd("CodexModel")
+  wait(20000, function()
+    for _, n in ipairs(result.notifications) do
+      if n.message:find("from the next turn", 1, true) then
+        return true
+      end
+    end
+    return false
+  end, "the model to be set")
+  vim.cmd("CodexAsk say hello")
+  turn_done("the turn to complete")
+  wait(10000, function()
+    return codex.state.meters ~= nil and (codex.state.meters.threadTokens or 0) > 0
+  end, "codex/status with the turn's tokens")
   snapshot()
 end
 

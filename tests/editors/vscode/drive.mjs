@@ -369,7 +369,8 @@ async function session() {
   // Back to idle: the progress messages in between may be too brief to sample.
   result.idleAfterTurns = await until("the status bar to return to idle", 10000, async () => {
     await sampleStatus();
-    return (await statusBarTexts()).find((t) => t === "Codex");
+    // "Codex", then the model and the context's fill (codex/status).
+    return (await statusBarTexts()).find((t) => t === "Codex" || t.startsWith("Codex · "));
   });
 
   // --- 2b. a long one-line reply: the status bar shows its latest words -------------------

@@ -40,6 +40,7 @@ M.state = {
   last_turn = nil, -- the last codex/turnCompleted params
   history = {}, -- every status text shown, in order (bounded)
   events = 0, -- codex/event notifications received
+  meters = nil, -- the last codex/status params: model, effort, tokens, context, rate limits
 }
 
 local function notify(msg, level)
@@ -105,9 +106,25 @@ local function set_status(text)
   vim.cmd("redrawstatus")
 end
 
---- The current Codex activity for a statusline ("" when idle).
+--- For a statusline: the current Codex activity (else its last end), then the model,
+--- the context's fill and the rate limits in brackets once codex-lsp said them
+--- ("Codex: thinking [gpt-5.5 high · 43% of context · 5h 12%]"); "" before anything.
 function M.status()
-  return M.state.status
+  local meters = M.state.meters and M.state.meters.text or ""
+  if meters == "" then
+    return M.state.status
+  end
+  local activity = M.state.status ~= "" and M.state.status or "Codex:"
+  return activity .. " [" .. meters .. "]"
+end
+
+--- codex/status: what the statusline shows of the model, tokens and rate limits.
+local function on_codex_status(_, params)
+  if type(params) == "table" then
+    M.state.meters = params
+    vim.cmd("redrawstatus")
+  end
+  return vim.NIL
 end
 
 -- Transcript -----------------------------------------------------------------------------
@@ -520,6 +537,8 @@ local function capabilities()
   end
   -- codex-lsp renders the transcript and sends each turn's updates (codex/transcript).
   caps.experimental.codexTranscript = true
+  -- The model, the context's fill and the rate limits for the statusline (codex/status).
+  caps.experimental.codexStatus = true
   return caps
 end
 
@@ -553,6 +572,7 @@ local function handlers()
     ["codex/event"] = on_event,
     ["codex/turnCompleted"] = on_turn_completed,
     ["codex/transcript"] = on_transcript,
+    ["codex/status"] = on_codex_status,
     ["codex/approval"] = guarded("the approval prompt", on_codex_approval, function()
       return { decision = "decline" }
     end),
@@ -906,6 +926,58 @@ function M.logout()
   end)
 end
 
+--- :CodexModel [model [effort]]: without arguments, pick the model then its effort with
+--- vim.ui.select from what codex-lsp's app-server offers (codex.listModels).
+function M.model_command(opts)
+  local args = opts and opts.fargs or {}
+  local function set(model, effort)
+    M.exec("codex.setModel", { model = model, effort = effort }, function(err, result)
+      if err then
+        notify("model: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif result and result.changed then
+        notify(("model %s%s from the next turn"):format(
+          result.model or "default",
+          type(result.effort) == "string" and (", effort " .. result.effort) or ""
+        ))
+      end
+    end)
+  end
+  if #args > 0 then
+    return set(args[1], args[2])
+  end
+  M.exec("codex.listModels", {}, function(err, result)
+    if err or not result then
+      return notify("models: " .. ((err and err.message) or "no answer"), vim.log.levels.ERROR)
+    end
+    local models = vim.tbl_filter(function(m)
+      return not m.hidden
+    end, result.models or {})
+    vim.schedule(function()
+      vim.ui.select(models, {
+        prompt = "Codex model",
+        kind = "codex.model",
+        format_item = function(m)
+          return m.id
+        end,
+      }, function(model)
+        if not model then
+          return
+        end
+        local efforts = {}
+        for _, e in ipairs(model.supportedReasoningEfforts or {}) do
+          table.insert(efforts, e.reasoningEffort)
+        end
+        if #efforts == 0 then
+          return set(model.id, nil)
+        end
+        vim.ui.select(efforts, { prompt = "Reasoning effort for " .. model.id, kind = "codex.effort" }, function(effort)
+          set(model.id, effort)
+        end)
+      end)
+    end)
+  end)
+end
+
 function M.transcript_command()
   local from = vim.api.nvim_get_current_buf()
   local win = M.open_transcript()
@@ -935,6 +1007,7 @@ function create_commands()
   })
   cmd("CodexLogout", M.logout, { desc = "Log out of Codex" })
   cmd("CodexTranscript", M.transcript_command, { desc = "Open the Codex transcript" })
+  cmd("CodexModel", M.model_command, { nargs = "*", desc = "Choose the Codex model and effort for the next turns" })
 end
 
 --- Sets codex.nvim up: registers codex-lsp and the :Codex* commands.

@@ -220,7 +220,7 @@ impl Bridge {
     }
 
     /// Tells an editor that shows `codex/status` what it shows now.
-    fn push_status(&self) {
+    pub(in crate::bridge) fn push_status(&self) {
         if self.inner.ui.wants_status() {
             self.inner.ui.status(self.status_line());
         }

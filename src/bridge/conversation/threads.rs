@@ -87,6 +87,8 @@ impl Bridge {
                 effort: started.reasoning_effort,
             },
         );
+        // The status line shows the model before the first turn's figures.
+        self.push_status();
         tracing::info!(thread = %id, folder = ?folder, "started a thread");
         Ok(id)
     }
@@ -115,6 +117,7 @@ impl Bridge {
                 effort: resumed.reasoning_effort,
             },
         );
+        self.push_status();
         tracing::info!(thread = %thread_id, "resumed a thread");
         Ok(())
     }

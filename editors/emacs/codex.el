@@ -66,12 +66,14 @@ Changes are also sent before every request and after every agent edit."
   "What the agent does now (\"\" when idle); for the mode line.")
 
 (defvar codex-meters nil
-  "The last `codex/status' params, a plist: the model and effort, the thread's
-tokens, the context's fill and the rate limits (`:text' says them in one line).")
+  "The last `codex/status' params, a plist.
+The model and effort, the thread's tokens, the context's fill and the
+rate limits; `:text' says them in one line.")
 
 (defun codex-mode-line-text ()
-  "What the mode line shows of Codex: the model, the context's fill and the rate
-limits (\"gpt-5.5 high · 43% of context · 5h 12%\"), \"\" before codex-lsp said them."
+  "Return the mode line's text for Codex, \"\" until codex-lsp said it.
+The model, the context's fill and the rate limits, as in
+\"gpt-5.5 high · 43% of context · 5h 12%\"."
   (or (plist-get codex-meters :text) ""))
 
 (defvar codex-last-turn nil
@@ -1015,8 +1017,10 @@ codex): `flymake-show-project-diagnostics' lists them, and
   (codex--command "codex.logout"))
 
 (defun codex-set-model (model &optional effort)
-  "Use MODEL (and EFFORT) for this workspace's next Codex turns.
-Interactively, pick them with `completing-read' from what the app-server offers."
+  "Set the model (MODEL) and effort (EFFORT) of the next Codex turn.
+They stay this workspace's until the next choice.
+Interactively, pick them with `completing-read' from what the
+app-server offers."
   (interactive
    (let* ((models (seq-remove (lambda (m) (eq (plist-get m :hidden) t))
                               (plist-get (codex--command "codex.listModels") :models)))

@@ -247,3 +247,58 @@ async fn set_model_without_arguments_lets_the_user_pick() {
     assert_eq!(requested(&fixture).last().unwrap(), &(model, effort));
     editor.shutdown().await;
 }
+
+/// An editor without `window/showMessageRequest` (Helix 25.01): `codex.setModel` with no
+/// arguments offers the models and efforts as code actions, which set them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_model_without_prompts_offers_code_actions() {
+    let fixture = Fixture::new(rules()).await;
+    let mut editor = fixture.editor(json!({}), capabilities()).await;
+    let (model, _, _) = another_model_of(&mut editor).await;
+    editor.answer_with(|method, _| match method {
+        "window/showMessageRequest" => error_answer(-32601, "Method not found"),
+        _ => Value::Null,
+    });
+    let offered = editor.command("codex.setModel", json!({})).await.unwrap();
+    assert_eq!(offered["changed"], false, "{offered:#}");
+    let title = format!("Codex: use model {model}");
+    assert!(
+        offered["offered"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| *t == title.as_str()),
+        "{offered:#}"
+    );
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, "text\n").await;
+    let actions = editor
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                "context": { "diagnostics": [] },
+            }),
+        )
+        .await
+        .unwrap();
+    let action = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == title.as_str())
+        .unwrap_or_else(|| panic!("no {title:?} in {actions:#}"));
+    let command = &action["command"];
+    let set = editor
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": command["command"], "arguments": command["arguments"] }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(set["model"], model.as_str(), "{set:#}");
+    ask_and_wait(&mut editor, "say hello").await;
+    assert_eq!(requested(&fixture).last().unwrap().0, model);
+    editor.shutdown().await;
+}

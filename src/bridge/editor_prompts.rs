@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use super::picker_approvals::PickerApprovals;
 use crate::lock;
@@ -20,6 +21,18 @@ pub(super) struct EditorPrompts {
     next_prompt_id: AtomicU64,
     /// Messages already shown, so a repeated failure reaches the editor once.
     reported: Mutex<HashSet<String>>,
+    /// `codex.setModel`'s choices offered in the code actions (editors without prompts),
+    /// until when.
+    model_options: Mutex<Option<(Vec<ModelOption>, Instant)>>,
+}
+
+/// A model or effort `codex.setModel` offers as a code action: its title and what the
+/// action sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelOption {
+    pub title: String,
+    pub model: Option<String>,
+    pub effort: Option<String>,
 }
 
 impl EditorPrompts {
@@ -43,6 +56,27 @@ impl EditorPrompts {
     pub(super) fn next_prompt_id(&self) -> String {
         let n = self.next_prompt_id.fetch_add(1, Ordering::Relaxed) + 1;
         format!("prompt-{n}")
+    }
+
+    /// Offers `options` in the code actions until `until` (or the next choice).
+    pub(super) fn offer_models(&self, options: Vec<ModelOption>, until: Instant) {
+        *lock(&self.model_options) = Some((options, until));
+    }
+
+    pub(super) fn withdraw_models(&self) {
+        *lock(&self.model_options) = None;
+    }
+
+    /// The model choices still offered.
+    pub(super) fn model_options(&self) -> Vec<ModelOption> {
+        let mut offered = lock(&self.model_options);
+        match offered.as_ref() {
+            Some((options, until)) if Instant::now() < *until => options.clone(),
+            _ => {
+                *offered = None;
+                Vec::new()
+            }
+        }
     }
 
     /// True the first time `message` is reported.

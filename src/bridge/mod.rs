@@ -39,6 +39,7 @@ use crate::text::PositionEncoding;
 pub use account::LoginMethod;
 pub use activity::{display_path, one_line, Activity};
 pub use conversation::turns::{AskRequest, TurnOutcome};
+pub use editor_prompts::ModelOption;
 pub use editor_ui::{
     ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
     EditOutcome, EditorUi, MessageLevel, RateLimitUse, RichApproval, Severity, StatusLine,

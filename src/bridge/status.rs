@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use super::meters::{self, ModelInUse};
 use super::workspace::ModelChoice;
 use super::{
-    Bridge, BridgeError, BridgeResult, ChoiceAnswer, ChoicePrompt, MessageLevel, RateLimitUse,
-    StatusLine,
+    Bridge, BridgeError, BridgeResult, ChoiceAnswer, ChoicePrompt, MessageLevel, ModelOption,
+    RateLimitUse, StatusLine,
 };
 use crate::app_server::{protocol as p, Codex};
 
@@ -20,6 +20,9 @@ const RATE_LIMITS_WAIT: Duration = Duration::from_secs(3);
 
 /// The effort choice that keeps the model's default, in the picker.
 const DEFAULT_EFFORT: &str = "default effort";
+
+/// How long the model choices stay in the code actions of an editor without prompts.
+const MODEL_OPTIONS_OFFERED: Duration = Duration::from_secs(120);
 
 impl Bridge {
     /// `codex.setModel {model?, effort?}`: the model and effort this workspace's turns ask
@@ -33,9 +36,13 @@ impl Bridge {
         let (codex, _) = self.codex().await?;
         let models = codex.model_list().await?;
         let (model, effort) = match (model, effort) {
-            (None, None) => match self.pick_model(&models).await? {
-                Some(picked) => picked,
-                None => return Ok(json!({ "changed": false })),
+            (None, None) if !self.inner.prompts.prompts_supported() => {
+                return Ok(self.offer_models_in_code_actions(&models))
+            }
+            (None, None) => match self.pick_model(&models).await {
+                Ok(Some(picked)) => picked,
+                Ok(None) => return Ok(json!({ "changed": false })),
+                Err(_) => return Ok(self.offer_models_in_code_actions(&models)),
             },
             given => given,
         };
@@ -81,6 +88,7 @@ impl Bridge {
                 }
             }
         }
+        self.inner.prompts.withdraw_models();
         self.inner.workspace.choose_model(ModelChoice {
             model: chosen.map(|m| m.id.clone()),
             effort,
@@ -93,6 +101,60 @@ impl Bridge {
             "effort": settings.effort,
             "appliesFrom": "the next turn",
         }))
+    }
+
+    /// For an editor without `window/showMessageRequest` (Helix): each model, and each
+    /// effort of the model in use, as a code action ("Codex: use model gpt-5.4") for a
+    /// while; the action sends `codex.setModel` with it.
+    fn offer_models_in_code_actions(&self, models: &[p::Model]) -> Value {
+        let in_use = self.model_in_use(self.inner.meters.last_thread().as_deref());
+        let mut options: Vec<ModelOption> = models
+            .iter()
+            .filter(|m| !m.hidden)
+            .map(|m| ModelOption {
+                title: format!("Codex: use model {}", m.id),
+                model: Some(m.id.clone()),
+                effort: None,
+            })
+            .collect();
+        let current = in_use
+            .as_ref()
+            .and_then(|u| {
+                models
+                    .iter()
+                    .find(|m| m.id == u.model || m.model == u.model)
+            })
+            .or_else(|| models.iter().find(|m| m.is_default));
+        if let Some(current) = current {
+            options.extend(
+                current
+                    .supported_reasoning_efforts
+                    .iter()
+                    .map(|e| ModelOption {
+                        title: format!("Codex: use effort {} ({})", e.reasoning_effort, current.id),
+                        model: None,
+                        effort: Some(e.reasoning_effort.clone()),
+                    }),
+            );
+        }
+        let titles: Vec<String> = options.iter().map(|o| o.title.clone()).collect();
+        self.inner
+            .prompts
+            .offer_models(options, std::time::Instant::now() + MODEL_OPTIONS_OFFERED);
+        self.inner.ui.show_message(
+            MessageLevel::Info,
+            format!(
+                "pick the model or effort in the code actions (for {} s): {} of them",
+                MODEL_OPTIONS_OFFERED.as_secs(),
+                titles.len()
+            ),
+        );
+        json!({ "changed": false, "offered": titles })
+    }
+
+    /// The model choices offered in the code actions (see `codex.setModel`).
+    pub fn model_options(&self) -> Vec<ModelOption> {
+        self.inner.prompts.model_options()
     }
 
     /// The user picks a model, then its effort; `None` when they dismissed the first.
@@ -113,18 +175,18 @@ impl Bridge {
                 choices: shown.iter().map(|m| m.id.clone()).collect(),
             })
             .await;
-        let model =
-            match picked {
-                ChoiceAnswer::Picked(id) => id,
-                ChoiceAnswer::Dismissed => return Ok(None),
-                ChoiceAnswer::Unsupported { .. } => {
-                    return Err(BridgeError::InvalidParams(format!(
-                    "codex.setModel: this editor shows no choice prompt; pass {{model, effort}} \
-                     (models: {})",
-                    shown.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
-                )))
+        let model = match picked {
+            ChoiceAnswer::Picked(id) => id,
+            ChoiceAnswer::Dismissed => return Ok(None),
+            ChoiceAnswer::Unsupported { known } => {
+                if known {
+                    self.inner.prompts.prompts_are_unsupported();
                 }
-            };
+                return Err(BridgeError::InvalidParams(
+                    "codex.setModel: the editor shows no choice prompt".into(),
+                ));
+            }
+        };
         let efforts: Vec<String> = shown
             .iter()
             .find(|m| m.id == model)

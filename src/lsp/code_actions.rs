@@ -7,7 +7,8 @@ use lsp_types::{
 };
 
 use super::commands::{
-    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, ResolveConflictArgs, Take,
+    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, ResolveConflictArgs,
+    SetModelArgs, Take,
 };
 use super::{from_proto, to_proto};
 use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
@@ -192,6 +193,29 @@ pub fn approval_actions(waiting: &[WaitingApproval]) -> Vec<CodeActionOrCommand>
                     )),
                     ..CodeAction::default()
                 })
+            })
+        })
+        .collect()
+}
+
+/// The models and efforts `codex.setModel` offers in the code actions (editors without
+/// prompts), each carrying `codex.setModel` with its choice.
+pub fn model_actions(options: &[bridge::ModelOption]) -> Vec<CodeActionOrCommand> {
+    options
+        .iter()
+        .map(|option| {
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title: option.title.clone(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                command: Some(carrying(
+                    option.title.clone(),
+                    Command::SetModel,
+                    &SetModelArgs {
+                        model: option.model.clone(),
+                        effort: option.effort.clone(),
+                    },
+                )),
+                ..CodeAction::default()
             })
         })
         .collect()

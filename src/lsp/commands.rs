@@ -195,11 +195,13 @@ enum LoginKind {
 #[derive(Deserialize)]
 struct NoArgs {}
 
-/// `{model?, effort?}`: neither lets the user pick.
-#[derive(Deserialize)]
-struct SetModelArgs {
-    model: Option<String>,
-    effort: Option<String>,
+/// `{model?, effort?}`: neither lets the user pick. Also what the model code actions send.
+#[derive(Deserialize, Serialize)]
+pub struct SetModelArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
 }
 
 #[derive(Deserialize, Serialize)]

@@ -558,6 +558,7 @@ fn code_action(
         .map(|(id, range)| (id, to_proto::range(range)))
         .collect();
     let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
+    actions.extend(code_actions::model_actions(&bridge.model_options()));
     actions.extend(code_actions::conflict_actions(uri, &conflicts));
     let findings = bridge.findings_in(
         uri.as_str(),

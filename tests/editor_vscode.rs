@@ -1023,12 +1023,26 @@ async fn vscode_dismisses_asks_twice_fails_visibly_and_shows_history_after_a_res
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vscode_shows_the_servers_transcript_live_and_after_a_reload() {
     let fixture = fixture().await;
+    let (model, effort) = support::another_model(&fixture).await;
     let result = run_vscode_with(
         &fixture,
         "transcript",
-        &[("CODEX_TEST_TRANSCRIPT_PROMPT", support::TRANSCRIPT_PROMPT)],
+        &[
+            ("CODEX_TEST_TRANSCRIPT_PROMPT", support::TRANSCRIPT_PROMPT),
+            ("CODEX_TEST_MODEL", &model),
+            ("CODEX_TEST_EFFORT", &effort),
+        ],
     )
     .await;
+    // Codex: Choose Model set both; the status bar shows them (codex/status).
+    let chosen = &result["state"]["model"];
+    assert_eq!(chosen["model"], model.as_str(), "{result:#}");
+    assert_eq!(chosen["effort"], effort.as_str(), "{result:#}");
+    assert_eq!(
+        result["statusBarAfterModel"],
+        format!("Codex · {model} {effort}"),
+        "{result:#}"
+    );
     let while_running = &result["whileRunning"];
     assert_eq!(while_running["turns"], 0, "{result:#}");
     assert!(

@@ -616,6 +616,35 @@ async function transcript() {
     return s.instance && s.instance !== before && s.ready && (s.transcript ?? "").includes("*completed");
   });
   step("transcript after the reload");
+  // Codex: Choose Model, the model then its effort from quick picks ($CODEX_TEST_MODEL, _EFFORT).
+  if (process.env.CODEX_TEST_MODEL) {
+    await palette("Codex: Choose Model");
+    for (const [title, pick] of [
+      ["Codex model for the next turns", process.env.CODEX_TEST_MODEL],
+      ["Reasoning effort for", process.env.CODEX_TEST_EFFORT],
+    ]) {
+      await page.locator(".quick-input-widget .quick-input-title", { hasText: title }).waitFor({ state: "visible", timeout: 30000 });
+      const input = page.locator(".quick-input-widget input");
+      await input.fill(pick);
+      // The row whose label is exactly the pick ("gpt-5.4" must not pick "gpt-5.4-mini"; a
+      // row's text runs its label and description together).
+      const rows = page.locator(".quick-input-list .monaco-list-row");
+      let index = -1;
+      await until(`the row ${pick}`, 10000, async () => {
+        const labels = await page.locator(".quick-input-list .monaco-list-row .label-name").allInnerTexts();
+        result.modelRows = labels;
+        index = labels.findIndex((t) => t.trim() === pick);
+        return index >= 0;
+      });
+      await rows.nth(index).click();
+    }
+    await until("the model to be chosen", 30000, () => Boolean(readState().model));
+    await until("the status bar to show it", 30000, async () => {
+      return (await statusBarTexts()).find((t) => t.includes(process.env.CODEX_TEST_MODEL));
+    });
+    result.statusBarAfterModel = (await statusBarTexts()).find((t) => t.includes(process.env.CODEX_TEST_MODEL));
+    step("model chosen");
+  }
   result.state = readState();
 }
 

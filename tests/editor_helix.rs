@@ -1053,3 +1053,56 @@ async fn a_second_ask_during_a_turn_is_queued_and_both_replies_show() {
         }
     }
 }
+
+/// Helix has no message prompt: `:lsp-workspace-command codex.setModel` offers the models as
+/// code actions (Space a); picking one makes it the next turns' (the provider gets it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_model_offers_the_models_in_the_code_actions() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let (model, _) = support::another_model(&fixture).await;
+    let session = start_helix(&fixture, "main.py");
+    let title = format!("Codex: use model {model}");
+    blocking(move || {
+        let tmux = &session.tmux;
+        // Until codex-lsp is up, Helix has no server to send the command to.
+        let offered = editor_support::poll(SCREEN_WAIT, || {
+            escape(tmux);
+            tmux.type_text(":lsp-workspace-command codex.setModel");
+            tmux.keys(&["Enter"]);
+            editor_support::poll(Duration::from_secs(5), || {
+                let s = tmux.screen();
+                s.contains("pick the model or effort in the code actions")
+                    .then_some(())
+            })
+        });
+        assert!(offered.is_some(), "no offer:\n{}", tmux.screen());
+        escape(tmux);
+        tmux.keys(&["Space", "a"]);
+        let menu = tmux.wait_screen("the model code actions", SCREEN_WAIT, |s| {
+            s.contains("Codex: use model")
+        });
+        let entries: Vec<String> = menu
+            .lines()
+            .filter_map(|l| l.find("Codex: ").map(|i| l[i..].trim().to_string()))
+            .collect();
+        let index = entries
+            .iter()
+            // Less the menu's scrollbar.
+            .position(|e| e.trim_end_matches('▐').trim() == title)
+            .unwrap_or_else(|| panic!("no {title:?} in the menu:\n{menu}"));
+        for _ in 0..index {
+            tmux.keys(&["Down"]);
+        }
+        tmux.keys(&["Enter"]);
+        escape(tmux);
+        tmux.type_text(":lsp-workspace-command codex.status");
+        tmux.keys(&["Enter"]);
+        let wanted = format!("model {model}");
+        tmux.wait_screen("the status with the model", SCREEN_WAIT, |s| {
+            s.contains(&wanted)
+        });
+    })
+    .await;
+}

@@ -274,6 +274,13 @@ impl Platform {
     }
 }
 
+/// The user's cache folder on this platform (Linux: `$XDG_CACHE_HOME`, else `~/.cache`;
+/// macOS: `~/Library/Caches`; Windows: `%LOCALAPPDATA%`): where codex-lsp keeps what it
+/// makes for the user (runtimes, chat transcripts).
+pub fn user_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    Platform::current().cache_dir(env)
+}
+
 /// Where `codex-lsp runtime install` and `scripts/install-runtime.sh` put runtimes: `$CODEX_LSP_RUNTIME_DIR`, else
 /// `codex-lsp/runtime` in the platform's cache folder (Linux: `$XDG_CACHE_HOME`, else
 /// `~/.cache`; macOS: `~/Library/Caches`; Windows: `%LOCALAPPDATA%`).

@@ -54,6 +54,7 @@ pub use settings::{
     apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
     SettingsSources,
 };
+pub use transcript::chat::ChatActions;
 
 /// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
 /// harnesses that check it round-trips.
@@ -115,6 +116,8 @@ struct Inner {
     turns: conversation::registry::TurnRegistry,
     /// What the transcript shows beyond the thread's history, per turn (`transcript/`).
     transcripts: Mutex<transcript::Transcripts>,
+    /// The transcript documents kept current (`transcript/chat.rs`).
+    chat: transcript::chat::ChatDocuments,
     /// Open documents and the mirror's queue (`edits/document_store.rs`).
     documents: edits::document_store::DocumentStore,
     /// Published diagnostics by document and kind (`diagnostics.rs`).
@@ -153,6 +156,7 @@ impl Bridge {
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
                 transcripts: Mutex::default(),
+                chat: Default::default(),
                 prompts: Default::default(),
             }),
         }

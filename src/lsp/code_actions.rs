@@ -7,7 +7,8 @@ use lsp_types::{
 };
 
 use super::commands::{
-    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, ResolveConflictArgs, Take,
+    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, InterruptArgs,
+    OpenTranscriptArgs, ResolveConflictArgs, SendAskArgs, Take,
 };
 use super::{from_proto, to_proto};
 use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
@@ -195,6 +196,55 @@ pub fn approval_actions(waiting: &[WaitingApproval]) -> Vec<CodeActionOrCommand>
             })
         })
         .collect()
+}
+
+/// The chat's actions in a transcript document: "Codex: Send" (its ask section as the
+/// next prompt), "Codex: Interrupt" while a turn runs on its thread, "Codex: New thread".
+pub fn chat_actions(uri: &Url, chat: &bridge::ChatActions) -> Vec<CodeActionOrCommand> {
+    let mut actions = vec![chat_action(
+        "Codex: Send",
+        Command::SendAsk,
+        &SendAskArgs {
+            uri: Some(uri.clone()),
+        },
+    )];
+    if chat.turn_running {
+        actions.push(chat_action(
+            "Codex: Interrupt",
+            Command::Interrupt,
+            &InterruptArgs {
+                thread_id: Some(chat.thread_id.clone()),
+                turn_id: None,
+            },
+        ));
+    }
+    actions.push(chat_action(
+        "Codex: New thread",
+        Command::OpenTranscript,
+        &OpenTranscriptArgs {
+            uri: chat
+                .folder
+                .as_deref()
+                .and_then(|f| Url::from_file_path(f).ok()),
+            new_thread: Some(true),
+            ..OpenTranscriptArgs::default()
+        },
+    ));
+    actions
+}
+
+fn chat_action<T: serde::Serialize>(
+    title: &str,
+    command: Command,
+    args: &T,
+) -> CodeActionOrCommand {
+    // Quickfixes: editors that sort by kind (Helix) list them first.
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.to_string(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        command: Some(carrying(title.to_string(), command, args)),
+        ..CodeAction::default()
+    })
 }
 
 /// "Take Codex's version" and "Keep mine" for each conflict region in range (by id; the

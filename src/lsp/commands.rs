@@ -50,6 +50,8 @@ commands! {
     ListThreads = "codex.listThreads" => UriArgs,
     ReadThread = "codex.readThread" => ReadThreadArgs,
     Transcript = "codex.transcript" => ReadThreadArgs,
+    OpenTranscript = "codex.openTranscript" => OpenTranscriptArgs,
+    SendAsk = "codex.sendAsk" => SendAskArgs,
     Login = "codex.login" => LoginArgs,
     Logout = "codex.logout" => NoArgs,
     Account = "codex.account" => NoArgs,
@@ -141,11 +143,14 @@ pub struct AskArgs {
     pub wait: Option<bool>,
 }
 
-#[derive(Deserialize)]
+/// Also what the transcript's "Codex: Interrupt" action sends.
+#[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct InterruptArgs {
-    thread_id: Option<String>,
-    turn_id: Option<String>,
+pub struct InterruptArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +178,26 @@ struct ResumeThreadArgs {
 struct ReadThreadArgs {
     thread_id: Option<String>,
     uri: Option<Url>,
+}
+
+/// Also what the transcript's "Codex: New thread" action sends.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenTranscriptArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_thread: Option<bool>,
+}
+
+/// `{uri?}`: the transcript document whose ask section to send (default: the one changed
+/// last).
+#[derive(Deserialize, Serialize, Default)]
+pub struct SendAskArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
 }
 
 #[derive(Deserialize)]
@@ -359,6 +384,8 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
     let count = |v: &Value| v.as_array().map_or(0, Vec::len);
     let text = match command {
         Command::Ask
+        | Command::SendAsk
+        | Command::OpenTranscript
         | Command::Review
         | Command::AnswerApproval
         | Command::DismissFinding
@@ -477,6 +504,20 @@ async fn run(
             bridge
                 .transcript(args.thread_id.as_deref(), path_of(&args.uri).as_deref())
                 .await
+        }
+        Command::OpenTranscript => {
+            let args: OpenTranscriptArgs = parse(command, argument)?;
+            bridge
+                .open_transcript(
+                    args.thread_id.as_deref(),
+                    path_of(&args.uri).as_deref(),
+                    args.new_thread.unwrap_or(false),
+                )
+                .await
+        }
+        Command::SendAsk => {
+            let args: SendAskArgs = parse(command, argument)?;
+            bridge.send_ask(args.uri.as_ref().map(Url::as_str)).await
         }
         Command::Login => {
             let args: LoginArgs = parse(command, argument)?;
@@ -651,7 +692,7 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 20);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),

@@ -400,6 +400,33 @@ impl EditorUi for LspEditor {
         })
     }
 
+    fn show_document(
+        &self,
+        path: PathBuf,
+        at: Option<crate::text::Position>,
+    ) -> BoxFuture<'static, bool> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let Ok(uri) = Url::from_file_path(&path) else {
+                return false;
+            };
+            let params = ShowDocumentParams {
+                uri,
+                external: Some(false),
+                take_focus: Some(true),
+                selection: at.map(|at| {
+                    let at = to_proto::position(at);
+                    lsp_types::Range::new(at, at)
+                }),
+            };
+            client
+                .request::<ShowDocument>(params)
+                .await
+                .map(|r| r.success)
+                .unwrap_or(false)
+        })
+    }
+
     fn turn_completed(&self, outcome: &TurnOutcome) {
         let _ = self
             .client

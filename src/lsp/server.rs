@@ -512,6 +512,19 @@ fn code_action(
     params: lsp_types::CodeActionParams,
 ) -> Result<Option<lsp_types::CodeActionResponse>, ResponseError> {
     let uri: &Url = &params.text_document.uri;
+    // A transcript document: the chat's actions (and waiting approvals), nothing about code.
+    if let Some(chat) = bridge.chat_actions(uri.as_str()) {
+        let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
+        actions.extend(code_actions::chat_actions(uri, &chat));
+        let only = params.context.only.as_deref();
+        actions.retain(|action| match action {
+            CodeActionOrCommand::CodeAction(action) => {
+                code_actions::wanted(action.kind.as_ref(), only)
+            }
+            CodeActionOrCommand::Command(_) => only.is_none(),
+        });
+        return Ok(Some(actions));
+    }
     let docs = bridge.documents();
     let Some(doc) = docs.get(uri.as_str()) else {
         return Err(ResponseError::new(

@@ -474,7 +474,10 @@ impl crate::bridge::Bridge {
         version: i32,
         text: &str,
     ) {
-        let path = path.map(|p| normalize_path(&p));
+        // A transcript document is no workspace file: no path, so the mirror, the unsaved
+        // buffers sent as context and the review never take it for one.
+        let transcript_path = path.clone();
+        let path = self.chat_path_filter(path).map(|p| normalize_path(&p));
         // A small synchronous read: the merge base must be what disk held when the buffer
         // was loaded, before any later write by the agent.
         let bytes = path.as_deref().and_then(|p| std::fs::read(p).ok());
@@ -483,6 +486,7 @@ impl crate::bridge::Bridge {
             .is_some_and(|b| editor_normalised_crlf(b, text));
         let view = DiskView::of(text.starts_with(BOM), crlf_as_lf);
         let disk_text = bytes.and_then(|b| view.read(b).ok());
+        let transcript = path.is_none().then(|| uri.clone());
         self.documents().open_as(
             uri,
             editor_uri,
@@ -493,6 +497,9 @@ impl crate::bridge::Bridge {
             disk_text,
             crlf_as_lf,
         );
+        if let Some(key) = transcript {
+            self.chat_did_open(&key, transcript_path.as_deref());
+        }
     }
 
     /// `didChange`; wakes the mirror, which may be waiting for the echo of its edit.
@@ -518,6 +525,9 @@ impl crate::bridge::Bridge {
             self.follow_disk(uri);
         }
         self.inner.documents.changed();
+        if path.is_none() {
+            self.chat_did_change(uri);
+        }
         let (conflicts_moved, line_changes) = outcome?;
         if conflicts_moved {
             self.publish_conflicts(uri);
@@ -568,6 +578,7 @@ impl crate::bridge::Bridge {
     }
 
     pub fn did_close(&self, uri: &str) {
+        self.chat_did_close(uri);
         self.documents().close(uri);
         // Conflicts live with the buffer; other kinds (review findings) outlive it.
         self.set_diagnostics(uri, "conflict", Vec::new());

@@ -291,3 +291,60 @@ async fn send_without_a_prompt_says_what_to_do_and_loses_nothing() {
     assert!(fixture.provider.requests().is_empty());
     editor.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_running_when_the_transcript_opens_shows_whole_when_it_ends() {
+    let fixture = Fixture::new(rules()).await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut editor = start(&fixture, cache.path()).await;
+    let started = editor
+        .command("codex.ask", json!({ "prompt": PROMPT }))
+        .await
+        .expect("codex.ask");
+    let turn_id = started["turnId"].as_str().expect("turnId").to_string();
+    editor
+        .wait_notification("the reply streaming", |n| {
+            n["method"] == "$/progress"
+                && n["params"]["value"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("chat reply"))
+        })
+        .await;
+    let opened = editor
+        .command("codex.openTranscript", json!({}))
+        .await
+        .expect("codex.openTranscript");
+    assert_eq!(opened["threadId"], started["threadId"]);
+    let uri = opened["uri"].as_str().unwrap().to_string();
+    let written = std::fs::read_to_string(opened["path"].as_str().unwrap()).unwrap();
+    // (The title is the thread's preview, its first prompt; the turn itself is not there.)
+    assert!(
+        !written.contains("### You"),
+        "the running turn was written:\n{written}"
+    );
+    editor.open_buffer(&uri, &written).await;
+    editor.turn_completed(&turn_id).await;
+    let buffer = editor
+        .wait_for("the turn, whole, in the document", || {
+            let text = editor.buffer_text(&uri);
+            text.contains("*completed").then_some(text)
+        })
+        .await;
+    let transcript = editor
+        .command(
+            "codex.transcript",
+            json!({ "threadId": opened["threadId"] }),
+        )
+        .await
+        .expect("codex.transcript");
+    let rendered = transcript["markdown"].as_str().unwrap();
+    let turn_start = transcript["turns"][0]["line"].as_u64().unwrap() as usize;
+    let turn: String = rendered.split_inclusive('\n').skip(turn_start).collect();
+    let (above, _) = buffer.rsplit_once("\n## Ask Codex\n").unwrap();
+    assert!(
+        above.ends_with(&turn),
+        "the document's transcript:\n{above}\ncodex.transcript's turn:\n{turn}"
+    );
+    assert_eq!(above.matches("### You").count(), 1, "{above}");
+    editor.shutdown().await;
+}

@@ -65,8 +65,12 @@ struct ChatDoc {
     folder: Option<PathBuf>,
     /// The mirror's key of the open document, once the editor opened it.
     key: Option<String>,
-    /// Turns the file was written with: their updates are not this document's.
+    /// Turns the file was written with (or without: running then): their updates are not
+    /// this document's.
     written: HashSet<String>,
+    /// Turns that ran when the file was written: each comes whole from the history when
+    /// it ends (its updates so far are gone).
+    catch_up: HashSet<String>,
     /// Turns followed since, in document order.
     turns: Vec<ChatTurn>,
     /// A prompt sent from the ask section: cleared from it with the next edit.
@@ -83,8 +87,8 @@ struct ChatTurn {
 
 /// One document's edit as computed, to commit or give back.
 struct Flight {
-    /// (turn index, what was sent)
-    sent: Vec<(usize, Pending)>,
+    /// (turn index when sent, turn id, what was sent)
+    sent: Vec<(usize, String, Pending)>,
     cleared: Option<String>,
 }
 
@@ -204,6 +208,7 @@ impl Bridge {
                     folder,
                     key: None,
                     written: HashSet::new(),
+                    catch_up: HashSet::new(),
                     turns: Vec::new(),
                     clear_ask: None,
                     wake: Arc::new(Notify::new()),
@@ -281,6 +286,48 @@ impl Bridge {
         }
     }
 
+    /// A turn ended: a document written while it ran gets it whole from the history,
+    /// before the turns that started after the document was written.
+    pub(super) fn chat_turn_ended(&self, thread_id: &str, turn_id: &str) {
+        let waiting = lock(&self.inner.chat.docs)
+            .values()
+            .any(|d| d.thread_id == thread_id && d.catch_up.contains(turn_id));
+        if !waiting {
+            return;
+        }
+        let bridge = self.clone();
+        let (thread_id, turn_id) = (thread_id.to_string(), turn_id.to_string());
+        tokio::spawn(async move {
+            let text = match bridge.render_turn(&thread_id, &turn_id).await {
+                Ok(Some(text)) => text,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(turn = %turn_id, "could not read the turn for its transcript: {e}");
+                    return;
+                }
+            };
+            let mut docs = lock(&bridge.inner.chat.docs);
+            for doc in docs.values_mut() {
+                if doc.thread_id != thread_id || !doc.catch_up.remove(&turn_id) {
+                    continue;
+                }
+                let pending = Pending {
+                    from_line: None,
+                    text: text.clone(),
+                };
+                doc.turns.insert(
+                    0,
+                    ChatTurn {
+                        turn_id: turn_id.clone(),
+                        lines: 0,
+                        pending: Some(pending),
+                    },
+                );
+                doc.wake.notify_one();
+            }
+        });
+    }
+
     /// `codex.openTranscript`: writes the thread's transcript (default: the workspace's
     /// thread, started if it has none; `new_thread`: a new one) with an ask section to a
     /// Markdown file in the user's cache and opens it in the editor.
@@ -300,17 +347,21 @@ impl Bridge {
             },
         };
         let file = self.inner.chat.file_for(folder.as_deref(), &id)?;
-        let open = lock(&self.inner.chat.docs)
+        let open_key = lock(&self.inner.chat.docs)
             .get(&file)
-            .is_some_and(|d| d.key.is_some());
-        if !open {
-            self.write_transcript_file(&id, folder, &file).await?;
-        }
-        let uri = self.inner.ui.path_to_uri(&file);
+            .and_then(|d| d.key.clone());
         // The cursor goes to the ask section's end, where the next prompt is written.
-        let last_line = std::fs::read_to_string(&file)
-            .map(|t| line_breaks(&t) as u32)
-            .unwrap_or(0);
+        let last_line = match open_key {
+            Some(key) => self
+                .documents()
+                .get(&key)
+                .map_or(0, |d| d.document.len_lines().saturating_sub(1)),
+            None => {
+                self.write_transcript_file(&id, folder, &file).await?;
+                std::fs::read_to_string(&file).map_or(0, |t| line_breaks(&t))
+            }
+        } as u32;
+        let uri = self.inner.ui.path_to_uri(&file);
         let shown = self
             .inner
             .ui
@@ -335,7 +386,14 @@ impl Bridge {
         folder: Option<PathBuf>,
         file: &Path,
     ) -> BridgeResult<()> {
-        let rendered = match self.render_thread(thread_id).await {
+        let running: Vec<String> = self
+            .inner
+            .turns
+            .running_where(|t| t.thread_id == thread_id)
+            .into_iter()
+            .map(|(_, turn)| turn)
+            .collect();
+        let rendered = match self.render_thread(thread_id, &running).await {
             Ok(rendered) => rendered,
             // A thread with no turn yet may not be readable with its turns.
             Err(e) => {
@@ -373,7 +431,13 @@ impl Bridge {
             thread_id: thread_id.to_string(),
             folder,
             key: None,
-            written: rendered.turns.into_iter().map(|(id, _)| id).collect(),
+            written: rendered
+                .turns
+                .into_iter()
+                .map(|(id, _)| id)
+                .chain(running.iter().cloned())
+                .collect(),
+            catch_up: running.into_iter().collect(),
             turns: Vec::new(),
             clear_ask: None,
             wake: Arc::new(Notify::new()),
@@ -501,11 +565,11 @@ impl Bridge {
             let Some(key) = doc.key.clone() else {
                 return Flush::Idle;
             };
-            let sent: Vec<(usize, Pending)> = doc
+            let sent: Vec<(usize, String, Pending)> = doc
                 .turns
                 .iter_mut()
                 .enumerate()
-                .filter_map(|(i, t)| t.pending.take().map(|p| (i, p)))
+                .filter_map(|(i, t)| t.pending.take().map(|p| (i, t.turn_id.clone(), p)))
                 .collect();
             let cleared = doc.clear_ask.take();
             if sent.is_empty() && cleared.is_none() {
@@ -578,8 +642,8 @@ impl Bridge {
 
     fn commit(&self, path: &Path, flight: Flight) {
         if let Some(doc) = lock(&self.inner.chat.docs).get_mut(path) {
-            for (i, sent) in flight.sent {
-                if let Some(turn) = doc.turns.get_mut(i) {
+            for (_, id, sent) in flight.sent {
+                if let Some(turn) = doc.turns.iter_mut().find(|t| t.turn_id == id) {
                     turn.lines = sent.lines_after(turn.lines);
                 }
             }
@@ -588,8 +652,8 @@ impl Bridge {
 
     fn give_back(&self, path: &Path, flight: Flight) {
         if let Some(doc) = lock(&self.inner.chat.docs).get_mut(path) {
-            for (i, mut sent) in flight.sent {
-                let Some(turn) = doc.turns.get_mut(i) else {
+            for (_, id, mut sent) in flight.sent {
+                let Some(turn) = doc.turns.iter_mut().find(|t| t.turn_id == id) else {
                     continue;
                 };
                 if let Some(later) = turn.pending.take() {
@@ -656,7 +720,7 @@ fn edits_for(
     let starts: Vec<usize> = (0..lines.len())
         .map(|i| last_line.saturating_sub(lines[i..].iter().sum::<usize>()))
         .collect();
-    for (i, pending) in &flight.sent {
+    for (i, _, pending) in &flight.sent {
         let turn_end = match starts.get(i + 1) {
             Some(&next) => Position::new(next as u32, 0),
             None => end,

@@ -189,6 +189,7 @@ impl Bridge {
         if let Some(update) = update {
             self.send_transcript(thread_id, turn_id, update);
         }
+        self.chat_turn_ended(thread_id, turn_id);
     }
 
     fn send_transcript(&self, thread_id: &str, turn_id: &str, update: Update) {
@@ -214,7 +215,7 @@ impl Bridge {
         path: Option<&Path>,
     ) -> BridgeResult<Value> {
         let id = self.thread_or_current(thread_id, path).await?;
-        let rendered = self.render_thread(&id).await?;
+        let rendered = self.render_thread(&id, &[]).await?;
         Ok(json!({
             "threadId": id,
             "markdown": rendered.markdown,
@@ -224,10 +225,16 @@ impl Bridge {
 }
 
 impl Bridge {
-    /// The thread's history as Markdown, with the notes this process kept of its turns.
-    pub(super) async fn render_thread(&self, id: &str) -> BridgeResult<render::Rendered> {
+    /// The thread's history as Markdown, with the notes this process kept of its turns,
+    /// without the turns `leave_out` names.
+    pub(super) async fn render_thread(
+        &self,
+        id: &str,
+        leave_out: &[String],
+    ) -> BridgeResult<render::Rendered> {
         let (codex, _) = self.codex().await?;
-        let thread = codex.thread_read(id, true).await?;
+        let mut thread = codex.thread_read(id, true).await?;
+        thread.turns.retain(|t| !leave_out.contains(&t.id));
         let all = lock(&self.inner.transcripts);
         Ok(render::thread(&thread, |turn_id| {
             all.turns
@@ -235,6 +242,31 @@ impl Bridge {
                 .filter(|r| r.thread_id == id)
                 .map(|r| r.notes.clone())
         }))
+    }
+}
+
+impl Bridge {
+    /// One turn of the thread as the history holds it (`None`: it holds no such turn).
+    pub(super) async fn render_turn(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+    ) -> BridgeResult<Option<String>> {
+        let (codex, _) = self.codex().await?;
+        let thread = codex.thread_read(thread_id, true).await?;
+        let Some(turn) = thread.turns.iter().find(|t| t.id == turn_id) else {
+            return Ok(None);
+        };
+        let notes = lock(&self.inner.transcripts)
+            .turns
+            .get(turn_id)
+            .map(|r| r.notes.clone())
+            .unwrap_or_default();
+        Ok(Some(render::turn(
+            turn,
+            &notes,
+            Some(Path::new(&thread.cwd)),
+        )))
     }
 }
 

@@ -271,11 +271,20 @@ async fn send_without_a_prompt_says_what_to_do_and_loses_nothing() {
             .is_some_and(|m| m.contains("codex.openTranscript")),
         "{error:#}"
     );
-    let opened = editor
-        .command("codex.openTranscript", json!({}))
-        .await
-        .expect("codex.openTranscript");
+    // The way in from any file: the code action "Codex: Open chat".
+    let source = fixture.file_uri("a.rs");
+    std::fs::write(fixture.workspace.join("a.rs"), "fn main() {}\n").unwrap();
+    editor.open_buffer(&source, "fn main() {}\n").await;
+    let offered = actions(&mut editor, &source).await;
+    let open_chat = titled(&offered, "Codex: Open chat")
+        .unwrap_or_else(|| panic!("{offered:#?}"))
+        .clone();
+    let opened = run_action(&mut editor, &open_chat).await;
     let uri = opened["uri"].as_str().unwrap().to_string();
+    assert_eq!(
+        editor.server_requests_of("window/showDocument")[0]["params"]["uri"],
+        uri.as_str()
+    );
     let text = std::fs::read_to_string(opened["path"].as_str().unwrap()).unwrap();
     editor.open_buffer(&uri, &text).await;
     let error = editor

@@ -37,6 +37,10 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// "Codex: Open chat": the thread's transcript document (`codex.openTranscript`), the way
+/// into the chat for editors that run a server's commands only from code actions (Zed).
+const OPEN_CHAT: (&str, &str) = ("Codex: Open chat", "refactor.rewrite.codex.openChat");
+
 /// The kinds announced in `codeActionKinds`: approvals, conflicts, review findings and
 /// diagnostics are `quickfix`; the fixed actions are `refactor.rewrite.codex.*`.
 pub fn kinds() -> Vec<CodeActionKind> {
@@ -46,6 +50,7 @@ pub fn kinds() -> Vec<CodeActionKind> {
             .iter()
             .map(|(_, _, kind)| CodeActionKind::from(kind.to_string())),
     );
+    kinds.push(CodeActionKind::from(OPEN_CHAT.1.to_string()));
     kinds
 }
 
@@ -111,6 +116,21 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
             None,
         ));
     }
+    let (title, kind) = OPEN_CHAT;
+    actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.to_string(),
+        kind: Some(CodeActionKind::from(kind.to_string())),
+        command: Some(carrying(
+            title.to_string(),
+            Command::OpenTranscript,
+            // The file's workspace folder: its thread.
+            &OpenTranscriptArgs {
+                uri: Some(target.uri.clone()),
+                ..OpenTranscriptArgs::default()
+            },
+        )),
+        ..CodeAction::default()
+    }));
     actions
 }
 
@@ -346,7 +366,8 @@ mod tests {
                 "Codex: Explain",
                 "Codex: Document",
                 "Codex: Add tests",
-                "Codex: Refactor"
+                "Codex: Refactor",
+                "Codex: Open chat"
             ]
         );
         let CodeActionOrCommand::CodeAction(fix) = &actions[0] else {

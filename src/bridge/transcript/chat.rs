@@ -517,7 +517,9 @@ impl Bridge {
         let key = lock(&self.inner.chat.docs)
             .get(&path)
             .and_then(|d| d.key.clone())
-            .ok_or(BridgeError::NoThreadYet)?;
+            .ok_or_else(|| {
+                BridgeError::InvalidParams("codex.sendAsk: the transcript was just closed".into())
+            })?;
         let prompt = {
             let docs = self.documents();
             let text = docs

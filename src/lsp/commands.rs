@@ -60,6 +60,7 @@ commands! {
     ClearReview = "codex.clearReview" => NoArgs,
     DismissFinding = "codex.dismissFinding" => DismissFindingArgs,
     AnswerApproval = "codex.answerApproval" => AnswerApprovalArgs,
+    InstallRuntime = "codex.installRuntime" => NoArgs,
 }
 
 impl Command {
@@ -362,7 +363,8 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
         | Command::Review
         | Command::AnswerApproval
         | Command::DismissFinding
-        | Command::ResolveConflict => return None,
+        | Command::ResolveConflict
+        | Command::InstallRuntime => return None,
         Command::Status => {
             let app = &result["appServer"];
             let settings = &result["settings"];
@@ -492,6 +494,10 @@ async fn run(
                 LoginKind::DeviceCode => LoginMethod::DeviceCode,
             };
             bridge.login(method).await
+        }
+        Command::InstallRuntime => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.install_runtime()
         }
         Command::Logout | Command::Account | Command::ListModels | Command::Status => {
             let NoArgs {} = parse(command, argument)?;

@@ -238,7 +238,7 @@ fn history_turns() -> usize {
 pub const HISTORY_ENV: &str = "CODEX_LSP_BENCH_HISTORY";
 
 /// The thread with `turns` completed turns: each a prompt, a command with its output and a
-/// reply of a few lines (about 1.5 KB of JSON a turn).
+/// reply of a few lines (about 0.8 KB of JSON a turn).
 pub fn history(turns: usize) -> Value {
     let mut thread = thread_result()["thread"].clone();
     let turns: Vec<Value> = (0..turns)

@@ -24,11 +24,15 @@ pub struct Series {
 pub fn cdf(name: &str, samples: &[f64]) -> Series {
     let mut sorted = samples.to_vec();
     sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = sorted.len() as f64;
+    let n = sorted.len();
+    // At most ~400 points (evenly spaced ranks, the last one always): the shape, not a
+    // file of every sample.
+    let step = n.div_ceil(400).max(1);
     let points = sorted
         .iter()
         .enumerate()
-        .map(|(i, &x)| (x, (i + 1) as f64 / n))
+        .filter(|(i, _)| i % step == step - 1 || i + 1 == n)
+        .map(|(i, &x)| (x, (i + 1) as f64 / n as f64))
         .collect();
     Series {
         name: name.to_string(),
@@ -58,11 +62,10 @@ fn nice_ticks(lo: f64, hi: f64, scale: Scale) -> Vec<f64> {
                 .map(|m| m * mag)
                 .find(|s| span / s <= 6.0)
                 .unwrap_or(10.0 * mag);
-            let mut t = (lo / step).floor() * step;
-            let mut out = vec![];
-            while t <= hi + step * 0.001 {
-                out.push(t);
-                t += step;
+            // From below `lo` to the first tick at or above `hi`: no point off the chart.
+            let mut out = vec![(lo / step).floor() * step];
+            while *out.last().unwrap() < hi - step * 1e-9 {
+                out.push(out.last().unwrap() + step);
             }
             out
         }

@@ -61,6 +61,7 @@ fn main() {
         "token",
         "first-ask",
         "buffers",
+        "review",
         "thread",
     ];
     assert!(items.iter().all(|i| known.contains(i)), "items: {known:?}");
@@ -90,6 +91,9 @@ fn main() {
     }
     if wants("buffers") {
         buffers();
+    }
+    if wants("review") {
+        big_review();
     }
     if wants("thread") {
         long_threads();
@@ -247,7 +251,7 @@ fn typing_phase(
         let Some((at, m)) = lsp.recv(Duration::from_millis(100)) else {
             continue;
         };
-        if take(&m, at, &mut answered) {
+        if take(&m, at, &mut answered) && turns != Turns::None {
             turns_done += 1;
             asked = (start.elapsed() < length).then(|| ask(lsp));
         }
@@ -266,7 +270,7 @@ fn typing_phase(
             break;
         }
         if let Some((at, m)) = lsp.recv(Duration::from_millis(100)) {
-            if take(&m, at, &mut answered) {
+            if take(&m, at, &mut answered) && turns != Turns::None {
                 turns_done += 1;
                 asked = None;
             }
@@ -1210,5 +1214,119 @@ fn long_threads() {
                 },
             ],
         ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// A big review
+// ---------------------------------------------------------------------------------------
+
+/// `codex.review` with `findings` over `files` files: the time from the ask to the last
+/// file's diagnostics, and the messages the editor got.
+fn review_run(findings: usize, files: usize) -> (Duration, u64, usize) {
+    let ws = workspace();
+    let dir = ws.path().canonicalize().unwrap().display().to_string();
+    for f in 0..files {
+        std::fs::write(ws.path().join(format!("f{f}.rs")), source_doc()).unwrap();
+    }
+    let env = [(fake::REVIEW_ENV, format!("{findings},{files},{dir}"))];
+    let mut lsp = codex_lsp(&ws, &env, json!({}));
+    let frames0 = lsp.frames.load(Ordering::Relaxed);
+    let start = Instant::now();
+    lsp.request(
+        "workspace/executeCommand",
+        json!({ "command": "codex.review", "arguments": [{}] }),
+    );
+    let mut published = std::collections::HashSet::new();
+    let mut last = start;
+    let mut ended = false;
+    while !(ended && published.len() >= files.min(findings)) {
+        let (at, m) = lsp.recv(Duration::from_secs(60)).expect("the review ends");
+        if m["method"] == "textDocument/publishDiagnostics" {
+            published.insert(m["params"]["uri"].as_str().unwrap_or("").to_string());
+            last = at;
+        } else if m["method"] == "codex/turnCompleted" {
+            ended = true;
+        }
+    }
+    let messages = lsp.frames.load(Ordering::Relaxed) - frames0;
+    lsp.shutdown();
+    (last - start, messages, published.len())
+}
+
+fn big_review() {
+    const FILES: usize = 500;
+    println!(
+        "\n## A big review: `codex.review` with N findings over {FILES} files (push diagnostics)"
+    );
+    println!(
+        "| findings | files published | ask → last file's diagnostics | messages to the editor |"
+    );
+    println!("|---|---|---|---|");
+    let mut points = vec![];
+    for findings in [500usize, 1000, 2000] {
+        let (took, messages, files) = review_run(findings, FILES);
+        println!("| {findings} | {files} | {} | {messages} |", ms(took));
+        points.push((findings as f64, took.as_secs_f64() * 1e3));
+    }
+    svg::save(
+        "review-scale.svg",
+        &svg::chart(
+            &format!("A review's findings published, over {FILES} files"),
+            "findings",
+            "ask → last file's diagnostics, ms",
+            Scale::Linear,
+            &[Series {
+                name: "codex-lsp".into(),
+                points,
+            }],
+        ),
+    );
+
+    // Typing in a file holding 500 findings (they follow each edit) against the same file
+    // without: two codex-lsp processes, phases interleaved.
+    const LENGTH: Duration = Duration::from_secs(8);
+    const ROUNDS: u32 = 4;
+    let ws = workspace();
+    let dir = ws.path().canonicalize().unwrap().display().to_string();
+    let path = ws.path().join("f0.rs");
+    let text = source_doc();
+    std::fs::write(&path, &text).unwrap();
+    let uri = format!("file://{}/f0.rs", dir);
+    let env = [(fake::REVIEW_ENV, format!("500,1,{dir}"))];
+    let mut with = codex_lsp(&ws, &env, json!({}));
+    let mut without = codex_lsp(&ws, &[], json!({}));
+    for lsp in [&mut with, &mut without] {
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "rust", "version": 1, "text": text } }),
+        );
+    }
+    with.call(
+        "workspace/executeCommand",
+        json!({ "command": "codex.review", "arguments": [{ "wait": true }] }),
+    );
+    let (mut l_with, mut l_without) = (vec![], vec![]);
+    for _ in 0..ROUNDS {
+        l_with.extend(typing_phase(&mut with, &uri, LENGTH / ROUNDS, Turns::None).0);
+        l_without.extend(typing_phase(&mut without, &uri, LENGTH / ROUNDS, Turns::None).0);
+    }
+    with.shutdown();
+    without.shutdown();
+    println!("\ntyping in a file with 500 findings (each didChange moves them) vs the same file without:");
+    println!("| file | code actions | p50 | p99 |");
+    println!("|---|---|---|---|");
+    for (name, l) in [("500 findings", &l_with), ("no findings", &l_without)] {
+        println!(
+            "| {name} | {} | {} | {} |",
+            l.len(),
+            ms(percentile(l, 50.0)),
+            ms(percentile(l, 99.0))
+        );
+    }
+    let p99 = percentile(&l_with, 99.0).as_secs_f64() / percentile(&l_without, 99.0).as_secs_f64();
+    println!(
+        "target p99 within 1.2× of none: {} ({p99:.2}×)",
+        if p99 <= 1.2 { "holds" } else { "MISSED" }
     );
 }

@@ -264,6 +264,56 @@ pub fn history(turns: usize) -> Value {
     thread
 }
 
+/// What `review/start` finds: `FINDINGS,FILES,DIR` (FINDINGS spread over DIR/f0.rs …
+/// DIR/f{FILES-1}.rs, a few lines each), from [`REVIEW_ENV`]; default none.
+pub const REVIEW_ENV: &str = "CODEX_LSP_BENCH_REVIEW";
+
+/// The review turn: its `exitedReviewMode` item carries the findings rendered as 0.163.0
+/// renders them (see src/bridge/review.rs).
+fn review_lines(turn_id: &str) -> Vec<u8> {
+    let spec = std::env::var(REVIEW_ENV).unwrap_or_default();
+    let mut parts = spec.splitn(3, ',');
+    let findings: usize = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let files: usize = parts
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let dir = parts.next().unwrap_or("/tmp");
+    let mut text =
+        String::from("The change mostly works; see the comments.\n\nFull review comments:\n");
+    for i in 0..findings {
+        let line = 1 + (i / files) * 3;
+        text.push_str(&format!(
+            "\n- [P2] Finding {i} — {dir}/f{}.rs:{line}-{}\n  The value computed here is never checked.\n",
+            i % files,
+            line + 1
+        ));
+    }
+    let item = json!({ "type": "exitedReviewMode", "id": "review-1", "review": text });
+    let t = THREAD_ID;
+    let mut out = Vec::new();
+    line(
+        &mut out,
+        "turn/started",
+        json!({ "threadId": t, "turn": turn(turn_id, "inProgress", json!([])) }),
+    );
+    line(
+        &mut out,
+        "item/completed",
+        json!({ "item": item, "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661301u64 }),
+    );
+    let mut done = turn(turn_id, "completed", json!([item]));
+    done["completedAt"] = json!(1795315662);
+    done["durationMs"] = json!(100);
+    line(
+        &mut out,
+        "turn/completed",
+        json!({ "threadId": t, "turn": done }),
+    );
+    out
+}
+
 /// Serves JSONL on stdin/stdout until stdin closes.
 pub fn serve() {
     let stdin = std::io::stdin();
@@ -293,6 +343,21 @@ pub fn serve() {
             "thread/start" | "thread/resume" => reply(&mut out, thread_result()),
             "thread/list" => reply(&mut out, json!({ "data": [], "nextCursor": null })),
             "thread/read" => reply(&mut out, json!({ "thread": history(history_turns()) })),
+            "review/start" => {
+                turns += 1;
+                let turn_id = format!("01a20126-f962-7f90-8124-{turns:012}");
+                reply(
+                    &mut out,
+                    json!({ "reviewThreadId": THREAD_ID, "turn": turn(&turn_id, "inProgress", json!([])) }),
+                );
+                if out
+                    .write_all(&review_lines(&turn_id))
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
             "turn/start" => {
                 turns += 1;
                 let turn_id = format!("01a20126-f962-7f90-8124-{turns:012}");

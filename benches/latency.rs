@@ -2,11 +2,12 @@
 //! actions while a model streams at its own speed, and while a turn floods), token to screen
 //! (an app-server's delta to the editor's transcript update and progress report, against the
 //! same pipe read directly), the first ask after the editor opens (against a minimal client
-//! of the real app-server), and scale: many buffers, long threads. Prints one table per
-//! item; with `$CODEX_LSP_BENCH_SVG` set, also writes its charts there.
+//! of the real app-server), a keystroke's cost by file size, and scale: many buffers, a big
+//! review, long threads. Prints one table per item; with `$CODEX_LSP_BENCH_SVG` set, also
+//! writes its charts there.
 //!
-//! `cargo bench --bench latency [-- ITEM...]` with ITEM among typing, token, first-ask,
-//! buffers, thread (default: all). `scripts/bench.sh` runs it.
+//! `cargo bench --bench latency [-- ITEM...]` with ITEM among typing, keystroke, token,
+//! first-ask, buffers, review, thread (default: all). `scripts/bench.sh latency` runs it.
 //!
 //! The bench binary is also the fake app-server (`benches/support/fake_app_server.rs`,
 //! started with the argument `app-server`).

@@ -3,13 +3,15 @@
 # same run): edit mirroring (benches/edit_mirroring.rs), the load items of
 # benches/turn_pump.rs (event pump vs the Python SDK, a bare Value loop and cat; coalescing;
 # document sync; start-up; memory) and what a user feels, benches/latency.rs (typing during a
-# turn, token to screen, the first ask, many buffers, long threads). docs/benchmarks.md
-# records a run; the charts it shows are written to docs/benchmarks/ by that run.
+# turn, a keystroke's cost, token to screen, the first ask, many buffers, a big review, long
+# threads). docs/benchmarks.md records a run; the charts it shows are written to
+# docs/benchmarks/ by that run.
 #
 #   scripts/bench.sh                        # everything
 #   scripts/bench.sh pump sync              # only these turn_pump items (pump sync startup memory)
 #   scripts/bench.sh latency typing token   # only these latency items
-#                                           # (typing token first-ask buffers thread)
+#                                           # (typing keystroke token first-ask buffers
+#                                           #  review thread)
 #
 # Sets up, idempotently: the pinned runtime (for the start-up baseline) and a venv with the
 # official Python SDK, openai-codex (same version as the runtime), for the pump's baseline,

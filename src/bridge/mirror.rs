@@ -212,6 +212,7 @@ impl Bridge {
                     if !self.in_workspace(&path) {
                         outside.push(self.shown(&path));
                     }
+                    self.changes_record_command(turn_id, &path, disk_text, now);
                     self.mirror_buffer(&uri, turn_id).await
                 }
                 Ok(None) if disk_text.is_some() => {
@@ -367,6 +368,7 @@ impl Bridge {
                 docs.add_conflicts(uri, found.clone(), &merge.text);
             }
         }
+        self.changes_anchor(uri);
         if found.is_empty() {
             return;
         }

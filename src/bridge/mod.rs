@@ -9,6 +9,7 @@
 // re-exported below.
 pub(crate) mod activity;
 pub(crate) mod approvals;
+pub(crate) mod changes;
 pub(crate) mod documents;
 pub(crate) mod editor_ui;
 pub(crate) mod mirror;
@@ -37,6 +38,7 @@ use crate::text::PositionEncoding;
 // The bridge's surface.
 pub use account::LoginMethod;
 pub use activity::{display_path, one_line, Activity};
+pub use changes::{ChangeMark, ChangeScope, ChangesUpdate, CHANGE_CODE};
 pub use documents::Documents;
 pub use editor_ui::{
     ApprovalDetails, ApprovalEnded, BufferDiagnostic, BufferEdit, ChoiceAnswer, ChoicePrompt,
@@ -51,8 +53,8 @@ pub use prompts::{
 };
 pub use review::{Finding, ReviewRequest, ReviewTarget, REVIEW_CODE};
 pub use settings::{
-    apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
-    SettingsSources,
+    apply_edit_timeout, schema as settings_schema, AppServerSetting, ReviewChanges, Settings,
+    SettingsSource, SettingsSources,
 };
 pub use turns::{AskRequest, TurnOutcome};
 
@@ -121,6 +123,8 @@ struct Inner {
     diagnostics: Mutex<HashMap<String, DiagnosticsByKind>>,
     /// The findings of the last review.
     review: Mutex<review::ReviewState>,
+    /// The agent's changes per turn, to keep or undo.
+    changes: changes::ChangeLog,
     /// Woken on every `didChange`: the mirror waits for the editor's echo of its edits.
     documents_changed: tokio::sync::Notify,
     /// The mirror's job queue; its worker starts with the first job.
@@ -179,6 +183,7 @@ impl Bridge {
                 documents: Mutex::new(Documents::default()),
                 diagnostics: Mutex::new(HashMap::new()),
                 review: Mutex::new(review::ReviewState::default()),
+                changes: changes::ChangeLog::default(),
                 documents_changed: tokio::sync::Notify::new(),
                 mirror_jobs: Mutex::new(None),
                 app_server: tokio::sync::Mutex::new(None),

@@ -407,7 +407,12 @@ impl Bridge {
             .collect();
         let params = p::TurnStartParams {
             thread_id: thread_id.clone(),
-            input: vec![p::UserInput::text(text)],
+            input: self
+                .changes_take_note(&thread_id)
+                .map(p::UserInput::text)
+                .into_iter()
+                .chain([p::UserInput::text(text)])
+                .collect(),
             approval_policy: Some(settings.approval_policy.to_protocol()),
             model: settings.model.clone(),
             effort: settings.effort.clone(),
@@ -423,6 +428,7 @@ impl Bridge {
         };
         let starting = self.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
+        self.changes_turn_started(&handle.thread_id, &handle.turn_id, Some(&request.prompt));
         self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
         Ok((handle, starting))
     }
@@ -564,6 +570,8 @@ impl Bridge {
             done: done_rx,
         });
         turns.insert(handle.turn_id.clone(), active.clone());
+        drop(turns);
+        self.changes_turn_started(&handle.thread_id, &handle.turn_id, None);
         tokio::spawn(self.clone().drive_turn(
             handle,
             active.clone(),
@@ -650,6 +658,7 @@ impl Bridge {
                             let notification = event.decoded();
                             self.transcript_event(&active.thread_id, &active.turn_id, &notification);
                             if let Some(changes) = completed_file_changes(&notification) {
+                                self.changes_record_items(&active.turn_id, &changes);
                                 self.queue_mirror(MirrorJob::FileChange {
                                     turn_id: active.turn_id.clone(),
                                     changes,

@@ -312,3 +312,45 @@ async fn undoing_a_turn_restores_edited_created_deleted_and_moved_files_and_the_
     );
     editor.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_is_undone_after_the_app_server_died_and_the_new_one_forgets_it() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "change file b",
+            PatchBuilder::new().update("b.txt", "beta", "BETA"),
+        ),
+        Rule::new("one more thing", vec![Reply::text("fine")]),
+    ])
+    .await;
+    std::fs::write(fixture.workspace.join("b.txt"), "alpha\nbeta\n").unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    ask_done(&mut editor, "change file b").await;
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nBETA\n"));
+
+    let servers = editor.app_server_pids();
+    assert!(!servers.is_empty(), "no app-server child found");
+    for pid in &servers {
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    editor.wait_message("app-server stopped").await;
+
+    let answer = editor
+        .command("codex.undoTurn", json!({}))
+        .await
+        .expect("undo");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(answer["threadReverted"], true, "{answer:#}");
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nbeta\n"));
+
+    ask_done(&mut editor, "one more thing").await;
+    let request = fixture
+        .provider
+        .requests()
+        .into_iter()
+        .rfind(|r| r.to_string().contains("one more thing"))
+        .unwrap()
+        .to_string();
+    assert!(!request.contains("change file b"), "{request}");
+    editor.shutdown().await;
+}

@@ -704,7 +704,9 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 22);
+        assert_eq!(Command::KeepChange.fields(), ["id", "uri", "turnId"]);
+        assert_eq!(Command::UndoTurn.fields(), ["turnId"]);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),

@@ -688,13 +688,10 @@ impl Bridge {
         marks
             .iter()
             .filter(|m| {
-                let r = Range::new(
-                    Position::new(m.lines.start, 0),
-                    Position::new(m.lines.end.max(m.lines.start + 1), 0),
-                );
-                r.start <= range.end && range.start < r.end.max(range.start)
-                    || (range.start.line >= m.lines.start
-                        && range.start.line < m.lines.end.max(m.lines.start + 1))
+                // A mark of deleted lines sits on the line after them.
+                let first = m.lines.start;
+                let last = m.lines.end.max(first + 1) - 1;
+                range.start.line <= last && range.end.line >= first
             })
             .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
             .collect()
@@ -948,12 +945,13 @@ impl Bridge {
                 thread_id: thread_id.clone(),
                 before_turn_id: turn_id.clone(),
             };
-            match self.codex().await {
+            // The thread loaded first: after an app-server restart it is resumed by id.
+            match self.thread_for(Some(&thread_id), false, None).await {
                 Ok((codex, _)) => match codex.send(&params).await {
                     Ok(_) => forgotten = true,
                     Err(e) => tracing::warn!("thread/revert failed: {e}"),
                 },
-                Err(e) => tracing::warn!("thread/revert: no app-server: {e}"),
+                Err(e) => tracing::warn!("thread/revert: the thread is not loaded: {e}"),
             }
         }
         let notes = answer["notes"].take();

@@ -117,12 +117,29 @@ async fn a_hunk_is_marked_reverted_around_an_unsaved_edit_and_an_overlap_is_a_co
     ])
     .await;
     std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
-    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    let mut capabilities = editing_capabilities();
+    capabilities["experimental"] = json!({ "codexChanges": true });
+    let mut editor = fixture.editor(json!({}), capabilities).await;
     editor.track_buffers();
     let uri = fixture.file_uri("a.txt");
     editor.open_buffer(&uri, FILE).await;
     ask_done(&mut editor, "edit two and four").await;
     assert_eq!(editor.buffer_text(&uri), "one\nTWO\nthree\nFOUR\nfive\n");
+    // The editor that draws them gets the hunks.
+    let drawn = editor
+        .wait_notification("codex/changes", |n| {
+            n["method"] == "codex/changes"
+                && n["params"]["hunks"]
+                    .as_array()
+                    .is_some_and(|h| h.len() == 2)
+        })
+        .await;
+    let hunk = &drawn["params"]["hunks"][0];
+    assert_eq!(drawn["params"]["uri"], uri.as_str());
+    assert_eq!(hunk["prompt"], "edit two and four");
+    assert_eq!(hunk["status"], "pending");
+    assert_eq!((&hunk["added"], &hunk["removed"]), (&json!(1), &json!(1)));
+    assert_eq!(hunk["range"]["start"]["line"], 1);
 
     let marks = wait_marks(&editor, &uri, 2).await;
     assert_eq!(marks[0]["source"], "codex");
@@ -353,4 +370,43 @@ async fn a_turn_is_undone_after_the_app_server_died_and_the_new_one_forgets_it()
         .to_string();
     assert!(!request.contains("change file b"), "{request}");
     editor.shutdown().await;
+}
+
+/// With `reviewChanges: "keep"` (the default) the marks go when the next turn starts; with
+/// `"review"` they stay until kept or reverted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marks_clear_at_the_next_turn_unless_changes_are_reviewed() {
+    for (mode, left) in [("keep", 0), ("review", 1)] {
+        let fixture = Fixture::new(vec![
+            patch_rule(
+                "edit two",
+                PatchBuilder::new().update("a.txt", "two", "TWO"),
+            ),
+            Rule::new("just talk", vec![Reply::text("talking")]),
+        ])
+        .await;
+        std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+        let mut editor = fixture
+            .editor(json!({ "reviewChanges": mode }), editing_capabilities())
+            .await;
+        editor.track_buffers();
+        let uri = fixture.file_uri("a.txt");
+        editor.open_buffer(&uri, FILE).await;
+        ask_done(&mut editor, "edit two").await;
+        wait_marks(&editor, &uri, 1).await;
+        ask_done(&mut editor, "just talk").await;
+        wait_marks(&editor, &uri, left).await;
+        // Either way the turn is still undoable.
+        let answer = editor
+            .command("codex.undoTurn", json!({}))
+            .await
+            .expect("undo");
+        assert_eq!(
+            answer["reverted"].as_array().unwrap().len(),
+            1,
+            "{mode}: {answer:#}"
+        );
+        assert_eq!(editor.buffer_text(&uri), FILE, "{mode}");
+        editor.shutdown().await;
+    }
 }

@@ -954,7 +954,10 @@ impl Bridge {
                 Err(e) => tracing::warn!("thread/revert: the thread is not loaded: {e}"),
             }
         }
-        let notes = answer["notes"].take();
+        let notes = answer
+            .as_object_mut()
+            .and_then(|o| o.remove("notes"))
+            .unwrap_or_default();
         if !forgotten {
             if let Some(list) = notes.get(&thread_id).and_then(Value::as_array) {
                 let mut state = lock(&self.changes().state);
@@ -970,7 +973,8 @@ impl Bridge {
     /// `codex.revertChange`: reverts, and tells the agent at its next turn.
     pub async fn revert_and_tell(&self, scope: ChangeScope) -> BridgeResult<Value> {
         let mut answer = self.revert_changes(scope).await?;
-        if let Some(notes) = answer["notes"].take().as_object() {
+        let notes = answer.as_object_mut().and_then(|o| o.remove("notes"));
+        if let Some(notes) = notes.as_ref().and_then(Value::as_object) {
             let mut state = lock(&self.changes().state);
             for (thread, list) in notes {
                 let pending = state.notes.entry(thread.clone()).or_default();

@@ -410,3 +410,49 @@ async fn marks_clear_at_the_next_turn_unless_changes_are_reviewed() {
         editor.shutdown().await;
     }
 }
+
+/// The record outlives the editor: a new codex-lsp on the same workspace undoes the last
+/// turn (the thread forgets it too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_is_undone_after_the_editor_restarted() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "rename the greek letter",
+            PatchBuilder::new().update("b.txt", "beta", "BETA"),
+        ),
+        Rule::new("next question", vec![Reply::text("fine")]),
+    ])
+    .await;
+    std::fs::write(fixture.workspace.join("b.txt"), "alpha\nbeta\n").unwrap();
+    let mut first = fixture.editor(json!({}), editing_capabilities()).await;
+    ask_done(&mut first, "rename the greek letter").await;
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nBETA\n"));
+    first.shutdown().await;
+
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    let listed = editor
+        .command("codex.listChanges", json!({}))
+        .await
+        .expect("list");
+    assert_eq!(
+        listed["turns"][0]["prompt"], "rename the greek letter",
+        "{listed:#}"
+    );
+    let answer = editor
+        .command("codex.undoTurn", json!({}))
+        .await
+        .expect("undo");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(answer["threadReverted"], true, "{answer:#}");
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nbeta\n"));
+    ask_done(&mut editor, "next question").await;
+    let request = fixture
+        .provider
+        .requests()
+        .into_iter()
+        .rfind(|r| r.to_string().contains("next question"))
+        .unwrap()
+        .to_string();
+    assert!(!request.contains("rename the greek letter"), "{request}");
+    editor.shutdown().await;
+}

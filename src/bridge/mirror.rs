@@ -229,6 +229,7 @@ impl Bridge {
                 _ => {}
             }
         }
+        self.changes_save();
         if !outside.is_empty() {
             outside.dedup();
             self.inner.ui.show_message(

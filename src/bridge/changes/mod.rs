@@ -13,6 +13,7 @@
 //! a buffer and on `didOpen`/`didChange`.
 
 pub(crate) mod record;
+mod store;
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range as Span;
@@ -252,9 +253,38 @@ impl State {
 #[derive(Default)]
 pub(crate) struct ChangeLog {
     state: Mutex<State>,
+    /// Where the record is kept across restarts, and for which folder (set on first use).
+    store: std::sync::OnceLock<Option<(PathBuf, PathBuf)>>,
 }
 
 impl ChangeLog {
+    /// Loads the record kept for `folder` (once, on first use).
+    fn load_once(&self, folder: impl FnOnce() -> Option<PathBuf>) {
+        self.store.get_or_init(|| {
+            let folder = folder()?;
+            let file = store::path_for(&folder)?;
+            let loaded = store::load(&file, &folder);
+            let mut state = lock(&self.state);
+            if state.turns.is_empty() {
+                let notes = std::mem::take(&mut state.notes);
+                *state = loaded;
+                state.notes = notes;
+            }
+            Some((file, folder))
+        });
+    }
+
+    /// Writes the record where it is kept (a failure is logged: it is a convenience).
+    fn save(&self) {
+        let Some(Some((file, folder))) = self.store.get() else {
+            return;
+        };
+        let state = lock(&self.state);
+        if let Err(e) = store::save(file, folder, &state) {
+            tracing::warn!(file = %file.display(), "could not keep the record of changes: {e}");
+        }
+    }
+
     /// A turn started: numbered on its thread; with `keep`, earlier turns' marks go.
     /// Returns the files whose marks changed.
     fn turn_started(
@@ -473,6 +503,20 @@ impl Bridge {
         &self.inner.changes
     }
 
+    /// Loads the record kept for the first workspace folder (once): at the server's start,
+    /// at a turn's start and before a command reads it — never from the text sync alone,
+    /// so a bridge driven without an app-server reads nothing outside its folders.
+    pub(super) fn changes_load(&self) {
+        self.inner
+            .changes
+            .load_once(|| self.folders().first().cloned());
+    }
+
+    /// The turn ended (after its buffers were mirrored): the record is kept.
+    pub(super) fn changes_save(&self) {
+        self.changes().save();
+    }
+
     /// A turn started (ours or, on a shared app-server, another client's).
     pub(super) fn changes_turn_started(
         &self,
@@ -480,6 +524,7 @@ impl Bridge {
         turn_id: &str,
         prompt: Option<&str>,
     ) {
+        self.changes_load();
         let mode = self.settings().review_changes;
         let cleared = self
             .changes()
@@ -699,6 +744,7 @@ impl Bridge {
 
     /// `codex.listChanges`: every recorded turn, newest first, with its files and hunks.
     pub fn list_changes(&self) -> BridgeResult<Value> {
+        self.changes_load();
         let state = lock(&self.changes().state);
         let turns: Vec<Value> = state
             .turns
@@ -759,6 +805,7 @@ impl Bridge {
     /// The (turn seq, file, hunks or all) a scope names; hunks already reverted are skipped
     /// later.
     fn resolve_scope(&self, scope: &ChangeScope) -> BridgeResult<Vec<(u64, usize, Option<usize>)>> {
+        self.changes_load();
         let state = lock(&self.changes().state);
         let picks = match scope {
             ChangeScope::Hunk(id) => {
@@ -847,6 +894,7 @@ impl Bridge {
         for path in &paths {
             self.publish_changes(path);
         }
+        self.changes().save();
         Ok(json!({ "kept": kept }))
     }
 
@@ -897,6 +945,7 @@ impl Bridge {
         for path in &paths {
             self.publish_changes(path);
         }
+        self.changes().save();
         if !conflicts.is_empty() {
             let list: Vec<String> = conflicts
                 .iter()

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::text::{line_hunks, merge3, LineTokens, Merge};
 
 /// What the user decided about one hunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum HunkStatus {
     /// Marked, waiting for the user (or for the next turn, with `reviewChanges: "keep"`).

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Proves codex-lsp builds for the platforms it does not run its tests on: `cargo check` for
-# macOS (aarch64-apple-darwin), and a full build for Windows (x86_64-pc-windows-gnu, linked
-# with mingw-w64). When wine is present (installed here from Debian's packages) the Windows
+# macOS (aarch64-apple-darwin) and Linux aarch64 (aarch64-unknown-linux-gnu), a static musl
+# build for Linux x86_64 (x86_64-unknown-linux-musl) that runs here — `--version`, an LSP round
+# trip and `doctor --self-test` against the pinned runtime — and a full build for Windows
+# (x86_64-pc-windows-gnu, linked with mingw-w64). When wine is present (installed here from Debian's packages) the Windows
 # build also runs: `--version`, then an LSP initialize/shutdown/exit round trip.
 # Installs what it needs itself: the rustup targets, and mingw-w64 and wine through a private
 # apt configuration (scripts/lib/apt.sh).
@@ -18,7 +20,7 @@ log() { echo "check-platforms: $*" >&2; }
 mkdir -p "$root"
 
 # --- what it needs ------------------------------------------------------------------------
-targets=(x86_64-pc-windows-gnu aarch64-apple-darwin)
+targets=(x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-unknown-linux-musl aarch64-unknown-linux-gnu)
 installed=$(rustup target list --installed)
 for target in "${targets[@]}"; do
   grep -qx "$target" <<<"$installed" || { log "rustup target add $target"; rustup target add "$target" >&2; }
@@ -42,6 +44,28 @@ wine=$(command -v wine64 || command -v wine || true)
 # --- macOS: type-check (linking needs Apple's SDK, which is not redistributable) ----------
 log "cargo check --target aarch64-apple-darwin"
 cargo check --locked --quiet --target aarch64-apple-darwin
+
+# --- Linux aarch64: type-check (no cross linker or emulator here) --------------------------
+log "cargo check --target aarch64-unknown-linux-gnu"
+cargo check --locked --quiet --target aarch64-unknown-linux-gnu
+
+# --- Linux musl: a static binary (Rust's own musl and linker), run on this machine --------
+log "cargo build --target x86_64-unknown-linux-musl"
+cargo build --locked --quiet --target x86_64-unknown-linux-musl
+musl="${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-musl/debug/codex-lsp"
+# Static: no program interpreter, so it runs on any Linux whatever its libc.
+if command -v readelf >/dev/null && readelf -l "$musl" | grep -q INTERP; then
+  log "musl: $musl is dynamically linked"; exit 1
+fi
+version=$("$musl" --version)
+[ "$version" = "codex-lsp $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)" ] ||
+  { log "musl --version printed '$version'"; exit 1; }
+CODEX_LSP_CODEX_PATH=/nonexistent/codex python3 scripts/lib/lsp-roundtrip.py "$musl" --stdio 2>&1 |
+  grep '^lsp-roundtrip: initialize' >&2 || { log "musl: the LSP round trip failed"; exit 1; }
+# One real turn through the pinned runtime (exit 1 only says "not logged in").
+self_test=$(CODEX_LSP_CODEX_PATH=$(scripts/install-runtime.sh --print) "$musl" doctor --self-test 2>&1 || true)
+grep -q "status    completed" <<<"$self_test" || { log "musl: doctor --self-test failed:"; echo "$self_test" >&2; exit 1; }
+log "musl: --version, LSP round trip and doctor --self-test pass"
 
 # --- Windows: build with mingw-w64, then run under wine -----------------------------------
 log "cargo build --target x86_64-pc-windows-gnu"
@@ -85,4 +109,4 @@ python3 scripts/lib/lsp-roundtrip.py --options '{"appServer": "unix:///tmp/codex
   exit 1
 }
 log "wine: unix:// refused with a clear message"
-log "macOS checked; Windows built and run under wine"
+log "macOS and Linux aarch64 checked; Linux musl built and run; Windows built and run under wine"

@@ -1,6 +1,6 @@
 //! Exponential backoff with jitter, for everything codex-lsp tries again: requests the
 //! app-server answered "overloaded" (`app_server::connection`) and reconnecting to a shared
-//! app-server that went away (`bridge::shared`).
+//! app-server that went away (`bridge::app_server_slot::shared_app_server`).
 
 use std::time::Duration;
 

@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod logging;
 pub mod lsp;
 pub mod runtime;
+pub mod runtime_install;
 mod struct_fields;
 pub mod text;
 

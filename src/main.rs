@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 const USAGE: &str = "usage: codex-lsp [--stdio] [--log-file PATH]
        codex-lsp doctor [--self-test] [--codex-path PATH]
+       codex-lsp runtime install [--index-url URL]
        codex-lsp settings-schema
        codex-lsp --help | --version";
 
@@ -12,6 +13,7 @@ const USAGE: &str = "usage: codex-lsp [--stdio] [--log-file PATH]
 enum Command {
     Serve { log_file: Option<PathBuf> },
     Doctor(Vec<OsString>),
+    Runtime(Vec<OsString>),
     SettingsSchema,
     Help,
     Version,
@@ -29,6 +31,7 @@ fn parse(args: Vec<OsString>) -> Result<Command, lexopt::Error> {
         match arg {
             Value(sub) if first => match sub.to_str() {
                 Some("doctor") => return Ok(Command::Doctor(parser.raw_args()?.collect())),
+                Some("runtime") => return Ok(Command::Runtime(parser.raw_args()?.collect())),
                 Some("settings-schema") => {
                     return match parser.next()? {
                         None => Ok(Command::SettingsSchema),
@@ -59,6 +62,7 @@ fn main() {
                 1
             }
         },
+        Ok(Command::Runtime(args)) => codex_lsp::runtime_install::run(args),
         // Every setting as a JSON schema: the one list the editors' lists are checked against.
         Ok(Command::SettingsSchema) => {
             let schema = codex_lsp::bridge::settings_schema();

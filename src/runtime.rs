@@ -1,7 +1,8 @@
 //! Finding the `codex` runtime that codex-lsp drives.
 //!
 //! Search order: an explicit path (setting `codexPath`, env `CODEX_LSP_CODEX_PATH`), the
-//! pinned runtime installed by `scripts/install-runtime.sh`, `codex` on `PATH`, then the
+//! pinned runtime installed by `codex-lsp runtime install` (or, in a checkout,
+//! `scripts/install-runtime.sh`), `codex` on `PATH`, then the
 //! places the runtimes users already have put it when `PATH` does not say (an editor started
 //! from a desktop often has a short one): npm's global prefix (`@openai/codex`), then
 //! Homebrew. On Windows every name is tried with the extensions of `PATHEXT`, so `codex.exe`
@@ -15,8 +16,9 @@ use std::path::{Path, PathBuf};
 /// repository's `RUNTIME_VERSION` file, which the install script reads too.
 pub const PINNED_VERSION: &str = include_str!("../RUNTIME_VERSION").trim_ascii();
 
-/// The project script that installs the pinned runtime (only in a codex-lsp checkout).
-pub const INSTALL_COMMAND: &str = "scripts/install-runtime.sh";
+/// The command that installs the pinned runtime where codex-lsp looks, from any install of
+/// codex-lsp (`scripts/install-runtime.sh` does the same in a checkout).
+pub const INSTALL_COMMAND: &str = "codex-lsp runtime install";
 
 /// How a user without a codex-lsp checkout installs the runtime, quoted in every "not
 /// found" error: the `codex` CLI as published (it puts `codex` on `PATH`).
@@ -27,9 +29,9 @@ pub fn user_install_command() -> String {
 /// What to do about a missing or unusable runtime, for people with or without a checkout.
 pub fn install_advice() -> String {
     format!(
-        "Install Codex {PINNED_VERSION} with `{}` (it puts `codex` on PATH), or set `codexPath` \
-         to a `codex` executable; in a codex-lsp checkout, `{INSTALL_COMMAND}` installs it \
-         where codex-lsp looks.",
+        "Install Codex {PINNED_VERSION} with the editor command `codex.installRuntime` or \
+         `{INSTALL_COMMAND}` (into codex-lsp's cache), or `{}` (it puts `codex` on PATH), or \
+         set `codexPath` to a `codex` executable.",
         user_install_command()
     )
 }
@@ -66,7 +68,7 @@ impl RuntimeSource {
             RuntimeSource::Setting => "the `codexPath` setting names it",
             RuntimeSource::Env => "$CODEX_LSP_CODEX_PATH names it",
             RuntimeSource::Pinned => {
-                "the pinned runtime (scripts/install-runtime.sh) is installed; it comes first"
+                "the pinned runtime (codex-lsp runtime install) is installed; it comes first"
             }
             RuntimeSource::SystemPath => {
                 "the first `codex` on PATH (no setting and no pinned runtime)"
@@ -273,7 +275,7 @@ impl Platform {
     }
 }
 
-/// Where `scripts/install-runtime.sh` puts runtimes: `$CODEX_LSP_RUNTIME_DIR`, else
+/// Where `codex-lsp runtime install` and `scripts/install-runtime.sh` put runtimes: `$CODEX_LSP_RUNTIME_DIR`, else
 /// `codex-lsp/runtime` in the platform's cache folder (Linux: `$XDG_CACHE_HOME`, else
 /// `~/.cache`; macOS: `~/Library/Caches`; Windows: `%LOCALAPPDATA%`).
 pub fn pinned_runtime_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {

@@ -517,9 +517,9 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
     assert_eq!(state["status"], "Codex: Emacs reply line one.");
     let transcript = state["transcript"].as_str().unwrap();
     assert!(
-        transcript.contains("## emacs region ask")
-            && transcript.contains("Emacs reply line one.\nLine two.")
-            && transcript.contains("-- completed"),
+        transcript.contains("> emacs region ask")
+            && transcript.contains("> Emacs reply line one.\n> Line two.")
+            && transcript.contains("*completed"),
         "{transcript}"
     );
     assert_eq!(
@@ -696,9 +696,11 @@ async fn a_provider_failing_mid_turn_ends_the_turn_saying_why() {
     let status = state["status"].as_str().unwrap();
     assert!(status.starts_with("Codex: failed"), "{status}");
     let transcript = state["transcript"].as_str().unwrap();
-    assert!(transcript.contains("-- failed"), "{transcript}");
+    let end = transcript
+        .find("*failed")
+        .unwrap_or_else(|| panic!("no failed end:\n{transcript}"));
     assert!(
-        transcript.contains("HTTP 400") || transcript.contains("400"),
+        transcript[end..].contains("**Error:**") && transcript[end..].contains("400"),
         "the transcript does not say why: {transcript}"
     );
     assert!(
@@ -735,19 +737,15 @@ async fn a_second_ask_during_a_turn_keeps_each_reply_under_its_prompt() {
     })
     .await;
     let transcript = state["transcript"].as_str().unwrap();
-    let first = transcript.find("## emacs slow first").expect(transcript);
-    let second = transcript.find("## emacs quick second").expect(transcript);
+    let first = transcript.find("> emacs slow first").expect(transcript);
+    let second = transcript.find("> emacs quick second").expect(transcript);
     let first_reply = transcript
-        .find("First reply, streamed slowly to its very end.")
+        .find("> First reply, streamed slowly to its very end.")
         .unwrap_or_else(|| panic!("the first reply is broken up: {transcript}"));
-    let second_reply = transcript.find("Second reply.").expect(transcript);
+    let second_reply = transcript.find("> Second reply.").expect(transcript);
     assert!(first < first_reply && first_reply < second, "{transcript}");
     assert!(second < second_reply, "{transcript}");
-    assert_eq!(
-        transcript.matches("-- completed").count(),
-        2,
-        "{transcript}"
-    );
+    assert_eq!(transcript.matches("*completed").count(), 2, "{transcript}");
 }
 
 /// codex.el byte-compiles in Emacs 30 without a warning (an unbalanced form, a free
@@ -807,8 +805,67 @@ async fn after_a_restart_codex_history_shows_the_thread() {
     .await;
     let transcript = state["transcript"].as_str().unwrap();
     assert!(
-        transcript.contains("## emacs remember this") && transcript.contains("-- completed"),
+        transcript.contains("> emacs remember this") && transcript.contains("*completed"),
         "{transcript}"
+    );
+}
+
+/// Issue 16.10 / 18.1: *codex* shows codex-lsp's transcript, only displayed by codex.el. A
+/// turn that runs a command and adds a file shows as the server renders it (the command's
+/// exit code and output, the diff, the quoted reply, the footer) while it runs and at its
+/// end; after Emacs restarts `M-x codex-history` shows it again from the thread's history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transcript_is_the_servers_live_and_after_a_restart() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(support::transcript_rule());
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    write_python_workspace(&ws);
+    let env = fixture.env();
+    let (live, reopened) = blocking(move || {
+        let first = Emacs::start(env.clone(), &ws, &["emacs-init"], "main.py");
+        first.ask(support::TRANSCRIPT_PROMPT);
+        // The doc's cautious settings ask for the command and for the file.
+        first.wait_approval("ran-the-command");
+        first.answer("Accept");
+        first.wait_approval("notes.txt");
+        first.answer("Accept");
+        let streaming = first.wait_state("the reply streaming into *codex*", |s| {
+            s["transcript"]
+                .as_str()
+                .is_some_and(|t| t.contains("> Transcript reply"))
+        });
+        first.wait_turns(1);
+        let live = first.state();
+        assert!(
+            streaming["turns"].as_array().unwrap().is_empty()
+                && streaming["transcript"]
+                    .as_str()
+                    .unwrap()
+                    .contains("#### Ran · exit 0"),
+            "not live: {streaming:#}"
+        );
+        drop(first);
+        let second = Emacs::start(env, &ws, &["emacs-init"], "main.py");
+        second.tmux.keys(&["M-x"]);
+        second.tmux.type_text("codex-history");
+        second.tmux.keys(&["Enter"]);
+        let reopened = second.wait_state("the thread in *codex*", |s| {
+            s["transcript"]
+                .as_str()
+                .is_some_and(|t| t.contains("*completed"))
+        });
+        (live, reopened)
+    })
+    .await;
+    assert_eq!(live["last_turn"]["status"], "completed", "{live:#}");
+    support::assert_server_transcript(live["transcript"].as_str().unwrap(), true);
+    let transcript = reopened["transcript"].as_str().unwrap();
+    support::assert_server_transcript(transcript, false);
+    assert!(
+        transcript.starts_with("# "),
+        "the thread's title: {transcript}"
     );
 }
 

@@ -60,6 +60,7 @@ fn nvim_rules() -> Vec<Rule> {
         "nvim second ask",
         vec![Reply::text("Second reply.")],
     ));
+    rules.push(support::transcript_rule());
     rules.push(Rule::new(
         "nvim provider fails",
         vec![Reply::HttpError(400)],
@@ -174,7 +175,8 @@ async fn run_nvim_with(
         .env("CODEX_TEST_PLUGIN", repo_path("editors/nvim"))
         .env("CODEX_TEST_SETTINGS", settings.to_string())
         .env("CODEX_TEST_PICK", pick)
-        .env("CODEX_TEST_APPROVALS", approvals);
+        .env("CODEX_TEST_APPROVALS", approvals)
+        .env("CODEX_TEST_TRANSCRIPT_PROMPT", support::TRANSCRIPT_PROMPT);
     run_scenario(command, fixture.env(), &fixture.workspace, scenario, LIMIT).await
 }
 
@@ -208,13 +210,14 @@ async fn ask_from_a_visual_selection_streams_progress_and_the_reply() {
         "{history:#?}"
     );
     assert_eq!(result["status"], "Codex: Visual reply line one.");
-    // The reply streamed into the transcript through codex/event deltas.
+    // codex/event reached the plugin; the reply is in the transcript as codex-lsp
+    // renders it (quoted, under the prompt).
     assert!(result["events"].as_u64().unwrap() > 0, "{result:#}");
     let transcript = result["transcript"].as_str().unwrap();
     assert!(
-        transcript.contains("## nvim visual ask")
-            && transcript.contains("Visual reply line one.\nLine two of the visual reply.")
-            && transcript.contains("— completed"),
+        transcript.contains("> nvim visual ask")
+            && transcript.contains("> Visual reply line one.\n> Line two of the visual reply.")
+            && transcript.contains("*completed"),
         "{transcript}"
     );
     assert_eq!(result["transcript_windows"], 1, "the transcript opened");
@@ -290,7 +293,7 @@ async fn declined_approval(approvals: &str, message: &str) {
 }
 
 /// The default `approvals = "codex"`: a file-change approval is shown (its message, every
-/// line, in the prompt; its diff in the transcript) and answered: Accept writes the change;
+/// line, in the prompt; its diff in a window beside it) and answered: Accept writes the change;
 /// Decline, Escape (no pick) and a failing prompt UI decline it, and the user hears why.
 /// Before the fix the message's newlines broke the transcript write, the handler failed
 /// and every file change was declined unseen (issue 15.2).
@@ -321,11 +324,11 @@ async fn file_change_approvals_are_shown_and_answered_in_neovim() {
             prompt.starts_with("Codex wants to change files:\nedit patch.txt (+1 −1)"),
             "{pick:?}: {prompt}"
         );
-        let transcript = result["transcript"].as_str().unwrap();
+        let diffs = result["approval_diffs"].as_str().unwrap_or_default();
         assert!(
-            transcript.contains("Approval asked:\nCodex wants to change files:\nedit patch.txt")
-                && transcript.contains("-old line\n+patched line"),
-            "{pick:?}: the diff in the transcript: {transcript}"
+            diffs.contains("Codex wants to change files:\nedit patch.txt")
+                && diffs.contains("-old line\n+patched line"),
+            "{pick:?}: the diff beside the prompt: {result:#}"
         );
         assert_eq!(result["last_turn"]["status"], "completed", "{result:#}");
         let on_disk = std::fs::read_to_string(fixture.workspace.join("patch.txt")).unwrap();
@@ -395,7 +398,7 @@ async fn codex_interrupt_stops_the_running_turn() {
     assert!(result["transcript"]
         .as_str()
         .unwrap()
-        .contains("— interrupted"));
+        .contains("*interrupted"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -641,15 +644,15 @@ async fn a_second_ask_during_a_turn_is_queued_and_shown_as_its_own_turn() {
     assert_eq!(completed[1]["finalResponse"], "Second reply.");
     assert_ne!(completed[0]["turnId"], completed[1]["turnId"]);
     let transcript = result["transcript"].as_str().unwrap();
-    let first = transcript
-        .find("## nvim slow first\nFirst reply, line one.\nFirst reply, line two, the last.\n\n— completed")
-        .unwrap_or_else(|| panic!("the first turn is not whole:\n{transcript}"));
-    let second = transcript
-        .find("## nvim second ask\nSecond reply.\n\n— completed")
-        .unwrap_or_else(|| panic!("the second turn is not whole:\n{transcript}"));
-    assert!(first < second, "out of order:\n{transcript}");
-    assert_eq!(transcript.matches("## ").count(), 2, "{transcript}");
-    assert_eq!(transcript.matches("— completed").count(), 2, "{transcript}");
+    let turns = turns_of(transcript);
+    assert_eq!(turns.len(), 2, "{transcript}");
+    assert_turn(turns[0], "> nvim slow first", FIRST_REPLY, "*completed");
+    assert_turn(
+        turns[1],
+        "> nvim second ask",
+        "> Second reply.\n",
+        "*completed",
+    );
     // Told, where notifications go (not only in :messages, which progress echoes hide),
     // and the running turn's progress counted the queued ask.
     let notes = serde_json::to_string(&result["notifications"]).unwrap();
@@ -691,26 +694,17 @@ async fn a_review_queued_behind_a_turn_gets_its_own_heading() {
     let completed = result["completed"].as_array().unwrap();
     assert_eq!(completed.len(), 2, "{result:#}");
     let transcript = result["transcript"].as_str().unwrap();
-    let first = transcript
-        .find("## nvim slow first\nFirst reply, line one.\nFirst reply, line two, the last.\n\n— completed")
-        .unwrap_or_else(|| panic!("the first turn is not whole:\n{transcript}"));
-    let review = transcript
-        .find("## Review\n")
-        .unwrap_or_else(|| panic!("the queued review has no heading:\n{transcript}"));
-    assert!(first < review, "out of order:\n{transcript}");
-    let under_review = &transcript[review..];
-    assert!(
-        under_review.contains("Queued review of the greeting.")
-            && under_review.contains("— completed"),
-        "the review's text and end are not under its heading:\n{transcript}"
+    let turns = turns_of(transcript);
+    assert_eq!(turns.len(), 2, "{transcript}");
+    assert_turn(turns[0], "> nvim slow first", FIRST_REPLY, "*completed");
+    // Nothing of the review in the ask's turn; the review whole in its own.
+    assert!(!turns[0].contains("greeting"), "{transcript}");
+    assert_turn(
+        turns[1],
+        "Review started",
+        "Queued review of the greeting.",
+        "*completed",
     );
-    // Nothing of the review between the ask's end line and the review's heading.
-    let between = &transcript[first..review];
-    assert!(
-        !between.contains("greeting") && between.matches("— ").count() == 1,
-        "the review ran on under the ask:\n{transcript}"
-    );
-    assert_eq!(transcript.matches("## ").count(), 2, "{transcript}");
     let notes = serde_json::to_string(&result["notifications"]).unwrap();
     assert!(
         notes.contains("Codex: queued: your review waits"),
@@ -734,14 +728,16 @@ async fn an_interrupt_drops_the_queued_ask_from_the_transcript() {
     assert!(notes.contains("cancelled"), "{notes}");
     let transcript = result["transcript"].as_str().unwrap();
     assert!(
-        !transcript.contains("## nvim second ask"),
+        !transcript.contains("nvim second ask"),
         "the cancelled ask's prompt is in the transcript:\n{transcript}"
     );
-    assert!(
-        transcript.contains(
-            "## say hello after the interrupt\nHello from the mock.\nSecond line.\n\n— completed"
-        ),
-        "{transcript}"
+    let turns = turns_of(transcript);
+    assert_eq!(turns.len(), 3, "{transcript}");
+    assert_turn(
+        turns[2],
+        "> say hello after the interrupt",
+        "> Hello from the mock.\n> Second line.\n",
+        "*completed",
     );
     assert!(
         !fixture
@@ -762,10 +758,12 @@ async fn a_provider_failure_says_why_in_neovim() {
     assert_eq!(result["last_turn"]["status"], "failed", "{result:#}");
     let transcript = result["transcript"].as_str().unwrap();
     let end = transcript
-        .lines()
-        .find(|l| l.starts_with("— failed"))
+        .find("*failed")
         .unwrap_or_else(|| panic!("no failed end line:\n{transcript}"));
-    assert!(end.contains("400"), "the end line does not say why: {end}");
+    assert!(
+        transcript[end..].contains("**Error:**") && transcript[end..].contains("400"),
+        "the end does not say why:\n{transcript}"
+    );
     let status = result["status"].as_str().unwrap();
     assert!(status.contains("failed"), "{result:#}");
     // codex-lsp's message of the failure goes through vim.notify.
@@ -786,9 +784,67 @@ async fn after_a_restart_the_transcript_shows_the_earlier_turn() {
     let second = run_nvim_doc(&fixture, "history_read", "").await;
     let transcript = second["transcript"].as_str().unwrap();
     assert!(
-        transcript.contains("## say hello before the restart")
-            && transcript.contains("Hello from the mock.\nSecond line."),
+        transcript.contains("> say hello before the restart")
+            && transcript.contains("> Hello from the mock.\n> Second line."),
         "{transcript}"
+    );
+}
+
+/// Issue 16.10 / 18.1: the transcript is codex-lsp's, only displayed by the plugin. A turn
+/// that runs a command and adds a file shows as the server renders it (the command's exit
+/// code and output, the diff, the quoted reply, the footer) while it runs and at its end;
+/// after a restart :CodexTranscript shows it again from the thread's history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transcript_is_the_servers_live_and_after_a_restart() {
+    let fixture = fixture().await;
+    let live = run_nvim(
+        &fixture,
+        "transcript_live",
+        support::transcript_settings(),
+        "Accept",
+    )
+    .await;
+    assert_eq!(live["last_turn"]["status"], "completed", "{live:#}");
+    assert_eq!(live["running_then"], true, "{live:#}");
+    let while_running = live["while_running"].as_str().unwrap();
+    assert!(
+        while_running.contains("#### Ran · exit 0") && while_running.contains("> Transcript reply"),
+        "not live:\n{while_running}"
+    );
+    let transcript = live["transcript"].as_str().unwrap();
+    support::assert_server_transcript(transcript, true);
+    assert_eq!(turns_of(transcript).len(), 1, "{transcript}");
+
+    let reopened = run_nvim(&fixture, "history_read", json!({}), "").await;
+    let transcript = reopened["transcript"].as_str().unwrap();
+    support::assert_server_transcript(transcript, false);
+    assert!(
+        transcript.starts_with("# "),
+        "the thread's title: {transcript}"
+    );
+}
+
+const FIRST_REPLY: &str = "> First reply, line one.\n> First reply, line two, the last.\n";
+
+/// The transcript's turns (each starts with codex-lsp's `---` line).
+fn turns_of(transcript: &str) -> Vec<&str> {
+    let text = transcript.strip_prefix("---\n").unwrap_or(transcript);
+    let mut turns: Vec<&str> = text.split("\n---\n").collect();
+    if !transcript.starts_with("---\n") {
+        turns.remove(0); // the title of a thread's history
+    }
+    turns
+}
+
+/// A turn holds `prompt`, then `reply`, then `end`.
+fn assert_turn(turn: &str, prompt: &str, reply: &str, end: &str) {
+    let at = |part: &str| {
+        turn.find(part)
+            .unwrap_or_else(|| panic!("no {part:?} in the turn:\n{turn}"))
+    };
+    assert!(
+        at(prompt) < at(reply) && at(reply) < at(end),
+        "out of order:\n{turn}"
     );
 }
 
@@ -824,12 +880,11 @@ async fn provider_retries_show_in_the_status_and_the_end_says_what_to_do() {
     );
     let transcript = result["transcript"].as_str().unwrap();
     let end = transcript
-        .lines()
-        .find(|l| l.starts_with("— failed"))
+        .find("*failed")
         .unwrap_or_else(|| panic!("no failed end line:\n{transcript}"));
     assert!(
-        end.contains("high demand"),
-        "the end line does not say why: {end}"
+        transcript[end..].contains("**Error:**") && transcript[end..].contains("high demand"),
+        "the end does not say why:\n{transcript}"
     );
     let status = result["status"].as_str().unwrap();
     assert!(

@@ -301,6 +301,7 @@ async fn fixture() -> Fixture {
             Reply::text("two-line command answered"),
         ],
     ));
+    rules.push(support::transcript_rule());
     let fixture = Fixture::new(rules).await;
     let config = fixture.codex_home.path().join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
@@ -662,11 +663,12 @@ fn check_session(fixture: &Fixture, result: &Value, autosave_off: bool) {
     assert_eq!(turns[0]["status"], "completed");
     assert_eq!(turns[1]["status"], "completed");
     assert!(state["events"].as_u64().unwrap_or(0) > 0, "no codex/event");
-    let transcript = state["transcript"].as_str().unwrap_or("");
+    // (As it stood before New Thread, which empties it.)
+    let transcript = result["transcriptBeforeNewThread"].as_str().unwrap_or("");
     assert!(
-        transcript.contains("## vscode patch main")
-            && transcript.contains("Patched main.txt for VS Code.\nSecond line of the reply.")
-            && transcript.contains("— completed"),
+        transcript.contains("> vscode patch main")
+            && transcript.contains("> Patched main.txt for VS Code.\n> Second line of the reply.")
+            && transcript.contains("*completed"),
         "{transcript}"
     );
     // The hanging turn: the status bar showed it running, and a click interrupted it.
@@ -683,24 +685,23 @@ fn check_session(fixture: &Fixture, result: &Value, autosave_off: bool) {
 
     // New Thread, then Resume Thread's quick pick listed the workspace's threads (the two
     // turns' thread at least) and resumed the pick.
-    let new_thread = transcript
-        .split("(new thread ")
-        .nth(1)
-        .and_then(|t| t.split(')').next())
-        .unwrap_or_default();
-    assert!(!new_thread.is_empty(), "{transcript}");
+    let new_thread = state["newThread"].as_str().unwrap_or_default();
+    assert!(!new_thread.is_empty(), "{state:#}");
     assert!(
         result["threadPicks"].as_array().is_some_and(|p| p
             .iter()
             .any(|r| r.as_str().unwrap_or("").contains("vscode patch main"))),
         "{result:#}"
     );
-    assert!(transcript.contains("(resumed thread "), "{transcript}");
+    // Resumed: the transcript shows that thread's, rendered by codex-lsp.
+    assert!(state["resumedThread"].is_string(), "{state:#}");
+    let resumed = state["transcript"].as_str().unwrap_or("");
+    assert!(resumed.starts_with("# "), "{resumed}");
 
     // Review: a review turn, or the plain message that this codex-lsp has none.
     let messages = strings(&state["messages"]);
     assert!(
-        messages.iter().any(|m| m == "no review command") || transcript.contains("## Review"),
+        messages.iter().any(|m| m == "no review command") || transcript.contains("Review started"),
         "{messages:?}"
     );
     // Clear Review: codex.clearReview, and how many findings it removed.
@@ -960,13 +961,13 @@ async fn vscode_dismisses_asks_twice_fails_visibly_and_shows_history_after_a_res
     let slow =
         "slow01 slow02 slow03 slow04 slow05 slow06 slow07 slow08 slow09 slow10 slow11 slow12";
     assert!(
-        transcript.contains(&format!("## vscode slow reply\n\n{slow}\n\n— completed")),
+        transcript.contains(&format!("### Codex\n\n> {slow}\n\n*completed")),
         "the streaming reply was cut: {transcript}"
     );
-    let hello = transcript.find("## say hello").unwrap_or(usize::MAX);
+    let hello = transcript.find("> say hello").unwrap_or(usize::MAX);
     assert!(
         hello > transcript.find(slow).unwrap_or(usize::MAX)
-            && transcript[hello..].contains("Hello from the mock.\nSecond line."),
+            && transcript[hello..].contains("> Hello from the mock.\n> Second line."),
         "the second ask's reply is not under its prompt: {transcript}"
     );
 
@@ -1001,12 +1002,42 @@ async fn vscode_dismisses_asks_twice_fails_visibly_and_shows_history_after_a_res
     let after = state["transcript"].as_str().unwrap_or("");
     assert_eq!(state["historyThread"], turns[0]["threadId"], "{state:#}");
     assert!(
-        after.contains("earlier turns)")
-            && after.contains("## vscode slow reply")
+        after.starts_with("# ")
+            && after.contains("> vscode slow reply")
             && after.contains(slow)
-            && after.contains("## say hello"),
+            && after.contains("> say hello"),
         "no history after the restart: {after}"
     );
+}
+
+/// Issue 16.10 / 18.1: the transcript is codex-lsp's, only displayed by the extension. A
+/// turn that runs a command and adds a file shows as the server renders it (the command's
+/// exit code and output, the diff, the quoted reply, the footer) while it runs and at its
+/// end; after the window reloads (a new extension host and codex-lsp) it shows again from
+/// the thread's history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_shows_the_servers_transcript_live_and_after_a_reload() {
+    let fixture = fixture().await;
+    let result = run_vscode_with(
+        &fixture,
+        "transcript",
+        &[("CODEX_TEST_TRANSCRIPT_PROMPT", support::TRANSCRIPT_PROMPT)],
+    )
+    .await;
+    let while_running = &result["whileRunning"];
+    assert_eq!(while_running["turns"], 0, "{result:#}");
+    assert!(
+        while_running["transcript"]
+            .as_str()
+            .is_some_and(|t| t.contains("#### Ran · exit 0")),
+        "not live: {result:#}"
+    );
+    let live = &result["live"];
+    assert_eq!(live["turns"][0]["status"], "completed", "{live:#}");
+    support::assert_server_transcript(live["transcript"].as_str().unwrap_or_default(), true);
+    let after = result["state"]["transcript"].as_str().unwrap_or_default();
+    support::assert_server_transcript(after, false);
+    assert!(after.starts_with("# "), "the thread's title: {after}");
 }
 
 /// How long an approval waits in the file-change session (`codex.approvalTimeout`): long
@@ -1042,11 +1073,13 @@ async fn vscode_file_changes_declined_dismissed_or_timed_out_change_nothing() {
             "{key}: {r:#}"
         );
         let transcript = r["transcript"].as_str().unwrap_or_default();
+        // codex-lsp's transcript notes each approval and its answer.
         assert_eq!(
-            transcript.matches("(approval: decline)").count(),
+            transcript.matches("#### Approval: ").count(),
             n + 1,
             "{key}: the transcript does not note the decline: {transcript}"
         );
+        assert!(!transcript.contains("→ Accept"), "{key}: {transcript}");
         // Answered by the user, not by the timeout (which would decline as well).
         let ended = r["ended"].as_array().map_or(0, Vec::len);
         assert_eq!(

@@ -484,11 +484,11 @@ async fn a_missing_runtime_is_told_once_with_the_install_command() {
             .expect_err("no runtime, no turn");
         let message = error["message"].as_str().unwrap();
         assert!(
-            message.contains("scripts/install-runtime.sh"),
+            message.contains("`codex-lsp runtime install`"),
             "the error says how to install the runtime: {message}"
         );
     }
-    let told = editor.shown_messages_containing("install-runtime.sh");
+    let told = editor.shown_messages_containing("codex-lsp runtime install");
     assert_eq!(told.len(), 1, "told once, not per request: {told:#?}");
     // The server keeps serving.
     editor

@@ -252,3 +252,56 @@ async fn silent_pushed_settings_keep_the_initialization_options() {
     assert!(warning.contains("\"yolo\""), "{warning}");
     editor.shutdown().await;
 }
+
+/// Two quick configuration changes whose pulls the editor answers out of order: the newer
+/// answer wins, and the older one, arriving last, does not bring back what it said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_pulled_answer_never_overrides_a_newer_one() {
+    let fixture = Fixture::new(rules()).await;
+    let mut capabilities = progress_capabilities();
+    capabilities["workspace"] = json!({ "configuration": true });
+    let mut editor = fixture.editor(user_options(), capabilities).await;
+    editor.answer_with(defer("workspace/configuration"));
+    let mut pulls = Vec::new();
+    for _ in 0..2 {
+        let asked = editor.server_requests_of("workspace/configuration").len();
+        editor
+            .notify(
+                "workspace/didChangeConfiguration",
+                json!({ "settings": null }),
+            )
+            .await;
+        let pull = editor
+            .wait_for("the pull", || {
+                editor
+                    .server_requests_of("workspace/configuration")
+                    .get(asked)
+                    .cloned()
+            })
+            .await;
+        pulls.push(pull["id"].clone());
+    }
+    editor
+        .answer_later(&pulls[1], json!([{ "model": "gpt-newer" }]))
+        .await;
+    settings_become(&mut editor, "the newer pull's model", |s| {
+        s["model"] == "gpt-newer"
+    })
+    .await;
+    editor
+        .answer_later(
+            &pulls[0],
+            json!([{ "model": "gpt-older", "approvalTimeout": 77 }]),
+        )
+        .await;
+    // The stale answer would apply within milliseconds of arriving; watch for a while.
+    let until = Instant::now() + Duration::from_millis(600);
+    while Instant::now() < until {
+        let status = editor.command("codex.status", json!({})).await.unwrap();
+        let settings = &status["settings"];
+        assert_eq!(settings["model"], "gpt-newer", "{settings:#}");
+        assert_eq!(settings["approvalTimeout"], 123.0, "{settings:#}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    editor.shutdown().await;
+}

@@ -81,9 +81,6 @@ Changes are also sent before every request and after every agent edit."
 (defvar codex--open-approvals nil
   "The approvals whose question is open, innermost first: (APPROVAL-ID . TAG).")
 
-(defvar codex--streamed (make-hash-table :test #'equal)
-  "Turn ids whose reply came as deltas.")
-
 (defvar codex--connections (make-hash-table :test #'equal)
   "Project root → its codex-lsp connection.")
 
@@ -178,7 +175,8 @@ Changes are also sent before every request and after every agent edit."
         :textDocument (list :synchronization (list :didSave t :dynamicRegistration :json-false)
                             :publishDiagnostics (list :relatedInformation :json-false)
                             :codeAction (list :dynamicRegistration :json-false))
-        :experimental (list :codexApprovals t)))
+        ;; codexTranscript: codex-lsp renders the transcript and sends each turn's updates.
+        :experimental (list :codexApprovals t :codexTranscript t)))
 
 (defun codex--settings ()
   "Return `codex-settings', with `:streamEvents t' unless set there."
@@ -450,6 +448,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     ('textDocument/publishDiagnostics (codex--publish-diagnostics params))
     ('codex/event (codex--event params))
     ('codex/turnCompleted (codex--turn-completed params))
+    ('codex/transcript (codex--on-transcript params))
     ('codex/approvalEnded (codex--approval-ended params))
     (_ nil)))
 
@@ -614,80 +613,148 @@ Quitting or the empty answer pick none."
       (quit nil))))
 
 ;;; Transcript
+;;
+;; *codex* shows codex-lsp's Markdown as it comes: `codex.transcript' renders a thread's
+;; history, `codex/transcript' updates a running turn's part (append, or replace from a
+;; line of it).  Nothing here renders; the buffer only displays.
 
 (defun codex--transcript-buffer ()
   "Return the *codex* buffer, made if need be."
   (or (get-buffer codex--transcript)
       (with-current-buffer (get-buffer-create codex--transcript)
         (when (fboundp 'markdown-mode) (ignore-errors (markdown-mode)))
+        (setq buffer-read-only t)
         (current-buffer))))
 
-(defun codex--append (text)
-  "Append TEXT to the *codex* buffer."
-  (with-current-buffer (codex--transcript-buffer)
-    (let ((inhibit-read-only t))
-      (save-excursion (goto-char (point-max)) (insert text)))))
+(defvar codex--parts nil
+  "The turns shown in *codex*, in order: (TURN-ID THREAD-ID . START-MARKER).
+A turn's text runs from its marker to the next turn's (or the end).")
 
-(defvar codex--sections (make-hash-table :test #'equal)
-  "Turn id → marker at the end of that turn's section in *codex*.
-A second ask while a turn runs gets its own section below; the first
-turn's reply goes on streaming into its own section instead of
-running into the second's.")
+(defvar codex--running-turns (make-hash-table :test #'equal)
+  "Turn ids that got a `codex/transcript' and no `codex/turnCompleted' yet.")
 
-(defun codex--open-section (header)
-  "Append HEADER to *codex*; return a marker at the end of the new section."
-  (with-current-buffer (codex--transcript-buffer)
-    (let ((inhibit-read-only t))
-      (save-excursion
-        (goto-char (point-max))
-        (insert header)
-        (copy-marker (point-max))))))
+(defun codex--part-end (part)
+  "Return where PART's text ends in *codex*."
+  (let ((next (cadr (memq part codex--parts))))
+    (if next (marker-position (cddr next)) (point-max))))
 
-(defun codex--append-turn (turn text)
-  "Insert TEXT at the end of TURN's section (at the end of *codex* if it has none)."
-  (let ((marker (gethash turn codex--sections)))
-    (if (not (and marker (marker-buffer marker)))
-        (codex--append text)
-      (with-current-buffer (marker-buffer marker)
-        (let ((inhibit-read-only t))
-          (save-excursion
-            (goto-char marker)
-            (insert text)
-            (set-marker marker (point))))))))
+(defun codex--on-transcript (params)
+  "Apply codex-lsp's transcript update PARAMS to its turn's part of *codex*."
+  (let ((turn (plist-get params :turnId))
+        (markdown (plist-get params :markdown))
+        (cut (plist-get params :replaceFromLine)))
+    (when (and (stringp turn) (stringp markdown))
+      (with-current-buffer (codex--transcript-buffer)
+        (let* ((inhibit-read-only t)
+               (part (assoc turn codex--parts))
+               (fresh (not (gethash turn codex--running-turns))))
+          (puthash turn t codex--running-turns)
+          (cond
+           ((not part)
+            (setq part (cons turn (cons (plist-get params :threadId)
+                                        (copy-marker (point-max) t))))
+            (setq codex--parts (append codex--parts (list part))))
+           (fresh
+            ;; Shown from the history while it ran: its live text (from its first line)
+            ;; replaces that.
+            (delete-region (cddr part) (codex--part-end part))))
+          (let* ((start (marker-position (cddr part)))
+                 (end (codex--part-end part))
+                 (follow (mapcar (lambda (w) (cons w (= (window-point w) (point-max))))
+                                 (get-buffer-window-list (current-buffer) nil t))))
+            (save-excursion
+              (if (not (numberp cut))
+                  (goto-char end)
+                (goto-char start)
+                (forward-line cut)
+                (goto-char (min (point) end))
+                (delete-region (point) end))
+              (insert markdown))
+            ;; Inserting at a turn's start moved its marker past the text: back to it.
+            (set-marker (cddr part) start)
+            (dolist (w follow)
+              (when (cdr w) (set-window-point (car w) (point-max))))))))))
+
+(defun codex--show-transcript (result)
+  "Show the thread `codex.transcript' answered RESULT with in *codex*.
+A running turn keeps its live text (its updates count lines in it)."
+  (let* ((markdown (or (plist-get result :markdown) ""))
+         (thread (plist-get result :threadId))
+         (turns (append (plist-get result :turns) nil))
+         (live nil))
+    (with-current-buffer (codex--transcript-buffer)
+      (let ((inhibit-read-only t))
+        (dolist (part codex--parts)
+          (when (gethash (car part) codex--running-turns)
+            (push (cons (car part)
+                        (cons (cadr part)
+                              (buffer-substring (cddr part) (codex--part-end part))))
+                  live)))
+        (dolist (part codex--parts) (set-marker (cddr part) nil))
+        (setq codex--parts nil)
+        (erase-buffer)
+        (insert markdown)
+        (dolist (turn turns)
+          (goto-char (point-min))
+          (forward-line (plist-get turn :line))
+          (setq codex--parts
+                (append codex--parts
+                        (list (cons (plist-get turn :turnId)
+                                    (cons thread (copy-marker (point) t)))))))
+        ;; The running turns' live text in place of what the history held; those of this
+        ;; thread that started after it was read at the end.
+        (dolist (text (reverse live))
+          (let ((part (assoc (car text) codex--parts))
+                (start nil))
+            (cond
+             (part
+              (setq start (marker-position (cddr part)))
+              (delete-region start (codex--part-end part))
+              (goto-char start))
+             ((equal (cadr text) thread)
+              (goto-char (point-max))
+              (setq start (point))
+              (setq part (cons (car text) (cons thread (copy-marker start t))))
+              (setq codex--parts (append codex--parts (list part)))))
+            (when part
+              (insert (cddr text))
+              (set-marker (cddr part) start))))
+        (goto-char (point-max))))))
+
+(defun codex--load-transcript (&optional thread-id quiet)
+  "Show THREAD-ID's transcript (else the workspace's thread) in *codex*.
+QUIET: no error when there is none.  Return the thread id."
+  (condition-case err
+      (let ((result (codex--command "codex.transcript"
+                                    (if thread-id (list :threadId thread-id)
+                                      (codex--uri-argument)))))
+        (codex--show-transcript result)
+        (plist-get result :threadId))
+    (jsonrpc-error
+     (unless quiet
+       (user-error "Codex: no history to show: %s"
+                   (or (alist-get 'jsonrpc-error-message (cddr err)) (format "%S" err)))))))
 
 (defun codex-transcript ()
-  "Show the *codex* buffer."
+  "Show the *codex* buffer, with the workspace thread's history if it is empty."
   (interactive)
-  (display-buffer (codex--transcript-buffer)))
+  (let ((empty (null codex--parts)))
+    (display-buffer (codex--transcript-buffer))
+    (when (and empty (called-interactively-p 'any))
+      (codex--load-transcript nil))))
 
-(defun codex--event (params)
-  "Stream the agent's reply in the event PARAMS into *codex*."
-  (when (equal (plist-get params :method) "item/agentMessage/delta")
-    (let ((turn (plist-get params :turnId)))
-      (unless (gethash turn codex--streamed)
-        (puthash turn t codex--streamed)
-        (codex--append-turn turn "\n"))
-      (codex--append-turn turn (or (plist-get (plist-get params :params) :delta) "")))))
+(defun codex--event (_params)
+  "Ignore a `codex/event': *codex* is the transcript codex-lsp renders.")
 
 (defun codex--turn-completed (params)
-  "Finish the turn PARAMS name in *codex*."
+  "The turn PARAMS name ended: say so when it failed, and run the hook."
   (let* ((turn (plist-get params :turnId))
-         (final (plist-get params :finalResponse))
-         (duration (plist-get params :durationMs))
          (status (plist-get params :status))
          (err (plist-get params :error))
          (why (cond ((stringp err) err)
                     ((and (consp err) (plist-get err :message)))
                     (err (format "%S" err)))))
-    (unless (gethash turn codex--streamed)
-      (when (and (stringp final) (not (string-empty-p final)))
-        (codex--append-turn turn (concat "\n" final))))
-    (remhash turn codex--streamed)
-    (codex--append-turn
-     turn (format "\n\n-- %s%s%s\n" status
-                  (if (numberp duration) (format " in %.1f s" (/ duration 1000.0)) "")
-                  (if why (concat ": " why) "")))
-    (remhash turn codex--sections)
+    (remhash turn codex--running-turns)
     (when (equal status "failed")
       (message "Codex: the turn failed%s" (if why (concat ": " why) "")))
     (setq codex-last-turn params)
@@ -785,6 +852,13 @@ Those of every backend: your language server's too."
   "Return the URI of the current buffer when `codex-mode' syncs it."
   (and codex-mode codex--uri))
 
+(defun codex--before-turn ()
+  "Open *codex* before an ask or a review, with the thread's history if empty."
+  (unless codex--parts
+    ;; Quietly: a new folder has no thread yet.
+    (codex--load-transcript nil t))
+  (when codex-show-transcript (codex-transcript)))
+
 (defun codex-ask (prompt &optional beg end)
   "Ask Codex PROMPT; with an active region (or BEG and END) it is the context."
   (interactive
@@ -799,12 +873,9 @@ Those of every backend: your language server's too."
         (setq argument (plist-put argument :range
                                   (list :start (codex--pos-to-lsp beg)
                                         :end (codex--pos-to-lsp end))))))
-    (let ((section (codex--open-section (format "\n## %s\n" (car (split-string prompt "\n")))))
-          (started nil))
-      (when codex-show-transcript (codex-transcript))
+    (let ((started nil))
+      (codex--before-turn)
       (setq started (codex--command "codex.ask" argument))
-      (when-let ((turn (plist-get started :turnId)))
-        (puthash turn section codex--sections))
       (setq codex-thread-id (plist-get started :threadId))
       (codex--set-status "Codex: thinking")
       started)))
@@ -861,6 +932,8 @@ Fix: …\" is offered for each."
   (interactive)
   (let ((result (codex--command "codex.newThread" (codex--uri-argument))))
     (setq codex-thread-id (plist-get result :threadId))
+    ;; *codex* shows the new thread: nothing yet.
+    (codex--show-transcript (list :threadId codex-thread-id :markdown "" :turns []))
     (message "Codex: new thread %s" codex-thread-id)
     result))
 
@@ -877,40 +950,18 @@ Fix: …\" is offered for each."
     (unless choices (user-error "Codex: no threads for this workspace yet"))
     (let ((id (cdr (assoc (completing-read "Resume Codex thread: " choices nil t) choices))))
       (codex--command "codex.resumeThread" (list :threadId id))
+      (codex--load-transcript id t)
       (setq codex-thread-id id)
       (message "Codex: resumed %s" id))))
 
 (defun codex-history (&optional thread-id)
-  "Show the conversation of a Codex thread in *codex*.
-THREAD-ID, else the thread of the last ask, else the workspace's most
-recently updated thread: after Emacs restarts, this is where the
-earlier conversation is."
+  "Show the conversation of a Codex thread in *codex*, as codex-lsp renders it.
+THREAD-ID, else the thread of the last ask, else the workspace's thread:
+after Emacs restarts, this is where the earlier conversation is."
   (interactive)
-  (let* ((id (or thread-id
-                 codex-thread-id
-                 (let* ((listed (codex--command "codex.listThreads" (codex--uri-argument)))
-                        (threads (append (or (plist-get listed :data)
-                                             (plist-get listed :threads))
-                                         nil)))
-                   (plist-get (car threads) :id))
-                 (user-error "Codex: no threads for this workspace yet")))
-         (read (codex--command "codex.readThread" (list :threadId id)))
-         (thread (or (plist-get read :thread) read))
-         (text-of (lambda (item)
-                    (or (plist-get item :text)
-                        (mapconcat (lambda (part) (or (plist-get part :text) ""))
-                                   (append (plist-get item :content) nil) "")))))
-    (codex--append (format "\n# Codex thread %s\n" id))
-    (seq-doseq (turn (or (plist-get thread :turns) []))
-      (seq-doseq (item (or (plist-get turn :items) []))
-        (pcase (plist-get item :type)
-          ("userMessage"
-           (codex--append (format "\n## %s\n" (car (split-string (funcall text-of item) "\n")))))
-          ("agentMessage"
-           (codex--append (concat "\n" (funcall text-of item) "\n")))))
-      (codex--append (format "\n-- %s\n" (plist-get turn :status))))
+  (let ((id (codex--load-transcript (or thread-id codex-thread-id))))
     (setq codex-thread-id id)
-    (codex-transcript)
+    (display-buffer (codex--transcript-buffer))
     id))
 
 (defun codex-review (&optional instructions)
@@ -924,13 +975,9 @@ codex): `flymake-show-project-diagnostics' lists them, and
   (let ((argument (codex--uri-argument)))
     (when (and instructions (not (string-empty-p instructions)))
       (setq argument (plist-put argument :target (list :instructions instructions))))
-    (let ((section (codex--open-section
-                    (format "\n## Review%s\n" (if instructions (concat ": " instructions) ""))))
-          (started nil))
-      (when codex-show-transcript (codex-transcript))
+    (let ((started nil))
+      (codex--before-turn)
       (setq started (codex--command "codex.review" argument))
-      (when-let ((turn (plist-get started :turnId)))
-        (puthash turn section codex--sections))
       (setq codex-thread-id (plist-get started :threadId))
       (codex--set-status "Codex: reviewing")
       started)))
@@ -949,6 +996,13 @@ codex): `flymake-show-project-diagnostics' lists them, and
                   (if (equal method "apiKey")
                       (list :method "apiKey" :apiKey (read-passwd "OpenAI API key: "))
                     (list :method method))))
+
+(defun codex-install-runtime ()
+  "Have codex-lsp install the Codex runtime it is tested with into its cache.
+The download shows as progress; a message says where it went."
+  (interactive)
+  (codex--command "codex.installRuntime")
+  (message "Codex: installing the runtime…"))
 
 (defun codex-logout ()
   "Log out of Codex."

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use super::activity::one_line;
 use super::approvals::{decision_title, ApprovalChoice};
 use super::server_requests::Approval;
-use super::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
+use super::{Bridge, BridgeError, BridgeResult, MessageLevel};
 
 /// The `choice` that declines; always offered, even where the app-server's own set lacks a
 /// "decline" (under `untrusted` a command gets only accept, always-allow and cancel).
@@ -217,7 +217,11 @@ impl Drop for WithdrawOnDrop {
     fn drop(&mut self) {
         let why =
             "withdrawn: the app-server no longer waits for it (its turn was interrupted or ended)";
-        if lock(&self.bridge.inner.picker_approvals)
+        if self
+            .bridge
+            .inner
+            .prompts
+            .picker()
             .end(&self.id, why.into())
             .is_some()
         {
@@ -229,7 +233,9 @@ impl Drop for WithdrawOnDrop {
 impl Bridge {
     /// The approvals waiting in the code actions, oldest first.
     pub fn waiting_approvals(&self) -> Vec<WaitingApproval> {
-        lock(&self.inner.picker_approvals)
+        self.inner
+            .prompts
+            .picker()
             .waiting
             .iter()
             .map(|e| e.shown.clone())
@@ -250,7 +256,7 @@ impl Bridge {
         let timeout = self.settings().approval_timeout;
         let (tx, rx) = oneshot::channel();
         let id = {
-            let mut state = lock(&self.inner.picker_approvals);
+            let mut state = self.inner.prompts.picker();
             state.next_id += 1;
             format!("approval-{}", state.next_id)
         };
@@ -285,7 +291,7 @@ impl Bridge {
         let subject = subject.as_str();
         let options = options_for(subject, &approval.choices);
         {
-            let mut state = lock(&self.inner.picker_approvals);
+            let mut state = self.inner.prompts.picker();
             state.waiting.push(Entry {
                 turn_id: turn_id.to_string(),
                 document,
@@ -326,7 +332,7 @@ impl Bridge {
             Ok(Err(_)) => None,
             Err(_) => {
                 let why = format!("declined: no answer within {within}");
-                lock(&self.inner.picker_approvals).end(&id, why);
+                self.inner.prompts.picker().end(&id, why);
                 tracing::info!(%id, "approval timed out; declining");
                 self.inner.ui.show_message(
                     MessageLevel::Warning,
@@ -339,7 +345,7 @@ impl Bridge {
 
     /// Withdraws the approvals of a turn that ended: its answers are moot.
     pub(super) fn withdraw_approvals(&self, turn_id: &str) {
-        let mut state = lock(&self.inner.picker_approvals);
+        let mut state = self.inner.prompts.picker();
         let ids: Vec<String> = state
             .waiting
             .iter()
@@ -354,7 +360,7 @@ impl Bridge {
 
     /// `codex.answerApproval`: answers a waiting approval with one of its offered choices.
     pub fn answer_approval(&self, id: &str, choice: &str) -> BridgeResult<Value> {
-        let mut state = lock(&self.inner.picker_approvals);
+        let mut state = self.inner.prompts.picker();
         let Some(entry) = state.waiting.iter().find(|e| e.shown.id == id) else {
             if let Some((_, why)) = state.ended.iter().rev().find(|(i, _)| i == id) {
                 return Err(BridgeError::ApprovalNotWaiting {

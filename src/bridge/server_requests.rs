@@ -3,7 +3,6 @@
 //! "no". A prompt left unanswered, dismissed or made stale by `serverRequest/resolved` is a
 //! decline: we never accept for the user.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::approvals::{self, ApprovalChoice};
 use super::editor_ui::{ApprovalDetails, ApprovalEnded, RichApproval};
-use super::{lock, Bridge, ChoiceAnswer, ChoicePrompt, Inner, MessageLevel};
+use super::{Bridge, ChoiceAnswer, ChoicePrompt, Inner, MessageLevel};
 use crate::app_server::connection::decline_answer;
 use crate::app_server::protocol::{self as p, ServerRequest};
 use crate::app_server::{IncomingRequest, ServerAnswer, ServerRequestHandler};
@@ -88,10 +87,7 @@ impl Bridge {
         };
         let turn_id = about.turn_id.clone();
         self.hint_waiting_for_approval(&turn_id, Some("waiting for approval".into()));
-        let approval_id = format!(
-            "prompt-{}",
-            self.inner.next_prompt_id.fetch_add(1, Ordering::Relaxed) + 1
-        );
+        let approval_id = self.inner.prompts.next_prompt_id();
         let decision = tokio::select! {
             decision = self.ask_user(&approval, &about, &approval_id) => decision,
             _ = request.resolved.cancelled() => {
@@ -196,7 +192,7 @@ impl Bridge {
                 )),
             };
         }
-        if !self.inner.prompts_unsupported.load(Ordering::Relaxed) {
+        if self.inner.prompts.prompts_supported() {
             let prompt = ui.ask_choice(ChoicePrompt {
                 level: MessageLevel::Warning,
                 message: approval.prompt.clone(),
@@ -227,9 +223,7 @@ impl Bridge {
                 // Learnt once: later approvals go straight to the code actions.
                 ChoiceAnswer::Unsupported { known } => {
                     if known {
-                        self.inner
-                            .prompts_unsupported
-                            .store(true, Ordering::Relaxed);
+                        self.inner.prompts.prompts_are_unsupported();
                     }
                 }
             }
@@ -269,7 +263,7 @@ impl Bridge {
     async fn file_approval(&self, params: &p::FileChangeRequestApprovalParams) -> Approval {
         let mut item = None;
         for _ in 0..50 {
-            item = lock(&self.inner.file_changes).get(&params.item_id).cloned();
+            item = self.inner.turns.file_change(&params.item_id);
             if item.is_some() {
                 break;
             }

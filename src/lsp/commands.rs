@@ -64,6 +64,7 @@ commands! {
     RevertChange = "codex.revertChange" => ChangeArgs,
     UndoTurn = "codex.undoTurn" => UndoTurnArgs,
     ListChanges = "codex.listChanges" => NoArgs,
+    InstallRuntime = "codex.installRuntime" => NoArgs,
 }
 
 impl Command {
@@ -387,7 +388,8 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
         | Command::Review
         | Command::AnswerApproval
         | Command::DismissFinding
-        | Command::ResolveConflict => return None,
+        | Command::ResolveConflict
+        | Command::InstallRuntime => return None,
         Command::Status => {
             let app = &result["appServer"];
             let settings = &result["settings"];
@@ -517,6 +519,10 @@ async fn run(
                 LoginKind::DeviceCode => LoginMethod::DeviceCode,
             };
             bridge.login(method).await
+        }
+        Command::InstallRuntime => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.install_runtime()
         }
         Command::Logout | Command::Account | Command::ListModels | Command::Status => {
             let NoArgs {} = parse(command, argument)?;
@@ -704,7 +710,9 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 22);
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "each name once: {names:?}");
+        assert!(names.iter().all(|n| n.starts_with("codex.")), "{names:?}");
         assert_eq!(Command::KeepChange.fields(), ["id", "uri", "turnId"]);
         assert_eq!(Command::UndoTurn.fields(), ["turnId"]);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));

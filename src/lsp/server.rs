@@ -59,6 +59,11 @@ pub type BridgeSlot = Arc<std::sync::Mutex<Option<Bridge>>>;
 struct SettingsMerge {
     sources: SettingsSources,
     shown: Vec<String>,
+    /// Numbers the `workspace/configuration` pulls in the order of the changes that asked
+    /// for them; an answer older than one already taken is stale and dropped (the editor
+    /// may answer two quick pulls out of order).
+    pulls_asked: u64,
+    newest_pull_taken: u64,
 }
 
 impl SettingsMerge {
@@ -436,39 +441,56 @@ fn did_change_configuration(state: &mut State, params: Value) {
         .unwrap_or_else(|e| e.into_inner())
         .sources
         .set(SettingsSource::Pushed, &pushed);
-    let pull = state.pull_configuration;
+    let pull = state.pull_configuration.then(|| {
+        let mut merge = merge.lock().unwrap_or_else(|e| e.into_inner());
+        merge.pulls_asked += 1;
+        merge.pulls_asked
+    });
     tokio::spawn(async move {
         let mut warnings = pushed_warnings;
-        if pull {
-            let items = ConfigurationParams {
-                items: vec![ConfigurationItem {
-                    scope_uri: None,
-                    section: Some("codex".into()),
-                }],
-            };
-            match client.request::<WorkspaceConfiguration>(items).await {
-                Ok(values) => warnings.extend(
+        let pulled = match pull {
+            Some(number) => {
+                let items = ConfigurationParams {
+                    items: vec![ConfigurationItem {
+                        scope_uri: None,
+                        section: Some("codex".into()),
+                    }],
+                };
+                match client.request::<WorkspaceConfiguration>(items).await {
+                    Ok(values) => Some((number, values)),
+                    Err(e) => {
+                        tracing::warn!("workspace/configuration failed: {e}");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        // Merged and handed over under one lock, so two changes' tasks cannot hand the
+        // bridge their merges in the opposite order.
+        let mut merge = merge.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((number, values)) = pulled {
+            if number > merge.newest_pull_taken {
+                merge.newest_pull_taken = number;
+                warnings.extend(
                     merge
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
                         .sources
                         .set(SettingsSource::Pulled, &Value::Array(values)),
-                ),
-                Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
+                );
+            } else {
+                tracing::debug!("dropped a stale workspace/configuration answer (pull {number})");
             }
         }
-        let (settings, warnings) = merge
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .merge(warnings);
+        let (settings, warnings) = merge.merge(warnings);
+        log.apply(settings.log_level.as_deref(), settings.log_file.as_deref());
+        bridge.update_settings(settings);
+        drop(merge);
         for message in warnings {
             let _ = client.notify::<ShowMessage>(ShowMessageParams {
                 typ: MessageType::WARNING,
                 message,
             });
         }
-        log.apply(settings.log_level.as_deref(), settings.log_file.as_deref());
-        bridge.update_settings(settings);
     });
 }
 

@@ -800,3 +800,66 @@ pub async fn ask_and_wait(editor: &mut Editor, prompt: &str) -> Value {
     assert_eq!(result["status"], "completed", "{prompt:?}: {result:#}");
     result
 }
+
+/// The prompt of [`transcript_rule`]'s turn, for the editor tests of the server's transcript.
+pub const TRANSCRIPT_PROMPT: &str = "editor transcript turn";
+
+/// A turn that runs a command, adds a file and streams a reply of two lines: what every
+/// editor's transcript must show as codex-lsp renders it.
+pub fn transcript_rule() -> Rule {
+    use mock_provider::{PatchBuilder, Reply};
+    Rule::new(
+        TRANSCRIPT_PROMPT,
+        vec![
+            Reply::exec("echo ran-the-command"),
+            PatchBuilder::new()
+                .add("notes.txt", "hello notes\n")
+                .into_reply(),
+            Reply::slow_text(
+                "Transcript reply, line one.\nTranscript reply, line two.",
+                // Slow enough (2 s) for an editor's test to see it stream.
+                Duration::from_millis(250),
+            ),
+        ],
+    )
+}
+
+/// The settings [`transcript_rule`]'s turn runs with: the command asks (the editor
+/// accepts), the file change does not.
+pub fn transcript_settings() -> Value {
+    json!({ "approvalPolicy": "untrusted", "sandbox": "workspace-write" })
+}
+
+/// What only codex-lsp's rendering of [`transcript_rule`]'s turn holds (an editor's own
+/// renderer never wrote these): the prompt quoted under "You", the command with its exit
+/// code and output, the file change with its diff, the reply quoted, the footer.
+pub fn assert_server_transcript(text: &str, live: bool) {
+    let mut parts = vec![
+        "---\n\n### You\n\n> editor transcript turn",
+        "#### Ran · exit 0",
+        "$ ",
+        "echo ran-the-command",
+        "ran-the-command\n",
+        "#### `notes.txt` added · completed\n\n```diff\nhello notes\n```",
+        "### Codex\n\n> Transcript reply, line one.\n> Transcript reply, line two.\n",
+        "*completed · ",
+    ];
+    if live {
+        // Only the process that saw the approval knows it.
+        parts.push("#### Approval: ");
+    }
+    for part in parts {
+        assert!(
+            text.contains(part),
+            "the transcript lacks {part:?} of codex-lsp's rendering:\n{text}"
+        );
+    }
+    let at = |part: &str| text.find(part).unwrap();
+    assert!(
+        at("### You") < at("#### Ran")
+            && at("#### Ran") < at("`notes.txt` added")
+            && at("`notes.txt` added") < at("### Codex")
+            && at("### Codex") < at("*completed · "),
+        "out of order:\n{text}"
+    );
+}

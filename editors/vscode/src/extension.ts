@@ -22,7 +22,10 @@ import {
   FileChange,
   LOGIN_METHODS,
   Status,
-  Transcript,
+  TranscriptChange,
+  TranscriptResult,
+  TranscriptUpdate,
+  TranscriptView,
   TurnCompleted,
   accountLabel,
   acceptDecision,
@@ -46,7 +49,6 @@ import {
   statusView,
   threadPicks,
   turnFailureMessage,
-  turnOfToken,
 } from "./logic";
 
 const SCHEME = "codex-proposed";
@@ -87,10 +89,12 @@ class Codex {
   readonly output = vscode.window.createOutputChannel("Codex Transcript");
   readonly log = vscode.window.createOutputChannel("Codex Language Server");
   readonly statusItem = vscode.window.createStatusBarItem("codex.status", vscode.StatusBarAlignment.Left, 100);
-  readonly transcript = new Transcript();
+  readonly transcript = new TranscriptView();
   private status: Status = { kind: "starting" };
   private account: string | undefined;
-  /** turnId → the latest progress message. */
+  /** Progress token (opaque) → its latest message. */
+  private progress = new Map<string, string>();
+  /** Turns started and not completed (turnId → what to show until a progress says more). */
   private running = new Map<string, string>();
   private approvals = 0;
   private proposed = new Map<string, string>();
@@ -152,6 +156,7 @@ class Codex {
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped) {
         this.running.clear();
+        this.progress.clear();
         this.dropQueued();
         this.setStatus({ kind: "stopped" });
       }
@@ -168,15 +173,15 @@ class Codex {
     // status bar says what the agent does now.
     client.onRequest(WorkDoneProgressCreateRequest.type, (params) => {
       const token = params.token;
-      const turn = turnOfToken(token) ?? String(token);
+      const key = String(token);
       const sub = client.onProgress(WorkDoneProgress.type, token, (value) => {
         if (value.kind === "end") {
-          this.running.delete(turn);
+          this.progress.delete(key);
           sub.dispose();
           this.status = { kind: "connected", account: this.account };
           if (value.message) this.test.push("progressEnd", value.message);
         } else {
-          this.running.set(turn, value.message || ("title" in value ? value.title : "") || "working");
+          this.progress.set(key, value.message || ("title" in value ? value.title : "") || "working");
         }
         this.refresh();
       });
@@ -184,14 +189,21 @@ class Codex {
     });
     client.onNotification("codex/event", (params) => {
       this.test.bump("events");
-      this.append(this.transcript.event(params));
+    });
+    // The transcript is codex-lsp's: its updates are only shown.
+    client.onNotification("codex/transcript", (params: TranscriptUpdate) => {
+      if (typeof params?.turnId === "string" && !this.finished.has(params.turnId) && !this.running.has(params.turnId)) {
+        this.running.set(params.turnId, "thinking");
+        this.refresh();
+      }
+      this.show(this.transcript.update(params));
     });
     client.onNotification("codex/turnCompleted", (params: TurnCompleted) => {
       if (params.turnId) {
         this.running.delete(params.turnId);
         this.finished.add(params.turnId);
       }
-      this.append(this.transcript.completed(params));
+      this.transcript.ended(params.turnId);
       this.test.push("turns", params);
       this.refresh();
       // A failed turn says why where the user looks, not only in the transcript.
@@ -211,9 +223,9 @@ class Codex {
     this.setStatus({ kind: "connected" });
     void this.refreshAccount();
     // After a restart: the thread the next ask continues, with what was said in it. Not
-    // awaited (activation does not wait for the app-server); dropped if the user asks first.
-    const asked = this.asks;
-    void this.showHistory(undefined, () => this.asks === asked).finally(() => this.test.set("ready", true));
+    // awaited (activation does not wait for the app-server); a turn the user starts meanwhile
+    // keeps its place after it.
+    void this.showHistory().finally(() => this.test.set("ready", true));
   }
 
   private warned = new Set<string>();
@@ -228,29 +240,21 @@ class Codex {
   }
 
   /**
-   * Writes a thread's earlier turns into the transcript: `threadId`'s, else the workspace's
-   * (the one codex-lsp continues), else the workspace's newest. Says nothing when there is
-   * none: a first start has no history.
+   * Shows a thread's transcript as codex-lsp renders it (`codex.transcript`): `threadId`'s,
+   * else the workspace's (the one codex-lsp continues: after a restart, its last). Says
+   * nothing when there is none: a first start has no history.
    */
-  async showHistory(threadId?: string, stillWanted: () => boolean = () => true): Promise<void> {
+  async showHistory(threadId?: string): Promise<void> {
     const uri = this.workspaceUri();
-    let read: any;
+    let result: TranscriptResult;
     try {
-      read = await this.exec("codex.readThread", threadId ? { threadId } : uri ? { uri } : {});
+      result = await this.exec("codex.transcript", threadId ? { threadId } : uri ? { uri } : {});
     } catch {
-      if (threadId) return;
-      try {
-        const newest = threadPicks(await this.exec("codex.listThreads", uri ? { uri } : {}))[0];
-        if (!newest) return;
-        read = await this.exec("codex.readThread", { threadId: newest.id });
-      } catch {
-        return;
-      }
+      return;
     }
-    const thread = read?.thread ?? read;
-    if (!thread || !Array.isArray(thread.turns) || !thread.turns.length || !stillWanted()) return;
-    this.test.set("historyThread", thread.id ?? null);
-    this.append(this.transcript.history(thread));
+    if (!result || typeof result.markdown !== "string") return;
+    this.test.set("historyThread", result.threadId ?? null);
+    this.show(this.transcript.history(result));
   }
 
   async stop(): Promise<void> {
@@ -301,14 +305,19 @@ class Codex {
   private refresh(): void {
     if (this.status.kind === "connected" || this.status.kind === "running" || this.status.kind === "approval") {
       if (this.approvals > 0) this.status = { kind: "approval" };
-      else if (this.running.size > 0) {
-        const message = [...this.running.values()].pop() ?? "working";
+      else if (this.busy()) {
+        const message = [...this.progress.values()].pop() ?? [...this.running.values()].pop() ?? "working";
         this.status = { kind: "running", message };
       } else this.status = { kind: "connected", account: this.account };
     }
-    void vscode.commands.executeCommand("setContext", "codex.turnRunning", this.running.size > 0);
+    void vscode.commands.executeCommand("setContext", "codex.turnRunning", this.busy());
     void vscode.commands.executeCommand("setContext", "codex.approvalPending", this.pending.size > 0);
     this.render();
+  }
+
+  /** Whether a turn runs: a progress is open, or a started turn has not completed. */
+  private busy(): boolean {
+    return this.progress.size > 0 || this.running.size > 0;
   }
 
   private render(): void {
@@ -321,10 +330,12 @@ class Codex {
 
   // --- transcript -----------------------------------------------------------------------------
 
-  append(text: string): void {
-    if (!text) return;
-    this.output.append(text);
-    this.test.appendTranscript(text);
+  /** Shows a change of the transcript in its output channel. */
+  show(change: TranscriptChange | undefined): void {
+    if (!change) return;
+    if ("append" in change) this.output.append(change.append);
+    else this.output.replace(change.replace);
+    this.test.setTranscript(this.transcript.text());
   }
 
   // --- approvals --------------------------------------------------------------------------
@@ -351,7 +362,6 @@ class Codex {
         );
       }
       this.test.push("decisions", decision);
-      this.append(this.transcript.note(`(approval: ${typeof decision === "string" ? decision : JSON.stringify(decision)})`));
       return { decision };
     } finally {
       this.approvals--;
@@ -516,9 +526,8 @@ class Codex {
     const args = askArguments(prompt, uri, editor ? editor.selection : undefined);
     this.asks++;
     this.test.push("asks", args);
-    this.append(this.transcript.ask(prompt, doc ? vscode.workspace.asRelativePath(doc.uri) : undefined));
     this.output.show(true);
-    if (this.running.size > 0 || this.sending > 0 || this.queued.length > 0) {
+    if (this.busy() || this.sending > 0 || this.queued.length > 0) {
       // A second ask waits for the running turn (Steer is how to add to it).
       this.queued.push({ prompt, args });
       const text = `Codex: a turn is running; "${oneLine(prompt, 60)}" is asked when it ends (Codex: Steer adds to the running turn instead).`;
@@ -545,7 +554,6 @@ class Codex {
       const started = await this.exec("codex.ask", args);
       const turnId = started?.turnId;
       if (typeof turnId === "string" && !this.finished.has(turnId)) {
-        this.transcript.started(turnId);
         if (!this.running.has(turnId)) this.running.set(turnId, "thinking");
       }
     } catch (e) {
@@ -559,7 +567,7 @@ class Codex {
 
   /** Sends the oldest waiting ask once no turn runs. */
   private sendQueued(): void {
-    if (this.running.size > 0 || this.sending > 0) return;
+    if (this.busy() || this.sending > 0) return;
     const next = this.queued.shift();
     if (next) void this.send(next.args);
   }
@@ -602,7 +610,6 @@ class Codex {
   async steer(): Promise<void> {
     const prompt = await vscode.window.showInputBox({ title: "Steer Codex", prompt: "Add to the running turn", ignoreFocusOut: true });
     if (!prompt) return;
-    this.append(this.transcript.note(`> ${prompt}`));
     try {
       await this.exec("codex.steer", { prompt });
     } catch (e) {
@@ -623,7 +630,8 @@ class Codex {
   async newThread(): Promise<void> {
     try {
       const result = await this.exec("codex.newThread", { uri: this.workspaceUri() });
-      this.append(this.transcript.note(`(new thread ${result?.threadId ?? ""})`));
+      this.show(this.transcript.clear());
+      this.test.set("newThread", result?.threadId ?? null);
       void vscode.window.showInformationMessage(`Codex: new thread ${result?.threadId ?? ""}`);
     } catch (e) {
       this.fail("new thread", e);
@@ -645,8 +653,8 @@ class Codex {
     if (!pick) return;
     try {
       await this.exec("codex.resumeThread", { threadId: pick.id, uri: this.workspaceUri() });
-      this.append(this.transcript.note(`(resumed thread ${pick.id}: ${pick.label})`));
       await this.showHistory(pick.id);
+      this.test.set("resumedThread", pick.id);
     } catch (e) {
       this.fail("resume", e);
     }
@@ -655,9 +663,8 @@ class Codex {
   async review(): Promise<void> {
     try {
       const result = await this.exec("codex.review", { uri: this.workspaceUri() });
-      this.append(this.transcript.note("## Review"));
       this.output.show(true);
-      if (result && result.turnId) {
+      if (result && result.turnId && !this.finished.has(result.turnId)) {
         this.running.set(result.turnId, "reviewing");
         this.refresh();
       }
@@ -702,6 +709,16 @@ class Codex {
     for (const delay of [2000, 10000, 30000, 90000]) setTimeout(() => void this.refreshAccount(), delay);
   }
 
+  /** "Codex: Install Runtime": codex-lsp downloads the runtime it is tested with into its
+   *  cache; the download shows as progress and a message says where it went. */
+  async installRuntime(): Promise<void> {
+    try {
+      await this.exec("codex.installRuntime", {});
+    } catch (e) {
+      this.fail("install the runtime", e);
+    }
+  }
+
   async logout(): Promise<void> {
     try {
       await this.exec("codex.logout", {});
@@ -741,10 +758,11 @@ class Codex {
   }
 }
 
-/** Declares what codex-lsp offers editors that ask: rich approvals. */
+/** Declares what codex-lsp offers editors that ask: rich approvals, the rendered transcript. */
 class CodexCapabilities implements StaticFeature {
   fillClientCapabilities(capabilities: any): void {
-    capabilities.experimental = { ...(capabilities.experimental ?? {}), codexApprovals: true };
+    // codexTranscript: codex-lsp renders the transcript and sends each turn's updates.
+    capabilities.experimental = { ...(capabilities.experimental ?? {}), codexApprovals: true, codexTranscript: true };
   }
   initialize(): void {}
   clear(): void {}
@@ -791,9 +809,9 @@ class TestState {
     this.state.status = text;
     this.schedule();
   }
-  appendTranscript(text: string): void {
+  setTranscript(text: string): void {
     if (!this.file) return;
-    this.state.transcript += text;
+    this.state.transcript = text;
     this.schedule();
   }
   schedule(): void {
@@ -910,6 +928,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.clearReviewCmd", () => c.clearReview());
   command("codex.logIn", () => c.login());
   command("codex.logOut", () => c.logout());
+  command("codex.installRuntimeCmd", () => c.installRuntime());
   command("codex.showTranscript", () => c.output.show());
   command("codex.restartServer", () => c.restart());
   command("codex.showStatus", () => c.showStatus());

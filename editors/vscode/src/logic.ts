@@ -292,12 +292,6 @@ export function oneLine(text: string, max: number): string {
   return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
 }
 
-/** The turn id in a codex-lsp progress token (`codex-lsp/turn/<turnId>`). */
-export function turnOfToken(token: string | number): string | undefined {
-  const m = /^codex-lsp\/turn\/(.+)$/.exec(String(token));
-  return m ? m[1] : undefined;
-}
-
 // --- Approvals -------------------------------------------------------------------------------
 
 export interface Choice {
@@ -470,142 +464,111 @@ export interface TurnCompleted {
   error?: { message?: string } | null;
 }
 
-export interface CodexEvent {
+/** `codex/transcript`: a running turn's text loses its lines from `replaceFromLine` on (when set), then gets `markdown`. */
+export interface TranscriptUpdate {
   threadId?: string;
   turnId?: string;
-  method?: string;
-  params?: any;
+  markdown?: string;
+  replaceFromLine?: number | null;
+}
+
+/** `codex.transcript`'s answer: the thread's Markdown and the line each turn starts on. */
+export interface TranscriptResult {
+  threadId?: string;
+  markdown?: string;
+  turns?: Array<{ turnId?: string; line?: number }>;
+}
+
+/** What the view does after a change: append to what it shows, or show the whole text anew. */
+export type TranscriptChange = { append: string } | { replace: string };
+
+interface TranscriptPart {
+  turn?: string;
+  thread?: string;
+  text: string;
+}
+
+/** `text` without its lines from `line` (0-based) on. */
+function keepLines(text: string, line: number): string {
+  let at = 0;
+  for (let i = 0; i < line; i++) {
+    const next = text.indexOf("\n", at);
+    if (next < 0) return text;
+    at = next + 1;
+  }
+  return text.slice(0, at);
 }
 
 /**
- * Turns `codex/event` and `codex/turnCompleted` into transcript text: the agent's reply as it
- * streams, the commands it runs and the files it edits, and a closing line per turn.
- *
- * One turn streams at a time. A prompt asked while a turn's reply streams, and whatever
- * another turn says meanwhile, waits until that turn ends: then the prompt's heading and the
- * other turn's reply (its final response) follow, whole, instead of cutting the streaming
- * reply in pieces.
+ * The transcript as codex-lsp renders it: a thread's history (`codex.transcript`), then each
+ * running turn's `codex/transcript` updates, in the order the turns started. Nothing here
+ * renders; it only puts codex-lsp's Markdown together for the view.
  */
-export class Transcript {
-  private streamed = new Set<string>();
-  private atLineStart = true;
-  /** The turn whose reply streams now. */
-  private live: string | undefined;
-  /** Output waiting for the live turn to end, in order. */
-  private held: Array<() => string> = [];
+export class TranscriptView {
+  private parts: TranscriptPart[] = [];
+  /** Turns that had an update and no `codex/turnCompleted` yet. */
+  private running = new Set<string>();
 
-  /** Turns that ended (a late `started` must not make one live again). */
-  private ended = new Set<string>();
-
-  /** A turn started (`codex.ask` answered): it streams unless another one does. */
-  started(turnId: string): void {
-    if (this.live === undefined && !this.ended.has(turnId)) this.live = turnId;
+  text(): string {
+    return this.parts.map((p) => p.text).join("");
   }
 
-  /** The heading for a prompt the user sent. */
-  ask(prompt: string, where?: string): string {
-    const heading = () => this.block(`## ${oneLine(prompt, 200)}${where ? `  (${where})` : ""}\n`);
-    if (this.live === undefined) return heading();
-    this.held.push(() => heading() + this.block("(asked while the turn above ran; sent when it ended)\n"));
-    return "";
+  isEmpty(): boolean {
+    return this.parts.length === 0;
   }
 
-  event(ev: CodexEvent): string {
-    const p = ev.params ?? {};
-    if (this.live !== undefined && ev.turnId !== undefined && ev.turnId !== this.live) {
-      // Another turn's output: its final response is shown when it completes.
-      return "";
+  update(u: TranscriptUpdate): TranscriptChange | undefined {
+    if (typeof u.turnId !== "string" || typeof u.markdown !== "string") return undefined;
+    let part = this.parts.find((p) => p.turn === u.turnId);
+    let whole = false;
+    if (!part) {
+      part = { turn: u.turnId, thread: u.threadId, text: "" };
+      this.parts.push(part);
+    } else if (!this.running.has(u.turnId)) {
+      // Shown from the history while it ran: its live text (from its first line) replaces that.
+      part.text = "";
+      whole = true;
     }
-    switch (ev.method) {
-      case "item/agentMessage/delta": {
-        if (typeof p.delta !== "string") return "";
-        let text = "";
-        if (ev.turnId && !this.streamed.has(ev.turnId)) {
-          this.streamed.add(ev.turnId);
-          this.live = ev.turnId;
-          text += this.block("");
-        }
-        return text + this.raw(p.delta);
-      }
-      case "item/started": {
-        const item = p.item ?? {};
-        if (ev.turnId && this.live === undefined) this.live = ev.turnId;
-        if (item.type === "commandExecution" && item.command) return this.block(`$ ${item.command}\n`);
-        if (item.type === "fileChange" && Array.isArray(item.changes)) {
-          return this.block(item.changes.map((c: any) => `~ ${c.kind?.type ?? "edit"} ${c.path}`).join("\n") + "\n");
-        }
-        return "";
-      }
-      default:
-        return "";
+    this.running.add(u.turnId);
+    if (typeof u.replaceFromLine === "number") {
+      part.text = keepLines(part.text, u.replaceFromLine);
+      whole = true;
     }
+    part.text += u.markdown;
+    if (whole || part !== this.parts[this.parts.length - 1]) return { replace: this.text() };
+    return { append: u.markdown };
   }
 
-  completed(done: TurnCompleted): string {
-    if (done.turnId) this.ended.add(done.turnId);
-    if (this.live !== undefined && done.turnId !== this.live) {
-      this.held.push(() => this.closing(done));
-      return "";
+  /** A turn ended: no more updates come for it. */
+  ended(turnId: string | undefined): void {
+    if (turnId) this.running.delete(turnId);
+  }
+
+  /** Shows a thread's history; a running turn keeps its live text (its updates count lines in it). */
+  history(result: TranscriptResult): TranscriptChange {
+    const markdown = typeof result.markdown === "string" ? result.markdown : "";
+    const lines = markdown.split("\n");
+    const turns = (Array.isArray(result.turns) ? result.turns : []).filter(
+      (t) => typeof t.turnId === "string" && typeof t.line === "number",
+    );
+    const slice = (from: number, to: number) => lines.slice(from, to).join("\n") + (to < lines.length ? "\n" : "");
+    const live = new Map(this.parts.filter((p) => p.turn && this.running.has(p.turn)).map((p) => [p.turn!, p]));
+    const parts: TranscriptPart[] = [{ text: slice(0, turns.length ? turns[0].line! : lines.length) }];
+    for (const [i, t] of turns.entries()) {
+      const to = i + 1 < turns.length ? turns[i + 1].line! : lines.length;
+      parts.push(live.get(t.turnId!) ?? { turn: t.turnId, thread: result.threadId, text: slice(t.line!, to) });
+      live.delete(t.turnId!);
     }
-    let text = this.closing(done);
-    this.live = undefined;
-    // What waited for this turn: prompts asked meanwhile, other turns that ended.
-    while (this.held.length && this.live === undefined) text += this.held.shift()!();
-    return text;
+    // This thread's running turns that started after the history was read.
+    for (const p of live.values()) if (p.thread === result.threadId) parts.push(p);
+    this.parts = parts;
+    return { replace: this.text() };
   }
 
-  private closing(done: TurnCompleted): string {
-    let text = "";
-    const streamed = done.turnId ? this.streamed.has(done.turnId) : false;
-    if (!streamed && typeof done.finalResponse === "string" && done.finalResponse) {
-      text += this.block(done.finalResponse + "\n");
-    }
-    if (done.turnId) this.streamed.delete(done.turnId);
-    let line = `— ${done.status ?? "done"}`;
-    if (typeof done.durationMs === "number") line += ` in ${(done.durationMs / 1000).toFixed(1)} s`;
-    if (done.error && done.error.message) line += `: ${done.error.message}`;
-    return text + this.block(line + "\n");
-  }
-
-  note(text: string): string {
-    return this.block(text + "\n");
-  }
-
-  /** A thread's earlier turns (`codex.readThread`), as the transcript showed them. */
-  history(thread: any): string {
-    const turns: any[] = Array.isArray(thread?.turns) ? thread.turns : [];
-    let text = this.block(`(thread ${thread?.id ?? "?"}: ${turns.length} earlier turn${turns.length === 1 ? "" : "s"})\n`);
-    for (const turn of turns) {
-      for (const item of Array.isArray(turn?.items) ? turn.items : []) {
-        if (item?.type === "userMessage") {
-          const said = (Array.isArray(item.content) ? item.content : [])
-            .filter((c: any) => c?.type === "text" && typeof c.text === "string")
-            .map((c: any) => c.text)
-            .join(" ");
-          // The prompt's first line: codex-lsp adds the file and selection after it.
-          if (said) text += this.block(`## ${oneLine(said.split("\n")[0], 200)}\n`);
-        } else if (item?.type === "agentMessage" && typeof item.text === "string" && item.text) {
-          text += this.block(item.text + "\n");
-        } else if (item?.type === "commandExecution" && item.command) {
-          text += this.block(`$ ${item.command}\n`);
-        }
-      }
-      let line = `— ${turn?.status ?? "done"}`;
-      if (turn?.error?.message) line += `: ${turn.error.message}`;
-      text += this.block(line + "\n");
-    }
-    return text;
-  }
-
-  /** Text starting on a fresh line, after a blank one. */
-  private block(text: string): string {
-    const lead = this.atLineStart ? "\n" : "\n\n";
-    return this.raw(lead + text);
-  }
-
-  private raw(text: string): string {
-    if (text.length) this.atLineStart = text.endsWith("\n");
-    return text;
+  /** Shows nothing (a new thread). */
+  clear(): TranscriptChange {
+    this.parts = [];
+    return { replace: "" };
   }
 }
 

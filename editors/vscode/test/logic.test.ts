@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
-  Transcript,
+  TranscriptView,
   accountLabel,
   acceptDecision,
   approvalButtons,
@@ -27,7 +27,6 @@ import {
   tailLine,
   threadPicks,
   turnFailureMessage,
-  turnOfToken,
 } from "../src/logic";
 
 test("server settings: only codex-lsp's keys, empty ones left out, streamEvents on", () => {
@@ -178,8 +177,6 @@ test("status bar: each state has its text and click", () => {
   assert.match(missing.text, /not found/);
   assert.match(missing.tooltip, /cargo install --path \./);
   assert.equal(statusView({ kind: "running", message: "x".repeat(100) }).text.length, "$(sync~spin) Codex: ".length + 60);
-  assert.equal(turnOfToken("codex-lsp/turn/abc-1"), "abc-1");
-  assert.equal(turnOfToken(7), undefined);
 });
 
 test("status bar: a long progress message shows its latest text, on one line", () => {
@@ -208,52 +205,48 @@ test("Codex: Status sums up codex.status", () => {
   assert.match(statusReport(null).summary, /app-server unknown/);
 });
 
-test("transcript: a second ask while a reply streams waits for it, whole", () => {
-  const t = new Transcript();
-  let out = t.ask("first");
-  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "One " } });
-  out += t.ask("second");
-  out += t.event({ turnId: "t2", method: "item/agentMessage/delta", params: { delta: "Hello" } });
-  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "two." } });
-  out += t.completed({ turnId: "t2", status: "completed", finalResponse: "Hello there." });
-  assert.equal(out, "\n## first\n\nOne two.", "nothing cut into the streaming reply");
-  out += t.completed({ turnId: "t1", status: "completed", finalResponse: "One two." });
-  assert.equal(
-    out,
-    "\n## first\n\nOne two.\n\n— completed\n\n## second\n\n(asked while the turn above ran; sent when it ended)\n\nHello there.\n\n— completed\n",
-  );
-  // A turn known to have started holds a prompt before its first word, too; one that
-  // already ended never becomes live.
-  const v = new Transcript();
-  v.completed({ turnId: "gone", status: "completed" });
-  v.started("gone");
-  assert.equal(v.ask("free"), "\n## free\n");
-  v.started("t9");
-  assert.equal(v.ask("held"), "");
-  // Then streaming goes on as before.
-  out = t.event({ turnId: "t3", method: "item/agentMessage/delta", params: { delta: "Three" } });
-  assert.equal(out, "\nThree");
+test("transcript: codex-lsp's updates, appended or replaced from a line, turn by turn", () => {
+  const t = new TranscriptView();
+  assert.ok(t.isEmpty());
+  assert.deepEqual(t.update({ threadId: "th", turnId: "t1", markdown: "---\n\n" }), { append: "---\n\n" });
+  assert.deepEqual(t.update({ turnId: "t1", markdown: "### Codex\n\n> One" }), { append: "### Codex\n\n> One" });
+  assert.deepEqual(t.update({ turnId: "t1", markdown: " two" }), { append: " two" });
+  // A second turn starts below; the first's update then shows the whole text anew.
+  t.update({ threadId: "th", turnId: "t2", markdown: "---\n\n" });
+  assert.deepEqual(t.update({ turnId: "t1", markdown: ".\n\n" }), { replace: "---\n\n### Codex\n\n> One two.\n\n---\n\n" });
+  // Replace from line 2 of t1's own text.
+  assert.deepEqual(t.update({ turnId: "t1", markdown: "#### Ran · exit 0\n\n", replaceFromLine: 2 }), {
+    replace: "---\n\n#### Ran · exit 0\n\n---\n\n",
+  });
+  assert.equal(t.update({ turnId: "t1" }), undefined, "no markdown: nothing");
+  assert.deepEqual(t.clear(), { replace: "" });
 });
 
-test("transcript: a thread's history, and a failed turn's message", () => {
-  const t = new Transcript();
-  const text = t.history({
-    id: "th1",
+test("transcript: a thread's history keeps a running turn's live text", () => {
+  const t = new TranscriptView();
+  t.update({ threadId: "th", turnId: "live", markdown: "---\n\n### You\n\n> now\n\n" });
+  t.update({ threadId: "other", turnId: "elsewhere", markdown: "---\n\nother thread\n\n" });
+  const history = {
+    threadId: "th",
+    markdown: "# Title\n\n---\n\nold turn\n\n---\n\nlive as read\n\n",
     turns: [
-      {
-        status: "completed",
-        items: [
-          { type: "userMessage", content: [{ type: "text", text: "fix it\n\nFile: a.rs" }] },
-          { type: "commandExecution", command: "cargo test" },
-          { type: "agentMessage", text: "Fixed." },
-        ],
-      },
-      { status: "interrupted", items: [] },
+      { turnId: "old", line: 2 },
+      { turnId: "live", line: 6 },
     ],
-  });
-  assert.equal(text, "\n(thread th1: 2 earlier turns)\n\n## fix it\n\n$ cargo test\n\nFixed.\n\n— completed\n\n— interrupted\n");
-  assert.equal(turnFailureMessage({ status: "completed" }), undefined);
+  };
+  assert.deepEqual(t.history(history), { replace: "# Title\n\n---\n\nold turn\n\n---\n\n### You\n\n> now\n\n" });
+  // Its updates go on counting lines in its live text.
+  t.update({ turnId: "live", markdown: "*completed*\n\n", replaceFromLine: 4 });
+  assert.equal(t.text(), "# Title\n\n---\n\nold turn\n\n---\n\n### You\n\n*completed*\n\n");
+  t.ended("live");
+  // Once ended, the history's text is the turn's; a turn first seen in the history that
+  // then updates (it ran when the history was read) starts over from its first line.
+  const again = new TranscriptView();
+  again.history(history);
+  again.update({ turnId: "live", markdown: "---\n\nfrom the start\n\n" });
+  assert.equal(again.text(), "# Title\n\n---\n\nold turn\n\n---\n\nfrom the start\n\n");
   assert.match(turnFailureMessage({ status: "failed", error: { message: "HTTP 500" } }) ?? "", /^Codex: the turn failed: HTTP 500\. /);
+  assert.equal(turnFailureMessage({ status: "completed" }), undefined);
 });
 
 test("an error naming a setting points at it", () => {
@@ -321,21 +314,6 @@ test("change sides: adds, deletes, updates, and hunks alone when the file differ
     before: "a\nb\n…\nx\n",
     after: "a\nB\n…\ny\n",
   });
-});
-
-test("transcript: heading, streamed reply, commands, closing line", () => {
-  const t = new Transcript();
-  let out = t.ask("make it faster", "src/a.rs");
-  out += t.event({ turnId: "t1", method: "item/started", params: { item: { type: "commandExecution", command: "cargo test" } } });
-  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: "Done" } });
-  out += t.event({ turnId: "t1", method: "item/agentMessage/delta", params: { delta: ", faster." } });
-  out += t.event({ turnId: "t1", method: "turn/started", params: {} });
-  out += t.completed({ turnId: "t1", status: "completed", finalResponse: "Done, faster.", durationMs: 1234 });
-  assert.equal(out, "\n## make it faster  (src/a.rs)\n\n$ cargo test\n\nDone, faster.\n\n— completed in 1.2 s\n");
-  // Without deltas the final response is written once the turn completes.
-  const u = new Transcript();
-  const done = u.completed({ turnId: "t2", status: "failed", finalResponse: "partial", error: { message: "overloaded" } });
-  assert.equal(done, "\npartial\n\n— failed: overloaded\n");
 });
 
 test("threads, login arguments, unknown commands", () => {

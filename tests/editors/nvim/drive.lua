@@ -73,6 +73,7 @@ local function snapshot()
   result.events = codex.state.events
   result.transcript = codex.transcript()
   result.transcript_windows = #vim.fn.win_findbuf(vim.fn.bufnr("codex://transcript"))
+  result.approval_diffs = codex.state.approval_diffs
 end
 
 local scenarios = {}
@@ -156,11 +157,11 @@ function scenarios.commands()
   result.resumed = codex.state.thread_id
   local before = #result.notifications
   vim.cmd("CodexReview")
-  -- Started (a "## Review" block in the transcript) or refused (a notification).
+  -- Started (codex-lsp's "Review started" in the transcript) or refused (a notification).
   wait(20000, function()
-    return #result.notifications > before or codex.transcript():find("## Review", 1, true) ~= nil
+    return #result.notifications > before or codex.transcript():find("Review started", 1, true) ~= nil
   end, ":CodexReview's answer")
-  result.review_in_transcript = codex.transcript():find("## Review", 1, true) ~= nil
+  result.review_in_transcript = codex.transcript():find("Review started", 1, true) ~= nil
   vim.cmd("CodexClearReview")
   wait(20000, function()
     for _, n in ipairs(result.notifications) do
@@ -282,8 +283,22 @@ function scenarios.history_read()
   open("main.txt")
   vim.cmd("CodexTranscript")
   wait(20000, function()
-    return codex.transcript():find("Second line.", 1, true) ~= nil
+    return codex.transcript():find("*completed", 1, true) ~= nil
   end, "the earlier turn in the transcript")
+  snapshot()
+end
+
+-- A turn that runs a command and changes a file; the transcript as it stood while the reply
+-- streamed (before the turn ended), and at the end.
+function scenarios.transcript_live()
+  open("main.txt")
+  vim.cmd("CodexAsk " .. env.CODEX_TEST_TRANSCRIPT_PROMPT)
+  wait(40000, function()
+    return codex.transcript():find("Transcript reply", 1, true) ~= nil
+  end, "the reply to stream into the transcript")
+  result.while_running = codex.transcript()
+  result.running_then = codex.state.last_turn == nil
+  turn_done("the turn to complete")
   snapshot()
 end
 

@@ -253,6 +253,7 @@ async function main() {
   if (scenario === "lifecycle") return lifecycle();
   if (scenario === "nocodex") return noCodex();
   if (scenario === "filechanges") return fileChanges();
+  if (scenario === "transcript") return transcript();
   return session();
 }
 
@@ -385,7 +386,7 @@ async function session() {
   await palette("Codex: Review");
   await until("the review to be handled", 30000, () => {
     const s = readState();
-    return (s.messages ?? []).some((m) => m.includes("no review command")) || (s.transcript ?? "").includes("## Review");
+    return (s.messages ?? []).some((m) => m.includes("no review command")) || (s.transcript ?? "").includes("Review started");
   });
   step("review handled");
   await palette("Codex: Clear Review");
@@ -414,14 +415,15 @@ async function session() {
 
   // --- 5. New Thread, then Resume Thread picks from the workspace's threads ---------------
   await page.keyboard.press("Escape");
+  result.transcriptBeforeNewThread = readState().transcript;
   await palette("Codex: New Thread");
-  await until("the new thread", 30000, () => /\(new thread [^)]+\)/.test(readState().transcript ?? ""));
+  await until("the new thread", 30000, () => Boolean(readState().newThread));
   await palette("Codex: Resume Thread");
   const rows = page.locator(".quick-input-widget .quick-input-title", { hasText: "Resume Codex thread" });
   await rows.waitFor({ state: "visible", timeout: 30000 });
   result.threadPicks = await page.locator(".quick-input-list .monaco-list-row").allInnerTexts();
   await page.keyboard.press("Enter");
-  await until("the resumed thread", 30000, () => (readState().transcript ?? "").includes("(resumed thread "));
+  await until("the resumed thread", 30000, () => Boolean(readState().resumedThread));
   step("new thread and resume handled");
   await sampleStatus();
   result.state = readState();
@@ -542,7 +544,7 @@ async function codexStatus() {
 async function hostileWorkspace() {
   result.trusted = readState().trusted;
   await palette("Codex: New Thread");
-  await until("the new thread", 30000, () => /\(new thread [^)]+\)/.test(readState().transcript ?? ""));
+  await until("the new thread", 30000, () => Boolean(readState().newThread));
   step("new thread");
   await page.keyboard.press("Escape");
   await palette("Codex: Ask Codex");
@@ -582,6 +584,38 @@ async function ask(prompt) {
   await page.keyboard.press("Escape");
   await palette("Codex: Ask Codex");
   await answerInputBox("Ask Codex", prompt);
+}
+
+/**
+ * codex-lsp's transcript, live and after a reload: a turn that runs a command and adds a
+ * file (every approval accepted: the command in its modal, the file in its diff view), the
+ * transcript as it stood while the reply streamed and at the end; then the window reloaded
+ * (a new extension host and codex-lsp) and the thread's history shown again.
+ */
+async function transcript() {
+  const dialog = page.locator(".monaco-dialog-box");
+  const acceptChange = page.locator('.editor-actions [aria-label="Accept Codex\'s Change"]').first();
+  await ask(process.env.CODEX_TEST_TRANSCRIPT_PROMPT);
+  await until("the reply to stream into the transcript", 90000, async () => {
+    if (await dialog.isVisible().catch(() => false)) {
+      await dialog.locator(".monaco-button", { hasText: /^Accept$/ }).click().catch(() => {});
+    }
+    if (await acceptChange.isVisible().catch(() => false)) await acceptChange.click().catch(() => {});
+    return (readState().transcript ?? "").includes("> Transcript reply");
+  });
+  result.whileRunning = { transcript: readState().transcript, turns: (readState().turns ?? []).length };
+  await turnsAtLeast("the turn to end", 1);
+  result.live = readState();
+  step("transcript live");
+  const before = readState().instance;
+  await page.reload({ timeout: 30000 });
+  await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 30000 });
+  await until("the extension to start again with the history", 60000, () => {
+    const s = readState();
+    return s.instance && s.instance !== before && s.ready && (s.transcript ?? "").includes("*completed");
+  });
+  step("transcript after the reload");
+  result.state = readState();
 }
 
 async function turnsAtLeast(what, n) {

@@ -7,6 +7,7 @@ local M = {}
 
 local NAME = "codex"
 local TRANSCRIPT = "codex://transcript"
+local APPROVAL = "codex://approval"
 
 ---@class codex.Config
 local defaults = {
@@ -110,6 +111,16 @@ function M.status()
 end
 
 -- Transcript -----------------------------------------------------------------------------
+--
+-- The transcript is codex-lsp's Markdown, shown as it comes: `codex.transcript` renders a
+-- thread's history, `codex/transcript` updates a running turn's part (append, or replace
+-- from a line). Nothing here renders; the buffer only displays.
+
+-- Displayed parts in buffer order: { turn = turnId?, thread = threadId?, lines = {…} }, the
+-- last line of `lines` partial (a reply streams into it; "" when the text ends a line).
+local parts = {}
+local by_turn = {} -- turnId -> its part, for every turn updated in this session
+local shown_total = 0 -- buffer lines the parts take (the buffer keeps one "" line at 0)
 
 local function transcript_buf()
   local buf = vim.fn.bufnr(TRANSCRIPT)
@@ -120,6 +131,17 @@ local function transcript_buf()
     vim.bo[buf].bufhidden = "hide"
     vim.bo[buf].swapfile = false
     vim.bo[buf].filetype = "markdown"
+    -- A new buffer (the old one wiped): everything is drawn again.
+    local lines = {}
+    for _, part in ipairs(parts) do
+      for i = 1, #part.lines do
+        if i < #part.lines or part.lines[i] ~= "" then
+          lines[#lines + 1] = part.lines[i]
+        end
+      end
+    end
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+    shown_total = #lines
   end
   return buf
 end
@@ -129,23 +151,161 @@ function M.transcript()
   return table.concat(vim.api.nvim_buf_get_lines(transcript_buf(), 0, -1, false), "\n")
 end
 
-local function append(text)
+--- How many buffer lines a part takes.
+local function shown(part)
+  local n = #part.lines
+  return part.lines[n] == "" and n - 1 or n
+end
+
+--- Writes `part`'s lines from `from` (0-based, in the part) over the `old` lines it took.
+local function redraw(part, from, old)
   local buf = transcript_buf()
-  local last = vim.api.nvim_buf_line_count(buf)
-  local tail = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or ""
-  local lines = vim.split(text, "\n", { plain = true })
-  lines[1] = tail .. lines[1]
-  vim.api.nvim_buf_set_lines(buf, last - 1, last, false, lines)
-  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
-    vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
+  local start = 0
+  for _, p in ipairs(parts) do
+    if p == part then
+      break
+    end
+    start = start + shown(p)
+  end
+  local new = {}
+  for i = from + 1, shown(part) do
+    new[#new + 1] = part.lines[i]
+  end
+  if shown_total == 0 then
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, new)
+  else
+    vim.api.nvim_buf_set_lines(buf, start + from, start + old, false, new)
+  end
+  shown_total = shown_total + shown(part) - old
+  if part == parts[#parts] then
+    for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+      vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
+    end
   end
 end
 
-local function append_block(lines)
-  local buf = transcript_buf()
-  local count = vim.api.nvim_buf_line_count(buf)
-  local empty = count == 1 and vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] == ""
-  vim.api.nvim_buf_set_lines(buf, empty and 0 or count, -1, false, lines)
+--- Shows `parts` from scratch.
+local function redraw_all()
+  shown_total = 0
+  vim.api.nvim_buf_set_lines(transcript_buf(), 0, -1, false, {})
+  for _, part in ipairs(parts) do
+    redraw(part, 0, 0)
+  end
+end
+
+local function is_shown(part)
+  for _, p in ipairs(parts) do
+    if p == part then
+      return true
+    end
+  end
+  return false
+end
+
+--- `codex/transcript`: drop the turn's lines from `replaceFromLine` on, then append.
+local function on_transcript(_, params)
+  if type(params) ~= "table" or type(params.turnId) ~= "string" or type(params.markdown) ~= "string" then
+    return
+  end
+  local part = by_turn[params.turnId]
+  local old
+  if not part then
+    -- Its first update: the turn runs (until its codex/turnCompleted).
+    M.state.running[params.turnId] = params.threadId or true
+    for _, p in ipairs(parts) do
+      if p.turn == params.turnId then
+        part = p -- shown from the history while it ran: the live text replaces it
+      end
+    end
+    part = part or { turn = params.turnId, thread = params.threadId }
+    old = part.lines and shown(part) or 0
+    part.lines = { "" }
+    by_turn[params.turnId] = part
+  end
+  old = old or shown(part)
+  local from = #part.lines - 1
+  local cut = tonumber(params.replaceFromLine)
+  if #part.lines == 1 and part.lines[1] == "" then
+    from = 0
+  end
+  if cut then
+    cut = math.max(0, math.min(cut, #part.lines - 1))
+    for i = #part.lines, cut + 1, -1 do
+      part.lines[i] = nil
+    end
+    part.lines[#part.lines + 1] = ""
+    from = cut
+  end
+  local pieces = vim.split(params.markdown, "\n", { plain = true })
+  part.lines[#part.lines] = part.lines[#part.lines] .. pieces[1]
+  for i = 2, #pieces do
+    part.lines[#part.lines + 1] = pieces[i]
+  end
+  if is_shown(part) then
+    redraw(part, math.min(from, old), old)
+  else
+    parts[#parts + 1] = part
+    redraw(part, 0, 0)
+  end
+end
+
+--- Shows a thread's transcript as `codex.transcript` answered it (`{threadId, markdown,
+--- turns: [{turnId, line}]}`). A turn this session follows keeps its live text: its updates
+--- count lines in it.
+local function show_history(result)
+  local lines = vim.split(result.markdown or "", "\n", { plain = true })
+  local turns = type(result.turns) == "table" and result.turns or {}
+  local new = {}
+  local listed = {}
+  local function slice(from, to) -- lines [from, to) as a part's lines, the last partial
+    local out = {}
+    for i = from + 1, math.min(to, #lines - 1) do
+      out[#out + 1] = lines[i]
+    end
+    out[#out + 1] = to >= #lines and lines[#lines] or ""
+    return out
+  end
+  local head_end = turns[1] and turns[1].line or #lines
+  new[1] = { lines = slice(0, head_end) }
+  for i, turn in ipairs(turns) do
+    local to = turns[i + 1] and turns[i + 1].line or #lines
+    listed[turn.turnId] = true
+    new[#new + 1] = by_turn[turn.turnId] or { turn = turn.turnId, thread = result.threadId, lines = slice(turn.line, to) }
+  end
+  -- Turns of this thread that began after the history was read.
+  for _, part in ipairs(parts) do
+    if part.turn and part.thread == result.threadId and not listed[part.turn] then
+      new[#new + 1] = part
+    end
+  end
+  parts = new
+  redraw_all()
+end
+
+--- Loads a thread's transcript (`thread_id`, else the workspace's of `bufnr`) into the
+--- buffer; `quiet`: no word when there is none.
+local function load_transcript(thread_id, bufnr, quiet)
+  local argument = {}
+  if thread_id then
+    argument.threadId = thread_id
+  elseif bufnr and vim.api.nvim_buf_is_valid(bufnr) and vim.bo[bufnr].buftype == "" and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+    argument.uri = vim.uri_from_bufnr(bufnr)
+  end
+  M.exec("codex.transcript", argument, function(err, result)
+    if quiet and (err or type(result) ~= "table") then
+      return
+    end
+    if err or type(result) ~= "table" then
+      -- Say why the transcript stays empty (no thread in this folder yet, say).
+      notify("no history to show: " .. (err and err.message or "no thread"), vim.log.levels.WARN)
+      return
+    end
+    M.state.thread_id = result.threadId or M.state.thread_id
+    show_history(result)
+    if not quiet and type(result.turns) == "table" and #result.turns == 0 then
+      notify("no history to show: the thread has no turns yet")
+    end
+  end, bufnr)
 end
 
 --- Opens the transcript in a window (or focuses it).
@@ -165,38 +325,11 @@ end
 
 -- Turns ------------------------------------------------------------------------------------
 
-local streamed = {} -- turnId -> whether deltas arrived
--- The prompts' headings of queued asks, in order: each is written when its turn starts, so
--- that it lands after the running turn's reply and end line, not in the middle of them.
-local pending = {}
-local known = {} -- turnId -> true once its heading (if any) is in the transcript
-local asking = 0 -- asks sent and not answered yet
-
---- A turn this client has not seen before started: the next queued ask's heading goes first.
-local function turn_seen(turn_id)
-  if turn_id == nil or known[turn_id] then
-    return
-  end
-  known[turn_id] = true
-  local heading = table.remove(pending, 1)
-  if heading then
-    append_block(heading)
-  end
-end
-
 local function on_event(_, params)
   if type(params) ~= "table" then
     return
   end
   M.state.events = M.state.events + 1
-  turn_seen(params.turnId)
-  if params.method == "item/agentMessage/delta" and params.params and params.params.delta then
-    if not streamed[params.turnId] then
-      streamed[params.turnId] = true
-      append_block({ "" })
-    end
-    append(params.params.delta)
-  end
 end
 
 local function on_turn_completed(_, params)
@@ -205,20 +338,10 @@ local function on_turn_completed(_, params)
   end
   M.state.running[params.turnId] = nil
   M.state.last_turn = params
-  if not streamed[params.turnId] and type(params.finalResponse) == "string" then
-    append_block(vim.split("\n" .. params.finalResponse, "\n", { plain = true }))
-  end
-  streamed[params.turnId] = nil
-  local line = "— " .. tostring(params.status)
-  if params.durationMs ~= nil and params.durationMs ~= vim.NIL then
-    line = line .. string.format(" in %.1f s", params.durationMs / 1000)
-  end
-  if type(params.error) == "table" and params.error.message then
-    line = line .. ": " .. params.error.message
-  end
-  append_block({ "", line, "" })
   vim.api.nvim_exec_autocmds("User", { pattern = "CodexTurnCompleted", data = params, modeline = false })
 end
+
+local progress = {} -- progress token -> true while it runs (the token is opaque)
 
 local function on_progress(args)
   local client = vim.lsp.get_client_by_id(args.data.client_id)
@@ -228,18 +351,15 @@ local function on_progress(args)
   local params = args.data.params or {}
   local value = params.value or {}
   local token = tostring(params.token or "")
-  if not token:match("^codex%-lsp/turn/") then
+  if value.kind == "begin" then
+    progress[token] = true
+  elseif not progress[token] then
     return
   end
-  local turn_id = token:gsub("^codex%-lsp/turn/", "")
   if value.kind == "end" then
-    M.state.running[turn_id] = nil
+    progress[token] = nil
     set_status("Codex: " .. (value.message or "done"))
   else
-    if value.kind == "begin" then
-      turn_seen(turn_id)
-      M.state.running[turn_id] = M.state.running[turn_id] or true
-    end
     set_status("Codex: " .. (value.message or value.title or "working"))
   end
 end
@@ -310,24 +430,53 @@ end
 local function approval_text(params)
   local text = params.message or "Codex asks for approval"
   if type(params.files) == "table" and #params.files > 0 then
-    text = text .. "\n(the diffs are in the transcript: :CodexTranscript)"
+    text = text .. "\n(the diffs are in the window above: " .. APPROVAL .. ")"
   end
   return text
 end
 
+--- The diffs of a file-change approval, in their own scratch buffer (the transcript is
+--- codex-lsp's: it gets the approval and its answer from there), so they can be read
+--- before answering. A buffer line cannot hold a newline: every text is split into lines.
+local function show_approval_diffs(params)
+  local buf = vim.fn.bufnr(APPROVAL)
+  if buf == -1 or not vim.api.nvim_buf_is_valid(buf) then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, APPROVAL)
+    vim.bo[buf].buftype = "nofile"
+    vim.bo[buf].bufhidden = "hide"
+    vim.bo[buf].swapfile = false
+    vim.bo[buf].filetype = "markdown"
+  end
+  local block = lines_of(params.message)
+  for _, file in ipairs(params.files) do
+    table.insert(block, "")
+    table.insert(block, "```diff")
+    vim.list_extend(block, lines_of(file.diff))
+    table.insert(block, "```")
+  end
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, block)
+  M.state.approval_diffs = table.concat(block, "\n")
+  if #vim.fn.win_findbuf(buf) == 0 then
+    local current = vim.api.nvim_get_current_win()
+    vim.cmd(M.config.transcript_split)
+    vim.api.nvim_win_set_buf(0, buf)
+    vim.api.nvim_set_current_win(current)
+  end
+  return buf
+end
+
+local function close_approval_diffs(buf)
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    pcall(vim.api.nvim_win_close, win, true)
+  end
+end
+
 local function on_codex_approval(_, params)
   set_status("Codex: waiting for approval")
+  local diffs
   if type(params.files) == "table" and #params.files > 0 then
-    -- Show the diffs in the transcript so they can be read before answering. A buffer line
-    -- cannot hold a newline: every text is split into its lines.
-    local block = { "", "Approval asked:" }
-    vim.list_extend(block, lines_of(params.message))
-    for _, file in ipairs(params.files) do
-      table.insert(block, "```diff")
-      vim.list_extend(block, lines_of(file.diff))
-      table.insert(block, "```")
-    end
-    append_block(block)
+    diffs = show_approval_diffs(params)
   end
   local choices = vim.deepcopy(params.choices or {})
   local offers_decline = false
@@ -338,13 +487,19 @@ local function on_codex_approval(_, params)
     -- Command approvals may not offer one; codex-lsp declines on any answer it did not offer.
     table.insert(choices, { title = "Decline", decision = "decline" })
   end
-  local choice = select(choices, {
+  local ok, choice = pcall(select, choices, {
     kind = "codex_approval",
     prompt = approval_text(params),
     format_item = function(c)
       return c.title
     end,
   })
+  if diffs then
+    close_approval_diffs(diffs)
+  end
+  if not ok then
+    error(choice, 0)
+  end
   if choice == nil then
     notify("declined: the approval prompt was dismissed", vim.log.levels.WARN)
     return { decision = "decline" }
@@ -363,6 +518,8 @@ local function capabilities()
   if M.config.approvals == "codex" then
     caps.experimental.codexApprovals = true
   end
+  -- codex-lsp renders the transcript and sends each turn's updates (codex/transcript).
+  caps.experimental.codexTranscript = true
   return caps
 end
 
@@ -395,6 +552,7 @@ local function handlers()
     ["window/showMessage"] = on_show_message,
     ["codex/event"] = on_event,
     ["codex/turnCompleted"] = on_turn_completed,
+    ["codex/transcript"] = on_transcript,
     ["codex/approval"] = guarded("the approval prompt", on_codex_approval, function()
       return { decision = "decline" }
     end),
@@ -530,58 +688,36 @@ local function range_of(opts, bufnr, encoding)
   return { start = pos(line1 - 1, start_col), ["end"] = pos(line2 - 1, end_col) }
 end
 
---- Sends `command` (codex.ask or codex.review), which starts a turn. `heading` (the
---- transcript lines of its prompt) is written already, or, when `deferred`, once its turn
---- starts: at once if it started, after the running turn if codex-lsp queued it. `failed`
---- takes an error.
-local function start_turn(command, argument, bufnr, heading, deferred, failed)
-  asking = asking + 1
+--- Sends `command` (codex.ask or codex.review), which starts a turn (or is queued behind
+--- the running one: codex-lsp tells the user). The transcript shows it from codex-lsp's
+--- updates. `failed` takes an error.
+local function start_turn(command, argument, bufnr, failed)
+  if M.config.open_transcript then
+    M.open_transcript()
+  end
+  if #parts == 0 then
+    -- The thread's earlier turns first (quietly: a new folder has none).
+    load_transcript(nil, bufnr, true)
+  end
   M.exec(command, argument, function(err, result)
-    asking = math.max(asking - 1, 0)
     if err then
-      if not deferred then
-        -- Its heading is written: say under it that it never started.
-        append_block({ "", "— not started: " .. vim.split(err.message or "", "\n")[1], "" })
-      end
       failed(err)
       return
     end
     result = result or {}
     M.state.thread_id = result.threadId or M.state.thread_id
     if result.status == "queued" then
-      -- A turn runs on the thread: this one starts when it ends (codex-lsp tells the user
-      -- with window/showMessage, and the running turn's progress counts the queued ones).
-      if deferred then
-        table.insert(pending, heading)
-      end
       set_status(("Codex: queued (%s)"):format(tostring(result.position or "waiting")))
       return
     end
     if result.turnId == nil then
       return
     end
-    if deferred and not known[result.turnId] then
-      known[result.turnId] = true
-      append_block(heading)
+    if not (M.state.last_turn and M.state.last_turn.turnId == result.turnId) then
+      M.state.running[result.turnId] = result.threadId or true
     end
-    known[result.turnId] = true
-    M.state.running[result.turnId] = result.threadId or true
     set_status("Codex: thinking")
   end, bufnr)
-end
-
---- Writes `heading` now, unless a turn runs (or a request that may start one is on its
---- way): then the turn may be queued, and its heading waits for its own turn. Returns
---- whether it waits.
-local function heading_now_or_deferred(heading)
-  local deferred = next(M.state.running) ~= nil or asking > 0
-  if not deferred then
-    append_block(heading)
-  end
-  if M.config.open_transcript then
-    M.open_transcript()
-  end
-  return deferred
 end
 
 --- `:CodexAsk [prompt]`, with a range for context.
@@ -601,9 +737,7 @@ function M.ask(opts)
       return
     end
     argument.prompt = prompt
-    local heading = { "", "## " .. vim.split(prompt, "\n")[1] }
-    local deferred = heading_now_or_deferred(heading)
-    start_turn("codex.ask", argument, bufnr, heading, deferred, function(err)
+    start_turn("codex.ask", argument, bufnr, function(err)
       notify("ask failed: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     end)
   end
@@ -620,8 +754,6 @@ function M.interrupt()
       notify("interrupt failed: " .. (err.message or ""), vim.log.levels.ERROR)
       return
     end
-    -- An interrupt also cancels the queued asks (codex-lsp says so): their headings go.
-    pending = {}
     if result and result.interrupted and #result.interrupted == 0 then
       notify("no turn is running")
     end
@@ -655,6 +787,9 @@ function M.new_thread()
       return
     end
     M.state.thread_id = result.threadId
+    -- The transcript shows the new thread: nothing yet.
+    parts = {}
+    redraw_all()
     notify("new thread " .. tostring(result.threadId))
   end)
 end
@@ -696,6 +831,7 @@ function M.resume()
           notify("resume failed: " .. (e.message or ""), vim.log.levels.ERROR)
         else
           M.state.thread_id = t.id
+          load_transcript(t.id)
           notify("resumed thread " .. t.id)
         end
       end)
@@ -709,10 +845,7 @@ function M.review(opts)
   if opts and opts.args and opts.args ~= "" then
     argument.target = { instructions = opts.args }
   end
-  -- Like an ask: queued behind a running turn, its heading waits for its own turn.
-  local heading = { "", "## Review" }
-  local deferred = heading_now_or_deferred(heading)
-  start_turn("codex.review", argument, nil, heading, deferred, function(err)
+  start_turn("codex.review", argument, nil, function(err)
     local message = err.message or ""
     if message:match("unknown command") then
       notify("this codex-lsp has no review command (codex.review); update codex-lsp", vim.log.levels.WARN)
@@ -774,41 +907,26 @@ function M.logout()
 end
 
 function M.transcript_command()
-  local buf = transcript_buf()
-  local empty = vim.api.nvim_buf_line_count(buf) == 1 and vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] == ""
+  local from = vim.api.nvim_get_current_buf()
   local win = M.open_transcript()
   vim.api.nvim_set_current_win(win)
-  if empty then
-    -- Nothing streamed in this session: show the workspace thread's history.
-    -- Without a threadId codex-lsp reads the folder's thread: after a restart, the last one
-    -- (no :CodexResume needed).
-    M.exec("codex.readThread", {}, function(err, result)
-      if err or type(result) ~= "table" then
-        -- Say why the transcript stays empty (no thread in this folder yet, say).
-        notify("no history to show: " .. (err and err.message or "no thread"), vim.log.levels.WARN)
-        return
-      end
-      local thread = result.thread or result
-      if type(thread.turns) ~= "table" or #thread.turns == 0 then
-        notify("no history to show: the thread has no turns yet")
-      end
-      for _, turn in ipairs(thread.turns or {}) do
-        for _, item in ipairs(turn.items or {}) do
-          if item.type == "userMessage" then
-            local text = {}
-            for _, c in ipairs(item.content or {}) do
-              if c.text then
-                table.insert(text, c.text)
-              end
-            end
-            append_block({ "", "## " .. (vim.split(table.concat(text, " "), "\n")[1] or "") })
-          elseif item.type == "agentMessage" and item.text then
-            append_block(vim.split("\n" .. item.text, "\n", { plain = true }))
-          end
-        end
-      end
-    end)
+  if #parts == 0 then
+    -- Nothing shown in this session: the workspace thread's history. Without a threadId
+    -- codex-lsp reads the folder's thread: after a restart, the last one (no :CodexResume).
+    load_transcript(nil, from)
   end
+end
+
+--- `:CodexInstallRuntime`: codex-lsp installs the pinned Codex runtime into its cache (the
+--- download shows as LSP progress; a message says where it went).
+function M.install_runtime()
+  M.exec("codex.installRuntime", {}, function(err)
+    if err then
+      notify("installing the runtime failed: " .. (err.message or ""), vim.log.levels.ERROR)
+    else
+      notify("installing the Codex runtime…")
+    end
+  end)
 end
 
 function create_commands()
@@ -828,6 +946,7 @@ function create_commands()
     desc = "Log in to Codex",
   })
   cmd("CodexLogout", M.logout, { desc = "Log out of Codex" })
+  cmd("CodexInstallRuntime", M.install_runtime, { desc = "Install the Codex runtime codex-lsp is tested with" })
   cmd("CodexTranscript", M.transcript_command, { desc = "Open the Codex transcript" })
 end
 

@@ -20,10 +20,16 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::editor_ui::{BufferDiagnostic, Severity};
-use super::turns::{TurnKind, TurnOutcome};
-use super::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
+mod findings;
+
+pub(super) use findings::Findings;
+
 use crate::app_server::protocol as p;
+use crate::bridge::conversation::registry::TurnKind;
+use crate::bridge::conversation::turns::TurnOutcome;
+use crate::bridge::editor_ui::{BufferDiagnostic, Severity};
+use crate::bridge::edits::documents::{normalize_path, LineChange};
+use crate::bridge::{Bridge, BridgeError, BridgeResult, MessageLevel};
 use crate::text::{Position, Range};
 
 /// The diagnostic code of a review finding.
@@ -324,13 +330,6 @@ impl Finding {
     }
 }
 
-/// The findings of the last review, by id order.
-#[derive(Default)]
-pub(super) struct ReviewState {
-    findings: Vec<Finding>,
-    next_id: u64,
-}
-
 impl Bridge {
     /// `codex.review`: starts `review/start` on the workspace's thread and follows it like an
     /// ask; the findings are published when it completes.
@@ -351,9 +350,9 @@ impl Bridge {
                     target: request.target.to_wire(),
                     thread_id,
                 };
-                let starting = bridge.starting_turn(&params.thread_id);
+                let starting = bridge.inner.turns.starting_turn(&params.thread_id);
                 let handle = codex.review_start(&params).await?;
-                bridge.hold_slot(&handle.turn_id, slot);
+                bridge.inner.turns.hold_slot(&handle.turn_id, slot);
                 bridge
                     .follow_and_answer(handle, folder, TurnKind::Review, wait, starting)
                     .await
@@ -363,7 +362,7 @@ impl Bridge {
     }
 
     /// A review turn ended: on completion its findings replace the previous review's.
-    pub(super) fn review_finished(&self, outcome: &TurnOutcome, folder: Option<&Path>) {
+    pub(in crate::bridge) fn review_finished(&self, outcome: &TurnOutcome, folder: Option<&Path>) {
         if outcome.status != p::TurnStatus::Completed {
             // Interrupted or failed: the progress end says so; earlier findings stay.
             return;
@@ -388,31 +387,26 @@ impl Bridge {
                         f.path = folder.join(&f.path);
                     }
                 }
-                f.path = super::mirror::normalize_path(&f.path);
+                f.path = normalize_path(&f.path);
                 f
             })
             .collect();
-        let findings: Vec<Finding> = {
-            let mut state = lock(&self.inner.review);
-            let mut made = Vec::new();
-            for f in placed {
-                let Some(uri) = self.inner.ui.path_to_uri(&f.path) else {
-                    tracing::info!(path = %f.path.display(), "a review finding names no usable file");
-                    continue;
-                };
-                state.next_id += 1;
-                made.push(Finding {
-                    id: format!("review-{}", state.next_id),
-                    uri,
-                    path: f.path,
-                    lines: f.start_line - 1..f.end_line,
-                    title: f.title,
-                    body: f.body,
-                    priority: f.priority,
-                });
-            }
-            made
-        };
+        let mut findings = Vec::new();
+        for f in placed {
+            let Some(uri) = self.inner.ui.path_to_uri(&f.path) else {
+                tracing::info!(path = %f.path.display(), "a review finding names no usable file");
+                continue;
+            };
+            findings.push(Finding {
+                id: self.inner.findings.next_id(),
+                uri,
+                path: f.path,
+                lines: f.start_line - 1..f.end_line,
+                title: f.title,
+                body: f.body,
+                priority: f.priority,
+            });
+        }
         self.replace_findings(findings.clone());
         self.inner.ui.show_message(
             verdict_level(&review, &findings),
@@ -422,14 +416,7 @@ impl Bridge {
 
     /// Replaces every finding, clearing the documents that no longer have any.
     fn replace_findings(&self, findings: Vec<Finding>) {
-        let old = std::mem::replace(&mut lock(&self.inner.review).findings, findings);
-        let mut uris: Vec<String> = old.into_iter().map(|f| f.uri).collect();
-        uris.extend(
-            lock(&self.inner.review)
-                .findings
-                .iter()
-                .map(|f| f.uri.clone()),
-        );
+        let uris = self.inner.findings.replace(findings);
         self.publish_findings(uris);
     }
 
@@ -452,33 +439,24 @@ impl Bridge {
 
     /// The review diagnostics of a document (what a pulling editor is answered).
     pub fn review_diagnostics(&self, uri: &str, path: Option<&Path>) -> Vec<BufferDiagnostic> {
-        let path = path.map(super::mirror::normalize_path);
-        lock(&self.inner.review)
+        let path = path.map(normalize_path);
+        self.inner
             .findings
+            .of_document(uri, path.as_deref())
             .iter()
-            .filter(|f| f.concerns(uri, path.as_deref()))
             .map(Finding::diagnostic)
             .collect()
     }
 
     /// The findings of a document whose lines meet `range`.
     pub fn findings_in(&self, uri: &str, path: Option<&Path>, range: Range) -> Vec<Finding> {
-        let path = path.map(super::mirror::normalize_path);
-        lock(&self.inner.review)
-            .findings
-            .iter()
-            .filter(|f| f.concerns(uri, path.as_deref()))
-            .filter(|f| {
-                let lines = range.start.line..range.end.line + 1;
-                f.lines.start < lines.end && lines.start < f.lines.end.max(f.lines.start + 1)
-            })
-            .cloned()
-            .collect()
+        let path = path.map(normalize_path);
+        self.inner.findings.in_range(uri, path.as_deref(), range)
     }
 
     /// `codex.clearReview`: removes every finding.
     pub fn clear_review(&self) -> BridgeResult<Value> {
-        let old = std::mem::take(&mut lock(&self.inner.review).findings);
+        let old = self.inner.findings.take_all();
         let cleared = old.len();
         self.publish_findings(old.into_iter().map(|f| f.uri));
         Ok(json!({ "cleared": cleared }))
@@ -486,12 +464,7 @@ impl Bridge {
 
     /// `codex.dismissFinding`: removes one finding.
     pub fn dismiss_finding(&self, id: &str) -> BridgeResult<Value> {
-        let removed = {
-            let mut state = lock(&self.inner.review);
-            let index = state.findings.iter().position(|f| f.id == id);
-            index.map(|i| state.findings.remove(i))
-        };
-        let Some(removed) = removed else {
+        let Some(removed) = self.inner.findings.remove(id) else {
             return Err(BridgeError::InvalidParams(format!(
                 "codex.dismissFinding: no finding `{id}` (already dismissed, or replaced by a newer review?)"
             )));
@@ -501,46 +474,19 @@ impl Bridge {
     }
 
     /// The open document `path` changed: its findings follow the lines (see
-    /// [`super::documents::follow_lines`]); push editors get the moved ones again.
-    pub(super) fn findings_follow(
+    /// [`crate::bridge::edits::documents::follow_lines`]); push editors get the moved ones
+    /// again.
+    pub(in crate::bridge) fn findings_follow(
         &self,
         uri: &str,
         path: Option<&Path>,
-        changes: &[super::documents::LineChange],
+        changes: &[LineChange],
     ) {
         if changes.is_empty() {
             return;
         }
-        let changed = {
-            let mut state = lock(&self.inner.review);
-            let before = state.findings.clone();
-            state.findings.retain_mut(|f| {
-                if !f.concerns(uri, path) {
-                    return true;
-                }
-                let mut lines = Some(f.lines.clone());
-                for change in changes {
-                    lines = lines.and_then(|l| super::documents::follow_lines(&l, change));
-                }
-                match lines {
-                    Some(lines) => {
-                        f.lines = lines;
-                        true
-                    }
-                    None => false,
-                }
-            });
-            state.findings != before
-        };
-        if changed {
-            let uris: Vec<String> = lock(&self.inner.review)
-                .findings
-                .iter()
-                .filter(|f| f.concerns(uri, path))
-                .map(|f| f.uri.clone())
-                .chain([uri.to_string()])
-                .collect();
-            // A pulling editor pulls again after its own change; only push editors are told.
+        // A pulling editor pulls again after its own change; only push editors are told.
+        if let Some(uris) = self.inner.findings.follow(uri, path, changes) {
             if !self.inner.ui.pulls_diagnostics() {
                 self.publish_findings(uris);
             }
@@ -548,8 +494,8 @@ impl Bridge {
     }
 
     /// Whether there are findings at all (a cheap check before tracking lines).
-    pub(super) fn has_findings(&self) -> bool {
-        !lock(&self.inner.review).findings.is_empty()
+    pub(in crate::bridge) fn has_findings(&self) -> bool {
+        !self.inner.findings.is_empty()
     }
 }
 

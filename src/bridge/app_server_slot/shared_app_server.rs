@@ -5,17 +5,20 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::settings::{AppServerSetting, Settings};
-use super::turns::TurnKind;
-use super::{lock, server_requests, Bridge, MessageLevel, StartError};
 use crate::app_server::connection::NotificationReceiver;
 use crate::app_server::error::Closed;
 use crate::app_server::socket::{default_control_socket, is_loopback};
 use crate::app_server::{protocol as p, Codex, Endpoint};
 use crate::backoff::Backoff;
+use crate::bridge::conversation::registry::TurnKind;
+use crate::bridge::server_requests::Handler;
+use crate::bridge::settings::{AppServerSetting, Settings};
+use crate::bridge::{Bridge, MessageLevel, StartError};
+use crate::lock;
 
 /// The waits before reconnecting: the first, and the longest.
 const RECONNECT_BACKOFF: Backoff = Backoff {
@@ -28,43 +31,14 @@ const OWN_START_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub(super) struct SharedState {
-    reconnecting: std::sync::Mutex<bool>,
-    /// Our `turn/start` (or `review/start`) requests in flight, by thread: a `turn/started`
-    /// on such a thread may be our own turn, not yet registered.
-    starting: std::sync::Mutex<HashMap<String, usize>>,
-    starts_settled: tokio::sync::Notify,
+    reconnecting: AtomicBool,
     /// Threads whose turns we follow, with the app-server generation they were followed in.
     followed: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl SharedState {
     pub(super) fn is_reconnecting(&self) -> bool {
-        *lock(&self.reconnecting)
-    }
-
-    fn start_in_flight(&self, thread_id: &str) -> bool {
-        lock(&self.starting).get(thread_id).is_some_and(|n| *n > 0)
-    }
-}
-
-/// Held while our own turn is being started and registered on a thread.
-pub(super) struct StartingTurn {
-    bridge: Bridge,
-    thread_id: String,
-}
-
-impl Drop for StartingTurn {
-    fn drop(&mut self) {
-        let shared = &self.bridge.inner.shared;
-        let mut starting = lock(&shared.starting);
-        if let Some(n) = starting.get_mut(&self.thread_id) {
-            *n -= 1;
-            if *n == 0 {
-                starting.remove(&self.thread_id);
-            }
-        }
-        drop(starting);
-        shared.starts_settled.notify_waiters();
+        self.reconnecting.load(Ordering::SeqCst)
     }
 }
 
@@ -116,7 +90,7 @@ impl Bridge {
     pub(super) async fn connect_app_server(
         &self,
         settings: &Settings,
-        handler: Arc<server_requests::Handler>,
+        handler: Arc<Handler>,
     ) -> Result<(Codex, Option<Endpoint>), StartError> {
         let endpoint = endpoint(settings).map_err(StartError::Endpoint)?;
         match Codex::connect_shared(&endpoint, handler).await {
@@ -128,12 +102,9 @@ impl Bridge {
     /// The connection to a shared app-server dropped: say so once, then reconnect with
     /// backoff until it is back (or codex-lsp stops, or a request reconnected first).
     pub(super) fn reconnect(&self, endpoint: Endpoint, closed: Closed) {
-        {
-            let mut reconnecting = lock(&self.inner.shared.reconnecting);
-            if *reconnecting {
-                return;
-            }
-            *reconnecting = true;
+        let slot = &self.inner.app_server;
+        if slot.shared.reconnecting.swap(true, Ordering::SeqCst) {
+            return;
         }
         tracing::warn!("lost the connection to the shared app-server: {closed}");
         self.inner.ui.show_message(
@@ -149,16 +120,18 @@ impl Bridge {
             loop {
                 tokio::time::sleep(RECONNECT_BACKOFF.delay(attempts + 1)).await;
                 // Stopping, or the user has since chosen another app-server.
-                if *lock(&bridge.inner.shutting_down) || !bridge.settings().app_server.is_shared() {
+                let slot = &bridge.inner.app_server;
+                if slot.shutting_down.load(Ordering::SeqCst)
+                    || !bridge.settings().app_server.is_shared()
+                {
                     break;
                 }
                 attempts += 1;
                 match bridge.codex_or_connect(false).await {
                     Ok(_) => {
                         tracing::info!(attempts, "reconnected to the shared app-server");
-                        let endpoint = bridge
-                            .inner
-                            .app_server
+                        let endpoint = slot
+                            .server
                             .lock()
                             .await
                             .as_ref()
@@ -173,13 +146,14 @@ impl Bridge {
                     Err(e) => tracing::debug!(attempts, "reconnecting failed: {e}"),
                 }
             }
-            *lock(&bridge.inner.shared.reconnecting) = false;
+            let slot = &bridge.inner.app_server;
+            slot.shared.reconnecting.store(false, Ordering::SeqCst);
         });
     }
 
     /// On a shared app-server, the workspace folders' threads are resumed as soon as we
     /// connect, so that turns other clients run on them show here too. Never starts one.
-    pub(super) fn follow_workspace_threads(&self, codex: Codex, generation: u64) {
+    pub(in crate::bridge) fn follow_workspace_threads(&self, codex: Codex, generation: u64) {
         let bridge = self.clone();
         tokio::spawn(async move {
             for folder in bridge.folders() {
@@ -206,12 +180,12 @@ impl Bridge {
     /// Watches a loaded thread for turns we did not start (another client on the shared
     /// app-server) and follows them like our own. Only on a shared app-server: our own
     /// child has no other client.
-    pub(super) fn follow_thread(&self, codex: &Codex, generation: u64, thread_id: &str) {
+    pub(in crate::bridge) fn follow_thread(&self, codex: &Codex, generation: u64, thread_id: &str) {
         if !self.settings().app_server.is_shared() || codex.connection().peer_pid().is_some() {
             return;
         }
         {
-            let mut followed = lock(&self.inner.shared.followed);
+            let mut followed = lock(&self.inner.app_server.shared.followed);
             if followed.get(thread_id) == Some(&generation) {
                 return;
             }
@@ -269,15 +243,15 @@ impl Bridge {
     ) {
         let deadline = tokio::time::Instant::now() + OWN_START_WAIT;
         loop {
-            let settled = self.inner.shared.starts_settled.notified();
-            if !self.inner.shared.start_in_flight(&thread_id) {
+            let settled = self.inner.turns.starts_settled();
+            if !self.inner.turns.start_in_flight(&thread_id) {
                 break;
             }
             if tokio::time::timeout_at(deadline, settled).await.is_err() {
                 break;
             }
         }
-        if lock(&self.inner.turns).contains_key(&turn.id) {
+        if self.inner.turns.is_running(&turn.id) {
             return;
         }
         tracing::info!(thread = %thread_id, turn = %turn.id, "following a turn another client started");
@@ -291,17 +265,6 @@ impl Bridge {
         self.folders()
             .into_iter()
             .find(|f| threads.folder_thread(f).as_deref() == Some(thread_id))
-    }
-
-    /// Marks our own turn as being started on `thread_id` until the guard is dropped.
-    pub(super) fn starting_turn(&self, thread_id: &str) -> StartingTurn {
-        *lock(&self.inner.shared.starting)
-            .entry(thread_id.to_string())
-            .or_default() += 1;
-        StartingTurn {
-            bridge: self.clone(),
-            thread_id: thread_id.to_string(),
-        }
     }
 }
 

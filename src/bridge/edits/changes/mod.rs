@@ -25,13 +25,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use self::record::{FileRecord, HunkStatus};
-use super::activity::display_path;
-use super::documents::{follow_lines, DiskView, LineChange};
-use super::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
-use super::mirror::normalize_path;
-use super::settings::ReviewChanges;
-use super::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
+use super::documents::{follow_lines, normalize_path, DiskView, LineChange};
 use crate::app_server::protocol as p;
+use crate::bridge::activity::display_path;
+use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
+use crate::bridge::settings::ReviewChanges;
+use crate::bridge::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
 use crate::text::{edits_between, Position, Range};
 
 /// The diagnostic code of a change the agent made.
@@ -115,7 +114,7 @@ impl ChangeMark {
 
     /// The published diagnostic (and what the code actions embed).
     pub fn diagnostic(&self) -> BufferDiagnostic {
-        let prompt = super::one_line(&self.prompt, 40);
+        let prompt = crate::bridge::one_line(&self.prompt, 40);
         let turn = match prompt.is_empty() {
             true => format!("turn {}", self.turn),
             false => format!("turn {}: \"{prompt}\"", self.turn),
@@ -506,19 +505,19 @@ impl Bridge {
     /// Loads the record kept for the first workspace folder (once): at the server's start,
     /// at a turn's start and before a command reads it — never from the text sync alone,
     /// so a bridge driven without an app-server reads nothing outside its folders.
-    pub(super) fn changes_load(&self) {
+    pub(in crate::bridge) fn changes_load(&self) {
         self.inner
             .changes
             .load_once(|| self.folders().first().cloned());
     }
 
     /// The turn ended (after its buffers were mirrored): the record is kept.
-    pub(super) fn changes_save(&self) {
+    pub(in crate::bridge) fn changes_save(&self) {
         self.changes().save();
     }
 
     /// A turn started (ours or, on a shared app-server, another client's).
-    pub(super) fn changes_turn_started(
+    pub(in crate::bridge) fn changes_turn_started(
         &self,
         thread_id: &str,
         turn_id: &str,
@@ -535,7 +534,7 @@ impl Bridge {
     }
 
     /// What the agent is told at the start of its thread's next turn, taken.
-    pub(super) fn changes_take_note(&self, thread_id: &str) -> Option<String> {
+    pub(in crate::bridge) fn changes_take_note(&self, thread_id: &str) -> Option<String> {
         let notes = lock(&self.changes().state).notes.remove(thread_id)?;
         Some(format!(
             "Note from the editor (codex-lsp): since your last turn the user reverted some of \
@@ -545,7 +544,11 @@ impl Bridge {
     }
 
     /// A completed `fileChange` item: each file's text before and after, recorded.
-    pub(super) fn changes_record_items(&self, turn_id: &str, changes: &[p::FileUpdateChange]) {
+    pub(in crate::bridge) fn changes_record_items(
+        &self,
+        turn_id: &str,
+        changes: &[p::FileUpdateChange],
+    ) {
         for change in changes {
             let path = normalize_path(Path::new(&change.path));
             match &change.kind {
@@ -592,7 +595,7 @@ impl Bridge {
 
     /// The turn ended and an open file changed under its buffer without a `fileChange`
     /// (a command the agent ran): recorded from the buffer's base, before the mirror.
-    pub(super) fn changes_record_command(
+    pub(in crate::bridge) fn changes_record_command(
         &self,
         turn_id: &str,
         path: &Path,
@@ -620,7 +623,7 @@ impl Bridge {
 
     /// Places the marks of an open document on its text as it is now (after the mirror
     /// settled it, at `didOpen`, after a revert) and publishes them.
-    pub(super) fn changes_anchor(&self, uri: &str) {
+    pub(in crate::bridge) fn changes_anchor(&self, uri: &str) {
         let Some(snapshot) = self.documents().mirror_snapshot(uri) else {
             return;
         };
@@ -642,12 +645,12 @@ impl Bridge {
     }
 
     /// Whether any document has marks (then `didChange` tracks lines for them).
-    pub(super) fn changes_marked(&self) -> bool {
+    pub(in crate::bridge) fn changes_marked(&self) -> bool {
         !lock(&self.changes().state).marks.is_empty()
     }
 
     /// `didChange`: the document's marks follow its lines.
-    pub(super) fn changes_follow(&self, uri: &str, changes: &[LineChange]) {
+    pub(in crate::bridge) fn changes_follow(&self, uri: &str, changes: &[LineChange]) {
         if changes.is_empty() {
             return;
         }
@@ -929,7 +932,7 @@ impl Bridge {
                     notes.entry(thread_id).or_default().push(format!(
                         "{} of your change to {shown} in turn {number} (\"{}\")",
                         if hunk.is_some() { "one hunk" } else { "all" },
-                        super::one_line(&prompt, 60)
+                        crate::bridge::one_line(&prompt, 60)
                     ));
                 }
                 Ok(Reverted::Conflict(why)) => {
@@ -985,9 +988,11 @@ impl Bridge {
         };
         let mut answer = self.revert_changes(scope).await?;
         let clean = answer["conflicts"].as_array().is_none_or(Vec::is_empty);
-        let running = lock(&self.inner.turns)
-            .values()
-            .any(|t| t.thread_id == thread_id);
+        let running = self
+            .inner
+            .turns
+            .first_where(|t| t.thread_id == thread_id)
+            .is_some();
         let mut forgotten = false;
         if last && clean && !running && !thread_id.is_empty() {
             let params = p::ThreadRevertParams {
@@ -1179,7 +1184,7 @@ impl Bridge {
     async fn wait_for_change(&self, uri: &str, version: i32) {
         let deadline = tokio::time::Instant::now() + ECHO_WAIT;
         loop {
-            let changed = self.inner.documents_changed.notified();
+            let changed = self.inner.documents.next_change();
             tokio::pin!(changed);
             changed.as_mut().enable();
             match self.documents().get(uri) {

@@ -8,17 +8,21 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use std::collections::VecDeque;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
-use super::activity::{first_line, Activity, Coalescer};
-use super::documents::{differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET};
-use super::mirror::MirrorJob;
-use super::prompts::{turn_text, FileContext};
-use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel, TurnEventForEditor};
+use super::registry::{ActiveTurn, Hint, StartingTurn, ThreadSlot, TurnKind};
 use crate::app_server::client::TurnCollector;
 use crate::app_server::protocol::{self as p, ServerNotification};
 use crate::app_server::{RpcErrorKind, TurnHandle};
+use crate::bridge::activity::{self, first_line, Activity, Coalescer};
+use crate::bridge::edits::documents::{
+    differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET,
+};
+use crate::bridge::edits::mirror::MirrorJob;
+use crate::bridge::prompts::{turn_text, FileContext};
+use crate::bridge::{
+    settings, Bridge, BridgeError, BridgeResult, Inner, MessageLevel, TurnEventForEditor,
+};
 
 /// How a followed turn ended — completed, interrupted, or failed with its error; whether the
 /// watchdog recovered it — typed until the edge: `lsp::ext::TurnCompletedParams` is its one
@@ -48,31 +52,6 @@ pub struct AskRequest {
     pub wait: bool,
 }
 
-/// What a followed turn is: its progress title, and what happens when it ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TurnKind {
-    Ask,
-    /// A `review/start` turn: its findings become diagnostics when it ends.
-    Review,
-    /// A turn another client started on a thread we follow (a shared app-server).
-    Followed,
-}
-
-pub(super) enum Hint {
-    /// `Some(what to show)` while an approval waits; `None` once it is answered.
-    WaitingForApproval(Option<String>),
-    /// How many asks are queued behind the turn.
-    Queued(usize),
-}
-
-pub(super) struct ActiveTurn {
-    pub thread_id: String,
-    pub turn_id: String,
-    pub progress_token: String,
-    hints: mpsc::UnboundedSender<Hint>,
-    done: watch::Receiver<Option<Arc<TurnOutcome>>>,
-}
-
 /// Interrupts the turn if the request waiting on it is dropped (`$/cancelRequest`).
 struct InterruptOnDrop {
     bridge: Weak<Inner>,
@@ -97,58 +76,6 @@ impl Drop for InterruptOnDrop {
                 tracing::warn!("interrupt after cancel failed: {e}");
             }
         });
-    }
-}
-
-/// The asks of one thread: whether one's turn runs, and who waits for it.
-#[derive(Default)]
-pub(super) struct ThreadQueue {
-    busy: bool,
-    waiting: VecDeque<oneshot::Sender<ThreadSlot>>,
-}
-
-/// A thread's turn slot: held from an ask's start until its turn ended; dropping it hands
-/// it to the next queued ask, or frees the thread.
-pub(super) struct ThreadSlot {
-    bridge: Weak<Inner>,
-    thread_id: String,
-    armed: bool,
-}
-
-impl Drop for ThreadSlot {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let Some(inner) = self.bridge.upgrade() else {
-            return;
-        };
-        let bridge = Bridge { inner };
-        loop {
-            let next = {
-                let mut queues = lock(&bridge.inner.queues);
-                let Some(queue) = queues.get_mut(&self.thread_id) else {
-                    return;
-                };
-                match queue.waiting.pop_front() {
-                    Some(next) => next,
-                    None => {
-                        queues.remove(&self.thread_id);
-                        return;
-                    }
-                }
-            };
-            let slot = ThreadSlot {
-                bridge: self.bridge.clone(),
-                thread_id: self.thread_id.clone(),
-                armed: true,
-            };
-            match next.send(slot) {
-                Ok(()) => return,
-                // That ask went away (its request was cancelled): the next one.
-                Err(mut slot) => slot.armed = false,
-            }
-        }
     }
 }
 
@@ -183,7 +110,7 @@ impl Bridge {
         request.thread_id = Some(thread_id.clone());
         request.new_thread = false;
         let wait = request.wait;
-        let label = format!("ask \"{}\"", super::activity::one_line(&request.prompt, 60));
+        let label = format!("ask \"{}\"", activity::one_line(&request.prompt, 60));
         let bridge = self.clone();
         self.in_turn_order(&thread_id, wait, label, move |slot| async move {
             bridge.run_ask(request, folder, text, slot).await
@@ -194,7 +121,7 @@ impl Bridge {
     /// Runs `start` (which starts a turn on the thread and hands the slot to it) once the
     /// thread's slot is free: at once, or queued behind the running turn — answered at once
     /// with `{threadId, status: "queued", position}`, or with `wait` when `start` answered.
-    pub(super) async fn in_turn_order<F, Fut>(
+    pub(in crate::bridge) async fn in_turn_order<F, Fut>(
         &self,
         thread_id: &str,
         wait: bool,
@@ -205,7 +132,7 @@ impl Bridge {
         F: FnOnce(ThreadSlot) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = BridgeResult<Value>> + Send + 'static,
     {
-        let (ready, position) = match self.take_slot(thread_id) {
+        let (ready, position) = match self.inner.turns.take_slot(thread_id) {
             Ok(slot) => return start(slot).await,
             Err(queued) => queued,
         };
@@ -251,7 +178,7 @@ impl Bridge {
         // An app-server that died a moment ago may not be known dead yet, and one that hangs
         // answers nothing: either way the turn did not start on it, and starts once more on
         // a new one (the old one did nothing twice).
-        let silence = super::settings::turn_silence();
+        let silence = settings::turn_silence();
         self.codex().await?;
         let first = tokio::time::timeout(
             silence,
@@ -259,7 +186,7 @@ impl Bridge {
         )
         .await;
         let (handle, starting) = match first {
-            Ok(Err(e)) if self.app_server_died().await => {
+            Ok(Err(e)) if self.inner.app_server.died().await => {
                 tracing::info!(
                     "the app-server died as the turn started ({e}); starting it on a new one"
                 );
@@ -268,7 +195,7 @@ impl Bridge {
             }
             Ok(started) => started?,
             Err(_) => {
-                self.stop_hung_app_server(&format!(
+                self.inner.app_server.stop_hung(&format!(
                     "it stopped answering: the turn did not start within {} s, so codex-lsp stopped it",
                     silence.as_secs_f32()
                 ))
@@ -284,105 +211,9 @@ impl Bridge {
                 })??
             }
         };
-        self.hold_slot(&handle.turn_id, slot);
+        self.inner.turns.hold_slot(&handle.turn_id, slot);
         self.follow_and_answer(handle, folder, TurnKind::Ask, request.wait, starting)
             .await
-    }
-
-    /// Gives the thread's slot to the turn: held until it ended (see `drive_turn`), so the
-    /// next queued request waits for it.
-    pub(super) fn hold_slot(&self, turn_id: &str, slot: ThreadSlot) {
-        lock(&self.inner.slots).insert(turn_id.to_string(), slot);
-    }
-
-    /// The thread's turn slot, or (when an ask's turn holds it) a place in its queue: the
-    /// receiver gets the slot when it is this ask's turn, or an error when the queue is
-    /// cancelled; and how many wait, this one included.
-    fn take_slot(
-        &self,
-        thread_id: &str,
-    ) -> Result<ThreadSlot, (oneshot::Receiver<ThreadSlot>, usize)> {
-        let mut queues = lock(&self.inner.queues);
-        let queue = queues.entry(thread_id.to_string()).or_default();
-        if !queue.busy {
-            queue.busy = true;
-            return Ok(ThreadSlot {
-                bridge: Arc::downgrade(&self.inner),
-                thread_id: thread_id.to_string(),
-                armed: true,
-            });
-        }
-        let (tx, rx) = oneshot::channel();
-        queue.waiting.push_back(tx);
-        let position = queue.waiting.len();
-        drop(queues);
-        self.hint_queued(thread_id);
-        Err((rx, position))
-    }
-
-    /// `{threadId: how many asks wait}` for `codex.status`.
-    pub(super) fn queued_asks(&self) -> Value {
-        let threads: Vec<String> = lock(&self.inner.queues).keys().cloned().collect();
-        let counts: serde_json::Map<String, Value> = threads
-            .into_iter()
-            .map(|thread| {
-                let count = self.queued_on(&thread);
-                (thread, json!(count))
-            })
-            .filter(|(_, count)| count != &json!(0))
-            .collect();
-        Value::Object(counts)
-    }
-
-    /// How many asks wait on the thread.
-    fn queued_on(&self, thread_id: &str) -> usize {
-        lock(&self.inner.queues)
-            .get(thread_id)
-            .map_or(0, |q| q.waiting.iter().filter(|w| !w.is_closed()).count())
-    }
-
-    /// Tells the thread's running turns how many asks wait behind them.
-    fn hint_queued(&self, thread_id: &str) {
-        let queued = self.queued_on(thread_id);
-        for active in lock(&self.inner.turns).values() {
-            if active.thread_id == thread_id {
-                let _ = active.hints.send(Hint::Queued(queued));
-            }
-        }
-    }
-
-    /// Drops the asks queued on the thread (an interrupt): each is told it was cancelled.
-    fn cancel_queue(&self, thread_id: &str) -> usize {
-        let dropped = lock(&self.inner.queues)
-            .get_mut(thread_id)
-            .map(|q| std::mem::take(&mut q.waiting))
-            .unwrap_or_default();
-        let count = dropped.len();
-        drop(dropped);
-        if count > 0 {
-            tracing::info!(thread = %thread_id, count, "an interrupt cancelled the queued asks");
-            self.hint_queued(thread_id);
-        }
-        count
-    }
-
-    /// True when the app-server we hold has stopped (it restarts on the next request).
-    async fn app_server_died(&self) -> bool {
-        self.inner
-            .app_server
-            .lock()
-            .await
-            .as_ref()
-            .is_some_and(|server| server.codex.connection().is_closed())
-    }
-
-    /// Stops the app-server we hold because it answers nothing; the next request starts a
-    /// new one.
-    async fn stop_hung_app_server(&self, reason: &str) {
-        if let Some(server) = self.inner.app_server.lock().await.as_ref() {
-            tracing::warn!("the app-server is hung: {reason}");
-            server.codex.connection().close_because(reason);
-        }
     }
 
     /// The thread of an ask (resumed or started as needed) and its turn, started.
@@ -391,7 +222,7 @@ impl Bridge {
         request: &AskRequest,
         folder: Option<&Path>,
         text: &str,
-    ) -> BridgeResult<(TurnHandle, super::shared::StartingTurn)> {
+    ) -> BridgeResult<(TurnHandle, StartingTurn)> {
         let (codex, thread_id) = self
             .thread_for(request.thread_id.as_deref(), request.new_thread, folder)
             .await?;
@@ -402,7 +233,7 @@ impl Bridge {
             .keys()
             .map(|key| {
                 let path = key.trim_start_matches("codex-lsp:unsaved:");
-                super::activity::display_path(path, folder)
+                activity::display_path(path, folder)
             })
             .collect();
         let params = p::TurnStartParams {
@@ -426,7 +257,7 @@ impl Bridge {
             additional_context: (!unsaved.is_empty()).then_some(unsaved),
             ..Default::default()
         };
-        let starting = self.starting_turn(&thread_id);
+        let starting = self.inner.turns.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
         self.changes_turn_started(&handle.thread_id, &handle.turn_id, Some(&request.prompt));
         self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
@@ -435,13 +266,13 @@ impl Bridge {
 
     /// Follows a started turn; answers `{threadId, turnId}` at once, or with `wait` the
     /// TurnResult once it ended (cancelling the waiting request interrupts the turn).
-    pub(super) async fn follow_and_answer(
+    pub(in crate::bridge) async fn follow_and_answer(
         &self,
         handle: TurnHandle,
         folder: Option<PathBuf>,
         kind: TurnKind,
         wait: bool,
-        starting: super::shared::StartingTurn,
+        starting: StartingTurn,
     ) -> BridgeResult<Value> {
         let thread_id = handle.thread_id.clone();
         let turn_id = handle.turn_id.clone();
@@ -483,7 +314,7 @@ impl Bridge {
         let Some(path) = &request.path else {
             return Ok(None);
         };
-        let display = super::activity::display_path(&path.display().to_string(), folder);
+        let display = activity::display_path(&path.display().to_string(), folder);
         let docs = self.documents();
         let doc = request.uri.as_deref().and_then(|u| docs.get(u));
         let language_id = doc.map(|d| d.language_id.clone()).unwrap_or_default();
@@ -533,7 +364,7 @@ impl Bridge {
         }
         kept.into_iter()
             .map(|buffer| {
-                let shown = super::activity::display_path(&buffer.path.display().to_string(), folder);
+                let shown = activity::display_path(&buffer.path.display().to_string(), folder);
                 let value = format!(
                     "Unsaved editor buffer of {shown} (the file on disk differs; this is what the user sees):\n{}",
                     buffer.text
@@ -550,27 +381,24 @@ impl Bridge {
     }
 
     /// Starts following a turn (once per turn, even if two asks joined it).
-    pub(super) fn follow_turn(
+    pub(in crate::bridge) fn follow_turn(
         &self,
         handle: TurnHandle,
         folder: Option<PathBuf>,
         kind: TurnKind,
     ) -> Arc<ActiveTurn> {
-        let mut turns = lock(&self.inner.turns);
-        if let Some(active) = turns.get(&handle.turn_id) {
-            return active.clone();
-        }
         let (hints_tx, hints_rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = watch::channel(None);
-        let active = Arc::new(ActiveTurn {
+        let (active, new) = self.inner.turns.follow(&handle.turn_id, || ActiveTurn {
             thread_id: handle.thread_id.clone(),
             turn_id: handle.turn_id.clone(),
             progress_token: progress_token(self.inner.ui.status_line_only(), &handle.turn_id),
             hints: hints_tx,
             done: done_rx,
         });
-        turns.insert(handle.turn_id.clone(), active.clone());
-        drop(turns);
+        if !new {
+            return active;
+        }
         self.changes_turn_started(&handle.thread_id, &handle.turn_id, None);
         tokio::spawn(self.clone().drive_turn(
             handle,
@@ -612,7 +440,7 @@ impl Bridge {
         let mut collector = TurnCollector::new(&active.thread_id, &active.turn_id);
         let stream_events = self.settings().stream_events;
         let mut failure: Option<String> = None;
-        let mut queued = self.queued_on(&active.thread_id);
+        let mut queued = self.inner.turns.queued_on(&active.thread_id);
         let status_line = ui.status_line_only();
         // While set, progress reports wait (see STATUS_LINE_READING_TIME).
         let mut quiet_until: Option<Instant> = None;
@@ -628,11 +456,15 @@ impl Bridge {
         /// What woke the loop: news (which may or may not change what progress says), or
         /// the held-back report's timer.
         enum Wake {
-            News { changed: bool },
+            /// `first_words`: the reply starts showing, which no window holds back.
+            News {
+                changed: bool,
+                first_words: bool,
+            },
             ReportDue,
         }
         loop {
-            let deadline = coalescer.deadline();
+            let deadline = coalescer.wake_at();
             if deadline != timer_deadline {
                 if let Some(deadline) = deadline {
                     report_timer.as_mut().reset(deadline.into());
@@ -652,10 +484,13 @@ impl Bridge {
                         let delta = if stream_events { None } else { event.reply_delta_in_item() };
                         if let Some(delta) = delta {
                             self.transcript_delta(&active.thread_id, &active.turn_id, &delta.item_id, &delta.delta);
+                            let first_words = activity.delta_starts_reply();
                             let changed = activity.push_delta(&delta.delta) || retrying.take().is_some();
-                            Wake::News { changed }
+                            Wake::News { changed, first_words }
                         } else {
                             let notification = event.decoded();
+                            let first_words = matches!(*notification, ServerNotification::AgentMessageDelta(_))
+                                && activity.delta_starts_reply();
                             self.transcript_event(&active.thread_id, &active.turn_id, &notification);
                             if let Some(changes) = completed_file_changes(&notification) {
                                 self.changes_record_items(&active.turn_id, &changes);
@@ -697,14 +532,14 @@ impl Bridge {
                                     changed
                                 }
                             };
-                            Wake::News { changed }
+                            Wake::News { changed, first_words }
                         }
                     }
                 },
                 Some(hint) = hints.recv() => match hint {
                     Hint::WaitingForApproval(waiting) => {
                         activity.set_waiting_for_approval(waiting);
-                        Wake::News { changed: true }
+                        Wake::News { changed: true, first_words: false }
                     }
                     Hint::Queued(count) => {
                         queued = count;
@@ -717,7 +552,7 @@ impl Bridge {
                             let now = retrying.clone().unwrap_or_else(|| activity.describe());
                             ui.progress_report(&token, with_queue(now, queued));
                         }
-                        Wake::News { changed: false }
+                        Wake::News { changed: false, first_words: false }
                     }
                 },
                 _ = &mut report_timer, if timer_deadline.is_some() => {
@@ -727,7 +562,14 @@ impl Bridge {
                 }
             };
             let report = match wake {
-                Wake::News { changed } => changed && coalescer.offer(Instant::now),
+                Wake::News {
+                    changed: true,
+                    first_words: true,
+                } => {
+                    coalescer.force(Instant::now());
+                    true
+                }
+                Wake::News { changed, .. } => changed && coalescer.offer(Instant::now),
                 Wake::ReportDue => coalescer.due(Instant::now()),
             };
             let quiet = quiet_until.is_some_and(|until| Instant::now() < until);
@@ -776,11 +618,11 @@ impl Bridge {
             self.review_finished(&outcome, folder.as_deref());
         }
         ui.turn_completed(&outcome);
-        lock(&self.inner.turns).remove(&active.turn_id);
+        self.inner.turns.ended(&active.turn_id);
         let _ = done.send(Some(Arc::new(outcome)));
         // The next queued ask on the thread starts now, after this turn's end was told.
-        let slot = lock(&self.inner.slots).remove(&active.turn_id);
-        if slot.is_some() && status_line && self.queued_on(&active.thread_id) > 0 {
+        let slot = self.inner.turns.release_slot(&active.turn_id);
+        if slot.is_some() && status_line && self.inner.turns.queued_on(&active.thread_id) > 0 {
             // One status line: the next turn's progress would replace this end at once.
             tokio::time::sleep(STATUS_LINE_READING_TIME).await;
         }
@@ -789,15 +631,23 @@ impl Bridge {
 
     /// Tells the turn's progress that an approval is (`Some(what to show)`) or no longer is
     /// waiting.
-    pub(super) fn hint_waiting_for_approval(&self, turn_id: &str, waiting: Option<String>) {
-        if let Some(active) = lock(&self.inner.turns).get(turn_id) {
-            let _ = active.hints.send(Hint::WaitingForApproval(waiting));
-        }
+    pub(in crate::bridge) fn hint_waiting_for_approval(
+        &self,
+        turn_id: &str,
+        waiting: Option<String>,
+    ) {
+        self.inner
+            .turns
+            .hint(turn_id, Hint::WaitingForApproval(waiting));
     }
 
     /// `turn/interrupt`. Right after `turn/start` the app-server may not count the turn as
     /// active yet ("no active turn"); while we still follow the turn, try again briefly.
-    pub(super) async fn interrupt_turn(&self, thread_id: &str, turn_id: &str) -> BridgeResult<()> {
+    pub(in crate::bridge) async fn interrupt_turn(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+    ) -> BridgeResult<()> {
         let (codex, _) = self.codex().await?;
         let mut attempts = 0;
         loop {
@@ -806,7 +656,7 @@ impl Bridge {
                 Err(e)
                     if attempts < 40
                         && e.rpc_kind() == Some(RpcErrorKind::TurnNotActive)
-                        && lock(&self.inner.turns).contains_key(turn_id) =>
+                        && self.inner.turns.is_running(turn_id) =>
                 {
                     attempts += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -823,12 +673,9 @@ impl Bridge {
         thread_id: Option<&str>,
         turn_id: Option<&str>,
     ) -> BridgeResult<Value> {
-        let targets: Vec<(String, String)> = lock(&self.inner.turns)
-            .values()
-            .filter(|t| turn_id.is_none_or(|id| t.turn_id == id))
-            .filter(|t| thread_id.is_none_or(|id| t.thread_id == id))
-            .map(|t| (t.thread_id.clone(), t.turn_id.clone()))
-            .collect();
+        let targets = self.inner.turns.running_where(|t| {
+            turn_id.is_none_or(|id| t.turn_id == id) && thread_id.is_none_or(|id| t.thread_id == id)
+        });
         let targets = match (targets.is_empty(), thread_id, turn_id) {
             // A turn we are not following (started elsewhere): interrupt it anyway.
             (true, Some(thread), Some(turn)) => vec![(thread.to_string(), turn.to_string())],
@@ -837,7 +684,7 @@ impl Bridge {
         };
         let mut interrupted = Vec::new();
         for (thread, turn) in targets {
-            self.cancel_queue(&thread);
+            self.inner.turns.cancel_queue(&thread);
             self.interrupt_turn(&thread, &turn).await?;
             interrupted.push(json!({ "threadId": thread, "turnId": turn }));
         }
@@ -846,15 +693,12 @@ impl Bridge {
 
     /// `window/workDoneProgress/cancel` on a turn's progress.
     pub fn cancel_progress(&self, token: &str) {
-        let target = lock(&self.inner.turns)
-            .values()
-            .find(|t| t.progress_token == token)
-            .map(|t| (t.thread_id.clone(), t.turn_id.clone()));
+        let target = self.inner.turns.first_where(|t| t.progress_token == token);
         let Some((thread, turn)) = target else {
             tracing::debug!(token, "cancel for a progress that is not a running turn");
             return;
         };
-        self.cancel_queue(&thread);
+        self.inner.turns.cancel_queue(&thread);
         let bridge = self.clone();
         tokio::spawn(async move {
             if let Err(e) = bridge.interrupt_turn(&thread, &turn).await {
@@ -874,10 +718,10 @@ impl Bridge {
             Some(id) => Some(id.to_string()),
             None => self.known_thread(None).await,
         };
-        let running = lock(&self.inner.turns)
-            .values()
-            .find(|t| thread.as_ref().is_none_or(|id| &t.thread_id == id))
-            .map(|t| (t.thread_id.clone(), t.turn_id.clone()));
+        let running = self
+            .inner
+            .turns
+            .first_where(|t| thread.as_ref().is_none_or(|id| &t.thread_id == id));
         let Some((thread, turn)) = running else {
             return Err(BridgeError::NoTurnToSteer);
         };
@@ -938,7 +782,7 @@ fn retry_text(notification: &ServerNotification) -> Option<String> {
     }
     let reason = reason.unwrap_or(message);
     if !reason.is_empty() {
-        text.push_str(&format!(" — {}", super::activity::one_line(reason, 120)));
+        text.push_str(&format!(" — {}", activity::one_line(reason, 120)));
     }
     Some(text)
 }
@@ -989,13 +833,14 @@ pub fn end_message(outcome: &TurnOutcome) -> String {
                 }
                 Some(_) | None => "",
             };
-            format!("failed: {}{hint}", super::activity::one_line(message, 200))
+            format!("failed: {}{hint}", activity::one_line(message, 200))
         }
     }
 }
 
-/// A turn's work-done progress token: `codex-lsp/turn/<turnId>` (editors read the turn from
-/// it), or `codex#<n>` for editors that print the token in their status line (Helix 25.01:
+/// A turn's work-done progress token: `codex-lsp/turn/<turnId>` (unique and readable in a
+/// log; editors treat it as opaque and take the turn id from the fields that carry it), or
+/// `codex#<n>` for editors that print the token in their status line (Helix 25.01:
 /// `[token] message`), where the 55 columns of a turn id left no room for the message.
 fn progress_token(shown: bool, turn_id: &str) -> String {
     static SHOWN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

@@ -7,7 +7,7 @@
 //! Jobs run one at a time, in the order the turn's events came, on a task of their own: a
 //! slow editor never holds up the turn's progress, and two merges never race on one buffer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +15,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::activity::display_path;
-use super::documents::{BufferConflict, DiskView, MirrorSnapshot};
-use super::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
-use super::{lock, Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
+use super::documents::{normalize_path, BufferConflict, DiskView, MirrorSnapshot};
 use crate::app_server::protocol as p;
+use crate::bridge::activity::display_path;
+use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
+use crate::bridge::{Bridge, BridgeError, BridgeResult, Inner, MessageLevel};
 use crate::text::{edits_between, merge3_edits, Position, Range};
 
 /// How many times one change is sent to a buffer before the user is told it could not be.
@@ -35,7 +35,7 @@ pub const CONFLICT_CODE: &str = "codex.conflict";
 
 static NEXT_CONFLICT_ID: AtomicU64 = AtomicU64::new(1);
 
-pub(super) enum MirrorJob {
+pub(in crate::bridge) enum MirrorJob {
     /// A completed `fileChange` item.
     FileChange {
         turn_id: String,
@@ -56,21 +56,6 @@ pub enum ConflictChoice {
     KeepMine,
 }
 
-/// A file path as the mirror compares them: absolute and with symlinks resolved, also for a
-/// file that does not exist (yet, or any more).
-pub fn normalize_path(path: &Path) -> PathBuf {
-    if let Ok(real) = path.canonicalize() {
-        return real;
-    }
-    match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) => parent
-            .canonicalize()
-            .map(|p| p.join(name))
-            .unwrap_or_else(|_| path.to_path_buf()),
-        _ => path.to_path_buf(),
-    }
-}
-
 /// Reads a file for the merge, as the buffer shows it (`view`): `Ok(None)` when it does
 /// not exist; not UTF-8 is an error.
 async fn read_text(path: &Path, view: DiskView) -> Result<Option<String>, String> {
@@ -84,7 +69,7 @@ async fn read_text(path: &Path, view: DiskView) -> Result<Option<String>, String
     }
 }
 
-pub(super) async fn run_mirror(
+pub(in crate::bridge) async fn run_mirror(
     bridge: std::sync::Weak<Inner>,
     mut jobs: mpsc::UnboundedReceiver<MirrorJob>,
 ) {
@@ -98,14 +83,11 @@ pub(super) async fn run_mirror(
 
 impl Bridge {
     /// Queues a mirror job (the worker starts with the first one).
-    pub(super) fn queue_mirror(&self, job: MirrorJob) {
-        let mut sender = lock(&self.inner.mirror_jobs);
-        let sender = sender.get_or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run_mirror(Arc::downgrade(&self.inner), rx));
-            tx
+    pub(in crate::bridge) fn queue_mirror(&self, job: MirrorJob) {
+        let bridge = Arc::downgrade(&self.inner);
+        self.inner.documents.queue_mirror(job, |jobs| {
+            tokio::spawn(run_mirror(bridge, jobs));
         });
-        let _ = sender.send(job);
     }
 
     async fn run_job(&self, job: MirrorJob) {
@@ -441,7 +423,7 @@ impl Bridge {
     async fn wait_for_version_after(&self, uri: &str, version: i32, limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            let changed = self.inner.documents_changed.notified();
+            let changed = self.inner.documents.next_change();
             tokio::pin!(changed);
             changed.as_mut().enable();
             match self.documents().mirror_snapshot(uri) {
@@ -456,7 +438,7 @@ impl Bridge {
     }
 
     /// Republishes the conflict diagnostics of `uri`.
-    pub(super) fn publish_conflicts(&self, uri: &str) {
+    pub(in crate::bridge) fn publish_conflicts(&self, uri: &str) {
         let diagnostics = self
             .documents()
             .conflicts(uri)
@@ -534,8 +516,7 @@ impl Bridge {
     }
 
     fn in_workspace(&self, path: &Path) -> bool {
-        let folders = lock(&self.inner.folders);
-        folders.is_empty() || folders.iter().any(|f| path.starts_with(f))
+        self.inner.workspace.contains(path)
     }
 }
 
@@ -649,13 +630,5 @@ mod tests {
             replace_region(&snapshot("a\nother\nc\n"), &conflict(1..2, "mine 😀\n")),
             None
         );
-    }
-
-    #[test]
-    fn paths_normalize_also_when_the_file_is_gone() {
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().canonicalize().unwrap();
-        let missing = dir.path().join("not-yet.txt");
-        assert_eq!(normalize_path(&missing), real.join("not-yet.txt"));
     }
 }

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::{Bridge, BridgeError, BridgeResult};
 use crate::app_server::{protocol as p, Codex};
+use crate::bridge::{Bridge, BridgeError, BridgeResult};
 
 #[derive(Default)]
-pub(super) struct Threads {
+pub(in crate::bridge) struct Threads {
     by_folder: HashMap<PathBuf, String>,
     /// Threads loaded in app-server incarnation `loaded_generation`.
     loaded: HashSet<String>,
@@ -18,7 +18,7 @@ pub(super) struct Threads {
 }
 
 impl Threads {
-    pub(super) fn by_folder_json(&self) -> Value {
+    pub(in crate::bridge) fn by_folder_json(&self) -> Value {
         let map: serde_json::Map<String, Value> = self
             .by_folder
             .iter()
@@ -27,7 +27,7 @@ impl Threads {
         Value::Object(map)
     }
 
-    pub(super) fn is_loaded(&mut self, generation: u64, thread_id: &str) -> bool {
+    pub(in crate::bridge) fn is_loaded(&mut self, generation: u64, thread_id: &str) -> bool {
         if self.loaded_generation != generation {
             self.loaded.clear();
             self.loaded_generation = generation;
@@ -35,7 +35,7 @@ impl Threads {
         self.loaded.contains(thread_id)
     }
 
-    pub(super) fn mark_loaded(&mut self, generation: u64, thread_id: &str) {
+    pub(in crate::bridge) fn mark_loaded(&mut self, generation: u64, thread_id: &str) {
         if self.loaded_generation != generation {
             self.loaded.clear();
             self.loaded_generation = generation;
@@ -43,11 +43,11 @@ impl Threads {
         self.loaded.insert(thread_id.to_string());
     }
 
-    pub(super) fn set_folder_thread(&mut self, folder: PathBuf, thread_id: &str) {
+    pub(in crate::bridge) fn set_folder_thread(&mut self, folder: PathBuf, thread_id: &str) {
         self.by_folder.insert(folder, thread_id.to_string());
     }
 
-    pub(super) fn folder_thread(&self, folder: &Path) -> Option<String> {
+    pub(in crate::bridge) fn folder_thread(&self, folder: &Path) -> Option<String> {
         self.by_folder.get(folder).cloned()
     }
 }
@@ -81,7 +81,7 @@ impl Bridge {
         Ok(id)
     }
 
-    pub(super) async fn resume(
+    pub(in crate::bridge) async fn resume(
         &self,
         codex: &Codex,
         thread_id: &str,
@@ -104,7 +104,7 @@ impl Bridge {
 
     /// The thread an ask runs on: `explicit`, else a new one (`new_thread`), else the
     /// folder's. Holding the lock across creation makes concurrent asks share one thread.
-    pub(super) async fn thread_for(
+    pub(in crate::bridge) async fn thread_for(
         &self,
         explicit: Option<&str>,
         new_thread: bool,
@@ -149,7 +149,7 @@ impl Bridge {
     }
 
     /// The most recently updated thread recorded for `folder`.
-    pub(super) async fn last_thread_of(
+    pub(in crate::bridge) async fn last_thread_of(
         &self,
         codex: &Codex,
         folder: Option<&Path>,
@@ -165,7 +165,7 @@ impl Bridge {
     }
 
     /// The thread recorded for the workspace of `path`, if any (does not start one).
-    pub(super) async fn known_thread(&self, path: Option<&Path>) -> Option<String> {
+    pub(in crate::bridge) async fn known_thread(&self, path: Option<&Path>) -> Option<String> {
         let folder = self.workspace_for(path)?;
         self.inner.threads.lock().await.folder_thread(&folder)
     }
@@ -173,7 +173,10 @@ impl Bridge {
     /// The workspace's thread for reading: the one recorded, else the folder's most recently
     /// updated thread on record (after an editor restart), which becomes the folder's
     /// thread. Never starts or loads one: the next ask resumes it.
-    pub(super) async fn current_thread(&self, path: Option<&Path>) -> BridgeResult<Option<String>> {
+    pub(in crate::bridge) async fn current_thread(
+        &self,
+        path: Option<&Path>,
+    ) -> BridgeResult<Option<String>> {
         let Some(folder) = self.workspace_for(path) else {
             return Ok(None);
         };
@@ -198,7 +201,7 @@ impl Bridge {
 
     /// After start: each workspace folder's last thread becomes its thread, so that its
     /// history reads before the first ask.
-    pub(super) async fn adopt_last_threads(&self, codex: &Codex) {
+    pub(in crate::bridge) async fn adopt_last_threads(&self, codex: &Codex) {
         for folder in self.folders() {
             self.adopt_last_thread(codex, &folder).await;
         }
@@ -234,7 +237,7 @@ impl Bridge {
     }
 
     /// The thread a command names, or else the workspace's thread (an error when it has none).
-    pub(super) async fn thread_or_current(
+    pub(in crate::bridge) async fn thread_or_current(
         &self,
         thread_id: Option<&str>,
         path: Option<&Path>,

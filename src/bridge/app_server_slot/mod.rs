@@ -93,6 +93,7 @@ impl Bridge {
     /// Starts the app-server without waiting for it, so `initialize` answers at once and
     /// a missing runtime is reported early.
     pub fn start_in_background(&self) {
+        self.changes_load();
         let bridge = self.clone();
         tokio::spawn(async move {
             match bridge.codex().await {

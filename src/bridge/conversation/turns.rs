@@ -238,7 +238,12 @@ impl Bridge {
             .collect();
         let params = p::TurnStartParams {
             thread_id: thread_id.clone(),
-            input: vec![p::UserInput::text(text)],
+            input: self
+                .changes_take_note(&thread_id)
+                .map(p::UserInput::text)
+                .into_iter()
+                .chain([p::UserInput::text(text)])
+                .collect(),
             approval_policy: Some(settings.approval_policy.to_protocol()),
             model: settings.model.clone(),
             effort: settings.effort.clone(),
@@ -254,6 +259,7 @@ impl Bridge {
         };
         let starting = self.inner.turns.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
+        self.changes_turn_started(&handle.thread_id, &handle.turn_id, Some(&request.prompt));
         self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
         Ok((handle, starting))
     }
@@ -393,6 +399,7 @@ impl Bridge {
         if !new {
             return active;
         }
+        self.changes_turn_started(&handle.thread_id, &handle.turn_id, None);
         tokio::spawn(self.clone().drive_turn(
             handle,
             active.clone(),
@@ -486,6 +493,7 @@ impl Bridge {
                                 && activity.delta_starts_reply();
                             self.transcript_event(&active.thread_id, &active.turn_id, &notification);
                             if let Some(changes) = completed_file_changes(&notification) {
+                                self.changes_record_items(&active.turn_id, &changes);
                                 self.queue_mirror(MirrorJob::FileChange {
                                     turn_id: active.turn_id.clone(),
                                     changes,

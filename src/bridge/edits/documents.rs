@@ -526,6 +526,7 @@ impl crate::bridge::Bridge {
             .is_some_and(|b| editor_normalised_crlf(b, text));
         let view = DiskView::of(text.starts_with(BOM), crlf_as_lf);
         let disk_text = bytes.and_then(|b| view.read(b).ok());
+        let uri_key = uri.clone();
         self.documents().open_as(
             uri,
             editor_uri,
@@ -536,6 +537,7 @@ impl crate::bridge::Bridge {
             disk_text,
             crlf_as_lf,
         );
+        self.changes_anchor(&uri_key);
     }
 
     /// `didChange`; wakes the mirror, which may be waiting for the echo of its edit.
@@ -546,7 +548,7 @@ impl crate::bridge::Bridge {
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
     ) -> Result<(), String> {
         let encoding = self.encoding();
-        let track_lines = self.has_findings();
+        let track_lines = self.has_findings() || self.changes_marked();
         let (outcome, path, previous) = {
             let mut docs = self.documents();
             let previous = docs.get(uri).map(|d| d.document.version);
@@ -566,6 +568,7 @@ impl crate::bridge::Bridge {
             self.publish_conflicts(uri);
         }
         self.findings_follow(uri, path.as_deref(), &line_changes);
+        self.changes_follow(uri, &line_changes);
         match previous {
             // Applied (the text is what the editor did), but the editor's versions are off.
             Some(previous) if version <= previous => Err(format!(

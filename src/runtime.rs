@@ -29,8 +29,9 @@ pub fn user_install_command() -> String {
 /// What to do about a missing or unusable runtime, for people with or without a checkout.
 pub fn install_advice() -> String {
     format!(
-        "Install Codex {PINNED_VERSION} with `{INSTALL_COMMAND}` (into codex-lsp's cache) or \
-         `{}` (it puts `codex` on PATH), or set `codexPath` to a `codex` executable.",
+        "Install Codex {PINNED_VERSION} with the editor command `codex.installRuntime` or \
+         `{INSTALL_COMMAND}` (into codex-lsp's cache), or `{}` (it puts `codex` on PATH), or \
+         set `codexPath` to a `codex` executable.",
         user_install_command()
     )
 }

@@ -773,10 +773,17 @@ async fn clangd_runs_beside_codex_in_a_c_buffer() {
         tmux.wait_screen("the fix in the buffer", SCREEN_WAIT, |s| {
             s.contains("  return compute_answer();")
         });
-        // clangd saw the edit: its mark goes.
-        tmux.wait_screen("clangd's mark gone", SCREEN_WAIT, |s| {
-            !s.lines().any(|l| l.starts_with('●')) && s.contains(" 4    return compute_answer();")
-        });
+        // clangd saw the edit: its error goes; the gutter mark left on line 4 is Codex's
+        // own (issue 17: the agent's change, a hint of code codex.change).
+        tmux.wait_screen(
+            "clangd's mark gone, Codex's change marked",
+            SCREEN_WAIT,
+            |s| {
+                !s.contains("undeclared")
+                    && s.contains(" 4    return compute_answer();")
+                    && s.contains("Codex changed this")
+            },
+        );
     })
     .await;
 }

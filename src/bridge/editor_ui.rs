@@ -177,6 +177,14 @@ pub trait EditorUi: Send + Sync + 'static {
 
     /// `codex/transcript`: a running turn's transcript changed.
     fn transcript(&self, _update: TranscriptUpdate) {}
+
+    /// Whether the editor draws the agent's changes itself (`experimental.codexChanges`).
+    fn wants_changes(&self) -> bool {
+        false
+    }
+
+    /// The marked changes of one file changed (`codex/changes`).
+    fn changes(&self, _update: super::ChangesUpdate) {}
 }
 
 /// An approval for an editor that shows it whole (`codex/approval`).

@@ -49,6 +49,10 @@ pub enum BridgeError {
     EditRefused(Option<String>),
     /// An edit could not be sent or applied; the text says why.
     EditFailed(String),
+    /// `codex.installRuntime` while an install runs.
+    RuntimeInstallRunning,
+    /// No cache folder to install the runtime into (no `HOME`).
+    NoCacheFolder,
 }
 
 pub type BridgeResult<T> = Result<T, BridgeError>;
@@ -144,6 +148,12 @@ impl fmt::Display for BridgeError {
             Self::ConflictChanged { uri, theirs } => write!(
                 f,
                 "the conflicting lines of {uri} changed since; edit them by hand. Codex's version:\n{theirs}"
+            ),
+            Self::RuntimeInstallRunning => {
+                f.write_str("the Codex runtime is already being installed")
+            }
+            Self::NoCacheFolder => f.write_str(
+                "no cache folder to install the runtime into (set HOME, or CODEX_LSP_RUNTIME_DIR)",
             ),
             Self::EditRefused(reason) => write!(
                 f,

@@ -42,6 +42,7 @@ pub use editor_ui::{
     EditOutcome, EditorUi, MessageLevel, RichApproval, Severity, TranscriptUpdate,
     TurnEventForEditor,
 };
+pub use edits::changes::{ChangeMark, ChangeScope, ChangesUpdate, CHANGE_CODE};
 pub use edits::documents::Documents;
 pub use edits::mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
@@ -51,8 +52,8 @@ pub use prompts::{
 };
 pub use review::{Finding, ReviewRequest, ReviewTarget, REVIEW_CODE};
 pub use settings::{
-    apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
-    SettingsSources,
+    apply_edit_timeout, schema as settings_schema, AppServerSetting, ReviewChanges, Settings,
+    SettingsSource, SettingsSources,
 };
 pub use transcript::chat::ChatActions;
 
@@ -127,6 +128,8 @@ struct Inner {
     /// Approvals in the code actions, prompt ids, messages reported once
     /// (`editor_prompts.rs`).
     prompts: editor_prompts::EditorPrompts,
+    /// The agent's changes per turn, to keep or undo (`edits/changes/`).
+    changes: edits::changes::ChangeLog,
 }
 
 /// A cheap handle on the bridge; clones share the state.
@@ -158,6 +161,7 @@ impl Bridge {
                 transcripts: Mutex::default(),
                 chat: Default::default(),
                 prompts: Default::default(),
+                changes: edits::changes::ChangeLog::default(),
             }),
         }
     }

@@ -7,8 +7,8 @@ use lsp_types::{
 };
 
 use super::commands::{
-    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, InterruptArgs,
-    OpenTranscriptArgs, ResolveConflictArgs, SendAskArgs, Take,
+    carrying, AnswerApprovalArgs, AskArgs, ChangeArgs, Command, DismissFindingArgs, InterruptArgs,
+    OpenTranscriptArgs, ResolveConflictArgs, SendAskArgs, Take, UndoTurnArgs,
 };
 use super::{from_proto, to_proto};
 use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
@@ -298,6 +298,91 @@ pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeAction
                 ..CodeAction::default()
             }));
         }
+    }
+    actions
+}
+
+/// On a marked change: keep or revert it; all of the file's; all of its turn's.
+pub fn change_actions(
+    uri: &Url,
+    shown: &str,
+    changes: &[bridge::ChangeMark],
+) -> Vec<CodeActionOrCommand> {
+    let mut actions = Vec::new();
+    let quickfix = |title: String, command: lsp_types::Command, mark: &bridge::ChangeMark| {
+        CodeActionOrCommand::CodeAction(CodeAction {
+            title,
+            kind: Some(CodeActionKind::QUICKFIX),
+            command: Some(command),
+            diagnostics: Some(vec![to_proto::diagnostic(mark.diagnostic())]),
+            ..CodeAction::default()
+        })
+    };
+    for mark in changes {
+        let this = ChangeArgs {
+            id: Some(mark.id.clone()),
+            ..ChangeArgs::default()
+        };
+        for (title, command) in [
+            ("Codex: Keep this change", Command::KeepChange),
+            ("Codex: Revert this change", Command::RevertChange),
+        ] {
+            let carried = carrying(title.to_string(), command, &this);
+            actions.push(quickfix(title.to_string(), carried, mark));
+        }
+    }
+    let Some(first) = changes.first() else {
+        return actions;
+    };
+    let file = ChangeArgs {
+        uri: Some(uri.clone()),
+        ..ChangeArgs::default()
+    };
+    for (title, command) in [
+        (
+            format!("Codex: Keep all changes in {shown}"),
+            Command::KeepChange,
+        ),
+        (
+            format!("Codex: Revert all changes in {shown}"),
+            Command::RevertChange,
+        ),
+    ] {
+        let carried = carrying(title.clone(), command, &file);
+        actions.push(quickfix(title, carried, first));
+    }
+    let mut turns: Vec<&bridge::ChangeMark> = Vec::new();
+    for mark in changes {
+        if !turns.iter().any(|m| m.turn_id == mark.turn_id) {
+            turns.push(mark);
+        }
+    }
+    let several = turns.len() > 1;
+    for mark in turns {
+        let which = if several {
+            format!(" (turn {})", mark.turn)
+        } else {
+            String::new()
+        };
+        let keep = ChangeArgs {
+            turn_id: Some(mark.turn_id.clone()),
+            ..ChangeArgs::default()
+        };
+        let title = format!("Codex: Keep everything from this turn{which}");
+        actions.push(quickfix(
+            title.clone(),
+            carrying(title, Command::KeepChange, &keep),
+            mark,
+        ));
+        let title = format!("Codex: Undo this turn{which}");
+        let undo = UndoTurnArgs {
+            turn_id: Some(mark.turn_id.clone()),
+        };
+        actions.push(quickfix(
+            title.clone(),
+            carrying(title, Command::UndoTurn, &undo),
+            mark,
+        ));
     }
     actions
 }

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::from_proto;
 use crate::bridge::{
-    AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod, MessageLevel, ReviewRequest,
-    ReviewTarget,
+    AskRequest, Bridge, BridgeError, ChangeScope, ConflictChoice, LoginMethod, MessageLevel,
+    ReviewRequest, ReviewTarget,
 };
 
 /// Every command, each with the struct its one argument object is read into: the list
@@ -62,6 +62,11 @@ commands! {
     ClearReview = "codex.clearReview" => NoArgs,
     DismissFinding = "codex.dismissFinding" => DismissFindingArgs,
     AnswerApproval = "codex.answerApproval" => AnswerApprovalArgs,
+    KeepChange = "codex.keepChange" => ChangeArgs,
+    RevertChange = "codex.revertChange" => ChangeArgs,
+    UndoTurn = "codex.undoTurn" => UndoTurnArgs,
+    ListChanges = "codex.listChanges" => NoArgs,
+    InstallRuntime = "codex.installRuntime" => NoArgs,
 }
 
 impl Command {
@@ -253,6 +258,27 @@ pub struct AnswerApprovalArgs {
     pub choice: String,
 }
 
+/// `{id}` (one hunk), `{uri}` (every change in the file) or `{turnId}` (every change of
+/// the turn): what `codex.keepChange` and `codex.revertChange` apply to.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
+}
+
+/// `{turnId?}`: the turn to undo (default: the newest with changes left).
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoTurnArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
+}
+
 /// The `lsp_types::Command` a code action carries: `command` with `args`, the struct that
 /// command reads.
 pub fn carrying<T: Serialize>(title: String, command: Command, args: &T) -> lsp_types::Command {
@@ -389,7 +415,8 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
         | Command::Review
         | Command::AnswerApproval
         | Command::DismissFinding
-        | Command::ResolveConflict => return None,
+        | Command::ResolveConflict
+        | Command::InstallRuntime => return None,
         Command::Status => {
             let app = &result["appServer"];
             let settings = &result["settings"];
@@ -534,6 +561,10 @@ async fn run(
             };
             bridge.login(method).await
         }
+        Command::InstallRuntime => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.install_runtime()
+        }
         Command::Logout | Command::Account | Command::ListModels | Command::Status => {
             let NoArgs {} = parse(command, argument)?;
             match command {
@@ -552,6 +583,34 @@ async fn run(
             bridge
                 .resolve_conflict(args.uri.as_str(), args.conflict_id, choice)
                 .await
+        }
+        Command::KeepChange | Command::RevertChange => {
+            let args: ChangeArgs = parse(command, argument)?;
+            let scope = match (args.id, args.uri, args.turn_id) {
+                (Some(id), _, _) => ChangeScope::Hunk(id),
+                (None, Some(uri), _) => ChangeScope::File(uri.to_file_path().map_err(|_| {
+                    invalid_params(format!("{}: `uri` is not a file URI", command.name()))
+                })?),
+                (None, None, Some(turn)) => ChangeScope::Turn(Some(turn)),
+                (None, None, None) => {
+                    return Err(invalid_params(format!(
+                        "{}: give `id` (one change), `uri` (a file) or `turnId` (a turn)",
+                        command.name()
+                    )))
+                }
+            };
+            match command {
+                Command::KeepChange => bridge.keep_changes(scope),
+                _ => bridge.revert_and_tell(scope).await,
+            }
+        }
+        Command::UndoTurn => {
+            let args: UndoTurnArgs = parse(command, argument)?;
+            bridge.undo_turn(args.turn_id.as_deref()).await
+        }
+        Command::ListChanges => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.list_changes()
         }
         Command::Review => {
             let args: ReviewArgs = parse(command, argument)?;
@@ -692,7 +751,11 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 20);
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "each name once: {names:?}");
+        assert!(names.iter().all(|n| n.starts_with("codex.")), "{names:?}");
+        assert_eq!(Command::KeepChange.fields(), ["id", "uri", "turnId"]);
+        assert_eq!(Command::UndoTurn.fields(), ["turnId"]);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),

@@ -32,6 +32,8 @@ pub struct EditorAbilities {
     pub rich_approvals: bool,
     /// `experimental.codexTranscript`: the editor displays `codex/transcript`.
     pub transcript: bool,
+    /// `experimental.codexChanges`: the editor draws `codex/changes`.
+    pub changes: bool,
     /// `workspace.applyEdit`.
     pub apply_edit: bool,
     /// `workspace.workspaceEdit.documentChanges`: versioned edits.
@@ -443,6 +445,14 @@ impl EditorUi for LspEditor {
 
     fn transcript(&self, update: TranscriptUpdate) {
         let _ = self.client.notify::<ext::Transcript>(update.into());
+    }
+
+    fn wants_changes(&self) -> bool {
+        self.abilities.changes
+    }
+
+    fn changes(&self, update: crate::bridge::ChangesUpdate) {
+        let _ = self.client.notify::<ext::Changes>(update.into());
     }
 }
 

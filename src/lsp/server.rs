@@ -377,6 +377,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
             .as_ref()
             .and_then(|e| e.get("codexTranscript"))
             .is_some_and(|v| v.as_bool() == Some(true)),
+        changes: params
+            .capabilities
+            .experimental
+            .as_ref()
+            .and_then(|e| e.get("codexChanges"))
+            .is_some_and(|v| v.as_bool() == Some(true)),
         ..Default::default()
     };
     let workspace = params.capabilities.workspace.as_ref();
@@ -566,6 +572,8 @@ fn code_action(
         .collect();
     let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
     actions.extend(code_actions::conflict_actions(uri, &conflicts));
+    let changes = bridge.changes_in(uri.as_str(), from_proto::range(params.range));
+    actions.extend(code_actions::change_actions(uri, &shown, &changes));
     let findings = bridge.findings_in(
         uri.as_str(),
         path.as_deref(),

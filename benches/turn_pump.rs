@@ -1,10 +1,10 @@
 //! codex-lsp under load, against baselines measured in the same run: the event pump (a turn
 //! of 100,000 `item/agentMessage/delta` notifications) against the Python SDK, a bare
-//! `serde_json::Value` loop and `cat`; coalescing; code-action latency while typing during a
-//! turn; document sync; start-up; memory. Prints one table per item with medians and ratios.
+//! `serde_json::Value` loop and `cat`; coalescing; document sync; start-up; memory. Prints one
+//! table per item with medians and ratios. (Typing during a turn is in benches/latency.rs.)
 //!
-//! `cargo bench --bench turn_pump [-- ITEM...]` with ITEM among pump, typing, sync, startup,
-//! memory (default: all). `scripts/bench.sh` runs it with the SDK baseline set up.
+//! `cargo bench --bench turn_pump [-- ITEM...]` with ITEM among pump, sync, startup, memory
+//! (default: all). `scripts/bench.sh` runs it with the SDK baseline set up.
 //!
 //! The bench binary is also the fake app-server (started with the argument `app-server`,
 //! as codex-lsp and the SDK start `codex app-server`), the replay source of the pipeline
@@ -18,7 +18,6 @@ mod lsp_client;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lsp_client::{frame, proc_cpu, proc_kib, Lsp};
@@ -43,7 +42,7 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wants = |item: &str| items.is_empty() || items.contains(&item);
-    let items_known = ["pump", "typing", "sync", "startup", "memory", "profile"];
+    let items_known = ["pump", "sync", "startup", "memory", "profile"];
     assert!(
         items.iter().all(|i| items_known.contains(i)),
         "items: {items_known:?}"
@@ -62,9 +61,6 @@ fn main() {
             lsp_turn(&mut lsp, DELTAS);
         }
         lsp.shutdown();
-    }
-    if wants("typing") {
-        typing();
     }
     if wants("sync") {
         sync();
@@ -93,13 +89,6 @@ fn median<T: Copy + PartialOrd>(samples: &[T]) -> T {
     let mut sorted = samples.to_vec();
     sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
     sorted[sorted.len() / 2]
-}
-
-fn percentile(samples: &[Duration], p: f64) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn ms(d: Duration) -> String {
@@ -365,223 +354,6 @@ fn pump() {
         "target messages ≤ 10/s + constant, final text exact: {}",
         if all_hold { "holds" } else { "MISSED" }
     );
-}
-
-// ---------------------------------------------------------------------------------------
-// 3. Typing during a turn
-// ---------------------------------------------------------------------------------------
-
-const DOC_LINES: usize = 2_000;
-
-fn source_doc() -> String {
-    (0..DOC_LINES)
-        .map(|i| format!("fn f{i}(x: u32) -> u32 {{ x + {i} }} // line {i}\n"))
-        .collect()
-}
-
-/// Types at 100 didChange/s and asks for code actions every 50 ms for `length`; returns
-/// the code-action latencies. With `turns`, turns of [`DELTAS`] deltas run back to back.
-fn typing_phase(lsp: &mut Lsp, uri: &str, length: Duration, turns: bool) -> (Vec<Duration>, usize) {
-    let sent: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
-    let writer = lsp.writer();
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let typist = {
-        let (sent, stop, uri) = (sent.clone(), stop.clone(), uri.to_string());
-        std::thread::spawn(move || {
-            let mut version = 1;
-            let mut id = 1_000_000i64;
-            let start = Instant::now();
-            for tick in 0u64.. {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let due = start + Duration::from_millis(10 * tick);
-                std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                version += 1;
-                let line = (tick * 7919) % DOC_LINES as u64;
-                let change = json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                    "textDocument": { "uri": uri, "version": version },
-                    "contentChanges": [{ "range": {
-                        "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 },
-                    }, "text": "x" }],
-                }});
-                let mut bytes = frame(change.to_string().as_bytes());
-                let code_action = tick % 5 == 0;
-                if code_action {
-                    id += 1;
-                    let request = json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/codeAction", "params": {
-                        "textDocument": { "uri": uri },
-                        "range": { "start": { "line": line, "character": 0 }, "end": { "line": line + 3, "character": 0 } },
-                        "context": { "diagnostics": [] },
-                    }});
-                    bytes.extend(frame(request.to_string().as_bytes()));
-                }
-                let mut w = writer.lock().unwrap();
-                if code_action {
-                    sent.lock().unwrap().push((id, Instant::now()));
-                }
-                w.write_all(&bytes).expect("write");
-                w.flush().expect("flush");
-            }
-        })
-    };
-    let mut latencies = Vec::new();
-    let mut turns_done = 0;
-    let start = Instant::now();
-    let mut ask_id = None;
-    if turns {
-        ask_id = Some(lsp.request(
-            "workspace/executeCommand",
-            json!({ "command": "codex.ask", "arguments": [{ "prompt": format!("deltas={DELTAS}") }] }),
-        ));
-    }
-    let mut answered = std::collections::HashMap::new();
-    while start.elapsed() < length || (turns && ask_id.is_some() && turns_done == 0) {
-        let Some((at, m)) = lsp.recv(Duration::from_millis(100)) else {
-            continue;
-        };
-        if m.get("method").is_none() && m["id"].as_i64().is_some_and(|i| i >= 1_000_000) {
-            answered.insert(m["id"].as_i64().unwrap(), at);
-        } else if m["method"] == "codex/turnCompleted" {
-            turns_done += 1;
-            ask_id = (start.elapsed() < length).then(|| {
-                lsp.request(
-                    "workspace/executeCommand",
-                    json!({ "command": "codex.ask", "arguments": [{ "prompt": format!("deltas={DELTAS}") }] }),
-                )
-            });
-        }
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    typist.join().unwrap();
-    // The last answers and a turn still running.
-    let drain_until = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < drain_until {
-        let all_answered = sent
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|(id, _)| answered.contains_key(id));
-        if all_answered && ask_id.is_none() {
-            break;
-        }
-        if let Some((at, m)) = lsp.recv(Duration::from_millis(100)) {
-            if m.get("method").is_none() && m["id"].as_i64().is_some_and(|i| i >= 1_000_000) {
-                answered.insert(m["id"].as_i64().unwrap(), at);
-            } else if m["method"] == "codex/turnCompleted" {
-                turns_done += 1;
-                ask_id = None;
-            }
-        }
-    }
-    for (id, at) in sent.lock().unwrap().iter() {
-        let answer = answered.get(id).expect("every code action answered");
-        latencies.push(*answer - *at);
-    }
-    (latencies, turns_done)
-}
-
-fn typing() {
-    const LENGTH: Duration = Duration::from_secs(8);
-    let ws = workspace();
-    let path = ws.path().join("lib.rs");
-    let text = source_doc();
-    std::fs::write(&path, &text).unwrap();
-    let uri = format!("file://{}", path.display());
-    let mut lsp = codex_lsp(&ws, false);
-    lsp.notify(
-        "textDocument/didOpen",
-        json!({ "textDocument": { "uri": uri, "languageId": "rust", "version": 1, "text": text } }),
-    );
-    let (idle, _) = typing_phase(&mut lsp, &uri, LENGTH, false);
-    let (busy, turns) = typing_phase(&mut lsp, &uri, LENGTH, true);
-    // The same typing with no turn but both cores as busy as a flooding turn keeps them (the
-    // fake app-server writing, the client reading): what the machine alone costs a request.
-    let (cores_busy, _) = {
-        let _spinners = Spinners::start(2);
-        typing_phase(&mut lsp, &uri, LENGTH, false)
-    };
-    lsp.shutdown();
-    println!(
-        "\n## 3. Typing during a turn: didChange at 100/s, codeAction every 50 ms, {} s each",
-        LENGTH.as_secs()
-    );
-    println!("| phase | code actions | p50 | p90 | p99 | max |");
-    println!("|---|---|---|---|---|---|");
-    for (name, l) in [
-        ("no turn".to_string(), &idle),
-        (
-            format!("{turns} turns of {DELTAS} deltas back to back"),
-            &busy,
-        ),
-        (
-            "no turn, 2 other processes' worth of busy threads".to_string(),
-            &cores_busy,
-        ),
-    ] {
-        println!(
-            "| {name} | {} | {} | {} | {} | {} |",
-            l.len(),
-            ms(percentile(l, 50.0)),
-            ms(percentile(l, 90.0)),
-            ms(percentile(l, 99.0)),
-            ms(*l.iter().max().unwrap())
-        );
-    }
-    let p50 = percentile(&busy, 50.0).as_secs_f64() / percentile(&idle, 50.0).as_secs_f64();
-    let p99 = percentile(&busy, 99.0).as_secs_f64() / percentile(&idle, 99.0).as_secs_f64();
-    let p90 = percentile(&busy, 90.0).as_secs_f64() / percentile(&idle, 90.0).as_secs_f64();
-    println!("ratio during a turn / no turn: p50 {p50:.2}×, p90 {p90:.2}×, p99 {p99:.2}×");
-    let p99_cores =
-        percentile(&busy, 99.0).as_secs_f64() / percentile(&cores_busy, 99.0).as_secs_f64();
-    println!("ratio during a turn / no turn with the cores as busy: p99 {p99_cores:.2}×");
-    // SAFETY: getloadavg writes at most `n` doubles.
-    let mut load = [0f64; 3];
-    unsafe { libc::getloadavg(load.as_mut_ptr(), 3) };
-    println!(
-        "(machine load average {:.1} on {} cores: other work's stalls land in both phases)",
-        load[0],
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!(
-        "target p99 within 2×: {} ({p99:.2}×)",
-        if p99 <= 2.0 { "holds" } else { "MISSED" }
-    );
-}
-
-/// Threads that keep cores busy until dropped.
-struct Spinners {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Spinners {
-    fn start(n: usize) -> Spinners {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let threads = (0..n)
-            .map(|_| {
-                let stop = stop.clone();
-                std::thread::spawn(move || {
-                    let mut x = 0u64;
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        x = std::hint::black_box(
-                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
-                        );
-                    }
-                })
-            })
-            .collect();
-        Spinners { stop, threads }
-    }
-}
-
-impl Drop for Spinners {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------

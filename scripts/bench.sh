@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Runs every benchmark of codex-lsp and prints its tables (medians and ratios measured in the
-# same run): edit mirroring (benches/edit_mirroring.rs) and the load items of
+# same run): edit mirroring (benches/edit_mirroring.rs), the load items of
 # benches/turn_pump.rs (event pump vs the Python SDK, a bare Value loop and cat; coalescing;
-# typing during a turn; document sync; start-up; memory). docs/benchmarks.md records a run.
+# document sync; start-up; memory) and what a user feels, benches/latency.rs (typing during a
+# turn, a keystroke's cost, token to screen, the first ask, many buffers, a big review, long
+# threads). docs/benchmarks.md records a run; the charts it shows are written to
+# docs/benchmarks/ by that run.
 #
-#   scripts/bench.sh            # everything
-#   scripts/bench.sh pump sync  # only these turn_pump items (pump typing sync startup memory)
+#   scripts/bench.sh                        # everything
+#   scripts/bench.sh pump sync              # only these turn_pump items (pump sync startup memory)
+#   scripts/bench.sh latency typing token   # only these latency items
+#                                           # (typing keystroke token first-ask buffers
+#                                           #  review thread)
 #
 # Sets up, idempotently: the pinned runtime (for the start-up baseline) and a venv with the
 # official Python SDK, openai-codex (same version as the runtime), for the pump's baseline,
@@ -28,8 +34,15 @@ if ! "$venv/bin/python" -c "import openai_codex, sys; sys.exit(openai_codex.__ve
 fi
 export CODEX_LSP_BENCH_PYTHON="$venv/bin/python"
 
+export CODEX_LSP_BENCH_SVG=$PWD/docs/benchmarks
 if [ $# -eq 0 ]; then
   cargo bench --locked --bench edit_mirroring
+  cargo bench --locked --bench turn_pump
+  cargo bench --locked --bench latency
+elif [ "$1" = latency ]; then
+  shift
+  cargo bench --locked --bench latency -- "$@"
+else
+  cargo bench --locked --bench turn_pump -- "$@"
 fi
-cargo bench --locked --bench turn_pump -- "$@"
 echo "scripts/bench.sh: $(( $(date +%s) - started )) s"

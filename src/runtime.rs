@@ -29,8 +29,9 @@ pub fn user_install_command() -> String {
 /// What to do about a missing or unusable runtime, for people with or without a checkout.
 pub fn install_advice() -> String {
     format!(
-        "Install Codex {PINNED_VERSION} with `{INSTALL_COMMAND}` (into codex-lsp's cache) or \
-         `{}` (it puts `codex` on PATH), or set `codexPath` to a `codex` executable.",
+        "Install Codex {PINNED_VERSION} with the editor command `codex.installRuntime` or \
+         `{INSTALL_COMMAND}` (into codex-lsp's cache), or `{}` (it puts `codex` on PATH), or \
+         set `codexPath` to a `codex` executable.",
         user_install_command()
     )
 }
@@ -272,6 +273,13 @@ impl Platform {
         );
         bins
     }
+}
+
+/// The user's cache folder on this platform (Linux: `$XDG_CACHE_HOME`, else `~/.cache`;
+/// macOS: `~/Library/Caches`; Windows: `%LOCALAPPDATA%`): where codex-lsp keeps what it
+/// makes for the user (runtimes, chat transcripts).
+pub fn user_cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    Platform::current().cache_dir(env)
 }
 
 /// Where `codex-lsp runtime install` and `scripts/install-runtime.sh` put runtimes: `$CODEX_LSP_RUNTIME_DIR`, else

@@ -39,6 +39,12 @@ impl fmt::Display for InstallError {
     }
 }
 
+impl From<String> for InstallError {
+    fn from(message: String) -> Self {
+        InstallError(message)
+    }
+}
+
 fn fail<T>(message: impl Into<String>) -> Result<T, InstallError> {
     Err(InstallError(message.into()))
 }

@@ -63,7 +63,7 @@ fn a_missing_runtime_fails_and_says_how_to_install_it() {
     let (code, text) = doctor(&[], &[("CODEX_LSP_CODEX_PATH", "/nonexistent/codex")]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("/nonexistent/codex"), "{text}");
-    assert!(text.contains("scripts/install-runtime.sh"), "{text}");
+    assert!(text.contains("codex-lsp runtime install"), "{text}");
 }
 
 #[test]

@@ -43,6 +43,13 @@ fn helix_rules() -> Vec<Rule> {
         vec![Reply::text("Quick second reply.\nIts second line.")],
     ));
     rules.push(Rule::new(
+        HELIX_CHAT_PROMPT,
+        vec![Reply::slow_text(
+            "Helix chat reply, streamed into the transcript.\nIts second line.",
+            Duration::from_millis(100),
+        )],
+    ));
+    rules.push(Rule::new(
         "helix provider fails",
         vec![Reply::HttpError(400)],
     ));
@@ -115,6 +122,9 @@ fn add_reviewer(fixture: &Fixture) {
         )],
     ));
 }
+
+/// The prompt typed in the transcript's ask section.
+const HELIX_CHAT_PROMPT: &str = "helix chat from the ask section";
 
 const DOC: &str = "docs/editors/helix.md";
 /// The model the doc's server entry names.
@@ -763,10 +773,17 @@ async fn clangd_runs_beside_codex_in_a_c_buffer() {
         tmux.wait_screen("the fix in the buffer", SCREEN_WAIT, |s| {
             s.contains("  return compute_answer();")
         });
-        // clangd saw the edit: its mark goes.
-        tmux.wait_screen("clangd's mark gone", SCREEN_WAIT, |s| {
-            !s.lines().any(|l| l.starts_with('●')) && s.contains(" 4    return compute_answer();")
-        });
+        // clangd saw the edit: its error goes; the gutter mark left on line 4 is Codex's
+        // own (issue 17: the agent's change, a hint of code codex.change).
+        tmux.wait_screen(
+            "clangd's mark gone, Codex's change marked",
+            SCREEN_WAIT,
+            |s| {
+                !s.contains("undeclared")
+                    && s.contains(" 4    return compute_answer();")
+                    && s.contains("Codex changed this")
+            },
+        );
     })
     .await;
 }
@@ -1105,4 +1122,86 @@ async fn set_model_offers_the_models_in_the_code_actions() {
         });
     })
     .await;
+}
+
+/// The chat in Helix, no plugin: Space c t (`codex.openTranscript`) opens the thread's
+/// transcript document; a prompt typed under "## Ask Codex" goes with the code action
+/// "Codex: Send"; the reply appears in the buffer through codex-lsp's applyEdits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_sent_from_the_transcripts_ask_section_appears_in_helix() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    write_workspace(&fixture.workspace);
+    let session = start_helix(&fixture, "main.py");
+    let screen = blocking(move || {
+        let tmux = &session.tmux;
+        // Right after start codex-lsp may not be up yet: Space c t until the document opens.
+        editor_support::poll(SCREEN_WAIT, || {
+            escape(tmux);
+            tmux.keys(&["Space", "c", "t"]);
+            editor_support::poll(Duration::from_secs(5), || {
+                tmux.screen().contains("## Ask Codex").then_some(())
+            })
+        })
+        .unwrap_or_else(|| panic!("the transcript did not open:\n{}", tmux.screen()));
+        // The last line is the ask section's: type the prompt there.
+        escape(tmux);
+        tmux.keys(&["g", "e"]);
+        tmux.keys(&["o"]);
+        tmux.type_text(HELIX_CHAT_PROMPT);
+        escape(tmux);
+        // Space c a in the transcript: the chat's actions, "Codex: Send" first (the
+        // document's how-to line names it too: only whole menu entries count).
+        let entries = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter_map(|l| l.find("Codex: ").map(|i| l[i..].trim().to_string()))
+                .filter(|e| {
+                    ["Codex: Send", "Codex: Interrupt", "Codex: New thread"].contains(&e.as_str())
+                })
+                .collect()
+        };
+        let mut menu = Vec::new();
+        for _ in 0..10 {
+            tmux.keys(&["Space", "c", "a"]);
+            let screen = tmux.wait_screen("the transcript's code actions", SCREEN_WAIT, |s| {
+                !entries(s).is_empty()
+                    || s.contains("No code actions")
+                    || s.contains("supports code actions")
+            });
+            menu = entries(&screen);
+            if !menu.is_empty() {
+                break;
+            }
+            escape(tmux);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        assert_eq!(
+            menu,
+            ["Codex: Send", "Codex: New thread"],
+            "{}",
+            tmux.screen()
+        );
+        tmux.keys(&["Enter"]);
+        // The reply lands in the buffer (quoted), not only in the status line.
+        tmux.wait_screen("the reply in the transcript buffer", SCREEN_WAIT, |s| {
+            s.contains("> Helix chat reply, streamed into the transcript.")
+                && s.contains("> Its second line.")
+                && s.contains("*completed")
+        })
+    })
+    .await;
+    assert!(
+        screen.contains(&format!("> {HELIX_CHAT_PROMPT}")),
+        "the prompt is not in the transcript:\n{screen}"
+    );
+    assert!(
+        user_texts(&fixture).contains(HELIX_CHAT_PROMPT),
+        "the prompt did not reach the model"
+    );
+    // Sent, the prompt left the ask section: it shows once, quoted under "### You".
+    assert_eq!(
+        screen.matches(HELIX_CHAT_PROMPT).count(),
+        1,
+        "the prompt is still in the ask section:\n{screen}"
+    );
 }

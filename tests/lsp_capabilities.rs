@@ -48,6 +48,7 @@ const GENERIC: &[(&str, &str)] = &[
     ("Codex: Document", "refactor.rewrite.codex.document"),
     ("Codex: Add tests", "refactor.rewrite.codex.addTests"),
     ("Codex: Refactor", "refactor.rewrite.codex.refactor"),
+    ("Codex: Open chat", "refactor.rewrite.codex.openChat"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,6 +82,7 @@ async fn capabilities_are_advertised_and_code_actions_follow_kind_and_trigger() 
             "refactor.rewrite.codex.document",
             "refactor.rewrite.codex.addTests",
             "refactor.rewrite.codex.refactor",
+            "refactor.rewrite.codex.openChat",
         ] }),
         "{capabilities:#}"
     );

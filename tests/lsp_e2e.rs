@@ -331,7 +331,8 @@ async fn bad_inputs_get_errors_and_the_server_keeps_serving() {
             "Codex: Explain",
             "Codex: Document",
             "Codex: Add tests",
-            "Codex: Refactor"
+            "Codex: Refactor",
+            "Codex: Open chat"
         ]
     );
     let prompt = actions[1]["command"]["arguments"][0]["prompt"]

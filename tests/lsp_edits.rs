@@ -103,11 +103,7 @@ async fn an_unsaved_edit_elsewhere_is_kept_and_disk_gets_only_the_agents_change(
         "one (mine)\ntwo\nthree\nFOUR\nfive\n"
     );
     assert!(
-        !editor
-            .notifications()
-            .iter()
-            .any(|n| n["method"] == "textDocument/publishDiagnostics"
-                && !n["params"]["diagnostics"].as_array().unwrap().is_empty()),
+        !editor.notifications().iter().any(holds_a_conflict),
         "a clean merge reports no conflict"
     );
     editor.shutdown().await;
@@ -143,14 +139,14 @@ async fn an_overlapping_unsaved_edit_is_kept_reported_and_resolvable() {
         "{told:#?}"
     );
     let published = editor
-        .wait_notification("conflict diagnostics", |n| {
-            n["method"] == "textDocument/publishDiagnostics"
-                && n["params"]["diagnostics"]
-                    .as_array()
-                    .is_some_and(|d| !d.is_empty())
-        })
+        .wait_notification("conflict diagnostics", holds_a_conflict)
         .await;
-    let diagnostic = &published["params"]["diagnostics"][0];
+    let diagnostic = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "codex.conflict")
+        .unwrap();
     assert_eq!(diagnostic["code"], "codex.conflict");
     assert_eq!(diagnostic["source"], "codex");
     assert_eq!(diagnostic["range"]["start"]["line"], 1);
@@ -206,7 +202,7 @@ async fn an_overlapping_unsaved_edit_is_kept_reported_and_resolvable() {
                 .notifications()
                 .into_iter()
                 .rfind(|n| n["method"] == "textDocument/publishDiagnostics")
-                .filter(|n| n["params"]["diagnostics"] == json!([]))
+                .filter(|n| !holds_a_conflict(n))
         })
         .await;
     let again = editor
@@ -352,18 +348,21 @@ async fn an_editor_without_apply_edit_is_told_once_and_its_buffers_left_alone() 
     editor.shutdown().await;
 }
 
-/// Diagnostics published with at least one entry (a conflict, here).
+/// Diagnostics published with a conflict among them (the agent's changes are marked too,
+/// code `codex.change`).
 fn conflicts_published(editor: &Editor) -> Vec<Value> {
     editor
         .notifications()
         .into_iter()
-        .filter(|n| {
-            n["method"] == "textDocument/publishDiagnostics"
-                && n["params"]["diagnostics"]
-                    .as_array()
-                    .is_some_and(|d| !d.is_empty())
-        })
+        .filter(holds_a_conflict)
         .collect()
+}
+
+fn holds_a_conflict(n: &Value) -> bool {
+    n["method"] == "textDocument/publishDiagnostics"
+        && n["params"]["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["code"] == "codex.conflict"))
 }
 
 /// Messages telling the user of a conflict or of a buffer that could not be updated.

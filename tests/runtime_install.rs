@@ -4,6 +4,8 @@
 //! hostile archive installs nothing.
 #![cfg(unix)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
@@ -28,6 +30,14 @@ fn wheel_name() -> String {
 /// A wheel shaped like the real one: `codex` (executable in the archive), a tool in
 /// `codex-path/` whose archive mode is plain 0644, metadata; plus `extra` entries.
 fn wheel(extra: &[(&str, &[u8])]) -> Vec<u8> {
+    wheel_running(
+        &format!("#!/bin/sh\necho 'codex-cli {PINNED_VERSION}'\n"),
+        extra,
+    )
+}
+
+/// A wheel whose `codex` is `script`.
+fn wheel_running(script: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
     let options = |mode| {
@@ -37,8 +47,7 @@ fn wheel(extra: &[(&str, &[u8])]) -> Vec<u8> {
     };
     zip.start_file("codex_cli_bin/bin/codex", options(0o755))
         .unwrap();
-    zip.write_all(format!("#!/bin/sh\necho 'codex-cli {PINNED_VERSION}'\n").as_bytes())
-        .unwrap();
+    zip.write_all(script.as_bytes()).unwrap();
     zip.start_file("codex_cli_bin/codex-path/rg", options(0o644))
         .unwrap();
     zip.write_all(b"#!/bin/sh\necho rg\n").unwrap();
@@ -327,4 +336,82 @@ fn an_index_without_this_platform_says_what_else_works() {
         "{}",
         run.stderr
     );
+}
+
+/// An editor without any runtime runs `codex.installRuntime`: it answers at once, the
+/// download shows as progress, a message says where the runtime went, and the next ask runs
+/// a real turn on it. (The wheel's `codex` starts the pinned runtime the tests use.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_installs_a_missing_runtime_and_the_next_ask_uses_it() {
+    use serde_json::json;
+    let fixture = support::Fixture::new(support::rules()).await;
+    let root = tempfile::tempdir().unwrap();
+    let real = support::runtime_path();
+    let bytes = wheel_running(
+        &format!("#!/bin/sh\nexec '{}' \"$@\"\n", real.display()),
+        &[],
+    );
+    let index = serve(
+        Listing::Json {
+            sha256: sha256(&bytes),
+        },
+        bytes,
+    );
+    let spawn = support::Spawn {
+        extra_env: vec![
+            ("CODEX_LSP_CODEX_PATH".into(), "".into()),
+            ("CODEX_LSP_RUNTIME_DIR".into(), root.path().into()),
+            ("PIP_INDEX_URL".into(), index.url.clone().into()),
+            ("PATH".into(), "/usr/bin:/bin".into()),
+        ],
+        ..Default::default()
+    };
+    let mut editor = fixture
+        .editor_with(spawn, json!({}), support::progress_capabilities())
+        .await;
+    let error = editor
+        .command("codex.ask", json!({ "prompt": "say hello" }))
+        .await
+        .expect_err("no runtime yet");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("`codex.installRuntime`"),
+        "the error names the editor command: {error:#}"
+    );
+
+    let started = editor
+        .command("codex.installRuntime", json!({}))
+        .await
+        .expect("codex.installRuntime");
+    assert_eq!(
+        started,
+        json!({ "started": true, "version": PINNED_VERSION })
+    );
+    let told = editor.wait_message("installed").await;
+    assert!(
+        told.contains(&root.path().join(PINNED_VERSION).display().to_string()),
+        "{told}"
+    );
+    let progress = editor.progress_of("codex-lsp/runtime-install");
+    let kinds: Vec<_> = progress.iter().map(|v| v["kind"].clone()).collect();
+    assert_eq!(kinds.first(), Some(&json!("begin")), "{progress:#?}");
+    assert_eq!(kinds.last(), Some(&json!("end")), "{progress:#?}");
+    assert!(
+        progress.iter().any(|v| v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("checksum ok"))),
+        "{progress:#?}"
+    );
+    assert_eq!(index.downloads.load(Ordering::SeqCst), 1);
+
+    let result = support::ask_and_wait(&mut editor, "say hello").await;
+    assert_eq!(result["status"], "completed", "{result:#}");
+    let status = editor.command("codex.status", json!({})).await.unwrap();
+    assert_eq!(
+        status["appServer"]["runtime"]["source"], "pinned",
+        "{status:#}"
+    );
+    editor.shutdown().await;
 }

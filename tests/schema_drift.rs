@@ -362,6 +362,8 @@ fn b_struct_fields_match_the_schema() {
         ThreadCompactStartParams => "ThreadCompactStartParams",
         ThreadLoadedListParams => "ThreadLoadedListParams",
         ThreadLoadedListResponse => "ThreadLoadedListResponse",
+        ThreadRevertParams => "ThreadRevertParams",
+        ThreadRevertResponse => "ThreadRevertResponse",
         TurnStartParams => "TurnStartParams",
         AdditionalContextEntry => "AdditionalContextEntry",
         TurnStartResponse => "TurnStartResponse",
@@ -1064,6 +1066,13 @@ fn request_samples() -> Vec<(&'static str, Value)> {
         (
             "ThreadLoadedListParams",
             to_json(ThreadLoadedListParams::default()),
+        ),
+        (
+            "ThreadRevertParams",
+            to_json(ThreadRevertParams {
+                thread_id: thread_id.clone(),
+                before_turn_id: "turn-1".into(),
+            }),
         ),
         (
             "TurnStartParams",

@@ -156,6 +156,11 @@ impl Lsp {
 
     /// `initialize` + `initialized`, with progress support and `options`.
     pub fn initialize(&mut self, root: &str, options: Value) {
+        self.initialize_with(root, options, json!({}));
+    }
+
+    /// [`Lsp::initialize`] with `experimental` client capabilities (`codexTranscript`).
+    pub fn initialize_with(&mut self, root: &str, options: Value, experimental: Value) {
         let uri = format!("file://{root}");
         self.call(
             "initialize",
@@ -166,6 +171,7 @@ impl Lsp {
                 "capabilities": {
                     "window": { "workDoneProgress": true },
                     "general": { "positionEncodings": ["utf-16"] },
+                    "experimental": experimental,
                 },
                 "initializationOptions": options,
             }),
@@ -232,4 +238,26 @@ pub fn proc_cpu(pid: u32) -> Duration {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     Duration::from_nanos(ticks * 1_000_000_000 / hz)
+}
+
+/// CLOCK_MONOTONIC in ns at `at`: comparable with another process's clock reads (an
+/// `Instant` is CLOCK_MONOTONIC on Linux, but does not show its value).
+pub fn mono_ns_at(at: Instant) -> u64 {
+    static ANCHOR: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
+    let &(anchor, anchor_ns) = ANCHOR.get_or_init(|| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        (
+            Instant::now(),
+            ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64,
+        )
+    });
+    match at.checked_duration_since(anchor) {
+        Some(after) => anchor_ns + after.as_nanos() as u64,
+        None => anchor_ns - (anchor - at).as_nanos() as u64,
+    }
 }

@@ -1011,6 +1011,13 @@ codex): `flymake-show-project-diagnostics' lists them, and
                       (list :method "apiKey" :apiKey (read-passwd "OpenAI API key: "))
                     (list :method method))))
 
+(defun codex-install-runtime ()
+  "Have codex-lsp install the Codex runtime it is tested with into its cache.
+The download shows as progress; a message says where it went."
+  (interactive)
+  (codex--command "codex.installRuntime")
+  (message "Codex: installing the runtime…"))
+
 (defun codex-logout ()
   "Log out of Codex."
   (interactive)

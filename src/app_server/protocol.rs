@@ -128,6 +128,7 @@ client_requests! {
     ThreadSetNameParams => "thread/name/set", EmptyObject, repeatable;
     ThreadCompactStartParams => "thread/compact/start", EmptyObject, once;
     ThreadLoadedListParams => "thread/loaded/list", ThreadLoadedListResponse, repeatable;
+    ThreadRevertParams => "thread/revert", ThreadRevertResponse, once;
     TurnStartParams => "turn/start", TurnStartResponse, once;
     TurnSteerParams => "turn/steer", TurnSteerResponse, once;
     TurnInterruptParams => "turn/interrupt", EmptyObject, repeatable;

@@ -67,6 +67,12 @@ impl Activity {
         self.push_delta(delta).then(|| self.describe())
     }
 
+    /// Whether a reply delta now would start showing the reply where "thinking" or a
+    /// command was said (not while an approval waits, which stays said).
+    pub fn delta_starts_reply(&self) -> bool {
+        !self.showing_reply && self.waiting_for_approval.is_none()
+    }
+
     /// The bulk of a turn, so it builds no text: takes one delta and says whether the
     /// description changed (appended whitespace never changes the reply's tail).
     pub fn push_delta(&mut self, delta: &str) -> bool {
@@ -226,6 +232,9 @@ pub fn first_line(text: &str) -> Option<String> {
         .map(|l| one_line(l, 120))
 }
 
+/// How late a tokio timer may fire: it rounds its deadline up to the next millisecond.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
 /// Keeps progress reports to at most one per `interval`, always ending on the latest state.
 /// It holds no text: what goes out is the activity's description at the moment of sending,
 /// so the thousands of deltas between two reports build none.
@@ -266,6 +275,21 @@ impl Coalescer {
         }
     }
 
+    /// A report that goes out now whatever the window (the first words of a reply: what the
+    /// user waits for); the window starts again from it.
+    pub fn force(&mut self, now: Instant) {
+        self.pending = false;
+        self.last_sent = Some(now);
+    }
+
+    /// When to wake for the held-back report: its deadline less the timer's resolution
+    /// (tokio's timers round up to the next millisecond), so that it goes out by its
+    /// deadline, not up to a millisecond after it.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.deadline()
+            .map(|deadline| deadline.checked_sub(TIMER_RESOLUTION).unwrap_or(deadline))
+    }
+
     /// When the held-back report may go out, if there is one.
     pub fn deadline(&self) -> Option<Instant> {
         if !self.pending {
@@ -277,10 +301,11 @@ impl Coalescer {
         )
     }
 
-    /// True if a held-back report's time has come (it then counts as sent).
+    /// True if a held-back report's time has come, within the timer's resolution (it then
+    /// counts as sent).
     pub fn due(&mut self, now: Instant) -> bool {
         match self.deadline() {
-            Some(deadline) if now >= deadline => {
+            Some(deadline) if now + TIMER_RESOLUTION >= deadline => {
                 self.last_sent = Some(now);
                 self.pending = false;
                 true
@@ -418,7 +443,8 @@ mod tests {
         assert!(!c.offer(|| t0 + ms(20)));
         assert_eq!(c.deadline(), Some(t0 + ms(100)));
         assert!(!c.due(t0 + ms(50)));
-        assert!(c.due(t0 + ms(100)));
+        assert_eq!(c.wake_at(), Some(t0 + ms(99)), "woken by its deadline");
+        assert!(c.due(t0 + ms(99)));
         assert_eq!(c.deadline(), None);
         assert!(!c.due(t0 + ms(300)), "nothing new, nothing to send");
         // 1000 offers over one second release at most ~10 reports.
@@ -430,5 +456,22 @@ mod tests {
             sent += c.due(now) as u32;
         }
         assert!(sent <= 11, "{sent}");
+    }
+
+    /// The first words of a reply go out at once, even right after another report.
+    #[test]
+    fn a_forced_report_goes_out_and_restarts_the_window() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut c = Coalescer::new(ms(100));
+        assert!(c.offer(|| t0));
+        assert!(!c.offer(|| t0 + ms(5)), "held back");
+        c.force(t0 + ms(6));
+        assert_eq!(c.deadline(), None, "nothing held back any more");
+        assert!(
+            !c.offer(|| t0 + ms(50)),
+            "the window runs from the forced report"
+        );
+        assert_eq!(c.deadline(), Some(t0 + ms(106)));
     }
 }

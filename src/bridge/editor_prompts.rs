@@ -79,6 +79,11 @@ impl EditorPrompts {
         }
     }
 
+    /// Reported messages are told again (what they said has been dealt with).
+    pub(super) fn forget_reports(&self) {
+        lock(&self.reported).clear();
+    }
+
     /// True the first time `message` is reported.
     pub(super) fn first_report(&self, message: &str) -> bool {
         lock(&self.reported).insert(message.to_string())

@@ -153,6 +153,16 @@ pub trait EditorUi: Send + Sync + 'static {
     /// Shows a file in the editor without taking focus. Resolves to whether it did.
     fn show_file(&self, path: std::path::PathBuf) -> BoxFuture<'static, bool>;
 
+    /// Opens a file in the editor and gives it focus, the cursor at `at` when given
+    /// (`window/showDocument` with `takeFocus`). Resolves to whether it did.
+    fn show_document(
+        &self,
+        _path: std::path::PathBuf,
+        _at: Option<crate::text::Position>,
+    ) -> BoxFuture<'static, bool> {
+        Box::pin(async { false })
+    }
+
     /// `codex/turnCompleted`: how a turn ended.
     fn turn_completed(&self, outcome: &TurnOutcome);
 
@@ -176,6 +186,14 @@ pub trait EditorUi: Send + Sync + 'static {
 
     /// `codex/status`: the model, the context's fill or the rate limits changed.
     fn status(&self, _status: StatusLine) {}
+
+    /// Whether the editor draws the agent's changes itself (`experimental.codexChanges`).
+    fn wants_changes(&self) -> bool {
+        false
+    }
+
+    /// The marked changes of one file changed (`codex/changes`).
+    fn changes(&self, _update: super::ChangesUpdate) {}
 }
 
 /// What an editor's status line shows of Codex (`codex/status`): `text` whole, or its

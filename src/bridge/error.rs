@@ -60,6 +60,10 @@ pub enum BridgeError {
         model: String,
         offered: Vec<String>,
     },
+    /// `codex.installRuntime` while an install runs.
+    RuntimeInstallRunning,
+    /// No cache folder to install the runtime into (no `HOME`).
+    NoCacheFolder,
 }
 
 pub type BridgeResult<T> = Result<T, BridgeError>;
@@ -172,6 +176,12 @@ impl fmt::Display for BridgeError {
                 f,
                 "codex.setModel: `{model}` takes no effort `{effort}`; it takes: {}",
                 offered.join(", ")
+            ),
+            Self::RuntimeInstallRunning => {
+                f.write_str("the Codex runtime is already being installed")
+            }
+            Self::NoCacheFolder => f.write_str(
+                "no cache folder to install the runtime into (set HOME, or CODEX_LSP_RUNTIME_DIR)",
             ),
             Self::EditRefused(reason) => write!(
                 f,

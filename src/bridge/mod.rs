@@ -45,6 +45,7 @@ pub use editor_ui::{
     EditOutcome, EditorUi, MessageLevel, RateLimitUse, RichApproval, Severity, StatusLine,
     TranscriptUpdate, TurnEventForEditor,
 };
+pub use edits::changes::{ChangeMark, ChangeScope, ChangesUpdate, CHANGE_CODE};
 pub use edits::documents::Documents;
 pub use edits::mirror::{conflict_diagnostic, ConflictChoice, CONFLICT_CODE};
 pub use picker_approvals::{ApprovalOption, WaitingApproval};
@@ -54,9 +55,10 @@ pub use prompts::{
 };
 pub use review::{Finding, ReviewRequest, ReviewTarget, REVIEW_CODE};
 pub use settings::{
-    apply_edit_timeout, schema as settings_schema, AppServerSetting, Settings, SettingsSource,
-    SettingsSources,
+    apply_edit_timeout, schema as settings_schema, AppServerSetting, ReviewChanges, Settings,
+    SettingsSource, SettingsSources,
 };
+pub use transcript::chat::ChatActions;
 
 /// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
 /// harnesses that check it round-trips.
@@ -118,6 +120,8 @@ struct Inner {
     turns: conversation::registry::TurnRegistry,
     /// What the transcript shows beyond the thread's history, per turn (`transcript/`).
     transcripts: Mutex<transcript::Transcripts>,
+    /// The transcript documents kept current (`transcript/chat.rs`).
+    chat: transcript::chat::ChatDocuments,
     /// Open documents and the mirror's queue (`edits/document_store.rs`).
     documents: edits::document_store::DocumentStore,
     /// Published diagnostics by document and kind (`diagnostics.rs`).
@@ -129,6 +133,8 @@ struct Inner {
     /// Approvals in the code actions, prompt ids, messages reported once
     /// (`editor_prompts.rs`).
     prompts: editor_prompts::EditorPrompts,
+    /// The agent's changes per turn, to keep or undo (`edits/changes/`).
+    changes: edits::changes::ChangeLog,
 }
 
 /// A cheap handle on the bridge; clones share the state.
@@ -159,7 +165,9 @@ impl Bridge {
                 threads: tokio::sync::Mutex::new(conversation::threads::Threads::default()),
                 turns: conversation::registry::TurnRegistry::default(),
                 transcripts: Mutex::default(),
+                chat: Default::default(),
                 prompts: Default::default(),
+                changes: edits::changes::ChangeLog::default(),
             }),
         }
     }

@@ -38,6 +38,16 @@ impl ApprovalPolicy {
     }
 }
 
+/// `reviewChanges`: whether the marks on the agent's changes clear when the next turn starts
+/// (`keep`, the default) or stay until the user keeps or reverts each (`review`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReviewChanges {
+    #[default]
+    Keep,
+    Review,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sandbox {
@@ -185,6 +195,7 @@ pub struct Settings {
     pub log_level: Option<String>,
     pub log_file: Option<PathBuf>,
     pub stream_events: bool,
+    pub review_changes: ReviewChanges,
     /// How long an approval offered in the code actions (editors without
     /// `window/showMessageRequest`) waits for an answer before it is declined.
     #[serde(deserialize_with = "approval_timeout")]
@@ -212,6 +223,7 @@ impl Default for Settings {
             log_level: None,
             log_file: None,
             stream_events: false,
+            review_changes: ReviewChanges::Keep,
             approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
             app_server: AppServerSetting::Spawn,
             app_server_token: None,
@@ -466,6 +478,14 @@ pub const SETTINGS: &[SettingSpec] = &[
         default: "false",
         scope: SettingScope::Any,
         description: "Send the turns' app-server notifications as codex/event.",
+    },
+    SettingSpec {
+        name: "reviewChanges",
+        kind: "string",
+        values: &["keep", "review"],
+        default: "\"keep\"",
+        scope: SettingScope::Any,
+        description: "Marks on Codex's changes: `keep` clears them when the next turn starts (still undoable), `review` keeps them until each is kept or reverted.",
     },
     SettingSpec {
         name: "approvalTimeout",

@@ -7,8 +7,8 @@ use lsp_types::{
 };
 
 use super::commands::{
-    carrying, AnswerApprovalArgs, AskArgs, Command, DismissFindingArgs, ResolveConflictArgs,
-    SetModelArgs, Take,
+    carrying, AnswerApprovalArgs, AskArgs, ChangeArgs, Command, DismissFindingArgs, InterruptArgs,
+    OpenTranscriptArgs, ResolveConflictArgs, SendAskArgs, SetModelArgs, Take, UndoTurnArgs,
 };
 use super::{from_proto, to_proto};
 use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
@@ -37,6 +37,10 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// "Codex: Open chat": the thread's transcript document (`codex.openTranscript`), the way
+/// into the chat for editors that run a server's commands only from code actions (Zed).
+const OPEN_CHAT: (&str, &str) = ("Codex: Open chat", "refactor.rewrite.codex.openChat");
+
 /// The kinds announced in `codeActionKinds`: approvals, conflicts, review findings and
 /// diagnostics are `quickfix`; the fixed actions are `refactor.rewrite.codex.*`.
 pub fn kinds() -> Vec<CodeActionKind> {
@@ -46,6 +50,7 @@ pub fn kinds() -> Vec<CodeActionKind> {
             .iter()
             .map(|(_, _, kind)| CodeActionKind::from(kind.to_string())),
     );
+    kinds.push(CodeActionKind::from(OPEN_CHAT.1.to_string()));
     kinds
 }
 
@@ -111,6 +116,21 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
             None,
         ));
     }
+    let (title, kind) = OPEN_CHAT;
+    actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.to_string(),
+        kind: Some(CodeActionKind::from(kind.to_string())),
+        command: Some(carrying(
+            title.to_string(),
+            Command::OpenTranscript,
+            // The file's workspace folder: its thread.
+            &OpenTranscriptArgs {
+                uri: Some(target.uri.clone()),
+                ..OpenTranscriptArgs::default()
+            },
+        )),
+        ..CodeAction::default()
+    }));
     actions
 }
 
@@ -221,6 +241,55 @@ pub fn model_actions(options: &[bridge::ModelOption]) -> Vec<CodeActionOrCommand
         .collect()
 }
 
+/// The chat's actions in a transcript document: "Codex: Send" (its ask section as the
+/// next prompt), "Codex: Interrupt" while a turn runs on its thread, "Codex: New thread".
+pub fn chat_actions(uri: &Url, chat: &bridge::ChatActions) -> Vec<CodeActionOrCommand> {
+    let mut actions = vec![chat_action(
+        "Codex: Send",
+        Command::SendAsk,
+        &SendAskArgs {
+            uri: Some(uri.clone()),
+        },
+    )];
+    if chat.turn_running {
+        actions.push(chat_action(
+            "Codex: Interrupt",
+            Command::Interrupt,
+            &InterruptArgs {
+                thread_id: Some(chat.thread_id.clone()),
+                turn_id: None,
+            },
+        ));
+    }
+    actions.push(chat_action(
+        "Codex: New thread",
+        Command::OpenTranscript,
+        &OpenTranscriptArgs {
+            uri: chat
+                .folder
+                .as_deref()
+                .and_then(|f| Url::from_file_path(f).ok()),
+            new_thread: Some(true),
+            ..OpenTranscriptArgs::default()
+        },
+    ));
+    actions
+}
+
+fn chat_action<T: serde::Serialize>(
+    title: &str,
+    command: Command,
+    args: &T,
+) -> CodeActionOrCommand {
+    // Quickfixes: editors that sort by kind (Helix) list them first.
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.to_string(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        command: Some(carrying(title.to_string(), command, args)),
+        ..CodeAction::default()
+    })
+}
+
 /// "Take Codex's version" and "Keep mine" for each conflict region in range (by id; the
 /// server finds the region's current lines itself).
 pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeActionOrCommand> {
@@ -252,6 +321,91 @@ pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeAction
                 ..CodeAction::default()
             }));
         }
+    }
+    actions
+}
+
+/// On a marked change: keep or revert it; all of the file's; all of its turn's.
+pub fn change_actions(
+    uri: &Url,
+    shown: &str,
+    changes: &[bridge::ChangeMark],
+) -> Vec<CodeActionOrCommand> {
+    let mut actions = Vec::new();
+    let quickfix = |title: String, command: lsp_types::Command, mark: &bridge::ChangeMark| {
+        CodeActionOrCommand::CodeAction(CodeAction {
+            title,
+            kind: Some(CodeActionKind::QUICKFIX),
+            command: Some(command),
+            diagnostics: Some(vec![to_proto::diagnostic(mark.diagnostic())]),
+            ..CodeAction::default()
+        })
+    };
+    for mark in changes {
+        let this = ChangeArgs {
+            id: Some(mark.id.clone()),
+            ..ChangeArgs::default()
+        };
+        for (title, command) in [
+            ("Codex: Keep this change", Command::KeepChange),
+            ("Codex: Revert this change", Command::RevertChange),
+        ] {
+            let carried = carrying(title.to_string(), command, &this);
+            actions.push(quickfix(title.to_string(), carried, mark));
+        }
+    }
+    let Some(first) = changes.first() else {
+        return actions;
+    };
+    let file = ChangeArgs {
+        uri: Some(uri.clone()),
+        ..ChangeArgs::default()
+    };
+    for (title, command) in [
+        (
+            format!("Codex: Keep all changes in {shown}"),
+            Command::KeepChange,
+        ),
+        (
+            format!("Codex: Revert all changes in {shown}"),
+            Command::RevertChange,
+        ),
+    ] {
+        let carried = carrying(title.clone(), command, &file);
+        actions.push(quickfix(title, carried, first));
+    }
+    let mut turns: Vec<&bridge::ChangeMark> = Vec::new();
+    for mark in changes {
+        if !turns.iter().any(|m| m.turn_id == mark.turn_id) {
+            turns.push(mark);
+        }
+    }
+    let several = turns.len() > 1;
+    for mark in turns {
+        let which = if several {
+            format!(" (turn {})", mark.turn)
+        } else {
+            String::new()
+        };
+        let keep = ChangeArgs {
+            turn_id: Some(mark.turn_id.clone()),
+            ..ChangeArgs::default()
+        };
+        let title = format!("Codex: Keep everything from this turn{which}");
+        actions.push(quickfix(
+            title.clone(),
+            carrying(title, Command::KeepChange, &keep),
+            mark,
+        ));
+        let title = format!("Codex: Undo this turn{which}");
+        let undo = UndoTurnArgs {
+            turn_id: Some(mark.turn_id.clone()),
+        };
+        actions.push(quickfix(
+            title.clone(),
+            carrying(title, Command::UndoTurn, &undo),
+            mark,
+        ));
     }
     actions
 }
@@ -320,7 +474,8 @@ mod tests {
                 "Codex: Explain",
                 "Codex: Document",
                 "Codex: Add tests",
-                "Codex: Refactor"
+                "Codex: Refactor",
+                "Codex: Open chat"
             ]
         );
         let CodeActionOrCommand::CodeAction(fix) = &actions[0] else {

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::from_proto;
 use crate::bridge::{
-    AskRequest, Bridge, BridgeError, ConflictChoice, LoginMethod, MessageLevel, ReviewRequest,
-    ReviewTarget,
+    AskRequest, Bridge, BridgeError, ChangeScope, ConflictChoice, LoginMethod, MessageLevel,
+    ReviewRequest, ReviewTarget,
 };
 
 /// Every command, each with the struct its one argument object is read into: the list
@@ -50,6 +50,8 @@ commands! {
     ListThreads = "codex.listThreads" => UriArgs,
     ReadThread = "codex.readThread" => ReadThreadArgs,
     Transcript = "codex.transcript" => ReadThreadArgs,
+    OpenTranscript = "codex.openTranscript" => OpenTranscriptArgs,
+    SendAsk = "codex.sendAsk" => SendAskArgs,
     Login = "codex.login" => LoginArgs,
     Logout = "codex.logout" => NoArgs,
     Account = "codex.account" => NoArgs,
@@ -61,6 +63,11 @@ commands! {
     ClearReview = "codex.clearReview" => NoArgs,
     DismissFinding = "codex.dismissFinding" => DismissFindingArgs,
     AnswerApproval = "codex.answerApproval" => AnswerApprovalArgs,
+    KeepChange = "codex.keepChange" => ChangeArgs,
+    RevertChange = "codex.revertChange" => ChangeArgs,
+    UndoTurn = "codex.undoTurn" => UndoTurnArgs,
+    ListChanges = "codex.listChanges" => NoArgs,
+    InstallRuntime = "codex.installRuntime" => NoArgs,
 }
 
 impl Command {
@@ -142,11 +149,14 @@ pub struct AskArgs {
     pub wait: Option<bool>,
 }
 
-#[derive(Deserialize)]
+/// Also what the transcript's "Codex: Interrupt" action sends.
+#[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct InterruptArgs {
-    thread_id: Option<String>,
-    turn_id: Option<String>,
+pub struct InterruptArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +184,26 @@ struct ResumeThreadArgs {
 struct ReadThreadArgs {
     thread_id: Option<String>,
     uri: Option<Url>,
+}
+
+/// Also what the transcript's "Codex: New thread" action sends.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenTranscriptArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_thread: Option<bool>,
+}
+
+/// `{uri?}`: the transcript document whose ask section to send (default: the one changed
+/// last).
+#[derive(Deserialize, Serialize, Default)]
+pub struct SendAskArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +266,27 @@ pub struct DismissFindingArgs {
 pub struct AnswerApprovalArgs {
     pub approval_id: String,
     pub choice: String,
+}
+
+/// `{id}` (one hunk), `{uri}` (every change in the file) or `{turnId}` (every change of
+/// the turn): what `codex.keepChange` and `codex.revertChange` apply to.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Url>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
+}
+
+/// `{turnId?}`: the turn to undo (default: the newest with changes left).
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoTurnArgs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
 }
 
 /// The `lsp_types::Command` a code action carries: `command` with `args`, the struct that
@@ -369,10 +420,13 @@ fn result_message(command: Command, result: &Value) -> Option<String> {
     let count = |v: &Value| v.as_array().map_or(0, Vec::len);
     let text = match command {
         Command::Ask
+        | Command::SendAsk
+        | Command::OpenTranscript
         | Command::Review
         | Command::AnswerApproval
         | Command::DismissFinding
-        | Command::ResolveConflict => return None,
+        | Command::ResolveConflict
+        | Command::InstallRuntime => return None,
         Command::Status => {
             let app = &result["appServer"];
             let settings = &result["settings"];
@@ -502,6 +556,20 @@ async fn run(
                 .transcript(args.thread_id.as_deref(), path_of(&args.uri).as_deref())
                 .await
         }
+        Command::OpenTranscript => {
+            let args: OpenTranscriptArgs = parse(command, argument)?;
+            bridge
+                .open_transcript(
+                    args.thread_id.as_deref(),
+                    path_of(&args.uri).as_deref(),
+                    args.new_thread.unwrap_or(false),
+                )
+                .await
+        }
+        Command::SendAsk => {
+            let args: SendAskArgs = parse(command, argument)?;
+            bridge.send_ask(args.uri.as_ref().map(Url::as_str)).await
+        }
         Command::Login => {
             let args: LoginArgs = parse(command, argument)?;
             let method = match args.method {
@@ -516,6 +584,10 @@ async fn run(
                 LoginKind::DeviceCode => LoginMethod::DeviceCode,
             };
             bridge.login(method).await
+        }
+        Command::InstallRuntime => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.install_runtime()
         }
         Command::Logout | Command::Account | Command::ListModels | Command::Status => {
             let NoArgs {} = parse(command, argument)?;
@@ -542,6 +614,34 @@ async fn run(
             bridge
                 .resolve_conflict(args.uri.as_str(), args.conflict_id, choice)
                 .await
+        }
+        Command::KeepChange | Command::RevertChange => {
+            let args: ChangeArgs = parse(command, argument)?;
+            let scope = match (args.id, args.uri, args.turn_id) {
+                (Some(id), _, _) => ChangeScope::Hunk(id),
+                (None, Some(uri), _) => ChangeScope::File(uri.to_file_path().map_err(|_| {
+                    invalid_params(format!("{}: `uri` is not a file URI", command.name()))
+                })?),
+                (None, None, Some(turn)) => ChangeScope::Turn(Some(turn)),
+                (None, None, None) => {
+                    return Err(invalid_params(format!(
+                        "{}: give `id` (one change), `uri` (a file) or `turnId` (a turn)",
+                        command.name()
+                    )))
+                }
+            };
+            match command {
+                Command::KeepChange => bridge.keep_changes(scope),
+                _ => bridge.revert_and_tell(scope).await,
+            }
+        }
+        Command::UndoTurn => {
+            let args: UndoTurnArgs = parse(command, argument)?;
+            bridge.undo_turn(args.turn_id.as_deref()).await
+        }
+        Command::ListChanges => {
+            let NoArgs {} = parse(command, argument)?;
+            bridge.list_changes()
         }
         Command::Review => {
             let args: ReviewArgs = parse(command, argument)?;
@@ -682,7 +782,11 @@ mod tests {
     #[test]
     fn every_command_has_its_fields() {
         let names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
-        assert_eq!(names.len(), 19);
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "each name once: {names:?}");
+        assert!(names.iter().all(|n| n.starts_with("codex.")), "{names:?}");
+        assert_eq!(Command::KeepChange.fields(), ["id", "uri", "turnId"]);
+        assert_eq!(Command::UndoTurn.fields(), ["turnId"]);
         assert_eq!(Command::SetModel.fields(), ["model", "effort"]);
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(

@@ -34,6 +34,8 @@ pub struct EditorAbilities {
     pub transcript: bool,
     /// `experimental.codexStatus`: the editor shows `codex/status` in its status line.
     pub status: bool,
+    /// `experimental.codexChanges`: the editor draws `codex/changes`.
+    pub changes: bool,
     /// `workspace.applyEdit`.
     pub apply_edit: bool,
     /// `workspace.workspaceEdit.documentChanges`: versioned edits.
@@ -402,6 +404,33 @@ impl EditorUi for LspEditor {
         })
     }
 
+    fn show_document(
+        &self,
+        path: PathBuf,
+        at: Option<crate::text::Position>,
+    ) -> BoxFuture<'static, bool> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let Ok(uri) = Url::from_file_path(&path) else {
+                return false;
+            };
+            let params = ShowDocumentParams {
+                uri,
+                external: Some(false),
+                take_focus: Some(true),
+                selection: at.map(|at| {
+                    let at = to_proto::position(at);
+                    lsp_types::Range::new(at, at)
+                }),
+            };
+            client
+                .request::<ShowDocument>(params)
+                .await
+                .map(|r| r.success)
+                .unwrap_or(false)
+        })
+    }
+
     fn turn_completed(&self, outcome: &TurnOutcome) {
         let _ = self
             .client
@@ -426,6 +455,14 @@ impl EditorUi for LspEditor {
 
     fn status(&self, status: StatusLine) {
         let _ = self.client.notify::<ext::CodexStatus>(status);
+    }
+
+    fn wants_changes(&self) -> bool {
+        self.abilities.changes
+    }
+
+    fn changes(&self, update: crate::bridge::ChangesUpdate) {
+        let _ = self.client.notify::<ext::Changes>(update.into());
     }
 }
 

@@ -95,6 +95,69 @@ impl lsp_types::notification::Notification for CodexStatus {
     const METHOD: &'static str = "codex/status";
 }
 
+/// The agent's marked changes in one file changed. Sent to editors declaring
+/// `experimental.codexChanges: true`, which draw them (gutter signs, decorations); every
+/// editor gets them as diagnostics of code `codex.change` too.
+pub enum Changes {}
+
+impl lsp_types::notification::Notification for Changes {
+    type Params = ChangesParams;
+    const METHOD: &'static str = "codex/changes";
+}
+
+/// `{uri, path, hunks}`: every marked hunk of the file now (none: no marks left).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangesParams {
+    pub uri: String,
+    pub path: String,
+    pub hunks: Vec<ChangeHunk>,
+}
+
+/// One marked hunk: its id (what `codex.keepChange` / `codex.revertChange` take), its
+/// turn, where it is now (`range`: whole lines; empty where the agent deleted lines),
+/// what it did and its status (`pending` | `kept` | `reverted`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeHunk {
+    pub id: String,
+    pub thread_id: String,
+    pub turn_id: String,
+    pub turn: u32,
+    pub prompt: String,
+    pub range: lsp_types::Range,
+    pub added: u32,
+    pub removed: u32,
+    pub status: String,
+}
+
+impl From<crate::bridge::ChangesUpdate> for ChangesParams {
+    fn from(update: crate::bridge::ChangesUpdate) -> Self {
+        Self {
+            uri: update.uri,
+            path: update.path.display().to_string(),
+            hunks: update
+                .hunks
+                .into_iter()
+                .map(|mark| ChangeHunk {
+                    range: super::to_proto::range(mark.range()),
+                    status: serde_json::to_value(mark.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    id: mark.id,
+                    thread_id: mark.thread_id,
+                    turn_id: mark.turn_id,
+                    turn: mark.turn,
+                    prompt: mark.prompt,
+                    added: mark.added,
+                    removed: mark.removed,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// An approval with the full diff, for clients declaring `experimental.codexApprovals`.
 /// The client answers `{decision}` with one of the offered `choices[].decision`, or
 /// anything else to decline.

@@ -383,6 +383,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
             .as_ref()
             .and_then(|e| e.get("codexStatus"))
             .is_some_and(|v| v.as_bool() == Some(true)),
+        changes: params
+            .capabilities
+            .experimental
+            .as_ref()
+            .and_then(|e| e.get("codexChanges"))
+            .is_some_and(|v| v.as_bool() == Some(true)),
         ..Default::default()
     };
     let workspace = params.capabilities.workspace.as_ref();
@@ -518,6 +524,19 @@ fn code_action(
     params: lsp_types::CodeActionParams,
 ) -> Result<Option<lsp_types::CodeActionResponse>, ResponseError> {
     let uri: &Url = &params.text_document.uri;
+    // A transcript document: the chat's actions (and waiting approvals), nothing about code.
+    if let Some(chat) = bridge.chat_actions(uri.as_str()) {
+        let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
+        actions.extend(code_actions::chat_actions(uri, &chat));
+        let only = params.context.only.as_deref();
+        actions.retain(|action| match action {
+            CodeActionOrCommand::CodeAction(action) => {
+                code_actions::wanted(action.kind.as_ref(), only)
+            }
+            CodeActionOrCommand::Command(_) => only.is_none(),
+        });
+        return Ok(Some(actions));
+    }
     let docs = bridge.documents();
     let Some(doc) = docs.get(uri.as_str()) else {
         return Err(ResponseError::new(
@@ -560,6 +579,8 @@ fn code_action(
     let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
     actions.extend(code_actions::model_actions(&bridge.model_options()));
     actions.extend(code_actions::conflict_actions(uri, &conflicts));
+    let changes = bridge.changes_in(uri.as_str(), from_proto::range(params.range));
+    actions.extend(code_actions::change_actions(uri, &shown, &changes));
     let findings = bridge.findings_in(
         uri.as_str(),
         path.as_deref(),

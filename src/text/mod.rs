@@ -12,8 +12,11 @@ mod merge;
 
 use std::fmt;
 
+/// Line hunks and line spans, for records that keep hunks of their own (the agent's changes).
+pub(crate) use diff::line_hunks;
 pub use diff::{apply_edits, edits_between};
 pub use document::Document;
+pub(crate) use lines::LineTokens;
 pub use merge::{merge3, merge3_edits, Conflict, Merge};
 
 /// A zero-based line and a zero-based offset within that line, counted in the units of the

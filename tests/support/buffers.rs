@@ -21,6 +21,9 @@ pub struct Buffers {
     /// URIs whose buffer reloads from this file on disk just before the next applyEdit is
     /// looked at (an editor that noticed the file changed).
     pub reload_first: HashMap<String, std::path::PathBuf>,
+    /// Text the user types at the end of a buffer just before the next applyEdit to it is
+    /// looked at (typing while the server's edit was on its way: the edit is then stale).
+    pub type_first: HashMap<String, String>,
     /// Every applyEdit answer given, in order: (uri, applied).
     pub answers: Vec<(String, bool)>,
 }
@@ -101,6 +104,9 @@ impl Buffers {
             let disk = std::fs::read_to_string(path).unwrap();
             before.push(self.replace_all(&uri, &disk));
         }
+        if let Some(typed) = self.type_first.remove(&uri) {
+            before.push(self.type_at_end(&uri, &typed));
+        }
         let Some(buffer) = self.docs.get_mut(&uri) else {
             self.answers.push((uri.clone(), false));
             return (
@@ -138,6 +144,29 @@ impl Buffers {
         }));
         self.answers.push((uri, true));
         (json!({ "applied": true }), before)
+    }
+
+    /// Types `typed` at the end of a buffer; returns the `didChange` to send.
+    pub fn type_at_end(&mut self, uri: &str, typed: &str) -> Value {
+        let buffer = self.docs.get_mut(uri).expect("open buffer");
+        let line = buffer.text.matches('\n').count();
+        let character = buffer
+            .text
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .encode_utf16()
+            .count();
+        buffer.text.push_str(typed);
+        buffer.version += 1;
+        let at = json!({ "line": line, "character": character });
+        json!({
+            "jsonrpc": "2.0", "method": "textDocument/didChange",
+            "params": {
+                "textDocument": { "uri": uri, "version": buffer.version },
+                "contentChanges": [{ "range": { "start": at, "end": at }, "text": typed }],
+            }
+        })
     }
 
     /// Replaces a buffer's text (a reload); returns the `didChange` to send.

@@ -743,6 +743,16 @@ class Codex {
     for (const delay of [2000, 10000, 30000, 90000]) setTimeout(() => void this.refreshAccount(), delay);
   }
 
+  /** "Codex: Install Runtime": codex-lsp downloads the runtime it is tested with into its
+   *  cache; the download shows as progress and a message says where it went. */
+  async installRuntime(): Promise<void> {
+    try {
+      await this.exec("codex.installRuntime", {});
+    } catch (e) {
+      this.fail("install the runtime", e);
+    }
+  }
+
   async logout(): Promise<void> {
     try {
       await this.exec("codex.logout", {});
@@ -953,6 +963,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.clearReviewCmd", () => c.clearReview());
   command("codex.logIn", () => c.login());
   command("codex.logOut", () => c.logout());
+  command("codex.installRuntimeCmd", () => c.installRuntime());
   command("codex.showTranscript", () => c.output.show());
   command("codex.restartServer", () => c.restart());
   command("codex.showStatus", () => c.showStatus());

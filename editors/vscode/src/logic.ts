@@ -12,6 +12,7 @@ export const SERVER_SETTINGS = [
   "logLevel",
   "logFile",
   "approvalTimeout",
+  "reviewChanges",
   "appServer",
   "appServerToken",
   "appServerTokenFile",

@@ -411,6 +411,30 @@ pub struct ThreadCompactStartParams {
     pub thread_id: String,
 }
 
+/// Schema: `ThreadRevertParams`. History only: the app-server reverts no file (codex-lsp
+/// does, from its record of the turn).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRevertParams {
+    /// The turn left out of the history, with every later one.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub before_turn_id: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub thread_id: String,
+}
+
+/// Schema: `ThreadRevertResponse`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadRevertResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items_backwards_cursor: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub thread: Thread,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turns_backwards_cursor: Option<String>,
+}
+
 /// Schema: `ThreadLoadedListParams`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

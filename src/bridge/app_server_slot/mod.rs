@@ -4,6 +4,7 @@
 //! generation (which incarnation is current: threads are resumed on a new one, and the
 //! watcher of a retired one stays quiet) and the flags that decide when to restart.
 
+mod runtime_setup;
 mod shared_app_server;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,6 +36,8 @@ pub(super) struct AppServerSlot {
     shutting_down: AtomicBool,
     /// What following a shared app-server needs (reconnecting, other clients' turns).
     shared: shared_app_server::SharedState,
+    /// An install of the runtime from the editor (`codex.installRuntime`).
+    runtime_setup: runtime_setup::RuntimeSetup,
 }
 
 impl AppServerSlot {
@@ -99,6 +102,7 @@ impl Bridge {
     /// Starts the app-server without waiting for it, so `initialize` answers at once and
     /// a missing runtime is reported early.
     pub fn start_in_background(&self) {
+        self.changes_load();
         let bridge = self.clone();
         tokio::spawn(async move {
             match bridge.codex().await {

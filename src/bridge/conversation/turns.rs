@@ -239,7 +239,12 @@ impl Bridge {
             .collect();
         let params = p::TurnStartParams {
             thread_id: thread_id.clone(),
-            input: vec![p::UserInput::text(text)],
+            input: self
+                .changes_take_note(&thread_id)
+                .map(p::UserInput::text)
+                .into_iter()
+                .chain([p::UserInput::text(text)])
+                .collect(),
             approval_policy: Some(settings.approval_policy.to_protocol()),
             model: settings.model.clone(),
             effort: settings.effort.clone(),
@@ -256,6 +261,7 @@ impl Bridge {
         let starting = self.inner.turns.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
         self.turn_model_asked(&handle.thread_id, params.model, params.effort);
+        self.changes_turn_started(&handle.thread_id, &handle.turn_id, Some(&request.prompt));
         self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
         Ok((handle, starting))
     }
@@ -395,6 +401,7 @@ impl Bridge {
         if !new {
             return active;
         }
+        self.changes_turn_started(&handle.thread_id, &handle.turn_id, None);
         tokio::spawn(self.clone().drive_turn(
             handle,
             active.clone(),
@@ -457,11 +464,15 @@ impl Bridge {
         /// What woke the loop: news (which may or may not change what progress says), or
         /// the held-back report's timer.
         enum Wake {
-            News { changed: bool },
+            /// `first_words`: the reply starts showing, which no window holds back.
+            News {
+                changed: bool,
+                first_words: bool,
+            },
             ReportDue,
         }
         loop {
-            let deadline = coalescer.deadline();
+            let deadline = coalescer.wake_at();
             if deadline != timer_deadline {
                 if let Some(deadline) = deadline {
                     report_timer.as_mut().reset(deadline.into());
@@ -481,15 +492,19 @@ impl Bridge {
                         let delta = if stream_events { None } else { event.reply_delta_in_item() };
                         if let Some(delta) = delta {
                             self.transcript_delta(&active.thread_id, &active.turn_id, &delta.item_id, &delta.delta);
+                            let first_words = activity.delta_starts_reply();
                             let changed = activity.push_delta(&delta.delta) || retrying.take().is_some();
-                            Wake::News { changed }
+                            Wake::News { changed, first_words }
                         } else {
                             let notification = event.decoded();
+                            let first_words = matches!(*notification, ServerNotification::AgentMessageDelta(_))
+                                && activity.delta_starts_reply();
                             self.transcript_event(&active.thread_id, &active.turn_id, &notification);
                             if let ServerNotification::ThreadTokenUsageUpdated(usage) = &*notification {
                                 self.usage_updated(&active.thread_id, &usage.token_usage);
                             }
                             if let Some(changes) = completed_file_changes(&notification) {
+                                self.changes_record_items(&active.turn_id, &changes);
                                 self.queue_mirror(MirrorJob::FileChange {
                                     turn_id: active.turn_id.clone(),
                                     changes,
@@ -528,14 +543,14 @@ impl Bridge {
                                     changed
                                 }
                             };
-                            Wake::News { changed }
+                            Wake::News { changed, first_words }
                         }
                     }
                 },
                 Some(hint) = hints.recv() => match hint {
                     Hint::WaitingForApproval(waiting) => {
                         activity.set_waiting_for_approval(waiting);
-                        Wake::News { changed: true }
+                        Wake::News { changed: true, first_words: false }
                     }
                     Hint::Queued(count) => {
                         queued = count;
@@ -548,7 +563,7 @@ impl Bridge {
                             let now = retrying.clone().unwrap_or_else(|| activity.describe());
                             ui.progress_report(&token, with_queue(now, queued));
                         }
-                        Wake::News { changed: false }
+                        Wake::News { changed: false, first_words: false }
                     }
                 },
                 _ = &mut report_timer, if timer_deadline.is_some() => {
@@ -558,7 +573,14 @@ impl Bridge {
                 }
             };
             let report = match wake {
-                Wake::News { changed } => changed && coalescer.offer(Instant::now),
+                Wake::News {
+                    changed: true,
+                    first_words: true,
+                } => {
+                    coalescer.force(Instant::now());
+                    true
+                }
+                Wake::News { changed, .. } => changed && coalescer.offer(Instant::now),
                 Wake::ReportDue => coalescer.due(Instant::now()),
             };
             let quiet = quiet_until.is_some_and(|until| Instant::now() < until);

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crate::text::{Document, Position, PositionEncoding, Range, TextError};
 
@@ -27,7 +27,14 @@ pub struct OpenDocument {
     pub disk_text: Option<String>,
     /// Regions where the agent's change collided with the user's unsaved edits.
     pub conflicts: Vec<BufferConflict>,
+    /// The file's length and modification time when it last read exactly as `disk_text`:
+    /// while it shows them, following disk compares the buffer with `disk_text` in memory
+    /// instead of reading the file on every keystroke that leaves the buffer its size.
+    pub disk_stamp: Option<DiskStamp>,
 }
+
+/// A file's length and modification time.
+pub type DiskStamp = (u64, SystemTime);
 
 /// A region of the buffer where the agent changed lines the user had changed too. The
 /// buffer keeps `ours`; `theirs` is what the agent wrote (and disk holds).
@@ -194,6 +201,7 @@ impl Documents {
                 last_changed: Instant::now(),
                 disk_text,
                 conflicts: Vec::new(),
+                disk_stamp: None,
             },
         );
     }
@@ -311,6 +319,7 @@ impl Documents {
     pub fn saved(&mut self, uri: &str) {
         if let Some(doc) = self.open.get_mut(uri) {
             doc.disk_text = Some(doc.document.text());
+            doc.disk_stamp = None;
         }
     }
 
@@ -357,22 +366,56 @@ impl Documents {
     /// merge base follows, whatever it was (the editor reloaded the file, say), and no
     /// conflict is left (there are no unsaved edits). Returns whether conflicts went.
     pub fn rebase_if_equal(&mut self, uri: &str, disk: String) -> bool {
+        self.rebase_if_equal_stamped(uri, disk, None)
+    }
+
+    /// [`Documents::rebase_if_equal`] with the file's `stamp` when it was read: a file that
+    /// read as the merge base is stamped, so that [`Documents::rebase_if_base`] can stand in
+    /// for the next read while the file keeps that stamp.
+    pub fn rebase_if_equal_stamped(
+        &mut self,
+        uri: &str,
+        disk: String,
+        stamp: Option<DiskStamp>,
+    ) -> bool {
         let Some(doc) = self.open.get_mut(uri) else {
             return false;
         };
-        if doc.document.text() != disk {
+        doc.disk_stamp = stamp.filter(|_| doc.disk_text.as_deref() == Some(disk.as_str()));
+        // Compared chunk by chunk: no copy of the buffer.
+        if doc.document.rope() != disk.as_str() {
             return false;
         }
         doc.disk_text = Some(disk);
+        doc.disk_stamp = stamp;
         let had_conflicts = !doc.conflicts.is_empty();
         doc.conflicts.clear();
         had_conflicts
+    }
+
+    /// When the file behind `uri` still shows `stamp`, the one it had when it last read as
+    /// the merge base: whether the buffer now reads as the base (it is then what disk holds:
+    /// conflicts are cleared, and whether there were any is returned as for
+    /// [`Documents::rebase_if_equal`]). `None`: the file may have changed, read it.
+    pub fn rebase_if_base(&mut self, uri: &str, stamp: DiskStamp) -> Option<bool> {
+        let doc = self.open.get_mut(uri)?;
+        if doc.disk_stamp != Some(stamp) {
+            return None;
+        }
+        let base = doc.disk_text.as_deref()?;
+        if doc.document.rope() != base {
+            return Some(false);
+        }
+        let had_conflicts = !doc.conflicts.is_empty();
+        doc.conflicts.clear();
+        Some(had_conflicts)
     }
 
     /// The buffer now stands on `disk_text`: the agent's change is in it, or the file went away.
     pub fn set_disk_text(&mut self, uri: &str, disk_text: Option<String>) {
         if let Some(doc) = self.open.get_mut(uri) {
             doc.disk_text = disk_text;
+            doc.disk_stamp = None;
         }
     }
 
@@ -474,7 +517,10 @@ impl crate::bridge::Bridge {
         version: i32,
         text: &str,
     ) {
-        let path = path.map(|p| normalize_path(&p));
+        // A transcript document is no workspace file: no path, so the mirror, the unsaved
+        // buffers sent as context and the review never take it for one.
+        let transcript_path = path.clone();
+        let path = self.chat_path_filter(path).map(|p| normalize_path(&p));
         // A small synchronous read: the merge base must be what disk held when the buffer
         // was loaded, before any later write by the agent.
         let bytes = path.as_deref().and_then(|p| std::fs::read(p).ok());
@@ -483,6 +529,8 @@ impl crate::bridge::Bridge {
             .is_some_and(|b| editor_normalised_crlf(b, text));
         let view = DiskView::of(text.starts_with(BOM), crlf_as_lf);
         let disk_text = bytes.and_then(|b| view.read(b).ok());
+        let transcript = path.is_none().then(|| uri.clone());
+        let uri_key = uri.clone();
         self.documents().open_as(
             uri,
             editor_uri,
@@ -493,6 +541,10 @@ impl crate::bridge::Bridge {
             disk_text,
             crlf_as_lf,
         );
+        if let Some(key) = transcript {
+            self.chat_did_open(&key, transcript_path.as_deref());
+        }
+        self.changes_anchor(&uri_key);
     }
 
     /// `didChange`; wakes the mirror, which may be waiting for the echo of its edit.
@@ -503,7 +555,7 @@ impl crate::bridge::Bridge {
         changes: impl IntoIterator<Item = (Option<Range>, String)>,
     ) -> Result<(), String> {
         let encoding = self.encoding();
-        let track_lines = self.has_findings();
+        let track_lines = self.has_findings() || self.changes_marked();
         let (outcome, path, previous) = {
             let mut docs = self.documents();
             let previous = docs.get(uri).map(|d| d.document.version);
@@ -518,11 +570,15 @@ impl crate::bridge::Bridge {
             self.follow_disk(uri);
         }
         self.inner.documents.changed();
+        if path.is_none() {
+            self.chat_did_change(uri);
+        }
         let (conflicts_moved, line_changes) = outcome?;
         if conflicts_moved {
             self.publish_conflicts(uri);
         }
         self.findings_follow(uri, path.as_deref(), &line_changes);
+        self.changes_follow(uri, &line_changes);
         match previous {
             // Applied (the text is what the editor did), but the editor's versions are off.
             Some(previous) if version <= previous => Err(format!(
@@ -536,7 +592,8 @@ impl crate::bridge::Bridge {
     /// When the buffer now reads exactly as its file (the editor reloaded it from disk, or
     /// the user typed back to it), the merge base becomes the file: unsaved edits are what
     /// the buffer holds beyond what disk holds, never relative to an older snapshot. The
-    /// file is read only when its size could match (one `stat` per change otherwise).
+    /// file is read only when its size could match (one `stat` per change otherwise), and
+    /// not again while its length and modification time say it still reads as the base.
     fn follow_disk(&self, uri: &str) {
         let Some((path, len, breaks, view)) = self.documents().get(uri).and_then(|d| {
             let breaks = d.document.len_lines().saturating_sub(1);
@@ -555,10 +612,19 @@ impl crate::bridge::Bridge {
         if !meta.is_file() || !view.could_equal(meta.len(), len, breaks) {
             return;
         }
-        let Some(disk) = std::fs::read(&path).ok().and_then(|b| view.read(b).ok()) else {
-            return;
+        let stamp = meta.modified().ok().map(|modified| (meta.len(), modified));
+        // Unchanged since it last read as the base: no need to read it again.
+        let known = stamp.and_then(|stamp| self.documents().rebase_if_base(uri, stamp));
+        let had_conflicts = match known {
+            Some(had_conflicts) => had_conflicts,
+            None => {
+                let Some(disk) = std::fs::read(&path).ok().and_then(|b| view.read(b).ok()) else {
+                    return;
+                };
+                self.documents().rebase_if_equal_stamped(uri, disk, stamp)
+            }
         };
-        if self.documents().rebase_if_equal(uri, disk) {
+        if had_conflicts {
             self.publish_conflicts(uri);
         }
     }
@@ -568,6 +634,7 @@ impl crate::bridge::Bridge {
     }
 
     pub fn did_close(&self, uri: &str) {
+        self.chat_did_close(uri);
         self.documents().close(uri);
         // Conflicts live with the buffer; other kinds (review findings) outlive it.
         self.set_diagnostics(uri, "conflict", Vec::new());
@@ -770,6 +837,65 @@ mod tests {
         assert!(docs
             .change("file:///nope", 1, [], PositionEncoding::Utf16)
             .is_err());
+    }
+
+    /// A file that read as the merge base is stamped; while it keeps the stamp, the buffer is
+    /// compared with the base instead of the file being read; any new base drops the stamp.
+    #[test]
+    fn a_stamped_file_is_compared_in_memory_until_the_base_changes() {
+        let mut docs = Documents::default();
+        let uri = "file:///a";
+        docs.open(
+            uri.into(),
+            Some("/a".into()),
+            "rust".into(),
+            1,
+            "ab\n",
+            Some("ab\n".into()),
+        );
+        let stamp = (3, SystemTime::UNIX_EPOCH);
+        let later = (
+            3,
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1),
+        );
+        assert_eq!(docs.rebase_if_base(uri, stamp), None, "never read: read it");
+        let replace = |docs: &mut Documents, version, text: &str| {
+            let range = Range::new(Position::new(0, 0), Position::new(0, 1));
+            docs.change(
+                uri,
+                version,
+                [(Some(range), text.to_string())],
+                PositionEncoding::Utf16,
+            )
+            .unwrap();
+        };
+        replace(&mut docs, 2, "x");
+        assert!(!docs.rebase_if_equal_stamped(uri, "ab\n".into(), Some(stamp)));
+        assert_eq!(
+            docs.rebase_if_base(uri, stamp),
+            Some(false),
+            "differs, file unread"
+        );
+        assert_eq!(
+            docs.rebase_if_base(uri, later),
+            None,
+            "the file changed: read it"
+        );
+        replace(&mut docs, 3, "a");
+        assert_eq!(
+            docs.rebase_if_base(uri, stamp),
+            Some(false),
+            "equal, no conflicts"
+        );
+        docs.set_disk_text(uri, Some("xb\n".into()));
+        assert_eq!(
+            docs.rebase_if_base(uri, stamp),
+            None,
+            "a new base drops the stamp"
+        );
+        // A file read as something else than the base is not stamped.
+        assert!(!docs.rebase_if_equal_stamped(uri, "zz\n".into(), Some(stamp)));
+        assert_eq!(docs.rebase_if_base(uri, stamp), None);
     }
 
     #[test]

@@ -194,6 +194,7 @@ impl Bridge {
                     if !self.in_workspace(&path) {
                         outside.push(self.shown(&path));
                     }
+                    self.changes_record_command(turn_id, &path, disk_text, now);
                     self.mirror_buffer(&uri, turn_id).await
                 }
                 Ok(None) if disk_text.is_some() => {
@@ -210,6 +211,7 @@ impl Bridge {
                 _ => {}
             }
         }
+        self.changes_save();
         if !outside.is_empty() {
             outside.dedup();
             self.inner.ui.show_message(
@@ -349,6 +351,7 @@ impl Bridge {
                 docs.add_conflicts(uri, found.clone(), &merge.text);
             }
         }
+        self.changes_anchor(uri);
         if found.is_empty() {
             return;
         }

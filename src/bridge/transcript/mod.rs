@@ -4,6 +4,8 @@
 //! approvals and their answers, plan updates, token usage) is kept here per turn, for as
 //! long as codex-lsp runs.
 
+pub(crate) mod chat;
+pub(crate) mod chat_text;
 pub(crate) mod live;
 pub(crate) mod render;
 
@@ -77,7 +79,7 @@ impl Bridge {
         item_id: &str,
         delta: &str,
     ) {
-        if !self.inner.ui.wants_transcript() {
+        if !self.transcript_wanted() {
             return;
         }
         let update = lock(&self.inner.transcripts)
@@ -99,7 +101,7 @@ impl Bridge {
     ) {
         use ServerNotification as N;
         // A delta (the bulk of a turn with streamEvents on) is nothing the notes need.
-        if matches!(notification, N::AgentMessageDelta(_)) && !self.inner.ui.wants_transcript() {
+        if matches!(notification, N::AgentMessageDelta(_)) && !self.transcript_wanted() {
             return;
         }
         let update = {
@@ -187,9 +189,11 @@ impl Bridge {
         if let Some(update) = update {
             self.send_transcript(thread_id, turn_id, update);
         }
+        self.chat_turn_ended(thread_id, turn_id);
     }
 
     fn send_transcript(&self, thread_id: &str, turn_id: &str, update: Update) {
+        self.chat_update(thread_id, turn_id, &update);
         if !self.inner.ui.wants_transcript() {
             return;
         }
@@ -211,22 +215,58 @@ impl Bridge {
         path: Option<&Path>,
     ) -> BridgeResult<Value> {
         let id = self.thread_or_current(thread_id, path).await?;
-        let (codex, _) = self.codex().await?;
-        let thread = codex.thread_read(&id, true).await?;
-        let rendered = {
-            let all = lock(&self.inner.transcripts);
-            render::thread(&thread, |turn_id| {
-                all.turns
-                    .get(turn_id)
-                    .filter(|r| r.thread_id == id)
-                    .map(|r| r.notes.clone())
-            })
-        };
+        let rendered = self.render_thread(&id, &[]).await?;
         Ok(json!({
             "threadId": id,
             "markdown": rendered.markdown,
             "turns": rendered.turns.iter().map(|(turn_id, line)| json!({ "turnId": turn_id, "line": line })).collect::<Vec<_>>(),
         }))
+    }
+}
+
+impl Bridge {
+    /// The thread's history as Markdown, with the notes this process kept of its turns,
+    /// without the turns `leave_out` names.
+    pub(super) async fn render_thread(
+        &self,
+        id: &str,
+        leave_out: &[String],
+    ) -> BridgeResult<render::Rendered> {
+        let (codex, _) = self.codex().await?;
+        let mut thread = codex.thread_read(id, true).await?;
+        thread.turns.retain(|t| !leave_out.contains(&t.id));
+        let all = lock(&self.inner.transcripts);
+        Ok(render::thread(&thread, |turn_id| {
+            all.turns
+                .get(turn_id)
+                .filter(|r| r.thread_id == id)
+                .map(|r| r.notes.clone())
+        }))
+    }
+}
+
+impl Bridge {
+    /// One turn of the thread as the history holds it (`None`: it holds no such turn).
+    pub(super) async fn render_turn(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+    ) -> BridgeResult<Option<String>> {
+        let (codex, _) = self.codex().await?;
+        let thread = codex.thread_read(thread_id, true).await?;
+        let Some(turn) = thread.turns.iter().find(|t| t.id == turn_id) else {
+            return Ok(None);
+        };
+        let notes = lock(&self.inner.transcripts)
+            .turns
+            .get(turn_id)
+            .map(|r| r.notes.clone())
+            .unwrap_or_default();
+        Ok(Some(render::turn(
+            turn,
+            &notes,
+            Some(Path::new(&thread.cwd)),
+        )))
     }
 }
 

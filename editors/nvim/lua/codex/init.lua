@@ -989,6 +989,18 @@ function M.transcript_command()
   end
 end
 
+--- `:CodexInstallRuntime`: codex-lsp installs the pinned Codex runtime into its cache (the
+--- download shows as LSP progress; a message says where it went).
+function M.install_runtime()
+  M.exec("codex.installRuntime", {}, function(err)
+    if err then
+      notify("installing the runtime failed: " .. (err.message or ""), vim.log.levels.ERROR)
+    else
+      notify("installing the Codex runtime…")
+    end
+  end)
+end
+
 function create_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd("CodexAsk", M.ask, { nargs = "*", range = true, desc = "Ask Codex (a range or visual selection is the context)" })
@@ -1006,6 +1018,7 @@ function create_commands()
     desc = "Log in to Codex",
   })
   cmd("CodexLogout", M.logout, { desc = "Log out of Codex" })
+  cmd("CodexInstallRuntime", M.install_runtime, { desc = "Install the Codex runtime codex-lsp is tested with" })
   cmd("CodexTranscript", M.transcript_command, { desc = "Open the Codex transcript" })
   cmd("CodexModel", M.model_command, { nargs = "*", desc = "Choose the Codex model and effort for the next turns" })
 end

@@ -1,0 +1,1260 @@
+//! Keep or undo what the agent did: per turn, per file, the text before the turn and the
+//! text the agent left ([`record::FileRecord`]), shown as marks (diagnostics of code
+//! `codex.change` and the `codex/changes` notification) that follow the user's edits, and
+//! reverted hunk by hunk, file by file or turn by turn through the three-way merge.
+//!
+//! Where the pre-turn text comes from: a `fileChange` item's diff read backwards from the
+//! file it left (an added file had none, a deleted one's diff is its text); for a file the
+//! agent changed by running a command, only an open buffer's base (what disk held under it)
+//! is known, so those changes are recorded for open files only.
+//!
+//! The state is this part's own ([`ChangeLog`], its own lock); the bridge calls it at a
+//! turn's start, at each completed `fileChange`, at the turn's end, when the mirror settled
+//! a buffer and on `didOpen`/`didChange`.
+
+pub(crate) mod record;
+mod store;
+
+use std::collections::{HashMap, VecDeque};
+use std::ops::Range as Span;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use self::record::{FileRecord, HunkStatus};
+use super::documents::{follow_lines, normalize_path, DiskView, LineChange};
+use crate::app_server::protocol as p;
+use crate::bridge::activity::display_path;
+use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
+use crate::bridge::settings::ReviewChanges;
+use crate::bridge::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
+use crate::text::{edits_between, Position, Range};
+
+/// The diagnostic code of a change the agent made.
+pub const CHANGE_CODE: &str = "codex.change";
+/// The diagnostics kind (see `Bridge::set_diagnostics`).
+const KIND: &str = "change";
+/// What the records may hold, texts before and after, before the oldest turns go.
+const MAX_RECORD_BYTES: usize = 64 << 20;
+/// How long a revert waits for the editor's `didChange` of its edit before it re-marks.
+const ECHO_WAIT: Duration = Duration::from_secs(2);
+
+/// A hunk's id as commands carry it: `<turn seq>:<file>:<hunk>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HunkId {
+    turn: u64,
+    file: usize,
+    hunk: usize,
+}
+
+impl std::fmt::Display for HunkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.turn, self.file, self.hunk)
+    }
+}
+
+impl std::str::FromStr for HunkId {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let mut parts = s.split(':').map(str::parse::<u64>);
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(turn)), Some(Ok(file)), Some(Ok(hunk)), None) => Ok(HunkId {
+                turn,
+                file: file as usize,
+                hunk: hunk as usize,
+            }),
+            _ => Err(()),
+        }
+    }
+}
+
+/// What a keep or revert applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeScope {
+    /// One hunk (its id).
+    Hunk(String),
+    /// Every change in one file, of every turn.
+    File(PathBuf),
+    /// Every change of one turn (its id); `None`: the newest turn with changes left.
+    Turn(Option<String>),
+}
+
+/// One marked hunk as an editor draws it (`codex/changes`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeMark {
+    pub id: String,
+    pub thread_id: String,
+    pub turn_id: String,
+    /// The turn's number on its thread, as codex-lsp counted them (from 1).
+    pub turn: u32,
+    pub prompt: String,
+    /// Lines of the document, half-open; empty where the agent only deleted lines.
+    #[serde(serialize_with = "lines_as_pair")]
+    pub lines: Span<u32>,
+    pub added: u32,
+    pub removed: u32,
+    pub status: HunkStatus,
+}
+
+fn lines_as_pair<S: serde::Serializer>(lines: &Span<u32>, s: S) -> Result<S::Ok, S::Error> {
+    [lines.start, lines.end].serialize(s)
+}
+
+impl ChangeMark {
+    pub fn range(&self) -> Range {
+        Range::new(
+            Position::new(self.lines.start, 0),
+            Position::new(self.lines.end.max(self.lines.start), 0),
+        )
+    }
+
+    /// The published diagnostic (and what the code actions embed).
+    pub fn diagnostic(&self) -> BufferDiagnostic {
+        let prompt = crate::bridge::one_line(&self.prompt, 40);
+        let turn = match prompt.is_empty() {
+            true => format!("turn {}", self.turn),
+            false => format!("turn {}: \"{prompt}\"", self.turn),
+        };
+        let mut range = self.range();
+        if range.is_empty() {
+            // Lines deleted: marked on the line after them, zero-width.
+            range.end = range.start;
+        }
+        BufferDiagnostic {
+            range,
+            severity: Severity::Hint,
+            code: CHANGE_CODE.into(),
+            message: format!(
+                "Codex changed this ({turn}): +{} −{}",
+                self.added, self.removed
+            ),
+            data: json!({ "changeId": self.id, "turnId": self.turn_id }),
+        }
+    }
+}
+
+/// The marks of one document or file (`codex/changes`); no hunks: none left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangesUpdate {
+    pub uri: String,
+    pub path: PathBuf,
+    pub hunks: Vec<ChangeMark>,
+}
+
+struct FileEntry {
+    path: PathBuf,
+    record: FileRecord,
+}
+
+struct TurnRecord {
+    seq: u64,
+    number: u32,
+    thread_id: String,
+    turn_id: String,
+    prompt: String,
+    files: Vec<FileEntry>,
+    /// Marked in the editor (with `reviewChanges: "keep"`, until the next turn starts).
+    shown: bool,
+}
+
+impl TurnRecord {
+    fn bytes(&self) -> usize {
+        self.files
+            .iter()
+            .map(|f| f.record.before_text().len() + f.record.after_text().len())
+            .sum()
+    }
+}
+
+/// A mark in an open document: which hunk, and its lines now (following the user's edits).
+#[derive(Debug, Clone, PartialEq)]
+struct Mark {
+    id: HunkId,
+    lines: Span<u32>,
+}
+
+#[derive(Default)]
+struct State {
+    turns: VecDeque<TurnRecord>,
+    next_seq: u64,
+    turns_per_thread: HashMap<String, u32>,
+    /// The marks of open documents, by URI key.
+    marks: HashMap<String, Vec<Mark>>,
+    /// What the agent is told at its thread's next turn.
+    notes: HashMap<String, Vec<String>>,
+}
+
+impl State {
+    fn turn(&self, seq: u64) -> Option<&TurnRecord> {
+        self.turns.iter().find(|t| t.seq == seq)
+    }
+
+    fn turn_mut(&mut self, seq: u64) -> Option<&mut TurnRecord> {
+        self.turns.iter_mut().find(|t| t.seq == seq)
+    }
+
+    fn by_id(&self, turn_id: &str) -> Option<&TurnRecord> {
+        self.turns.iter().find(|t| t.turn_id == turn_id)
+    }
+
+    fn mark_of(&self, id: HunkId, lines: Span<u32>) -> Option<ChangeMark> {
+        let turn = self.turn(id.turn)?;
+        let hunk = turn.files.get(id.file)?.record.hunks.get(id.hunk)?;
+        let (added, removed) = hunk.counts();
+        Some(ChangeMark {
+            id: id.to_string(),
+            thread_id: turn.thread_id.clone(),
+            turn_id: turn.turn_id.clone(),
+            turn: turn.number,
+            prompt: turn.prompt.clone(),
+            lines,
+            added,
+            removed,
+            status: hunk.status,
+        })
+    }
+
+    /// The hunks of `path` to mark (pending, of shown turns), located in `current` (the
+    /// buffer, in its view) or, for a file not open, where the record says they are.
+    fn locate(&self, path: &Path, current: Option<(&str, DiskView)>) -> Vec<Mark> {
+        let mut marks = Vec::new();
+        for turn in self.turns.iter().filter(|t| t.shown) {
+            for (file, entry) in turn.files.iter().enumerate() {
+                if entry.path != path {
+                    continue;
+                }
+                let spans = match current {
+                    Some((text, view)) => in_view(&entry.record, view).locate(text),
+                    None => entry.record.spans_in_base_now(),
+                };
+                for (hunk, lines) in spans {
+                    if entry.record.hunks[hunk].status == HunkStatus::Pending {
+                        let id = HunkId {
+                            turn: turn.seq,
+                            file,
+                            hunk,
+                        };
+                        marks.push(Mark { id, lines });
+                    }
+                }
+            }
+        }
+        marks.sort_by_key(|m| (m.lines.start, m.lines.end));
+        marks
+    }
+}
+
+/// The agent's changes, per turn; its own lock (never held across an await).
+#[derive(Default)]
+pub(crate) struct ChangeLog {
+    state: Mutex<State>,
+    /// Where the record is kept across restarts, and for which folder (set on first use).
+    store: std::sync::OnceLock<Option<(PathBuf, PathBuf)>>,
+}
+
+impl ChangeLog {
+    /// Loads the record kept for `folder` (once, on first use).
+    fn load_once(&self, folder: impl FnOnce() -> Option<PathBuf>) {
+        self.store.get_or_init(|| {
+            let folder = folder()?;
+            let file = store::path_for(&folder)?;
+            let loaded = store::load(&file, &folder);
+            let mut state = lock(&self.state);
+            if state.turns.is_empty() {
+                let notes = std::mem::take(&mut state.notes);
+                *state = loaded;
+                state.notes = notes;
+            }
+            Some((file, folder))
+        });
+    }
+
+    /// Writes the record where it is kept (a failure is logged: it is a convenience).
+    fn save(&self) {
+        let Some(Some((file, folder))) = self.store.get() else {
+            return;
+        };
+        let state = lock(&self.state);
+        if let Err(e) = store::save(file, folder, &state) {
+            tracing::warn!(file = %file.display(), "could not keep the record of changes: {e}");
+        }
+    }
+
+    /// A turn started: numbered on its thread; with `keep`, earlier turns' marks go.
+    /// Returns the files whose marks changed.
+    fn turn_started(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        prompt: Option<&str>,
+        mode: ReviewChanges,
+    ) -> Vec<PathBuf> {
+        let mut state = lock(&self.state);
+        if let Some(turn) = state.turns.iter_mut().find(|t| t.turn_id == turn_id) {
+            if turn.prompt.is_empty() {
+                turn.prompt = prompt.unwrap_or_default().to_string();
+            }
+            return Vec::new();
+        }
+        let mut cleared = Vec::new();
+        if mode == ReviewChanges::Keep {
+            for turn in state.turns.iter_mut().filter(|t| t.shown) {
+                turn.shown = false;
+                cleared.extend(turn.files.iter().map(|f| f.path.clone()));
+            }
+        }
+        state.next_seq += 1;
+        let seq = state.next_seq;
+        let number = {
+            let n = state
+                .turns_per_thread
+                .entry(thread_id.to_string())
+                .or_default();
+            *n += 1;
+            *n
+        };
+        state.turns.push_back(TurnRecord {
+            seq,
+            number,
+            thread_id: thread_id.to_string(),
+            turn_id: turn_id.to_string(),
+            prompt: prompt.unwrap_or_default().to_string(),
+            files: Vec::new(),
+            shown: true,
+        });
+        cleared.sort();
+        cleared.dedup();
+        cleared
+    }
+
+    /// Records that `turn_id` left `path` as `after`; `before` is the text before this
+    /// change (the turn's first change of the file keeps its own). `None`: no file.
+    fn record(&self, turn_id: &str, path: PathBuf, before: Option<String>, after: Option<String>) {
+        let mut state = lock(&self.state);
+        let Some(turn) = state.turns.iter_mut().find(|t| t.turn_id == turn_id) else {
+            return;
+        };
+        match turn.files.iter_mut().find(|f| f.path == path) {
+            Some(entry) => entry.record = FileRecord::new(entry.record.before.take(), after),
+            None => turn.files.push(FileEntry {
+                path,
+                record: FileRecord::new(before, after),
+            }),
+        }
+        // Oldest turns go first; the newest stays whatever its size.
+        let mut total: usize = state.turns.iter().map(TurnRecord::bytes).sum();
+        while total > MAX_RECORD_BYTES && state.turns.len() > 1 {
+            if let Some(old) = state.turns.pop_front() {
+                total -= old.bytes();
+            }
+        }
+    }
+
+    fn has_file(&self, turn_id: &str, path: &Path) -> bool {
+        lock(&self.state)
+            .by_id(turn_id)
+            .is_some_and(|t| t.files.iter().any(|f| f.path == path))
+    }
+}
+
+/// `record` with its texts as a buffer in `view` shows them (the hunks' decisions kept:
+/// a BOM or line ends never change which lines a hunk has).
+fn in_view(record: &FileRecord, view: DiskView) -> FileRecord {
+    if view == DiskView::default() {
+        return record.clone();
+    }
+    let shown = |text: &Option<String>| {
+        text.as_ref().map(|t| {
+            view.read(t.clone().into_bytes())
+                .unwrap_or_else(|_| t.clone())
+        })
+    };
+    let mut out = FileRecord::new(shown(&record.before), shown(&record.after));
+    if out.hunks.len() == record.hunks.len() {
+        for (new, old) in out.hunks.iter_mut().zip(&record.hunks) {
+            new.status = old.status;
+        }
+    }
+    out
+}
+
+/// The text before a `fileChange` update, from the text it left and its unified diff;
+/// `None` when the diff does not fit the text (changed again since).
+fn text_before_diff(after: &str, diff: &str) -> Option<String> {
+    let after_lines: Vec<&str> = after.split_inclusive('\n').collect();
+    let eol = if after.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(after.len());
+    let mut at = 0usize; // next line of `after` to copy
+    let mut lines = diff.lines().peekable();
+    let mut saw_hunk = false;
+    while let Some(line) = lines.next() {
+        let Some(header) = line.strip_prefix("@@ ") else {
+            continue;
+        };
+        saw_hunk = true;
+        // "@@ -a,b +c,d @@"
+        let new_part = header.split_whitespace().nth(1)?.strip_prefix('+')?;
+        let mut nums = new_part.split(',');
+        let start: usize = nums.next()?.parse().ok()?;
+        let count: usize = nums.next().map_or(Ok(1), str::parse).ok()?;
+        let first = if count == 0 {
+            start
+        } else {
+            start.checked_sub(1)?
+        };
+        if first < at || first > after_lines.len() {
+            return None;
+        }
+        for copied in &after_lines[at..first] {
+            out.push_str(copied);
+        }
+        at = first;
+        // (old text of the line, whether the old line is terminated)
+        let mut old: Vec<(String, bool)> = Vec::new();
+        let mut last: Option<char> = None;
+        while let Some(&body) = lines.peek() {
+            if body.starts_with("@@ ") {
+                break;
+            }
+            lines.next();
+            let (tag, text) = body.split_at(body.len().min(1));
+            match tag {
+                " " | "+" => {
+                    let have = after_lines.get(at)?;
+                    if have.trim_end_matches(['\n', '\r']) != text {
+                        return None;
+                    }
+                    at += 1;
+                    if tag == " " {
+                        old.push((text.to_string(), true));
+                    }
+                }
+                "-" => old.push((text.to_string(), true)),
+                "\\" => {
+                    if matches!(last, Some(' ') | Some('-')) {
+                        if let Some(l) = old.last_mut() {
+                            l.1 = false;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if tag != "\\" {
+                last = tag.chars().next();
+            }
+        }
+        for (text, terminated) in old {
+            out.push_str(&text);
+            if terminated {
+                out.push_str(eol);
+            }
+        }
+    }
+    if !saw_hunk {
+        return None;
+    }
+    for copied in &after_lines[at.min(after_lines.len())..] {
+        out.push_str(copied);
+    }
+    Some(out)
+}
+
+/// Reads a file as raw text: `Ok(None)` when it does not exist.
+fn read_file(path: &Path) -> Result<Option<String>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| "it is not UTF-8 text".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Replaces `path` with `text` in one step (a file beside it, renamed over it), keeping its
+/// permissions.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(file.path(), meta.permissions());
+    }
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// What reverting one file's hunks came to.
+enum Reverted {
+    /// Done (or nothing was left to do).
+    Done,
+    /// The user's edits overlap: nothing changed; why, for the user.
+    Conflict(String),
+}
+
+impl Bridge {
+    fn changes(&self) -> &ChangeLog {
+        &self.inner.changes
+    }
+
+    /// Loads the record kept for the first workspace folder (once): at the server's start,
+    /// at a turn's start and before a command reads it — never from the text sync alone,
+    /// so a bridge driven without an app-server reads nothing outside its folders.
+    pub(in crate::bridge) fn changes_load(&self) {
+        self.inner
+            .changes
+            .load_once(|| self.folders().first().cloned());
+    }
+
+    /// The turn ended (after its buffers were mirrored): the record is kept.
+    pub(in crate::bridge) fn changes_save(&self) {
+        self.changes().save();
+    }
+
+    /// A turn started (ours or, on a shared app-server, another client's).
+    pub(in crate::bridge) fn changes_turn_started(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        prompt: Option<&str>,
+    ) {
+        self.changes_load();
+        let mode = self.settings().review_changes;
+        let cleared = self
+            .changes()
+            .turn_started(thread_id, turn_id, prompt, mode);
+        for path in cleared {
+            self.publish_changes(&path);
+        }
+    }
+
+    /// What the agent is told at the start of its thread's next turn, taken.
+    pub(in crate::bridge) fn changes_take_note(&self, thread_id: &str) -> Option<String> {
+        let notes = lock(&self.changes().state).notes.remove(thread_id)?;
+        Some(format!(
+            "Note from the editor (codex-lsp): since your last turn the user reverted some of \
+             your changes. Do not make them again unless asked.\n- {}",
+            notes.join("\n- ")
+        ))
+    }
+
+    /// A completed `fileChange` item: each file's text before and after, recorded.
+    pub(in crate::bridge) fn changes_record_items(
+        &self,
+        turn_id: &str,
+        changes: &[p::FileUpdateChange],
+    ) {
+        for change in changes {
+            let path = normalize_path(Path::new(&change.path));
+            match &change.kind {
+                p::PatchChangeKind::Add => {
+                    let after = read_file(&path).ok().flatten();
+                    self.changes().record(turn_id, path.clone(), None, after);
+                    self.publish_if_closed(&path);
+                }
+                p::PatchChangeKind::Delete => {
+                    let before = self.before_from_buffer(&path).or(Some(change.diff.clone()));
+                    self.changes().record(turn_id, path.clone(), before, None);
+                    self.publish_if_closed(&path);
+                }
+                p::PatchChangeKind::Update { move_path } => {
+                    let target = move_path
+                        .as_deref()
+                        .map(|m| normalize_path(Path::new(m)))
+                        .unwrap_or_else(|| path.clone());
+                    let Ok(Some(after)) = read_file(&target) else {
+                        continue;
+                    };
+                    let before = text_before_diff(&after, &change.diff)
+                        .or_else(|| self.before_from_buffer(&path));
+                    let Some(before) = before else {
+                        tracing::info!(path = %path.display(), "the text before the agent's change is unknown: not recorded");
+                        continue;
+                    };
+                    if target == path {
+                        self.changes()
+                            .record(turn_id, path.clone(), Some(before), Some(after));
+                    } else {
+                        self.changes()
+                            .record(turn_id, path.clone(), Some(before), None);
+                        self.changes()
+                            .record(turn_id, target.clone(), None, Some(after));
+                        self.publish_if_closed(&target);
+                    }
+                    self.publish_if_closed(&path);
+                }
+                p::PatchChangeKind::Unknown(_) => {}
+            }
+        }
+    }
+
+    /// The turn ended and an open file changed under its buffer without a `fileChange`
+    /// (a command the agent ran): recorded from the buffer's base, before the mirror.
+    pub(in crate::bridge) fn changes_record_command(
+        &self,
+        turn_id: &str,
+        path: &Path,
+        before: Option<String>,
+        after: String,
+    ) {
+        if !self.changes().has_file(turn_id, path) {
+            self.changes()
+                .record(turn_id, path.to_path_buf(), before, Some(after));
+        }
+    }
+
+    /// What disk held under an open buffer of `path` (the mirror's base), when no diff says.
+    fn before_from_buffer(&self, path: &Path) -> Option<String> {
+        let docs = self.documents();
+        let uri = docs.uris_of(path).into_iter().next()?;
+        docs.mirror_snapshot(&uri)?.disk_text
+    }
+
+    fn publish_if_closed(&self, path: &Path) {
+        if self.documents().uris_of(path).is_empty() {
+            self.publish_changes(path);
+        }
+    }
+
+    /// Places the marks of an open document on its text as it is now (after the mirror
+    /// settled it, at `didOpen`, after a revert) and publishes them.
+    pub(in crate::bridge) fn changes_anchor(&self, uri: &str) {
+        let Some(snapshot) = self.documents().mirror_snapshot(uri) else {
+            return;
+        };
+        let marks = {
+            let mut state = lock(&self.changes().state);
+            let marks = state.locate(&snapshot.path, Some((&snapshot.text, snapshot.view)));
+            let had = state.marks.contains_key(uri);
+            if marks.is_empty() {
+                state.marks.remove(uri);
+                if !had {
+                    return;
+                }
+            } else {
+                state.marks.insert(uri.to_string(), marks);
+            }
+            state.marks.get(uri).cloned().unwrap_or_default()
+        };
+        self.publish_marks(uri, &snapshot.path, &marks);
+    }
+
+    /// Whether any document has marks (then `didChange` tracks lines for them).
+    pub(in crate::bridge) fn changes_marked(&self) -> bool {
+        !lock(&self.changes().state).marks.is_empty()
+    }
+
+    /// `didChange`: the document's marks follow its lines.
+    pub(in crate::bridge) fn changes_follow(&self, uri: &str, changes: &[LineChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let moved = {
+            let mut state = lock(&self.changes().state);
+            let Some(marks) = state.marks.get_mut(uri) else {
+                return;
+            };
+            let before = marks.clone();
+            for mark in marks.iter_mut() {
+                for change in changes {
+                    let deleted_lines = mark.lines.is_empty();
+                    match follow_lines(&mark.lines, change) {
+                        // A deletion's mark stays a point (follow_lines widens it to a line).
+                        Some(lines) if deleted_lines => {
+                            mark.lines = lines.start..lines.start;
+                        }
+                        Some(lines) => mark.lines = lines,
+                        // The user rewrote every line of it: the mark sits where they are.
+                        None => {
+                            let at = change.range.start.line;
+                            mark.lines = at..at + change.added_breaks.max(1);
+                        }
+                    }
+                }
+            }
+            (*marks != before).then(|| marks.clone())
+        };
+        if let Some(marks) = moved {
+            if !self.inner.ui.pulls_diagnostics() {
+                let path = self.documents().get(uri).and_then(|d| d.path.clone());
+                if let Some(path) = path {
+                    self.publish_marks(uri, &path, &marks);
+                }
+            }
+        }
+    }
+
+    /// Republishes the marks of `path`: its open documents re-anchored, or the file's own.
+    fn publish_changes(&self, path: &Path) {
+        let uris = self.documents().uris_of(path);
+        if !uris.is_empty() {
+            for uri in uris {
+                self.changes_anchor(&uri);
+            }
+            return;
+        }
+        let Some(uri) = self.inner.ui.path_to_uri(path) else {
+            return;
+        };
+        let marks = lock(&self.changes().state).locate(path, None);
+        self.publish_marks(&uri, path, &marks);
+    }
+
+    fn publish_marks(&self, uri: &str, path: &Path, marks: &[Mark]) {
+        let hunks: Vec<ChangeMark> = {
+            let state = lock(&self.changes().state);
+            marks
+                .iter()
+                .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
+                .collect()
+        };
+        self.set_diagnostics(
+            uri,
+            KIND,
+            hunks.iter().map(ChangeMark::diagnostic).collect(),
+        );
+        if self.inner.ui.wants_changes() {
+            self.inner.ui.changes(ChangesUpdate {
+                uri: self.documents().editor_uri(uri),
+                path: path.to_path_buf(),
+                hunks,
+            });
+        }
+    }
+
+    /// The marked hunks of `uri` whose lines meet `range` (for the code actions).
+    pub fn changes_in(&self, uri: &str, range: Range) -> Vec<ChangeMark> {
+        let state = lock(&self.changes().state);
+        let Some(marks) = state.marks.get(uri) else {
+            return Vec::new();
+        };
+        marks
+            .iter()
+            .filter(|m| {
+                // A mark of deleted lines sits on the line after them.
+                let first = m.lines.start;
+                let last = m.lines.end.max(first + 1) - 1;
+                range.start.line <= last && range.end.line >= first
+            })
+            .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
+            .collect()
+    }
+
+    /// `codex.listChanges`: every recorded turn, newest first, with its files and hunks.
+    pub fn list_changes(&self) -> BridgeResult<Value> {
+        self.changes_load();
+        let state = lock(&self.changes().state);
+        let turns: Vec<Value> = state
+            .turns
+            .iter()
+            .rev()
+            .filter(|t| !t.files.is_empty())
+            .map(|turn| {
+                let files: Vec<Value> = turn
+                    .files
+                    .iter()
+                        .enumerate()
+                    .filter(|(_, entry)| !entry.record.is_empty())
+                    .map(|(file, entry)| {
+                        let folder = self.workspace_of(Some(&entry.path));
+                        let kind = match (&entry.record.before, &entry.record.after) {
+                            (None, _) => "add",
+                            (_, None) => "delete",
+                            _ => "update",
+                        };
+                        let hunks: Vec<Value> = entry
+                            .record
+                            .hunks
+                            .iter()
+                            .enumerate()
+                            .map(|(hunk, h)| {
+                                let (added, removed) = h.counts();
+                                json!({
+                                    "id": HunkId { turn: turn.seq, file, hunk }.to_string(),
+                                    "status": h.status,
+                                    "beforeLines": [h.before.start, h.before.end],
+                                    "afterLines": [h.after.start, h.after.end],
+                                    "added": added,
+                                    "removed": removed,
+                                })
+                            })
+                            .collect();
+                        json!({
+                            "path": entry.path.display().to_string(),
+                            "shown": display_path(&entry.path.display().to_string(), folder.as_deref()),
+                            "uri": self.inner.ui.path_to_uri(&entry.path),
+                            "kind": kind,
+                            "hunks": hunks,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "threadId": turn.thread_id,
+                    "turnId": turn.turn_id,
+                    "turn": turn.number,
+                    "prompt": turn.prompt,
+                    "files": files,
+                })
+            })
+            .collect();
+        Ok(json!({ "turns": turns }))
+    }
+
+    /// The (turn seq, file, hunks or all) a scope names; hunks already reverted are skipped
+    /// later.
+    fn resolve_scope(&self, scope: &ChangeScope) -> BridgeResult<Vec<(u64, usize, Option<usize>)>> {
+        self.changes_load();
+        let state = lock(&self.changes().state);
+        let picks = match scope {
+            ChangeScope::Hunk(id) => {
+                let parsed: HunkId = id.parse().map_err(|_| {
+                    BridgeError::InvalidParams(format!(
+                        "`{id}` is not a change id (turn:file:hunk)"
+                    ))
+                })?;
+                let exists = state
+                    .turn(parsed.turn)
+                    .and_then(|t| t.files.get(parsed.file))
+                    .is_some_and(|f| parsed.hunk < f.record.hunks.len());
+                if !exists {
+                    return Err(BridgeError::InvalidParams(format!(
+                        "no change {id} (the record of its turn is gone?)"
+                    )));
+                }
+                vec![(parsed.turn, parsed.file, Some(parsed.hunk))]
+            }
+            ChangeScope::File(path) => {
+                let path = normalize_path(path);
+                // Newest turn first: a later change is undone before the one under it.
+                state
+                    .turns
+                    .iter()
+                    .rev()
+                    .flat_map(|t| {
+                        t.files
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, f)| f.path == path)
+                            .map(|(i, _)| (t.seq, i, None))
+                    })
+                    .collect()
+            }
+            ChangeScope::Turn(turn_id) => {
+                let turn = match turn_id {
+                    Some(id) => state.by_id(id).ok_or_else(|| {
+                        BridgeError::InvalidParams(format!("no recorded changes of turn {id}"))
+                    })?,
+                    None => state
+                        .turns
+                        .iter()
+                        .rev()
+                        .find(|t| {
+                            t.files.iter().any(|f| {
+                                f.record
+                                    .hunks
+                                    .iter()
+                                    .any(|h| h.status != HunkStatus::Reverted)
+                            })
+                        })
+                        .ok_or_else(|| {
+                            BridgeError::InvalidParams("no turn has changes left to undo".into())
+                        })?,
+                };
+                (0..turn.files.len()).map(|i| (turn.seq, i, None)).collect()
+            }
+        };
+        Ok(picks)
+    }
+
+    /// `codex.keepChange`: the hunks are kept (no longer marked; a turn's undo still
+    /// undoes them).
+    pub fn keep_changes(&self, scope: ChangeScope) -> BridgeResult<Value> {
+        let picks = self.resolve_scope(&scope)?;
+        let mut kept = 0;
+        let mut paths = Vec::new();
+        {
+            let mut state = lock(&self.changes().state);
+            for (seq, file, hunk) in picks {
+                let Some(entry) = state.turn_mut(seq).and_then(|t| t.files.get_mut(file)) else {
+                    continue;
+                };
+                for (i, h) in entry.record.hunks.iter_mut().enumerate() {
+                    if hunk.is_none_or(|only| only == i) && h.status == HunkStatus::Pending {
+                        h.status = HunkStatus::Kept;
+                        kept += 1;
+                    }
+                }
+                paths.push(entry.path.clone());
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        for path in &paths {
+            self.publish_changes(path);
+        }
+        self.changes().save();
+        Ok(json!({ "kept": kept }))
+    }
+
+    /// `codex.revertChange`: puts the hunks back to the text before their turn, keeping
+    /// the user's later edits; where they overlap, that file is left as it is and told.
+    pub async fn revert_changes(&self, scope: ChangeScope) -> BridgeResult<Value> {
+        let picks = self.resolve_scope(&scope)?;
+        let mut reverted = Vec::new();
+        let mut conflicts = Vec::new();
+        let mut paths = Vec::new();
+        let mut notes: HashMap<String, Vec<String>> = HashMap::new();
+        for (seq, file, hunk) in picks {
+            let Some((path, thread_id, number, prompt)) = ({
+                let state = lock(&self.changes().state);
+                state.turn(seq).and_then(|t| {
+                    let f = t.files.get(file)?;
+                    Some((
+                        f.path.clone(),
+                        t.thread_id.clone(),
+                        t.number,
+                        t.prompt.clone(),
+                    ))
+                })
+            }) else {
+                continue;
+            };
+            let shown = self.shown_path(&path);
+            paths.push(path.clone());
+            match self.revert_file(seq, file, hunk, &shown).await {
+                Ok(Reverted::Done) => {
+                    reverted.push(json!({ "path": path.display().to_string(), "turn": number }));
+                    notes.entry(thread_id).or_default().push(format!(
+                        "{} of your change to {shown} in turn {number} (\"{}\")",
+                        if hunk.is_some() { "one hunk" } else { "all" },
+                        crate::bridge::one_line(&prompt, 60)
+                    ));
+                }
+                Ok(Reverted::Conflict(why)) => {
+                    conflicts.push(json!({ "path": path.display().to_string(), "why": why }));
+                }
+                Err(why) => {
+                    conflicts.push(json!({ "path": path.display().to_string(), "why": why }));
+                }
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        for path in &paths {
+            self.publish_changes(path);
+        }
+        self.changes().save();
+        if !conflicts.is_empty() {
+            let list: Vec<String> = conflicts
+                .iter()
+                .map(|c| c["why"].as_str().unwrap_or_default().to_string())
+                .collect();
+            self.inner.ui.show_message(
+                MessageLevel::Warning,
+                format!(
+                    "Codex: not reverted, nothing changed there: {}.",
+                    list.join("; ")
+                ),
+            );
+        }
+        Ok(json!({ "reverted": reverted, "conflicts": conflicts, "notes": notes }))
+    }
+
+    /// `codex.undoTurn`: reverts every change of the turn (kept ones too); when it was its
+    /// thread's last turn and every file came back, the thread forgets it (`thread/revert`),
+    /// else the agent is told at its next turn.
+    pub async fn undo_turn(&self, turn_id: Option<&str>) -> BridgeResult<Value> {
+        let scope = ChangeScope::Turn(turn_id.map(str::to_string));
+        let picks = self.resolve_scope(&scope)?;
+        let (thread_id, turn_id, last) = {
+            let state = lock(&self.changes().state);
+            let turn = picks
+                .first()
+                .and_then(|(seq, _, _)| state.turn(*seq))
+                .or_else(|| turn_id.and_then(|id| state.by_id(id)))
+                .ok_or_else(|| BridgeError::InvalidParams("no such turn".into()))?;
+            let last = state
+                .turns
+                .iter()
+                .rev()
+                .find(|t| t.thread_id == turn.thread_id)
+                .is_some_and(|t| t.seq == turn.seq);
+            (turn.thread_id.clone(), turn.turn_id.clone(), last)
+        };
+        let mut answer = self.revert_changes(scope).await?;
+        let clean = answer["conflicts"].as_array().is_none_or(Vec::is_empty);
+        let running = self
+            .inner
+            .turns
+            .first_where(|t| t.thread_id == thread_id)
+            .is_some();
+        let mut forgotten = false;
+        if last && clean && !running && !thread_id.is_empty() {
+            let params = p::ThreadRevertParams {
+                thread_id: thread_id.clone(),
+                before_turn_id: turn_id.clone(),
+            };
+            // The thread loaded first: after an app-server restart it is resumed by id.
+            match self.thread_for(Some(&thread_id), false, None).await {
+                Ok((codex, _)) => match codex.send(&params).await {
+                    Ok(_) => forgotten = true,
+                    Err(e) => tracing::warn!("thread/revert failed: {e}"),
+                },
+                Err(e) => tracing::warn!("thread/revert: the thread is not loaded: {e}"),
+            }
+        }
+        let notes = answer
+            .as_object_mut()
+            .and_then(|o| o.remove("notes"))
+            .unwrap_or_default();
+        if !forgotten {
+            if let Some(list) = notes.get(&thread_id).and_then(Value::as_array) {
+                let mut state = lock(&self.changes().state);
+                let pending = state.notes.entry(thread_id.clone()).or_default();
+                pending.extend(list.iter().filter_map(|n| n.as_str().map(str::to_string)));
+            }
+        }
+        answer["threadReverted"] = json!(forgotten);
+        answer["turnId"] = json!(turn_id);
+        Ok(answer)
+    }
+
+    /// `codex.revertChange`: reverts, and tells the agent at its next turn.
+    pub async fn revert_and_tell(&self, scope: ChangeScope) -> BridgeResult<Value> {
+        let mut answer = self.revert_changes(scope).await?;
+        let notes = answer.as_object_mut().and_then(|o| o.remove("notes"));
+        if let Some(notes) = notes.as_ref().and_then(Value::as_object) {
+            let mut state = lock(&self.changes().state);
+            for (thread, list) in notes {
+                let pending = state.notes.entry(thread.clone()).or_default();
+                pending.extend(
+                    list.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|n| n.as_str().map(str::to_string)),
+                );
+            }
+        }
+        Ok(answer)
+    }
+
+    fn shown_path(&self, path: &Path) -> String {
+        let folder = self.workspace_of(Some(path));
+        display_path(&path.display().to_string(), folder.as_deref())
+    }
+
+    /// Reverts hunk `only` (else every hunk not reverted) of one file of one turn.
+    async fn revert_file(
+        &self,
+        seq: u64,
+        file: usize,
+        only: Option<usize>,
+        shown: &str,
+    ) -> Result<Reverted, String> {
+        let Some((path, record)) = ({
+            let state = lock(&self.changes().state);
+            state
+                .turn(seq)
+                .and_then(|t| t.files.get(file))
+                .map(|f| (f.path.clone(), f.record.clone()))
+        }) else {
+            return Ok(Reverted::Done);
+        };
+        let chosen = |i: usize, h: &record::Hunk| {
+            h.status != HunkStatus::Reverted && only.is_none_or(|o| o == i)
+        };
+        if !record.hunks.iter().enumerate().any(|(i, h)| chosen(i, h)) {
+            return Ok(Reverted::Done);
+        }
+        let uri = self.documents().uris_of(&path).into_iter().next();
+        let snapshot = uri
+            .as_deref()
+            .and_then(|u| self.documents().mirror_snapshot(u));
+        let mark = |this: &Self| {
+            let mut state = lock(&this.changes().state);
+            if let Some(entry) = state.turn_mut(seq).and_then(|t| t.files.get_mut(file)) {
+                entry.record.mark_reverted(chosen);
+            }
+        };
+        // A file the turn created: removed, unless the user changed it since.
+        if record.before.is_none() {
+            let current = match &snapshot {
+                Some(s) => Some(s.text.clone()),
+                None => read_file(&path)?,
+            };
+            match current {
+                None => {}
+                Some(text)
+                    if text
+                        == in_view(
+                            &record,
+                            snapshot.as_ref().map_or_else(DiskView::default, |s| s.view),
+                        )
+                        .base_now() =>
+                {
+                    if path.exists() {
+                        std::fs::remove_file(&path).map_err(|e| format!("{shown}: {e}"))?;
+                    }
+                    if snapshot.is_some() {
+                        self.inner.ui.show_message(
+                            MessageLevel::Info,
+                            format!("Codex: removed {shown}, which the turn created; its buffer is still open."),
+                        );
+                    }
+                }
+                Some(_) => {
+                    return Ok(Reverted::Conflict(format!(
+                        "{shown} was created by the turn and changed since; it is kept"
+                    )))
+                }
+            }
+            mark(self);
+            return Ok(Reverted::Done);
+        }
+        // A file the turn deleted (or moved away): written back.
+        if record.after.is_none() {
+            match read_file(&path)? {
+                None => write_atomically(&path, record.before_text())
+                    .map_err(|e| format!("{shown}: {e}"))?,
+                Some(now) if now == record.before_text() => {}
+                Some(_) => {
+                    return Ok(Reverted::Conflict(format!(
+                        "{shown} was deleted by the turn and exists again with other text"
+                    )))
+                }
+            }
+            mark(self);
+            return Ok(Reverted::Done);
+        }
+        match (uri, snapshot) {
+            (Some(uri), Some(snapshot)) => {
+                let record = in_view(&record, snapshot.view);
+                let merge = record.revert(&snapshot.text, chosen);
+                if !merge.is_clean() {
+                    return Ok(Reverted::Conflict(conflict_text(shown, &merge)));
+                }
+                let edits = edits_between(&snapshot.text, &merge.text, self.inner.encoding);
+                if !edits.is_empty() {
+                    let edit = BufferEdit {
+                        uri: self.documents().editor_uri(&uri),
+                        version: snapshot.version,
+                        edits,
+                        label: format!("Codex: revert {shown}"),
+                        group: Some(("codex-revert".into(), "Codex: revert".into())),
+                    };
+                    match self.inner.ui.apply_edit(edit).await {
+                        EditOutcome::Applied => {}
+                        EditOutcome::Rejected(why) => {
+                            return Err(format!(
+                                "{shown}: the editor refused the edit ({})",
+                                why.unwrap_or_else(|| "the buffer changed".into())
+                            ))
+                        }
+                        EditOutcome::Failed(why) => return Err(format!("{shown}: {why}")),
+                    }
+                    mark(self);
+                    self.wait_for_change(&uri, snapshot.version).await;
+                } else {
+                    mark(self);
+                }
+            }
+            _ => {
+                let Some(current) = read_file(&path)? else {
+                    return Ok(Reverted::Conflict(format!("{shown} no longer exists")));
+                };
+                let merge = record.revert(&current, chosen);
+                if !merge.is_clean() {
+                    return Ok(Reverted::Conflict(conflict_text(shown, &merge)));
+                }
+                if merge.text != current {
+                    write_atomically(&path, &merge.text).map_err(|e| format!("{shown}: {e}"))?;
+                }
+                mark(self);
+            }
+        }
+        Ok(Reverted::Done)
+    }
+
+    /// Waits (briefly) for the `didChange` that carries an edit the editor applied.
+    async fn wait_for_change(&self, uri: &str, version: i32) {
+        let deadline = tokio::time::Instant::now() + ECHO_WAIT;
+        loop {
+            let changed = self.inner.documents.next_change();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            match self.documents().get(uri) {
+                Some(doc) if doc.document.version != version => return,
+                None => return,
+                Some(_) => {}
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// "a.rs: your edits overlap lines 3–4" for a merge with conflicts.
+fn conflict_text(shown: &str, merge: &crate::text::Merge) -> String {
+    let lines: Vec<String> = merge
+        .conflicts
+        .iter()
+        .map(|c| {
+            if c.lines.len() <= 1 {
+                format!("line {}", c.lines.start + 1)
+            } else {
+                format!("lines {}–{}", c.lines.start + 1, c.lines.end)
+            }
+        })
+        .collect();
+    format!(
+        "{shown}: your edits overlap the change at {}",
+        lines.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_before_an_update_comes_from_its_diff() {
+        let after = "one\nTWO\nthree\nfour\nFIVE\n";
+        let diff = "@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n@@ -5 +5 @@\n-five\n+FIVE\n";
+        assert_eq!(
+            text_before_diff(after, diff).as_deref(),
+            Some("one\ntwo\nthree\nfour\nfive\n")
+        );
+        // Lines added only, and a diff that does not fit.
+        assert_eq!(
+            text_before_diff("a\nnew\nb\n", "@@ -1,2 +1,3 @@\n a\n+new\n b\n").as_deref(),
+            Some("a\nb\n")
+        );
+        assert_eq!(text_before_diff("x\n", "@@ -1 +1 @@\n-a\n+b\n"), None);
+        // No final newline on the old side.
+        assert_eq!(
+            text_before_diff(
+                "a\nb\n",
+                "@@ -1 +1,2 @@\n-a\n\\ No newline at end of file\n+a\n+b\n"
+            )
+            .as_deref(),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn hunk_ids_round_trip() {
+        let id = HunkId {
+            turn: 3,
+            file: 1,
+            hunk: 7,
+        };
+        assert_eq!(id.to_string().parse::<HunkId>(), Ok(id));
+        assert!("3:1".parse::<HunkId>().is_err());
+    }
+}

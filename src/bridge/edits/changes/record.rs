@@ -1,0 +1,390 @@
+//! What one turn did to one file: the text before the turn, the text the agent left, the
+//! line hunks between them and what the user decided about each. Pure: no I/O, no bridge.
+//!
+//! Reverting goes through the three-way merge the mirror uses: base is the text the record
+//! says the file holds now (the agent's text with the hunks already reverted put back),
+//! ours is what the file or buffer holds now (the user's later edits, later turns), theirs
+//! is the base with the chosen hunks put back too. The user's edits are kept; where they
+//! overlap a reverted hunk the merge reports a conflict and nothing is changed.
+
+use std::ops::Range as Span;
+
+use serde::Serialize;
+
+use crate::text::{line_hunks, merge3, LineTokens, Merge};
+
+/// What the user decided about one hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HunkStatus {
+    /// Marked, waiting for the user (or for the next turn, with `reviewChanges: "keep"`).
+    Pending,
+    /// Kept: no longer marked, still undone with its whole turn.
+    Kept,
+    /// Put back to the text before the turn.
+    Reverted,
+}
+
+/// One hunk of the agent's change: lines `before` of the pre-turn text became lines `after`
+/// of the agent's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    pub before: Span<u32>,
+    pub after: Span<u32>,
+    pub status: HunkStatus,
+}
+
+impl Hunk {
+    /// Lines the agent added and removed ("+4 −1").
+    pub fn counts(&self) -> (u32, u32) {
+        (self.after.len() as u32, self.before.len() as u32)
+    }
+}
+
+/// One file's change in one turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    /// The text before the turn; `None` when the turn created the file.
+    pub before: Option<String>,
+    /// The text the agent left; `None` when the turn deleted (or moved away) the file.
+    pub after: Option<String>,
+    pub hunks: Vec<Hunk>,
+}
+
+impl FileRecord {
+    pub fn new(before: Option<String>, after: Option<String>) -> Self {
+        let hunks = {
+            let old = LineTokens::new(before.as_deref().unwrap_or(""));
+            let new = LineTokens::new(after.as_deref().unwrap_or(""));
+            line_hunks(&old, &new)
+                .into_iter()
+                .map(|(before, after)| Hunk {
+                    before,
+                    after,
+                    status: HunkStatus::Pending,
+                })
+                .collect()
+        };
+        Self {
+            before,
+            after,
+            hunks,
+        }
+    }
+
+    pub fn before_text(&self) -> &str {
+        self.before.as_deref().unwrap_or("")
+    }
+
+    pub fn after_text(&self) -> &str {
+        self.after.as_deref().unwrap_or("")
+    }
+
+    /// Whether nothing differs between the two texts (and the file neither came nor went).
+    pub fn is_empty(&self) -> bool {
+        self.hunks.is_empty() && self.before.is_some() == self.after.is_some()
+    }
+
+    /// The agent's text with the hunks `put_back` chooses replaced by their pre-turn lines.
+    pub fn text_with(&self, put_back: impl Fn(usize, &Hunk) -> bool) -> String {
+        let before = LineTokens::new(self.before_text());
+        let after = LineTokens::new(self.after_text());
+        let mut out = String::with_capacity(self.after_text().len().max(self.before_text().len()));
+        let mut copied_to = 0;
+        for (index, hunk) in self.hunks.iter().enumerate() {
+            if !put_back(index, hunk) {
+                continue;
+            }
+            out.push_str(after.span(copied_to..hunk.after.start));
+            out.push_str(before.span(hunk.before.clone()));
+            copied_to = hunk.after.end;
+        }
+        out.push_str(after.span(copied_to..after.len()));
+        out
+    }
+
+    /// What the file holds as far as the record knows: the agent's text with the reverted
+    /// hunks put back.
+    pub fn base_now(&self) -> String {
+        self.text_with(|_, h| h.status == HunkStatus::Reverted)
+    }
+
+    /// Puts back the hunks `which` chooses (reverted ones stay reverted) in `current`, the
+    /// text derived from [`FileRecord::base_now`] by the user's edits and later turns: the
+    /// three-way merge keeps those and reports where they overlap a hunk put back.
+    pub fn revert(&self, current: &str, which: impl Fn(usize, &Hunk) -> bool) -> Merge {
+        let base = self.base_now();
+        let theirs = self.text_with(|i, h| h.status == HunkStatus::Reverted || which(i, h));
+        merge3(&base, current, &theirs)
+    }
+
+    /// Marks the hunks `which` chooses as reverted (after a clean [`FileRecord::revert`]).
+    pub fn mark_reverted(&mut self, which: impl Fn(usize, &Hunk) -> bool) {
+        for (index, hunk) in self.hunks.iter_mut().enumerate() {
+            if which(index, hunk) {
+                hunk.status = HunkStatus::Reverted;
+            }
+        }
+    }
+
+    /// Where each hunk not reverted lies in `current` (derived from [`FileRecord::base_now`]
+    /// by the user's edits): (index, lines of `current`, half-open; empty where the agent
+    /// only deleted lines). A hunk the user rewrote maps onto the rewritten lines.
+    pub fn locate(&self, current: &str) -> Vec<(usize, Span<u32>)> {
+        let base = self.base_now();
+        let in_base = self.spans_in_base_now();
+        let diff = if base == current {
+            Vec::new()
+        } else {
+            line_hunks(&LineTokens::new(&base), &LineTokens::new(current))
+        };
+        in_base
+            .into_iter()
+            .map(|(index, span)| {
+                let start = map_start(&diff, span.start);
+                let end = map_end(&diff, span.end).max(start);
+                (index, start..end)
+            })
+            .collect()
+    }
+
+    /// The lines of [`FileRecord::base_now`] each hunk not reverted covers.
+    pub fn spans_in_base_now(&self) -> Vec<(usize, Span<u32>)> {
+        let mut shift: i64 = 0;
+        let mut out = Vec::new();
+        for (index, hunk) in self.hunks.iter().enumerate() {
+            if hunk.status == HunkStatus::Reverted {
+                shift += hunk.before.len() as i64 - hunk.after.len() as i64;
+                continue;
+            }
+            let at = |line: u32| (i64::from(line) + shift) as u32;
+            out.push((index, at(hunk.after.start)..at(hunk.after.end)));
+        }
+        out
+    }
+}
+
+/// Where base line `line`, the first of a span, is in the other text of `diff`: moved by
+/// the changes above it, onto the start of a change that replaced it.
+fn map_start(diff: &[(Span<u32>, Span<u32>)], line: u32) -> u32 {
+    let mut delta: i64 = 0;
+    for (base, other) in diff {
+        if line < base.start {
+            break;
+        }
+        if line < base.end {
+            return other.start;
+        }
+        delta = i64::from(other.end) - i64::from(base.end);
+    }
+    (i64::from(line) + delta) as u32
+}
+
+/// Where the end (exclusive) of a span is: an insertion right after the span stays outside
+/// it; a change reaching into the span's last line takes its whole replacement.
+fn map_end(diff: &[(Span<u32>, Span<u32>)], end: u32) -> u32 {
+    let mut delta: i64 = 0;
+    for (base, other) in diff {
+        if end <= base.start {
+            break;
+        }
+        if end < base.end {
+            return other.end;
+        }
+        delta = i64::from(other.end) - i64::from(base.end);
+    }
+    (i64::from(end) + delta) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn hunks_and_counts() {
+        let record = FileRecord::new(Some("a\nb\nc\nd\n".into()), Some("a\nB\nB2\nc\n".into()));
+        let counts: Vec<_> = record.hunks.iter().map(Hunk::counts).collect();
+        assert_eq!(counts, [(2, 1), (0, 1)]);
+        assert_eq!(record.text_with(|i, _| i == 0), "a\nb\nc\n");
+        assert_eq!(record.text_with(|i, _| i == 1), "a\nB\nB2\nc\nd\n");
+        assert_eq!(record.text_with(|_, _| true), "a\nb\nc\nd\n");
+    }
+
+    #[test]
+    fn reverting_a_hunk_keeps_the_users_edit_elsewhere() {
+        let mut record = FileRecord::new(
+            Some("one\ntwo\nthree\nfour\n".into()),
+            Some("one\nTWO\nthree\nFOUR\n".into()),
+        );
+        let current = "one\nTWO\nthree (mine)\nFOUR\n";
+        let merge = record.revert(current, |i, _| i == 0);
+        assert!(merge.is_clean());
+        assert_eq!(merge.text, "one\ntwo\nthree (mine)\nFOUR\n");
+        record.mark_reverted(|i, _| i == 0);
+        assert_eq!(record.locate(&merge.text), [(1, 3..4)]);
+        // Then the other one, on top of the first.
+        let merge = record.revert(&merge.text, |i, _| i == 1);
+        assert_eq!(merge.text, "one\ntwo\nthree (mine)\nfour\n");
+    }
+
+    #[test]
+    fn an_overlapping_user_edit_is_a_conflict_and_nothing_changes() {
+        let record = FileRecord::new(Some("a\nb\nc\n".into()), Some("a\nB\nc\n".into()));
+        let merge = record.revert("a\nB (mine)\nc\n", |_, _| true);
+        assert!(!merge.is_clean());
+        assert_eq!(merge.text, "a\nB (mine)\nc\n");
+    }
+
+    #[test]
+    fn marks_follow_the_users_lines() {
+        let record = FileRecord::new(Some("a\nb\nc\nd\n".into()), Some("a\nB\nc\nd\nE\n".into()));
+        assert_eq!(record.locate(record.after_text()), [(0, 1..2), (1, 4..5)]);
+        // Two lines typed above, the second hunk's line rewritten.
+        assert_eq!(
+            record.locate("new\nnew\na\nB\nc\nd\nE!\n"),
+            [(0, 3..4), (1, 6..7)]
+        );
+        // A deletion hunk is an empty span where the lines were.
+        let deleted = FileRecord::new(Some("a\nb\nc\n".into()), Some("a\nc\n".into()));
+        assert_eq!(deleted.locate("a\nc\n"), [(0, 1..1)]);
+    }
+
+    #[test]
+    fn created_and_deleted_files() {
+        let created = FileRecord::new(None, Some("x\n".into()));
+        assert_eq!(created.hunks.len(), 1);
+        assert_eq!(created.text_with(|_, _| true), "");
+        let deleted = FileRecord::new(Some("x\n".into()), None);
+        assert_eq!(deleted.text_with(|_, _| true), "x\n");
+        assert!(!FileRecord::new(None, Some(String::new())).is_empty());
+        assert!(FileRecord::new(Some("s".into()), Some("s".into())).is_empty());
+    }
+
+    /// A stretch of the file between two unique anchor lines: left alone, changed by the
+    /// agent, changed by the user afterwards, or changed by both (the user rewrote the
+    /// agent's lines).
+    #[derive(Debug, Clone)]
+    enum Segment {
+        Same(Vec<String>),
+        Agent(Vec<String>, Vec<String>),
+        User(Vec<String>, Vec<String>),
+        Both(Vec<String>, Vec<String>, Vec<String>),
+    }
+
+    fn lines(tag: &'static str) -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec("[a-z]{0,3}", 0..4).prop_map(move |words| {
+            words
+                .into_iter()
+                .enumerate()
+                .map(|(i, w)| format!("{tag}{i} {w}"))
+                .collect()
+        })
+    }
+
+    fn segment() -> impl Strategy<Value = Segment> {
+        prop_oneof![
+            lines("s").prop_map(Segment::Same),
+            (lines("o"), lines("a")).prop_map(|(o, a)| Segment::Agent(o, a)),
+            (lines("o"), lines("u")).prop_map(|(o, u)| Segment::User(o, u)),
+            (lines("o"), lines("a"), lines("u")).prop_map(|(o, a, u)| Segment::Both(o, a, u)),
+        ]
+    }
+
+    /// Texts: (before the turn, the agent's, the agent's + the user's edits, the user's
+    /// edits on the pre-turn text), made unique per segment so the diffs cannot align
+    /// lines of different segments.
+    fn texts(segments: &[Segment]) -> (String, String, String, String) {
+        let mut out = (String::new(), String::new(), String::new(), String::new());
+        for (n, segment) in segments.iter().enumerate() {
+            let anchor = format!("anchor {n}\n");
+            let put = |s: &mut String, lines: &[String]| {
+                s.push_str(&anchor);
+                for line in lines {
+                    s.push_str(&format!("{n}:{line}\n"));
+                }
+            };
+            let (base, agent, user, user_on_base) = match segment {
+                Segment::Same(s) => (s, s, s, s),
+                Segment::Agent(o, a) => (o, a, a, o),
+                Segment::User(o, u) => (o, o, u, u),
+                // The user typing the agent's lines again is no edit of theirs.
+                Segment::Both(o, a, u) if u == a => (o, a, u, o),
+                Segment::Both(o, a, u) => (o, a, u, u),
+            };
+            put(&mut out.0, base);
+            put(&mut out.1, agent);
+            put(&mut out.2, user);
+            put(&mut out.3, user_on_base);
+        }
+        out
+    }
+
+    /// Whether the user's lines differ from both the agent's and the pre-turn ones (else a
+    /// "both" segment merges cleanly).
+    fn truly_both(segments: &[Segment]) -> bool {
+        segments
+            .iter()
+            .any(|s| matches!(s, Segment::Both(o, a, u) if o != a && u != a && u != o))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// undo(turn) restores the pre-turn text plus every user edit made since, or
+        /// reports a conflict (and then the file is left as it is).
+        #[test]
+        fn undoing_a_turn_keeps_the_users_edits_or_reports_a_conflict(
+            segments in prop::collection::vec(segment(), 0..8),
+        ) {
+            let (before, agent, current, expected) = texts(&segments);
+            let record = FileRecord::new(Some(before), Some(agent));
+            let merge = record.revert(&current, |_, _| true);
+            if merge.is_clean() {
+                prop_assert_eq!(&merge.text, &expected);
+                prop_assert!(!truly_both(&segments));
+            } else {
+                // The caller then changes nothing (see `Bridge::revert_changes`).
+                prop_assert!(truly_both(&segments));
+            }
+        }
+
+        /// Reverting hunks one by one in any order ends where undoing the turn does, and
+        /// the marks of the hunks left sit on the agent's lines in the current text.
+        #[test]
+        fn reverting_hunk_by_hunk_composes(
+            segments in prop::collection::vec(segment(), 0..8),
+            order in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+        ) {
+            prop_assume!(!truly_both(&segments));
+            let (before, agent, mut current, expected) = texts(&segments);
+            let mut record = FileRecord::new(Some(before), Some(agent));
+            for pick in order {
+                let left: Vec<usize> = (0..record.hunks.len())
+                    .filter(|&i| record.hunks[i].status != HunkStatus::Reverted)
+                    .collect();
+                if left.is_empty() {
+                    break;
+                }
+                let chosen = left[pick.index(left.len())];
+                let merge = record.revert(&current, |i, _| i == chosen);
+                prop_assert!(merge.is_clean());
+                current = merge.text;
+                record.mark_reverted(|i, _| i == chosen);
+                let base = LineTokens::new(&current);
+                let agent_lines = LineTokens::new(record.after_text());
+                for (index, span) in record.locate(&current) {
+                    let hunk = &record.hunks[index];
+                    // Lines of a hunk nobody rewrote are the agent's.
+                    let theirs = agent_lines.span(hunk.after.clone());
+                    if !span.is_empty() && base.span(span.clone()).contains(theirs) {
+                        prop_assert_eq!(base.span(span), theirs);
+                    }
+                }
+            }
+            let merge = record.revert(&current, |_, _| true);
+            prop_assert!(merge.is_clean());
+            prop_assert_eq!(merge.text, expected);
+        }
+    }
+}

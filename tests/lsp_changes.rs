@@ -1,0 +1,458 @@
+//! End to end: keep or undo what the agent did (issue 17). The real app-server writes the
+//! files; codex-lsp marks each hunk (`codex.change` diagnostics), reverts hunks, files and
+//! turns through the three-way merge (the user's later edits kept, overlaps reported) and
+//! tells the agent (`thread/revert`, or a note in the next turn's input).
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{editing_capabilities, Editor, Fixture};
+
+use mock_provider::{PatchBuilder, Reply, Rule};
+
+const FILE: &str = "one\ntwo\nthree\nfour\nfive\n";
+
+fn patch_rule(prompt: &str, patch: PatchBuilder) -> Rule {
+    Rule::new(prompt, vec![patch.into_reply(), Reply::text("edited")])
+}
+
+/// Asks and waits for `codex/turnCompleted` (sent after the buffers were updated).
+async fn ask_done(editor: &mut Editor, prompt: &str) -> Value {
+    let started = editor
+        .command("codex.ask", json!({ "prompt": prompt }))
+        .await
+        .expect("codex.ask");
+    let done = editor
+        .turn_completed(started["turnId"].as_str().unwrap())
+        .await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    done
+}
+
+fn disk(fixture: &Fixture, name: &str) -> Option<String> {
+    std::fs::read_to_string(fixture.workspace.join(name)).ok()
+}
+
+/// The `codex.change` diagnostics of the last `publishDiagnostics` for `uri`.
+fn change_marks(editor: &Editor, uri: &str) -> Vec<Value> {
+    editor
+        .notifications()
+        .into_iter()
+        .rfind(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri)
+        .map(|n| {
+            n["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["code"] == "codex.change")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_marks(editor: &Editor, uri: &str, count: usize) -> Vec<Value> {
+    wait_marks_at(editor, uri, count, None).await
+}
+
+/// Waits until the marks of `uri` are `count`, the first starting at `first_line` if given.
+async fn wait_marks_at(
+    editor: &Editor,
+    uri: &str,
+    count: usize,
+    first_line: Option<u32>,
+) -> Vec<Value> {
+    editor
+        .wait_for(
+            &format!("{count} change marks on {uri} from {first_line:?}"),
+            || {
+                let marks = change_marks(editor, uri);
+                let placed =
+                    first_line.is_none_or(|line| marks[0]["range"]["start"]["line"] == line);
+                (marks.len() == count && placed).then_some(marks)
+            },
+        )
+        .await
+}
+
+async fn actions_at(editor: &mut Editor, uri: &str, line: u32) -> Vec<Value> {
+    editor
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": { "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } },
+                "context": { "diagnostics": [] },
+            }),
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn run_action(editor: &mut Editor, actions: &[Value], title: &str) -> Result<Value, Value> {
+    let action = actions
+        .iter()
+        .find(|a| a["title"] == title)
+        .unwrap_or_else(|| panic!("no action {title:?} in {actions:#?}"));
+    let command = &action["command"];
+    editor
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": command["command"], "arguments": command["arguments"] }),
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hunk_is_marked_reverted_around_an_unsaved_edit_and_an_overlap_is_a_conflict() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "edit two and four",
+            PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+        ),
+        Rule::new("go on", vec![Reply::text("going on")]),
+    ])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut capabilities = editing_capabilities();
+    capabilities["experimental"] = json!({ "codexChanges": true });
+    let mut editor = fixture.editor(json!({}), capabilities).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    assert_eq!(editor.buffer_text(&uri), "one\nTWO\nthree\nFOUR\nfive\n");
+    // The editor that draws them gets the hunks.
+    let drawn = editor
+        .wait_notification("codex/changes", |n| {
+            n["method"] == "codex/changes"
+                && n["params"]["hunks"]
+                    .as_array()
+                    .is_some_and(|h| h.len() == 2)
+        })
+        .await;
+    let hunk = &drawn["params"]["hunks"][0];
+    assert_eq!(drawn["params"]["uri"], uri.as_str());
+    assert_eq!(hunk["prompt"], "edit two and four");
+    assert_eq!(hunk["status"], "pending");
+    assert_eq!((&hunk["added"], &hunk["removed"]), (&json!(1), &json!(1)));
+    assert_eq!(hunk["range"]["start"]["line"], 1);
+
+    let marks = wait_marks(&editor, &uri, 2).await;
+    assert_eq!(marks[0]["source"], "codex");
+    assert_eq!(marks[0]["severity"], 4);
+    assert_eq!(
+        marks[0]["message"],
+        "Codex changed this (turn 1: \"edit two and four\"): +1 −1"
+    );
+    assert_eq!(marks[0]["range"]["start"]["line"], 1);
+    assert_eq!(marks[1]["range"]["start"]["line"], 3);
+
+    // An unsaved edit above both: the marks follow it.
+    editor.type_into(&uri, (0, 0), (0, 0), "zero\n").await;
+    let marks = wait_marks_at(&editor, &uri, 2, Some(2)).await;
+    assert_eq!(marks[1]["range"]["start"]["line"], 4, "{marks:#?}");
+
+    let actions = actions_at(&mut editor, &uri, 2).await;
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    for title in [
+        "Codex: Keep this change",
+        "Codex: Revert this change",
+        "Codex: Keep all changes in a.txt",
+        "Codex: Revert all changes in a.txt",
+        "Codex: Keep everything from this turn",
+        "Codex: Undo this turn",
+    ] {
+        assert!(titles.contains(&title), "{title}: {titles:#?}");
+    }
+    let answer = run_action(&mut editor, &actions, "Codex: Revert this change")
+        .await
+        .expect("revert");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "zero\none\ntwo\nthree\nFOUR\nfive\n",
+        "the hunk reverted, the unsaved line kept"
+    );
+    assert_eq!(
+        disk(&fixture, "a.txt").unwrap(),
+        "one\nTWO\nthree\nFOUR\nfive\n",
+        "an open buffer changes, not its file"
+    );
+    let marks = wait_marks(&editor, &uri, 1).await;
+    assert_eq!(marks[0]["range"]["start"]["line"], 4);
+
+    // The user rewrites the agent's line: reverting it is a conflict; nothing changes.
+    editor.type_into(&uri, (4, 4), (4, 4), " (mine)").await;
+    let actions = actions_at(&mut editor, &uri, 4).await;
+    let answer = run_action(&mut editor, &actions, "Codex: Revert this change")
+        .await
+        .expect("the answer reports the conflict");
+    assert_eq!(answer["reverted"], json!([]), "{answer:#}");
+    assert!(
+        answer["conflicts"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("your edits overlap the change at line 5"),
+        "{answer:#}"
+    );
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "zero\none\ntwo\nthree\nFOUR (mine)\nfive\n"
+    );
+    editor
+        .wait_for("the conflict told", || {
+            editor
+                .shown_messages()
+                .into_iter()
+                .find(|m| m.contains("not reverted"))
+        })
+        .await;
+
+    // Keeping it clears the last mark.
+    let actions = actions_at(&mut editor, &uri, 4).await;
+    run_action(&mut editor, &actions, "Codex: Keep this change")
+        .await
+        .expect("keep");
+    wait_marks(&editor, &uri, 0).await;
+    let listed = editor
+        .command("codex.listChanges", json!({}))
+        .await
+        .expect("list");
+    let statuses: Vec<&Value> = listed["turns"][0]["files"][0]["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["status"])
+        .collect();
+    assert_eq!(statuses, [&json!("reverted"), &json!("kept")], "{listed:#}");
+
+    // The agent is told of the reverted hunk at its next turn.
+    ask_done(&mut editor, "go on").await;
+    let request = fixture
+        .provider
+        .requests()
+        .into_iter()
+        .rfind(|r| r.to_string().contains("go on"))
+        .unwrap()
+        .to_string();
+    assert!(
+        request.contains("the user reverted some of your changes")
+            && request.contains("one hunk of your change to a.txt in turn 1"),
+        "{request}"
+    );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undoing_a_turn_restores_edited_created_deleted_and_moved_files_and_the_model_forgets_it() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "reorganise everything",
+            PatchBuilder::new()
+                .update("a.txt", "two", "TWO")
+                .update("b.txt", "beta", "BETA")
+                .add("new.txt", "fresh\n")
+                .delete("gone.txt")
+                .update_and_move("old.txt", "moved.txt", "old", "moved"),
+        ),
+        Rule::new("afterwards", vec![Reply::text("fine")]),
+    ])
+    .await;
+    let write =
+        |name: &str, text: &str| std::fs::write(fixture.workspace.join(name), text).unwrap();
+    write("a.txt", FILE);
+    write("b.txt", "alpha\nbeta\ngamma\n");
+    write("gone.txt", "bye\n");
+    write("old.txt", "old\n");
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    editor.answer_with(|method, _| match method {
+        "window/showDocument" => json!({ "success": true }),
+        _ => Value::Null,
+    });
+    let a = fixture.file_uri("a.txt");
+    editor.open_buffer(&a, FILE).await;
+    editor.type_into(&a, (4, 4), (4, 4), " (mine)").await;
+    ask_done(&mut editor, "reorganise everything").await;
+    assert_eq!(
+        editor.buffer_text(&a),
+        "one\nTWO\nthree\nfour\nfive (mine)\n"
+    );
+    assert_eq!(disk(&fixture, "new.txt").as_deref(), Some("fresh\n"));
+    assert_eq!(disk(&fixture, "gone.txt"), None);
+    assert_eq!(disk(&fixture, "old.txt"), None);
+    // A closed file's change is marked too.
+    wait_marks(&editor, &fixture.file_uri("b.txt"), 1).await;
+
+    let answer = editor
+        .command("codex.undoTurn", json!({}))
+        .await
+        .expect("undo");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(answer["threadReverted"], true, "{answer:#}");
+    assert_eq!(
+        editor.buffer_text(&a),
+        "one\ntwo\nthree\nfour\nfive (mine)\n",
+        "the open buffer is back, with the user's unsaved edit"
+    );
+    assert_eq!(
+        disk(&fixture, "b.txt").as_deref(),
+        Some("alpha\nbeta\ngamma\n")
+    );
+    assert_eq!(
+        disk(&fixture, "new.txt"),
+        None,
+        "the created file is removed"
+    );
+    assert_eq!(disk(&fixture, "gone.txt").as_deref(), Some("bye\n"));
+    assert_eq!(disk(&fixture, "old.txt").as_deref(), Some("old\n"));
+    assert_eq!(disk(&fixture, "moved.txt"), None);
+    wait_marks(&editor, &a, 0).await;
+    wait_marks(&editor, &fixture.file_uri("b.txt"), 0).await;
+
+    // The model's next request no longer holds the undone turn.
+    ask_done(&mut editor, "afterwards").await;
+    let request = fixture
+        .provider
+        .requests()
+        .into_iter()
+        .rfind(|r| r.to_string().contains("afterwards"))
+        .unwrap()
+        .to_string();
+    assert!(
+        !request.contains("reorganise everything"),
+        "the undone turn is still in the history: {request}"
+    );
+    editor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_is_undone_after_the_app_server_died_and_the_new_one_forgets_it() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "change file b",
+            PatchBuilder::new().update("b.txt", "beta", "BETA"),
+        ),
+        Rule::new("one more thing", vec![Reply::text("fine")]),
+    ])
+    .await;
+    std::fs::write(fixture.workspace.join("b.txt"), "alpha\nbeta\n").unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    ask_done(&mut editor, "change file b").await;
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nBETA\n"));
+
+    let servers = editor.app_server_pids();
+    assert!(!servers.is_empty(), "no app-server child found");
+    for pid in &servers {
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    editor.wait_message("app-server stopped").await;
+
+    let answer = editor
+        .command("codex.undoTurn", json!({}))
+        .await
+        .expect("undo");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(answer["threadReverted"], true, "{answer:#}");
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nbeta\n"));
+
+    ask_done(&mut editor, "one more thing").await;
+    let request = fixture
+        .provider
+        .requests()
+        .into_iter()
+        .rfind(|r| r.to_string().contains("one more thing"))
+        .unwrap()
+        .to_string();
+    assert!(!request.contains("change file b"), "{request}");
+    editor.shutdown().await;
+}
+
+/// With `reviewChanges: "keep"` (the default) the marks go when the next turn starts; with
+/// `"review"` they stay until kept or reverted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marks_clear_at_the_next_turn_unless_changes_are_reviewed() {
+    for (mode, left) in [("keep", 0), ("review", 1)] {
+        let fixture = Fixture::new(vec![
+            patch_rule(
+                "edit two",
+                PatchBuilder::new().update("a.txt", "two", "TWO"),
+            ),
+            Rule::new("just talk", vec![Reply::text("talking")]),
+        ])
+        .await;
+        std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+        let mut editor = fixture
+            .editor(json!({ "reviewChanges": mode }), editing_capabilities())
+            .await;
+        editor.track_buffers();
+        let uri = fixture.file_uri("a.txt");
+        editor.open_buffer(&uri, FILE).await;
+        ask_done(&mut editor, "edit two").await;
+        wait_marks(&editor, &uri, 1).await;
+        ask_done(&mut editor, "just talk").await;
+        wait_marks(&editor, &uri, left).await;
+        // Either way the turn is still undoable.
+        let answer = editor
+            .command("codex.undoTurn", json!({}))
+            .await
+            .expect("undo");
+        assert_eq!(
+            answer["reverted"].as_array().unwrap().len(),
+            1,
+            "{mode}: {answer:#}"
+        );
+        assert_eq!(editor.buffer_text(&uri), FILE, "{mode}");
+        editor.shutdown().await;
+    }
+}
+
+/// The record outlives the editor: a new codex-lsp on the same workspace undoes the last
+/// turn (the thread forgets it too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_is_undone_after_the_editor_restarted() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "rename the greek letter",
+            PatchBuilder::new().update("b.txt", "beta", "BETA"),
+        ),
+        Rule::new("next question", vec![Reply::text("fine")]),
+    ])
+    .await;
+    std::fs::write(fixture.workspace.join("b.txt"), "alpha\nbeta\n").unwrap();
+    let mut first = fixture.editor(json!({}), editing_capabilities()).await;
+    ask_done(&mut first, "rename the greek letter").await;
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nBETA\n"));
+    first.shutdown().await;
+
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    let listed = editor
+        .command("codex.listChanges", json!({}))
+        .await
+        .expect("list");
+    assert_eq!(
+        listed["turns"][0]["prompt"], "rename the greek letter",
+        "{listed:#}"
+    );
+    let answer = editor
+        .command("codex.undoTurn", json!({}))
+        .await
+        .expect("undo");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(answer["threadReverted"], true, "{answer:#}");
+    assert_eq!(disk(&fixture, "b.txt").as_deref(), Some("alpha\nbeta\n"));
+    ask_done(&mut editor, "next question").await;
+    let request = fixture
+        .provider
+        .requests()
+        .into_iter()
+        .rfind(|r| r.to_string().contains("next question"))
+        .unwrap()
+        .to_string();
+    assert!(!request.contains("rename the greek letter"), "{request}");
+    editor.shutdown().await;
+}

@@ -1109,6 +1109,127 @@ fn buffers() {
             ],
         ),
     );
+    mirror_into_buffers(1000, 200, DOC_BYTES);
+}
+
+/// A turn that changes `edited` of `open` open documents (one `fileChange` item each, the
+/// user having typed a line into each buffer first): codex-lsp merges each three ways and
+/// sends one `workspace/applyEdit`, which the client applies and echoes. Against GNU
+/// `diff -r` of the same files before and after (best of 3).
+fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
+    let ws = workspace();
+    let dir = ws.path().join("src");
+    std::fs::create_dir(&dir).unwrap();
+    let env = [(fake::EDITS_ENV, format!("{edited},{}", dir.display()))];
+    let mut lsp = Lsp::spawn_editing(&codex_lsp_bin(), &env);
+    lsp.initialize_editing(
+        &ws.path().display().to_string(),
+        json!({ "codexPath": me() }),
+    );
+    let before = ws.path().join("before");
+    std::fs::create_dir(&before).unwrap();
+    let mut text_bytes = 0;
+    for d in 0..open {
+        let text = big_source(d, doc_bytes);
+        let path = dir.join(format!("f{d}.rs"));
+        std::fs::write(&path, &text).unwrap();
+        text_bytes += text.len();
+        let uri = format!("file://{}", path.display());
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "rust", "version": 1, "text": text } }),
+        );
+        if d < edited {
+            std::fs::write(before.join(format!("f{d}.rs")), &text).unwrap();
+            // Unsaved: the merge keeps this line beside the agent's change.
+            lsp.notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": uri, "version": 2 },
+                    "contentChanges": [{ "range": { "start": { "line": 0, "character": 0 },
+                        "end": { "line": 0, "character": 0 } }, "text": "// typed by the user\n" }] }),
+            );
+        }
+    }
+    // Every document is in: a request answered after them all.
+    lsp.call(
+        "workspace/executeCommand",
+        json!({ "command": "codex.status", "arguments": [] }),
+    );
+    let rss_before = proc_kib(lsp.pid, "VmRSS");
+    let id = lsp.request(
+        "workspace/executeCommand",
+        json!({ "command": "codex.ask", "arguments": [{ "prompt": "edit-files deltas=10" }] }),
+    );
+    let asked = Instant::now();
+    let mut edits = vec![];
+    let done = loop {
+        let (at, m) = lsp
+            .recv(Duration::from_secs(300))
+            .expect("the turn ended within 300 s");
+        if m["method"] == "workspace/applyEdit" {
+            edits.push(at);
+        } else if m["id"] == id && m.get("error").is_some_and(|e| !e.is_null()) {
+            panic!("codex.ask: {m}");
+        } else if m["method"] == "codex/turnCompleted" {
+            break at;
+        }
+    };
+    // A turn ends without waiting past its limit for slow buffers: any edit still to come.
+    while edits.len() < edited {
+        match lsp.recv(Duration::from_secs(30)) {
+            Some((at, m)) if m["method"] == "workspace/applyEdit" => edits.push(at),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let rss_after = proc_kib(lsp.pid, "VmRSS");
+    lsp.shutdown();
+    assert_eq!(edits.len(), edited, "one applyEdit per changed file");
+    let after = ws.path().join("after");
+    std::fs::create_dir(&after).unwrap();
+    for d in 0..edited {
+        let name = format!("f{d}.rs");
+        std::fs::copy(dir.join(&name), after.join(&name)).unwrap();
+    }
+    let diff = (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new("diff")
+                .arg("-r")
+                .arg(&before)
+                .arg(&after)
+                .stdout(Stdio::null())
+                .status()
+                .expect("GNU diff");
+            assert_eq!(status.code(), Some(1), "diff found the changes");
+            start.elapsed()
+        })
+        .min()
+        .unwrap();
+    let total = done.max(edits[edits.len() - 1]) - asked;
+    let first_to_last = edits[edits.len() - 1] - edits[0];
+    let gaps: Vec<Duration> = edits.windows(2).map(|w| w[1] - w[0]).collect();
+    let per_file = first_to_last / (edited as u32 - 1).max(1);
+    let diff_per_file = diff / edited as u32;
+    println!(
+        "\n## A turn changing {edited} of {open} open documents ({:.0} MB of text): one `workspace/applyEdit` each, against GNU `diff -r` of the same files",
+        text_bytes as f64 / 1e6
+    );
+    println!("| files | ask → turn completed (and every edit in) | first → last applyEdit | per file (mean) | gap p50 | gap p99 | GNU diff -r | diff per file | codex-lsp / diff per file | RSS before → after the turn |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {edited} | {} | {} | {} | {} | {} | {} | {} | {:.1}× | {:.1} → {:.1} MB |",
+        ms(total),
+        ms(first_to_last),
+        ms(per_file),
+        ms(percentile(&gaps, 50.0)),
+        ms(percentile(&gaps, 99.0)),
+        ms(diff),
+        ms(diff_per_file),
+        per_file.as_secs_f64() / diff_per_file.as_secs_f64(),
+        rss_before as f64 * 1024.0 / 1e6,
+        rss_after as f64 * 1024.0 / 1e6,
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -264,6 +264,66 @@ pub fn history(turns: usize) -> Value {
     thread
 }
 
+/// What a turn asked with `edit-files` in its prompt changes: `N,DIR`, the files DIR/f0.rs …
+/// DIR/f{N-1}.rs (a few lines each, then one `fileChange` item per file), from
+/// [`EDITS_ENV`]; default none.
+pub const EDITS_ENV: &str = "CODEX_LSP_BENCH_EDITS";
+
+/// What the agent does to each file of an `edit-files` turn: renames a call on ten lines
+/// in its middle and adds a line at its end (the bench's `diff` anchor is given the same).
+pub fn agent_edit(text: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let middle = lines.len() / 2;
+    let mut out = String::with_capacity(text.len() + 64);
+    for (i, line) in lines.iter().enumerate() {
+        if (middle..middle + 10).contains(&i) {
+            out.push_str(&line.replace("compute(", "compute_checked("));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.push_str("// edited by the agent\n");
+    out
+}
+
+/// The `edit-files` turn: each file of [`EDITS_ENV`] is rewritten by [`agent_edit`], then
+/// its completed `fileChange` item goes out, as the app-server does; a short reply ends it.
+fn edit_files_lines(turn_id: &str) -> Vec<u8> {
+    let spec = std::env::var(EDITS_ENV).unwrap_or_default();
+    let (files, dir) = spec.split_once(',').unwrap_or(("0", "/tmp"));
+    let files: usize = files.parse().unwrap_or(0);
+    let mut out = turn_prelude(turn_id, false);
+    let t = THREAD_ID;
+    for i in 0..files {
+        let path = format!("{dir}/f{i}.rs");
+        let Ok(before) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let _ = std::fs::write(&path, agent_edit(&before));
+        let item = |status: &str| {
+            json!({ "type": "fileChange", "id": format!("patch-{i}"), "status": status,
+                "changes": [{ "path": path, "kind": { "type": "update", "move_path": null },
+                              "diff": "@@ (elided by the bench) @@\n" }] })
+        };
+        line(
+            &mut out,
+            "item/started",
+            json!({ "item": item("inProgress"), "threadId": t, "turnId": turn_id, "startedAtMs": 1795315661201u64 }),
+        );
+        line(
+            &mut out,
+            "item/completed",
+            json!({ "item": item("completed"), "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661201u64 }),
+        );
+    }
+    let tail = delta_tail(turn_id);
+    for i in 0..10 {
+        delta_line(&mut out, &tail, i);
+    }
+    out.extend(turn_epilogue(turn_id, 10));
+    out
+}
+
 /// What `review/start` finds: `FINDINGS,FILES,DIR` (FINDINGS spread over DIR/f0.rs …
 /// DIR/f{FILES-1}.rs, a few lines each), from [`REVIEW_ENV`]; default none.
 pub const REVIEW_ENV: &str = "CODEX_LSP_BENCH_REVIEW";
@@ -375,6 +435,9 @@ pub fn serve() {
                     json!({ "turn": turn(&turn_id, "inProgress", json!([])) }),
                 );
                 let written = match rate_in(&text) {
+                    _ if text.contains("edit-files") => out
+                        .write_all(&edit_files_lines(&turn_id))
+                        .and_then(|_| out.flush()),
                     None => out
                         .write_all(&turn_lines(&turn_id, n))
                         .and_then(|_| out.flush()),

@@ -1,6 +1,8 @@
 //! A minimal blocking LSP client for benchmarks and the pump test: starts `codex-lsp`, writes
 //! frames, and reads every frame on a thread of its own that answers server requests at once
-//! (`null`) and hands everything else, stamped with its arrival time, to the caller.
+//! (`null`) and hands everything else, stamped with its arrival time, to the caller. Spawned
+//! with [`Lsp::spawn_editing`], it takes `workspace/applyEdit` as an editor does: answers
+//! `applied` and sends the `didChange` the edit makes (the request is handed on too).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -52,6 +54,16 @@ fn read_frame(reader: &mut impl BufRead) -> Option<Vec<u8>> {
 impl Lsp {
     /// Starts `codex-lsp --stdio` with `env` added.
     pub fn spawn(program: &str, env: &[(&str, String)]) -> Lsp {
+        Self::spawn_with(program, env, false)
+    }
+
+    /// [`Lsp::spawn`] for a client that applies `workspace/applyEdit` (initialize it with
+    /// [`Lsp::initialize_editing`]).
+    pub fn spawn_editing(program: &str, env: &[(&str, String)]) -> Lsp {
+        Self::spawn_with(program, env, true)
+    }
+
+    fn spawn_with(program: &str, env: &[(&str, String)], apply_edits: bool) -> Lsp {
         let mut command = Command::new(program);
         command
             .arg("--stdio")
@@ -77,11 +89,26 @@ impl Lsp {
                 let Ok(message) = serde_json::from_slice::<Value>(&body) else {
                     continue;
                 };
-                if let (Some(id), Some(_)) = (message.get("id"), message.get("method")) {
-                    let answer = json!({ "jsonrpc": "2.0", "id": id, "result": null });
-                    let bytes = frame(answer.to_string().as_bytes());
+                if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+                    let apply = apply_edits && method == "workspace/applyEdit";
+                    let result = if apply {
+                        json!({ "applied": true })
+                    } else {
+                        Value::Null
+                    };
+                    let answer = json!({ "jsonrpc": "2.0", "id": id, "result": result });
+                    let mut bytes = frame(answer.to_string().as_bytes());
+                    if apply {
+                        for change in edit_echoes(&message["params"]["edit"]) {
+                            bytes.extend(frame(change.to_string().as_bytes()));
+                        }
+                    }
                     let mut w = reply_to.lock().unwrap();
                     let _ = w.write_all(&bytes).and_then(|_| w.flush());
+                    if apply {
+                        // Handed on too: the bench times the edits.
+                        let _ = tx.send((at, message));
+                    }
                     continue;
                 }
                 if tx.send((at, message)).is_err() {
@@ -161,6 +188,22 @@ impl Lsp {
 
     /// [`Lsp::initialize`] with `experimental` client capabilities (`codexTranscript`).
     pub fn initialize_with(&mut self, root: &str, options: Value, experimental: Value) {
+        self.initialize_capable(root, options, experimental, json!({}));
+    }
+
+    /// [`Lsp::initialize`] for an editor that applies versioned workspace edits.
+    pub fn initialize_editing(&mut self, root: &str, options: Value) {
+        let workspace = json!({ "applyEdit": true, "workspaceEdit": { "documentChanges": true } });
+        self.initialize_capable(root, options, json!({}), workspace);
+    }
+
+    fn initialize_capable(
+        &mut self,
+        root: &str,
+        options: Value,
+        experimental: Value,
+        workspace: Value,
+    ) {
         let uri = format!("file://{root}");
         self.call(
             "initialize",
@@ -172,6 +215,7 @@ impl Lsp {
                     "window": { "workDoneProgress": true },
                     "general": { "positionEncodings": ["utf-16"] },
                     "experimental": experimental,
+                    "workspace": workspace,
                 },
                 "initializationOptions": options,
             }),
@@ -213,6 +257,32 @@ impl Lsp {
         self.notify("exit", Value::Null);
         let _ = self.child.wait();
     }
+}
+
+/// The `didChange` notifications an editor sends for a workspace edit it applied: one per
+/// versioned document, its version one up, its edits last to first (so that each range still
+/// holds when the one before it has applied; a workspace edit's ranges all refer to the text
+/// before it).
+fn edit_echoes(edit: &Value) -> Vec<Value> {
+    let position = |p: &Value| (p["line"].as_u64(), p["character"].as_u64());
+    edit["documentChanges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|document| {
+            let mut edits: Vec<&Value> =
+                document["edits"].as_array().into_iter().flatten().collect();
+            edits.sort_by_key(|e| std::cmp::Reverse(position(&e["range"]["start"])));
+            let changes: Vec<Value> = edits
+                .into_iter()
+                .map(|e| json!({ "range": e["range"], "text": e["newText"] }))
+                .collect();
+            let version = document["textDocument"]["version"].as_i64().unwrap_or(0) + 1;
+            json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": { "uri": document["textDocument"]["uri"], "version": version },
+                "contentChanges": changes } })
+        })
+        .collect()
 }
 
 /// `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`).

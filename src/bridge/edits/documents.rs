@@ -8,6 +8,8 @@ use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
+use ropey::Rope;
+
 use crate::text::{Document, Position, PositionEncoding, Range, TextError};
 
 /// Unsaved buffers sent with one turn, at most this many bytes in all.
@@ -24,11 +26,14 @@ pub struct OpenDocument {
     /// The file on disk that the buffer's unsaved edits are relative to: read at open, the
     /// buffer itself at save, the agent's version once mirrored. `None`: no such file. It is
     /// the base of the three-way merge that brings the agent's change into the buffer.
-    pub disk_text: Option<String>,
+    /// Whenever it reads as the buffer it is a clone of the buffer's rope, which shares its
+    /// nodes: an unedited buffer's base costs next to nothing, and typing copies only the
+    /// chunks it touches (see [`shared_base`]).
+    base: Option<Rope>,
     /// Regions where the agent's change collided with the user's unsaved edits.
     pub conflicts: Vec<BufferConflict>,
-    /// The file's length and modification time when it last read exactly as `disk_text`:
-    /// while it shows them, following disk compares the buffer with `disk_text` in memory
+    /// The file's length and modification time when it last read exactly as the base:
+    /// while it shows them, following disk compares the buffer with the base in memory
     /// instead of reading the file on every keystroke that leaves the buffer its size.
     pub disk_stamp: Option<DiskStamp>,
 }
@@ -150,6 +155,28 @@ impl OpenDocument {
             self.crlf_as_lf,
         )
     }
+
+    /// The merge base (what disk held under the buffer), if there is a file.
+    pub fn base(&self) -> Option<&Rope> {
+        self.base.as_ref()
+    }
+
+    /// Makes `disk` (`None`: no file) the merge base, sharing the buffer's rope when they
+    /// read alike.
+    fn set_base(&mut self, disk: Option<&str>) {
+        self.base = disk.map(|disk| shared_base(self.document.rope(), disk));
+    }
+}
+
+/// `disk` as a merge base beside the buffer `buffer`: when they read alike, a clone of the
+/// buffer's rope (ropey clones share nodes, copied only where one of them is edited), else
+/// a rope of its own. One open document then costs about its text once, not twice.
+fn shared_base(buffer: &Rope, disk: &str) -> Rope {
+    if buffer == disk {
+        buffer.clone()
+    } else {
+        Rope::from_str(disk)
+    }
 }
 
 impl Documents {
@@ -191,19 +218,18 @@ impl Documents {
         crlf_as_lf: bool,
     ) {
         self.spellings.insert(key.clone(), editor_uri);
-        self.open.insert(
-            key,
-            OpenDocument {
-                document: Document::new(text, version),
-                path,
-                crlf_as_lf,
-                language_id,
-                last_changed: Instant::now(),
-                disk_text,
-                conflicts: Vec::new(),
-                disk_stamp: None,
-            },
-        );
+        let mut doc = OpenDocument {
+            document: Document::new(text, version),
+            path,
+            crlf_as_lf,
+            language_id,
+            last_changed: Instant::now(),
+            base: None,
+            conflicts: Vec::new(),
+            disk_stamp: None,
+        };
+        doc.set_base(disk_text.as_deref());
+        self.open.insert(key, doc);
     }
 
     /// Applies one `didChange`, moving conflict regions with the lines around them.
@@ -318,7 +344,7 @@ impl Documents {
     /// `didSave`: the file on disk now holds the buffer.
     pub fn saved(&mut self, uri: &str) {
         if let Some(doc) = self.open.get_mut(uri) {
-            doc.disk_text = Some(doc.document.text());
+            doc.base = Some(doc.document.rope().clone());
             doc.disk_stamp = None;
         }
     }
@@ -332,14 +358,12 @@ impl Documents {
             .collect()
     }
 
-    /// Every open document backed by a file, with what disk held when we last looked and
-    /// how to read disk for it.
-    pub fn files(&self) -> Vec<(String, PathBuf, Option<String>, DiskView)> {
+    /// Every open document backed by a file, with what disk held when we last looked (a
+    /// rope clone: no copy of the text) and how to read disk for it.
+    pub fn files(&self) -> Vec<(String, PathBuf, Option<Rope>, DiskView)> {
         self.open
             .iter()
-            .filter_map(|(uri, d)| {
-                Some((uri.clone(), d.path.clone()?, d.disk_text.clone(), d.view()))
-            })
+            .filter_map(|(uri, d)| Some((uri.clone(), d.path.clone()?, d.base.clone(), d.view())))
             .collect()
     }
 
@@ -349,7 +373,7 @@ impl Documents {
             version: doc.document.version,
             text: doc.document.text(),
             path: doc.path.clone()?,
-            disk_text: doc.disk_text.clone(),
+            disk_text: doc.base.as_ref().map(Rope::to_string),
             view: doc.view(),
         })
     }
@@ -381,12 +405,12 @@ impl Documents {
         let Some(doc) = self.open.get_mut(uri) else {
             return false;
         };
-        doc.disk_stamp = stamp.filter(|_| doc.disk_text.as_deref() == Some(disk.as_str()));
+        doc.disk_stamp = stamp.filter(|_| doc.base.as_ref().is_some_and(|b| b == disk.as_str()));
         // Compared chunk by chunk: no copy of the buffer.
         if doc.document.rope() != disk.as_str() {
             return false;
         }
-        doc.disk_text = Some(disk);
+        doc.base = Some(doc.document.rope().clone());
         doc.disk_stamp = stamp;
         let had_conflicts = !doc.conflicts.is_empty();
         doc.conflicts.clear();
@@ -402,7 +426,7 @@ impl Documents {
         if doc.disk_stamp != Some(stamp) {
             return None;
         }
-        let base = doc.disk_text.as_deref()?;
+        let base = doc.base.as_ref()?;
         if doc.document.rope() != base {
             return Some(false);
         }
@@ -414,7 +438,7 @@ impl Documents {
     /// The buffer now stands on `disk_text`: the agent's change is in it, or the file went away.
     pub fn set_disk_text(&mut self, uri: &str, disk_text: Option<String>) {
         if let Some(doc) = self.open.get_mut(uri) {
-            doc.disk_text = disk_text;
+            doc.set_base(disk_text.as_deref());
             doc.disk_stamp = None;
         }
     }
@@ -1075,6 +1099,59 @@ mod tests {
         // Gone, or ambiguous: dropped rather than marking the wrong lines.
         assert!(relocate_conflicts(&mut conflicts, "mine\nmine\n"));
         assert!(conflicts.is_empty());
+    }
+
+    /// The base shares the buffer's rope while they read alike; edits to either side after
+    /// that never show through on the other (ropey copies a shared chunk before changing it).
+    #[test]
+    fn a_shared_base_keeps_what_disk_held_while_the_buffer_is_edited() {
+        let uri = "file:///a";
+        let original: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        let mut docs = Documents::default();
+        docs.open(
+            uri.into(),
+            Some("/a".into()),
+            "t".into(),
+            1,
+            &original,
+            Some(original.clone()),
+        );
+        let base = |docs: &Documents| docs.mirror_snapshot(uri).unwrap().disk_text.unwrap();
+        let at = |l, c| Position::new(l, c);
+        let typed = [
+            (Range::new(at(0, 0), at(0, 4)), "LINE"),
+            (Range::point(at(1000, 3)), "typed\n"),
+            (Range::new(at(1500, 0), at(1990, 0)), ""),
+        ];
+        for (version, (range, text)) in typed.iter().enumerate() {
+            docs.change(
+                uri,
+                2 + version as i32,
+                [(Some(*range), text.to_string())],
+                PositionEncoding::Utf16,
+            )
+            .unwrap();
+            assert_eq!(base(&docs), original, "edit {version} reached the base");
+        }
+        let edited = docs.get(uri).unwrap().document.text();
+        assert!(edited.starts_with("LINE 0\n") && edited.len() < original.len());
+        // Saved: the base is the buffer again; typing on leaves it as saved.
+        docs.saved(uri);
+        docs.change(
+            uri,
+            9,
+            [(Some(Range::point(at(5, 0))), "more\n".to_string())],
+            PositionEncoding::Utf16,
+        )
+        .unwrap();
+        assert_eq!(base(&docs), edited);
+        // The agent's version as the new base, equal to the buffer or not.
+        let now = docs.get(uri).unwrap().document.text();
+        docs.set_disk_text(uri, Some(now.clone()));
+        assert_eq!(base(&docs), now);
+        docs.set_disk_text(uri, Some("agent\n".into()));
+        assert_eq!(base(&docs), "agent\n");
+        assert_eq!(docs.get(uri).unwrap().document.text(), now);
     }
 
     #[test]

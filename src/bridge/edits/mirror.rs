@@ -189,7 +189,7 @@ impl Bridge {
         let mut outside = Vec::new();
         for (uri, path, disk_text, view) in files {
             match read_text(&path, view).await {
-                Ok(Some(now)) if Some(&now) != disk_text.as_ref() => {
+                Ok(Some(now)) if disk_text.as_ref().is_none_or(|base| *base != *now) => {
                     // Changed by a command, not a fileChange item (which tells its own).
                     if !self.in_workspace(&path) {
                         outside.push(self.shown(&path));

@@ -194,7 +194,7 @@ impl Bridge {
                     if !self.in_workspace(&path) {
                         outside.push(self.shown(&path));
                     }
-                    self.changes_record_command(turn_id, &path, disk_text, now);
+                    self.changes_record_command(turn_id, &path, disk_text.map(String::from), now);
                     self.mirror_buffer(&uri, turn_id).await
                 }
                 Ok(None) if disk_text.is_some() => {

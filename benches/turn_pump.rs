@@ -23,7 +23,14 @@ use std::time::{Duration, Instant};
 use lsp_client::{frame, proc_cpu, proc_kib, Lsp};
 use serde_json::{json, Value};
 
-const CODEX_LSP: &str = env!("CARGO_BIN_EXE_codex-lsp");
+/// The codex-lsp under test: this build's, or `$CODEX_LSP_BENCH_BIN` (to compare two builds
+/// in one sitting, as benches/latency.rs does).
+fn codex_lsp_bin() -> String {
+    std::env::var("CODEX_LSP_BENCH_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_codex-lsp").to_string())
+}
 const DELTAS: usize = 100_000;
 
 fn main() {
@@ -200,7 +207,7 @@ fn sdk_run(n: usize) -> Option<Result<Run, String>> {
 
 /// codex-lsp with the fake as its app-server, started and warmed up (one small turn).
 fn codex_lsp(ws: &tempfile::TempDir, stream_events: bool) -> Lsp {
-    let mut lsp = Lsp::spawn(CODEX_LSP, &[]);
+    let mut lsp = Lsp::spawn(&codex_lsp_bin(), &[]);
     lsp.initialize(
         &ws.path().display().to_string(),
         json!({ "codexPath": me(), "streamEvents": stream_events }),
@@ -368,7 +375,7 @@ fn sync() {
     let text: String = line.repeat(lines);
     let ws = workspace();
     let uri = format!("file://{}/big.rs", ws.path().display());
-    let mut lsp = Lsp::spawn(CODEX_LSP, &[]);
+    let mut lsp = Lsp::spawn(&codex_lsp_bin(), &[]);
     lsp.initialize(
         &ws.path().display().to_string(),
         json!({ "codexPath": me() }),
@@ -534,7 +541,12 @@ fn startup() {
     let real = real_runtime();
     let (mut ours, mut theirs, mut fakes) = (vec![], vec![], vec![]);
     for _ in 0..RUNS {
-        ours.push(time_to_initialize(CODEX_LSP, &["--stdio"], &[], true));
+        ours.push(time_to_initialize(
+            &codex_lsp_bin(),
+            &["--stdio"],
+            &[],
+            true,
+        ));
         if let Some(real) = &real {
             theirs.push(time_to_initialize(
                 real,
@@ -590,7 +602,7 @@ fn startup() {
 fn memory() {
     const SMALL: usize = 10_000;
     let ws = workspace();
-    let mut lsp = Lsp::spawn(CODEX_LSP, &[]);
+    let mut lsp = Lsp::spawn(&codex_lsp_bin(), &[]);
     lsp.initialize(
         &ws.path().display().to_string(),
         json!({ "codexPath": me() }),

@@ -1014,7 +1014,7 @@ the line where the agent left it."
     (nreverse lines)))
 
 (defun codex-changes ()
-  "List the changes of the agent codex-lsp still records, in *codex-changes*.
+  "Show in *codex-changes* every change of the agent codex-lsp records.
 Each line is a hunk (RET or a mouse click visits it, `next-error' walks
 them); on its line `codex-code-actions' offers \"Codex: Revert this
 change\", \"Codex: Keep this change\" and \"Codex: Undo this turn\"."

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, EditorHome, Tmux};
-use mock_provider::{Reply, Rule};
+use mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::Value;
 use support::{review_finding, review_reply, Fixture};
 
@@ -970,5 +970,114 @@ fn codex_el_installs_with_package_install_file() {
     assert!(
         elpa.join("codex-0.1.0/codex.elc").is_file(),
         "not compiled:\n{stderr}"
+    );
+}
+
+/// The file the keep-or-undo test's turn changes in two hunks (lines 2 and 4).
+const UNDO_BEFORE: &str = "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\n";
+
+/// The text of `name`'s buffer in `state`.
+fn buffer_text(state: &Value, name: &str) -> String {
+    buffer(state, name)
+        .and_then(|b| b["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Issue 17 in Emacs: after a turn changed two hunks of the open undo.txt, the user edits its
+/// last line (unsaved); `M-x codex-code-actions` on the first hunk, "Codex: Revert this
+/// change" picked in the minibuffer, brings its line back while the user's edit stays;
+/// `M-x codex-changes` lists both hunks (file:line, "turn 1: +1 −1", the reverted one said so)
+/// in *codex-changes*; `M-x codex-undo-turn` undoes the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hunk_reverted_from_the_code_actions_and_the_turn_undone_in_emacs() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs undo me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let env = fixture.env();
+    let (reverted, listed, undone) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "undo.txt");
+        emacs.ask("emacs undo me");
+        emacs.wait_approval("undo.txt");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        emacs.wait_state("the agent's edit in the buffer", |s| {
+            buffer_text(s, "undo.txt").contains("DELTA by Codex")
+        });
+        emacs.eval(
+            "(with-current-buffer \"undo.txt\"
+               (goto-char (point-min)) (forward-line 6) (end-of-line) (insert \" mine\"))",
+        );
+        emacs.eval(
+            "(drive-later (lambda ()
+               (select-window (get-buffer-window \"undo.txt\"))
+               (goto-char (point-min)) (forward-line 1)
+               (call-interactively #'codex-code-actions)))",
+        );
+        emacs
+            .tmux
+            .wait_screen("the code actions", WAIT, |s| s.contains("Codex action:"));
+        emacs.tmux.type_text("Codex: Revert this change");
+        emacs.tmux.keys(&["Enter"]);
+        let reverted = emacs.wait_state("the hunk reverted", |s| {
+            !buffer_text(s, "undo.txt").contains("BETA by Codex")
+        });
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-changes");
+        emacs.tmux.keys(&["Enter"]);
+        let started = Instant::now();
+        let listed = loop {
+            let state = emacs.eval(
+                "(if (get-buffer \"*codex-changes*\")
+                     (with-current-buffer \"*codex-changes*\" (buffer-string)) \"\")",
+            );
+            let text = state["value"].as_str().unwrap_or_default().to_string();
+            if text.contains("turn 1") || started.elapsed() > WAIT {
+                break text;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-undo-turn");
+        emacs.tmux.keys(&["Enter"]);
+        let undone = emacs.wait_state("the turn undone", |s| {
+            !buffer_text(s, "undo.txt").contains("DELTA by Codex")
+        });
+        (reverted, listed, undone)
+    })
+    .await;
+    assert_eq!(
+        buffer_text(&reverted, "undo.txt"),
+        "alpha\nbeta\ngamma\nDELTA by Codex\nepsilon\nzeta\neta mine\n",
+        "{reverted:#}"
+    );
+    let path = fixture.workspace.join("undo.txt");
+    let path = path.display();
+    assert!(
+        listed.contains(&format!(
+            "{path}:2: turn 1: +1 −1 (reverted) \"emacs undo me\""
+        )) && listed.contains(&format!("{path}:4: turn 1: +1 −1 \"emacs undo me\"")),
+        "{listed}"
+    );
+    assert_eq!(
+        buffer_text(&undone, "undo.txt"),
+        "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta mine\n",
+        "{undone:#}"
     );
 }

@@ -1205,3 +1205,123 @@ async fn a_prompt_sent_from_the_transcripts_ask_section_appears_in_helix() {
         "the prompt is still in the ask section:\n{screen}"
     );
 }
+
+/// The file the keep-or-undo test's turn changes in two hunks (lines 2 and 4); its first line
+/// is the prompt ("Codex: Explain" on it asks the agent).
+const UNDO_BEFORE: &str = "helix undo me\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\n";
+
+/// Issue 17 in Helix: after a turn changed two hunks of the open undo.txt, the user edits its
+/// last line (unsaved); "Codex: Revert this change" from the code-action menu (Space a) on
+/// the first hunk brings its line back while the user's edit stays; the recipe's undo key
+/// (Space c u) undoes the rest of the turn. `:w!` then writes exactly the text before the turn plus the
+/// user's edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hunk_reverted_and_the_turn_undone_from_helixs_code_action_menu() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    fixture.provider.add_rule(Rule::new(
+        "helix undo me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    write_workspace(&fixture.workspace);
+    let file = fixture.workspace.join("undo.txt");
+    std::fs::write(&file, UNDO_BEFORE).unwrap();
+    let session = start_helix(&fixture, "undo.txt");
+    let (reverted, undone) = blocking(move || {
+        let tmux = &session.tmux;
+        explain_line(&session, 1);
+        approve_if_asked(
+            &session,
+            "Codex: allow the edit of undo.txt*",
+            "Undo file edited.",
+        );
+        tmux.wait_screen("the agent's edit in the buffer", SCREEN_WAIT, |s| {
+            s.contains("BETA by Codex") && s.contains("DELTA by Codex")
+        });
+        // The approval's diff may have opened beside it, with the focus: back to undo.txt,
+        // alone.
+        tmux.keys(&[":"]);
+        tmux.type_text("open undo.txt");
+        tmux.keys(&["Enter"]);
+        tmux.keys(&["C-w", "o"]);
+        tmux.wait_screen("undo.txt alone", SCREEN_WAIT, |s| {
+            !s.contains("approval") && s.contains("undo.txt")
+        });
+        // The user's unsaved edit, after the turn.
+        select_line(tmux, 7);
+        tmux.keys(&["A"]);
+        tmux.type_text(" mine");
+        escape(tmux);
+        tmux.wait_screen("the user's edit", SCREEN_WAIT, |s| s.contains("eta mine"));
+        change_action(&session, 2, "Codex: Revert this change");
+        let reverted = tmux.wait_screen("the hunk reverted", SCREEN_WAIT, |s| {
+            !s.contains("BETA by Codex") && s.contains("DELTA by Codex")
+        });
+        // The recipe's key for :lsp-workspace-command codex.undoTurn (the newest turn).
+        escape(tmux);
+        tmux.keys(&["Space", "c", "u"]);
+        let undone = tmux.wait_screen("the turn undone", SCREEN_WAIT, |s| {
+            !s.contains("DELTA by Codex") && s.contains("delta")
+        });
+        tmux.keys(&[":"]);
+        tmux.type_text("w!");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen(":w! writing", SCREEN_WAIT, |s| s.contains("written"));
+        (reverted, undone)
+    })
+    .await;
+    assert!(reverted.contains("eta mine"), "{reverted}");
+    assert!(undone.contains("eta mine"), "{undone}");
+    assert_eq!(
+        std::fs::read_to_string(file).unwrap(),
+        "helix undo me\nbeta\ngamma\ndelta\nepsilon\nzeta\neta mine\n"
+    );
+}
+
+/// Selects line `line` (1-based), opens the code-action menu (Space a) once codex-lsp offers
+/// `choice` there (the mark may still be on its way) and runs it.
+fn change_action(session: &Session, line: usize, choice: &str) {
+    let tmux = &session.tmux;
+    for attempt in 0..20 {
+        if attempt > 0 {
+            escape(tmux);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        select_line(tmux, line);
+        tmux.keys(&["Space", "a"]);
+        let menu = tmux.wait_screen("the code actions", SCREEN_WAIT, |s| {
+            s.contains("Codex: Explain") || s.contains(choice)
+        });
+        if menu.contains(choice) {
+            // The menu is long enough for a scroll bar (and the diagnostic's text may show
+            // past it): each entry is the text from "Codex: " up to the bar.
+            let entries: Vec<&str> = menu
+                .lines()
+                .filter_map(|l| l.find("Codex: ").map(|i| &l[i..]))
+                .map(|e| e.split(['▐', '█']).next().unwrap_or_default().trim())
+                .collect();
+            let index = entries
+                .iter()
+                .position(|e| *e == choice)
+                .unwrap_or_else(|| panic!("no {choice:?} in the menu:\n{menu}"));
+            for _ in 0..index {
+                tmux.keys(&["Down"]);
+            }
+            tmux.keys(&["Enter"]);
+            return;
+        }
+    }
+    panic!(
+        "{choice:?} never offered on line {line}:\n{}",
+        tmux.screen()
+    );
+}

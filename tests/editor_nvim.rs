@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use editor_support::{codex_lsp, doc_snippet, editor, repo_path, run_scenario, EditorHome, Tmux};
-use mock_provider::{Reply, Rule, PROVIDER_ID};
+use mock_provider::{PatchBuilder, Reply, Rule, PROVIDER_ID};
 use serde_json::{json, Value};
 use support::Fixture;
 
@@ -61,6 +61,15 @@ fn nvim_rules() -> Vec<Rule> {
         vec![Reply::text("Second reply.")],
     ));
     rules.push(support::transcript_rule());
+    rules.push(Rule::new(
+        "nvim undo me",
+        vec![
+            PatchBuilder::new()
+                .update("undo.txt", UNDO_AGENT_OLD, UNDO_AGENT_NEW)
+                .into_reply(),
+            Reply::text("edited undo.txt"),
+        ],
+    ));
     rules.push(Rule::new(
         "nvim provider fails",
         vec![Reply::HttpError(400)],
@@ -150,10 +159,15 @@ async fn fixture() -> Fixture {
     )
     .unwrap();
     std::fs::write(fixture.workspace.join("patch.txt"), PATCH_BEFORE).unwrap();
+    std::fs::write(fixture.workspace.join("undo.txt"), UNDO_BEFORE).unwrap();
     fixture
 }
 
 const PATCH_BEFORE: &str = "old line\nsecond\n";
+/// The file the keep-or-undo scenario's turn changes in two hunks (lines 2 and 4).
+const UNDO_BEFORE: &str = "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\n";
+const UNDO_AGENT_OLD: &str = "beta\ngamma\ndelta";
+const UNDO_AGENT_NEW: &str = "BETA by Codex\ngamma\nDELTA by Codex";
 
 /// Runs `scenario` in headless Neovim; returns the driver's result.
 async fn run_nvim(fixture: &Fixture, scenario: &str, settings: Value, pick: &str) -> Value {
@@ -939,5 +953,90 @@ async fn codex_model_picks_the_model_and_the_statusline_shows_it() {
     assert!(
         status.ends_with(&format!("[{model} {effort} · 0% of context]")),
         "{status}"
+    );
+}
+
+/// Issue 17 in Neovim: after a turn changed two hunks of an open file, the first is reverted
+/// from Neovim's own code-action menu (`vim.lsp.buf.code_action`, "Codex: Revert this
+/// change") and the buffer shows the text before the turn there, while the user's unsaved
+/// edit of the last line stays; `:CodexChanges` lists both hunks in the quickfix list (file,
+/// line, "turn N: +a −b", the reverted one said so); `:CodexUndoTurn` undoes the rest, again
+/// keeping the unsaved edit, and the file on disk is left to the buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hunk_reverted_from_the_code_action_menu_and_the_turn_undone_in_neovim() {
+    let fixture = fixture().await;
+    let result = run_nvim(&fixture, "undo_changes", json!({}), "").await;
+    assert_undo_changes(&fixture, &result);
+}
+
+fn assert_undo_changes(fixture: &Fixture, result: &Value) {
+    let menu = result["selects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i == "Codex: Revert this change")
+        })
+        .unwrap_or_else(|| panic!("no code-action menu with the revert: {result:#}"));
+    let items = serde_json::to_string(&menu["items"]).unwrap();
+    for title in [
+        "Codex: Keep this change",
+        "Codex: Keep all changes in undo.txt",
+        "Codex: Revert all changes in undo.txt",
+        "Codex: Keep everything from this turn",
+        "Codex: Undo this turn",
+    ] {
+        assert!(items.contains(title), "{title}: {items}");
+    }
+    assert_eq!(
+        result["after_revert"],
+        json!([
+            "alpha",
+            "beta",
+            "gamma",
+            "DELTA by Codex",
+            "epsilon",
+            "zeta",
+            "eta mine"
+        ]),
+        "{result:#}"
+    );
+    assert_eq!(result["quickfix_title"], "Codex changes", "{result:#}");
+    let quickfix = result["quickfix"].as_array().unwrap();
+    assert_eq!(quickfix.len(), 2, "{result:#}");
+    assert_eq!(quickfix[0]["file"], "undo.txt");
+    assert_eq!(
+        (&quickfix[0]["lnum"], &quickfix[1]["lnum"]),
+        (&json!(2), &json!(4)),
+        "{result:#}"
+    );
+    let first = quickfix[0]["text"].as_str().unwrap();
+    assert!(
+        first.starts_with("turn 1: +1 −1 (reverted)") && first.contains("nvim undo me"),
+        "{first}"
+    );
+    assert!(
+        quickfix[1]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("turn 1: +1 −1 \""),
+        "{result:#}"
+    );
+    assert_eq!(
+        result["after_undo"],
+        json!(["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta mine"]),
+        "{result:#}"
+    );
+    assert_eq!(result["undo"]["conflicts"], json!([]), "{result:#}");
+    // Open buffers change, not their files: disk keeps the agent's text until the user saves.
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("undo.txt")).unwrap(),
+        UNDO_BEFORE
+            .replace("beta", "BETA by Codex")
+            .replace("delta", "DELTA by Codex")
     );
 }

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use editor_support::{codex_lsp, installed, repo_path, run_bounded, EditorHome};
-use mock_provider::{Reply, Rule};
+use mock_provider::{PatchBuilder, Reply, Rule};
 use serde_json::Value;
 use support::Fixture;
 
@@ -1185,5 +1185,58 @@ async fn vscode_without_the_codex_runtime_opens_its_setting() {
             .as_str()
             .is_some_and(|t| t.starts_with("Remote")),
         "{editor:#}"
+    );
+}
+
+/// The file the keep-or-undo scenario's turn changes in two hunks (lines 2 and 4).
+const UNDO_BEFORE: &str = "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\n";
+
+/// Issue 17 in VS Code (autosave off): after a turn changed two hunks of the open undo.txt
+/// and the user typed on its last line, Ctrl+. on the first hunk and "Codex: Revert this
+/// change" from the quick-fix menu bring its line back while the unsaved edit stays; "Codex:
+/// Review Changes" lists both hunks (file:line, "turn 1: +1 −1", the reverted one said so);
+/// "Codex: Undo Last Turn" undoes the rest, the unsaved edit still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_reverts_a_hunk_from_the_light_bulb_and_undoes_the_turn() {
+    let fixture = fixture().await;
+    fixture.provider.add_rule(Rule::new(
+        "vscode undo me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    std::fs::write(fixture.workspace.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let result = run_vscode_with(&fixture, "undo", &[("CODEX_TEST_AUTOSAVE", "off")]).await;
+    let menu = strings(&result["undoMenu"]).join(" | ");
+    for title in [
+        "Codex: Keep this change",
+        "Codex: Revert all changes in undo.txt",
+        "Codex: Undo this turn",
+    ] {
+        assert!(menu.contains(title), "{title}: {menu}");
+    }
+    assert_eq!(
+        result["afterRevert"], "alpha\nbeta\ngamma\nDELTA by Codex\nepsilon\nzeta\neta mine\n",
+        "{result:#}"
+    );
+    let picks = strings(&result["changePicks"]);
+    assert_eq!(
+        picks,
+        [
+            "undo.txt:2 turn 1: +1 −1 (reverted)",
+            "undo.txt:4 turn 1: +1 −1"
+        ],
+        "{result:#}"
+    );
+    assert_eq!(
+        result["afterUndo"], "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta mine\n",
+        "{result:#}"
     );
 }

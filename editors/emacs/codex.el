@@ -1003,6 +1003,65 @@ codex): `flymake-show-project-diagnostics' lists them, and
     (message "Codex: cleared %s review finding(s)" (plist-get result :cleared))
     result))
 
+;;; Keep or undo the agent's changes
+
+(defun codex--change-lines (result)
+  "The lines of *codex-changes* for a `codex.listChanges' RESULT.
+One per hunk, newest turn first: \"FILE:LINE: turn N: +A -R (STATUS) PROMPT\",
+the line where the agent left it."
+  (let (lines)
+    (seq-doseq (turn (plist-get result :turns))
+      (seq-doseq (file (plist-get turn :files))
+        (let ((path (or (and (plist-get file :uri) (codex--uri-to-path (plist-get file :uri)))
+                        (plist-get file :path))))
+          (seq-doseq (hunk (plist-get file :hunks))
+            (let ((status (plist-get hunk :status)))
+              (push (format "%s:%d: turn %d: +%d −%d%s %S"
+                            path
+                            (1+ (or (seq-first (plist-get hunk :afterLines)) 0))
+                            (or (plist-get turn :turn) 0)
+                            (or (plist-get hunk :added) 0)
+                            (or (plist-get hunk :removed) 0)
+                            (if (equal status "pending") "" (format " (%s)" status))
+                            (or (plist-get turn :prompt) ""))
+                    lines))))))
+    (nreverse lines)))
+
+(defun codex-changes ()
+  "Show in *codex-changes* every change of the agent codex-lsp records.
+Each line is a hunk (RET or a mouse click visits it, `next-error' walks
+them); on its line `codex-code-actions' offers \"Codex: Revert this
+change\", \"Codex: Keep this change\" and \"Codex: Undo this turn\"."
+  (interactive)
+  (let* ((result (codex--command "codex.listChanges"))
+         (lines (codex--change-lines result))
+         (root (or (codex--project-root) default-directory)))
+    (with-current-buffer (get-buffer-create "*codex-changes*")
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (setq default-directory root)
+        (insert "Codex changes (newest turn first)\n\n")
+        (dolist (line lines) (insert line "\n"))
+        (unless lines (insert "No changes recorded.\n")))
+      (compilation-mode)
+      (goto-char (point-min))
+      (display-buffer (current-buffer)))
+    result))
+
+(defun codex-undo-turn (&optional turn-id)
+  "Undo a Codex turn: every change it made, keeping your later edits.
+TURN-ID, else the newest turn with changes left.  Open buffers change
+by one edit (one `undo' step); a file where your edits overlap the
+turn's is left as it is and reported."
+  (interactive)
+  (let* ((result (codex--command "codex.undoTurn" (and turn-id (list :turnId turn-id))))
+         (conflicts (length (plist-get result :conflicts))))
+    (message "Codex: undid %d file(s) of the turn%s"
+             (length (plist-get result :reverted))
+             (if (zerop conflicts) ""
+               (format ", %d left as they are (your edits overlap)" conflicts)))
+    result))
+
 (defun codex-login (method)
   "Log in to Codex with METHOD: chatgpt, deviceCode or apiKey."
   (interactive (list (completing-read "Log in with: " '("chatgpt" "deviceCode" "apiKey") nil t)))

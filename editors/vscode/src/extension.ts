@@ -723,6 +723,48 @@ class Codex {
     }
   }
 
+  /** "Codex: Undo Last Turn": reverts every change of the newest turn with changes left. */
+  async undoTurn(): Promise<void> {
+    try {
+      const result = await this.exec("codex.undoTurn", {});
+      const conflicts = result?.conflicts?.length ?? 0;
+      const text =
+        `Codex: undid ${result?.reverted?.length ?? 0} file(s) of the turn` +
+        (conflicts ? `, ${conflicts} left as they are (your edits overlap).` : ".");
+      this.test.push("messages", text);
+      if (conflicts) void vscode.window.showWarningMessage(text);
+      else void vscode.window.showInformationMessage(text);
+    } catch (e) {
+      this.fail("undo turn", e);
+    }
+  }
+
+  /**
+   * "Codex: Review Changes": every change codex-lsp records, newest turn first, in a quick
+   * pick; the pick opens the file at the hunk, where the code actions keep or revert it.
+   */
+  async reviewChanges(): Promise<void> {
+    let result;
+    try {
+      result = await this.exec("codex.listChanges", {});
+    } catch (e) {
+      this.fail("list changes", e);
+      return;
+    }
+    const items = changePicks(result);
+    this.test.set("changePicks", items.map((i) => `${i.label} ${i.description}`));
+    if (items.length === 0) {
+      void vscode.window.showInformationMessage("Codex: no changes recorded.");
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(items, { title: "Codex changes", matchOnDetail: true });
+    if (!pick || !pick.uri) return;
+    const editor = await vscode.window.showTextDocument(vscode.Uri.parse(pick.uri), { preview: false });
+    const at = new vscode.Position(pick.line, 0);
+    editor.selection = new vscode.Selection(at, at);
+    editor.revealRange(new vscode.Range(at, at), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
   async login(): Promise<void> {
     const pick = await vscode.window.showQuickPick(
       LOGIN_METHODS.map((m) => ({ label: m.label, detail: m.detail, method: m.method })),
@@ -942,6 +984,27 @@ function bundledServer(context: vscode.ExtensionContext): string | undefined {
   return file;
 }
 
+/** The quick pick items of a `codex.listChanges` answer: one per hunk, newest turn first. */
+function changePicks(result: any): (vscode.QuickPickItem & { uri?: string; line: number })[] {
+  const items: (vscode.QuickPickItem & { uri?: string; line: number })[] = [];
+  for (const turn of result?.turns ?? []) {
+    for (const file of turn.files ?? []) {
+      for (const hunk of file.hunks ?? []) {
+        const line = hunk.afterLines?.[0] ?? 0;
+        const status = hunk.status === "pending" ? "" : ` (${hunk.status})`;
+        items.push({
+          label: `${file.shown ?? file.path}:${line + 1}`,
+          description: `turn ${turn.turn}: +${hunk.added} −${hunk.removed}${status}`,
+          detail: turn.prompt,
+          uri: file.uri,
+          line,
+        });
+      }
+    }
+  }
+  return items;
+}
+
 function errorText(e: unknown): string {
   if (e && typeof e === "object" && "message" in e) return String((e as any).message);
   return String(e);
@@ -961,6 +1024,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.resumeThreadCmd", () => c.resumeThread());
   command("codex.reviewCmd", () => c.review());
   command("codex.clearReviewCmd", () => c.clearReview());
+  command("codex.undoTurnCmd", () => c.undoTurn());
+  command("codex.reviewChangesCmd", () => c.reviewChanges());
   command("codex.logIn", () => c.login());
   command("codex.logOut", () => c.logout());
   command("codex.installRuntimeCmd", () => c.installRuntime());

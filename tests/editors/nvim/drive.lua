@@ -338,6 +338,60 @@ function scenarios.pick_model()
   snapshot()
 end
 
+-- Keep or undo (issue 17): a turn edits two hunks of undo.txt; the user edits the last line
+-- (unsaved); the first hunk is reverted from Neovim's code-action menu, :CodexChanges lists
+-- the hunks in the quickfix list, and :CodexUndoTurn undoes the rest of the turn.
+function scenarios.undo_changes()
+  vim.o.autoread = false
+  open("undo.txt")
+  local buf = vim.api.nvim_get_current_buf()
+  local function lines()
+    return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  end
+  vim.cmd("CodexAsk nvim undo me")
+  turn_done("the turn to complete")
+  wait(10000, function()
+    return lines()[2] == "BETA by Codex" and lines()[4] == "DELTA by Codex"
+  end, "the agent's edit in the buffer")
+  wait(10000, function()
+    local marks = 0
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      if d.code == "codex.change" then
+        marks = marks + 1
+      end
+    end
+    return marks == 2
+  end, "the two change marks")
+  vim.api.nvim_buf_set_lines(buf, 6, 7, false, { "eta mine" })
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  vim.env.CODEX_TEST_PICK = "Codex: Revert this change"
+  vim.lsp.buf.code_action()
+  wait(10000, function()
+    return lines()[2] == "beta"
+  end, "the hunk reverted from the code-action menu")
+  result.after_revert = lines()
+  vim.cmd("CodexChanges")
+  wait(10000, function()
+    return #vim.fn.getqflist() > 0
+  end, ":CodexChanges to fill the quickfix list")
+  result.quickfix = {}
+  for _, item in ipairs(vim.fn.getqflist()) do
+    table.insert(result.quickfix, {
+      file = vim.fn.fnamemodify(vim.fn.bufname(item.bufnr), ":t"),
+      lnum = item.lnum,
+      text = item.text,
+    })
+  end
+  result.quickfix_title = vim.fn.getqflist({ title = 0 }).title
+  vim.cmd("CodexUndoTurn")
+  wait(10000, function()
+    return codex.state.last_undo ~= nil and lines()[4] == "delta"
+  end, ":CodexUndoTurn")
+  result.after_undo = lines()
+  result.undo = codex.state.last_undo
+  snapshot()
+end
+
 vim.api.nvim_create_autocmd("User", {
   pattern = "CodexTurnCompleted",
   callback = function(args)

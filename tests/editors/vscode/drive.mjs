@@ -254,6 +254,7 @@ async function main() {
   if (scenario === "nocodex") return noCodex();
   if (scenario === "filechanges") return fileChanges();
   if (scenario === "transcript") return transcript();
+  if (scenario === "undo") return undoChanges();
   return session();
 }
 
@@ -791,6 +792,89 @@ async function fileChanges() {
   result.timedOut = await after(3);
   step("timed out");
   result.state = readState();
+}
+
+/** Opens `name` (at `full`) with Ctrl+P and puts the focus in its text. */
+async function openFile(name, full) {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+P");
+  const quick = page.locator(".quick-input-widget input");
+  await quick.waitFor({ state: "visible" });
+  await quick.fill(name);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ state: "visible" });
+  await page.keyboard.press("Enter");
+  await until(`${name} in the editor`, 15000, () => readState().active?.path === full);
+  await page.locator(".monaco-editor .view-lines").first().click();
+}
+
+/** Moves the cursor to the start of line `n` (1-based) of the active editor. */
+async function toLine(n) {
+  await page.keyboard.press("Control+Home");
+  for (let i = 1; i < n; i++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Home");
+}
+
+/**
+ * Keep or undo (issue 17), autosave off: a turn changes two hunks of undo.txt (its change
+ * accepted in the diff view); the user types on the last line (unsaved); Ctrl+. on the first
+ * hunk, "Codex: Revert this change" from the quick-fix menu; "Codex: Review Changes" lists
+ * the hunks in a quick pick; "Codex: Undo Last Turn" undoes the rest.
+ */
+async function undoChanges() {
+  const undoPath = path.join(workspace, "undo.txt");
+  const doc = () => readState().documents?.[undoPath];
+  const lines = () => (doc()?.text ?? "").split("\n");
+  await openFile("undo.txt", undoPath);
+  await ask("vscode undo me");
+  const accept = page.locator('.editor-actions [aria-label="Accept Codex\'s Change"]').first();
+  await until("the diff view of the change", 60000, () => accept.isVisible().catch(() => false));
+  await accept.click();
+  await turnsAtLeast("the turn to complete", 1);
+  await until("the agent's change in the buffer", 20000, () => lines()[3] === "DELTA by Codex");
+  const isMark = (d) => d.code === "codex.change";
+  await until("the two change marks", 20000, () => (doc()?.diagnostics ?? []).filter(isMark).length === 2);
+  step("two hunks marked");
+
+  await openFile("undo.txt", undoPath);
+  await toLine(7);
+  await page.keyboard.press("End");
+  await page.keyboard.type(" mine");
+  await until("the unsaved edit", 10000, () => lines()[6] === "eta mine" && doc()?.dirty);
+
+  await toLine(2);
+  const menu = page.locator(".action-widget");
+  await page.keyboard.press("Control+.");
+  await until("the quick-fix menu", 20000, () => menu.isVisible().catch(() => false));
+  const rows = menu.locator(".monaco-list-row");
+  await until("the code actions", 10000, async () => (await rows.count()) > 0);
+  result.undoMenu = (await rows.allInnerTexts()).map((t) => t.trim());
+  step(`code actions: ${result.undoMenu.join(" | ")}`);
+  const want = "Codex: Revert this change";
+  const focused = async () => (await menu.locator(".monaco-list-row.focused").getAttribute("aria-label").catch(() => "")) ?? "";
+  for (let i = 0; i < result.undoMenu.length + 2 && !(await focused()).includes(want); i++) {
+    await page.keyboard.press("ArrowDown");
+  }
+  if (!(await focused()).includes(want)) throw new Error(`cannot focus ${want}: ${await focused()}`);
+  await page.keyboard.press("Enter");
+  await until("the hunk reverted", 20000, () => lines()[1] === "beta");
+  result.afterRevert = doc()?.text;
+  step("reverted one hunk");
+
+  await palette("Codex: Review Changes");
+  const pickRows = page.locator(".quick-input-list .monaco-list-row");
+  await until("the changes in the quick pick", 20000, async () =>
+    (await pickRows.allInnerTexts().catch(() => [])).some((t) => t.includes("undo.txt:4")),
+  );
+  result.changeRows = (await pickRows.allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+  result.changePicks = readState().changePicks;
+  await page.keyboard.press("Escape");
+  step("listed the changes");
+
+  await palette("Codex: Undo Last Turn");
+  await until("the turn undone", 20000, () => lines()[3] === "delta");
+  result.afterUndo = doc()?.text;
+  result.undoMessages = readState().messages;
+  step("undid the turn");
 }
 
 /** The folder stays in Restricted Mode: Codex still runs, with the User settings. */

@@ -1001,6 +1001,68 @@ function M.install_runtime()
   end)
 end
 
+--- The quickfix items of a `codex.listChanges` answer: one per hunk, newest turn first, at
+--- the line the agent left it ("turn N: +a −b", its status when not pending, the prompt).
+function M.change_items(result)
+  local items = {}
+  for _, turn in ipairs(result and result.turns or {}) do
+    for _, file in ipairs(turn.files or {}) do
+      local name = file.uri and vim.uri_to_fname(file.uri) or file.path
+      for _, hunk in ipairs(file.hunks or {}) do
+        local status = hunk.status == "pending" and "" or (" (" .. tostring(hunk.status) .. ")")
+        table.insert(items, {
+          filename = name,
+          lnum = (hunk.afterLines and hunk.afterLines[1] or 0) + 1,
+          text = ("turn %d: +%d −%d%s %q"):format(turn.turn or 0, hunk.added or 0, hunk.removed or 0, status, turn.prompt or ""),
+          user_data = { id = hunk.id, turnId = turn.turnId },
+        })
+      end
+    end
+  end
+  return items
+end
+
+--- `:CodexChanges`: every change the agent made that codex-lsp still records, in the
+--- quickfix list (keep or revert one with the code actions on its line).
+function M.changes()
+  M.exec("codex.listChanges", {}, function(err, result)
+    if err then
+      notify("listing the changes failed: " .. (err.message or ""), vim.log.levels.ERROR)
+      return
+    end
+    local items = M.change_items(result)
+    vim.fn.setqflist({}, " ", { title = "Codex changes", items = items })
+    if #items == 0 then
+      notify("no changes recorded")
+    else
+      vim.cmd("botright copen")
+    end
+  end)
+end
+
+--- `:CodexUndoTurn [turnId]`: reverts every change of the turn (default: the newest with
+--- changes left), keeping your later edits; says what was reverted and what conflicted.
+function M.undo_turn(opts)
+  local argument = {}
+  if opts and opts.args and opts.args ~= "" then
+    argument.turnId = opts.args
+  end
+  M.exec("codex.undoTurn", argument, function(err, result)
+    if err then
+      notify("undo failed: " .. (err.message or ""), vim.log.levels.ERROR)
+      return
+    end
+    result = result or {}
+    local conflicts = result.conflicts or {}
+    local message = ("undid %d file(s) of the turn"):format(#(result.reverted or {}))
+    if #conflicts > 0 then
+      message = message .. (", %d left as they are (your edits overlap)"):format(#conflicts)
+    end
+    M.state.last_undo = result
+    notify(message, #conflicts > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
+  end)
+end
+
 function create_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd("CodexAsk", M.ask, { nargs = "*", range = true, desc = "Ask Codex (a range or visual selection is the context)" })
@@ -1010,6 +1072,8 @@ function create_commands()
   cmd("CodexResume", M.resume, { desc = "Resume one of this workspace's Codex threads" })
   cmd("CodexReview", M.review, { nargs = "*", desc = "Ask Codex to review the uncommitted changes" })
   cmd("CodexClearReview", M.clear_review, { desc = "Remove every Codex review finding" })
+  cmd("CodexChanges", M.changes, { desc = "List the changes Codex made in the quickfix list" })
+  cmd("CodexUndoTurn", M.undo_turn, { nargs = "?", desc = "Undo a Codex turn (default: the last one)" })
   cmd("CodexLogin", M.login, {
     nargs = "?",
     complete = function()

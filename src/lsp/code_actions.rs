@@ -11,7 +11,9 @@ use super::commands::{
     OpenTranscriptArgs, ResolveConflictArgs, SendAskArgs, SetModelArgs, Take, UndoTurnArgs,
 };
 use super::{from_proto, to_proto};
-use crate::bridge::{self, Finding, Selection, WaitingApproval, CONFLICT_CODE, REVIEW_CODE};
+use crate::bridge::{
+    self, Finding, Selection, WaitingApproval, CHANGE_CODE, CONFLICT_CODE, REVIEW_CODE,
+};
 
 /// The fixed actions: (title, instruction, kind).
 const ACTIONS: &[(&str, &str, &str)] = &[
@@ -134,10 +136,11 @@ pub fn code_actions(target: &Target, diagnostics: &[Diagnostic]) -> Vec<CodeActi
     actions
 }
 
-/// A conflict region or a review finding codex-lsp marked: its own diagnostics, which have
-/// their own actions.
+/// A conflict region, a review finding or an agent's change codex-lsp marked: its own
+/// diagnostics, which have their own actions (a "Fix" of them would ask Codex to fix its
+/// own mark).
 fn is_codex_own(diagnostic: &Diagnostic) -> bool {
-    [CONFLICT_CODE, REVIEW_CODE]
+    [CONFLICT_CODE, REVIEW_CODE, CHANGE_CODE]
         .iter()
         .any(|code| diagnostic.code == Some(NumberOrString::String(code.to_string())))
 }
@@ -534,5 +537,11 @@ mod tests {
             ..Diagnostic::default()
         };
         assert!(is_codex_own(&own));
+        // Nor does the mark of a change the agent made.
+        let change = Diagnostic {
+            code: Some(NumberOrString::String(CHANGE_CODE.into())),
+            ..Diagnostic::default()
+        };
+        assert!(is_codex_own(&change));
     }
 }

@@ -70,10 +70,19 @@ impl Bridge {
                 Ok(codex) => {
                     // A runtime that was missing is told again if it goes missing again.
                     bridge.inner.prompts.forget_reports();
+                    // An explicit path comes first (runtime.rs): say so, or the user waits
+                    // for a runtime that will not be used.
+                    let next = match bridge.settings().codex_path {
+                        Some(set) => format!(
+                            "the setting `codexPath` ({}) still comes first: clear it to use this one",
+                            set.display()
+                        ),
+                        None => "the next request starts it".to_string(),
+                    };
                     (
                         MessageLevel::Info,
                         format!(
-                            "Codex {PINNED_VERSION} installed ({}); the next request starts it.",
+                            "Codex {PINNED_VERSION} installed ({}); {next}.",
                             codex.display()
                         ),
                     )

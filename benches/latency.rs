@@ -26,18 +26,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lsp_client::{frame, mono_ns_at, proc_kib, Lsp};
+use lsp_client::{codex_lsp_bin, frame, mono_ns_at, proc_kib, Lsp};
 use serde_json::{json, Value};
 use svg::{Scale, Series};
 
-/// The codex-lsp under test: this build's, or `$CODEX_LSP_BENCH_BIN` (to compare two builds
-/// in one sitting).
-fn codex_lsp_bin() -> String {
-    std::env::var("CODEX_LSP_BENCH_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_codex-lsp").to_string())
-}
 /// A model's pace: deltas per second.
 const MODEL_RATE: usize = 300;
 /// The coalescing window of progress reports (`REPORT_INTERVAL` in src/bridge/turns.rs).

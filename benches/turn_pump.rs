@@ -20,17 +20,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lsp_client::{frame, proc_cpu, proc_kib, Lsp};
+use lsp_client::{codex_lsp_bin, frame, proc_cpu, proc_kib, Lsp};
 use serde_json::{json, Value};
 
-/// The codex-lsp under test: this build's, or `$CODEX_LSP_BENCH_BIN` (to compare two builds
-/// in one sitting, as benches/latency.rs does).
-fn codex_lsp_bin() -> String {
-    std::env::var("CODEX_LSP_BENCH_BIN")
-        .ok()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_codex-lsp").to_string())
-}
 const DELTAS: usize = 100_000;
 
 fn main() {

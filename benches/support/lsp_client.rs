@@ -331,3 +331,12 @@ pub fn mono_ns_at(at: Instant) -> u64 {
         None => anchor_ns - (anchor - at).as_nanos() as u64,
     }
 }
+
+/// The codex-lsp under test: this build's, or `$CODEX_LSP_BENCH_BIN` (to compare two builds
+/// in one sitting).
+pub fn codex_lsp_bin() -> String {
+    std::env::var("CODEX_LSP_BENCH_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_codex-lsp").to_string())
+}

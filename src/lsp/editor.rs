@@ -385,23 +385,7 @@ impl EditorUi for LspEditor {
     }
 
     fn show_file(&self, path: PathBuf) -> BoxFuture<'static, bool> {
-        let client = self.client.clone();
-        Box::pin(async move {
-            let Ok(uri) = Url::from_file_path(&path) else {
-                return false;
-            };
-            let params = ShowDocumentParams {
-                uri,
-                external: Some(false),
-                take_focus: Some(false),
-                selection: None,
-            };
-            client
-                .request::<ShowDocument>(params)
-                .await
-                .map(|r| r.success)
-                .unwrap_or(false)
-        })
+        show_in_editor(self.client.clone(), path, false, None)
     }
 
     fn show_document(
@@ -409,26 +393,7 @@ impl EditorUi for LspEditor {
         path: PathBuf,
         at: Option<crate::text::Position>,
     ) -> BoxFuture<'static, bool> {
-        let client = self.client.clone();
-        Box::pin(async move {
-            let Ok(uri) = Url::from_file_path(&path) else {
-                return false;
-            };
-            let params = ShowDocumentParams {
-                uri,
-                external: Some(false),
-                take_focus: Some(true),
-                selection: at.map(|at| {
-                    let at = to_proto::position(at);
-                    lsp_types::Range::new(at, at)
-                }),
-            };
-            client
-                .request::<ShowDocument>(params)
-                .await
-                .map(|r| r.success)
-                .unwrap_or(false)
-        })
+        show_in_editor(self.client.clone(), path, true, at)
     }
 
     fn turn_completed(&self, outcome: &TurnOutcome) {
@@ -464,6 +429,34 @@ impl EditorUi for LspEditor {
     fn changes(&self, update: crate::bridge::ChangesUpdate) {
         let _ = self.client.notify::<ext::Changes>(update.into());
     }
+}
+
+/// `window/showDocument` of a local file, the cursor at `at`; whether the editor showed it.
+fn show_in_editor(
+    client: ClientSocket,
+    path: PathBuf,
+    take_focus: bool,
+    at: Option<crate::text::Position>,
+) -> BoxFuture<'static, bool> {
+    Box::pin(async move {
+        let Ok(uri) = Url::from_file_path(&path) else {
+            return false;
+        };
+        let params = ShowDocumentParams {
+            uri,
+            external: Some(false),
+            take_focus: Some(take_focus),
+            selection: at.map(|at| {
+                let at = to_proto::position(at);
+                lsp_types::Range::new(at, at)
+            }),
+        };
+        client
+            .request::<ShowDocument>(params)
+            .await
+            .map(|r| r.success)
+            .unwrap_or(false)
+    })
 }
 
 #[cfg(test)]

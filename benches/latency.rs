@@ -7,11 +7,14 @@
 //! writes its charts there.
 //!
 //! `cargo bench --bench latency [-- ITEM...]` with ITEM among typing, keystroke, token,
-//! first-ask, buffers, review, thread (default: all). `scripts/bench.sh latency` runs it.
+//! first-ask, buffers, review, thread, marks, revert, undo (default: all; marks, revert and
+//! undo, issue 17's, live in `latency/changes.rs`). `scripts/bench.sh latency` runs it.
 //!
 //! The bench binary is also the fake app-server (`benches/support/fake_app_server.rs`,
 //! started with the argument `app-server`).
 
+#[path = "latency/changes.rs"]
+mod changes;
 #[path = "support/fake_app_server.rs"]
 mod fake;
 #[path = "support/lsp_client.rs"]
@@ -56,6 +59,9 @@ fn main() {
         "buffers",
         "review",
         "thread",
+        "marks",
+        "revert",
+        "undo",
     ];
     assert!(items.iter().all(|i| known.contains(i)), "items: {known:?}");
     let wants = |item: &str| items.is_empty() || items.contains(&item);
@@ -90,6 +96,15 @@ fn main() {
     }
     if wants("thread") {
         long_threads();
+    }
+    if wants("marks") {
+        changes::typing_with_marks();
+    }
+    if wants("revert") {
+        changes::revert_vs_patch();
+    }
+    if wants("undo") {
+        changes::undo_many_files();
     }
     println!("latency: {:.0} s", started.elapsed().as_secs_f64());
 }

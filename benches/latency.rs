@@ -7,8 +7,9 @@
 //! writes its charts there.
 //!
 //! `cargo bench --bench latency [-- ITEM...]` with ITEM among typing, keystroke, token,
-//! first-ask, buffers, review, thread, marks, revert, undo (default: all; marks, revert and
-//! undo, issue 17's, live in `latency/changes.rs`). `scripts/bench.sh latency` runs it.
+//! first-ask, buffers, review, thread, marks, revert, undo, review-pull (default: all; marks,
+//! revert and undo, issue 17's, live in `latency/changes.rs`; review-pull, the big review
+//! pulled, in `latency/pull.rs`). `scripts/bench.sh latency` runs it.
 //!
 //! The bench binary is also the fake app-server (`benches/support/fake_app_server.rs`,
 //! started with the argument `app-server`).
@@ -19,6 +20,8 @@ mod changes;
 mod fake;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
+#[path = "latency/pull.rs"]
+mod pull;
 #[path = "support/svg.rs"]
 mod svg;
 
@@ -62,6 +65,7 @@ fn main() {
         "marks",
         "revert",
         "undo",
+        "review-pull",
     ];
     assert!(items.iter().all(|i| known.contains(i)), "items: {known:?}");
     let wants = |item: &str| items.is_empty() || items.contains(&item);
@@ -105,6 +109,9 @@ fn main() {
     }
     if wants("undo") {
         changes::undo_many_files();
+    }
+    if wants("review-pull") {
+        pull::big_review_pulled();
     }
     println!("latency: {:.0} s", started.elapsed().as_secs_f64());
 }

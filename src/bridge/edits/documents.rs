@@ -50,6 +50,10 @@ pub struct BufferConflict {
     pub lines: Span<u32>,
     pub ours: String,
     pub theirs: String,
+    /// The agent's change (its hunk id) whose revert this region stands in the way of:
+    /// `theirs` is then the text before the turn. `None`: the mirror's conflict, `theirs`
+    /// the agent's text.
+    pub reverts: Option<String>,
 }
 
 impl BufferConflict {
@@ -970,6 +974,7 @@ mod tests {
             lines,
             ours: ours.into(),
             theirs: "THEIRS\n".into(),
+            reverts: None,
         }
     }
 
@@ -1232,6 +1237,7 @@ mod view_tests {
             lines: 1..2,
             ours: "mine\n".into(),
             theirs: "agent\n".into(),
+            reverts: None,
         };
         docs.add_conflicts("file:///a", vec![conflict], "x\nmine\n");
         assert!(!docs.rebase_if_equal("file:///a", "x\nagent\n".into()));

@@ -1040,3 +1040,55 @@ fn assert_undo_changes(fixture: &Fixture, result: &Value) {
             .replace("delta", "DELTA by Codex")
     );
 }
+
+/// Issue 17's signs in Neovim: after a turn changed lines 2 and 4 of an open file, the plugin
+/// (declaring `experimental.codexChanges`) draws a sign on each (extmarks of its namespace);
+/// `:CodexKeep` on line 2 clears that sign and its hint while the text stays the agent's;
+/// `:CodexRevert` on line 4 puts the line back and clears the last sign; `:CodexKeep` where
+/// there is no change says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_signs_drawn_and_a_hunk_kept_from_neovim() {
+    let fixture = fixture().await;
+    let result = run_nvim(&fixture, "change_signs", json!({}), "").await;
+    assert!(result["error"].is_null(), "{result:#}");
+    assert_eq!(
+        result["signs_after_turn"],
+        json!([{"row": 1, "sign": "▎"}, {"row": 3, "sign": "▎"}]),
+        "{result:#}"
+    );
+    let agent = json!([
+        "alpha",
+        "BETA by Codex",
+        "gamma",
+        "DELTA by Codex",
+        "epsilon",
+        "zeta",
+        "eta"
+    ]);
+    assert_eq!(result["lines_after_turn"], agent, "{result:#}");
+    assert_eq!(
+        result["signs_after_keep"],
+        json!([{"row": 3, "sign": "▎"}]),
+        "{result:#}"
+    );
+    assert_eq!(result["hints_after_keep"], json!([3]), "{result:#}");
+    assert_eq!(result["lines_after_keep"], agent, "{result:#}");
+    assert_eq!(
+        result["lines_after_revert"],
+        json!([
+            "alpha",
+            "BETA by Codex",
+            "gamma",
+            "delta",
+            "epsilon",
+            "zeta",
+            "eta"
+        ]),
+        "{result:#}"
+    );
+    assert_eq!(result["signs_after_revert"], json!([]), "{result:#}");
+    assert_eq!(
+        result["keep_outside"]["message"], "Codex: no pending Codex change here",
+        "{result:#}"
+    );
+}

@@ -1081,3 +1081,121 @@ async fn a_hunk_reverted_from_the_code_actions_and_the_turn_undone_in_emacs() {
         "{undone:#}"
     );
 }
+
+/// The lines (1-based) of the `codex-change` overlays in `undo.txt`, sorted, and where their
+/// bars are drawn (the `before-string`'s display: `margin` in a terminal) and the left
+/// margin of the buffer's window.
+const CHANGE_OVERLAYS: &str = "(with-current-buffer \"undo.txt\"
+   (let ((ovs (seq-filter (lambda (o) (overlay-get o 'codex-change))
+                          (overlays-in (point-min) (point-max)))))
+     (list :lines (vconcat (sort (mapcar (lambda (o) (line-number-at-pos (overlay-start o))) ovs) #'<))
+           :bars (vconcat (mapcar (lambda (o)
+                                    (format \"%S\" (car (get-text-property 0 'display (overlay-get o 'before-string)))))
+                                  ovs))
+           :margin (or (car (window-margins (get-buffer-window \"undo.txt\"))) 0))))";
+
+/// Issue 17's overlays in Emacs (in a terminal, as a user runs it): after a turn changed
+/// lines 2 and 4 of the open undo.txt, codex.el (declaring `experimental.codexChanges`)
+/// puts an overlay with a margin bar on each (the bars on screen beside those lines);
+/// `M-x codex-keep-change`
+/// on line 2 clears its overlay, the text staying the agent's; `M-x codex-revert-change` on
+/// line 4 puts the line back and leaves no overlay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_overlays_drawn_and_a_hunk_kept_in_emacs() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs keep me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let env = fixture.env();
+    let (drawn, screen, kept, reverted) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "undo.txt");
+        emacs.ask("emacs keep me");
+        emacs.wait_approval("undo.txt");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        let overlays = |what: &str, lines: Value| {
+            let started = Instant::now();
+            loop {
+                let state = emacs.eval(CHANGE_OVERLAYS);
+                if state["value"]["lines"] == lines {
+                    return state;
+                }
+                if started.elapsed() > WAIT {
+                    panic!("timed out waiting for {what}: {state:#}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        let drawn = overlays("the two changes' overlays", serde_json::json!([2, 4]));
+        let screen = emacs.tmux.wait_screen("the bars in the margin", WAIT, |s| {
+            s.matches('▎').count() == 2
+        });
+        let at_line = |line: u32| {
+            emacs.eval(&format!(
+                "(drive-later (lambda ()
+                   (select-window (get-buffer-window \"undo.txt\"))
+                   (goto-char (point-min)) (forward-line {})))",
+                line - 1
+            ));
+        };
+        at_line(2);
+        emacs
+            .tmux
+            .wait_screen("point on line 2", WAIT, |s| s.contains(" L2 "));
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-keep-change");
+        emacs.tmux.keys(&["Enter"]);
+        overlays("the kept change's overlay to go", serde_json::json!([4]));
+        let kept = emacs.state();
+        at_line(4);
+        emacs
+            .tmux
+            .wait_screen("point on line 4", WAIT, |s| s.contains(" L4 "));
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-revert-change");
+        emacs.tmux.keys(&["Enter"]);
+        emacs.wait_state("the change reverted", |s| {
+            !buffer_text(s, "undo.txt").contains("DELTA by Codex")
+        });
+        let reverted = overlays("no overlay left", serde_json::json!([]));
+        (drawn, screen, kept, reverted)
+    })
+    .await;
+    assert_eq!(
+        drawn["value"]["bars"],
+        serde_json::json!(["(margin left-margin)", "(margin left-margin)"]),
+        "{drawn:#}"
+    );
+    // Widened for the bars (Flymake may have widened it already in a terminal).
+    assert!(drawn["value"]["margin"].as_u64() >= Some(1), "{drawn:#}");
+    let bar_lines: Vec<&str> = screen.lines().filter(|l| l.contains('▎')).collect();
+    assert!(
+        bar_lines[0].contains("BETA by Codex") && bar_lines[1].contains("DELTA by Codex"),
+        "{screen}"
+    );
+    assert_eq!(
+        buffer_text(&kept, "undo.txt"),
+        "alpha\nBETA by Codex\ngamma\nDELTA by Codex\nepsilon\nzeta\neta\n",
+        "{kept:#}"
+    );
+    assert_eq!(
+        buffer_text(&reverted, "undo.txt"),
+        "alpha\nBETA by Codex\ngamma\ndelta\nepsilon\nzeta\neta\n",
+        "{reverted:#}"
+    );
+}

@@ -805,6 +805,21 @@ impl Bridge {
         Ok(json!({ "turns": turns }))
     }
 
+    /// `codex.changeBase`: the text of `path` before turn `turn_id` (what a diff view shows
+    /// on its left), `null` when the turn created the file.
+    pub fn change_base(&self, path: &Path, turn_id: &str) -> BridgeResult<Value> {
+        self.changes_load();
+        let state = lock(&self.changes().state);
+        let turn = state.by_id(turn_id).ok_or_else(|| {
+            BridgeError::InvalidParams(format!("no recorded changes of turn {turn_id}"))
+        })?;
+        let path = normalize_path(path);
+        let entry = turn.files.iter().find(|f| f.path == path).ok_or_else(|| {
+            BridgeError::InvalidParams(format!("turn {turn_id} changed no file {}", path.display()))
+        })?;
+        Ok(json!({ "before": entry.record.before, "turn": turn.number }))
+    }
+
     /// The (turn seq, file, hunks or all) a scope names; hunks already reverted are skipped
     /// later.
     fn resolve_scope(&self, scope: &ChangeScope) -> BridgeResult<Vec<(u64, usize, Option<usize>)>> {

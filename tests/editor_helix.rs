@@ -1325,3 +1325,94 @@ fn change_action(session: &Session, line: usize, choice: &str) {
         tmux.screen()
     );
 }
+
+/// Issue 17's keep in Helix: after a turn changed lines 2 and 4 of the open undo.txt,
+/// "Codex: Keep this change" from the code-action menu (Space a) on line 2 keeps it: the
+/// text stays the agent's, line 2's menu no longer offers to keep or revert it, line 4's
+/// still does, and the diagnostics picker (Space d) lists one mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hunk_kept_from_helixs_code_action_menu() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    fixture.provider.add_rule(Rule::new(
+        "helix undo me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    write_workspace(&fixture.workspace);
+    std::fs::write(fixture.workspace.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let session = start_helix(&fixture, "undo.txt");
+    let (kept, line_two, line_four, picker) = blocking(move || {
+        let tmux = &session.tmux;
+        explain_line(&session, 1);
+        approve_if_asked(
+            &session,
+            "Codex: allow the edit of undo.txt*",
+            "Undo file edited.",
+        );
+        tmux.wait_screen("the agent's edit in the buffer", SCREEN_WAIT, |s| {
+            s.contains("BETA by Codex") && s.contains("DELTA by Codex")
+        });
+        tmux.keys(&[":"]);
+        tmux.type_text("open undo.txt");
+        tmux.keys(&["Enter"]);
+        tmux.keys(&["C-w", "o"]);
+        tmux.wait_screen("undo.txt alone", SCREEN_WAIT, |s| {
+            !s.contains("approval") && s.contains("undo.txt")
+        });
+        change_action(&session, 2, "Codex: Keep this change");
+        // The code-action menu of a line, once codex-lsp answered it.
+        let menu_at = |line: usize| {
+            escape(tmux);
+            select_line(tmux, line);
+            tmux.keys(&["Space", "a"]);
+            let menu = tmux.wait_screen("the code actions", SCREEN_WAIT, |s| {
+                s.contains("Codex: Explain")
+            });
+            escape(tmux);
+            menu
+        };
+        let started = std::time::Instant::now();
+        let line_two = loop {
+            let menu = menu_at(2);
+            if !menu.contains("Keep this change") || started.elapsed() > SCREEN_WAIT {
+                break menu;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        let line_four = menu_at(4);
+        let kept = tmux.screen();
+        tmux.keys(&["Space", "d"]);
+        let picker = tmux.wait_screen("the diagnostics picker", SCREEN_WAIT, |s| {
+            s.contains("Codex changed this")
+        });
+        escape(tmux);
+        (kept, line_two, line_four, picker)
+    })
+    .await;
+    assert!(
+        kept.contains("BETA by Codex") && kept.contains("DELTA by Codex"),
+        "{kept}"
+    );
+    assert!(
+        !line_two.contains("Codex: Keep this change")
+            && !line_two.contains("Codex: Revert this change"),
+        "{line_two}"
+    );
+    assert!(line_four.contains("Codex: Keep this change"), "{line_four}");
+    // One row in the picker ("1/1"): line 4's mark; line 2's is gone.
+    assert_eq!(
+        picker.matches("codex.change ").count(),
+        1,
+        "{picker}\n{kept}"
+    );
+    assert!(picker.contains("1/1"), "{picker}\n{kept}");
+}

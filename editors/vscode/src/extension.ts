@@ -39,6 +39,7 @@ import {
   loginArguments,
   missingServerMessage,
   resolveServer,
+  reviewResources,
   INSTALL_COMMAND,
   oneLine,
   SettingsReader,
@@ -878,7 +879,7 @@ class Codex {
       this.fail("list changes", e);
       return;
     }
-    const resources = reviewResources(result);
+    const resources = reviewResources(result).map((r) => ({ uri: vscode.Uri.parse(r.uri), turnId: r.turnId }));
     this.test.set("reviewResources", resources.map((r) => ({ path: r.uri.fsPath, turnId: r.turnId })));
     if (resources.length === 0) {
       void vscode.window.showInformationMessage("Codex: no changes recorded.");
@@ -1148,25 +1149,6 @@ function bundledServer(context: vscode.ExtensionContext): string | undefined {
     }
   }
   return file;
-}
-
-/**
- * The files "Review Changes" shows, from a `codex.listChanges` answer: each file with pending
- * hunks, against the earliest turn that has some (so the diff shows every pending change);
- * none pending: the newest turn's files.
- */
-function reviewResources(result: any): { uri: vscode.Uri; turnId: string }[] {
-  const earliest = new Map<string, string>();
-  for (const turn of result?.turns ?? []) {
-    for (const file of turn.files ?? []) {
-      if (file.uri && (file.hunks ?? []).some((h: any) => h.status === "pending")) earliest.set(file.uri, turn.turnId);
-    }
-  }
-  if (earliest.size === 0) {
-    const newest = result?.turns?.[0];
-    for (const file of newest?.files ?? []) if (file.uri) earliest.set(file.uri, newest.turnId);
-  }
-  return [...earliest].map(([uri, turnId]) => ({ uri: vscode.Uri.parse(uri), turnId }));
 }
 
 /** The quick pick items of a `codex.listChanges` answer: one per hunk, newest turn first. */

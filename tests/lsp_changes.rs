@@ -527,3 +527,46 @@ async fn the_text_before_a_turn_is_fetched_for_a_diff_view() {
         .await
         .expect("list after the errors");
 }
+
+/// An editor that pulls diagnostics and draws `codex/changes` (VS Code's client does both):
+/// when the user's edit moves the marks, the hunks are sent again at their new lines, so the
+/// signs and lenses drawn from them follow (the diagnostics are pulled; these are not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulling_editor_is_told_where_the_marked_hunks_moved() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut capabilities = editing_capabilities();
+    capabilities["experimental"] = json!({ "codexChanges": true });
+    capabilities["textDocument"]["diagnostic"] = json!({ "dynamicRegistration": false });
+    let mut editor = fixture.editor(json!({}), capabilities).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    let starts = |n: &Value| -> Vec<Value> {
+        n["params"]["hunks"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .map(|h| h["range"]["start"]["line"].clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    editor
+        .wait_notification("codex/changes at lines 1 and 3", |n| {
+            n["method"] == "codex/changes" && starts(n) == [json!(1), json!(3)]
+        })
+        .await;
+    editor.type_into(&uri, (0, 0), (0, 0), "zero\n").await;
+    let moved = editor
+        .wait_notification("codex/changes at lines 2 and 4", |n| {
+            n["method"] == "codex/changes" && starts(n) == [json!(2), json!(4)]
+        })
+        .await;
+    assert_eq!(moved["params"]["uri"], uri.as_str(), "{moved:#}");
+}

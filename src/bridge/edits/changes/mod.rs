@@ -680,10 +680,13 @@ impl Bridge {
             (*marks != before).then(|| marks.clone())
         };
         if let Some(marks) = moved {
-            if !self.inner.ui.pulls_diagnostics() {
-                let path = self.documents().get(uri).and_then(|d| d.path.clone());
-                if let Some(path) = path {
-                    self.publish_marks(uri, &path, &marks);
+            let path = self.documents().get(uri).and_then(|d| d.path.clone());
+            if let Some(path) = path {
+                match self.inner.ui.pulls_diagnostics() {
+                    // The editor pulls the diagnostics after its change; what it draws from
+                    // `codex/changes` (signs, lenses) is only told.
+                    true => self.send_changes(uri, &path, self.change_marks(&marks)),
+                    false => self.publish_marks(uri, &path, &marks),
                 }
             }
         }
@@ -706,18 +709,26 @@ impl Bridge {
     }
 
     fn publish_marks(&self, uri: &str, path: &Path, marks: &[Mark]) {
-        let hunks: Vec<ChangeMark> = {
-            let state = lock(&self.changes().state);
-            marks
-                .iter()
-                .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
-                .collect()
-        };
+        let hunks = self.change_marks(marks);
         self.set_diagnostics(
             uri,
             KIND,
             hunks.iter().map(ChangeMark::diagnostic).collect(),
         );
+        self.send_changes(uri, path, hunks);
+    }
+
+    /// The marks as the editor is told them.
+    fn change_marks(&self, marks: &[Mark]) -> Vec<ChangeMark> {
+        let state = lock(&self.changes().state);
+        marks
+            .iter()
+            .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
+            .collect()
+    }
+
+    /// `codex/changes` to an editor that draws them.
+    fn send_changes(&self, uri: &str, path: &Path, hunks: Vec<ChangeMark>) {
         if self.inner.ui.wants_changes() {
             self.inner.ui.changes(ChangesUpdate {
                 uri: self.documents().editor_uri(uri),

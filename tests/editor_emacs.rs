@@ -529,6 +529,13 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
         status.starts_with("Codex: Emacs reply line one. — done in ") && status.contains(" tokens"),
         "{status}"
     );
+    // The doc's mode-line entry shows it as it is (`0% of context` keeps its `%`).
+    assert!(
+        state["misc_shown"]
+            .as_str()
+            .is_some_and(|shown| shown.contains(status) && status.contains("0% of context")),
+        "{state:#}"
+    );
     assert_eq!(
         state["mode_line"],
         format!("{} · 0% of context", mock_provider::MODEL),

@@ -336,6 +336,7 @@ impl Tmux {
         let Some(dir) = screenshots_dir() else {
             return;
         };
+        // -N: the blanks at a line's end too (a menu's background reaches past its text).
         let capture = self.tmux_output(&["capture-pane", "-e", "-N", "-p", "-t", "0"]);
         let info = self.tmux_output(&[
             "display-message",

@@ -135,8 +135,6 @@ impl Grid {
                 }
                 x += w;
             }
-            // tmux leaves out the blanks at a line's end; they keep the line's last colors
-            // only where it said so, which it does by printing them.
         }
         Grid {
             width,

@@ -473,8 +473,9 @@ fn write_python_workspace(ws: &Path) {
 /// The region goes along as context; the reply streams into *codex* and the progress into
 /// `codex-status`; the agent's edit (approved) merges with an unsaved edit of the buffer.
 /// In main.py: types an unsaved edit on line 1, asks about line 2, accepts the agent's edit
-/// and waits until it is in the buffer; the state once it is.
-async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture) -> Value {
+/// and waits until it is in the buffer; the state once it is. `photograph`: take the docs'
+/// pictures of the approval and the edit (`Tmux::screenshot`).
+async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture, photograph: bool) -> Value {
     let ws = fixture.workspace.clone();
     let env = fixture.env();
     blocking(move || {
@@ -487,16 +488,23 @@ async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture) -> Value {
                  (drive-later #'codex-ask \"emacs region ask\" beg (point))))",
         );
         emacs.wait_approval("main.py");
+        if photograph {
+            emacs.tmux.screenshot("emacs-approval");
+        }
         emacs.answer("Accept");
         emacs.wait_turns(1);
-        emacs.wait_state("the edit in the buffer", |s| {
+        let state = emacs.wait_state("the edit in the buffer", |s| {
             buffer(s, "main.py").is_some_and(|b| {
                 b["text"]
                     .as_str()
                     .unwrap_or_default()
                     .contains("edited by Codex")
             })
-        })
+        });
+        if photograph {
+            emacs.tmux.screenshot("emacs-edit");
+        }
+        state
     })
     .await
 }
@@ -506,7 +514,7 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
     let _one = one_at_a_time().await;
     let fixture = Fixture::new(python_fixture_rules()).await;
     write_python_workspace(&fixture.workspace);
-    let state = ask_the_region_beside_an_unsaved_edit(&fixture).await;
+    let state = ask_the_region_beside_an_unsaved_edit(&fixture, true).await;
     let turn = &state["last_turn"];
     assert_eq!(turn["status"], "completed", "{state:#}");
     assert_eq!(turn["finalResponse"], "Emacs reply line one.\nLine two.");
@@ -521,9 +529,22 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
         status.starts_with("Codex: Emacs reply line one. — done in ") && status.contains(" tokens"),
         "{status}"
     );
+    // The doc's mode-line entry shows it as it is (`0% of context` keeps its `%`).
+    assert!(
+        state["misc_shown"]
+            .as_str()
+            .is_some_and(|shown| shown.contains(status) && status.contains("0% of context")),
+        "{state:#}"
+    );
     assert_eq!(
         state["mode_line"],
         format!("{} · 0% of context", mock_provider::MODEL),
+        "{state:#}"
+    );
+    // As shown: the mode line reads `%` as a construct unless it is doubled.
+    assert_eq!(
+        state["lighter_shown"],
+        format!(" Codex[{} · 0% of context]", mock_provider::MODEL),
         "{state:#}"
     );
     let transcript = state["transcript"].as_str().unwrap();
@@ -895,7 +916,7 @@ async fn a_bom_and_crlf_file_takes_the_agents_edit_like_any_other() {
         "\u{FEFF}# first line\r\nprint('emacs region text')\r\n# third line\r\n",
     )
     .unwrap();
-    let state = ask_the_region_beside_an_unsaved_edit(&fixture).await;
+    let state = ask_the_region_beside_an_unsaved_edit(&fixture, false).await;
     assert_eq!(state["last_turn"]["status"], "completed", "{state:#}");
     assert_eq!(
         buffer(&state, "main.py").unwrap()["text"],

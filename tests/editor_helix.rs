@@ -308,12 +308,19 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
             .tmux
             .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
                 if let Some(l) = s.lines().find(|l| l.contains("[codex#")) {
+                    if seen.is_empty() {
+                        session.tmux.screenshot("helix-progress");
+                    }
                     seen.push(l.to_string());
                 }
                 s.contains("Helix turn finished.") || asked(s)
             });
         if !screen.contains("Helix turn finished.") {
-            answer_in_picker(&session, "Codex: allow the changes*");
+            answer_in_picker_shot(
+                &session,
+                "Codex: allow the changes*",
+                Some("helix-approval"),
+            );
             session
                 .tmux
                 .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
@@ -328,6 +335,7 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
             .wait_screen("the agent's edit in the buffer", SCREEN_WAIT, |s| {
                 s.contains("edited by Codex")
             });
+        session.tmux.screenshot("helix-edit");
         (session, seen, screen)
     })
     .await;
@@ -356,6 +364,11 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
 /// Answers the waiting approval from Helix's code-action menu (Space a, as codex-lsp's
 /// message says): moves to the entry titled `choice` and runs it.
 fn answer_in_picker(session: &Session, choice: &str) {
+    answer_in_picker_shot(session, choice, None)
+}
+
+/// [`answer_in_picker`], photographing the open menu as `shot` (see `Tmux::screenshot`).
+fn answer_in_picker_shot(session: &Session, choice: &str, shot: Option<&str>) {
     let tmux = &session.tmux;
     let mut menu = String::new();
     for attempt in 0.. {
@@ -380,6 +393,9 @@ fn answer_in_picker(session: &Session, choice: &str) {
         .iter()
         .position(|e| matches_choice(e, choice))
         .unwrap_or_else(|| panic!("no {choice:?} in the menu:\n{menu}"));
+    if let Some(name) = shot {
+        tmux.screenshot(name);
+    }
     for _ in 0..index {
         tmux.keys(&["Down"]);
     }

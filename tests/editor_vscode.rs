@@ -55,6 +55,7 @@ fn build_extension() -> PathBuf {
         "package-lock.json",
         "tsconfig.json",
         "README.md",
+        "images",
         ".vscodeignore",
     ]
     .iter()
@@ -422,7 +423,13 @@ async fn run_vscode_with(fixture: &Fixture, scenario: &str, extra: &[(&str, &str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vscode_asks_accepts_a_diff_declines_a_command_interrupts_and_resumes() {
     let fixture = fixture().await;
-    let result = run_vscode(&fixture, "session").await;
+    // This session also takes the docs' pictures when they are asked for.
+    let shots = editor_support::screenshots_dir().map(|d| d.display().to_string());
+    let extra: Vec<(&str, &str)> = shots
+        .iter()
+        .map(|d| ("CODEX_TEST_SCREENSHOTS", d.as_str()))
+        .collect();
+    let result = run_vscode_with(&fixture, "session", &extra).await;
     check_session(&fixture, &result, false);
 }
 

@@ -400,7 +400,9 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
 (define-minor-mode codex-mode
   "Sync this buffer with codex-lsp, beside any other language server."
   :lighter (:eval (let ((meters (codex-mode-line-text)))
-                     (if (string-empty-p meters) " Codex" (format " Codex[%s]" meters))))
+                     ;; A mode line reads `%' as a construct: "43% of context" would lose it.
+                     (if (string-empty-p meters) " Codex"
+                       (format " Codex[%s]" (string-replace "%" "%%" meters)))))
   (cond
    (codex-mode
     (if (not buffer-file-name)

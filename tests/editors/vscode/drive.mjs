@@ -40,6 +40,16 @@ const step = (name) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The docs' pictures (scripts/screenshots.sh): `vscode-NAME.png` in the folder
+ *  CODEX_TEST_SCREENSHOTS names; without it, nothing. */
+async function screenshot(name) {
+  const dir = process.env.CODEX_TEST_SCREENSHOTS;
+  if (!dir) return;
+  // The pointer off to an empty spot of the activity bar: no hover tooltip in the picture.
+  await page.mouse.move(2, 500);
+  await page.screenshot({ path: path.join(dir, `vscode-${name}.png`) });
+}
+
 function readState() {
   try {
     return JSON.parse(fs.readFileSync(stateFile, "utf8"));
@@ -311,6 +321,7 @@ async function session() {
   result.changeNotificationShown = await until("the change notification", 10000, async () =>
     changeToast.first().isVisible().catch(() => false),
   ).catch(() => false);
+  await screenshot("diff");
   step("diff view open; accepting from its title bar");
   await accept.click();
 
@@ -332,6 +343,7 @@ async function session() {
   const afterFirst = readState();
   result.mainBuffer = afterFirst.documents?.[mainPath];
   result.mainOnDisk = fs.readFileSync(mainPath, "utf8");
+  await screenshot("edit");
   step("first turn done");
   // Answered from the diff view, its notification is gone: not a toast, and not in the
   // notification center either (a toast that merely hid would still be listed there).
@@ -360,6 +372,7 @@ async function session() {
     // The button Enter presses: the one with the focus when the modal opens.
     focused: await page.evaluate(() => (document.activeElement?.textContent ?? "").trim()),
   };
+  await screenshot("approval");
   // Enter presses the modal's default button: it must be the safe one.
   step("modal shown; pressing Enter");
   await page.keyboard.press("Enter");

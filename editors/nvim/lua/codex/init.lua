@@ -480,10 +480,13 @@ local function show_approval_diffs(params)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, block)
   M.state.approval_diffs = table.concat(block, "\n")
   if #vim.fn.win_findbuf(buf) == 0 then
+    -- At the top, and drawn now: Neovim's own vim.ui.select (an inputlist) blocks before the
+    -- next redraw and its lines cover the bottom of the screen, where a bottom split was.
     local current = vim.api.nvim_get_current_win()
-    vim.cmd(M.config.transcript_split)
+    vim.cmd("topleft split")
     vim.api.nvim_win_set_buf(0, buf)
     vim.api.nvim_set_current_win(current)
+    vim.cmd.redraw()
   end
   return buf
 end

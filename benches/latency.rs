@@ -1176,6 +1176,9 @@ fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
     );
     let asked = Instant::now();
     let mut edits = vec![];
+    // The ask's answer comes once the turn started: finding the unsaved buffers among all
+    // open ones (to send them as context) is in it.
+    let mut answered = None;
     let done = loop {
         let (at, m) = lsp
             .recv(Duration::from_secs(300))
@@ -1184,6 +1187,8 @@ fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
             edits.push(at);
         } else if m["id"] == id && m.get("error").is_some_and(|e| !e.is_null()) {
             panic!("codex.ask: {m}");
+        } else if m["id"] == id {
+            answered = Some(at);
         } else if m["method"] == "codex/turnCompleted" {
             break at;
         }
@@ -1229,10 +1234,11 @@ fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
         "\n## A turn changing {edited} of {open} open documents ({:.0} MB of text): one `workspace/applyEdit` each, against GNU `diff -r` of the same files",
         text_bytes as f64 / 1e6
     );
-    println!("| files | ask → turn completed (and every edit in) | first → last applyEdit | per file (mean) | gap p50 | gap p99 | GNU diff -r | diff per file | codex-lsp / diff per file | RSS before → after the turn |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| files | ask answered (turn started; unsaved buffers found) | ask → turn completed (and every edit in) | first → last applyEdit | per file (mean) | gap p50 | gap p99 | GNU diff -r | diff per file | codex-lsp / diff per file | RSS before → after the turn |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {edited} | {} | {} | {} | {} | {} | {} | {} | {:.1}× | {:.1} → {:.1} MB |",
+        "| {edited} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}× | {:.1} → {:.1} MB |",
+        ms(answered.expect("codex.ask answered") - asked),
         ms(total),
         ms(first_to_last),
         ms(per_file),

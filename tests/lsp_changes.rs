@@ -603,3 +603,117 @@ async fn a_turn_is_undone_after_the_editor_restarted() {
     assert!(!request.contains("rename the greek letter"), "{request}");
     editor.shutdown().await;
 }
+
+/// `codex.changeBase {uri, turnId}`: the text of a file before the turn (what a diff view
+/// shows on its left, VS Code's "Review Changes"), `null` for a file the turn created; a turn
+/// or file it does not know is an invalid-params error naming it, and the server goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_before_a_turn_is_fetched_for_a_diff_view() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit a and add b",
+        PatchBuilder::new()
+            .update("a.txt", "two", "TWO")
+            .add("b.txt", "new file\n"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    let done = ask_done(&mut editor, "edit a and add b").await;
+    let turn_id = done["turnId"].as_str().unwrap().to_string();
+    assert_eq!(
+        disk(&fixture, "a.txt").unwrap(),
+        "one\nTWO\nthree\nfour\nfive\n"
+    );
+    let a = fixture.file_uri("a.txt");
+    let base = editor
+        .command("codex.changeBase", json!({ "uri": a, "turnId": turn_id }))
+        .await
+        .expect("the base of a.txt");
+    assert_eq!(base["before"], FILE, "{base:#}");
+    assert_eq!(base["turn"], 1, "{base:#}");
+    let b = fixture.file_uri("b.txt");
+    let base = editor
+        .command("codex.changeBase", json!({ "uri": b, "turnId": turn_id }))
+        .await
+        .expect("the base of b.txt");
+    assert_eq!(base["before"], Value::Null, "{base:#}");
+
+    let unknown_turn = editor
+        .command(
+            "codex.changeBase",
+            json!({ "uri": a, "turnId": "no-such-turn" }),
+        )
+        .await
+        .expect_err("an unknown turn");
+    assert_eq!(unknown_turn["code"], -32602, "{unknown_turn:#}");
+    assert!(
+        unknown_turn["message"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-turn"),
+        "{unknown_turn:#}"
+    );
+    let other = fixture.file_uri("other.txt");
+    let unknown_file = editor
+        .command(
+            "codex.changeBase",
+            json!({ "uri": other, "turnId": turn_id }),
+        )
+        .await
+        .expect_err("a file the turn did not change");
+    assert!(
+        unknown_file["message"]
+            .as_str()
+            .unwrap()
+            .contains("other.txt"),
+        "{unknown_file:#}"
+    );
+    // Still serving.
+    editor
+        .command("codex.listChanges", json!({}))
+        .await
+        .expect("list after the errors");
+}
+
+/// An editor that pulls diagnostics and draws `codex/changes` (VS Code's client does both):
+/// when the user's edit moves the marks, the hunks are sent again at their new lines, so the
+/// signs and lenses drawn from them follow (the diagnostics are pulled; these are not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulling_editor_is_told_where_the_marked_hunks_moved() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut capabilities = editing_capabilities();
+    capabilities["experimental"] = json!({ "codexChanges": true });
+    capabilities["textDocument"]["diagnostic"] = json!({ "dynamicRegistration": false });
+    let mut editor = fixture.editor(json!({}), capabilities).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    let starts = |n: &Value| -> Vec<Value> {
+        n["params"]["hunks"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .map(|h| h["range"]["start"]["line"].clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    editor
+        .wait_notification("codex/changes at lines 1 and 3", |n| {
+            n["method"] == "codex/changes" && starts(n) == [json!(1), json!(3)]
+        })
+        .await;
+    editor.type_into(&uri, (0, 0), (0, 0), "zero\n").await;
+    let moved = editor
+        .wait_notification("codex/changes at lines 2 and 4", |n| {
+            n["method"] == "codex/changes" && starts(n) == [json!(2), json!(4)]
+        })
+        .await;
+    assert_eq!(moved["params"]["uri"], uri.as_str(), "{moved:#}");
+}

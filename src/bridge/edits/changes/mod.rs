@@ -754,10 +754,13 @@ impl Bridge {
             (*marks != before).then(|| marks.clone())
         };
         if let Some(marks) = moved {
-            if !self.inner.ui.pulls_diagnostics() {
-                let path = self.documents().get(uri).and_then(|d| d.path.clone());
-                if let Some(path) = path {
-                    self.publish_marks(uri, &path, &marks);
+            let path = self.documents().get(uri).and_then(|d| d.path.clone());
+            if let Some(path) = path {
+                match self.inner.ui.pulls_diagnostics() {
+                    // The editor pulls the diagnostics after its change; what it draws from
+                    // `codex/changes` (signs, lenses) is only told.
+                    true => self.send_changes(uri, &path, self.change_marks(&marks)),
+                    false => self.publish_marks(uri, &path, &marks),
                 }
             }
         }
@@ -780,18 +783,26 @@ impl Bridge {
     }
 
     fn publish_marks(&self, uri: &str, path: &Path, marks: &[Mark]) {
-        let hunks: Vec<ChangeMark> = {
-            let state = lock(&self.changes().state);
-            marks
-                .iter()
-                .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
-                .collect()
-        };
+        let hunks = self.change_marks(marks);
         self.set_diagnostics(
             uri,
             KIND,
             hunks.iter().map(ChangeMark::diagnostic).collect(),
         );
+        self.send_changes(uri, path, hunks);
+    }
+
+    /// The marks as the editor is told them.
+    fn change_marks(&self, marks: &[Mark]) -> Vec<ChangeMark> {
+        let state = lock(&self.changes().state);
+        marks
+            .iter()
+            .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
+            .collect()
+    }
+
+    /// `codex/changes` to an editor that draws them.
+    fn send_changes(&self, uri: &str, path: &Path, hunks: Vec<ChangeMark>) {
         if self.inner.ui.wants_changes() {
             self.inner.ui.changes(ChangesUpdate {
                 uri: self.documents().editor_uri(uri),
@@ -877,6 +888,21 @@ impl Bridge {
             })
             .collect();
         Ok(json!({ "turns": turns }))
+    }
+
+    /// `codex.changeBase`: the text of `path` before turn `turn_id` (what a diff view shows
+    /// on its left), `null` when the turn created the file.
+    pub fn change_base(&self, path: &Path, turn_id: &str) -> BridgeResult<Value> {
+        self.changes_load();
+        let state = lock(&self.changes().state);
+        let turn = state.by_id(turn_id).ok_or_else(|| {
+            BridgeError::InvalidParams(format!("no recorded changes of turn {turn_id}"))
+        })?;
+        let path = normalize_path(path);
+        let entry = turn.files.iter().find(|f| f.path == path).ok_or_else(|| {
+            BridgeError::InvalidParams(format!("turn {turn_id} changed no file {}", path.display()))
+        })?;
+        Ok(json!({ "before": entry.record.before, "turn": turn.number }))
     }
 
     /// The (turn seq, file, hunks or all) a scope names; hunks already reverted are skipped

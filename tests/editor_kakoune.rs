@@ -208,6 +208,14 @@ async fn a_code_action_turns_edit_lands_in_the_buffer_beside_an_unsaved_edit() {
         screen.contains("// last line mine"),
         "the user's unsaved edit is gone:\n{screen}"
     );
+    // The recipe's settings reached the app-server: the model was told its sandbox and
+    // approval policy are the doc's.
+    let sent = serde_json::to_string(&fixture.provider.requests()).unwrap();
+    assert!(
+        sent.contains("`sandbox_mode` is `read-only`")
+            && sent.contains("`approval_policy` is `unless-trusted`"),
+        "the recipe's sandbox and approvalPolicy did not reach the app-server"
+    );
     // Unsaved: the file on disk is the agent's (it wrote it), the buffer is both.
     let on_disk = std::fs::read_to_string(fixture.workspace.join("main.c")).unwrap();
     assert!(!on_disk.contains("mine"), "{on_disk}");

@@ -262,6 +262,12 @@ async fn an_ask_from_the_command_line_and_its_approval_answered_in_kakoune() {
         tmux.wait_screen("the declined turn's end", SCREEN_WAIT, |s| {
             s.contains("ok, not made")
         });
+        // The recipe's Space c s: codex.status without arguments, its answer a message.
+        escape(tmux);
+        tmux.keys(&["Space", "c", "s"]);
+        tmux.wait_screen("the status message", SCREEN_WAIT, |s| {
+            s.contains("LSP: info from server codex") && s.contains("model gpt-5.5")
+        });
         asked
     })
     .await;

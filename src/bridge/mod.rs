@@ -217,6 +217,11 @@ impl Bridge {
         self.inner.ui.status_line_only()
     }
 
+    /// Whether the editor drops command results (see [`EditorUi::drops_command_results`]).
+    pub fn drops_command_results(&self) -> bool {
+        self.inner.ui.drops_command_results()
+    }
+
     /// Shows a message once per distinct text.
     fn report_once(&self, level: MessageLevel, message: String) {
         if self.inner.prompts.first_report(&message) {

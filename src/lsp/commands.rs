@@ -403,7 +403,7 @@ pub async fn execute(
         });
     match (&result, shown, bare) {
         (Err(e), true, _) => bridge.show_message(MessageLevel::Warning, e.message.clone()),
-        (Ok(Some(value)), _, true) if bridge.status_line_only() => {
+        (Ok(Some(value)), _, true) if bridge.drops_command_results() => {
             if let Some(text) = known.and_then(|c| result_message(c, value)) {
                 bridge.show_message(MessageLevel::Info, text);
             }

@@ -400,11 +400,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     abilities.change_annotations = workspace_edit
         .and_then(|w| w.change_annotation_support.as_ref())
         .is_some();
-    // Helix prints `[token] message` in its status line and drops command results.
-    abilities.status_line_only = params
-        .client_info
-        .as_ref()
-        .is_some_and(|c| c.name.eq_ignore_ascii_case("helix"));
+    // Helix prints `[token] message` in its status line and drops command results;
+    // kakoune-lsp drops them too.
+    let client_name = params.client_info.as_ref().map(|c| c.name.as_str());
+    abilities.status_line_only = client_name.is_some_and(|n| n.eq_ignore_ascii_case("helix"));
+    abilities.drops_command_results = abilities.status_line_only
+        || client_name.is_some_and(|n| n.eq_ignore_ascii_case("kakoune-lsp"));
     abilities.pull_diagnostics = params
         .capabilities
         .text_document

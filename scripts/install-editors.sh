@@ -137,14 +137,15 @@ if ! command -v kak >/dev/null; then
   apt_install kakoune
   kak -version >&2
 fi
-# kakoune-lsp is in no Debian release: a release build from crates.io, with its own lockfile
-# and without the optional crash reporting, kept in the cache (its build folder is not). Thin
-# local LTO instead of its profile's fat LTO: the build's wall time is the cost on CI.
+# kakoune-lsp is in no Debian release: built from crates.io with its own lockfile and without
+# the optional crash reporting, kept in the cache (its build folder is not). A debug build,
+# without debug info (a 9th of the size): 2.5 min here against 12-14 min for its release
+# profile (fat LTO), and fast enough to drive.
 if ! { [ -x "$kak_lsp_bin" ] && "$kak_lsp_bin" --version 2>/dev/null | grep -qx "$KAK_LSP_VERSION"; }; then
   command -v cargo >/dev/null || { log "cargo is needed to build kakoune-lsp"; exit 1; }
   log "building kak-lsp $KAK_LSP_VERSION (cargo install --locked)"
-  CARGO_PROFILE_RELEASE_LTO=false \
-    cargo install --quiet --locked --force --root "$kak_lsp_root" "kak-lsp@$KAK_LSP_VERSION" >&2
+  CARGO_PROFILE_DEV_DEBUG=false \
+    cargo install --quiet --locked --debug --force --root "$kak_lsp_root" "kak-lsp@$KAK_LSP_VERSION" >&2
   "$kak_lsp_bin" --version >&2
 fi
 

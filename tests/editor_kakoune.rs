@@ -62,7 +62,32 @@ fn write_workspace(workspace: &Path) {
 
 struct Session {
     tmux: Tmux,
-    _home: EditorHome,
+    home: EditorHome,
+}
+
+/// kak-lsp daemonizes (a session of its own, out of the pane's process group, which the Tmux
+/// kills): its process group (it, codex-lsp, clangd; the app-server dies with codex-lsp) is
+/// ended here, found by the pid files it leaves in XDG_RUNTIME_DIR/kakoune-lsp/SESSION.
+impl Drop for Session {
+    fn drop(&mut self) {
+        let sessions = self.home.path().join("run/kakoune-lsp");
+        let pid_files = std::fs::read_dir(sessions)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|session| session.path().join("pid"));
+        for pid_file in pid_files {
+            let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                // Its process group is its parent's (it forks twice): end both.
+                let group = unsafe { libc::getpgid(pid) };
+                if group > 0 {
+                    editor_support::kill_group(group);
+                }
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
 }
 
 /// Kakoune on `file` with the doc's kakrc, codex-lsp and kak-lsp on PATH (as the doc says).
@@ -86,7 +111,7 @@ fn start_kakoune(fixture: &Fixture, file: &str) -> Session {
     env.push(("PATH".into(), path));
     let tmux = Tmux::start(home.path(), env, &fixture.workspace, &kak, &[file]);
     tmux.wait_screen("the file in Kakoune", SCREEN_WAIT, |s| s.contains(file));
-    Session { tmux, _home: home }
+    Session { tmux, home }
 }
 
 /// Escape, alone: a terminal reads Escape followed at once by a key as Alt+key.

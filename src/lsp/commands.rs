@@ -147,6 +147,9 @@ pub struct AskArgs {
     pub new_thread: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
+    /// Image files sent with the prompt (`localImage`); relative to the workspace folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
 }
 
 /// Also what the transcript's "Codex: Interrupt" action sends.
@@ -501,7 +504,7 @@ async fn run(
             if argument.as_object().is_some_and(Map::is_empty) {
                 return Err(invalid_params(
                     "codex.ask: missing field `prompt` (the command takes one object \
-                     {prompt, uri?, range?, threadId?, newThread?, wait?}; editors that cannot \
+                     {prompt, uri?, range?, threadId?, newThread?, wait?, images?}; editors that cannot \
                      pass arguments can use the Codex code actions instead)",
                 ));
             }
@@ -517,6 +520,7 @@ async fn run(
                 thread_id: args.thread_id,
                 new_thread: args.new_thread.unwrap_or(false),
                 wait: args.wait.unwrap_or(false),
+                images: args.images.unwrap_or_default(),
             };
             bridge.ask(request).await
         }
@@ -791,7 +795,15 @@ mod tests {
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),
-            ["prompt", "uri", "range", "threadId", "newThread", "wait"]
+            [
+                "prompt",
+                "uri",
+                "range",
+                "threadId",
+                "newThread",
+                "wait",
+                "images"
+            ]
         );
         assert_eq!(
             Command::ResolveConflict.fields(),

@@ -47,12 +47,19 @@ impl Transcripts {
 }
 
 impl Bridge {
-    /// The unsaved buffers that went with a turn's prompt (before the turn is followed).
-    pub(super) fn transcript_context(&self, thread_id: &str, turn_id: &str, unsaved: Vec<String>) {
-        lock(&self.inner.transcripts)
-            .record(thread_id, turn_id)
-            .notes
-            .unsaved = unsaved;
+    /// The unsaved buffers and the `@` mentions' files that went with a turn's prompt
+    /// (before the turn is followed).
+    pub(super) fn transcript_context(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        unsaved: Vec<String>,
+        attached: Vec<String>,
+    ) {
+        let mut all = lock(&self.inner.transcripts);
+        let notes = &mut all.record(thread_id, turn_id).notes;
+        notes.unsaved = unsaved;
+        notes.attached = attached;
     }
 
     /// A followed turn starts: its header.

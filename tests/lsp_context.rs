@@ -8,7 +8,7 @@ mod support;
 
 use mock_provider::{Reply, Rule};
 use serde_json::{json, Value};
-use support::{editing_capabilities, Fixture, Spawn};
+use support::{editing_capabilities, Editor, Fixture, Spawn};
 
 const MENTION_PROMPT: &str = "explain the mentioned code";
 const IMAGE_PROMPT: &str = "describe the image";
@@ -258,4 +258,112 @@ fn end_of(buffer: &str) -> (u32, u32) {
         .encode_utf16()
         .count() as u32;
     (line, column)
+}
+
+/// `textDocument/completion` at `(line, character)` of `uri`: the items' labels and the
+/// first item's edit range (`null` answers: `None`).
+async fn complete(
+    editor: &mut Editor,
+    uri: &str,
+    (line, character): (u32, u32),
+) -> Option<(Vec<String>, Value)> {
+    let answer = editor
+        .request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } }),
+        )
+        .await
+        .expect("textDocument/completion");
+    if answer.is_null() {
+        return None;
+    }
+    let items = answer["items"]
+        .as_array()
+        .expect("a completion list")
+        .clone();
+    let labels = items
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect();
+    let range = items
+        .first()
+        .map_or(Value::Null, |i| i["textEdit"]["range"].clone());
+    Some((labels, range))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mention_completion_in_the_ask_section_only() {
+    let fixture = Fixture::new(rules()).await;
+    for file in [
+        "src/lib.rs",
+        "src/main.rs",
+        "target/debug/lib.rs",
+        "README.md",
+    ] {
+        let path = fixture.workspace.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "x\n").unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let mut spawn = Spawn::default_log();
+    spawn
+        .extra_env
+        .push(("XDG_CACHE_HOME".into(), cache.path().as_os_str().to_owned()));
+    let mut editor = fixture
+        .editor_with(spawn, json!({}), editing_capabilities())
+        .await;
+    editor.answer_with(|method, _| match method {
+        "window/showDocument" => json!({ "success": true }),
+        _ => Value::Null,
+    });
+    editor.track_buffers();
+    let opened = editor
+        .command("codex.openTranscript", json!({}))
+        .await
+        .expect("codex.openTranscript");
+    let uri = opened["uri"].as_str().expect("uri").to_string();
+    let path = opened["path"].as_str().expect("path");
+    editor
+        .open_buffer(&uri, &std::fs::read_to_string(path).unwrap())
+        .await;
+
+    let (line, column) = end_of(&editor.buffer_text(&uri));
+    editor
+        .type_into(&uri, (line, column), (line, column), "look at @lib")
+        .await;
+    let (labels, range) = complete(&mut editor, &uri, (line, column + 12))
+        .await
+        .expect("completions in the ask section");
+    assert_eq!(
+        labels.first().map(String::as_str),
+        Some("src/lib.rs"),
+        "{labels:?}"
+    );
+    assert!(labels.len() <= 50);
+    // The edit replaces what follows the `@`.
+    assert_eq!(
+        range,
+        json!({ "start": { "line": line, "character": column + 9 }, "end": { "line": line, "character": column + 12 } })
+    );
+
+    // Just after `@`: the walk of the folder, without build output.
+    editor
+        .type_into(&uri, (line, column + 12), (line, column + 12), " @")
+        .await;
+    let (labels, _) = complete(&mut editor, &uri, (line, column + 14))
+        .await
+        .expect("completions after a bare @");
+    assert!(labels.contains(&"src/lib.rs".to_string()), "{labels:?}");
+    assert!(
+        labels.iter().all(|l| !l.starts_with("target/")),
+        "{labels:?}"
+    );
+
+    // Above the ask section, in a word without `@`, or in another document: nothing.
+    assert_eq!(complete(&mut editor, &uri, (0, 0)).await, None);
+    assert_eq!(complete(&mut editor, &uri, (line, column + 4)).await, None);
+    let other = fixture.file_uri("notes.md");
+    editor.open_buffer(&other, "@lib").await;
+    assert_eq!(complete(&mut editor, &other, (0, 4)).await, None);
+    editor.shutdown().await;
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod chat_text;
+pub(crate) mod completion;
 pub(crate) mod live;
 pub(crate) mod render;
 

@@ -393,8 +393,9 @@ impl Bridge {
         if let Some(folder) = folder {
             folders.sort_by_key(|f| f.as_path() != folder);
         }
-        let docs = self.documents();
+        // The documents' lock is taken per lookup, not across the reads from disk.
         let open_text = |path: &Path| {
+            let docs = self.documents();
             let uri = docs.uris_of(path).into_iter().next()?;
             docs.get(&uri).map(|d| d.document.text())
         };

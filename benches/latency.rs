@@ -18,6 +18,8 @@ mod fake;
 mod lsp_client;
 #[path = "support/svg.rs"]
 mod svg;
+#[path = "latency/transcript.rs"]
+mod transcript;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -56,6 +58,7 @@ fn main() {
         "buffers",
         "review",
         "thread",
+        "transcript",
     ];
     assert!(items.iter().all(|i| known.contains(i)), "items: {known:?}");
     let wants = |item: &str| items.is_empty() || items.contains(&item);
@@ -90,6 +93,9 @@ fn main() {
     }
     if wants("thread") {
         long_threads();
+    }
+    if wants("transcript") {
+        transcript::transcript_document();
     }
     println!("latency: {:.0} s", started.elapsed().as_secs_f64());
 }

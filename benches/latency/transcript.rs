@@ -5,6 +5,7 @@
 //! that the machine's load falls on both alike. Target: open ≤ 2× closed. The 1,000-turn
 //! transcript's render time is the "thread" item's `codex.transcript` column.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::json;
@@ -23,14 +24,17 @@ fn settle(lsp: &Lsp) {
     while lsp.recv(SETTLE).is_some() {}
 }
 
-/// codex-lsp's CPU over one turn of [`DELTAS`] deltas, settled.
-fn turn_cpu(lsp: &mut Lsp) -> Duration {
+/// codex-lsp's CPU over one turn of [`DELTAS`] deltas, settled, and the frames it wrote
+/// the editor (the document's edits among them).
+fn turn_cpu(lsp: &mut Lsp) -> (Duration, u64) {
     settle(lsp);
+    let frames0 = lsp.frames.load(Ordering::Relaxed);
     let cpu0 = proc_cpu(lsp.pid);
     let (_, done) = lsp.turn(DELTAS);
     assert_eq!(done["status"], "completed", "{done}");
     settle(lsp);
-    proc_cpu(lsp.pid) - cpu0
+    let cpu = proc_cpu(lsp.pid) - cpu0;
+    (cpu, lsp.frames.load(Ordering::Relaxed) - frames0)
 }
 
 pub fn transcript_document() {
@@ -48,8 +52,11 @@ pub fn transcript_document() {
     let events = fake::turn_events(DELTAS) as u32;
     let (mut closed, mut open) = (Vec::new(), Vec::new());
     let mut document_bytes = 0;
+    let (mut closed_frames, mut open_frames) = (0, 0);
     for _ in 0..ROUNDS {
-        closed.push(turn_cpu(&mut lsp) / events);
+        let (cpu, frames) = turn_cpu(&mut lsp);
+        closed.push(cpu / events);
+        closed_frames = frames;
 
         let opened = lsp.call(
             "workspace/executeCommand",
@@ -62,7 +69,9 @@ pub fn transcript_document() {
             "textDocument/didOpen",
             json!({ "textDocument": { "uri": uri, "languageId": "markdown", "version": 1, "text": text } }),
         );
-        open.push(turn_cpu(&mut lsp) / events);
+        let (cpu, frames) = turn_cpu(&mut lsp);
+        open.push(cpu / events);
+        open_frames = frames;
         lsp.notify(
             "textDocument/didClose",
             json!({ "textDocument": { "uri": uri } }),
@@ -82,11 +91,21 @@ pub fn transcript_document() {
     println!(
         "\n## Transcript document: CPU per event over a {DELTAS}-delta turn, document open vs closed (same codex-lsp, {ROUNDS} rounds interleaved, medians)"
     );
-    println!("| transcript document | codex-lsp CPU/event | rounds |");
-    println!("|---|---|---|");
+    println!(
+        "| transcript document | codex-lsp CPU/event | rounds | frames to the editor (last turn) |"
+    );
+    println!("|---|---|---|---|");
     let all = |v: &[Duration]| v.iter().map(|d| us(*d)).collect::<Vec<_>>().join(", ");
-    println!("| closed | {} | {} |", us(closed_mid), all(&closed));
-    println!("| open | {} | {} |", us(open_mid), all(&open));
+    println!(
+        "| closed | {} | {} | {closed_frames} |",
+        us(closed_mid),
+        all(&closed)
+    );
+    println!(
+        "| open | {} | {} | {open_frames} |",
+        us(open_mid),
+        all(&open)
+    );
     println!(
         "open/closed: {ratio:.2}× (target ≤ 2×: {}); the document held {:.0} KB at the end",
         if ratio <= 2.0 { "holds" } else { "MISSED" },

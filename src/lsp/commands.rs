@@ -67,6 +67,7 @@ commands! {
     RevertChange = "codex.revertChange" => ChangeArgs,
     UndoTurn = "codex.undoTurn" => UndoTurnArgs,
     ListChanges = "codex.listChanges" => NoArgs,
+    ChangeBase = "codex.changeBase" => ChangeBaseArgs,
     InstallRuntime = "codex.installRuntime" => NoArgs,
 }
 
@@ -282,6 +283,14 @@ pub struct ChangeArgs {
     pub uri: Option<Url>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
+}
+
+/// `{uri, turnId}`: the file whose text before the turn `codex.changeBase` returns.
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeBaseArgs {
+    pub uri: Url,
+    pub turn_id: String,
 }
 
 /// `{turnId?}`: the turn to undo (default: the newest with changes left).
@@ -646,6 +655,13 @@ async fn run(
         Command::ListChanges => {
             let NoArgs {} = parse(command, argument)?;
             bridge.list_changes()
+        }
+        Command::ChangeBase => {
+            let args: ChangeBaseArgs = parse(command, argument)?;
+            let path = args.uri.to_file_path().map_err(|_| {
+                invalid_params(format!("{}: `uri` is not a file URI", command.name()))
+            })?;
+            bridge.change_base(&path, &args.turn_id)
         }
         Command::Review => {
             let args: ReviewArgs = parse(command, argument)?;

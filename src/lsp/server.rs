@@ -620,10 +620,10 @@ fn code_action(
         range: params.range,
         selected_text: &selected,
     };
-    let conflicts: Vec<(u64, lsp_types::Range)> = bridge
+    let conflicts: Vec<(u64, lsp_types::Range, bool)> = bridge
         .conflicts_in(uri.as_str(), from_proto::range(params.range))
         .into_iter()
-        .map(|(id, range)| (id, to_proto::range(range)))
+        .map(|(id, range, reverting)| (id, to_proto::range(range), reverting))
         .collect();
     let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
     actions.extend(code_actions::model_actions(&bridge.model_options()));

@@ -16,9 +16,7 @@ use crate::app_server::client::TurnCollector;
 use crate::app_server::protocol::{self as p, ServerNotification};
 use crate::app_server::{RpcErrorKind, TurnHandle};
 use crate::bridge::activity::{self, first_line, Activity, Coalescer};
-use crate::bridge::edits::documents::{
-    differs_from_disk, fit_unsaved, UnsavedBuffer, UNSAVED_CONTEXT_BUDGET,
-};
+use crate::bridge::edits::documents::{fit_unsaved, UNSAVED_CONTEXT_BUDGET};
 use crate::bridge::edits::mirror::MirrorJob;
 use crate::bridge::meters;
 use crate::bridge::prompts::{turn_text, FileContext};
@@ -411,12 +409,7 @@ impl Bridge {
         folder: Option<&Path>,
     ) -> BTreeMap<String, p::AdditionalContextEntry> {
         let candidates = self.documents().candidates_for_unsaved(first);
-        let modified: Vec<UnsavedBuffer> = candidates
-            .into_iter()
-            .filter(|(path, text)| differs_from_disk(path, text))
-            .map(|(path, text)| UnsavedBuffer { path, text })
-            .collect();
-        let (kept, left_out) = fit_unsaved(modified, UNSAVED_CONTEXT_BUDGET);
+        let (kept, left_out) = fit_unsaved(candidates, UNSAVED_CONTEXT_BUDGET);
         if !left_out.is_empty() {
             tracing::info!(
                 budget = UNSAVED_CONTEXT_BUDGET,

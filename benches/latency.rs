@@ -7,17 +7,25 @@
 //! writes its charts there.
 //!
 //! `cargo bench --bench latency [-- ITEM...]` with ITEM among typing, keystroke, token,
-//! first-ask, buffers, review, thread (default: all). `scripts/bench.sh latency` runs it.
+//! first-ask, buffers, review, thread, marks, revert, undo, review-pull (default: all; marks,
+//! revert and undo, issue 17's, live in `latency/changes.rs`; review-pull, the big review
+//! pulled, in `latency/pull.rs`). `scripts/bench.sh latency` runs it.
 //!
 //! The bench binary is also the fake app-server (`benches/support/fake_app_server.rs`,
 //! started with the argument `app-server`).
 
+#[path = "latency/changes.rs"]
+mod changes;
 #[path = "support/fake_app_server.rs"]
 mod fake;
 #[path = "support/lsp_client.rs"]
 mod lsp_client;
+#[path = "latency/pull.rs"]
+mod pull;
 #[path = "support/svg.rs"]
 mod svg;
+#[path = "latency/transcript.rs"]
+mod transcript;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -56,6 +64,11 @@ fn main() {
         "buffers",
         "review",
         "thread",
+        "marks",
+        "revert",
+        "undo",
+        "review-pull",
+        "transcript",
     ];
     assert!(items.iter().all(|i| known.contains(i)), "items: {known:?}");
     let wants = |item: &str| items.is_empty() || items.contains(&item);
@@ -90,6 +103,21 @@ fn main() {
     }
     if wants("thread") {
         long_threads();
+    }
+    if wants("marks") {
+        changes::typing_with_marks();
+    }
+    if wants("revert") {
+        changes::revert_vs_patch();
+    }
+    if wants("undo") {
+        changes::undo_many_files();
+    }
+    if wants("review-pull") {
+        pull::big_review_pulled();
+    }
+    if wants("transcript") {
+        transcript::transcript_document();
     }
     println!("latency: {:.0} s", started.elapsed().as_secs_f64());
 }
@@ -1154,6 +1182,9 @@ fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
     );
     let asked = Instant::now();
     let mut edits = vec![];
+    // The ask's answer comes once the turn started: finding the unsaved buffers among all
+    // open ones (to send them as context) is in it.
+    let mut answered = None;
     let done = loop {
         let (at, m) = lsp
             .recv(Duration::from_secs(300))
@@ -1162,6 +1193,8 @@ fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
             edits.push(at);
         } else if m["id"] == id && m.get("error").is_some_and(|e| !e.is_null()) {
             panic!("codex.ask: {m}");
+        } else if m["id"] == id {
+            answered = Some(at);
         } else if m["method"] == "codex/turnCompleted" {
             break at;
         }
@@ -1207,10 +1240,11 @@ fn mirror_into_buffers(open: usize, edited: usize, doc_bytes: usize) {
         "\n## A turn changing {edited} of {open} open documents ({:.0} MB of text): one `workspace/applyEdit` each, against GNU `diff -r` of the same files",
         text_bytes as f64 / 1e6
     );
-    println!("| files | ask → turn completed (and every edit in) | first → last applyEdit | per file (mean) | gap p50 | gap p99 | GNU diff -r | diff per file | codex-lsp / diff per file | RSS before → after the turn |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| files | ask answered (turn started; unsaved buffers found) | ask → turn completed (and every edit in) | first → last applyEdit | per file (mean) | gap p50 | gap p99 | GNU diff -r | diff per file | codex-lsp / diff per file | RSS before → after the turn |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {edited} | {} | {} | {} | {} | {} | {} | {} | {:.1}× | {:.1} → {:.1} MB |",
+        "| {edited} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}× | {:.1} → {:.1} MB |",
+        ms(answered.expect("codex.ask answered") - asked),
         ms(total),
         ms(first_to_last),
         ms(per_file),

@@ -11,7 +11,7 @@
 #   scripts/bench.sh pump sync              # only these turn_pump items (pump sync startup memory)
 #   scripts/bench.sh latency typing token   # only these latency items
 #                                           # (typing keystroke token first-ask buffers
-#                                           #  review thread)
+#                                           #  review thread marks revert undo review-pull)
 #
 # Sets up, idempotently: the pinned runtime (for the start-up baseline) and a venv with the
 # official Python SDK, openai-codex (same version as the runtime), for the pump's baseline,

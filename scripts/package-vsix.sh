@@ -60,7 +60,14 @@ case $platform in
 esac
 cp "$repo/LICENSE" "$ext/LICENSE"
 
+# The README's pictures are relative links into the package (images/). vsce rewrites them to
+# the repository's URLs (what the Marketplace wants) when package.json names a repository, and
+# refuses to package them when it names none: then they stay relative, and VS Code shows them
+# from the installed package.
+links=()
+grep -q '"repository"' "$ext/package.json" || links=(--no-rewrite-relative-links)
+
 out_abs=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 (cd "$ext" && node_modules/.bin/tsc -p . && node_modules/.bin/vsce package --target "$platform" \
-  --allow-missing-repository --out "$out_abs" >&2)
+  --allow-missing-repository "${links[@]}" --out "$out_abs" >&2)
 log "$out ($platform, $(du -h "$out_abs" | cut -f1))"

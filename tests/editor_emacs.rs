@@ -473,8 +473,9 @@ fn write_python_workspace(ws: &Path) {
 /// The region goes along as context; the reply streams into *codex* and the progress into
 /// `codex-status`; the agent's edit (approved) merges with an unsaved edit of the buffer.
 /// In main.py: types an unsaved edit on line 1, asks about line 2, accepts the agent's edit
-/// and waits until it is in the buffer; the state once it is.
-async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture) -> Value {
+/// and waits until it is in the buffer; the state once it is. `photograph`: take the docs'
+/// pictures of the approval and the edit (`Tmux::screenshot`).
+async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture, photograph: bool) -> Value {
     let ws = fixture.workspace.clone();
     let env = fixture.env();
     blocking(move || {
@@ -487,16 +488,23 @@ async fn ask_the_region_beside_an_unsaved_edit(fixture: &Fixture) -> Value {
                  (drive-later #'codex-ask \"emacs region ask\" beg (point))))",
         );
         emacs.wait_approval("main.py");
+        if photograph {
+            emacs.tmux.screenshot("emacs-approval");
+        }
         emacs.answer("Accept");
         emacs.wait_turns(1);
-        emacs.wait_state("the edit in the buffer", |s| {
+        let state = emacs.wait_state("the edit in the buffer", |s| {
             buffer(s, "main.py").is_some_and(|b| {
                 b["text"]
                     .as_str()
                     .unwrap_or_default()
                     .contains("edited by Codex")
             })
-        })
+        });
+        if photograph {
+            emacs.tmux.screenshot("emacs-edit");
+        }
+        state
     })
     .await
 }
@@ -506,7 +514,7 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
     let _one = one_at_a_time().await;
     let fixture = Fixture::new(python_fixture_rules()).await;
     write_python_workspace(&fixture.workspace);
-    let state = ask_the_region_beside_an_unsaved_edit(&fixture).await;
+    let state = ask_the_region_beside_an_unsaved_edit(&fixture, true).await;
     let turn = &state["last_turn"];
     assert_eq!(turn["status"], "completed", "{state:#}");
     assert_eq!(turn["finalResponse"], "Emacs reply line one.\nLine two.");
@@ -521,9 +529,22 @@ async fn ask_about_the_region_shows_progress_and_the_reply_and_merges_the_edit()
         status.starts_with("Codex: Emacs reply line one. — done in ") && status.contains(" tokens"),
         "{status}"
     );
+    // The doc's mode-line entry shows it as it is (`0% of context` keeps its `%`).
+    assert!(
+        state["misc_shown"]
+            .as_str()
+            .is_some_and(|shown| shown.contains(status) && status.contains("0% of context")),
+        "{state:#}"
+    );
     assert_eq!(
         state["mode_line"],
         format!("{} · 0% of context", mock_provider::MODEL),
+        "{state:#}"
+    );
+    // As shown: the mode line reads `%` as a construct unless it is doubled.
+    assert_eq!(
+        state["lighter_shown"],
+        format!(" Codex[{} · 0% of context]", mock_provider::MODEL),
         "{state:#}"
     );
     let transcript = state["transcript"].as_str().unwrap();
@@ -895,7 +916,7 @@ async fn a_bom_and_crlf_file_takes_the_agents_edit_like_any_other() {
         "\u{FEFF}# first line\r\nprint('emacs region text')\r\n# third line\r\n",
     )
     .unwrap();
-    let state = ask_the_region_beside_an_unsaved_edit(&fixture).await;
+    let state = ask_the_region_beside_an_unsaved_edit(&fixture, false).await;
     assert_eq!(state["last_turn"]["status"], "completed", "{state:#}");
     assert_eq!(
         buffer(&state, "main.py").unwrap()["text"],
@@ -1079,6 +1100,124 @@ async fn a_hunk_reverted_from_the_code_actions_and_the_turn_undone_in_emacs() {
         buffer_text(&undone, "undo.txt"),
         "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta mine\n",
         "{undone:#}"
+    );
+}
+
+/// The lines (1-based) of the `codex-change` overlays in `undo.txt`, sorted, and where their
+/// bars are drawn (the `before-string`'s display: `margin` in a terminal) and the left
+/// margin of the buffer's window.
+const CHANGE_OVERLAYS: &str = "(with-current-buffer \"undo.txt\"
+   (let ((ovs (seq-filter (lambda (o) (overlay-get o 'codex-change))
+                          (overlays-in (point-min) (point-max)))))
+     (list :lines (vconcat (sort (mapcar (lambda (o) (line-number-at-pos (overlay-start o))) ovs) #'<))
+           :bars (vconcat (mapcar (lambda (o)
+                                    (format \"%S\" (car (get-text-property 0 'display (overlay-get o 'before-string)))))
+                                  ovs))
+           :margin (or (car (window-margins (get-buffer-window \"undo.txt\"))) 0))))";
+
+/// Issue 17's overlays in Emacs (in a terminal, as a user runs it): after a turn changed
+/// lines 2 and 4 of the open undo.txt, codex.el (declaring `experimental.codexChanges`)
+/// puts an overlay with a margin bar on each (the bars on screen beside those lines);
+/// `M-x codex-keep-change`
+/// on line 2 clears its overlay, the text staying the agent's; `M-x codex-revert-change` on
+/// line 4 puts the line back and leaves no overlay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_overlays_drawn_and_a_hunk_kept_in_emacs() {
+    let _one = one_at_a_time().await;
+    let mut rules = support::rules();
+    rules.push(Rule::new(
+        "emacs keep me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    let fixture = Fixture::new(rules).await;
+    let ws = fixture.workspace.clone();
+    std::fs::create_dir_all(ws.join(".git")).unwrap();
+    std::fs::write(ws.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let env = fixture.env();
+    let (drawn, screen, kept, reverted) = blocking(move || {
+        let emacs = Emacs::start(env, &ws, &["emacs-init"], "undo.txt");
+        emacs.ask("emacs keep me");
+        emacs.wait_approval("undo.txt");
+        emacs.answer("Accept");
+        emacs.wait_turns(1);
+        let overlays = |what: &str, lines: Value| {
+            let started = Instant::now();
+            loop {
+                let state = emacs.eval(CHANGE_OVERLAYS);
+                if state["value"]["lines"] == lines {
+                    return state;
+                }
+                if started.elapsed() > WAIT {
+                    panic!("timed out waiting for {what}: {state:#}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        let drawn = overlays("the two changes' overlays", serde_json::json!([2, 4]));
+        let screen = emacs.tmux.wait_screen("the bars in the margin", WAIT, |s| {
+            s.matches('▎').count() == 2
+        });
+        let at_line = |line: u32| {
+            emacs.eval(&format!(
+                "(drive-later (lambda ()
+                   (select-window (get-buffer-window \"undo.txt\"))
+                   (goto-char (point-min)) (forward-line {})))",
+                line - 1
+            ));
+        };
+        at_line(2);
+        emacs
+            .tmux
+            .wait_screen("point on line 2", WAIT, |s| s.contains(" L2 "));
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-keep-change");
+        emacs.tmux.keys(&["Enter"]);
+        overlays("the kept change's overlay to go", serde_json::json!([4]));
+        let kept = emacs.state();
+        at_line(4);
+        emacs
+            .tmux
+            .wait_screen("point on line 4", WAIT, |s| s.contains(" L4 "));
+        emacs.tmux.keys(&["M-x"]);
+        emacs.tmux.type_text("codex-revert-change");
+        emacs.tmux.keys(&["Enter"]);
+        emacs.wait_state("the change reverted", |s| {
+            !buffer_text(s, "undo.txt").contains("DELTA by Codex")
+        });
+        let reverted = overlays("no overlay left", serde_json::json!([]));
+        (drawn, screen, kept, reverted)
+    })
+    .await;
+    assert_eq!(
+        drawn["value"]["bars"],
+        serde_json::json!(["(margin left-margin)", "(margin left-margin)"]),
+        "{drawn:#}"
+    );
+    // Widened for the bars (Flymake may have widened it already in a terminal).
+    assert!(drawn["value"]["margin"].as_u64() >= Some(1), "{drawn:#}");
+    let bar_lines: Vec<&str> = screen.lines().filter(|l| l.contains('▎')).collect();
+    assert!(
+        bar_lines[0].contains("BETA by Codex") && bar_lines[1].contains("DELTA by Codex"),
+        "{screen}"
+    );
+    assert_eq!(
+        buffer_text(&kept, "undo.txt"),
+        "alpha\nBETA by Codex\ngamma\nDELTA by Codex\nepsilon\nzeta\neta\n",
+        "{kept:#}"
+    );
+    assert_eq!(
+        buffer_text(&reverted, "undo.txt"),
+        "alpha\nBETA by Codex\ngamma\ndelta\nepsilon\nzeta\neta\n",
+        "{reverted:#}"
     );
 }
 

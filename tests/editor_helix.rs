@@ -308,12 +308,19 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
             .tmux
             .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
                 if let Some(l) = s.lines().find(|l| l.contains("[codex#")) {
+                    if seen.is_empty() {
+                        session.tmux.screenshot("helix-progress");
+                    }
                     seen.push(l.to_string());
                 }
                 s.contains("Helix turn finished.") || asked(s)
             });
         if !screen.contains("Helix turn finished.") {
-            answer_in_picker(&session, "Codex: allow the changes*");
+            answer_in_picker_shot(
+                &session,
+                "Codex: allow the changes*",
+                Some("helix-approval"),
+            );
             session
                 .tmux
                 .wait_screen("the turn's end message", SCREEN_WAIT, |s| {
@@ -328,6 +335,7 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
             .wait_screen("the agent's edit in the buffer", SCREEN_WAIT, |s| {
                 s.contains("edited by Codex")
             });
+        session.tmux.screenshot("helix-edit");
         (session, seen, screen)
     })
     .await;
@@ -356,6 +364,11 @@ async fn a_codex_code_action_on_the_selection_runs_a_turn_with_progress() {
 /// Answers the waiting approval from Helix's code-action menu (Space a, as codex-lsp's
 /// message says): moves to the entry titled `choice` and runs it.
 fn answer_in_picker(session: &Session, choice: &str) {
+    answer_in_picker_shot(session, choice, None)
+}
+
+/// [`answer_in_picker`], photographing the open menu as `shot` (see `Tmux::screenshot`).
+fn answer_in_picker_shot(session: &Session, choice: &str, shot: Option<&str>) {
     let tmux = &session.tmux;
     let mut menu = String::new();
     for attempt in 0.. {
@@ -380,6 +393,9 @@ fn answer_in_picker(session: &Session, choice: &str) {
         .iter()
         .position(|e| matches_choice(e, choice))
         .unwrap_or_else(|| panic!("no {choice:?} in the menu:\n{menu}"));
+    if let Some(name) = shot {
+        tmux.screenshot(name);
+    }
     for _ in 0..index {
         tmux.keys(&["Down"]);
     }
@@ -1324,4 +1340,95 @@ fn change_action(session: &Session, line: usize, choice: &str) {
         "{choice:?} never offered on line {line}:\n{}",
         tmux.screen()
     );
+}
+
+/// Issue 17's keep in Helix: after a turn changed lines 2 and 4 of the open undo.txt,
+/// "Codex: Keep this change" from the code-action menu (Space a) on line 2 keeps it: the
+/// text stays the agent's, line 2's menu no longer offers to keep or revert it, line 4's
+/// still does, and the diagnostics picker (Space d) lists one mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hunk_kept_from_helixs_code_action_menu() {
+    let _one_helix = one_at_a_time().await;
+    let fixture = Fixture::new(helix_rules()).await;
+    fixture.provider.add_rule(Rule::new(
+        "helix undo me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    write_workspace(&fixture.workspace);
+    std::fs::write(fixture.workspace.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let session = start_helix(&fixture, "undo.txt");
+    let (kept, line_two, line_four, picker) = blocking(move || {
+        let tmux = &session.tmux;
+        explain_line(&session, 1);
+        approve_if_asked(
+            &session,
+            "Codex: allow the edit of undo.txt*",
+            "Undo file edited.",
+        );
+        tmux.wait_screen("the agent's edit in the buffer", SCREEN_WAIT, |s| {
+            s.contains("BETA by Codex") && s.contains("DELTA by Codex")
+        });
+        tmux.keys(&[":"]);
+        tmux.type_text("open undo.txt");
+        tmux.keys(&["Enter"]);
+        tmux.keys(&["C-w", "o"]);
+        tmux.wait_screen("undo.txt alone", SCREEN_WAIT, |s| {
+            !s.contains("approval") && s.contains("undo.txt")
+        });
+        change_action(&session, 2, "Codex: Keep this change");
+        // The code-action menu of a line, once codex-lsp answered it.
+        let menu_at = |line: usize| {
+            escape(tmux);
+            select_line(tmux, line);
+            tmux.keys(&["Space", "a"]);
+            let menu = tmux.wait_screen("the code actions", SCREEN_WAIT, |s| {
+                s.contains("Codex: Explain")
+            });
+            escape(tmux);
+            menu
+        };
+        let started = std::time::Instant::now();
+        let line_two = loop {
+            let menu = menu_at(2);
+            if !menu.contains("Keep this change") || started.elapsed() > SCREEN_WAIT {
+                break menu;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        let line_four = menu_at(4);
+        let kept = tmux.screen();
+        tmux.keys(&["Space", "d"]);
+        let picker = tmux.wait_screen("the diagnostics picker", SCREEN_WAIT, |s| {
+            s.contains("Codex changed this")
+        });
+        escape(tmux);
+        (kept, line_two, line_four, picker)
+    })
+    .await;
+    assert!(
+        kept.contains("BETA by Codex") && kept.contains("DELTA by Codex"),
+        "{kept}"
+    );
+    assert!(
+        !line_two.contains("Codex: Keep this change")
+            && !line_two.contains("Codex: Revert this change"),
+        "{line_two}"
+    );
+    assert!(line_four.contains("Codex: Keep this change"), "{line_four}");
+    // One row in the picker ("1/1"): line 4's mark; line 2's is gone.
+    assert_eq!(
+        picker.matches("codex.change ").count(),
+        1,
+        "{picker}\n{kept}"
+    );
+    assert!(picker.contains("1/1"), "{picker}\n{kept}");
 }

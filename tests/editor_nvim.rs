@@ -497,15 +497,11 @@ fn last_user_text(fixture: &Fixture) -> String {
         .unwrap_or_default()
 }
 
-/// In a real terminal, with Neovim's own `vim.ui.select` (an `inputlist`): the file-change
-/// prompt and a two-line command's prompt are on screen (every line of the command), and
-/// Escape declines each: the file keeps its text, the command never runs, the user is told.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escape_in_neovims_own_prompt_declines_and_every_line_is_on_screen() {
-    let fixture = fixture().await;
-    let home = EditorHome::new();
+/// Neovim in tmux with the doc's setup (untrusted, read-only) as a user's init.lua, codex-lsp
+/// on PATH, editing `file`; `home` keeps the init file and tmux's socket.
+fn nvim_in_tmux(fixture: &Fixture, home: &EditorHome, file: &str) -> Tmux {
     let init = home.path().join("init.lua");
-    // The doc's setup (untrusted, read-only), as a user's init.lua, and a flag for the test.
+    // The doc's setup, as a user's init.lua, and a flag for the test.
     let setup = doc_snippet(DOC, "nvim-setup").replace(
         "/path/to/codex-lsp/editors/nvim",
         &repo_path("editors/nvim").display().to_string(),
@@ -524,58 +520,66 @@ vim.api.nvim_create_autocmd("LspAttach", {{
     let mut env = fixture.env();
     env.extend(home.env());
     env.push(("PATH".into(), path_with_codex_lsp()));
-    let nvim = editor("nvim");
-    let workspace = fixture.workspace.clone();
     let init_arg = init.display().to_string();
+    Tmux::start(
+        home.path(),
+        env,
+        &fixture.workspace,
+        &editor("nvim"),
+        &["--clean", "-u", &init_arg, file],
+    )
+}
+
+/// Waits until codex-lsp is attached, then `:CodexAsk prompt`.
+fn ask_in_tmux(tmux: &Tmux, prompt: &str) {
+    for attempt in 0..100 {
+        tmux.type_text(":lua print(vim.g.codex_attached and 'codex ' .. 'attached' or 'not yet')");
+        tmux.keys(&["Enter"]);
+        if editor_support::poll(Duration::from_secs(1), || {
+            tmux.screen().contains("codex attached").then_some(())
+        })
+        .is_some()
+        {
+            break;
+        }
+        assert!(attempt < 99, "codex-lsp never attached:\n{}", tmux.screen());
+    }
+    tmux.type_text(&format!(":CodexAsk {prompt}"));
+    tmux.keys(&["Enter"]);
+}
+
+/// Waits until the last turn's final response is `reply` (asking Neovim itself; the typed
+/// probe never holds the text it waits for); returns the screen.
+fn turn_ended_in_tmux(tmux: &Tmux, reply: &str) -> String {
+    let probe = ":lua local t = require('codex').state.last_turn; \
+                 print('last ' .. 'reply: ' .. tostring(t and t.finalResponse))";
+    let want = format!("last reply: {reply}");
+    for attempt in 0..100 {
+        tmux.keys(&["Enter"]);
+        tmux.type_text(probe);
+        tmux.keys(&["Enter"]);
+        if let Some(screen) = editor_support::poll(Duration::from_secs(1), || {
+            let s = tmux.screen();
+            s.contains(&want).then_some(s)
+        }) {
+            return screen;
+        }
+        assert!(attempt < 99, "the turn never ended:\n{}", tmux.screen());
+    }
+    unreachable!()
+}
+
+/// In a real terminal, with Neovim's own `vim.ui.select` (an `inputlist`): the file-change
+/// prompt and a two-line command's prompt are on screen (every line of the command), and
+/// Escape declines each: the file keeps its text, the command never runs, the user is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_in_neovims_own_prompt_declines_and_every_line_is_on_screen() {
+    let fixture = fixture().await;
+    let home = EditorHome::new();
+    let tmux = nvim_in_tmux(&fixture, &home, "main.txt");
     let (file_prompt, command_prompt, after) = tokio::task::spawn_blocking(move || {
-        let tmux = Tmux::start(
-            home.path(),
-            env,
-            &workspace,
-            &nvim,
-            &["--clean", "-u", &init_arg, "main.txt"],
-        );
         let limit = Duration::from_secs(60);
-        // Wait until codex-lsp is attached, then ask; the prompt is an inputlist.
-        let ask = |prompt: &str| {
-            for attempt in 0..100 {
-                tmux.type_text(
-                    ":lua print(vim.g.codex_attached and 'codex ' .. 'attached' or 'not yet')",
-                );
-                tmux.keys(&["Enter"]);
-                if editor_support::poll(Duration::from_secs(1), || {
-                    tmux.screen().contains("codex attached").then_some(())
-                })
-                .is_some()
-                {
-                    break;
-                }
-                assert!(attempt < 99, "codex-lsp never attached:\n{}", tmux.screen());
-            }
-            tmux.type_text(&format!(":CodexAsk {prompt}"));
-            tmux.keys(&["Enter"]);
-        };
-        // Waits until the last turn's final response is `reply` (asking Neovim itself; the
-        // typed probe never holds the text it waits for).
-        let turn_ended = |reply: &str| {
-            let probe = ":lua local t = require('codex').state.last_turn; \
-                         print('last ' .. 'reply: ' .. tostring(t and t.finalResponse))";
-            let want = format!("last reply: {reply}");
-            for attempt in 0..100 {
-                tmux.keys(&["Enter"]);
-                tmux.type_text(probe);
-                tmux.keys(&["Enter"]);
-                if let Some(screen) = editor_support::poll(Duration::from_secs(1), || {
-                    let s = tmux.screen();
-                    s.contains(&want).then_some(s)
-                }) {
-                    return screen;
-                }
-                assert!(attempt < 99, "the turn never ended:\n{}", tmux.screen());
-            }
-            unreachable!()
-        };
-        ask("nvim patch approval");
+        ask_in_tmux(&tmux, "nvim patch approval");
         let file_prompt = tmux.wait_screen("the file-change prompt", limit, |s| {
             s.contains("Codex wants to change files:") && s.contains("Type number and <Enter>")
         });
@@ -583,13 +587,14 @@ vim.api.nvim_create_autocmd("LspAttach", {{
         tmux.wait_screen("the decline said", limit, |s| {
             s.contains("Codex: declined: the approval prompt was dismissed")
         });
-        turn_ended("patch answered");
-        ask("nvim two lines");
+        turn_ended_in_tmux(&tmux, "patch answered");
+        ask_in_tmux(&tmux, "nvim two lines");
         let command_prompt = tmux.wait_screen("the command prompt", limit, |s| {
             s.contains("│ touch PWNED'") && s.contains("Type number and <Enter>")
         });
         tmux.keys(&["Escape"]);
-        let after = turn_ended("two lines answered");
+        let after = turn_ended_in_tmux(&tmux, "two lines answered");
+        drop(tmux);
         drop(home);
         (file_prompt, command_prompt, after)
     })
@@ -614,6 +619,62 @@ vim.api.nvim_create_autocmd("LspAttach", {{
     assert!(
         !fixture.workspace.join("PWNED").exists(),
         "Escape must decline the command"
+    );
+}
+
+/// In a real terminal, the choice typed into Neovim's own prompt (its `inputlist`) is what
+/// is granted: the file-change prompt shows with the transcript, the number of "Accept"
+/// lets the change through, and the agent's edit lands in the open buffer and on disk.
+/// (Also the docs' pictures of Neovim: the approval and the edit, `Tmux::screenshot`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_typed_into_neovims_own_prompt_lands_the_edit_in_the_buffer() {
+    let fixture = fixture().await;
+    let home = EditorHome::new();
+    let tmux = nvim_in_tmux(&fixture, &home, "edit.txt");
+    let (prompt, after) = tokio::task::spawn_blocking(move || {
+        let limit = Duration::from_secs(60);
+        ask_in_tmux(&tmux, "nvim edit the buffer");
+        let prompt = tmux.wait_screen("the file-change prompt", limit, |s| {
+            s.contains("Codex wants to change files:") && s.contains("Type number and <Enter>")
+        });
+        tmux.screenshot("neovim-approval");
+        let accept = prompt
+            .lines()
+            .find_map(|l| l.trim().strip_suffix(": Accept"))
+            .unwrap_or_else(|| panic!("no Accept in the prompt:\n{prompt}"))
+            .trim()
+            .to_string();
+        tmux.type_text(&accept);
+        tmux.keys(&["Enter"]);
+        turn_ended_in_tmux(&tmux, "edited edit.txt");
+        // The probe's echo off the screen; the buffer's first line (after the sign column,
+        // where codex-lsp marks the agent's change) is the agent's.
+        tmux.keys(&["Escape"]);
+        tmux.type_text(":echo ''");
+        tmux.keys(&["Enter"]);
+        let after = tmux.wait_screen("the edit in the buffer", limit, |s| {
+            s.lines()
+                .next()
+                .is_some_and(|l| l.trim_end().ends_with(" new line"))
+        });
+        tmux.screenshot("neovim-edit");
+        drop(tmux);
+        drop(home);
+        (prompt, after)
+    })
+    .await
+    .unwrap();
+    assert!(prompt.contains("edit edit.txt (+1 −1)"), "{prompt}");
+    // The diffs the prompt points to ("in the window above") are on screen with it.
+    assert!(
+        prompt.contains("-old line") && prompt.contains("+new line"),
+        "the diff is not on screen with the prompt:\n{prompt}"
+    );
+    assert!(after.contains("second"), "{after}");
+    assert_eq!(
+        std::fs::read_to_string(fixture.workspace.join("edit.txt")).unwrap(),
+        "new line\nsecond\nthird\n",
+        "the accepted change is on disk:\n{after}"
     );
 }
 
@@ -1038,5 +1099,57 @@ fn assert_undo_changes(fixture: &Fixture, result: &Value) {
         UNDO_BEFORE
             .replace("beta", "BETA by Codex")
             .replace("delta", "DELTA by Codex")
+    );
+}
+
+/// Issue 17's signs in Neovim: after a turn changed lines 2 and 4 of an open file, the plugin
+/// (declaring `experimental.codexChanges`) draws a sign on each (extmarks of its namespace);
+/// `:CodexKeep` on line 2 clears that sign and its hint while the text stays the agent's;
+/// `:CodexRevert` on line 4 puts the line back and clears the last sign; `:CodexKeep` where
+/// there is no change says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_signs_drawn_and_a_hunk_kept_from_neovim() {
+    let fixture = fixture().await;
+    let result = run_nvim(&fixture, "change_signs", json!({}), "").await;
+    assert!(result["error"].is_null(), "{result:#}");
+    assert_eq!(
+        result["signs_after_turn"],
+        json!([{"row": 1, "sign": "▎"}, {"row": 3, "sign": "▎"}]),
+        "{result:#}"
+    );
+    let agent = json!([
+        "alpha",
+        "BETA by Codex",
+        "gamma",
+        "DELTA by Codex",
+        "epsilon",
+        "zeta",
+        "eta"
+    ]);
+    assert_eq!(result["lines_after_turn"], agent, "{result:#}");
+    assert_eq!(
+        result["signs_after_keep"],
+        json!([{"row": 3, "sign": "▎"}]),
+        "{result:#}"
+    );
+    assert_eq!(result["hints_after_keep"], json!([3]), "{result:#}");
+    assert_eq!(result["lines_after_keep"], agent, "{result:#}");
+    assert_eq!(
+        result["lines_after_revert"],
+        json!([
+            "alpha",
+            "BETA by Codex",
+            "gamma",
+            "delta",
+            "epsilon",
+            "zeta",
+            "eta"
+        ]),
+        "{result:#}"
+    );
+    assert_eq!(result["signs_after_revert"], json!([]), "{result:#}");
+    assert_eq!(
+        result["keep_outside"]["message"], "Codex: no pending Codex change here",
+        "{result:#}"
     );
 }

@@ -55,6 +55,7 @@ fn build_extension() -> PathBuf {
         "package-lock.json",
         "tsconfig.json",
         "README.md",
+        "images",
         ".vscodeignore",
     ]
     .iter()
@@ -422,7 +423,13 @@ async fn run_vscode_with(fixture: &Fixture, scenario: &str, extra: &[(&str, &str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vscode_asks_accepts_a_diff_declines_a_command_interrupts_and_resumes() {
     let fixture = fixture().await;
-    let result = run_vscode(&fixture, "session").await;
+    // This session also takes the docs' pictures when they are asked for.
+    let shots = editor_support::screenshots_dir().map(|d| d.display().to_string());
+    let extra: Vec<(&str, &str)> = shots
+        .iter()
+        .map(|d| ("CODEX_TEST_SCREENSHOTS", d.as_str()))
+        .collect();
+    let result = run_vscode_with(&fixture, "session", &extra).await;
     check_session(&fixture, &result, false);
 }
 
@@ -1194,7 +1201,7 @@ const UNDO_BEFORE: &str = "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta\n";
 /// Issue 17 in VS Code (autosave off): after a turn changed two hunks of the open undo.txt
 /// and the user typed on its last line, Ctrl+. on the first hunk and "Codex: Revert this
 /// change" from the quick-fix menu bring its line back while the unsaved edit stays; "Codex:
-/// Review Changes" lists both hunks (file:line, "turn 1: +1 −1", the reverted one said so);
+/// List Changes" lists both hunks (file:line, "turn 1: +1 −1", the reverted one said so);
 /// "Codex: Undo Last Turn" undoes the rest, the unsaved edit still there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vscode_reverts_a_hunk_from_the_light_bulb_and_undoes_the_turn() {
@@ -1237,6 +1244,63 @@ async fn vscode_reverts_a_hunk_from_the_light_bulb_and_undoes_the_turn() {
     );
     assert_eq!(
         result["afterUndo"], "alpha\nbeta\ngamma\ndelta\nepsilon\nzeta\neta mine\n",
+        "{result:#}"
+    );
+}
+
+/// Issue 17's decorations in VS Code (autosave off): after a turn changed lines 2 and 4 of
+/// the open undo.txt, the extension (declaring `experimental.codexChanges`) decorates both
+/// lines (gutter bar, overview ruler: read through its test state); "Keep" clicked in the
+/// CodeLens above line 2 clears that decoration while the text stays the agent's; "Codex:
+/// Review Changes" opens VS Code's multi-diff editor ("Codex changes") with undo.txt's text
+/// before the turn, fetched with `codex.changeBase`, on the left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vscode_decorates_the_agents_changes_keeps_one_from_its_lens_and_reviews_them() {
+    let fixture = fixture().await;
+    fixture.provider.add_rule(Rule::new(
+        "vscode keep me",
+        vec![
+            PatchBuilder::new()
+                .update(
+                    "undo.txt",
+                    "beta\ngamma\ndelta",
+                    "BETA by Codex\ngamma\nDELTA by Codex",
+                )
+                .into_reply(),
+            Reply::text("Undo file edited."),
+        ],
+    ));
+    std::fs::write(fixture.workspace.join("undo.txt"), UNDO_BEFORE).unwrap();
+    let result = run_vscode_with(&fixture, "changes", &[("CODEX_TEST_AUTOSAVE", "off")]).await;
+    assert_eq!(
+        result["decoratedAfterTurn"],
+        serde_json::json!([1, 3]),
+        "{result:#}"
+    );
+    assert_eq!(
+        result["decoratedAfterKeep"],
+        serde_json::json!([3]),
+        "{result:#}"
+    );
+    assert_eq!(
+        result["afterKeep"], "alpha\nBETA by Codex\ngamma\nDELTA by Codex\nepsilon\nzeta\neta\n",
+        "{result:#}"
+    );
+    assert_eq!(
+        result["changeCommands"][0]["command"], "codex.keepChange",
+        "{result:#}"
+    );
+    let path = fixture.workspace.join("undo.txt");
+    assert_eq!(
+        result["reviewResources"][0]["path"],
+        path.display().to_string(),
+        "{result:#}"
+    );
+    assert_eq!(result["bases"][0]["text"], UNDO_BEFORE, "{result:#}");
+    assert!(
+        strings(&result["tabs"])
+            .iter()
+            .any(|t| t.contains("Codex changes")),
         "{result:#}"
     );
 }

@@ -247,6 +247,196 @@ async fn a_hunk_is_marked_reverted_around_an_unsaved_edit_and_an_overlap_is_a_co
     editor.shutdown().await;
 }
 
+/// The `codex.conflict` diagnostics of the last `publishDiagnostics` for `uri`.
+/// The user types while a revert's edit is on its way: the editor refuses it as stale, and
+/// the revert is computed again against the buffer with the typing in it (real Helix raced
+/// this way and the revert failed with "the editor refused the edit").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_refused_as_stale_is_computed_again_with_the_users_typing() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    wait_marks(&editor, &uri, 2).await;
+    editor
+        .buffers
+        .lock()
+        .unwrap()
+        .type_first
+        .insert(uri.clone(), "six\n".into());
+    let actions = actions_at(&mut editor, &uri, 1).await;
+    let answer = run_action(&mut editor, &actions, "Codex: Revert this change")
+        .await
+        .expect("revert");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "one\ntwo\nthree\nFOUR\nfive\nsix\n",
+        "the hunk reverted, the line typed meanwhile kept"
+    );
+    let answers = editor.buffers.lock().unwrap().answers.clone();
+    let last_two: Vec<bool> = answers.iter().rev().take(2).rev().map(|a| a.1).collect();
+    assert_eq!(
+        last_two,
+        [false, true],
+        "refused as stale, then applied: {answers:?}"
+    );
+    editor.shutdown().await;
+}
+
+fn conflict_marks(editor: &Editor, uri: &str) -> Vec<Value> {
+    editor
+        .notifications()
+        .into_iter()
+        .rfind(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri)
+        .map(|n| {
+            n["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["code"] == "codex.conflict")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_overlapping_an_edit_leaves_a_conflict_each_fix_resolves() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new()
+            .update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR")
+            .update("b.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    std::fs::write(fixture.workspace.join("b.txt"), FILE).unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    let (a, b) = (fixture.file_uri("a.txt"), fixture.file_uri("b.txt"));
+    editor.open_buffer(&a, FILE).await;
+    editor.open_buffer(&b, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    // In both: a line typed above (elsewhere) and the agent's FOUR rewritten (an overlap).
+    for uri in [&a, &b] {
+        wait_marks(&editor, uri, 2).await;
+        editor.type_into(uri, (0, 0), (0, 0), "zero\n").await;
+        editor.type_into(uri, (4, 4), (4, 4), " (mine)").await;
+        assert_eq!(
+            editor.buffer_text(uri),
+            "zero\none\nTWO\nthree\nFOUR (mine)\nfive\n"
+        );
+    }
+
+    let answer = editor
+        .command("codex.undoTurn", json!({}))
+        .await
+        .expect("undo");
+    // The hunk not overlapped is reverted; the overlapped one is a conflict region.
+    assert_eq!(
+        answer["reverted"].as_array().map(Vec::len),
+        Some(2),
+        "{answer:#}"
+    );
+    assert_eq!(answer["conflicts"][0]["resolvable"], true, "{answer:#}");
+    assert_eq!(answer["threadReverted"], false, "{answer:#}");
+    for uri in [&a, &b] {
+        assert_eq!(
+            editor.buffer_text(uri),
+            "zero\none\ntwo\nthree\nFOUR (mine)\nfive\n"
+        );
+        let conflicts = editor
+            .wait_for("the revert's conflict", || {
+                Some(conflict_marks(&editor, uri)).filter(|c| c.len() == 1)
+            })
+            .await;
+        assert_eq!(conflicts[0]["range"]["start"]["line"], 4, "{conflicts:#?}");
+        assert_eq!(conflicts[0]["range"]["end"]["line"], 5, "{conflicts:#?}");
+    }
+    editor
+        .wait_for("the conflict told", || {
+            editor
+                .shown_messages()
+                .into_iter()
+                .find(|m| m.contains("not reverted where your edits overlap"))
+        })
+        .await;
+
+    // a.txt: revert anyway takes the text before the turn there; the line typed above stays.
+    let actions = actions_at(&mut editor, &a, 4).await;
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert!(titles.contains(&"Codex: Keep my text"), "{titles:#?}");
+    run_action(
+        &mut editor,
+        &actions,
+        "Codex: Revert anyway (take the pre-turn text)",
+    )
+    .await
+    .expect("revert anyway");
+    assert_eq!(
+        editor.buffer_text(&a),
+        "zero\none\ntwo\nthree\nfour\nfive\n"
+    );
+    // b.txt: keep my text changes nothing.
+    let actions = actions_at(&mut editor, &b, 4).await;
+    run_action(&mut editor, &actions, "Codex: Keep my text")
+        .await
+        .expect("keep my text");
+    assert_eq!(
+        editor.buffer_text(&b),
+        "zero\none\ntwo\nthree\nFOUR (mine)\nfive\n"
+    );
+    for uri in [&a, &b] {
+        editor
+            .wait_for("the conflict gone", || {
+                conflict_marks(&editor, uri).is_empty().then_some(())
+            })
+            .await;
+        wait_marks(&editor, uri, 0).await;
+    }
+    let listed = editor
+        .command("codex.listChanges", json!({}))
+        .await
+        .expect("list");
+    let statuses = |name: &str| -> Vec<Value> {
+        let files = listed["turns"][0]["files"].as_array().unwrap();
+        let file = files
+            .iter()
+            .find(|f| f["shown"] == name)
+            .unwrap_or_else(|| panic!("{name} in {listed:#}"));
+        file["hunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["status"].clone())
+            .collect()
+    };
+    assert_eq!(
+        statuses("a.txt"),
+        [json!("reverted"), json!("reverted")],
+        "{listed:#}"
+    );
+    assert_eq!(
+        statuses("b.txt"),
+        [json!("reverted"), json!("kept")],
+        "{listed:#}"
+    );
+    // Disk was never touched: open buffers change, not their files.
+    assert_eq!(
+        disk(&fixture, "a.txt").unwrap(),
+        "one\nTWO\nthree\nFOUR\nfive\n"
+    );
+    editor.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undoing_a_turn_restores_edited_created_deleted_and_moved_files_and_the_model_forgets_it() {
     let fixture = Fixture::new(vec![
@@ -455,4 +645,118 @@ async fn a_turn_is_undone_after_the_editor_restarted() {
         .to_string();
     assert!(!request.contains("rename the greek letter"), "{request}");
     editor.shutdown().await;
+}
+
+/// `codex.changeBase {uri, turnId}`: the text of a file before the turn (what a diff view
+/// shows on its left, VS Code's "Review Changes"), `null` for a file the turn created; a turn
+/// or file it does not know is an invalid-params error naming it, and the server goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_before_a_turn_is_fetched_for_a_diff_view() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit a and add b",
+        PatchBuilder::new()
+            .update("a.txt", "two", "TWO")
+            .add("b.txt", "new file\n"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    let done = ask_done(&mut editor, "edit a and add b").await;
+    let turn_id = done["turnId"].as_str().unwrap().to_string();
+    assert_eq!(
+        disk(&fixture, "a.txt").unwrap(),
+        "one\nTWO\nthree\nfour\nfive\n"
+    );
+    let a = fixture.file_uri("a.txt");
+    let base = editor
+        .command("codex.changeBase", json!({ "uri": a, "turnId": turn_id }))
+        .await
+        .expect("the base of a.txt");
+    assert_eq!(base["before"], FILE, "{base:#}");
+    assert_eq!(base["turn"], 1, "{base:#}");
+    let b = fixture.file_uri("b.txt");
+    let base = editor
+        .command("codex.changeBase", json!({ "uri": b, "turnId": turn_id }))
+        .await
+        .expect("the base of b.txt");
+    assert_eq!(base["before"], Value::Null, "{base:#}");
+
+    let unknown_turn = editor
+        .command(
+            "codex.changeBase",
+            json!({ "uri": a, "turnId": "no-such-turn" }),
+        )
+        .await
+        .expect_err("an unknown turn");
+    assert_eq!(unknown_turn["code"], -32602, "{unknown_turn:#}");
+    assert!(
+        unknown_turn["message"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-turn"),
+        "{unknown_turn:#}"
+    );
+    let other = fixture.file_uri("other.txt");
+    let unknown_file = editor
+        .command(
+            "codex.changeBase",
+            json!({ "uri": other, "turnId": turn_id }),
+        )
+        .await
+        .expect_err("a file the turn did not change");
+    assert!(
+        unknown_file["message"]
+            .as_str()
+            .unwrap()
+            .contains("other.txt"),
+        "{unknown_file:#}"
+    );
+    // Still serving.
+    editor
+        .command("codex.listChanges", json!({}))
+        .await
+        .expect("list after the errors");
+}
+
+/// An editor that pulls diagnostics and draws `codex/changes` (VS Code's client does both):
+/// when the user's edit moves the marks, the hunks are sent again at their new lines, so the
+/// signs and lenses drawn from them follow (the diagnostics are pulled; these are not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulling_editor_is_told_where_the_marked_hunks_moved() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut capabilities = editing_capabilities();
+    capabilities["experimental"] = json!({ "codexChanges": true });
+    capabilities["textDocument"]["diagnostic"] = json!({ "dynamicRegistration": false });
+    let mut editor = fixture.editor(json!({}), capabilities).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    let starts = |n: &Value| -> Vec<Value> {
+        n["params"]["hunks"]
+            .as_array()
+            .map(|h| {
+                h.iter()
+                    .map(|h| h["range"]["start"]["line"].clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    editor
+        .wait_notification("codex/changes at lines 1 and 3", |n| {
+            n["method"] == "codex/changes" && starts(n) == [json!(1), json!(3)]
+        })
+        .await;
+    editor.type_into(&uri, (0, 0), (0, 0), "zero\n").await;
+    let moved = editor
+        .wait_notification("codex/changes at lines 2 and 4", |n| {
+            n["method"] == "codex/changes" && starts(n) == [json!(2), json!(4)]
+        })
+        .await;
+    assert_eq!(moved["params"]["uri"], uri.as_str(), "{moved:#}");
 }

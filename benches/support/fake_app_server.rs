@@ -324,6 +324,51 @@ fn edit_files_lines(turn_id: &str) -> Vec<u8> {
     out
 }
 
+/// What a turn asked with `file-changes` in its prompt does: [`FILE_CHANGES_ENV`] names a
+/// JSON list of `{ "path", "from", "diff" }`; each file `from` is copied over `path` (the
+/// agent's edit), then its completed `fileChange` item goes out carrying `diff` (its unified
+/// diff, as the app-server sends one), then a short reply ends the turn.
+pub const FILE_CHANGES_ENV: &str = "CODEX_LSP_BENCH_FILE_CHANGES";
+
+fn file_changes_lines(turn_id: &str) -> Vec<u8> {
+    let spec = std::env::var(FILE_CHANGES_ENV).unwrap_or_default();
+    let changes: Vec<Value> = std::fs::read(&spec)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let mut out = turn_prelude(turn_id, false);
+    let t = THREAD_ID;
+    for (i, change) in changes.iter().enumerate() {
+        let (Some(path), Some(from)) = (change["path"].as_str(), change["from"].as_str()) else {
+            continue;
+        };
+        if std::fs::copy(from, path).is_err() {
+            continue;
+        }
+        let item = |status: &str| {
+            json!({ "type": "fileChange", "id": format!("patch-{i}"), "status": status,
+                "changes": [{ "path": path, "kind": { "type": "update", "move_path": null },
+                              "diff": change["diff"] }] })
+        };
+        line(
+            &mut out,
+            "item/started",
+            json!({ "item": item("inProgress"), "threadId": t, "turnId": turn_id, "startedAtMs": 1795315661201u64 }),
+        );
+        line(
+            &mut out,
+            "item/completed",
+            json!({ "item": item("completed"), "threadId": t, "turnId": turn_id, "completedAtMs": 1795315661201u64 }),
+        );
+    }
+    let tail = delta_tail(turn_id);
+    for i in 0..10 {
+        delta_line(&mut out, &tail, i);
+    }
+    out.extend(turn_epilogue(turn_id, 10));
+    out
+}
+
 /// What `review/start` finds: `FINDINGS,FILES,DIR` (FINDINGS spread over DIR/f0.rs …
 /// DIR/f{FILES-1}.rs, a few lines each), from [`REVIEW_ENV`]; default none.
 pub const REVIEW_ENV: &str = "CODEX_LSP_BENCH_REVIEW";
@@ -437,6 +482,9 @@ pub fn serve() {
                 let written = match rate_in(&text) {
                     _ if text.contains("edit-files") => out
                         .write_all(&edit_files_lines(&turn_id))
+                        .and_then(|_| out.flush()),
+                    _ if text.contains("file-changes") => out
+                        .write_all(&file_changes_lines(&turn_id))
                         .and_then(|_| out.flush()),
                     None => out
                         .write_all(&turn_lines(&turn_id, n))

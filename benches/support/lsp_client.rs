@@ -188,13 +188,20 @@ impl Lsp {
 
     /// [`Lsp::initialize`] with `experimental` client capabilities (`codexTranscript`).
     pub fn initialize_with(&mut self, root: &str, options: Value, experimental: Value) {
-        self.initialize_capable(root, options, experimental, json!({}));
+        self.initialize_capable(root, options, experimental, json!({}), json!({}));
     }
 
     /// [`Lsp::initialize`] for an editor that applies versioned workspace edits.
     pub fn initialize_editing(&mut self, root: &str, options: Value) {
         let workspace = json!({ "applyEdit": true, "workspaceEdit": { "documentChanges": true } });
-        self.initialize_capable(root, options, json!({}), workspace);
+        self.initialize_capable(root, options, json!({}), workspace, json!({}));
+    }
+
+    /// [`Lsp::initialize`] for an editor that pulls diagnostics (`textDocument/diagnostic`,
+    /// as VS Code does) instead of taking them pushed.
+    pub fn initialize_pulling(&mut self, root: &str, options: Value) {
+        let text_document = json!({ "diagnostic": { "dynamicRegistration": false } });
+        self.initialize_capable(root, options, json!({}), json!({}), text_document);
     }
 
     fn initialize_capable(
@@ -203,6 +210,7 @@ impl Lsp {
         options: Value,
         experimental: Value,
         workspace: Value,
+        text_document: Value,
     ) {
         let uri = format!("file://{root}");
         self.call(
@@ -216,6 +224,7 @@ impl Lsp {
                     "general": { "positionEncodings": ["utf-16"] },
                     "experimental": experimental,
                     "workspace": workspace,
+                    "textDocument": text_document,
                 },
                 "initializationOptions": options,
             }),

@@ -57,6 +57,23 @@ initializationOptions and as the answer to `workspace/configuration'
   "Whether asking shows the *codex* buffer."
   :type 'boolean)
 
+(defcustom codex-change-indicator 'auto
+  "How the agent's pending changes (`codex/changes') are marked.
+`fringe': a bar in the left fringe; `margin': a bar in the left margin
+\(which is widened to show it); `auto': the fringe in a graphical frame,
+the margin in a terminal; nil: not marked (the Flymake notes still are)."
+  :type '(choice (const auto) (const fringe) (const margin) (const :tag "None" nil)))
+
+(defface codex-change-indicator-face
+  '((((class color) (background dark)) :foreground "gold")
+    (((class color)) :foreground "dark orange")
+    (t :weight bold))
+  "The face of the bar marking a line the agent changed.")
+
+(defcustom codex-change-highlight nil
+  "A face for the whole lines of the agent's pending changes, or nil."
+  :type '(choice (const :tag "None" nil) face))
+
 (defcustom codex-change-delay 0.2
   "Seconds of idle time after which buffer changes are sent to codex-lsp.
 Changes are also sent before every request and after every agent edit."
@@ -188,7 +205,9 @@ The model, the context's fill and the rate limits, as in
                             :codeAction (list :dynamicRegistration :json-false))
         ;; codexTranscript: codex-lsp renders the transcript and sends each turn's updates;
         ;; codexStatus: the model, the context's fill and the rate limits for the mode line.
-        :experimental (list :codexApprovals t :codexTranscript t :codexStatus t)))
+        :experimental (list :codexApprovals t :codexTranscript t :codexStatus t
+                            ;; codexChanges: the agent's hunks, drawn as overlays.
+                            :codexChanges t)))
 
 (defun codex--settings ()
   "Return `codex-settings', with `:streamEvents t' unless set there."
@@ -381,7 +400,9 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
 (define-minor-mode codex-mode
   "Sync this buffer with codex-lsp, beside any other language server."
   :lighter (:eval (let ((meters (codex-mode-line-text)))
-                     (if (string-empty-p meters) " Codex" (format " Codex[%s]" meters))))
+                     ;; A mode line reads `%' as a construct: "43% of context" would lose it.
+                     (if (string-empty-p meters) " Codex"
+                       (format " Codex[%s]" (string-replace "%" "%%" meters)))))
   (cond
    (codex-mode
     (if (not buffer-file-name)
@@ -398,6 +419,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
         (add-hook 'after-revert-hook #'codex--after-revert nil t)
         (add-hook 'flymake-diagnostic-functions #'codex-flymake-backend nil t)
         (codex--did-open)
+        (codex--draw-changes)
         (when (gethash (expand-file-name buffer-file-name) codex--diagnostics)
           (flymake-mode 1)))))
    (t
@@ -409,6 +431,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     (remove-hook 'before-revert-hook #'codex--before-revert t)
     (remove-hook 'after-revert-hook #'codex--after-revert t)
     (remove-hook 'flymake-diagnostic-functions #'codex-flymake-backend t)
+    (remove-overlays nil nil 'codex-change t)
     (setq codex--connection nil))))
 
 (defun codex--turn-on ()
@@ -464,6 +487,7 @@ Eglot replaces `flymake-diagnostic-functions' in the buffers it manages."
     ('codex/transcript (codex--on-transcript params))
     ('codex/status (setq codex-meters params) (force-mode-line-update t))
     ('codex/approvalEnded (codex--approval-ended params))
+    ('codex/changes (codex--on-changes params))
     (_ nil)))
 
 (defun codex--apply-edit (params)
@@ -1047,6 +1071,118 @@ change\", \"Codex: Keep this change\" and \"Codex: Undo this turn\"."
       (goto-char (point-min))
       (display-buffer (current-buffer)))
     result))
+
+;; The pending hunks of each file, from `codex/changes': drawn as overlays (one per line,
+;; property `codex-change' with the hunk's id) with a fringe or margin bar.
+(defvar codex--changes (make-hash-table :test #'equal)
+  "File name -> the pending hunks (plists) of the last `codex/changes' for it.")
+
+(defvar-local codex--margin-widened nil
+  "Whether `codex--draw-changes' widened the left margin for its bars.")
+
+(define-fringe-bitmap 'codex-change-bar [24 24 24 24 24 24 24 24] nil nil '(center t))
+
+(defun codex--on-changes (params)
+  "Store the file's pending hunks of PARAMS and redraw its buffer.
+PARAMS: those of the notification `codex/changes'."
+  (when-let ((path (codex--uri-to-path (plist-get params :uri))))
+    (let ((pending (seq-filter (lambda (h) (equal (plist-get h :status) "pending"))
+                               (plist-get params :hunks))))
+      (if pending
+          (puthash path pending codex--changes)
+        (remhash path codex--changes))
+      (when-let ((buffer (find-buffer-visiting path)))
+        (with-current-buffer buffer
+          (when codex-mode (codex--draw-changes)))))))
+
+(defun codex--change-indicator-kind ()
+  "Return `fringe', `margin' or nil: where to draw the bar of a changed line."
+  (if (eq codex-change-indicator 'auto)
+      (if (display-graphic-p) 'fringe 'margin)
+    codex-change-indicator))
+
+(defun codex--change-indicator ()
+  "The string put before a changed line: a fringe bitmap or a margin bar."
+  (pcase (codex--change-indicator-kind)
+    ('fringe (propertize " " 'display '(left-fringe codex-change-bar codex-change-indicator-face)))
+    ('margin (propertize " " 'display `((margin left-margin)
+                                        ,(propertize "▎" 'face 'codex-change-indicator-face))))))
+
+(defun codex--set-margin (width)
+  "Set the left margin of this buffer and the windows showing it to WIDTH."
+  (setq left-margin-width width)
+  (dolist (window (get-buffer-window-list nil nil t))
+    (set-window-margins window width (cdr (window-margins window)))))
+
+(defun codex--draw-changes ()
+  "Redraw this buffer's overlays of the agent's pending hunks."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (remove-overlays nil nil 'codex-change t)
+      (let ((indicator (and buffer-file-name (codex--change-indicator)))
+            (hunks (and buffer-file-name
+                        (gethash (expand-file-name buffer-file-name) codex--changes))))
+        (dolist (hunk hunks)
+          (let* ((range (plist-get hunk :range))
+                 (first (plist-get (plist-get range :start) :line))
+                 (last (plist-get (plist-get range :end) :line))
+                 (deleted (<= last first)))
+            ;; Lines only deleted: the mark goes on the line after them.
+            (dotimes (i (if deleted 1 (- last first)))
+              (goto-char (point-min))
+              (when (zerop (forward-line (+ first i)))
+                (let ((ov (make-overlay (point) (line-beginning-position 2) nil t nil)))
+                  (overlay-put ov 'codex-change t)
+                  (overlay-put ov 'codex-change-id (plist-get hunk :id))
+                  (overlay-put ov 'evaporate t)
+                  (when indicator (overlay-put ov 'before-string indicator))
+                  (when (and codex-change-highlight (not deleted))
+                    (overlay-put ov 'face codex-change-highlight)))))))
+        (let ((margin (and hunks (eq (codex--change-indicator-kind) 'margin))))
+          (cond ((and margin (not (and left-margin-width (> left-margin-width 0))))
+                 (setq codex--margin-widened t)
+                 (codex--set-margin 1))
+                ((and (not margin) codex--margin-widened)
+                 (setq codex--margin-widened nil)
+                 (codex--set-margin 0))))))))
+
+(defun codex--changes-in (beg end)
+  "The ids of the pending hunks with a line between BEG and END."
+  (let (ids)
+    (dolist (ov (overlays-in (save-excursion (goto-char beg) (line-beginning-position))
+                             (save-excursion (goto-char end) (line-beginning-position 2))))
+      (when-let ((id (overlay-get ov 'codex-change-id)))
+        (unless (member id ids) (push id ids))))
+    (nreverse ids)))
+
+(defun codex--on-changes-at-point (command verb)
+  "Run COMMAND (codex.keepChange or codex.revertChange) on the hunks at point.
+With an active region, on every hunk it meets.  VERB says what in messages."
+  (let* ((beg (if (use-region-p) (region-beginning) (point)))
+         (end (if (use-region-p) (max beg (1- (region-end))) (point)))
+         (ids (codex--changes-in beg end))
+         conflicts)
+    (unless ids (user-error "Codex: no pending change here"))
+    (dolist (id ids)
+      (let ((result (codex--command command (list :id id))))
+        (setq conflicts (+ (or conflicts 0) (length (plist-get result :conflicts))))))
+    (message "Codex: %s %d change(s)%s" verb (length ids)
+             (if (zerop conflicts) ""
+               ", one left as it is (your edits overlap)"))
+    ids))
+
+(defun codex-keep-change ()
+  "Keep the agent's change at point (with an active region: every one in it).
+Its mark goes; the text stays the agent's (`codex-undo-turn' still undoes it)."
+  (interactive)
+  (codex--on-changes-at-point "codex.keepChange" "kept"))
+
+(defun codex-revert-change ()
+  "Revert the agent's change at point (with an active region: every one in it).
+Its lines go back to the text before the turn, your other edits kept."
+  (interactive)
+  (codex--on-changes-at-point "codex.revertChange" "reverted"))
 
 (defun codex-undo-turn (&optional turn-id)
   "Undo a Codex turn: every change it made, keeping your later edits.

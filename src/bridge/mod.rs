@@ -59,6 +59,7 @@ pub use settings::{
     SettingsSource, SettingsSources,
 };
 pub use transcript::chat::ChatActions;
+pub use transcript::completion::MentionCompletion;
 
 /// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
 /// harnesses that check it round-trips.

@@ -294,14 +294,26 @@ fn chat_action<T: serde::Serialize>(
 }
 
 /// "Take Codex's version" and "Keep mine" for each conflict region in range (by id; the
-/// server finds the region's current lines itself).
-pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeActionOrCommand> {
+/// server finds the region's current lines itself); for a region a revert met (`reverting`),
+/// "Keep my text" (preferred: nothing is lost) and "Revert anyway".
+pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range, bool)]) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
-    for &(id, range) in conflicts {
-        for (title, take, preferred) in [
-            ("Codex: Take Codex's version", Take::Codex, true),
-            ("Codex: Keep mine", Take::Mine, false),
-        ] {
+    for &(id, range, reverting) in conflicts {
+        let choices = match reverting {
+            false => [
+                ("Codex: Take Codex's version", Take::Codex, true),
+                ("Codex: Keep mine", Take::Mine, false),
+            ],
+            true => [
+                ("Codex: Keep my text", Take::Mine, true),
+                (
+                    "Codex: Revert anyway (take the pre-turn text)",
+                    Take::Codex,
+                    false,
+                ),
+            ],
+        };
+        for (title, take, preferred) in choices {
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: title.to_string(),
                 kind: Some(CodeActionKind::QUICKFIX),
@@ -320,6 +332,7 @@ pub fn conflict_actions(uri: &Url, conflicts: &[(u64, Range)]) -> Vec<CodeAction
                 diagnostics: Some(vec![to_proto::diagnostic(bridge::conflict_diagnostic(
                     id,
                     from_proto::range(range),
+                    reverting,
                 ))]),
                 ..CodeAction::default()
             }));

@@ -67,6 +67,7 @@ commands! {
     RevertChange = "codex.revertChange" => ChangeArgs,
     UndoTurn = "codex.undoTurn" => UndoTurnArgs,
     ListChanges = "codex.listChanges" => NoArgs,
+    ChangeBase = "codex.changeBase" => ChangeBaseArgs,
     InstallRuntime = "codex.installRuntime" => NoArgs,
 }
 
@@ -147,6 +148,9 @@ pub struct AskArgs {
     pub new_thread: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
+    /// Image files sent with the prompt (`localImage`); relative to the workspace folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
 }
 
 /// Also what the transcript's "Codex: Interrupt" action sends.
@@ -279,6 +283,14 @@ pub struct ChangeArgs {
     pub uri: Option<Url>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
+}
+
+/// `{uri, turnId}`: the file whose text before the turn `codex.changeBase` returns.
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeBaseArgs {
+    pub uri: Url,
+    pub turn_id: String,
 }
 
 /// `{turnId?}`: the turn to undo (default: the newest with changes left).
@@ -501,7 +513,7 @@ async fn run(
             if argument.as_object().is_some_and(Map::is_empty) {
                 return Err(invalid_params(
                     "codex.ask: missing field `prompt` (the command takes one object \
-                     {prompt, uri?, range?, threadId?, newThread?, wait?}; editors that cannot \
+                     {prompt, uri?, range?, threadId?, newThread?, wait?, images?}; editors that cannot \
                      pass arguments can use the Codex code actions instead)",
                 ));
             }
@@ -517,6 +529,7 @@ async fn run(
                 thread_id: args.thread_id,
                 new_thread: args.new_thread.unwrap_or(false),
                 wait: args.wait.unwrap_or(false),
+                images: args.images.unwrap_or_default(),
             };
             bridge.ask(request).await
         }
@@ -642,6 +655,13 @@ async fn run(
         Command::ListChanges => {
             let NoArgs {} = parse(command, argument)?;
             bridge.list_changes()
+        }
+        Command::ChangeBase => {
+            let args: ChangeBaseArgs = parse(command, argument)?;
+            let path = args.uri.to_file_path().map_err(|_| {
+                invalid_params(format!("{}: `uri` is not a file URI", command.name()))
+            })?;
+            bridge.change_base(&path, &args.turn_id)
         }
         Command::Review => {
             let args: ReviewArgs = parse(command, argument)?;
@@ -791,7 +811,15 @@ mod tests {
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),
-            ["prompt", "uri", "range", "threadId", "newThread", "wait"]
+            [
+                "prompt",
+                "uri",
+                "range",
+                "threadId",
+                "newThread",
+                "wait",
+                "images"
+            ]
         );
         assert_eq!(
             Command::ResolveConflict.fields(),

@@ -15,18 +15,18 @@ use lsp_types::notification::{
     WorkDoneProgressCancel,
 };
 use lsp_types::request::{
-    CodeActionRequest, DocumentDiagnosticRequest, ExecuteCommand, Initialize, Shutdown,
+    CodeActionRequest, Completion, DocumentDiagnosticRequest, ExecuteCommand, Initialize, Shutdown,
     WorkspaceConfiguration,
 };
 use lsp_types::{
     CodeActionOptions, CodeActionOrCommand, CodeActionProviderCapability, CodeActionTriggerKind,
-    ConfigurationItem, ConfigurationParams, DiagnosticOptions, DiagnosticServerCapabilities,
-    DocumentDiagnosticReport, DocumentDiagnosticReportResult, ExecuteCommandOptions,
-    FullDocumentDiagnosticReport, InitializeParams, InitializeResult, MessageType, NumberOrString,
-    OneOf, PositionEncodingKind, RelatedFullDocumentDiagnosticReport, ServerCapabilities,
-    ServerInfo, ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url, WorkspaceFoldersServerCapabilities,
-    WorkspaceServerCapabilities,
+    CompletionOptions, ConfigurationItem, ConfigurationParams, DiagnosticOptions,
+    DiagnosticServerCapabilities, DocumentDiagnosticReport, DocumentDiagnosticReportResult,
+    ExecuteCommandOptions, FullDocumentDiagnosticReport, InitializeParams, InitializeResult,
+    MessageType, NumberOrString, OneOf, PositionEncodingKind, RelatedFullDocumentDiagnosticReport,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use serde_json::Value;
 
@@ -118,6 +118,11 @@ pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> Serve
                 ..Default::default()
             },
         )),
+        // `@path` in a transcript document's ask section (nothing elsewhere).
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["@".into()]),
+            ..Default::default()
+        }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(code_actions::kinds()),
             ..Default::default()
@@ -330,6 +335,13 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
             };
             ready(answer)
         })
+        .request::<Completion, _>(|state, params| {
+            let bridge = state.bridge.clone();
+            async move {
+                let bridge = bridge.ok_or_else(not_initialized)?;
+                Ok(mention_completion(&bridge, params).await)
+            }
+        })
         .request::<CodeActionRequest, _>(|state, params| {
             let answer = match state.bridge() {
                 Some(bridge) => code_action(bridge, params),
@@ -520,6 +532,43 @@ fn document_diagnostics(bridge: &Bridge, uri: &Url) -> DocumentDiagnosticReportR
     ))
 }
 
+/// `textDocument/completion`: workspace paths after an `@` in a transcript document's ask
+/// section; `null` anywhere else.
+async fn mention_completion(
+    bridge: &Bridge,
+    params: lsp_types::CompletionParams,
+) -> Option<lsp_types::CompletionResponse> {
+    let at = params.text_document_position;
+    let found = bridge
+        .complete_mention(
+            at.text_document.uri.as_str(),
+            from_proto::position(at.position),
+        )
+        .await?;
+    let range = to_proto::range(found.replace);
+    let items = found
+        .paths
+        .into_iter()
+        .map(|path| lsp_types::CompletionItem {
+            label: path.clone(),
+            kind: Some(lsp_types::CompletionItemKind::FILE),
+            filter_text: Some(path.clone()),
+            text_edit: Some(lsp_types::CompletionTextEdit::Edit(lsp_types::TextEdit {
+                range,
+                new_text: path,
+            })),
+            ..Default::default()
+        })
+        .collect();
+    // Incomplete: the next character asks again (the search depends on the query).
+    Some(lsp_types::CompletionResponse::List(
+        lsp_types::CompletionList {
+            is_incomplete: true,
+            items,
+        },
+    ))
+}
+
 fn code_action(
     bridge: &Bridge,
     params: lsp_types::CodeActionParams,
@@ -572,10 +621,10 @@ fn code_action(
         range: params.range,
         selected_text: &selected,
     };
-    let conflicts: Vec<(u64, lsp_types::Range)> = bridge
+    let conflicts: Vec<(u64, lsp_types::Range, bool)> = bridge
         .conflicts_in(uri.as_str(), from_proto::range(params.range))
         .into_iter()
-        .map(|(id, range)| (id, to_proto::range(range)))
+        .map(|(id, range, reverting)| (id, to_proto::range(range), reverting))
         .collect();
     let mut actions = code_actions::approval_actions(&bridge.waiting_approvals());
     actions.extend(code_actions::model_actions(&bridge.model_options()));

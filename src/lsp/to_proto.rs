@@ -148,11 +148,14 @@ mod tests {
 
     #[test]
     fn the_conflict_and_finding_diagnostics_are_valid() {
-        let conflict = crate::bridge::conflict_diagnostic(
-            7,
-            Range::new(Position::new(1, 0), Position::new(2, 0)),
-        );
-        assert_eq!(check_diagnostic(&diagnostic(conflict)), Ok(()));
+        for reverting in [false, true] {
+            let conflict = crate::bridge::conflict_diagnostic(
+                7,
+                Range::new(Position::new(1, 0), Position::new(2, 0)),
+                reverting,
+            );
+            assert_eq!(check_diagnostic(&diagnostic(conflict)), Ok(()));
+        }
         let finding = crate::bridge::Finding {
             id: "review-1".into(),
             uri: "file:///w/a.rs".into(),

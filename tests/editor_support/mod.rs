@@ -3,6 +3,8 @@
 //! group. A test fails, never skips, when its editor is missing.
 #![allow(dead_code)]
 
+pub mod terminal_svg;
+
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::process::CommandExt;
@@ -11,6 +13,15 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 pub const INSTALL: &str = "scripts/install-editors.sh";
+
+/// Where the editor tests write their pictures of the flow for the docs: the folder
+/// `$CODEX_LSP_SCREENSHOTS` names (`scripts/screenshots.sh` sets it), created if need be;
+/// `None` when unset, and then no test takes or writes a picture.
+pub fn screenshots_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("CODEX_LSP_SCREENSHOTS").filter(|d| !d.is_empty())?);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    Some(dir)
+}
 
 /// The path of `name` (`nvim`, `hx`, `emacs`, `tmux`) as the install script reports it.
 pub fn editor(name: &str) -> PathBuf {
@@ -259,6 +270,7 @@ impl Tmux {
             .args(args)
             .current_dir(cwd)
             .env("TERM", "xterm-256color")
+            .env("COLORTERM", "truecolor")
             .envs(env);
         let status = command.status().expect("start tmux");
         assert!(status.success(), "tmux new-session failed");
@@ -316,6 +328,34 @@ impl Tmux {
             }
             std::thread::sleep(Duration::from_millis(15));
         }
+    }
+
+    /// When [`screenshots_dir`] is set, writes the screen as `NAME.svg` there (colors,
+    /// attributes and the cursor, drawn by [`terminal_svg`]); otherwise does nothing.
+    pub fn screenshot(&self, name: &str) {
+        let Some(dir) = screenshots_dir() else {
+            return;
+        };
+        // -N: the blanks at a line's end too (a menu's background reaches past its text).
+        let capture = self.tmux_output(&["capture-pane", "-e", "-N", "-p", "-t", "0"]);
+        let info = self.tmux_output(&[
+            "display-message",
+            "-p",
+            "-t",
+            "0",
+            "#{pane_width} #{pane_height} #{cursor_x} #{cursor_y} #{cursor_flag}",
+        ]);
+        let n: Vec<usize> = info
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        let [width, height, x, y, shown] = n[..] else {
+            panic!("tmux display-message: {info:?}");
+        };
+        let grid = terminal_svg::Grid::parse(&capture, width, height);
+        let svg = grid.to_svg(name, (shown == 1).then_some((x, y)));
+        let file = dir.join(format!("{name}.svg"));
+        std::fs::write(&file, svg).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }
 
     /// Whether the pane's program still runs.

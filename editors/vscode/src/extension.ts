@@ -39,6 +39,7 @@ import {
   loginArguments,
   missingServerMessage,
   resolveServer,
+  reviewResources,
   INSTALL_COMMAND,
   oneLine,
   SettingsReader,
@@ -53,6 +54,35 @@ import {
 
 const SCHEME = "codex-proposed";
 const STATUS_SCHEME = "codex-status";
+/** The text of a file before a turn (`codex.changeBase`), the left side of "Review Changes". */
+const BASE_SCHEME = "codex-base";
+
+/** One pending hunk of `codex/changes` (docs/lsp.md). */
+interface ChangeHunk {
+  id: string;
+  turnId: string;
+  turn: number;
+  prompt: string;
+  range: { start: { line: number }; end: { line: number } };
+  added: number;
+  removed: number;
+  status: string;
+}
+
+/** The lines (0-based) a hunk's marks go on: its lines, or the one after lines only deleted. */
+function hunkLines(hunk: ChangeHunk): [number, number] {
+  const first = hunk.range.start.line;
+  const end = hunk.range.end.line;
+  return [first, end > first ? end - 1 : first];
+}
+
+/** A bar in the gutter (a data: URI, so the package needs no image file). */
+const CHANGE_GUTTER = vscode.Uri.parse(
+  "data:image/svg+xml;utf8," +
+    encodeURIComponent(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><rect x="5" y="0" width="4" height="16" fill="#d7a13b"/></svg>',
+    ),
+);
 
 /** `codex.*` as VS Code resolves it, and where each value came from. */
 function codexSettings(): SettingsReader {
@@ -104,6 +134,16 @@ class Codex {
   private nextApproval = 1;
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly test = new TestState();
+  /** uri → the pending hunks of its last `codex/changes`. */
+  private changeHunks = new Map<string, ChangeHunk[]>();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  readonly changeDecoration = vscode.window.createTextEditorDecorationType({
+    gutterIconPath: CHANGE_GUTTER,
+    gutterIconSize: "contain",
+    overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.modifiedForeground"),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+    isWholeLine: true,
+  });
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.statusItem.name = "Codex";
@@ -223,6 +263,7 @@ class Codex {
       }
       this.sendQueued();
     });
+    client.onNotification("codex/changes", (params: { uri?: string; hunks?: ChangeHunk[] }) => this.onChanges(params));
     client.onRequest("codex/approval", (params: ApprovalParams, token) => this.approve(params, token));
     client.onNotification("codex/approvalEnded", (params: { approvalId?: string; reason?: string }) =>
       this.approvalEnded(params),
@@ -512,6 +553,91 @@ class Codex {
     provideTextDocumentContent: (uri) => this.proposed.get(uri.toString()) ?? "",
   };
 
+  // --- the agent's changes (codex/changes) ----------------------------------------------------
+
+  /** `codex/changes`: the file's hunks now; the pending ones are decorated and get lenses. */
+  private onChanges(params: { uri?: string; hunks?: ChangeHunk[] }): void {
+    if (typeof params?.uri !== "string") return;
+    const pending = (params.hunks ?? []).filter((h) => h.status === "pending" && h.range);
+    if (pending.length) this.changeHunks.set(params.uri, pending);
+    else this.changeHunks.delete(params.uri);
+    this.drawChanges();
+    this.lensesChanged.fire();
+  }
+
+  private hunksOf(document: vscode.TextDocument): ChangeHunk[] {
+    return this.changeHunks.get(document.uri.toString()) ?? [];
+  }
+
+  /** Decorates every visible editor with its file's pending hunks (gutter, overview ruler). */
+  drawChanges(): void {
+    const drawn: Record<string, number[]> = {};
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.scheme !== "file") continue;
+      const ranges: vscode.Range[] = [];
+      for (const hunk of this.hunksOf(editor.document)) {
+        const [first, last] = hunkLines(hunk);
+        for (let line = first; line <= last && line < editor.document.lineCount; line++) {
+          ranges.push(new vscode.Range(line, 0, line, 0));
+        }
+      }
+      editor.setDecorations(this.changeDecoration, ranges);
+      drawn[editor.document.uri.fsPath] = ranges.map((r) => r.start.line);
+    }
+    this.test.set("changeDecorations", drawn);
+  }
+
+  /** "Keep" and "Revert" above each pending hunk. */
+  readonly changeLenses: vscode.CodeLensProvider = {
+    onDidChangeCodeLenses: this.lensesChanged.event,
+    provideCodeLenses: (document) =>
+      this.hunksOf(document).flatMap((hunk) => {
+        const at = new vscode.Range(hunkLines(hunk)[0], 0, hunkLines(hunk)[0], 0);
+        const what = `turn ${hunk.turn}: +${hunk.added} −${hunk.removed}`;
+        return [
+          new vscode.CodeLens(at, { title: "Keep", tooltip: `Keep Codex's change (${what})`, command: "codex.keepChangeCmd", arguments: [hunk.id] }),
+          new vscode.CodeLens(at, { title: "Revert", tooltip: `Revert Codex's change (${what})`, command: "codex.revertChangeCmd", arguments: [hunk.id] }),
+        ];
+      }),
+  };
+
+  /** Keeps or reverts hunk `id` (from a lens), else the pending hunk at the cursor. */
+  async onHunk(command: "codex.keepChange" | "codex.revertChange", id?: string): Promise<void> {
+    if (typeof id !== "string") {
+      const editor = vscode.window.activeTextEditor;
+      const line = editor?.selection.active.line ?? -1;
+      id = editor && this.hunksOf(editor.document).find((h) => {
+        const [first, last] = hunkLines(h);
+        return line >= first && line <= last;
+      })?.id;
+      if (!id) {
+        void vscode.window.showInformationMessage("Codex: no pending change at the cursor.");
+        return;
+      }
+    }
+    const verb = command === "codex.keepChange" ? "keep" : "revert";
+    try {
+      const result = await this.exec(command, { id });
+      this.test.push("changeCommands", { command, id });
+      if (result?.conflicts?.length) {
+        void vscode.window.showWarningMessage("Codex: left as it is: your edits overlap the change.");
+      }
+    } catch (e) {
+      this.fail(`${verb} the change`, e);
+    }
+  }
+
+  /** The left side of "Review Changes": `codex.changeBase` of the file and turn its URI names. */
+  readonly baseProvider: vscode.TextDocumentContentProvider = {
+    provideTextDocumentContent: async (uri) => {
+      const { uri: file, turnId } = JSON.parse(uri.query) as { uri: string; turnId: string };
+      const base = await this.exec("codex.changeBase", { uri: file, turnId });
+      const text = typeof base?.before === "string" ? base.before : "";
+      this.test.push("bases", { path: uri.path, turnId, text });
+      return text;
+    },
+  };
+
   // --- commands -----------------------------------------------------------------------------
 
   async ask(): Promise<void> {
@@ -740,10 +866,43 @@ class Codex {
   }
 
   /**
-   * "Codex: Review Changes": every change codex-lsp records, newest turn first, in a quick
-   * pick; the pick opens the file at the hunk, where the code actions keep or revert it.
+   * "Codex: Review Changes": VS Code's multi-diff editor of every file with pending changes,
+   * the text before the earliest of their turns (`codex.changeBase`) against the file now;
+   * with nothing pending, the newest turn's files. Where VS Code has no multi-diff editor
+   * (before 1.86), the list of changes instead.
    */
   async reviewChanges(): Promise<void> {
+    let result;
+    try {
+      result = await this.exec("codex.listChanges", {});
+    } catch (e) {
+      this.fail("list changes", e);
+      return;
+    }
+    const resources = reviewResources(result).map((r) => ({ uri: vscode.Uri.parse(r.uri), turnId: r.turnId }));
+    this.test.set("reviewResources", resources.map((r) => ({ path: r.uri.fsPath, turnId: r.turnId })));
+    if (resources.length === 0) {
+      void vscode.window.showInformationMessage("Codex: no changes recorded.");
+      return;
+    }
+    const tuples = resources.map((r) => [
+      r.uri,
+      vscode.Uri.from({ scheme: BASE_SCHEME, path: r.uri.path, query: JSON.stringify({ uri: r.uri.toString(), turnId: r.turnId }) }),
+      r.uri,
+    ]);
+    try {
+      await vscode.commands.executeCommand("vscode.changes", "Codex changes", tuples);
+    } catch {
+      await this.listChanges();
+    }
+  }
+
+  /**
+   * "Codex: List Changes": every change codex-lsp records, newest turn first, in a quick
+   * pick; the pick opens the file at the hunk, where the lenses or code actions keep or
+   * revert it.
+   */
+  async listChanges(): Promise<void> {
     let result;
     try {
       result = await this.exec("codex.listChanges", {});
@@ -827,6 +986,7 @@ class Codex {
   }
 
   dispose(): void {
+    this.changeDecoration.dispose();
     this.statusItem.dispose();
     this.output.dispose();
     this.log.dispose();
@@ -839,7 +999,14 @@ class CodexCapabilities implements StaticFeature {
   fillClientCapabilities(capabilities: any): void {
     // codexTranscript: codex-lsp renders the transcript and sends each turn's updates;
     // codexStatus: the model, the context's fill and the rate limits for the status bar.
-    capabilities.experimental = { ...(capabilities.experimental ?? {}), codexApprovals: true, codexTranscript: true, codexStatus: true };
+    // codexChanges: the agent's hunks, drawn as decorations with Keep/Revert lenses.
+    capabilities.experimental = {
+      ...(capabilities.experimental ?? {}),
+      codexApprovals: true,
+      codexTranscript: true,
+      codexStatus: true,
+      codexChanges: true,
+    };
   }
   initialize(): void {}
   clear(): void {}
@@ -1026,6 +1193,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command("codex.clearReviewCmd", () => c.clearReview());
   command("codex.undoTurnCmd", () => c.undoTurn());
   command("codex.reviewChangesCmd", () => c.reviewChanges());
+  command("codex.listChangesCmd", () => c.listChanges());
+  command("codex.keepChangeCmd", (id?: string) => c.onHunk("codex.keepChange", id));
+  command("codex.revertChangeCmd", (id?: string) => c.onHunk("codex.revertChange", id));
   command("codex.logIn", () => c.login());
   command("codex.logOut", () => c.logout());
   command("codex.installRuntimeCmd", () => c.installRuntime());
@@ -1038,6 +1208,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, c.provider),
     vscode.workspace.registerTextDocumentContentProvider(STATUS_SCHEME, c.statusProvider),
+    vscode.workspace.registerTextDocumentContentProvider(BASE_SCHEME, c.baseProvider),
+    vscode.languages.registerCodeLensProvider({ scheme: "file" }, c.changeLenses),
+    vscode.window.onDidChangeVisibleTextEditors(() => c.drawChanges()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration("codex")) return;
       c.warnIgnoredSettings();

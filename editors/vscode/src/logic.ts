@@ -648,3 +648,26 @@ export function statusReport(result: any): { summary: string; text: string } {
   parts.push(turns === 1 ? "1 turn running" : `${turns} turns running`);
   return { summary: `Codex: ${parts.join("; ")}.`, text: JSON.stringify(result ?? null, null, 2) + "\n" };
 }
+
+/**
+ * The files "Review Changes" shows, from a `codex.listChanges` answer (newest turn first):
+ * each file with pending hunks, against the earliest turn that still has some there (so its
+ * diff holds every pending change); with none pending, the newest turn's files.
+ */
+export function reviewResources(result: any): { uri: string; turnId: string }[] {
+  const earliest = new Map<string, string>();
+  for (const turn of result?.turns ?? []) {
+    for (const file of turn.files ?? []) {
+      const pending = (file.hunks ?? []).some((h: any) => h.status === "pending");
+      // Turns come newest first: a later (older) turn with pending hunks replaces the entry.
+      if (typeof file.uri === "string" && pending) earliest.set(file.uri, turn.turnId);
+    }
+  }
+  if (earliest.size === 0) {
+    const newest = result?.turns?.[0];
+    for (const file of newest?.files ?? []) {
+      if (typeof file.uri === "string") earliest.set(file.uri, newest.turnId);
+    }
+  }
+  return [...earliest].map(([uri, turnId]) => ({ uri, turnId }));
+}

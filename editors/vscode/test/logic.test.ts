@@ -18,6 +18,7 @@ import {
   missingServerMessage,
   resolveServer,
   readerOf,
+  reviewResources,
   serverSettings,
   settingNamedIn,
   settingValue,
@@ -337,4 +338,24 @@ test("threads, login arguments, unknown commands", () => {
   assert.deepEqual(loginArguments("deviceCode", "ignored"), { method: "deviceCode" });
   assert.ok(isUnknownCommand(new Error("unknown command `codex.review`; codex-lsp knows: codex.ask")));
   assert.ok(!isUnknownCommand({ message: "codex.review: missing field `uri`" }));
+});
+
+test("Review Changes diffs each file against the earliest turn with pending hunks there", () => {
+  const hunk = (status: string) => ({ id: "x", status });
+  const listed = {
+    turns: [
+      { turnId: "t3", files: [{ uri: "file:///a", hunks: [hunk("pending")] }, { uri: "file:///c", hunks: [hunk("kept")] }] },
+      { turnId: "t2", files: [{ uri: "file:///a", hunks: [hunk("reverted"), hunk("pending")] }, { uri: "file:///b", hunks: [hunk("pending")] }] },
+      { turnId: "t1", files: [{ uri: "file:///a", hunks: [hunk("kept")] }] },
+    ],
+  };
+  assert.deepEqual(reviewResources(listed), [
+    { uri: "file:///a", turnId: "t2" },
+    { uri: "file:///b", turnId: "t2" },
+  ]);
+  // Nothing pending: the newest turn's files, still undoable.
+  const done = { turns: [{ turnId: "t9", files: [{ uri: "file:///z", hunks: [hunk("kept")] }] }, listed.turns[2]] };
+  assert.deepEqual(reviewResources(done), [{ uri: "file:///z", turnId: "t9" }]);
+  assert.deepEqual(reviewResources(undefined), []);
+  assert.deepEqual(reviewResources({ turns: [] }), []);
 });

@@ -50,6 +50,10 @@ pub struct BufferConflict {
     pub lines: Span<u32>,
     pub ours: String,
     pub theirs: String,
+    /// The agent's change (its hunk id) whose revert this region stands in the way of:
+    /// `theirs` is then the text before the turn. `None`: the mirror's conflict, `theirs`
+    /// the agent's text.
+    pub reverts: Option<String>,
 }
 
 impl BufferConflict {
@@ -230,6 +234,15 @@ impl Documents {
         };
         doc.set_base(disk_text.as_deref());
         self.open.insert(key, doc);
+    }
+
+    /// The file behind `key` had `stamp` when it was read for the merge base at open (the
+    /// stamp taken before the read: a write in between leaves a later time, so it reads
+    /// again). Lets following disk and finding unsaved buffers skip reading it.
+    pub fn stamp_opened(&mut self, key: &str, stamp: DiskStamp) {
+        if let Some(doc) = self.open.get_mut(key).filter(|d| d.base.is_some()) {
+            doc.disk_stamp = Some(stamp);
+        }
     }
 
     /// Applies one `didChange`, moving conflict regions with the lines around them.
@@ -508,10 +521,11 @@ impl Documents {
         Ok(doc.document.rope().slice(start..end).to_string())
     }
 
-    /// Open documents whose text differs from the file on disk: the one at `first` first,
-    /// then the most recently changed. Returns (path, text) pairs, without reading disk
-    /// under the caller's lock: the caller checks them with [`differs_from_disk`].
-    pub fn candidates_for_unsaved(&self, first: Option<&str>) -> Vec<(PathBuf, String)> {
+    /// Open documents that may differ from the file on disk: the one at `first` first,
+    /// then the most recently changed. Rope clones (no copy of any text) with what is
+    /// known of disk, so that the caller checks them without the lock, reading only the
+    /// files not vouched for by their stamp (see [`UnsavedCandidate::differs_from_disk`]).
+    pub fn candidates_for_unsaved(&self, first: Option<&str>) -> Vec<UnsavedCandidate> {
         let mut docs: Vec<(&String, &OpenDocument)> =
             self.open.iter().filter(|(_, d)| d.path.is_some()).collect();
         docs.sort_by(|(ua, a), (ub, b)| {
@@ -522,9 +536,44 @@ impl Documents {
                 .then(b.last_changed.cmp(&a.last_changed))
         });
         docs.into_iter()
-            .map(|(_, d)| (d.path.clone().expect("filtered"), d.document.text()))
+            .map(|(_, d)| UnsavedCandidate {
+                path: d.path.clone().expect("filtered"),
+                text: d.document.rope().clone(),
+                base: d.base.clone(),
+                stamp: d.disk_stamp,
+            })
             .collect()
     }
+}
+
+/// An open document that may hold unsaved edits: its text and its merge base as rope
+/// clones (sharing the buffer's nodes), and the file's stamp when it last read as the base.
+pub struct UnsavedCandidate {
+    pub path: PathBuf,
+    pub text: Rope,
+    base: Option<Rope>,
+    stamp: Option<DiskStamp>,
+}
+
+impl UnsavedCandidate {
+    /// Whether the buffer differs from the file on disk as the editor shows it. A file
+    /// that still has the stamp it had when it read as the base, under a buffer that reads
+    /// as the base, is not read again: asking with a thousand clean buffers open reads no
+    /// file and copies no text.
+    pub fn differs_from_disk(&self) -> bool {
+        if let (Some(stamp), Some(base)) = (self.stamp, &self.base) {
+            if file_stamp(&self.path) == Some(stamp) && self.text == *base {
+                return false;
+            }
+        }
+        rope_differs_from_disk(&self.path, &self.text)
+    }
+}
+
+/// A file's length and modification time, if it is there.
+fn file_stamp(path: &Path) -> Option<DiskStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?))
 }
 
 /// Text sync from the editor, applied in order by the LSP main loop.
@@ -547,6 +596,7 @@ impl crate::bridge::Bridge {
         let path = self.chat_path_filter(path).map(|p| normalize_path(&p));
         // A small synchronous read: the merge base must be what disk held when the buffer
         // was loaded, before any later write by the agent.
+        let stamp = path.as_deref().and_then(file_stamp);
         let bytes = path.as_deref().and_then(|p| std::fs::read(p).ok());
         let crlf_as_lf = bytes
             .as_deref()
@@ -555,7 +605,8 @@ impl crate::bridge::Bridge {
         let disk_text = bytes.and_then(|b| view.read(b).ok());
         let transcript = path.is_none().then(|| uri.clone());
         let uri_key = uri.clone();
-        self.documents().open_as(
+        let mut documents = self.documents();
+        documents.open_as(
             uri,
             editor_uri,
             path,
@@ -565,6 +616,10 @@ impl crate::bridge::Bridge {
             disk_text,
             crlf_as_lf,
         );
+        if let Some(stamp) = stamp {
+            documents.stamp_opened(&uri_key, stamp);
+        }
+        drop(documents);
         if let Some(key) = transcript {
             self.chat_did_open(&key, transcript_path.as_deref());
         }
@@ -776,34 +831,44 @@ fn relocate_conflicts(conflicts: &mut Vec<BufferConflict>, text: &str) -> bool {
 
 /// "Modified" means the buffer differs from the file on disk as the editor shows it (a
 /// missing file counts): a BOM the buffer does not hold, or CRLF line ends an LF-only
-/// buffer shows as LF, are not edits (see [`DiskView`]).
-pub fn differs_from_disk(path: &Path, text: &str) -> bool {
-    match std::fs::read(path) {
-        Ok(bytes) if bytes == text.as_bytes() => false,
-        Ok(bytes) => {
-            let crlf_as_lf = editor_normalised_crlf(&bytes, text);
-            let view = DiskView::of(text.starts_with(BOM), crlf_as_lf);
-            view.read(bytes).map_or(true, |disk| disk != text)
-        }
-        Err(_) => true,
+/// buffer shows as LF, are not edits (see [`DiskView`]). Compared chunk by chunk: no copy
+/// of the buffer.
+fn rope_differs_from_disk(path: &Path, text: &Rope) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return true;
+    };
+    if bytes.len() == text.len_bytes() && std::str::from_utf8(&bytes).is_ok_and(|b| *text == b) {
+        return false;
     }
+    let starts_with_bom = text.chars().next() == Some(BOM);
+    let holds_cr = text.chunks().any(|chunk| chunk.contains('\r'));
+    let crlf_as_lf = !holds_cr && bytes.windows(2).any(|w| w == b"\r\n");
+    let view = DiskView::of(starts_with_bom, crlf_as_lf);
+    view.read(bytes).map_or(true, |disk| *text != disk.as_str())
 }
 
-/// Picks the unsaved buffers that fit in `budget` bytes, in order; returns those and the
-/// paths left out.
+/// Picks the candidates that differ from disk and fit in `budget` bytes, in order; returns
+/// those (their text copied, the only copy made) and the unsaved ones left out.
 pub fn fit_unsaved(
-    candidates: Vec<UnsavedBuffer>,
+    candidates: Vec<UnsavedCandidate>,
     budget: usize,
 ) -> (Vec<UnsavedBuffer>, Vec<PathBuf>) {
     let mut used = 0;
     let mut kept = Vec::new();
     let mut left_out = Vec::new();
-    for buffer in candidates {
-        if used + buffer.text.len() <= budget {
-            used += buffer.text.len();
-            kept.push(buffer);
+    for candidate in candidates {
+        if !candidate.differs_from_disk() {
+            continue;
+        }
+        let len = candidate.text.len_bytes();
+        if used + len <= budget {
+            used += len;
+            kept.push(UnsavedBuffer {
+                path: candidate.path,
+                text: candidate.text.to_string(),
+            });
         } else {
-            left_out.push(buffer.path);
+            left_out.push(candidate.path);
         }
     }
     (kept, left_out)
@@ -924,9 +989,12 @@ mod tests {
 
     #[test]
     fn unsaved_buffers_fit_the_budget_in_order() {
-        let b = |p: &str, n: usize| UnsavedBuffer {
+        // Paths with no file behind them: every one differs from disk.
+        let b = |p: &str, n: usize| UnsavedCandidate {
             path: p.into(),
-            text: "x".repeat(n),
+            text: Rope::from_str(&"x".repeat(n)),
+            base: None,
+            stamp: None,
         };
         let (kept, left) = fit_unsaved(vec![b("/first", 60), b("/big", 50), b("/small", 30)], 100);
         assert_eq!(
@@ -934,6 +1002,38 @@ mod tests {
             [PathBuf::from("/first"), PathBuf::from("/small")]
         );
         assert_eq!(left, [PathBuf::from("/big")]);
+    }
+
+    #[test]
+    fn a_clean_buffer_vouched_for_by_its_stamp_is_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        std::fs::write(&file, "a\n").unwrap();
+        let stamp = file_stamp(&file).unwrap();
+        let uri = "file:///a.txt";
+        let mut docs = Documents::default();
+        docs.open(
+            uri.into(),
+            Some(file.clone()),
+            "t".into(),
+            1,
+            "a\n",
+            Some("a\n".into()),
+        );
+        docs.rebase_if_equal_stamped(uri, "a\n".into(), Some(stamp));
+        let differs = |docs: &Documents| docs.candidates_for_unsaved(None)[0].differs_from_disk();
+        assert!(!differs(&docs));
+        // Same length and modification time: the stamp vouches, the file is not read (it
+        // would say otherwise). Editors and tools always move the time when they write.
+        std::fs::write(&file, "b\n").unwrap();
+        let handle = std::fs::File::options().write(true).open(&file).unwrap();
+        handle.set_modified(stamp.1).unwrap();
+        assert!(!differs(&docs));
+        // A new time: read, and found to differ.
+        handle
+            .set_modified(stamp.1 + std::time::Duration::from_secs(5))
+            .unwrap();
+        assert!(differs(&docs));
     }
 
     #[test]
@@ -959,7 +1059,7 @@ mod tests {
         let order: Vec<PathBuf> = docs
             .candidates_for_unsaved(Some("file:///a"))
             .into_iter()
-            .map(|(p, _)| p)
+            .map(|c| c.path)
             .collect();
         assert_eq!(order, [PathBuf::from("/a"), PathBuf::from("/b")]);
     }
@@ -970,6 +1070,7 @@ mod tests {
             lines,
             ours: ours.into(),
             theirs: "THEIRS\n".into(),
+            reverts: None,
         }
     }
 
@@ -1232,6 +1333,7 @@ mod view_tests {
             lines: 1..2,
             ours: "mine\n".into(),
             theirs: "agent\n".into(),
+            reverts: None,
         };
         docs.add_conflicts("file:///a", vec![conflict], "x\nmine\n");
         assert!(!docs.rebase_if_equal("file:///a", "x\nagent\n".into()));
@@ -1260,7 +1362,7 @@ mod view_tests {
         ] {
             std::fs::write(&file, disk).unwrap();
             assert_eq!(
-                differs_from_disk(&file, buffer),
+                rope_differs_from_disk(&file, &Rope::from_str(buffer)),
                 differs,
                 "{disk:?} {buffer:?}"
             );

@@ -35,6 +35,11 @@ pub const CONFLICT_CODE: &str = "codex.conflict";
 
 static NEXT_CONFLICT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A new conflict's id (unique in the process, whichever kind).
+pub(in crate::bridge) fn next_conflict_id() -> u64 {
+    NEXT_CONFLICT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
 pub(in crate::bridge) enum MirrorJob {
     /// A completed `fileChange` item.
     FileChange {
@@ -338,10 +343,11 @@ impl Bridge {
             .conflicts
             .iter()
             .map(|c| BufferConflict {
-                id: NEXT_CONFLICT_ID.fetch_add(1, Ordering::Relaxed),
+                id: next_conflict_id(),
                 lines: c.lines.clone(),
                 ours: c.ours.clone(),
                 theirs: c.theirs.clone(),
+                reverts: None,
             })
             .collect();
         {
@@ -443,13 +449,14 @@ impl Bridge {
             .documents()
             .conflicts(uri)
             .into_iter()
-            .map(|c| conflict_diagnostic(c.id, c.range()))
+            .map(|c| conflict_diagnostic(c.id, c.range(), c.reverts.is_some()))
             .collect();
         self.set_diagnostics(uri, "conflict", diagnostics);
     }
 
-    /// The conflicts of `uri` whose lines meet `range`, as (id, range).
-    pub fn conflicts_in(&self, uri: &str, range: Range) -> Vec<(u64, Range)> {
+    /// The conflicts of `uri` whose lines meet `range`, as (id, range, whether it stands in
+    /// the way of a revert).
+    pub fn conflicts_in(&self, uri: &str, range: Range) -> Vec<(u64, Range, bool)> {
         self.documents()
             .conflicts(uri)
             .into_iter()
@@ -457,11 +464,13 @@ impl Bridge {
                 let r = c.range();
                 r.start <= range.end && range.start <= r.end
             })
-            .map(|c| (c.id, c.range()))
+            .map(|c| (c.id, c.range(), c.reverts.is_some()))
             .collect()
     }
 
-    /// `codex.resolveConflict`: take Codex's version of a region, or keep the user's.
+    /// `codex.resolveConflict`: take Codex's version of a region, or keep the user's. For a
+    /// conflict a revert met, "Codex's version" is the text before the turn, and the change
+    /// is then reverted (or, keeping the user's text, kept).
     pub async fn resolve_conflict(
         &self,
         uri: &str,
@@ -478,6 +487,7 @@ impl Bridge {
                     "codex.resolveConflict: no conflict {id} in {uri} (already resolved?)"
                 ))
             })?;
+        let mut version = 0;
         if choice == ConflictChoice::TakeCodex {
             let snapshot = self.documents().mirror_snapshot(uri).ok_or_else(|| {
                 BridgeError::InvalidParams(format!("codex.resolveConflict: {uri} is not open"))
@@ -489,11 +499,15 @@ impl Bridge {
                 }
             })?;
             let edits = edits_between(&snapshot.text, &new_text, self.inner.encoding);
+            version = snapshot.version;
             let edit = BufferEdit {
                 uri: self.documents().editor_uri(uri),
                 version: snapshot.version,
                 edits,
-                label: "Codex: take Codex's version".into(),
+                label: match conflict.reverts {
+                    Some(_) => "Codex: revert anyway".into(),
+                    None => "Codex: take Codex's version".into(),
+                },
                 group: None,
             };
             match self.inner.ui.apply_edit(edit).await {
@@ -504,10 +518,17 @@ impl Bridge {
         }
         self.documents().remove_conflict(uri, id);
         self.publish_conflicts(uri);
-        Ok(json!({ "resolved": id, "kept": match choice {
-            ConflictChoice::TakeCodex => "codex",
-            ConflictChoice::KeepMine => "mine",
-        } }))
+        if let Some(change) = &conflict.reverts {
+            self.changes_conflict_resolved(uri, change, choice, version)
+                .await;
+        }
+        Ok(
+            json!({ "resolved": id, "kept": match (choice, &conflict.reverts) {
+            (ConflictChoice::TakeCodex, None) => "codex",
+            (ConflictChoice::TakeCodex, Some(_)) => "before",
+            (ConflictChoice::KeepMine, _) => "mine",
+        } }),
+        )
     }
 
     fn shown(&self, path: &Path) -> String {
@@ -520,15 +541,25 @@ impl Bridge {
     }
 }
 
-/// The diagnostic of a conflict region: what is published and what its code actions carry.
-pub fn conflict_diagnostic(id: u64, range: Range) -> BufferDiagnostic {
+/// The diagnostic of a conflict region: what is published and what its code actions carry;
+/// `reverting`: a revert of the agent's change met it.
+pub fn conflict_diagnostic(id: u64, range: Range, reverting: bool) -> BufferDiagnostic {
+    let message = match reverting {
+        false => {
+            "Codex changed these lines too; your unsaved version is kept. Take Codex's \
+             version or keep yours with a code action."
+        }
+        true => {
+            "You edited these lines after Codex changed them, so reverting Codex's change \
+             here was left out; your text is kept. Keep your text, or revert anyway (the \
+             text before the turn) with a code action."
+        }
+    };
     BufferDiagnostic {
         range,
         severity: Severity::Warning,
         code: CONFLICT_CODE.into(),
-        message: "Codex changed these lines too; your unsaved version is kept. Take Codex's \
-                  version or keep yours with a code action."
-            .into(),
+        message: message.into(),
         data: json!({ "conflictId": id }),
     }
 }
@@ -606,6 +637,7 @@ mod tests {
             lines,
             ours: ours.into(),
             theirs: "AGENT\n".into(),
+            reverts: None,
         }
     }
 

@@ -65,6 +65,9 @@
           (list
            :status codex-status
            :mode_line (codex-mode-line-text)
+           ;; The minor mode's lighter as the mode line shows it.
+           :lighter_shown (format-mode-line (cadr (assq 'codex-mode minor-mode-alist)))
+           :misc_shown (format-mode-line mode-line-misc-info)
            :last_turn codex-last-turn
            :turns (vconcat (reverse drive-turns))
            :approvals (vconcat (reverse drive-approvals))

@@ -392,6 +392,63 @@ function scenarios.undo_changes()
   snapshot()
 end
 
+-- Signs and keep (issue 17): a turn edits two hunks of undo.txt; the plugin draws a sign on
+-- each changed line (extmarks of its own namespace); :CodexKeep on the first clears its sign
+-- and leaves the agent's text; :CodexRevert on the second puts its line back.
+function scenarios.change_signs()
+  vim.o.autoread = false
+  open("undo.txt")
+  local buf = vim.api.nvim_get_current_buf()
+  local function lines()
+    return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  end
+  local function signs()
+    local found = {}
+    for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, codex.changes_ns, 0, -1, { details = true })) do
+      table.insert(found, { row = mark[2], sign = vim.trim(mark[4].sign_text or "") })
+    end
+    return found
+  end
+  local function change_hints()
+    local rows = {}
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      if d.code == "codex.change" then
+        table.insert(rows, d.lnum)
+      end
+    end
+    table.sort(rows)
+    return rows
+  end
+  vim.cmd("CodexAsk nvim undo me")
+  turn_done("the turn to complete")
+  wait(10000, function()
+    return #signs() == 2
+  end, "the two change signs")
+  result.signs_after_turn = signs()
+  result.lines_after_turn = lines()
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  vim.cmd("CodexKeep")
+  wait(10000, function()
+    return #signs() == 1 and #change_hints() == 1
+  end, ":CodexKeep to clear the first hunk's sign and hint")
+  result.signs_after_keep = signs()
+  result.hints_after_keep = change_hints()
+  result.lines_after_keep = lines()
+  vim.api.nvim_win_set_cursor(0, { 4, 0 })
+  vim.cmd("CodexRevert")
+  wait(10000, function()
+    return lines()[4] == "delta" and #signs() == 0
+  end, ":CodexRevert to put the second hunk back")
+  result.lines_after_revert = lines()
+  result.signs_after_revert = signs()
+  result.keep_outside = (function()
+    vim.api.nvim_win_set_cursor(0, { 1, 0 })
+    vim.cmd("CodexKeep")
+    return result.notifications[#result.notifications]
+  end)()
+  snapshot()
+end
+
 vim.api.nvim_create_autocmd("User", {
   pattern = "CodexTurnCompleted",
   callback = function(args)

@@ -40,6 +40,16 @@ const step = (name) => {
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The docs' pictures (scripts/screenshots.sh): `vscode-NAME.png` in the folder
+ *  CODEX_TEST_SCREENSHOTS names; without it, nothing. */
+async function screenshot(name) {
+  const dir = process.env.CODEX_TEST_SCREENSHOTS;
+  if (!dir) return;
+  // The pointer off to an empty spot of the activity bar: no hover tooltip in the picture.
+  await page.mouse.move(2, 500);
+  await page.screenshot({ path: path.join(dir, `vscode-${name}.png`) });
+}
+
 function readState() {
   try {
     return JSON.parse(fs.readFileSync(stateFile, "utf8"));
@@ -255,6 +265,7 @@ async function main() {
   if (scenario === "filechanges") return fileChanges();
   if (scenario === "transcript") return transcript();
   if (scenario === "undo") return undoChanges();
+  if (scenario === "changes") return changeDecorations();
   return session();
 }
 
@@ -310,6 +321,7 @@ async function session() {
   result.changeNotificationShown = await until("the change notification", 10000, async () =>
     changeToast.first().isVisible().catch(() => false),
   ).catch(() => false);
+  await screenshot("diff");
   step("diff view open; accepting from its title bar");
   await accept.click();
 
@@ -331,6 +343,7 @@ async function session() {
   const afterFirst = readState();
   result.mainBuffer = afterFirst.documents?.[mainPath];
   result.mainOnDisk = fs.readFileSync(mainPath, "utf8");
+  await screenshot("edit");
   step("first turn done");
   // Answered from the diff view, its notification is gone: not a toast, and not in the
   // notification center either (a toast that merely hid would still be listed there).
@@ -359,6 +372,7 @@ async function session() {
     // The button Enter presses: the one with the focus when the modal opens.
     focused: await page.evaluate(() => (document.activeElement?.textContent ?? "").trim()),
   };
+  await screenshot("approval");
   // Enter presses the modal's default button: it must be the safe one.
   step("modal shown; pressing Enter");
   await page.keyboard.press("Enter");
@@ -860,7 +874,7 @@ async function undoChanges() {
   result.afterRevert = doc()?.text;
   step("reverted one hunk");
 
-  await palette("Codex: Review Changes");
+  await palette("Codex: List Changes");
   const pickRows = page.locator(".quick-input-list .monaco-list-row");
   await until("the changes in the quick pick", 20000, async () =>
     (await pickRows.allInnerTexts().catch(() => [])).some((t) => t.includes("undo.txt:4")),
@@ -875,6 +889,50 @@ async function undoChanges() {
   result.afterUndo = doc()?.text;
   result.undoMessages = readState().messages;
   step("undid the turn");
+}
+
+/**
+ * The agent's changes drawn (issue 17), autosave off: a turn changes lines 2 and 4 of
+ * undo.txt; the extension decorates both (what it drew, through its test state); "Keep"
+ * from the CodeLens above line 2 clears that decoration, the text staying the agent's;
+ * "Codex: Review Changes" opens VS Code's multi-diff editor with the text before the turn
+ * (fetched with codex.changeBase) against the file now.
+ */
+async function changeDecorations() {
+  const undoPath = path.join(workspace, "undo.txt");
+  const doc = () => readState().documents?.[undoPath];
+  const lines = () => (doc()?.text ?? "").split("\n");
+  const decorated = () => JSON.stringify(readState().changeDecorations?.[undoPath] ?? null);
+  await openFile("undo.txt", undoPath);
+  await ask("vscode keep me");
+  const accept = page.locator('.editor-actions [aria-label="Accept Codex\'s Change"]').first();
+  await until("the diff view of the change", 60000, () => accept.isVisible().catch(() => false));
+  await accept.click();
+  await turnsAtLeast("the turn to complete", 1);
+  await until("the agent's change in the buffer", 20000, () => lines()[3] === "DELTA by Codex");
+  await openFile("undo.txt", undoPath);
+  await until("the two hunks decorated", 20000, () => decorated() === "[1,3]");
+  result.decoratedAfterTurn = readState().changeDecorations[undoPath];
+  step("two hunks decorated");
+
+  const lenses = page.locator(".monaco-editor .codelens-decoration a", { hasText: /^Keep$/ });
+  await until("the Keep lenses", 20000, async () => (await lenses.count().catch(() => 0)) === 2);
+  result.lensTexts = (await page.locator(".monaco-editor .codelens-decoration").allInnerTexts()).map((t) => t.trim());
+  await lenses.first().click();
+  await until("the kept hunk's decoration gone", 20000, () => decorated() === "[3]");
+  result.decoratedAfterKeep = readState().changeDecorations[undoPath];
+  result.afterKeep = doc()?.text;
+  result.changeCommands = readState().changeCommands;
+  step("kept one hunk from its lens");
+
+  await palette("Codex: Review Changes");
+  await until("the base fetched for the diff", 20000, () => (readState().bases ?? []).length > 0);
+  const tab = page.locator(".tabs-container .tab", { hasText: "Codex changes" });
+  await until("the multi-diff editor's tab", 20000, () => tab.isVisible().catch(() => false));
+  result.reviewResources = readState().reviewResources;
+  result.bases = readState().bases;
+  result.tabs = (await page.locator(".tabs-container .tab").allInnerTexts()).map((t) => t.trim());
+  step("reviewed the changes in the multi-diff editor");
 }
 
 /** The folder stays in Restricted Mode: Codex still runs, with the User settings. */

@@ -28,6 +28,10 @@ local defaults = {
   transcript_split = "botright split",
   -- Echo progress in the message area (besides status()).
   echo_progress = true,
+  -- How the agent's pending changes (codex/changes) are drawn: a sign on each changed line
+  -- (`deleted` where the agent only removed lines) and, when `line_hl` names a highlight
+  -- group, a line highlight. false: not drawn (the `codex.change` hints still show).
+  change_signs = { text = "▎", deleted = "▁", hl = "DiffChange", line_hl = nil },
 }
 
 M.config = vim.deepcopy(defaults)
@@ -41,6 +45,7 @@ M.state = {
   history = {}, -- every status text shown, in order (bounded)
   events = 0, -- codex/event notifications received
   meters = nil, -- the last codex/status params: model, effort, tokens, context, rate limits
+  changes = {}, -- uri -> the pending hunks of the last codex/changes for it
 }
 
 local function notify(msg, level)
@@ -475,10 +480,13 @@ local function show_approval_diffs(params)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, block)
   M.state.approval_diffs = table.concat(block, "\n")
   if #vim.fn.win_findbuf(buf) == 0 then
+    -- At the top, and drawn now: Neovim's own vim.ui.select (an inputlist) blocks before the
+    -- next redraw and its lines cover the bottom of the screen, where a bottom split was.
     local current = vim.api.nvim_get_current_win()
-    vim.cmd(M.config.transcript_split)
+    vim.cmd("topleft split")
     vim.api.nvim_win_set_buf(0, buf)
     vim.api.nvim_set_current_win(current)
+    vim.cmd.redraw()
   end
   return buf
 end
@@ -524,6 +532,113 @@ local function on_codex_approval(_, params)
   return { decision = choice.decision }
 end
 
+-- Changes -----------------------------------------------------------------------------------
+
+-- The agent's pending hunks, drawn as extmarks in a namespace of their own.
+M.changes_ns = vim.api.nvim_create_namespace("codex.changes")
+
+--- The loaded buffer of `uri`, if any (a file not open is not loaded for its signs).
+local function loaded_buf(uri)
+  local ok, fname = pcall(vim.uri_to_fname, uri)
+  if not ok then
+    return nil
+  end
+  local bufnr = vim.fn.bufnr(fname)
+  if bufnr > 0 and vim.api.nvim_buf_is_loaded(bufnr) then
+    return bufnr
+  end
+  return nil
+end
+
+--- Redraws the signs of `bufnr` from the last codex/changes for `uri`.
+local function draw_changes(bufnr, uri)
+  vim.api.nvim_buf_clear_namespace(bufnr, M.changes_ns, 0, -1)
+  local style = M.config.change_signs
+  if not style then
+    return
+  end
+  local count = vim.api.nvim_buf_line_count(bufnr)
+  for _, hunk in ipairs(M.state.changes[uri] or {}) do
+    local first, last = hunk.range.start.line, hunk.range["end"].line
+    local deleted = last <= first
+    if deleted then
+      last = first + 1 -- lines removed: the sign goes on the line after them
+    end
+    for row = first, math.min(last, count) - 1 do
+      pcall(vim.api.nvim_buf_set_extmark, bufnr, M.changes_ns, row, 0, {
+        sign_text = deleted and style.deleted or style.text,
+        sign_hl_group = style.hl,
+        line_hl_group = not deleted and style.line_hl or nil,
+        priority = 8, -- under diagnostics' signs
+      })
+    end
+  end
+end
+
+--- codex/changes: the file's marked hunks now; only pending ones are drawn.
+local function on_codex_changes(_, params)
+  if type(params) ~= "table" or type(params.uri) ~= "string" then
+    return vim.NIL
+  end
+  local pending = {}
+  for _, hunk in ipairs(params.hunks or {}) do
+    if hunk.status == "pending" and type(hunk.range) == "table" then
+      table.insert(pending, hunk)
+    end
+  end
+  M.state.changes[params.uri] = #pending > 0 and pending or nil
+  local bufnr = loaded_buf(params.uri)
+  if bufnr then
+    draw_changes(bufnr, params.uri)
+  end
+  return vim.NIL
+end
+
+--- The pending hunks of `bufnr` meeting lines `line1`..`line2` (1-based, inclusive).
+function M.changes_at(bufnr, line1, line2)
+  local found = {}
+  local uri = vim.uri_from_bufnr(bufnr)
+  for _, hunk in ipairs(M.state.changes[uri] or {}) do
+    local first, last = hunk.range.start.line, hunk.range["end"].line
+    if last <= first then
+      last = first + 1 -- deleted lines: the hunk is on the line after them
+    end
+    if first < line2 and last > line1 - 1 then
+      table.insert(found, hunk)
+    end
+  end
+  return found
+end
+
+--- `:CodexKeep` / `:CodexRevert` (with a range: every hunk it meets): keeps or reverts
+--- the agent's change at the cursor.
+local function on_hunks(command, verb)
+  return function(opts)
+    local bufnr = vim.api.nvim_get_current_buf()
+    local hunks = M.changes_at(bufnr, opts.line1, opts.line2)
+    if #hunks == 0 then
+      notify("no pending Codex change here", vim.log.levels.WARN)
+      return
+    end
+    for _, hunk in ipairs(hunks) do
+      M.exec(command, { id = hunk.id }, function(err, result)
+        if err then
+          notify(verb .. " failed: " .. (err.message or ""), vim.log.levels.ERROR)
+          return
+        end
+        M.state.last_change_command = { command = command, id = hunk.id, result = result }
+        local conflicts = result and result.conflicts or {}
+        if #conflicts > 0 then
+          notify("left as it is: your edits overlap the change", vim.log.levels.WARN)
+        end
+      end, bufnr)
+    end
+  end
+end
+
+M.keep = on_hunks("codex.keepChange", "keep")
+M.revert = on_hunks("codex.revertChange", "revert")
+
 -- The server ----------------------------------------------------------------------------------
 
 local function capabilities()
@@ -539,6 +654,8 @@ local function capabilities()
   caps.experimental.codexTranscript = true
   -- The model, the context's fill and the rate limits for the statusline (codex/status).
   caps.experimental.codexStatus = true
+  -- The agent's changes as hunks to draw in the sign column (codex/changes).
+  caps.experimental.codexChanges = true
   return caps
 end
 
@@ -573,6 +690,7 @@ local function handlers()
     ["codex/turnCompleted"] = on_turn_completed,
     ["codex/transcript"] = on_transcript,
     ["codex/status"] = on_codex_status,
+    ["codex/changes"] = on_codex_changes,
     ["codex/approval"] = guarded("the approval prompt", on_codex_approval, function()
       return { decision = "decline" }
     end),
@@ -610,6 +728,14 @@ end
 local initialized = false
 local create_commands -- below, with the commands
 
+--- A buffer opened after its codex/changes came gets its signs.
+local function on_buf_read(args)
+  local uri = vim.uri_from_bufnr(args.buf)
+  if M.state.changes[uri] then
+    draw_changes(args.buf, uri)
+  end
+end
+
 --- What setup() and lsp/codex.lua both need besides the server: the :Codex* commands and
 --- the progress echo.
 local function init_once()
@@ -619,6 +745,7 @@ local function init_once()
   initialized = true
   local group = vim.api.nvim_create_augroup("codex", { clear = true })
   vim.api.nvim_create_autocmd("LspProgress", { group = group, callback = on_progress })
+  vim.api.nvim_create_autocmd("BufReadPost", { group = group, callback = on_buf_read })
   create_commands()
 end
 
@@ -1073,6 +1200,8 @@ function create_commands()
   cmd("CodexReview", M.review, { nargs = "*", desc = "Ask Codex to review the uncommitted changes" })
   cmd("CodexClearReview", M.clear_review, { desc = "Remove every Codex review finding" })
   cmd("CodexChanges", M.changes, { desc = "List the changes Codex made in the quickfix list" })
+  cmd("CodexKeep", M.keep, { range = true, desc = "Keep the Codex change at the cursor (or in the range)" })
+  cmd("CodexRevert", M.revert, { range = true, desc = "Revert the Codex change at the cursor (or in the range)" })
   cmd("CodexUndoTurn", M.undo_turn, { nargs = "?", desc = "Undo a Codex turn (default: the last one)" })
   cmd("CodexLogin", M.login, {
     nargs = "?",

@@ -25,7 +25,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use self::record::{FileRecord, HunkStatus};
-use super::documents::{follow_lines, normalize_path, DiskView, LineChange};
+use super::documents::{follow_lines, normalize_path, BufferConflict, DiskView, LineChange};
+use super::mirror::{next_conflict_id, ConflictChoice};
 use crate::app_server::protocol as p;
 use crate::bridge::activity::display_path;
 use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
@@ -495,7 +496,17 @@ enum Reverted {
     Done,
     /// The user's edits overlap: nothing changed; why, for the user.
     Conflict(String),
+    /// In an open buffer, the user's edits overlap some hunks: the others were reverted
+    /// (`some`: there were others), and each overlap is a conflict region in the buffer,
+    /// resolved with its code actions; why, for the user.
+    Marked { why: String, some: bool },
+    /// The editor refused the edit because the buffer moved on (the user typed while it
+    /// was computed): compute it again from the buffer as it is now.
+    Stale,
 }
+
+/// How many times a revert is computed again when the user keeps typing under it.
+const STALE_RETRIES: usize = 3;
 
 impl Bridge {
     fn changes(&self) -> &ChangeLog {
@@ -621,9 +632,78 @@ impl Bridge {
         }
     }
 
+    /// Forgets the conflicts of `uri` that a revert met whose change `settled` says.
+    fn drop_revert_conflicts(&self, uri: &str, settled: impl Fn(&str) -> bool) {
+        let conflicts = self.documents().conflicts(uri);
+        let gone: Vec<u64> = conflicts
+            .into_iter()
+            .filter(|c| c.reverts.as_deref().is_some_and(&settled))
+            .map(|c| c.id)
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        {
+            let mut docs = self.documents();
+            for id in gone {
+                docs.remove_conflict(uri, id);
+            }
+        }
+        self.publish_conflicts(uri);
+    }
+
+    /// A conflict a revert met was resolved: with "Revert anyway" the region took the text
+    /// before the turn (an edit sent at `version`), so the change is reverted; with "Keep my
+    /// text" it is kept (no longer marked; still undone with its turn).
+    pub(in crate::bridge) async fn changes_conflict_resolved(
+        &self,
+        uri: &str,
+        change: &str,
+        choice: ConflictChoice,
+        version: i32,
+    ) {
+        let Ok(id) = change.parse::<HunkId>() else {
+            return;
+        };
+        let path = {
+            let mut state = lock(&self.changes().state);
+            let Some(entry) = state
+                .turn_mut(id.turn)
+                .and_then(|t| t.files.get_mut(id.file))
+            else {
+                return;
+            };
+            if let Some(hunk) = entry.record.hunks.get_mut(id.hunk) {
+                hunk.status = match choice {
+                    ConflictChoice::TakeCodex => HunkStatus::Reverted,
+                    ConflictChoice::KeepMine => HunkStatus::Kept,
+                };
+            }
+            entry.path.clone()
+        };
+        if choice == ConflictChoice::TakeCodex {
+            // The marks are placed on the buffer holding the edit.
+            self.wait_for_change(uri, version).await;
+        }
+        self.publish_changes(&path);
+        self.changes().save();
+    }
+
     /// Places the marks of an open document on its text as it is now (after the mirror
     /// settled it, at `didOpen`, after a revert) and publishes them.
     pub(in crate::bridge) fn changes_anchor(&self, uri: &str) {
+        // Conflicts a revert met whose change is reverted (or gone) since: settled.
+        self.drop_revert_conflicts(uri, |change| {
+            let state = lock(&self.changes().state);
+            change
+                .parse::<HunkId>()
+                .ok()
+                .and_then(|id| {
+                    let entry = state.turn(id.turn)?.files.get(id.file)?;
+                    entry.record.hunks.get(id.hunk).map(|h| h.status)
+                })
+                .is_none_or(|status| status == HunkStatus::Reverted)
+        });
         let Some(snapshot) = self.documents().mirror_snapshot(uri) else {
             return;
         };
@@ -680,10 +760,13 @@ impl Bridge {
             (*marks != before).then(|| marks.clone())
         };
         if let Some(marks) = moved {
-            if !self.inner.ui.pulls_diagnostics() {
-                let path = self.documents().get(uri).and_then(|d| d.path.clone());
-                if let Some(path) = path {
-                    self.publish_marks(uri, &path, &marks);
+            let path = self.documents().get(uri).and_then(|d| d.path.clone());
+            if let Some(path) = path {
+                match self.inner.ui.pulls_diagnostics() {
+                    // The editor pulls the diagnostics after its change; what it draws from
+                    // `codex/changes` (signs, lenses) is only told.
+                    true => self.send_changes(uri, &path, self.change_marks(&marks)),
+                    false => self.publish_marks(uri, &path, &marks),
                 }
             }
         }
@@ -706,18 +789,26 @@ impl Bridge {
     }
 
     fn publish_marks(&self, uri: &str, path: &Path, marks: &[Mark]) {
-        let hunks: Vec<ChangeMark> = {
-            let state = lock(&self.changes().state);
-            marks
-                .iter()
-                .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
-                .collect()
-        };
+        let hunks = self.change_marks(marks);
         self.set_diagnostics(
             uri,
             KIND,
             hunks.iter().map(ChangeMark::diagnostic).collect(),
         );
+        self.send_changes(uri, path, hunks);
+    }
+
+    /// The marks as the editor is told them.
+    fn change_marks(&self, marks: &[Mark]) -> Vec<ChangeMark> {
+        let state = lock(&self.changes().state);
+        marks
+            .iter()
+            .filter_map(|m| state.mark_of(m.id, m.lines.clone()))
+            .collect()
+    }
+
+    /// `codex/changes` to an editor that draws them.
+    fn send_changes(&self, uri: &str, path: &Path, hunks: Vec<ChangeMark>) {
         if self.inner.ui.wants_changes() {
             self.inner.ui.changes(ChangesUpdate {
                 uri: self.documents().editor_uri(uri),
@@ -805,6 +896,21 @@ impl Bridge {
         Ok(json!({ "turns": turns }))
     }
 
+    /// `codex.changeBase`: the text of `path` before turn `turn_id` (what a diff view shows
+    /// on its left), `null` when the turn created the file.
+    pub fn change_base(&self, path: &Path, turn_id: &str) -> BridgeResult<Value> {
+        self.changes_load();
+        let state = lock(&self.changes().state);
+        let turn = state.by_id(turn_id).ok_or_else(|| {
+            BridgeError::InvalidParams(format!("no recorded changes of turn {turn_id}"))
+        })?;
+        let path = normalize_path(path);
+        let entry = turn.files.iter().find(|f| f.path == path).ok_or_else(|| {
+            BridgeError::InvalidParams(format!("turn {turn_id} changed no file {}", path.display()))
+        })?;
+        Ok(json!({ "before": entry.record.before, "turn": turn.number }))
+    }
+
     /// The (turn seq, file, hunks or all) a scope names; hunks already reverted are skipped
     /// later.
     fn resolve_scope(&self, scope: &ChangeScope) -> BridgeResult<Vec<(u64, usize, Option<usize>)>> {
@@ -875,7 +981,7 @@ impl Bridge {
     /// undoes them).
     pub fn keep_changes(&self, scope: ChangeScope) -> BridgeResult<Value> {
         let picks = self.resolve_scope(&scope)?;
-        let mut kept = 0;
+        let mut kept = Vec::new();
         let mut paths = Vec::new();
         {
             let mut state = lock(&self.changes().state);
@@ -886,7 +992,14 @@ impl Bridge {
                 for (i, h) in entry.record.hunks.iter_mut().enumerate() {
                     if hunk.is_none_or(|only| only == i) && h.status == HunkStatus::Pending {
                         h.status = HunkStatus::Kept;
-                        kept += 1;
+                        kept.push(
+                            HunkId {
+                                turn: seq,
+                                file,
+                                hunk: i,
+                            }
+                            .to_string(),
+                        );
                     }
                 }
                 paths.push(entry.path.clone());
@@ -895,8 +1008,14 @@ impl Bridge {
         paths.sort();
         paths.dedup();
         for path in &paths {
+            // A conflict a revert of a kept change met is settled: the user's text stays.
+            let uris = self.documents().uris_of(path);
+            for uri in uris {
+                self.drop_revert_conflicts(&uri, |change| kept.iter().any(|k| k == change));
+            }
             self.publish_changes(path);
         }
+        let kept = kept.len();
         self.changes().save();
         Ok(json!({ "kept": kept }))
     }
@@ -926,7 +1045,19 @@ impl Bridge {
             };
             let shown = self.shown_path(&path);
             paths.push(path.clone());
-            match self.revert_file(seq, file, hunk, &shown).await {
+            let mut outcome = self.revert_file(seq, file, hunk, &shown).await;
+            for _ in 0..STALE_RETRIES {
+                if !matches!(outcome, Ok(Reverted::Stale)) {
+                    break;
+                }
+                outcome = self.revert_file(seq, file, hunk, &shown).await;
+            }
+            match outcome {
+                Ok(Reverted::Stale) => conflicts.push(json!({
+                    "path": path.display().to_string(),
+                    "why": format!("{shown} kept changing while it was reverted; try again"),
+                    "resolvable": false,
+                })),
                 Ok(Reverted::Done) => {
                     reverted.push(json!({ "path": path.display().to_string(), "turn": number }));
                     notes.entry(thread_id).or_default().push(format!(
@@ -935,11 +1066,19 @@ impl Bridge {
                         crate::bridge::one_line(&prompt, 60)
                     ));
                 }
-                Ok(Reverted::Conflict(why)) => {
-                    conflicts.push(json!({ "path": path.display().to_string(), "why": why }));
+                Ok(Reverted::Marked { why, some }) => {
+                    if some {
+                        reverted
+                            .push(json!({ "path": path.display().to_string(), "turn": number }));
+                        notes.entry(thread_id).or_default().push(format!(
+                            "part of your change to {shown} in turn {number} (\"{}\")",
+                            crate::bridge::one_line(&prompt, 60)
+                        ));
+                    }
+                    conflicts.push(json!({ "path": path.display().to_string(), "why": why, "resolvable": true }));
                 }
-                Err(why) => {
-                    conflicts.push(json!({ "path": path.display().to_string(), "why": why }));
+                Ok(Reverted::Conflict(why)) | Err(why) => {
+                    conflicts.push(json!({ "path": path.display().to_string(), "why": why, "resolvable": false }));
                 }
             }
         }
@@ -949,16 +1088,31 @@ impl Bridge {
             self.publish_changes(path);
         }
         self.changes().save();
-        if !conflicts.is_empty() {
-            let list: Vec<String> = conflicts
+        let whys = |resolvable: bool| -> Vec<String> {
+            conflicts
                 .iter()
+                .filter(|c| c["resolvable"] == resolvable)
                 .map(|c| c["why"].as_str().unwrap_or_default().to_string())
-                .collect();
+                .collect()
+        };
+        let (marked, untouched) = (whys(true), whys(false));
+        if !marked.is_empty() {
+            self.inner.ui.show_message(
+                MessageLevel::Warning,
+                format!(
+                    "Codex: not reverted where your edits overlap: {}. Your text is kept there \
+                     (the rest is reverted); on the marked lines, the code action \"Codex: Keep \
+                     my text\" or \"Codex: Revert anyway (take the pre-turn text)\" resolves it.",
+                    marked.join("; ")
+                ),
+            );
+        }
+        if !untouched.is_empty() {
             self.inner.ui.show_message(
                 MessageLevel::Warning,
                 format!(
                     "Codex: not reverted, nothing changed there: {}.",
-                    list.join("; ")
+                    untouched.join("; ")
                 ),
             );
         }
@@ -1075,10 +1229,13 @@ impl Bridge {
         let snapshot = uri
             .as_deref()
             .and_then(|u| self.documents().mirror_snapshot(u));
-        let mark = |this: &Self| {
+        // Marks the chosen hunks reverted, but those in `left` (overlapped by the user).
+        let mark = |this: &Self, left: &[usize]| {
             let mut state = lock(&this.changes().state);
             if let Some(entry) = state.turn_mut(seq).and_then(|t| t.files.get_mut(file)) {
-                entry.record.mark_reverted(chosen);
+                entry
+                    .record
+                    .mark_reverted(|i, h| chosen(i, h) && !left.contains(&i));
             }
         };
         // A file the turn created: removed, unless the user changed it since.
@@ -1113,7 +1270,7 @@ impl Bridge {
                     )))
                 }
             }
-            mark(self);
+            mark(self, &[]);
             return Ok(Reverted::Done);
         }
         // A file the turn deleted (or moved away): written back.
@@ -1128,16 +1285,37 @@ impl Bridge {
                     )))
                 }
             }
-            mark(self);
+            mark(self, &[]);
             return Ok(Reverted::Done);
         }
         match (uri, snapshot) {
             (Some(uri), Some(snapshot)) => {
-                let record = in_view(&record, snapshot.view);
-                let merge = record.revert(&snapshot.text, chosen);
+                let mut record = in_view(&record, snapshot.view);
+                let mut merge = record.revert(&snapshot.text, chosen);
+                // The hunks the user's edits overlap (each tried on its own): left as the
+                // user has them, as conflict regions; the others are reverted.
+                let mut left = Vec::new();
+                let mut why = String::new();
                 if !merge.is_clean() {
-                    return Ok(Reverted::Conflict(conflict_text(shown, &merge)));
+                    left = (0..record.hunks.len())
+                        .filter(|&i| {
+                            chosen(i, &record.hunks[i])
+                                && !record.revert(&snapshot.text, |j, _| j == i).is_clean()
+                        })
+                        .collect();
+                    let rest =
+                        record.revert(&snapshot.text, |i, h| chosen(i, h) && !left.contains(&i));
+                    if left.is_empty() || !rest.is_clean() {
+                        return Ok(Reverted::Conflict(conflict_text(shown, &merge)));
+                    }
+                    why = conflict_text(shown, &merge);
+                    merge = rest;
                 }
+                let some = record
+                    .hunks
+                    .iter()
+                    .enumerate()
+                    .any(|(i, h)| chosen(i, h) && !left.contains(&i));
                 let edits = edits_between(&snapshot.text, &merge.text, self.inner.encoding);
                 if !edits.is_empty() {
                     let edit = BufferEdit {
@@ -1150,17 +1328,55 @@ impl Bridge {
                     match self.inner.ui.apply_edit(edit).await {
                         EditOutcome::Applied => {}
                         EditOutcome::Rejected(why) => {
+                            // A versioned edit is refused when the buffer moved on; its
+                            // didChange may still be on its way.
+                            self.wait_for_change(&uri, snapshot.version).await;
+                            let moved = self
+                                .documents()
+                                .get(&uri)
+                                .is_some_and(|d| d.document.version != snapshot.version);
+                            if moved {
+                                return Ok(Reverted::Stale);
+                            }
                             return Err(format!(
                                 "{shown}: the editor refused the edit ({})",
                                 why.unwrap_or_else(|| "the buffer changed".into())
-                            ))
+                            ));
                         }
                         EditOutcome::Failed(why) => return Err(format!("{shown}: {why}")),
                     }
-                    mark(self);
+                    mark(self, &left);
                     self.wait_for_change(&uri, snapshot.version).await;
                 } else {
-                    mark(self);
+                    mark(self, &left);
+                }
+                if !left.is_empty() {
+                    record.mark_reverted(|i, h| chosen(i, h) && !left.contains(&i));
+                    let found: Vec<BufferConflict> = left
+                        .iter()
+                        .flat_map(|&hunk| {
+                            let reverts = HunkId {
+                                turn: seq,
+                                file,
+                                hunk,
+                            }
+                            .to_string();
+                            record
+                                .revert(&merge.text, |j, _| j == hunk)
+                                .conflicts
+                                .into_iter()
+                                .map(move |c| BufferConflict {
+                                    id: next_conflict_id(),
+                                    lines: c.lines,
+                                    ours: c.ours,
+                                    theirs: c.theirs,
+                                    reverts: Some(reverts.clone()),
+                                })
+                        })
+                        .collect();
+                    self.documents().add_conflicts(&uri, found, &merge.text);
+                    self.publish_conflicts(&uri);
+                    return Ok(Reverted::Marked { why, some });
                 }
             }
             _ => {
@@ -1169,12 +1385,16 @@ impl Bridge {
                 };
                 let merge = record.revert(&current, chosen);
                 if !merge.is_clean() {
-                    return Ok(Reverted::Conflict(conflict_text(shown, &merge)));
+                    // No buffer to hold a conflict region: open the file and revert again.
+                    return Ok(Reverted::Conflict(format!(
+                        "{} (the file is not open: open it and revert again to resolve)",
+                        conflict_text(shown, &merge)
+                    )));
                 }
                 if merge.text != current {
                     write_atomically(&path, &merge.text).map_err(|e| format!("{shown}: {e}"))?;
                 }
-                mark(self);
+                mark(self, &[]);
             }
         }
         Ok(Reverted::Done)

@@ -1325,7 +1325,7 @@ impl Bridge {
                         label: format!("Codex: revert {shown}"),
                         group: Some(("codex-revert".into(), "Codex: revert".into())),
                     };
-                    match self.inner.ui.apply_edit(edit).await {
+                    match self.apply_buffer_edit(&uri, edit).await {
                         EditOutcome::Applied => {}
                         EditOutcome::Rejected(why) => {
                             // A versioned edit is refused when the buffer moved on; its

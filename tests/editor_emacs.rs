@@ -1220,3 +1220,27 @@ async fn change_overlays_drawn_and_a_hunk_kept_in_emacs() {
         "{reverted:#}"
     );
 }
+
+/// codex.el as a package archive checks a submission: package-lint (Debian's
+/// elpa-package-lint), checkdoc and a byte-compile with warnings as errors, all clean
+/// (`tests/editors/emacs/lint.el` prints each finding).
+#[test]
+fn codex_el_passes_package_lint_checkdoc_and_a_strict_byte_compile() {
+    let package_lint = editor("package-lint");
+    let out = Command::new(editor("emacs"))
+        .args(["--batch", "-Q", "-l"])
+        .arg(repo_path("tests/editors/emacs/lint.el"))
+        .arg(package_lint.parent().unwrap())
+        .arg(repo_path("editors/emacs/codex.el"))
+        .output()
+        .expect("run emacs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // package-lint's own compile warnings as it loads are not findings about codex.el.
+    let findings: Vec<&str> = stderr.lines().filter(|l| l.contains("codex.el:")).collect();
+    assert!(
+        out.status.success() && findings.is_empty(),
+        "{:?}\n{}",
+        out.status,
+        findings.join("\n")
+    );
+}

@@ -1273,11 +1273,16 @@ async fn a_hunk_reverted_and_the_turn_undone_from_helixs_code_action_menu() {
             !s.contains("approval") && s.contains("undo.txt")
         });
         // The user's unsaved edit, after the turn.
+        // In one transaction (`:append-output`, no quoting needed): Helix 25.01 lets each
+        // keystroke's didChange race the next, and under load they reach the server out of
+        // order (version 6, then 5); the revert's versioned edit is then refused by Helix
+        // (nothing lost, nothing reverted) — a Helix bug, not the flow under test.
         select_line(tmux, 7);
-        tmux.keys(&["A"]);
-        tmux.type_text(" mine");
-        escape(tmux);
-        tmux.wait_screen("the user's edit", SCREEN_WAIT, |s| s.contains("eta mine"));
+        tmux.keys(&["g", "l"]);
+        tmux.keys(&[":"]);
+        tmux.type_text("append-output printf _mine");
+        tmux.keys(&["Enter"]);
+        tmux.wait_screen("the user's edit", SCREEN_WAIT, |s| s.contains("eta_mine"));
         change_action(&session, 2, "Codex: Revert this change");
         let reverted = tmux.wait_screen("the hunk reverted", SCREEN_WAIT, |s| {
             !s.contains("BETA by Codex") && s.contains("DELTA by Codex")
@@ -1295,11 +1300,11 @@ async fn a_hunk_reverted_and_the_turn_undone_from_helixs_code_action_menu() {
         (reverted, undone)
     })
     .await;
-    assert!(reverted.contains("eta mine"), "{reverted}");
-    assert!(undone.contains("eta mine"), "{undone}");
+    assert!(reverted.contains("eta_mine"), "{reverted}");
+    assert!(undone.contains("eta_mine"), "{undone}");
     assert_eq!(
         std::fs::read_to_string(file).unwrap(),
-        "helix undo me\nbeta\ngamma\ndelta\nepsilon\nzeta\neta mine\n"
+        "helix undo me\nbeta\ngamma\ndelta\nepsilon\nzeta\neta_mine\n"
     );
 }
 
@@ -1407,8 +1412,9 @@ async fn a_hunk_kept_from_helixs_code_action_menu() {
         let line_four = menu_at(4);
         let kept = tmux.screen();
         tmux.keys(&["Space", "d"]);
+        // The picker, not the inline mark (which shows the same words): its count.
         let picker = tmux.wait_screen("the diagnostics picker", SCREEN_WAIT, |s| {
-            s.contains("Codex changed this")
+            s.contains("Codex changed this") && s.contains("codex.change ") && s.contains("/1")
         });
         escape(tmux);
         (kept, line_two, line_four, picker)

@@ -248,6 +248,49 @@ async fn a_hunk_is_marked_reverted_around_an_unsaved_edit_and_an_overlap_is_a_co
 }
 
 /// The `codex.conflict` diagnostics of the last `publishDiagnostics` for `uri`.
+/// The user types while a revert's edit is on its way: the editor refuses it as stale, and
+/// the revert is computed again against the buffer with the typing in it (real Helix raced
+/// this way and the revert failed with "the editor refused the edit").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_refused_as_stale_is_computed_again_with_the_users_typing() {
+    let fixture = Fixture::new(vec![patch_rule(
+        "edit two and four",
+        PatchBuilder::new().update("a.txt", "two\nthree\nfour", "TWO\nthree\nFOUR"),
+    )])
+    .await;
+    std::fs::write(fixture.workspace.join("a.txt"), FILE).unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor.open_buffer(&uri, FILE).await;
+    ask_done(&mut editor, "edit two and four").await;
+    wait_marks(&editor, &uri, 2).await;
+    editor
+        .buffers
+        .lock()
+        .unwrap()
+        .type_first
+        .insert(uri.clone(), "six\n".into());
+    let actions = actions_at(&mut editor, &uri, 1).await;
+    let answer = run_action(&mut editor, &actions, "Codex: Revert this change")
+        .await
+        .expect("revert");
+    assert_eq!(answer["conflicts"], json!([]), "{answer:#}");
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "one\ntwo\nthree\nFOUR\nfive\nsix\n",
+        "the hunk reverted, the line typed meanwhile kept"
+    );
+    let answers = editor.buffers.lock().unwrap().answers.clone();
+    let last_two: Vec<bool> = answers.iter().rev().take(2).rev().map(|a| a.1).collect();
+    assert_eq!(
+        last_two,
+        [false, true],
+        "refused as stale, then applied: {answers:?}"
+    );
+    editor.shutdown().await;
+}
+
 fn conflict_marks(editor: &Editor, uri: &str) -> Vec<Value> {
     editor
         .notifications()

@@ -622,3 +622,85 @@ async fn after_the_editor_reloads_the_file_the_agents_edit_lands_in_the_buffer()
         editor.shutdown().await;
     }
 }
+
+/// Helix 25.01 can send two keystrokes' `didChange`s out of order (seen in its real test:
+/// version 6, then 5). Applied as received, codex-lsp's copy may differ from the buffer, so
+/// the agent's change must not be merged into the buffer by an edit computed on it (it
+/// could land in the wrong place once the versions line up again): nothing is sent to the
+/// buffer, the user is told why, and a full-text change brings the copy back in step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_out_of_order_changes_no_edit_is_computed_on_the_copy() {
+    let fixture = Fixture::new(vec![
+        patch_rule(
+            "edit line three",
+            PatchBuilder::new().update("a.txt", "three", "THREE"),
+        ),
+        patch_rule(
+            "edit line five",
+            PatchBuilder::new().update("a.txt", "five", "FIVE"),
+        ),
+    ])
+    .await;
+    std::fs::write(
+        fixture.workspace.join("a.txt"),
+        "one\ntwo\nthree\nfour\nfive\n",
+    )
+    .unwrap();
+    let mut editor = fixture.editor(json!({}), editing_capabilities()).await;
+    editor.track_buffers();
+    let uri = fixture.file_uri("a.txt");
+    editor
+        .open_buffer(&uri, "one\ntwo\nthree\nfour\nfive\n")
+        .await;
+    let change = |version: i32, character: u32, text: &str| {
+        json!({
+            "textDocument": { "uri": uri, "version": version },
+            "contentChanges": [{
+                "range": { "start": { "line": 0, "character": character },
+                           "end": { "line": 0, "character": character } },
+                "text": text
+            }]
+        })
+    };
+    // The user typed "ab" after "one"; the editor sent b's change before a's.
+    editor
+        .notify("textDocument/didChange", change(3, 4, "b"))
+        .await;
+    editor
+        .notify("textDocument/didChange", change(2, 3, "a"))
+        .await;
+    ask_done(&mut editor, "edit line three").await;
+    let answers = editor.buffers.lock().unwrap().answers.clone();
+    assert!(
+        answers.iter().all(|(u, _)| u != &uri),
+        "no edit may be computed on a copy that may differ: {answers:?}"
+    );
+    let told = trouble_told(&editor).join("\n");
+    assert!(told.contains("out of order"), "{told}");
+
+    // A full-text change: in step again, and the next turn's change reaches the buffer.
+    let text = "oneab\ntwo\nthree\nfour\nfive\n";
+    editor
+        .notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": 4 },
+                "contentChanges": [{ "text": text }]
+            }),
+        )
+        .await;
+    {
+        let mut buffers = editor.buffers.lock().unwrap();
+        let buffer = buffers.docs.get_mut(&uri).unwrap();
+        buffer.text = text.into();
+        buffer.version = 4;
+    }
+    ask_done(&mut editor, "edit line five").await;
+    assert_eq!(
+        editor.buffer_text(&uri),
+        "oneab\ntwo\nTHREE\nfour\nFIVE\n",
+        "{:?}",
+        editor.shown_messages()
+    );
+    editor.shutdown().await;
+}

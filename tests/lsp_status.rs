@@ -4,7 +4,7 @@
 
 mod support;
 
-use mock_provider::{Reply, Rule, MODEL, USAGE};
+use mock_provider::{Reply, Rule, MODEL};
 use serde_json::{json, Value};
 use support::*;
 
@@ -28,6 +28,10 @@ fn status_notifications(editor: &Editor) -> Vec<Value> {
         .collect()
 }
 
+/// The usage the scripted model reports for "say hello" here (input, output): enough input
+/// to fill a real share of the context window, so the percentage is no rounding of zero.
+const USAGE: (u64, u64) = (54_321, 1_234);
+
 /// What the mock's usage makes of the context's fill, as codex-lsp rounds it.
 fn percent_of(window: i64) -> i64 {
     let input = USAGE.0 as i64;
@@ -36,7 +40,10 @@ fn percent_of(window: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_usage_reaches_the_status_and_the_progress_end() {
-    let fixture = Fixture::new(rules()).await;
+    let mut rules = rules();
+    rules[0] = rules[0].clone().with_usage(USAGE.0, USAGE.1);
+    assert_eq!(rules[0].when_prompt_contains, "say hello");
+    let fixture = Fixture::new(rules).await;
     let mut editor = fixture.editor(json!({}), capabilities()).await;
     let turn_tokens = (USAGE.0 + USAGE.1) as i64;
 
@@ -54,6 +61,7 @@ async fn token_usage_reaches_the_status_and_the_progress_end() {
             .as_i64()
             .unwrap_or_else(|| panic!("no context window: {status:#}"));
         assert_eq!(usage["contextPercent"], percent_of(window), "{status:#}");
+        assert!(percent_of(window) > 0, "a real share of {window}");
         assert_eq!(status["model"]["model"], MODEL, "{status:#}");
         assert_eq!(status["statusLine"]["threadTokens"], turn_tokens * turn);
 
@@ -64,7 +72,8 @@ async fn token_usage_reaches_the_status_and_the_progress_end() {
         assert!(
             message.starts_with("Hello from the mock. — done in ")
                 && message.ends_with(&format!(
-                    " s · {turn_tokens} tokens · {}% of context",
+                    " s · {}k tokens · {}% of context",
+                    (turn_tokens + 500) / 1000,
                     percent_of(window)
                 )),
             "turn {turn}: {message}"

@@ -374,6 +374,9 @@ fn b_struct_fields_match_the_schema() {
         ReviewStartResponse => "ReviewStartResponse",
         ModelListParams => "ModelListParams",
         ModelListResponse => "ModelListResponse",
+        FuzzyFileSearchParams => "FuzzyFileSearchParams",
+        FuzzyFileSearchResponse => "FuzzyFileSearchResponse",
+        FuzzyFileSearchResult => "FuzzyFileSearchResult",
         Model => "Model",
         ReasoningEffortOption => "ReasoningEffortOption",
         ModelUpgradeInfo => "ModelUpgradeInfo",
@@ -1141,6 +1144,14 @@ fn request_samples() -> Vec<(&'static str, Value)> {
             to_json(ModelListParams {
                 include_hidden: Some(false),
                 ..Default::default()
+            }),
+        ),
+        (
+            "FuzzyFileSearchParams",
+            to_json(FuzzyFileSearchParams {
+                query: "lib".into(),
+                roots: vec!["/w".into()],
+                cancellation_token: Some("c".into()),
             }),
         ),
         (

@@ -134,6 +134,7 @@ client_requests! {
     TurnInterruptParams => "turn/interrupt", EmptyObject, repeatable;
     ReviewStartParams => "review/start", ReviewStartResponse, once;
     ModelListParams => "model/list", ModelListResponse, repeatable;
+    FuzzyFileSearchParams => "fuzzyFileSearch", FuzzyFileSearchResponse, repeatable;
     GetAccountParams => "account/read", GetAccountResponse, repeatable;
     LoginAccountParams => "account/login/start", LoginAccountResponse, once;
     CancelLoginAccountParams => "account/login/cancel", CancelLoginAccountResponse, repeatable;

@@ -115,6 +115,12 @@ pub trait EditorUi: Send + Sync + 'static {
         false
     }
 
+    /// Whether the editor drops command results (Helix, kakoune-lsp): argument-less commands
+    /// then show theirs as a message.
+    fn drops_command_results(&self) -> bool {
+        false
+    }
+
     /// Sends a `codex/approval` request; resolves to the decision the editor answered
     /// (`None`: dismissed, no decision), or why there is none (the editor answered with an
     /// error: its prompt failed).

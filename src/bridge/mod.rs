@@ -59,6 +59,7 @@ pub use settings::{
     SettingsSource, SettingsSources,
 };
 pub use transcript::chat::ChatActions;
+pub use transcript::completion::MentionCompletion;
 
 /// The approval and review text codex-lsp reads and writes, for the tests and the fuzz
 /// harnesses that check it round-trips.
@@ -215,6 +216,11 @@ impl Bridge {
     /// [`EditorUi::status_line_only`]).
     pub fn status_line_only(&self) -> bool {
         self.inner.ui.status_line_only()
+    }
+
+    /// Whether the editor drops command results (see [`EditorUi::drops_command_results`]).
+    pub fn drops_command_results(&self) -> bool {
+        self.inner.ui.drops_command_results()
     }
 
     /// Shows a message once per distinct text.

@@ -148,6 +148,9 @@ pub struct AskArgs {
     pub new_thread: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
+    /// Image files sent with the prompt (`localImage`); relative to the workspace folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
 }
 
 /// Also what the transcript's "Codex: Interrupt" action sends.
@@ -412,7 +415,7 @@ pub async fn execute(
         });
     match (&result, shown, bare) {
         (Err(e), true, _) => bridge.show_message(MessageLevel::Warning, e.message.clone()),
-        (Ok(Some(value)), _, true) if bridge.status_line_only() => {
+        (Ok(Some(value)), _, true) if bridge.drops_command_results() => {
             if let Some(text) = known.and_then(|c| result_message(c, value)) {
                 bridge.show_message(MessageLevel::Info, text);
             }
@@ -510,7 +513,7 @@ async fn run(
             if argument.as_object().is_some_and(Map::is_empty) {
                 return Err(invalid_params(
                     "codex.ask: missing field `prompt` (the command takes one object \
-                     {prompt, uri?, range?, threadId?, newThread?, wait?}; editors that cannot \
+                     {prompt, uri?, range?, threadId?, newThread?, wait?, images?}; editors that cannot \
                      pass arguments can use the Codex code actions instead)",
                 ));
             }
@@ -526,6 +529,7 @@ async fn run(
                 thread_id: args.thread_id,
                 new_thread: args.new_thread.unwrap_or(false),
                 wait: args.wait.unwrap_or(false),
+                images: args.images.unwrap_or_default(),
             };
             bridge.ask(request).await
         }
@@ -807,7 +811,15 @@ mod tests {
         assert_eq!(Command::from_name("codex.status"), Some(Command::Status));
         assert_eq!(
             Command::Ask.fields(),
-            ["prompt", "uri", "range", "threadId", "newThread", "wait"]
+            [
+                "prompt",
+                "uri",
+                "range",
+                "threadId",
+                "newThread",
+                "wait",
+                "images"
+            ]
         );
         assert_eq!(
             Command::ResolveConflict.fields(),

@@ -47,6 +47,8 @@ pub struct EditorAbilities {
     /// The editor shows the server only in its status line (Helix 25.01): it prints each
     /// progress token there (`[token] message`) and drops command results.
     pub status_line_only: bool,
+    /// The editor drops `workspace/executeCommand` results (Helix 25.01, kakoune-lsp).
+    pub drops_command_results: bool,
 }
 
 pub struct LspEditor {
@@ -270,6 +272,10 @@ impl EditorUi for LspEditor {
 
     fn status_line_only(&self) -> bool {
         self.abilities.status_line_only
+    }
+
+    fn drops_command_results(&self) -> bool {
+        self.abilities.drops_command_results
     }
 
     fn rich_approval(

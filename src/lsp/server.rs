@@ -15,18 +15,18 @@ use lsp_types::notification::{
     WorkDoneProgressCancel,
 };
 use lsp_types::request::{
-    CodeActionRequest, DocumentDiagnosticRequest, ExecuteCommand, Initialize, Shutdown,
+    CodeActionRequest, Completion, DocumentDiagnosticRequest, ExecuteCommand, Initialize, Shutdown,
     WorkspaceConfiguration,
 };
 use lsp_types::{
     CodeActionOptions, CodeActionOrCommand, CodeActionProviderCapability, CodeActionTriggerKind,
-    ConfigurationItem, ConfigurationParams, DiagnosticOptions, DiagnosticServerCapabilities,
-    DocumentDiagnosticReport, DocumentDiagnosticReportResult, ExecuteCommandOptions,
-    FullDocumentDiagnosticReport, InitializeParams, InitializeResult, MessageType, NumberOrString,
-    OneOf, PositionEncodingKind, RelatedFullDocumentDiagnosticReport, ServerCapabilities,
-    ServerInfo, ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url, WorkspaceFoldersServerCapabilities,
-    WorkspaceServerCapabilities,
+    CompletionOptions, ConfigurationItem, ConfigurationParams, DiagnosticOptions,
+    DiagnosticServerCapabilities, DocumentDiagnosticReport, DocumentDiagnosticReportResult,
+    ExecuteCommandOptions, FullDocumentDiagnosticReport, InitializeParams, InitializeResult,
+    MessageType, NumberOrString, OneOf, PositionEncodingKind, RelatedFullDocumentDiagnosticReport,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
+    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use serde_json::Value;
 
@@ -118,6 +118,11 @@ pub fn capabilities(encoding: PositionEncoding, pull_diagnostics: bool) -> Serve
                 ..Default::default()
             },
         )),
+        // `@path` in a transcript document's ask section (nothing elsewhere).
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["@".into()]),
+            ..Default::default()
+        }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(code_actions::kinds()),
             ..Default::default()
@@ -330,6 +335,13 @@ pub fn router(client: ClientSocket, log: LogHandle, bridge_slot: BridgeSlot) -> 
             };
             ready(answer)
         })
+        .request::<Completion, _>(|state, params| {
+            let bridge = state.bridge.clone();
+            async move {
+                let bridge = bridge.ok_or_else(not_initialized)?;
+                Ok(mention_completion(&bridge, params).await)
+            }
+        })
         .request::<CodeActionRequest, _>(|state, params| {
             let answer = match state.bridge() {
                 Some(bridge) => code_action(bridge, params),
@@ -400,11 +412,12 @@ fn initialize(state: &mut State, params: InitializeParams) -> InitializeResult {
     abilities.change_annotations = workspace_edit
         .and_then(|w| w.change_annotation_support.as_ref())
         .is_some();
-    // Helix prints `[token] message` in its status line and drops command results.
-    abilities.status_line_only = params
-        .client_info
-        .as_ref()
-        .is_some_and(|c| c.name.eq_ignore_ascii_case("helix"));
+    // Helix prints `[token] message` in its status line and drops command results;
+    // kakoune-lsp drops them too.
+    let client_name = params.client_info.as_ref().map(|c| c.name.as_str());
+    abilities.status_line_only = client_name.is_some_and(|n| n.eq_ignore_ascii_case("helix"));
+    abilities.drops_command_results = abilities.status_line_only
+        || client_name.is_some_and(|n| n.eq_ignore_ascii_case("kakoune-lsp"));
     abilities.pull_diagnostics = params
         .capabilities
         .text_document
@@ -515,6 +528,43 @@ fn document_diagnostics(bridge: &Bridge, uri: &Url) -> DocumentDiagnosticReportR
                 result_id: None,
                 items,
             },
+        },
+    ))
+}
+
+/// `textDocument/completion`: workspace paths after an `@` in a transcript document's ask
+/// section; `null` anywhere else.
+async fn mention_completion(
+    bridge: &Bridge,
+    params: lsp_types::CompletionParams,
+) -> Option<lsp_types::CompletionResponse> {
+    let at = params.text_document_position;
+    let found = bridge
+        .complete_mention(
+            at.text_document.uri.as_str(),
+            from_proto::position(at.position),
+        )
+        .await?;
+    let range = to_proto::range(found.replace);
+    let items = found
+        .paths
+        .into_iter()
+        .map(|path| lsp_types::CompletionItem {
+            label: path.clone(),
+            kind: Some(lsp_types::CompletionItemKind::FILE),
+            filter_text: Some(path.clone()),
+            text_edit: Some(lsp_types::CompletionTextEdit::Edit(lsp_types::TextEdit {
+                range,
+                new_text: path,
+            })),
+            ..Default::default()
+        })
+        .collect();
+    // Incomplete: the next character asks again (the search depends on the query).
+    Some(lsp_types::CompletionResponse::List(
+        lsp_types::CompletionList {
+            is_incomplete: true,
+            items,
         },
     ))
 }

@@ -83,7 +83,8 @@ pub const DISABLE_MANAGED_CONFIG_ENV: &str = "CODEX_APP_SERVER_DISABLE_MANAGED_C
 /// The user message of a `review/start` turn on uncommitted changes (codex-cli 0.163.0).
 pub const REVIEW_UNCOMMITTED_PROMPT: &str = "Review the current code changes (staged, unstaged, and untracked files) and provide prioritized findings.";
 
-/// Token usage reported in every `response.completed` (input, output).
+/// Token usage reported in `response.completed` (input, output) unless the rule says
+/// otherwise ([`Rule::with_usage`]).
 pub const USAGE: (u64, u64) = (10, 1);
 
 const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -299,6 +300,8 @@ pub struct Rule {
     pub when_prompt_contains: String,
     /// The reply for step 0, 1, … (step = tool outputs after the last user message).
     pub replies: Vec<Reply>,
+    /// The token usage (input, output) each of its responses reports; `None`: [`USAGE`].
+    pub usage: Option<(u64, u64)>,
 }
 
 impl Rule {
@@ -307,7 +310,14 @@ impl Rule {
         Rule {
             when_prompt_contains: when_prompt_contains.into(),
             replies,
+            usage: None,
         }
+    }
+
+    /// Its responses report `input` and `output` tokens (so a test sees the context fill).
+    pub fn with_usage(mut self, input: u64, output: u64) -> Rule {
+        self.usage = Some((input, output));
+        self
     }
 }
 
@@ -616,10 +626,13 @@ async fn handle_connection(mut stream: TcpStream, shared: &Shared) -> std::io::R
         tracing::warn!(error = %e, "mock provider: request body is not JSON");
         json!({ "_raw": String::from_utf8_lossy(&req.body) })
     });
-    let reply = choose_reply(&body, &lock(&shared.rules));
+    let (reply, usage) = {
+        let rules = lock(&shared.rules);
+        (choose_reply(&body, &rules), choose_usage(&body, &rules))
+    };
     lock(&shared.requests).push(body);
     tracing::debug!(?reply, "mock provider reply");
-    serve_reply(&mut stream, shared, reply).await
+    serve_reply(&mut stream, shared, reply, usage).await
 }
 
 /// Text of an `input` item if it is a real (not injected-context) user message.
@@ -651,19 +664,37 @@ fn user_message_text(item: &Value) -> Option<String> {
 
 /// Picks the reply for a request body: see the module docs.
 pub fn choose_reply(body: &Value, rules: &[Rule]) -> Reply {
+    match find_rule(body, rules) {
+        Some((Some(rule), step)) => rule
+            .replies
+            .get(step)
+            .cloned()
+            .unwrap_or_else(|| Reply::text(DONE_TEXT)),
+        _ => Reply::text(DEFAULT_TEXT),
+    }
+}
+
+/// The token usage the response to a request body reports: its rule's, else [`USAGE`].
+pub fn choose_usage(body: &Value, rules: &[Rule]) -> (u64, u64) {
+    match find_rule(body, rules) {
+        Some((Some(rule), _)) => rule.usage.unwrap_or(USAGE),
+        _ => USAGE,
+    }
+}
+
+/// The rule for the last user message (`None` inside: no rule matches) and the step
+/// (tool outputs after it); `None`: no user message.
+fn find_rule<'r>(body: &Value, rules: &'r [Rule]) -> Option<(Option<&'r Rule>, usize)> {
     let input = body
         .get("input")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let last_user = input
+    let (index, text) = input
         .iter()
         .enumerate()
         .rev()
-        .find_map(|(i, item)| user_message_text(item).map(|t| (i, t)));
-    let Some((index, text)) = last_user else {
-        return Reply::text(DEFAULT_TEXT);
-    };
+        .find_map(|(i, item)| user_message_text(item).map(|t| (i, t)))?;
     let step = input[index + 1..]
         .iter()
         .filter(|item| {
@@ -672,17 +703,10 @@ pub fn choose_reply(body: &Value, rules: &[Rule]) -> Reply {
                 .is_some_and(|t| t.ends_with("call_output"))
         })
         .count();
-    match rules
+    let rule = rules
         .iter()
-        .find(|r| text.contains(r.when_prompt_contains.as_str()))
-    {
-        Some(rule) => rule
-            .replies
-            .get(step)
-            .cloned()
-            .unwrap_or_else(|| Reply::text(DONE_TEXT)),
-        None => Reply::text(DEFAULT_TEXT),
-    }
+        .find(|r| text.contains(r.when_prompt_contains.as_str()));
+    Some((rule, step))
 }
 
 fn reason_phrase(code: u16) -> &'static str {
@@ -732,8 +756,7 @@ async fn send_event(stream: &mut TcpStream, event: Value) -> std::io::Result<()>
     stream.flush().await
 }
 
-fn completed(response_id: &str) -> Value {
-    let (input, output) = USAGE;
+fn completed(response_id: &str, (input, output): (u64, u64)) -> Value {
     json!({
         "type": "response.completed",
         "response": {
@@ -749,7 +772,12 @@ fn completed(response_id: &str) -> Value {
     })
 }
 
-async fn serve_reply(stream: &mut TcpStream, shared: &Shared, reply: Reply) -> std::io::Result<()> {
+async fn serve_reply(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    reply: Reply,
+    usage: (u64, u64),
+) -> std::io::Result<()> {
     let n = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let response_id = format!("resp_mock_{n}");
     match reply {
@@ -894,7 +922,7 @@ async fn serve_reply(stream: &mut TcpStream, shared: &Shared, reply: Reply) -> s
             }
         }
     }
-    send_event(stream, completed(&response_id)).await?;
+    send_event(stream, completed(&response_id, usage)).await?;
     stream.shutdown().await
 }
 

@@ -292,6 +292,18 @@ fn step_counts_tool_outputs_after_the_last_user_message() {
 }
 
 #[test]
+fn a_rule_scripts_its_usage() {
+    let rules = vec![
+        Rule::new("big", vec![Reply::text("x")]).with_usage(50_000, 700),
+        Rule::new("small", vec![Reply::text("y")]),
+    ];
+    let body = |prompt| body_with(vec![user(prompt)]);
+    assert_eq!(choose_usage(&body("a big one"), &rules), (50_000, 700));
+    assert_eq!(choose_usage(&body("a small one"), &rules), USAGE);
+    assert_eq!(choose_usage(&body("unmatched"), &rules), USAGE);
+}
+
+#[test]
 fn text_is_split_into_word_chunks() {
     assert_eq!(split_words("a  b\nc "), ["a  ", "b\n", "c "]);
     assert_eq!(split_words(""), [""]);

@@ -601,6 +601,49 @@ pub struct ReviewStartResponse {
     pub turn: Turn,
 }
 
+// FILE SEARCH
+
+/// Schema: `FuzzyFileSearchParams`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FuzzyFileSearchParams {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub query: String,
+    /// The folders to search in (absolute).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub roots: Vec<String>,
+    /// A later search with the same token cancels this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_token: Option<String>,
+}
+
+/// Schema: `FuzzyFileSearchResponse`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FuzzyFileSearchResponse {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub files: Vec<FuzzyFileSearchResult>,
+}
+
+/// Schema: `FuzzyFileSearchResult` (its fields are snake_case on the wire).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FuzzyFileSearchResult {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub file_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indices: Option<Vec<u32>>,
+    /// `file` or `directory`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub match_type: String,
+    /// Relative to `root`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub path: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub root: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub score: u32,
+}
+
 // MODELS
 
 /// Schema: `ModelListParams`.

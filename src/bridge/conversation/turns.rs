@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
+use super::attachments::{attach_mentions, check_image, AttachedText};
 use super::registry::{ActiveTurn, Hint, StartingTurn, ThreadSlot, TurnKind};
 use crate::app_server::client::TurnCollector;
 use crate::app_server::protocol::{self as p, ServerNotification};
@@ -49,6 +50,17 @@ pub struct AskRequest {
     pub thread_id: Option<String>,
     pub new_thread: bool,
     pub wait: bool,
+    /// Image files to send with the prompt (`localImage` inputs); relative to the folder.
+    pub images: Vec<String>,
+}
+
+/// What goes to the model with an ask: the prompt's text (with the file it is about), the
+/// files its `@` mentions attach and its images, all checked before the turn starts.
+#[derive(Debug, Clone, Default)]
+struct AskInput {
+    text: String,
+    attached: Vec<AttachedText>,
+    images: Vec<PathBuf>,
 }
 
 /// Interrupts the turn if the request waiting on it is dropped (`$/cancelRequest`).
@@ -94,6 +106,16 @@ impl Bridge {
             &request.prompt,
             self.file_context(&request, folder.as_deref())?.as_ref(),
         );
+        let input = AskInput {
+            text,
+            attached: self.attached_mentions(&request.prompt, folder.as_deref())?,
+            images: request
+                .images
+                .iter()
+                .map(|image| check_image(image, folder.as_deref()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| BridgeError::InvalidParams(format!("codex.ask: {e}")))?,
+        };
         // Starting an app-server is not what the silence limit is about (it may be slow on a
         // busy machine); only the requests to one that runs are.
         self.codex().await?;
@@ -112,7 +134,7 @@ impl Bridge {
         let label = format!("ask \"{}\"", activity::one_line(&request.prompt, 60));
         let bridge = self.clone();
         self.in_turn_order(&thread_id, wait, label, move |slot| async move {
-            bridge.run_ask(request, folder, text, slot).await
+            bridge.run_ask(request, folder, input, slot).await
         })
         .await
     }
@@ -171,7 +193,7 @@ impl Bridge {
         &self,
         request: AskRequest,
         folder: Option<PathBuf>,
-        text: String,
+        input: AskInput,
         slot: ThreadSlot,
     ) -> BridgeResult<Value> {
         // An app-server that died a moment ago may not be known dead yet, and one that hangs
@@ -181,7 +203,7 @@ impl Bridge {
         self.codex().await?;
         let first = tokio::time::timeout(
             silence,
-            self.start_ask_turn(&request, folder.as_deref(), &text),
+            self.start_ask_turn(&request, folder.as_deref(), &input),
         )
         .await;
         let (handle, starting) = match first {
@@ -189,7 +211,7 @@ impl Bridge {
                 tracing::info!(
                     "the app-server died as the turn started ({e}); starting it on a new one"
                 );
-                self.start_ask_turn(&request, folder.as_deref(), &text)
+                self.start_ask_turn(&request, folder.as_deref(), &input)
                     .await?
             }
             Ok(started) => started?,
@@ -202,7 +224,7 @@ impl Bridge {
                 self.codex().await?;
                 tokio::time::timeout(
                     silence,
-                    self.start_ask_turn(&request, folder.as_deref(), &text),
+                    self.start_ask_turn(&request, folder.as_deref(), &input),
                 )
                 .await
                 .map_err(|_| BridgeError::TurnDidNotStart {
@@ -220,28 +242,45 @@ impl Bridge {
         &self,
         request: &AskRequest,
         folder: Option<&Path>,
-        text: &str,
+        input: &AskInput,
     ) -> BridgeResult<(TurnHandle, StartingTurn)> {
         let (codex, thread_id) = self
             .thread_for(request.thread_id.as_deref(), request.new_thread, folder)
             .await?;
         let settings = self.settings();
-        let unsaved = self.unsaved_context(request.uri.as_deref(), folder);
+        let mut context = self.unsaved_context(request.uri.as_deref(), folder);
         // The buffers sent, as the transcript names them.
-        let sent: Vec<String> = unsaved
+        let sent: Vec<String> = context
             .keys()
             .map(|key| {
                 let path = key.trim_start_matches("codex-lsp:unsaved:");
                 activity::display_path(path, folder)
             })
             .collect();
+        let attached: Vec<String> = input.attached.iter().map(|a| a.label.clone()).collect();
+        for attachment in &input.attached {
+            context.insert(
+                attachment.key.clone(),
+                p::AdditionalContextEntry {
+                    kind: p::AdditionalContextKind::Untrusted,
+                    value: attachment.value.clone(),
+                },
+            );
+        }
+        let images = input.images.iter().map(|path| {
+            p::UserInput::LocalImage(p::LocalImageInput {
+                detail: None,
+                path: path.display().to_string(),
+            })
+        });
         let params = p::TurnStartParams {
             thread_id: thread_id.clone(),
             input: self
                 .changes_take_note(&thread_id)
                 .map(p::UserInput::text)
                 .into_iter()
-                .chain([p::UserInput::text(text)])
+                .chain([p::UserInput::text(&input.text)])
+                .chain(images)
                 .collect(),
             approval_policy: Some(settings.approval_policy.to_protocol()),
             model: settings.model.clone(),
@@ -253,14 +292,14 @@ impl Bridge {
                 .app_server
                 .is_shared()
                 .then(|| settings.sandbox.to_turn_policy()),
-            additional_context: (!unsaved.is_empty()).then_some(unsaved),
+            additional_context: (!context.is_empty()).then_some(context),
             ..Default::default()
         };
         let starting = self.inner.turns.starting_turn(&thread_id);
         let handle = codex.turn_start(&params).await?;
         self.turn_model_asked(&handle.thread_id, params.model, params.effort);
         self.changes_turn_started(&handle.thread_id, &handle.turn_id, Some(&request.prompt));
-        self.transcript_context(&handle.thread_id, &handle.turn_id, sent);
+        self.transcript_context(&handle.thread_id, &handle.turn_id, sent, attached);
         Ok((handle, starting))
     }
 
@@ -339,6 +378,27 @@ impl Bridge {
             lines,
             selection,
         }))
+    }
+
+    /// The files the prompt's `@` mentions attach (see `attachments`), or why the ask is
+    /// refused.
+    fn attached_mentions(
+        &self,
+        prompt: &str,
+        folder: Option<&Path>,
+    ) -> BridgeResult<Vec<AttachedText>> {
+        let mut folders = self.inner.workspace.folders();
+        if let Some(folder) = folder {
+            folders.sort_by_key(|f| f.as_path() != folder);
+        }
+        // The documents' lock is taken per lookup, not across the reads from disk.
+        let open_text = |path: &Path| {
+            let docs = self.documents();
+            let uri = docs.uris_of(path).into_iter().next()?;
+            docs.get(&uri).map(|d| d.document.text())
+        };
+        attach_mentions(prompt, &folders, open_text)
+            .map_err(|e| BridgeError::InvalidParams(format!("codex.ask: {e}")))
     }
 
     /// Unsaved content of open, modified documents, the asked-about one first, within

@@ -42,6 +42,11 @@ pub struct OpenDocument {
     /// to its base's length reads as the base compares only what was typed since, not the
     /// whole file on every keystroke. `None`: not known, compare everything.
     base_diff: Option<Span<usize>>,
+    /// A `didChange` came with a version not above the one before (Helix 25.01 can send two
+    /// keystrokes' changes out of order): (that version, the one before). The copy may then
+    /// differ from the buffer, so no edit is computed on it until a full-text change or a
+    /// new `didOpen` brings it back in step.
+    pub out_of_order: Option<(i32, i32)>,
 }
 
 /// A file's length and modification time.
@@ -293,6 +298,7 @@ impl Documents {
             conflicts: Vec::new(),
             disk_stamp: None,
             base_diff: None,
+            out_of_order: None,
         };
         doc.set_base(disk_text.as_deref());
         self.open.insert(key, doc);
@@ -341,9 +347,17 @@ impl Documents {
         // codex-lsp never merges the agent's edits into a half-applied copy.
         let (saved_document, saved_conflicts) = (doc.document.clone(), doc.conflicts.clone());
         let saved_base_diff = doc.base_diff.clone();
+        let mut changes = changes.into_iter().peekable();
+        let resyncs = changes.peek().is_some_and(|(range, _)| range.is_none());
         let result = Self::apply_changes(doc, uri, changes, encoding, track_lines);
         match result {
             Ok(changed) => {
+                let previous = doc.document.version;
+                if resyncs {
+                    doc.out_of_order = None;
+                } else if version <= previous {
+                    doc.out_of_order = Some((version, previous));
+                }
                 doc.document.version = version;
                 doc.last_changed = Instant::now();
                 Ok(changed)
@@ -459,6 +473,23 @@ impl Documents {
             disk_text: doc.base.as_ref().map(Rope::to_string),
             view: doc.view(),
         })
+    }
+
+    /// Why codex-lsp's copy of `uri` cannot be trusted for an edit, if it cannot (see
+    /// [`OpenDocument::out_of_order`]).
+    pub fn untrusted(&self, uri: &str) -> Option<String> {
+        let doc = self.open.get(uri)?;
+        let (version, previous) = doc.out_of_order?;
+        let shown = doc
+            .path
+            .as_deref()
+            .and_then(|p| p.file_name())
+            .map_or_else(|| uri.to_string(), |n| n.to_string_lossy().into_owned());
+        Some(format!(
+            "codex-lsp's copy of {shown} may differ from your buffer: the editor sent its changes \
+             out of order (version {version} after {previous}). Nothing was changed; close and \
+             reopen the file, then try again"
+        ))
     }
 
     /// The URI to address the editor with about `uri` (a key): its own spelling of it.
@@ -648,6 +679,21 @@ fn file_stamp(path: &Path) -> Option<DiskStamp> {
 
 /// Text sync from the editor, applied in order by the LSP main loop.
 impl crate::bridge::Bridge {
+    /// Sends `edit` for the open document `uri` (a key) — unless codex-lsp's copy of it may
+    /// differ from the buffer, where an edit computed on it could land in the wrong place:
+    /// then nothing is sent, and the outcome says why.
+    pub(in crate::bridge) async fn apply_buffer_edit(
+        &self,
+        uri: &str,
+        edit: crate::bridge::editor_ui::BufferEdit,
+    ) -> crate::bridge::editor_ui::EditOutcome {
+        let untrusted = self.documents().untrusted(uri);
+        match untrusted {
+            Some(why) => crate::bridge::editor_ui::EditOutcome::Failed(why),
+            None => self.inner.ui.apply_edit(edit).await,
+        }
+    }
+
     /// `didOpen`: mirrors the buffer and notes what the file on disk holds under it, as
     /// the editor shows it (see [`DiskView`]). `uri` is the key (the URI parsed);
     /// `editor_uri` the editor's own spelling, which every message about it uses.

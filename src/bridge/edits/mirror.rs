@@ -290,7 +290,7 @@ impl Bridge {
                     format!("Codex (turn {})", short_id(turn_id)),
                 )),
             };
-            match self.inner.ui.apply_edit(edit).await {
+            match self.apply_buffer_edit(uri, edit).await {
                 EditOutcome::Applied => {
                     match self
                         .wait_for_edit(uri, &snapshot, &merge.text, APPLIED_ECHO_WAIT)
@@ -510,7 +510,7 @@ impl Bridge {
                 },
                 group: None,
             };
-            match self.inner.ui.apply_edit(edit).await {
+            match self.apply_buffer_edit(uri, edit).await {
                 EditOutcome::Applied => {}
                 EditOutcome::Rejected(reason) => return Err(BridgeError::EditRefused(reason)),
                 EditOutcome::Failed(why) => return Err(BridgeError::EditFailed(why)),

@@ -612,7 +612,7 @@ impl Bridge {
             label: "Codex: transcript".into(),
             group: None,
         };
-        match self.inner.ui.apply_edit(edit).await {
+        match self.apply_buffer_edit(&key, edit).await {
             EditOutcome::Applied => {
                 *refused_before = 0;
                 self.commit(path, flight);

@@ -88,12 +88,12 @@ impl LiveTurn {
         if self.ended {
             return None;
         }
-        let unsaved: &[String] = match item {
+        let sent_with = match item {
             p::ThreadItem::UserMessage(_) if !self.seen_user_message => {
                 self.seen_user_message = true;
-                &notes.unsaved
+                Some(notes)
             }
-            _ => &[],
+            _ => None,
         };
         self.items += 1;
         let streamed = match &self.streaming {
@@ -109,11 +109,11 @@ impl LiveTurn {
             (Some(s), _) => {
                 self.lines = s.start_line;
                 let mut update =
-                    self.append(render::item_section(item, unsaved, self.cwd.as_deref()));
+                    self.append(render::item_section(item, sent_with, self.cwd.as_deref()));
                 update.replace_from_line = Some(s.start_line);
                 update
             }
-            (None, _) => self.append(render::item_section(item, unsaved, self.cwd.as_deref())),
+            (None, _) => self.append(render::item_section(item, sent_with, self.cwd.as_deref())),
         };
         if self.streaming.is_none() && !self.held.is_empty() {
             let held = TurnNotes {

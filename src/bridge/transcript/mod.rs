@@ -6,6 +6,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod chat_text;
+pub(crate) mod completion;
 pub(crate) mod live;
 pub(crate) mod render;
 
@@ -47,12 +48,19 @@ impl Transcripts {
 }
 
 impl Bridge {
-    /// The unsaved buffers that went with a turn's prompt (before the turn is followed).
-    pub(super) fn transcript_context(&self, thread_id: &str, turn_id: &str, unsaved: Vec<String>) {
-        lock(&self.inner.transcripts)
-            .record(thread_id, turn_id)
-            .notes
-            .unsaved = unsaved;
+    /// The unsaved buffers and the `@` mentions' files that went with a turn's prompt
+    /// (before the turn is followed).
+    pub(super) fn transcript_context(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        unsaved: Vec<String>,
+        attached: Vec<String>,
+    ) {
+        let mut all = lock(&self.inner.transcripts);
+        let notes = &mut all.record(thread_id, turn_id).notes;
+        notes.unsaved = unsaved;
+        notes.attached = attached;
     }
 
     /// A followed turn starts: its header.

@@ -21,6 +21,8 @@ const OUTPUT_HEAD: usize = 2_500;
 pub struct TurnNotes {
     /// The unsaved buffers sent with the prompt, as the user reads their paths.
     pub unsaved: Vec<String>,
+    /// The files (and line ranges) the prompt's `@` mentions attached: `src/a.rs#L3-9`.
+    pub attached: Vec<String>,
     /// Approvals and plan updates, each after that many of the turn's items.
     pub notes: Vec<(usize, Note)>,
     /// The thread's token usage as of the turn's end.
@@ -77,14 +79,14 @@ pub fn turn(turn: &p::Turn, notes: &TurnNotes, cwd: Option<&Path>) -> String {
     let mut first_user = true;
     for (i, item) in turn.items.iter().enumerate() {
         out.push_str(&notes_at(notes, i));
-        let unsaved = match item {
+        let sent_with = match item {
             p::ThreadItem::UserMessage(_) if first_user => {
                 first_user = false;
-                notes.unsaved.as_slice()
+                Some(notes)
             }
-            _ => &[],
+            _ => None,
         };
-        out.push_str(&item_section(item, unsaved, cwd));
+        out.push_str(&item_section(item, sent_with, cwd));
     }
     // Notes recorded past the items the history holds land at the end.
     let end = turn.items.len();
@@ -110,8 +112,12 @@ pub fn header() -> String {
     "---\n\n".to_string()
 }
 
-/// One item; `unsaved` is what went with a prompt.
-pub fn item_section(item: &p::ThreadItem, unsaved: &[String], cwd: Option<&Path>) -> String {
+/// One item; `sent_with`: the notes of the turn whose prompt this is (what went with it).
+pub fn item_section(
+    item: &p::ThreadItem,
+    sent_with: Option<&TurnNotes>,
+    cwd: Option<&Path>,
+) -> String {
     use p::ThreadItem as I;
     match item {
         I::UserMessage(m) => {
@@ -133,6 +139,13 @@ pub fn item_section(item: &p::ThreadItem, unsaved: &[String], cwd: Option<&Path>
                 }
             }
             let mut out = format!("### You\n\n{}\n\n", quote(&text));
+            let (attached, unsaved) = sent_with
+                .map(|n| (n.attached.as_slice(), n.unsaved.as_slice()))
+                .unwrap_or_default();
+            if !attached.is_empty() {
+                let files: Vec<String> = attached.iter().map(|f| code(f)).collect();
+                out.push_str(&format!("*Attached:* {}\n\n", files.join(", ")));
+            }
             if !unsaved.is_empty() {
                 let files: Vec<String> = unsaved.iter().map(|f| code(f)).collect();
                 out.push_str(&format!("*Unsaved buffers sent:* {}\n\n", files.join(", ")));

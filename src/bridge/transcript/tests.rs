@@ -39,6 +39,7 @@ fn hostile_turn() -> p::Turn {
 fn hostile_notes() -> TurnNotes {
     TurnNotes {
         unsaved: vec!["src/`odd`.rs".into()],
+        attached: vec!["src/`odd`.rs#L1-3".into()],
         notes: vec![
             (
                 2,
@@ -182,6 +183,7 @@ fn live_updates_add_up_to_the_whole_turn() {
     let all_notes = std::mem::take(&mut notes.notes);
     let mut recorded = TurnNotes {
         unsaved: notes.unsaved.clone(),
+        attached: notes.attached.clone(),
         ..TurnNotes::default()
     };
     for (i, it) in turn.items.iter().enumerate() {

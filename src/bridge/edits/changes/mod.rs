@@ -509,7 +509,13 @@ enum Reverted {
     /// (`some`: there were others), and each overlap is a conflict region in the buffer,
     /// resolved with its code actions; why, for the user.
     Marked { why: String, some: bool },
+    /// The editor refused the edit because the buffer moved on (the user typed while it
+    /// was computed): compute it again from the buffer as it is now.
+    Stale,
 }
+
+/// How many times a revert is computed again when the user keeps typing under it.
+const STALE_RETRIES: usize = 3;
 
 impl Bridge {
     fn changes(&self) -> &ChangeLog {
@@ -1108,7 +1114,19 @@ impl Bridge {
             };
             let shown = self.shown_path(&path);
             paths.push(path.clone());
-            match self.revert_file(seq, file, hunk, &shown).await {
+            let mut outcome = self.revert_file(seq, file, hunk, &shown).await;
+            for _ in 0..STALE_RETRIES {
+                if !matches!(outcome, Ok(Reverted::Stale)) {
+                    break;
+                }
+                outcome = self.revert_file(seq, file, hunk, &shown).await;
+            }
+            match outcome {
+                Ok(Reverted::Stale) => conflicts.push(json!({
+                    "path": path.display().to_string(),
+                    "why": format!("{shown} kept changing while it was reverted; try again"),
+                    "resolvable": false,
+                })),
                 Ok(Reverted::Done) => {
                     reverted.push(json!({ "path": path.display().to_string(), "turn": number }));
                     notes.entry(thread_id).or_default().push(format!(
@@ -1379,13 +1397,23 @@ impl Bridge {
                         label: format!("Codex: revert {shown}"),
                         group: Some(("codex-revert".into(), "Codex: revert".into())),
                     };
-                    match self.inner.ui.apply_edit(edit).await {
+                    match self.apply_buffer_edit(&uri, edit).await {
                         EditOutcome::Applied => {}
                         EditOutcome::Rejected(why) => {
+                            // A versioned edit is refused when the buffer moved on; its
+                            // didChange may still be on its way.
+                            self.wait_for_change(&uri, snapshot.version).await;
+                            let moved = self
+                                .documents()
+                                .get(&uri)
+                                .is_some_and(|d| d.document.version != snapshot.version);
+                            if moved {
+                                return Ok(Reverted::Stale);
+                            }
                             return Err(format!(
                                 "{shown}: the editor refused the edit ({})",
                                 why.unwrap_or_else(|| "the buffer changed".into())
-                            ))
+                            ));
                         }
                         EditOutcome::Failed(why) => return Err(format!("{shown}: {why}")),
                     }

@@ -261,6 +261,10 @@ impl State {
 #[derive(Default)]
 pub(crate) struct ChangeLog {
     state: Mutex<State>,
+    /// Held from reading the marks' statuses to sending them, so that of two publishes of a
+    /// file's marks (a moved-marks task and a keep, say) the one computed last goes out last:
+    /// a kept hunk's mark never comes back from a task that read it just before.
+    publishing: Mutex<()>,
     /// Where the record is kept across restarts, and for which folder (set on first use).
     store: std::sync::OnceLock<Option<(PathBuf, PathBuf)>>,
 }
@@ -835,7 +839,10 @@ impl Bridge {
             match self.inner.ui.pulls_diagnostics() {
                 // The editor pulls the diagnostics after its change; what it draws from
                 // `codex/changes` (signs, lenses) is only told.
-                true => self.send_changes(uri, &path, self.change_marks(marks)),
+                true => {
+                    let _publishing = lock(&self.changes().publishing);
+                    self.send_changes(uri, &path, self.change_marks(marks));
+                }
                 false => self.publish_marks(uri, &path, marks),
             }
         }
@@ -858,6 +865,7 @@ impl Bridge {
     }
 
     fn publish_marks(&self, uri: &str, path: &Path, marks: &[Mark]) {
+        let _publishing = lock(&self.changes().publishing);
         let hunks = self.change_marks(marks);
         self.set_diagnostics(
             uri,

@@ -612,7 +612,10 @@ impl Bridge {
             label: "Codex: transcript".into(),
             group: None,
         };
-        match self.apply_buffer_edit(&key, edit).await {
+        // Not guarded by [`Self::apply_buffer_edit`]: these edits touch only the text above
+        // the ask section, which the user's typing in the draft (the keystrokes an editor may
+        // send out of order) cannot move; a refused one is recomputed.
+        match self.inner.ui.apply_edit(edit).await {
             EditOutcome::Applied => {
                 *refused_before = 0;
                 self.commit(path, flight);

@@ -623,12 +623,17 @@ impl Documents {
     }
 
     /// Open documents that may differ from the file on disk: the one at `first` first,
-    /// then the most recently changed. Rope clones (no copy of any text) with what is
-    /// known of disk, so that the caller checks them without the lock, reading only the
-    /// files not vouched for by their stamp (see [`UnsavedCandidate::differs_from_disk`]).
-    pub fn candidates_for_unsaved(&self, first: Option<&str>) -> Vec<UnsavedCandidate> {
-        let mut docs: Vec<(&String, &OpenDocument)> =
-            self.open.iter().filter(|(_, d)| d.path.is_some()).collect();
+    /// then the most recently changed. Rope clones (no copy of any text) with the file's
+    /// stamp when the buffer reads as what the file held under it (told from the span typed
+    /// since, [`OpenDocument::reads_as_base`]), so that the caller checks them without the
+    /// lock, reading only the files not vouched for (see
+    /// [`UnsavedCandidate::differs_from_disk`]).
+    pub fn candidates_for_unsaved(&mut self, first: Option<&str>) -> Vec<UnsavedCandidate> {
+        let mut docs: Vec<(&String, &mut OpenDocument)> = self
+            .open
+            .iter_mut()
+            .filter(|(_, d)| d.path.is_some())
+            .collect();
         docs.sort_by(|(ua, a), (ub, b)| {
             let a_first = Some(ua.as_str()) == first;
             let b_first = Some(ub.as_str()) == first;
@@ -640,20 +645,18 @@ impl Documents {
             .map(|(_, d)| UnsavedCandidate {
                 path: d.path.clone().expect("filtered"),
                 text: d.document.rope().clone(),
-                base: d.base.clone(),
-                stamp: d.disk_stamp,
+                clean_while: d.disk_stamp.filter(|_| d.reads_as_base()),
             })
             .collect()
     }
 }
 
-/// An open document that may hold unsaved edits: its text and its merge base as rope
-/// clones (sharing the buffer's nodes), and the file's stamp when it last read as the base.
+/// An open document that may hold unsaved edits: its text as a rope clone (sharing the
+/// buffer's nodes), and the stamp under which its file holds that text, when known.
 pub struct UnsavedCandidate {
     pub path: PathBuf,
     pub text: Rope,
-    base: Option<Rope>,
-    stamp: Option<DiskStamp>,
+    clean_while: Option<DiskStamp>,
 }
 
 impl UnsavedCandidate {
@@ -662,10 +665,8 @@ impl UnsavedCandidate {
     /// as the base, is not read again: asking with a thousand clean buffers open reads no
     /// file and copies no text.
     pub fn differs_from_disk(&self) -> bool {
-        if let (Some(stamp), Some(base)) = (self.stamp, &self.base) {
-            if file_stamp(&self.path) == Some(stamp) && self.text == *base {
-                return false;
-            }
+        if self.clean_while.is_some() && file_stamp(&self.path) == self.clean_while {
+            return false;
         }
         rope_differs_from_disk(&self.path, &self.text)
     }
@@ -673,7 +674,10 @@ impl UnsavedCandidate {
 
 /// A file's length and modification time, if it is there.
 fn file_stamp(path: &Path) -> Option<DiskStamp> {
-    let meta = std::fs::metadata(path).ok()?;
+    stamp_of(&std::fs::metadata(path).ok()?)
+}
+
+fn stamp_of(meta: &std::fs::Metadata) -> Option<DiskStamp> {
     Some((meta.len(), meta.modified().ok()?))
 }
 
@@ -807,7 +811,7 @@ impl crate::bridge::Bridge {
         if !meta.is_file() || !view.could_equal(meta.len(), len, breaks) {
             return;
         }
-        let stamp = meta.modified().ok().map(|modified| (meta.len(), modified));
+        let stamp = stamp_of(&meta);
         // Unchanged since it last read as the base: no need to read it again.
         let known = stamp.and_then(|stamp| self.documents().rebase_if_base(uri, stamp));
         let had_conflicts = match known {
@@ -1187,8 +1191,7 @@ mod tests {
         let b = |p: &str, n: usize| UnsavedCandidate {
             path: p.into(),
             text: Rope::from_str(&"x".repeat(n)),
-            base: None,
-            stamp: None,
+            clean_while: None,
         };
         let (kept, left) = fit_unsaved(vec![b("/first", 60), b("/big", 50), b("/small", 30)], 100);
         assert_eq!(
@@ -1215,19 +1218,20 @@ mod tests {
             Some("a\n".into()),
         );
         docs.rebase_if_equal_stamped(uri, "a\n".into(), Some(stamp));
-        let differs = |docs: &Documents| docs.candidates_for_unsaved(None)[0].differs_from_disk();
-        assert!(!differs(&docs));
+        let differs =
+            |docs: &mut Documents| docs.candidates_for_unsaved(None)[0].differs_from_disk();
+        assert!(!differs(&mut docs));
         // Same length and modification time: the stamp vouches, the file is not read (it
         // would say otherwise). Editors and tools always move the time when they write.
         std::fs::write(&file, "b\n").unwrap();
         let handle = std::fs::File::options().write(true).open(&file).unwrap();
         handle.set_modified(stamp.1).unwrap();
-        assert!(!differs(&docs));
+        assert!(!differs(&mut docs));
         // A new time: read, and found to differ.
         handle
             .set_modified(stamp.1 + std::time::Duration::from_secs(5))
             .unwrap();
-        assert!(differs(&docs));
+        assert!(differs(&mut docs));
     }
 
     #[test]

@@ -130,6 +130,11 @@ impl DiskView {
         Ok(text)
     }
 
+    /// Whether reading `text` in this view changes it (a BOM stripped, CRLF made LF).
+    pub fn changes(self, text: &str) -> bool {
+        (self.strip_bom && text.starts_with(BOM)) || (self.crlf_as_lf && text.contains("\r\n"))
+    }
+
     /// Whether a file of `disk_len` bytes could read as a buffer of `buffer_len` bytes
     /// holding `line_breaks` line breaks (a cheap test before reading the file).
     fn could_equal(self, disk_len: u64, buffer_len: usize, line_breaks: usize) -> bool {
@@ -777,7 +782,7 @@ impl crate::bridge::Bridge {
             self.publish_conflicts(uri);
         }
         self.findings_follow(uri, path.as_deref(), &line_changes);
-        self.changes_follow(uri, &line_changes);
+        self.changes_follow(uri, version, &line_changes);
         match previous {
             // Applied (the text is what the editor did), but the editor's versions are off.
             Some(previous) if version <= previous => Err(format!(

@@ -16,7 +16,7 @@ pub(crate) mod record;
 mod store;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range as Span;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -29,11 +29,11 @@ use self::record::{FileRecord, HunkStatus};
 use super::documents::{follow_lines, normalize_path, BufferConflict, DiskView, LineChange};
 use super::mirror::{next_conflict_id, ConflictChoice};
 use crate::app_server::protocol as p;
-use crate::bridge::activity::{display_path, Coalescer};
+use crate::bridge::activity::display_path;
 use crate::bridge::editor_ui::{BufferDiagnostic, BufferEdit, EditOutcome, Severity};
 use crate::bridge::settings::ReviewChanges;
 use crate::bridge::{lock, Bridge, BridgeError, BridgeResult, MessageLevel};
-use crate::text::{Position, Range};
+use crate::text::{Position, Range, TextEdit};
 
 /// The diagnostic code of a change the agent made.
 pub const CHANGE_CODE: &str = "codex.change";
@@ -43,11 +43,15 @@ const KIND: &str = "change";
 const MAX_RECORD_BYTES: usize = 64 << 20;
 /// How long a revert waits for the editor's `didChange` of its edit before it re-marks.
 const ECHO_WAIT: Duration = Duration::from_secs(2);
-/// Marks moved by the user's typing are republished at most this often per document,
-/// always ending on where they are now: 100 marks rebuilt, sent and parsed on every
-/// keystroke that moves lines would slow typing. The code actions read the marks' current
-/// lines meanwhile, so they stay exact.
-const MOVED_MARKS_INTERVAL: Duration = Duration::from_millis(100);
+/// Marks moved by the user's typing are republished once the typing pauses this long, at
+/// their lines then. Every editor moves the diagnostics (and signs, overlays, decorations)
+/// it holds with the text the user types, so the republishing only corrects where a mark
+/// cannot be moved by the editor alone (a line split inside a hunk); 100 marks rebuilt,
+/// sent and parsed while the user types would slow each keystroke that meets them. The
+/// code actions read the marks' current lines meanwhile, so they stay exact.
+const MOVED_MARKS_QUIET: Duration = Duration::from_millis(200);
+/// ... and at least this often while the user keeps typing without such a pause.
+const MOVED_MARKS_MAX_HELD: Duration = Duration::from_secs(2);
 
 /// A hunk's id as commands carry it: `<turn seq>:<file>:<hunk>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -184,6 +188,21 @@ struct Mark {
     lines: Span<u32>,
 }
 
+/// A document's moved marks held back while the user types.
+struct HeldMarks {
+    /// When the first move not yet republished came.
+    since: Instant,
+    /// When the latest came.
+    last: Instant,
+}
+
+impl HeldMarks {
+    /// When they go out: once the typing paused, or when held too long.
+    fn due(&self) -> Instant {
+        (self.last + MOVED_MARKS_QUIET).min(self.since + MOVED_MARKS_MAX_HELD)
+    }
+}
+
 #[derive(Default)]
 struct State {
     turns: VecDeque<TurnRecord>,
@@ -191,10 +210,12 @@ struct State {
     turns_per_thread: HashMap<String, u32>,
     /// The marks of open documents, by URI key.
     marks: HashMap<String, Vec<Mark>>,
+    /// The document version each document's marks were placed or last followed at.
+    marked_at: HashMap<String, i32>,
     /// What the agent is told at its thread's next turn.
     notes: HashMap<String, Vec<String>>,
-    /// Republishing of moved marks, by URI key (see [`MOVED_MARKS_INTERVAL`]).
-    moved: HashMap<String, Coalescer>,
+    /// Moved marks waiting to be republished, by URI key (see [`MOVED_MARKS_QUIET`]).
+    moved: HashMap<String, HeldMarks>,
 }
 
 impl State {
@@ -377,8 +398,9 @@ impl ChangeLog {
 /// `record` with its texts as a buffer in `view` shows them (the hunks' decisions kept:
 /// a BOM or line ends never change which lines a hunk has).
 fn in_view(record: &FileRecord, view: DiskView) -> Cow<'_, FileRecord> {
-    if view == DiskView::default() {
-        // Borrowed: no copy of its two texts on every re-anchoring and revert.
+    let changes = |text: &Option<String>| text.as_deref().is_some_and(|t| view.changes(t));
+    if !changes(&record.before) && !changes(&record.after) {
+        // Borrowed: no copy of its two texts, nor a diff, on every re-anchoring and revert.
         return Cow::Borrowed(record);
     }
     let shown = |text: &Option<String>| {
@@ -507,6 +529,9 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 enum Reverted {
     /// Done (or nothing was left to do).
     Done,
+    /// Done in an open buffer by line replacements where its marks are: the marks left are
+    /// where they are, with no need to place them again.
+    AtMarks,
     /// The user's edits overlap: nothing changed; why, for the user.
     Conflict(String),
     /// In an open buffer, the user's edits overlap some hunks: the others were reverted
@@ -726,11 +751,13 @@ impl Bridge {
             let had = state.marks.contains_key(uri);
             if marks.is_empty() {
                 state.marks.remove(uri);
+                state.marked_at.remove(uri);
                 if !had {
                     return;
                 }
             } else {
                 state.marks.insert(uri.to_string(), marks);
+                state.marked_at.insert(uri.to_string(), snapshot.version);
             }
             state.marks.get(uri).cloned().unwrap_or_default()
         };
@@ -742,13 +769,18 @@ impl Bridge {
         !lock(&self.changes().state).marks.is_empty()
     }
 
-    /// `didChange`: the document's marks follow its lines.
-    pub(in crate::bridge) fn changes_follow(&self, uri: &str, changes: &[LineChange]) {
-        if changes.is_empty() {
-            return;
-        }
+    /// `didChange` to `version`: the document's marks follow its lines.
+    pub(in crate::bridge) fn changes_follow(
+        &self,
+        uri: &str,
+        version: i32,
+        changes: &[LineChange],
+    ) {
         let moved = {
             let mut state = lock(&self.changes().state);
+            if let Some(at) = state.marked_at.get_mut(uri) {
+                *at = version;
+            }
             let Some(marks) = state.marks.get_mut(uri) else {
                 return;
             };
@@ -773,36 +805,26 @@ impl Bridge {
             if *marks == before {
                 return;
             }
-            let marks = marks.clone();
-            let window = state
-                .moved
-                .entry(uri.to_string())
-                .or_insert_with(|| Coalescer::new(MOVED_MARKS_INTERVAL));
-            let held_already = window.deadline().is_some();
-            // Due now, or the first held back: a task publishes it, off the message loop,
-            // so the keystroke does not wait for 100 diagnostics to be built and sent.
-            let held = !window.offer(Instant::now);
-            let due = match held {
-                false => Some(Instant::now()),
-                true => window.wake_at().filter(|_| !held_already),
-            };
-            match (due, tokio::runtime::Handle::try_current()) {
-                (Some(due), Ok(runtime)) => {
-                    let bridge = self.clone();
-                    let uri = uri.to_string();
-                    runtime.spawn(async move {
-                        tokio::time::sleep_until(due.into()).await;
-                        bridge.publish_moved_marks_now(&uri, held);
-                    });
-                    None
-                }
-                // No runtime to publish from: published now.
-                (Some(_), Err(_)) => {
-                    window.force(Instant::now());
-                    Some(marks)
-                }
-                // A task is on its way; it publishes the marks as they are then.
-                (None, _) => None,
+            let now = Instant::now();
+            if let Some(held) = state.moved.get_mut(uri) {
+                // A task is waiting already; it publishes them once the typing pauses.
+                held.last = now;
+                None
+            } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                state.moved.insert(
+                    uri.to_string(),
+                    HeldMarks {
+                        since: now,
+                        last: now,
+                    },
+                );
+                let bridge = self.clone();
+                let uri = uri.to_string();
+                runtime.spawn(async move { bridge.publish_moved_marks_when_due(&uri).await });
+                None
+            } else {
+                // No runtime to wait in: published now.
+                state.marks.get(uri).cloned()
             }
         };
         if let Some(marks) = moved {
@@ -810,23 +832,25 @@ impl Bridge {
         }
     }
 
-    /// A republishing of `uri`'s moved marks is due (`held`: the one held back, whose window
-    /// starts again now): they go out as they are now.
-    fn publish_moved_marks_now(&self, uri: &str, held: bool) {
+    /// Waits until `uri`'s moved marks are due (see [`HeldMarks::due`]), then publishes
+    /// them as they are then.
+    async fn publish_moved_marks_when_due(&self, uri: &str) {
+        loop {
+            let due = match lock(&self.changes().state).moved.get(uri) {
+                Some(held) => held.due(),
+                // Gone (kept, reverted, closed): whoever removed them published that.
+                None => return,
+            };
+            // tokio's timers round up to the next millisecond: due within that is due.
+            if due <= Instant::now() + Duration::from_millis(1) {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
         let marks = {
             let mut state = lock(&self.changes().state);
-            let Some(window) = state.moved.get_mut(uri) else {
-                return;
-            };
-            if held {
-                window.force(Instant::now());
-            }
-            let marks = state.marks.get(uri).cloned();
-            if marks.is_none() {
-                // Gone (kept, reverted, closed): whoever removed them published that.
-                state.moved.remove(uri);
-            }
-            marks
+            state.moved.remove(uri);
+            state.marks.get(uri).cloned()
         };
         if let Some(marks) = marks {
             self.publish_moved_marks(uri, &marks);
@@ -862,6 +886,24 @@ impl Bridge {
         };
         let marks = lock(&self.changes().state).locate(path, None);
         self.publish_marks(&uri, path, &marks);
+    }
+
+    /// Republishes the marks of `path`'s open documents where they are (they followed
+    /// every change), without placing them on the text again.
+    fn publish_marks_of(&self, path: &Path) {
+        let uris = self.documents().uris_of(path);
+        for uri in uris {
+            let marks = {
+                let mut state = lock(&self.changes().state);
+                let marks = state.marks.get(&uri).cloned().unwrap_or_default();
+                if marks.is_empty() {
+                    state.marks.remove(&uri);
+                    state.marked_at.remove(&uri);
+                }
+                marks
+            };
+            self.publish_marks(&uri, path, &marks);
+        }
     }
 
     fn publish_marks(&self, uri: &str, path: &Path, marks: &[Mark]) {
@@ -1105,6 +1147,8 @@ impl Bridge {
         let mut conflicts = Vec::new();
         let mut paths = Vec::new();
         let mut notes: HashMap<String, Vec<String>> = HashMap::new();
+        // Files whose marks are placed on their text again (a diff), not only republished.
+        let mut place_again = HashSet::new();
         for (seq, file, hunk) in picks {
             let Some((path, thread_id, number, prompt)) = ({
                 let state = lock(&self.changes().state);
@@ -1129,13 +1173,16 @@ impl Bridge {
                 }
                 outcome = self.revert_file(seq, file, hunk, &shown).await;
             }
+            if !matches!(outcome, Ok(Reverted::AtMarks)) {
+                place_again.insert(path.clone());
+            }
             match outcome {
                 Ok(Reverted::Stale) => conflicts.push(json!({
                     "path": path.display().to_string(),
                     "why": format!("{shown} kept changing while it was reverted; try again"),
                     "resolvable": false,
                 })),
-                Ok(Reverted::Done) => {
+                Ok(Reverted::Done | Reverted::AtMarks) => {
                     reverted.push(json!({ "path": path.display().to_string(), "turn": number }));
                     notes.entry(thread_id).or_default().push(format!(
                         "{} of your change to {shown} in turn {number} (\"{}\")",
@@ -1162,7 +1209,10 @@ impl Bridge {
         paths.sort();
         paths.dedup();
         for path in &paths {
-            self.publish_changes(path);
+            match place_again.contains(path) {
+                true => self.publish_changes(path),
+                false => self.publish_marks_of(path),
+            }
         }
         self.changes().save();
         let whys = |resolvable: bool| -> Vec<String> {
@@ -1302,10 +1352,6 @@ impl Bridge {
         if !record.hunks.iter().enumerate().any(|(i, h)| chosen(i, h)) {
             return Ok(Reverted::Done);
         }
-        let uri = self.documents().uris_of(&path).into_iter().next();
-        let snapshot = uri
-            .as_deref()
-            .and_then(|u| self.documents().mirror_snapshot(u));
         // Marks the chosen hunks reverted, but those in `left` (overlapped by the user).
         let mark = |this: &Self, left: &[usize]| {
             let mut state = lock(&this.changes().state);
@@ -1315,6 +1361,39 @@ impl Bridge {
                     .mark_reverted(|i, h| chosen(i, h) && !left.contains(&i));
             }
         };
+        let uri = self.documents().uris_of(&path).into_iter().next();
+        if let Some(uri) = uri.as_deref() {
+            if let Some((version, edits)) = self.revert_at_marks(uri, seq, file, &record, chosen) {
+                if let Some(not_done) = self.send_revert(uri, version, edits, shown).await? {
+                    return Ok(not_done);
+                }
+                mark(self, &[]);
+                {
+                    let mut state = lock(&self.changes().state);
+                    if let Some(marks) = state.marks.get_mut(uri) {
+                        marks.retain(|m| {
+                            m.id.turn != seq
+                                || m.id.file != file
+                                || !chosen(m.id.hunk, &record.hunks[m.id.hunk])
+                        });
+                    }
+                }
+                self.wait_for_change(uri, version).await;
+                let echoed = self
+                    .documents()
+                    .get(uri)
+                    .is_some_and(|d| d.document.version != version);
+                // Without the echo the marks did not follow the edit: placed again.
+                return Ok(if echoed {
+                    Reverted::AtMarks
+                } else {
+                    Reverted::Done
+                });
+            }
+        }
+        let snapshot = uri
+            .as_deref()
+            .and_then(|u| self.documents().mirror_snapshot(u));
         // A file the turn created: removed, unless the user changed it since.
         if record.before.is_none() {
             let current = match &snapshot {
@@ -1398,32 +1477,11 @@ impl Bridge {
                     .enumerate()
                     .any(|(i, h)| chosen(i, h) && !left.contains(&i));
                 if !edits.is_empty() {
-                    let edit = BufferEdit {
-                        uri: self.documents().editor_uri(&uri),
-                        version: snapshot.version,
-                        edits,
-                        label: format!("Codex: revert {shown}"),
-                        group: Some(("codex-revert".into(), "Codex: revert".into())),
-                    };
-                    match self.apply_buffer_edit(&uri, edit).await {
-                        EditOutcome::Applied => {}
-                        EditOutcome::Rejected(why) => {
-                            // A versioned edit is refused when the buffer moved on; its
-                            // didChange may still be on its way.
-                            self.wait_for_change(&uri, snapshot.version).await;
-                            let moved = self
-                                .documents()
-                                .get(&uri)
-                                .is_some_and(|d| d.document.version != snapshot.version);
-                            if moved {
-                                return Ok(Reverted::Stale);
-                            }
-                            return Err(format!(
-                                "{shown}: the editor refused the edit ({})",
-                                why.unwrap_or_else(|| "the buffer changed".into())
-                            ));
-                        }
-                        EditOutcome::Failed(why) => return Err(format!("{shown}: {why}")),
+                    if let Some(not_done) = self
+                        .send_revert(&uri, snapshot.version, edits, shown)
+                        .await?
+                    {
+                        return Ok(not_done);
                     }
                     mark(self, &left);
                     self.wait_for_change(&uri, snapshot.version).await;
@@ -1480,6 +1538,87 @@ impl Bridge {
             }
         }
         Ok(Reverted::Done)
+    }
+
+    /// [`FileRecord::revert_at_marks`] on the buffer `uri` as it is now, with the marks
+    /// of file `file` of turn `seq`, when they were followed up to its current version and
+    /// the record's texts read in the buffer as they are (no BOM or CRLF to translate):
+    /// the buffer's version and the edits.
+    fn revert_at_marks(
+        &self,
+        uri: &str,
+        seq: u64,
+        file: usize,
+        record: &FileRecord,
+        which: impl Fn(usize, &record::Hunk) -> bool,
+    ) -> Option<(i32, Vec<TextEdit>)> {
+        let (marked_at, marks) = {
+            let state = lock(&self.changes().state);
+            let marks: HashMap<usize, Span<u32>> = state
+                .marks
+                .get(uri)?
+                .iter()
+                .filter(|m| m.id.turn == seq && m.id.file == file)
+                .map(|m| (m.id.hunk, m.lines.clone()))
+                .collect();
+            (*state.marked_at.get(uri)?, marks)
+        };
+        let (version, rope, view) = {
+            let docs = self.documents();
+            let doc = docs.get(uri)?;
+            (
+                doc.document.version,
+                doc.document.rope().clone(),
+                doc.view(),
+            )
+        };
+        let translated = |text: &Option<String>| text.as_deref().is_some_and(|t| view.changes(t));
+        if version != marked_at || translated(&record.before) || translated(&record.after) {
+            return None;
+        }
+        let edits = record.revert_at_marks(&rope, &marks, which)?;
+        Some((version, edits))
+    }
+
+    /// Sends a revert's edits to the buffer `uri` at `version`, as one undo step. `None`
+    /// when applied; `Stale` when the editor refused it because the user typed meanwhile.
+    async fn send_revert(
+        &self,
+        uri: &str,
+        version: i32,
+        edits: Vec<TextEdit>,
+        shown: &str,
+    ) -> Result<Option<Reverted>, String> {
+        if edits.is_empty() {
+            return Ok(None);
+        }
+        let edit = BufferEdit {
+            uri: self.documents().editor_uri(uri),
+            version,
+            edits,
+            label: format!("Codex: revert {shown}"),
+            group: Some(("codex-revert".into(), "Codex: revert".into())),
+        };
+        match self.apply_buffer_edit(uri, edit).await {
+            EditOutcome::Applied => Ok(None),
+            EditOutcome::Rejected(why) => {
+                // A versioned edit is refused when the buffer moved on; its didChange may
+                // still be on its way.
+                self.wait_for_change(uri, version).await;
+                let moved = self
+                    .documents()
+                    .get(uri)
+                    .is_some_and(|d| d.document.version != version);
+                if moved {
+                    return Ok(Some(Reverted::Stale));
+                }
+                Err(format!(
+                    "{shown}: the editor refused the edit ({})",
+                    why.unwrap_or_else(|| "the buffer changed".into())
+                ))
+            }
+            EditOutcome::Failed(why) => Err(format!("{shown}: {why}")),
+        }
     }
 
     /// Waits (briefly) for the `didChange` that carries an edit the editor applied.

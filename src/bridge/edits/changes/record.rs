@@ -7,12 +7,16 @@
 //! is the base with the chosen hunks put back too. The user's edits are kept; where they
 //! overlap a reverted hunk the merge reports a conflict and nothing is changed.
 
+use std::collections::HashMap;
 use std::ops::Range as Span;
+
+use ropey::Rope;
 
 use serde::Serialize;
 
 use crate::text::{
-    line_hunks, merge3, merge3_edits, LineTokens, Merge, PositionEncoding, TextEdit,
+    line_hunks, merge3, merge3_edits, LineTokens, Merge, Position, PositionEncoding, Range,
+    TextEdit,
 };
 
 /// What the user decided about one hunk.
@@ -151,6 +155,72 @@ impl FileRecord {
             h.status == HunkStatus::Reverted || which(i, h)
         });
         (base, theirs)
+    }
+
+    /// The edits that put back the hunks `which` chooses where `marks` (hunk index → its
+    /// lines in `current`, as the marks that followed the user's typing say) place them,
+    /// when `current` shows each exactly as the agent left it: line replacements, as
+    /// `patch -R` makes them, no diff of the whole text. `None` when it cannot be told that
+    /// simply — a chosen hunk unmarked, edited by the user, reaching the end of the text, or
+    /// a deletion whose neighbouring lines are not the agent's — and [`FileRecord::revert`]
+    /// decides. Where it is `Some`, the merge would take the same lines: the user's edits
+    /// are outside every chosen hunk, and an insertion touching a replaced hunk is kept
+    /// beside it there too.
+    pub fn revert_at_marks(
+        &self,
+        current: &Rope,
+        marks: &HashMap<usize, Span<u32>>,
+        which: impl Fn(usize, &Hunk) -> bool,
+    ) -> Option<Vec<TextEdit>> {
+        let (Some(before), Some(after)) = (&self.before, &self.after) else {
+            return None;
+        };
+        let (before, after) = (LineTokens::new(before), LineTokens::new(after));
+        let lines_now = current.len_lines();
+        let line_of = |line: u32| current.line(line as usize);
+        let mut edits = Vec::new();
+        let mut edited_to = 0;
+        for (index, hunk) in self.hunks.iter().enumerate() {
+            if !which(index, hunk) {
+                continue;
+            }
+            let at = marks.get(&index)?;
+            // Lines after the hunk in both texts: its replacement ends with a line break,
+            // and the range's end is a line of `current`.
+            if hunk.after.end >= after.len() || at.end as usize >= lines_now {
+                return None;
+            }
+            if at.start < edited_to || at.len() != hunk.after.len() {
+                return None;
+            }
+            let chars =
+                current.line_to_char(at.start as usize)..current.line_to_char(at.end as usize);
+            if current.slice(chars) != after.span(hunk.after.clone()) {
+                return None;
+            }
+            if hunk.after.is_empty() {
+                // Put back between two lines: both must be the agent's, as the merge's base
+                // has them (a neighbour reverted before has other lines there).
+                let touching_reverted = self.hunks.iter().any(|other| {
+                    other.status == HunkStatus::Reverted
+                        && (other.after.end == hunk.after.start
+                            || other.after.start == hunk.after.end)
+                });
+                if touching_reverted
+                    || at.start == 0
+                    || line_of(at.start - 1) != after.span(hunk.after.start - 1..hunk.after.start)
+                    || line_of(at.start) != after.span(hunk.after.start..hunk.after.start + 1)
+                {
+                    return None;
+                }
+            }
+            edits.push(TextEdit::new(
+                Range::new(Position::new(at.start, 0), Position::new(at.end, 0)),
+                before.span(hunk.before.clone()),
+            ));
+            edited_to = at.end;
+        }
+        Some(edits)
     }
 
     /// Marks the hunks `which` chooses as reverted (after a clean [`FileRecord::revert`]).
@@ -363,6 +433,96 @@ mod tests {
             .any(|s| matches!(s, Segment::Both(o, a, u) if o != a && u != a && u != o))
     }
 
+    /// `edits` (whole lines, as [`FileRecord::revert_at_marks`] makes them) applied.
+    fn apply_line_edits(text: &str, edits: &[TextEdit]) -> String {
+        let mut rope = Rope::from_str(text);
+        for edit in edits.iter().rev() {
+            let start = rope.line_to_char(edit.range.start.line as usize);
+            let end = rope.line_to_char(edit.range.end.line as usize);
+            rope.remove(start..end);
+            rope.insert(start, &edit.new_text);
+        }
+        rope.to_string()
+    }
+
+    fn marks_in(record: &FileRecord, current: &str) -> HashMap<usize, Span<u32>> {
+        record.locate(current).into_iter().collect()
+    }
+
+    #[test]
+    fn reverting_at_marks_replaces_the_agents_lines_where_they_are() {
+        let record = FileRecord::new(
+            Some("a\nb\nc\nd\ne\nf\n".into()),
+            Some("a\nB\nc\nd\nf\n".into()),
+        );
+        // The user typed a line at the top and one between the hunks.
+        let current = "top\na\nB\nc\nmine\nd\nf\n";
+        let marks = marks_in(&record, current);
+        assert_eq!(marks, HashMap::from([(0, 2..3), (1, 6..6)]));
+        let edits = record.revert_at_marks(&Rope::from_str(current), &marks, |_, _| true);
+        let edits = edits.expect("both hunks are where their marks say");
+        assert_eq!(
+            apply_line_edits(current, &edits),
+            "top\na\nb\nc\nmine\nd\ne\nf\n"
+        );
+        assert_eq!(
+            apply_line_edits(current, &edits),
+            record.revert(current, |_, _| true).text
+        );
+        // One hunk only.
+        let one = record
+            .revert_at_marks(&Rope::from_str(current), &marks, |i, _| i == 1)
+            .unwrap();
+        assert_eq!(
+            apply_line_edits(current, &one),
+            "top\na\nB\nc\nmine\nd\ne\nf\n"
+        );
+    }
+
+    #[test]
+    fn reverting_at_marks_leaves_to_the_merge_what_it_cannot_tell() {
+        let record = FileRecord::new(
+            Some("a\nb\nc\nd\ne\nf\n".into()),
+            Some("a\nB\nc\nd\nf\n".into()),
+        );
+        let at = |current: &str, marks: HashMap<usize, Span<u32>>| {
+            record.revert_at_marks(&Rope::from_str(current), &marks, |_, _| true)
+        };
+        // The user edited the agent's line.
+        assert_eq!(
+            at("a\nB!\nc\nd\nf\n", HashMap::from([(0, 1..2), (1, 4..4)])),
+            None
+        );
+        // Lines typed where the agent deleted one: the merge calls that a conflict.
+        assert_eq!(
+            at(
+                "a\nB\nc\nd\nnew\nf\n",
+                HashMap::from([(0, 1..2), (1, 4..4)])
+            ),
+            None
+        );
+        assert_eq!(
+            at(
+                "a\nB\nc\nd\nnew\nf\n",
+                HashMap::from([(0, 1..2), (1, 5..5)])
+            ),
+            None
+        );
+        // A mark missing, or not where the lines are.
+        assert_eq!(at("a\nB\nc\nd\nf\n", HashMap::from([(0, 1..2)])), None);
+        assert_eq!(
+            at("a\nB\nc\nd\nf\n", HashMap::from([(0, 2..3), (1, 4..4)])),
+            None
+        );
+        // The last line changed: left to the merge.
+        let at_end = FileRecord::new(Some("a\nb".into()), Some("a\nB".into()));
+        let marks = marks_in(&at_end, "a\nB");
+        assert_eq!(
+            at_end.revert_at_marks(&Rope::from_str("a\nB"), &marks, |_, _| true),
+            None
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -381,6 +541,30 @@ mod tests {
             } else {
                 // The caller then changes nothing (see `Bridge::revert_changes`).
                 prop_assert!(truly_both(&segments));
+            }
+        }
+
+        /// Where the marks let a revert be made by line replacements, it is the merge's
+        /// own result, for any user edits, any hunks chosen and marks off by a line.
+        #[test]
+        fn reverting_at_marks_is_the_merge_or_nothing(
+            segments in prop::collection::vec(segment(), 0..8),
+            chosen in prop::collection::vec(any::<bool>(), 8),
+            nudge in (any::<prop::sample::Index>(), -1i64..=1),
+        ) {
+            let (before, agent, current, _) = texts(&segments);
+            let record = FileRecord::new(Some(before), Some(agent));
+            let mut marks = marks_in(&record, &current);
+            if let Some(key) = (!marks.is_empty()).then(|| nudge.0.index(marks.len())) {
+                let span = marks.get_mut(&key).unwrap();
+                let moved = |l: u32| (i64::from(l) + nudge.1).max(0) as u32;
+                *span = moved(span.start)..moved(span.end);
+            }
+            let which = |i: usize, _: &Hunk| chosen[i % chosen.len()];
+            if let Some(edits) = record.revert_at_marks(&Rope::from_str(&current), &marks, which) {
+                let merge = record.revert(&current, which);
+                prop_assert!(merge.is_clean());
+                prop_assert_eq!(apply_line_edits(&current, &edits), merge.text);
             }
         }
 

@@ -933,7 +933,7 @@ fn minimal_first_ask(env: &FirstAskEnv, runtime: &str) -> (Duration, Duration) {
 }
 
 fn first_ask() {
-    const RUNS: usize = 5;
+    const RUNS: usize = 11;
     const IDLE: Duration = Duration::from_millis(1500);
     println!("\n## The first ask after the editor opens: to the model provider's request, median of {RUNS}");
     let Some(runtime) = real_runtime() else {
@@ -1433,8 +1433,8 @@ fn big_review() {
 
     // Typing in a file holding 500 findings (they follow each edit) against the same file
     // without: two codex-lsp processes, phases interleaved.
-    const LENGTH: Duration = Duration::from_secs(8);
-    const ROUNDS: u32 = 4;
+    const LENGTH: Duration = Duration::from_secs(24);
+    const ROUNDS: u32 = 12;
     let ws = workspace();
     let dir = ws.path().canonicalize().unwrap().display().to_string();
     let path = ws.path().join("f0.rs");

@@ -82,7 +82,9 @@ impl Findings {
         changes: &[LineChange],
     ) -> Option<Vec<String>> {
         let mut state = lock(&self.state);
-        let before = state.findings.clone();
+        // Told while following, not by comparing with a copy of every finding: this runs on
+        // every keystroke in a file with findings.
+        let mut moved = false;
         state.findings.retain_mut(|f| {
             if !f.concerns(uri, path) {
                 return true;
@@ -93,13 +95,17 @@ impl Findings {
             }
             match lines {
                 Some(lines) => {
+                    moved |= lines != f.lines;
                     f.lines = lines;
                     true
                 }
-                None => false,
+                None => {
+                    moved = true;
+                    false
+                }
             }
         });
-        if state.findings == before {
+        if !moved {
             return None;
         }
         Some(

@@ -39,7 +39,8 @@ use crate::text::{Position, Range, TextEdit};
 pub const CHANGE_CODE: &str = "codex.change";
 /// The diagnostics kind (see `Bridge::set_diagnostics`).
 const KIND: &str = "change";
-/// What the records may hold, texts before and after, before the oldest turns go.
+/// What the records may hold in memory (each file's text before the turn and the agent's
+/// lines of its hunks) before the oldest turns go.
 const MAX_RECORD_BYTES: usize = 64 << 20;
 /// How long a revert waits for the editor's `didChange` of its edit before it re-marks.
 const ECHO_WAIT: Duration = Duration::from_secs(2);
@@ -174,10 +175,7 @@ struct TurnRecord {
 
 impl TurnRecord {
     fn bytes(&self) -> usize {
-        self.files
-            .iter()
-            .map(|f| f.record.before_text().len() + f.record.after_text().len())
-            .sum()
+        self.files.iter().map(|f| f.record.bytes()).sum()
     }
 }
 
@@ -399,7 +397,7 @@ impl ChangeLog {
 /// a BOM or line ends never change which lines a hunk has).
 fn in_view(record: &FileRecord, view: DiskView) -> Cow<'_, FileRecord> {
     let changes = |text: &Option<String>| text.as_deref().is_some_and(|t| view.changes(t));
-    if !changes(&record.before) && !changes(&record.after) {
+    if !changes(&record.before) && !view.changes(record.added_text()) {
         // Borrowed: no copy of its two texts, nor a diff, on every re-anchoring and revert.
         return Cow::Borrowed(record);
     }
@@ -409,7 +407,7 @@ fn in_view(record: &FileRecord, view: DiskView) -> Cow<'_, FileRecord> {
                 .unwrap_or_else(|_| t.clone())
         })
     };
-    let mut out = FileRecord::new(shown(&record.before), shown(&record.after));
+    let mut out = FileRecord::new(shown(&record.before), shown(&record.after()));
     if out.hunks.len() == record.hunks.len() {
         for (new, old) in out.hunks.iter_mut().zip(&record.hunks) {
             new.status = old.status;
@@ -972,9 +970,9 @@ impl Bridge {
                     .filter(|(_, entry)| !entry.record.is_empty())
                     .map(|(file, entry)| {
                         let folder = self.workspace_of(Some(&entry.path));
-                        let kind = match (&entry.record.before, &entry.record.after) {
+                        let kind = match (&entry.record.before, entry.record.exists_after) {
                             (None, _) => "add",
-                            (_, None) => "delete",
+                            (_, false) => "delete",
                             _ => "update",
                         };
                         let hunks: Vec<Value> = entry
@@ -1430,7 +1428,7 @@ impl Bridge {
             return Ok(Reverted::Done);
         }
         // A file the turn deleted (or moved away): written back.
-        if record.after.is_none() {
+        if !record.exists_after {
             match read_file(&path)? {
                 None => write_atomically(&path, record.before_text())
                     .map_err(|e| format!("{shown}: {e}"))?,
@@ -1573,7 +1571,7 @@ impl Bridge {
             )
         };
         let translated = |text: &Option<String>| text.as_deref().is_some_and(|t| view.changes(t));
-        if version != marked_at || translated(&record.before) || translated(&record.after) {
+        if version != marked_at || translated(&record.before) || view.changes(record.added_text()) {
             return None;
         }
         let edits = record.revert_at_marks(&rope, &marks, which)?;

@@ -37,6 +37,8 @@ pub enum HunkStatus {
 pub struct Hunk {
     pub before: Span<u32>,
     pub after: Span<u32>,
+    /// Where the agent's lines are in [`FileRecord::added`].
+    added: Span<usize>,
     pub status: HunkStatus,
 }
 
@@ -47,33 +49,42 @@ impl Hunk {
     }
 }
 
-/// One file's change in one turn.
+/// One file's change in one turn: the text before the turn and the agent's lines of each
+/// hunk, which is all of the agent's text there is to keep (every other line is the same in
+/// both); the agent's text is rebuilt from them when it is needed whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRecord {
     /// The text before the turn; `None` when the turn created the file.
     pub before: Option<String>,
-    /// The text the agent left; `None` when the turn deleted (or moved away) the file.
-    pub after: Option<String>,
+    /// Whether the file exists after the turn (`false`: deleted or moved away).
+    pub exists_after: bool,
+    /// The agent's lines of every hunk, one hunk after the other.
+    added: String,
     pub hunks: Vec<Hunk>,
 }
 
 impl FileRecord {
     pub fn new(before: Option<String>, after: Option<String>) -> Self {
-        let hunks = {
-            let old = LineTokens::new(before.as_deref().unwrap_or(""));
-            let new = LineTokens::new(after.as_deref().unwrap_or(""));
-            line_hunks(&old, &new)
-                .into_iter()
-                .map(|(before, after)| Hunk {
+        let old = LineTokens::new(before.as_deref().unwrap_or(""));
+        let new = LineTokens::new(after.as_deref().unwrap_or(""));
+        let mut added = String::new();
+        let hunks = line_hunks(&old, &new)
+            .into_iter()
+            .map(|(before, after)| {
+                let start = added.len();
+                added.push_str(new.span(after.clone()));
+                Hunk {
                     before,
                     after,
+                    added: start..added.len(),
                     status: HunkStatus::Pending,
-                })
-                .collect()
-        };
+                }
+            })
+            .collect();
         Self {
+            exists_after: after.is_some(),
             before,
-            after,
+            added,
             hunks,
         }
     }
@@ -82,40 +93,55 @@ impl FileRecord {
         self.before.as_deref().unwrap_or("")
     }
 
-    pub fn after_text(&self) -> &str {
-        self.after.as_deref().unwrap_or("")
+    /// The text the agent left, rebuilt (`""` when the turn deleted the file).
+    pub fn after_text(&self) -> String {
+        self.text_with(|_, _| false)
+    }
+
+    /// The text the agent left; `None` when the turn deleted (or moved away) the file.
+    pub fn after(&self) -> Option<String> {
+        self.exists_after.then(|| self.after_text())
+    }
+
+    /// The agent's lines of every hunk, one after the other.
+    pub fn added_text(&self) -> &str {
+        &self.added
+    }
+
+    /// The agent's lines of `hunk`.
+    fn added_lines(&self, hunk: &Hunk) -> &str {
+        &self.added[hunk.added.clone()]
+    }
+
+    /// What the record holds, in bytes of text.
+    pub fn bytes(&self) -> usize {
+        self.before_text().len() + self.added.len()
     }
 
     /// Whether nothing differs between the two texts (and the file neither came nor went).
     pub fn is_empty(&self) -> bool {
-        self.hunks.is_empty() && self.before.is_some() == self.after.is_some()
+        self.hunks.is_empty() && self.before.is_some() == self.exists_after
     }
 
     /// The agent's text with the hunks `put_back` chooses replaced by their pre-turn lines.
     pub fn text_with(&self, put_back: impl Fn(usize, &Hunk) -> bool) -> String {
-        let before = LineTokens::new(self.before_text());
-        let after = LineTokens::new(self.after_text());
-        self.text_from(&before, &after, put_back)
+        self.text_from(&LineTokens::new(self.before_text()), put_back)
     }
 
-    /// [`FileRecord::text_with`] from the two texts' lines, split once by the caller.
-    fn text_from(
-        &self,
-        before: &LineTokens,
-        after: &LineTokens,
-        put_back: impl Fn(usize, &Hunk) -> bool,
-    ) -> String {
-        let mut out = String::with_capacity(self.after_text().len().max(self.before_text().len()));
+    /// [`FileRecord::text_with`] from the pre-turn text's lines, split once by the caller:
+    /// the lines between hunks are the same in both texts.
+    fn text_from(&self, before: &LineTokens, put_back: impl Fn(usize, &Hunk) -> bool) -> String {
+        let mut out = String::with_capacity(self.before_text().len() + self.added.len());
         let mut copied_to = 0;
         for (index, hunk) in self.hunks.iter().enumerate() {
-            if !put_back(index, hunk) {
-                continue;
+            out.push_str(before.span(copied_to..hunk.before.start));
+            match put_back(index, hunk) {
+                true => out.push_str(before.span(hunk.before.clone())),
+                false => out.push_str(self.added_lines(hunk)),
             }
-            out.push_str(after.span(copied_to..hunk.after.start));
-            out.push_str(before.span(hunk.before.clone()));
-            copied_to = hunk.after.end;
+            copied_to = hunk.before.end;
         }
-        out.push_str(after.span(copied_to..after.len()));
+        out.push_str(before.span(copied_to..before.len()));
         out
     }
 
@@ -149,9 +175,8 @@ impl FileRecord {
     /// hunks `which` chooses put back too), from one split of the record's texts into lines.
     fn revert_sides(&self, which: impl Fn(usize, &Hunk) -> bool) -> (String, String) {
         let before = LineTokens::new(self.before_text());
-        let after = LineTokens::new(self.after_text());
-        let base = self.text_from(&before, &after, |_, h| h.status == HunkStatus::Reverted);
-        let theirs = self.text_from(&before, &after, |i, h| {
+        let base = self.text_from(&before, |_, h| h.status == HunkStatus::Reverted);
+        let theirs = self.text_from(&before, |i, h| {
             h.status == HunkStatus::Reverted || which(i, h)
         });
         (base, theirs)
@@ -172,10 +197,13 @@ impl FileRecord {
         marks: &HashMap<usize, Span<u32>>,
         which: impl Fn(usize, &Hunk) -> bool,
     ) -> Option<Vec<TextEdit>> {
-        let (Some(before), Some(after)) = (&self.before, &self.after) else {
+        let (Some(before), true) = (&self.before, self.exists_after) else {
             return None;
         };
-        let (before, after) = (LineTokens::new(before), LineTokens::new(after));
+        let before = LineTokens::new(before);
+        let after_len = self.hunks.iter().fold(i64::from(before.len()), |n, h| {
+            n + h.after.len() as i64 - h.before.len() as i64
+        }) as u32;
         let lines_now = current.len_lines();
         let line_of = |line: u32| current.line(line as usize);
         let mut edits = Vec::new();
@@ -187,7 +215,7 @@ impl FileRecord {
             let at = marks.get(&index)?;
             // Lines after the hunk in both texts: its replacement ends with a line break,
             // and the range's end is a line of `current`.
-            if hunk.after.end >= after.len() || at.end as usize >= lines_now {
+            if hunk.after.end >= after_len || at.end as usize >= lines_now {
                 return None;
             }
             if at.start < edited_to || at.len() != hunk.after.len() {
@@ -195,21 +223,18 @@ impl FileRecord {
             }
             let chars =
                 current.line_to_char(at.start as usize)..current.line_to_char(at.end as usize);
-            if current.slice(chars) != after.span(hunk.after.clone()) {
+            if current.slice(chars) != self.added_lines(hunk) {
                 return None;
             }
             if hunk.after.is_empty() {
-                // Put back between two lines: both must be the agent's, as the merge's base
-                // has them (a neighbour reverted before has other lines there).
-                let touching_reverted = self.hunks.iter().any(|other| {
-                    other.status == HunkStatus::Reverted
-                        && (other.after.end == hunk.after.start
-                            || other.after.start == hunk.after.end)
-                });
-                if touching_reverted
+                // Put back between two lines: both must be the agent's. Hunks never touch,
+                // so they are lines both texts share (the pre-turn text's around the hunk);
+                // one below exists, as the hunk does not reach the end.
+                let (start, end) = (hunk.before.start, hunk.before.end);
+                if start == 0
                     || at.start == 0
-                    || line_of(at.start - 1) != after.span(hunk.after.start - 1..hunk.after.start)
-                    || line_of(at.start) != after.span(hunk.after.start..hunk.after.start + 1)
+                    || line_of(at.start - 1) != before.span(start - 1..start)
+                    || line_of(at.start) != before.span(end..end + 1)
                 {
                     return None;
                 }
@@ -344,7 +369,7 @@ mod tests {
     #[test]
     fn marks_follow_the_users_lines() {
         let record = FileRecord::new(Some("a\nb\nc\nd\n".into()), Some("a\nB\nc\nd\nE\n".into()));
-        assert_eq!(record.locate(record.after_text()), [(0, 1..2), (1, 4..5)]);
+        assert_eq!(record.locate(&record.after_text()), [(0, 1..2), (1, 4..5)]);
         // Two lines typed above, the second hunk's line rewritten.
         assert_eq!(
             record.locate("new\nnew\na\nB\nc\nd\nE!\n"),
@@ -431,6 +456,20 @@ mod tests {
         segments
             .iter()
             .any(|s| matches!(s, Segment::Both(o, a, u) if o != a && u != a && u != o))
+    }
+
+    #[test]
+    fn a_record_holds_the_pre_turn_text_and_only_the_agents_lines() {
+        let before: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        let after = before.replace("line 500\n", "the agent's line\n");
+        let record = FileRecord::new(Some(before.clone()), Some(after.clone()));
+        assert_eq!(record.bytes(), before.len() + "the agent's line\n".len());
+        assert_eq!(record.after_text(), after, "the agent's text rebuilt");
+        assert_eq!(record.after(), Some(after));
+        let created = FileRecord::new(None, Some("new\n".into()));
+        assert_eq!((created.bytes(), created.after_text()), (4, "new\n".into()));
+        let deleted = FileRecord::new(Some("old\n".into()), None);
+        assert_eq!((deleted.bytes(), deleted.after()), (4, None));
     }
 
     /// `edits` (whole lines, as [`FileRecord::revert_at_marks`] makes them) applied.
@@ -591,7 +630,8 @@ mod tests {
                 current = merge.text;
                 record.mark_reverted(|i, _| i == chosen);
                 let base = LineTokens::new(&current);
-                let agent_lines = LineTokens::new(record.after_text());
+                let agent = record.after_text();
+                let agent_lines = LineTokens::new(&agent);
                 for (index, span) in record.locate(&current) {
                     let hunk = &record.hunks[index];
                     // Lines of a hunk nobody rewrote are the agent's.

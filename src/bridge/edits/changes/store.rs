@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::record::{FileRecord, HunkStatus};
 use super::{FileEntry, State, TurnRecord};
 
-/// What the saved record may hold, texts before and after.
+/// What the saved record may hold: each file's texts before and after, as saved.
 pub const MAX_SAVED_BYTES: usize = 16 << 20;
 /// Bumped when the format changes; an older file is ignored.
 const FORMAT: u32 = 1;
@@ -118,7 +118,22 @@ pub fn save(file: &Path, folder: &Path, state: &State) -> std::io::Result<()> {
     let mut budget = MAX_SAVED_BYTES;
     let mut turns: Vec<SavedTurn> = Vec::new();
     for turn in state.turns.iter().rev() {
-        let size = turn.bytes();
+        // Saved whole, the agent's text rebuilt: the file holds both texts of each file.
+        let files: Vec<SavedFile> = turn
+            .files
+            .iter()
+            .map(|f| SavedFile {
+                path: f.path.clone(),
+                before: f.record.before.clone(),
+                after: f.record.after(),
+                statuses: f.record.hunks.iter().map(|h| h.status).collect(),
+            })
+            .collect();
+        let text_len = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+        let size: usize = files
+            .iter()
+            .map(|f| text_len(&f.before) + text_len(&f.after))
+            .sum();
         if size > budget {
             break;
         }
@@ -130,16 +145,7 @@ pub fn save(file: &Path, folder: &Path, state: &State) -> std::io::Result<()> {
             turn_id: turn.turn_id.clone(),
             prompt: turn.prompt.clone(),
             shown: turn.shown,
-            files: turn
-                .files
-                .iter()
-                .map(|f| SavedFile {
-                    path: f.path.clone(),
-                    before: f.record.before.clone(),
-                    after: f.record.after.clone(),
-                    statuses: f.record.hunks.iter().map(|h| h.status).collect(),
-                })
-                .collect(),
+            files,
         });
     }
     turns.reverse();

@@ -60,6 +60,8 @@ pub struct FileRecord {
     pub exists_after: bool,
     /// The agent's lines of every hunk, one hunk after the other.
     added: String,
+    /// The length of the agent's text (0 when the turn deleted the file).
+    after_len: usize,
     pub hunks: Vec<Hunk>,
 }
 
@@ -83,6 +85,7 @@ impl FileRecord {
             .collect();
         Self {
             exists_after: after.is_some(),
+            after_len: after.as_ref().map_or(0, String::len),
             before,
             added,
             hunks,
@@ -111,6 +114,11 @@ impl FileRecord {
     /// The agent's lines of `hunk`.
     fn added_lines(&self, hunk: &Hunk) -> &str {
         &self.added[hunk.added.clone()]
+    }
+
+    /// The length of the text the agent left, without rebuilding it.
+    pub fn after_len(&self) -> usize {
+        self.after_len
     }
 
     /// What the record holds, in bytes of text.
@@ -465,6 +473,7 @@ mod tests {
         let record = FileRecord::new(Some(before.clone()), Some(after.clone()));
         assert_eq!(record.bytes(), before.len() + "the agent's line\n".len());
         assert_eq!(record.after_text(), after, "the agent's text rebuilt");
+        assert_eq!(record.after_len(), after.len());
         assert_eq!(record.after(), Some(after));
         let created = FileRecord::new(None, Some("new\n".into()));
         assert_eq!((created.bytes(), created.after_text()), (4, "new\n".into()));

@@ -118,21 +118,11 @@ pub fn save(file: &Path, folder: &Path, state: &State) -> std::io::Result<()> {
     let mut budget = MAX_SAVED_BYTES;
     let mut turns: Vec<SavedTurn> = Vec::new();
     for turn in state.turns.iter().rev() {
-        // Saved whole, the agent's text rebuilt: the file holds both texts of each file.
-        let files: Vec<SavedFile> = turn
+        // Saved whole: the file holds both texts of each file.
+        let size: usize = turn
             .files
             .iter()
-            .map(|f| SavedFile {
-                path: f.path.clone(),
-                before: f.record.before.clone(),
-                after: f.record.after(),
-                statuses: f.record.hunks.iter().map(|h| h.status).collect(),
-            })
-            .collect();
-        let text_len = |t: &Option<String>| t.as_ref().map_or(0, String::len);
-        let size: usize = files
-            .iter()
-            .map(|f| text_len(&f.before) + text_len(&f.after))
+            .map(|f| f.record.before_text().len() + f.record.after_len())
             .sum();
         if size > budget {
             break;
@@ -145,7 +135,17 @@ pub fn save(file: &Path, folder: &Path, state: &State) -> std::io::Result<()> {
             turn_id: turn.turn_id.clone(),
             prompt: turn.prompt.clone(),
             shown: turn.shown,
-            files,
+            files: turn
+                .files
+                .iter()
+                .map(|f| SavedFile {
+                    path: f.path.clone(),
+                    before: f.record.before.clone(),
+                    // The agent's text rebuilt from the pre-turn text and its lines.
+                    after: f.record.after(),
+                    statuses: f.record.hunks.iter().map(|h| h.status).collect(),
+                })
+                .collect(),
         });
     }
     turns.reverse();

@@ -396,8 +396,7 @@ impl ChangeLog {
 /// `record` with its texts as a buffer in `view` shows them (the hunks' decisions kept:
 /// a BOM or line ends never change which lines a hunk has).
 fn in_view(record: &FileRecord, view: DiskView) -> Cow<'_, FileRecord> {
-    let changes = |text: &Option<String>| text.as_deref().is_some_and(|t| view.changes(t));
-    if !changes(&record.before) && !view.changes(record.added_text()) {
+    if !record.changed_by(|text| view.changes(text)) {
         // Borrowed: no copy of its two texts, nor a diff, on every re-anchoring and revert.
         return Cow::Borrowed(record);
     }
@@ -1570,8 +1569,7 @@ impl Bridge {
                 doc.view(),
             )
         };
-        let translated = |text: &Option<String>| text.as_deref().is_some_and(|t| view.changes(t));
-        if version != marked_at || translated(&record.before) || view.changes(record.added_text()) {
+        if version != marked_at || record.changed_by(|text| view.changes(text)) {
             return None;
         }
         let edits = record.revert_at_marks(&rope, &marks, which)?;

@@ -106,9 +106,11 @@ impl FileRecord {
         self.exists_after.then(|| self.after_text())
     }
 
-    /// The agent's lines of every hunk, one after the other.
-    pub fn added_text(&self) -> &str {
-        &self.added
+    /// Whether `changes` says a text the record holds would read otherwise (a view that
+    /// strips a BOM or turns CRLF into LF): the pre-turn text, or the agent's lines (every
+    /// other line of the agent's text is a pre-turn line).
+    pub fn changed_by(&self, changes: impl Fn(&str) -> bool) -> bool {
+        self.before.as_deref().is_some_and(&changes) || changes(&self.added)
     }
 
     /// The agent's lines of `hunk`.

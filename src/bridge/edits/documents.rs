@@ -360,10 +360,15 @@ impl Documents {
                 let previous = doc.document.version;
                 if resyncs {
                     doc.out_of_order = None;
+                    doc.document.version = version;
                 } else if version <= previous {
                     doc.out_of_order = Some((version, previous));
+                    // The editor's buffer is at the newest version it sent: an edit sent at
+                    // the older one would be refused as outdated for as long as the user
+                    // does not type (the transcript's updates, which go on being sent).
+                } else {
+                    doc.document.version = version;
                 }
-                doc.document.version = version;
                 doc.last_changed = Instant::now();
                 Ok(changed)
             }
@@ -1188,6 +1193,35 @@ mod tests {
         // A file read as something else than the base is not stamped.
         assert!(!docs.rebase_if_equal_stamped(uri, "zz\n".into(), Some(stamp)));
         assert_eq!(docs.rebase_if_base(uri, stamp), None);
+    }
+
+    #[test]
+    fn a_change_sent_out_of_order_keeps_the_newest_version() {
+        let mut docs = Documents::default();
+        let uri = "file:///a";
+        docs.open(uri.into(), Some("/a".into()), "t".into(), 1, "ab\n", None);
+        let at = |character| {
+            Some(Range::new(
+                Position::new(0, character),
+                Position::new(0, character),
+            ))
+        };
+        let utf16 = PositionEncoding::Utf16;
+        docs.change(uri, 3, [(at(2), "d".to_string())], utf16)
+            .unwrap();
+        docs.change(uri, 2, [(at(2), "c".to_string())], utf16)
+            .unwrap();
+        let doc = docs.get(uri).unwrap();
+        assert_eq!(
+            doc.document.version, 3,
+            "the editor's buffer is at version 3"
+        );
+        assert_eq!(doc.out_of_order, Some((2, 3)));
+        // A whole-text change brings the copy back in step, at the version it carries.
+        docs.change(uri, 2, [(None, "abcd\n".to_string())], utf16)
+            .unwrap();
+        let doc = docs.get(uri).unwrap();
+        assert_eq!((doc.document.version, doc.out_of_order), (2, None));
     }
 
     #[test]
